@@ -22,7 +22,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           // One stack on two cores: run integration files one after another.
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

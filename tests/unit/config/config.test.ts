@@ -1,0 +1,146 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeSettings, loadConnectionSettings } from '../../../lib/config/env.ts';
+import { ConfigError } from '../../../lib/config/errors.ts';
+import {
+  loadPipelineConfig,
+  parsePipelineConfig,
+  pipelineConfigJsonSchema,
+} from '../../../lib/config/pipeline.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const defaults = { artifactUri: 'file:///tmp/artifacts', mlflowUri: 'http://127.0.0.1:5000' };
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('pipeline config', () => {
+  it('fills every default from an empty file', () => {
+    const c = parsePipelineConfig({});
+    expect(c.seed).toBe(42);
+    expect(c.preprocess).toEqual({
+      positiveThreshold: 4,
+      kCore: 5,
+      split: 'leave-last-out',
+      ratios: { train: 0.8, valid: 0.1, test: 0.1 },
+    });
+    expect(c.data.source).toMatch(/^synthetic:/);
+  });
+
+  it('names the field, the value and what was expected', () => {
+    const err = configError(() =>
+      parsePipelineConfig({ preprocess: { kCore: -1, split: 'sideways', spilt: 'x' } }, 'exp.yaml'),
+    );
+    expect(err.source).toBe('exp.yaml');
+    expect(err.issues).toEqual(
+      expect.arrayContaining([
+        { field: 'preprocess.kCore', value: -1, expected: '>= 0' },
+        {
+          field: 'preprocess.split',
+          value: 'sideways',
+          expected: 'one of "leave-last-out", "random"',
+        },
+        { field: 'preprocess.spilt', value: 'x', expected: 'no such key (a typo?)' },
+      ]),
+    );
+    expect(err.message).toContain('exp.yaml');
+    expect(err.message).toContain('preprocess.kCore: -1 - expected >= 0');
+  });
+
+  it('checks cross-field rules', () => {
+    const err = configError(() => parsePipelineConfig({ preprocess: { ratios: { train: 0.5 } } }));
+    expect(err.issues[0]!.field).toBe('preprocess.ratios');
+  });
+
+  it('reads YAML files and reports syntax errors with their position', () => {
+    const dir = tempDir();
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'seed: 7\npreprocess:\n  kCore: 2\n');
+    expect(loadPipelineConfig(good).preprocess.kCore).toBe(2);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'seed: 7\npreprocess: [unclosed\n');
+    const err = configError(() => loadPipelineConfig(bad));
+    expect(err.issues[0]!.field).toMatch(/^line \d+, column \d+$/);
+    const missing = configError(() => loadPipelineConfig(join(dir, 'nope.yaml')));
+    expect(missing.issues[0]!.expected).toContain('ENOENT');
+  });
+
+  it('exports a JSON Schema with defaults for editors', () => {
+    const schema = pipelineConfigJsonSchema() as {
+      properties: Record<string, { default?: unknown }>;
+    };
+    expect(schema.properties.seed!.default).toBe(42);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['data', 'preprocess']));
+  });
+});
+
+describe('connection settings', () => {
+  it('has local defaults', () => {
+    const s = loadConnectionSettings({}, defaults);
+    expect(s.temporal.address).toBe('127.0.0.1:7233');
+    expect(s.temporal.tls).toBeUndefined();
+    expect(s.artifactUri).toBe('file:///tmp/artifacts');
+    expect(s.s3.forcePathStyle).toBe(false);
+  });
+
+  it('configures Temporal Cloud with an API key and never prints it', () => {
+    const s = loadConnectionSettings(
+      {
+        TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+        TEMPORAL_NAMESPACE: 'ns.acct',
+        TEMPORAL_API_KEY: 'sk-very-secret',
+      },
+      defaults,
+    );
+    expect(s.temporal.apiKey).toBe('sk-very-secret');
+    expect(s.temporal.tls).toBeDefined();
+    expect(JSON.stringify(describeSettings(s))).not.toContain('sk-very-secret');
+  });
+
+  it('names the variable and redacts secrets in errors', () => {
+    const err = configError(() =>
+      loadConnectionSettings(
+        {
+          TEMPORAL_ADDRESS: 'no-port',
+          ARTIFACT_URI: 'ftp://x',
+          MLFLOW_TRACKING_URI: 'localhost:5000',
+        },
+        defaults,
+      ),
+    );
+    expect(err.issues.map((i) => i.field).sort()).toEqual([
+      'ARTIFACT_URI',
+      'MLFLOW_TRACKING_URI',
+      'TEMPORAL_ADDRESS',
+    ]);
+    expect(err.message).toContain('TEMPORAL_ADDRESS: "no-port"');
+    const pair = configError(() =>
+      loadConnectionSettings({ TEMPORAL_TLS_CERT: '/c.pem' }, defaults),
+    );
+    expect(pair.issues[0]!.field).toBe('TEMPORAL_TLS_KEY');
+  });
+
+  it('uses path-style S3 addressing with a custom endpoint', () => {
+    const s = loadConnectionSettings(
+      {
+        ARTIFACT_URI: 's3://bucket/pre',
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000',
+        AWS_REGION: 'eu-west-1',
+      },
+      defaults,
+    );
+    expect(s.s3).toEqual({
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    });
+  });
+});
