@@ -114,7 +114,7 @@ export async function stackStatus(
   opts: StackOptions = resolveStackOptions(),
 ): Promise<StackStatus> {
   const ep = endpointsOf(opts);
-  const specs = Object.fromEntries(serviceSpecs(opts).map((s) => [s.name, s]));
+  const specs = Object.fromEntries(serviceSpecs(opts, false).map((s) => [s.name, s]));
   const [t, s, m] = await Promise.all(['temporal', 's3', 'mlflow'].map((n) => specs[n]!.healthy()));
   const pid = (name: string) => {
     const p = readPid(pidFile(opts, name));

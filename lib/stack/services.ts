@@ -12,9 +12,12 @@ export interface S3Credentials {
   secretAccessKey: string;
 }
 
-export function stackCredentials(opts: StackOptions): S3Credentials {
+export function stackCredentials(opts: StackOptions): S3Credentials;
+export function stackCredentials(opts: StackOptions, create: false): S3Credentials | undefined;
+export function stackCredentials(opts: StackOptions, create = true): S3Credentials | undefined {
   const file = join(opts.dir, 'credentials.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as S3Credentials;
+  if (!create) return undefined;
   mkdirSync(opts.dir, { recursive: true });
   const creds: S3Credentials = {
     accessKeyId: `augment-${randomBytes(4).toString('hex')}`,
@@ -39,16 +42,20 @@ export interface ServiceSpec {
   prepare?: () => Promise<void>;
 }
 
-export function serviceSpecs(opts: StackOptions): ServiceSpec[] {
+/**
+ * The three servers of a stack. With `forStart` false (status checks) nothing is created
+ * on disk, so asking about a stack never makes one appear to exist.
+ */
+export function serviceSpecs(opts: StackOptions, forStart = true): ServiceSpec[] {
   const tools = toolPaths();
   const ep = endpointsOf(opts);
-  const creds = stackCredentials(opts);
+  const creds = forStart ? stackCredentials(opts) : stackCredentials(opts, false);
   const dataDir = (name: string) => {
     const d = join(opts.dir, name);
-    mkdirSync(d, { recursive: true });
+    if (forStart) mkdirSync(d, { recursive: true });
     return d;
   };
-  const s3 = s3ClientFor(opts);
+  const s3 = creds ? s3ClientFor(opts.host, opts.ports.s3, creds) : undefined;
   return [
     {
       name: 'temporal',
@@ -87,16 +94,16 @@ export function serviceSpecs(opts: StackOptions): ServiceSpec[] {
       ],
       env: {
         ...process.env,
-        MINIO_ROOT_USER: creds.accessKeyId,
-        MINIO_ROOT_PASSWORD: creds.secretAccessKey,
+        MINIO_ROOT_USER: creds?.accessKeyId,
+        MINIO_ROOT_PASSWORD: creds?.secretAccessKey,
         MINIO_BROWSER_REDIRECT: 'off',
         MINIO_UPDATE: 'off',
         MINIO_CALLHOME_ENABLE: 'off',
       },
       ports: [opts.ports.s3, opts.ports.s3Console],
       startTimeoutS: 60,
-      healthy: () => s3Healthy(s3, opts.bucket),
-      prepare: () => ensureBucket(s3, opts.bucket),
+      healthy: async () => (s3 ? s3Healthy(s3, opts.bucket) : false),
+      prepare: async () => (s3 ? ensureBucket(s3, opts.bucket) : undefined),
     },
     {
       name: 'mlflow',
@@ -123,10 +130,9 @@ export function serviceSpecs(opts: StackOptions): ServiceSpec[] {
   ];
 }
 
-export function s3ClientFor(opts: StackOptions): S3Client {
-  const creds = stackCredentials(opts);
+function s3ClientFor(host: string, port: number, creds: S3Credentials): S3Client {
   return new S3Client({
-    endpoint: endpointsOf(opts).s3Endpoint,
+    endpoint: `http://${host}:${port}`,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: creds,
