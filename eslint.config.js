@@ -5,7 +5,16 @@ import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.venv/', '.tools/', '.stack/', '.stack-test/', '.cache/', '.artifacts/'],
+    ignores: [
+      'node_modules/',
+      '.venv/',
+      '.tools/',
+      '.stack/',
+      '.stack-test/',
+      '.cache/',
+      '.artifacts/',
+      '.scratch/',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -17,7 +26,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'import-x/no-cycle': 'error',
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
@@ -33,15 +45,23 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'Node built-ins are not deterministic; use activities.' },
             {
-              group: ['**/activities/**', '**/activities', '../lib/store/**', '../lib/tracking/**', '../lib/stack/**'],
+              group: [
+                '**/activities/**',
+                '**/activities',
+                '../lib/store/**',
+                '../lib/tracking/**',
+                '../lib/stack/**',
+              ],
               allowTypeImports: true,
               message: 'Workflows may import only types from activities and I/O modules.',
             },
           ],
-          paths: ['fs', 'path', 'crypto', 'os', 'child_process', 'http', 'https', 'net'].map((name) => ({
-            name,
-            message: 'Node built-ins are not deterministic; use activities.',
-          })),
+          paths: ['fs', 'path', 'crypto', 'os', 'child_process', 'http', 'https', 'net'].map(
+            (name) => ({
+              name,
+              message: 'Node built-ins are not deterministic; use activities.',
+            }),
+          ),
         },
       ],
     },

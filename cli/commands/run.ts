@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { STAGES, progressQuery } from '../../lib/contracts/index.ts';
+import type { PipelineProgress, StageName } from '../../lib/contracts/index.ts';
+import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
+import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
+import { runtimeSettings } from '../../lib/runtime/settings.ts';
+import { connectClient } from '../../lib/temporal/connection.ts';
+import { createWorkers } from '../../workers/start-worker.ts';
+import { guarded, info, printJson } from '../output.ts';
+
+export interface RunFlags {
+  config?: string;
+  until?: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+  worker?: boolean;
+  /** Do not print the summary (the caller prints its own). */
+  silent?: boolean;
+}
+
+/** Prints one line per stage status change (plain output; works in logs and pipes). */
+export function progressPrinter(): (p: PipelineProgress) => void {
+  const seen = new Map<string, string>();
+  return (p) => {
+    for (const s of p.stages) {
+      const line = `${s.status}${s.seconds !== undefined ? ` in ${s.seconds.toFixed(1)} s` : ''}`;
+      if (seen.get(s.name) === line || s.status === 'pending' || s.status === 'skipped') continue;
+      seen.set(s.name, line);
+      info(`  ${s.name.padEnd(12)} ${line}${s.error ? ` - ${s.error}` : ''}`);
+    }
+  };
+}
+
+export function printSummary(summary: RunSummary): void {
+  info(`run ${summary.workflowId}: ${summary.status} in ${summary.seconds.toFixed(1)} s`);
+  for (const s of summary.stages) {
+    const stats = Object.entries(s.stats)
+      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+      .slice(0, 8)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`,
+      )
+      .join(' ');
+    info(`  ${s.name.padEnd(12)} ${s.status.padEnd(7)} ${stats}`);
+  }
+  if (summary.error) info(`error: ${summary.error}`);
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('start a pipeline run')
+    .option('-c, --config <file>', 'pipeline config (YAML or JSON); embedded defaults when omitted')
+    .option('--until <stage>', `stop after this stage (${STAGES.join(', ')})`)
+    .option('--id <workflowId>', 'workflow id (default: <name>-<timestamp>-<random>)')
+    .option('--wait', 'wait for the run and show progress')
+    .option('--json', 'with --wait: print the run summary as JSON')
+    .option('--worker', 'also run a worker in this process for the duration of the run')
+    .action((flags: RunFlags) => guarded(async () => void (await executeRun(flags))));
+
+  program
+    .command('status <workflowId>')
+    .description('per-stage status and timing of a run')
+    .option('--json', 'print JSON')
+    .action((workflowId: string, flags: { json?: boolean }) =>
+      guarded(async () => {
+        const settings = runtimeSettings();
+        const client = await connectClient(settings.temporal);
+        try {
+          const handle = client.workflow.getHandle(workflowId);
+          const desc = await handle.describe();
+          const progress = await handle.query(progressQuery).catch(() => undefined);
+          const out = {
+            workflowId,
+            status: desc.status.name,
+            startTime: desc.startTime,
+            closeTime: desc.closeTime,
+            progress,
+          };
+          if (flags.json) return printJson(out);
+          info(`${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`);
+          if (progress) progressPrinter()(progress);
+        } finally {
+          await client.connection.close();
+        }
+      }),
+    );
+
+  program
+    .command('worker')
+    .description('run a worker until interrupted (Ctrl-C drains in-flight work)')
+    .option('--queues <list>', 'task queues to serve: cpu, gpu or cpu,gpu', 'cpu,gpu')
+    .action((flags: { queues: string }) =>
+      guarded(async () => {
+        const queues = flags.queues.split(',').map((q) => q.trim());
+        for (const q of queues) {
+          if (q !== 'cpu' && q !== 'gpu')
+            throw new Error(`--queues: "${q}" is not a queue (expected cpu or gpu)`);
+        }
+        const settings = runtimeSettings();
+        const { workers, connection } = await createWorkers({
+          settings,
+          queues: queues as ('cpu' | 'gpu')[],
+        });
+        info(
+          `worker serving ${queues.join(', ')} on ${settings.temporal.address} (artifacts: ${settings.artifactUri})`,
+        );
+        try {
+          await Promise.all(workers.map((w) => w.run()));
+        } finally {
+          await connection.close();
+        }
+      }),
+    );
+}
+
+/** Starts a run (optionally with an in-process worker) and, with --wait, follows it. */
+export async function executeRun(flags: RunFlags): Promise<RunSummary | undefined> {
+  if (flags.until && !STAGES.includes(flags.until as StageName)) {
+    throw Object.assign(
+      new Error(`--until: "${flags.until}" is not a stage (expected one of ${STAGES.join(', ')})`),
+      {
+        name: 'ConfigError',
+      },
+    );
+  }
+  const config = flags.config
+    ? loadPipelineConfig(flags.config)
+    : parsePipelineConfig({}, 'defaults');
+  const settings = runtimeSettings();
+  const client = await connectClient(settings.temporal);
+  const local = flags.worker
+    ? await createWorkers({ settings, queues: ['cpu', 'gpu'] })
+    : undefined;
+  const running = local?.workers.map((w) => w.run());
+  try {
+    const handle = await startPipeline(client, settings, config, {
+      workflowId: flags.id,
+      until: flags.until as StageName | undefined,
+    });
+    if (!flags.wait) {
+      if (flags.json) printJson({ workflowId: handle.workflowId });
+      else
+        info(
+          `started ${handle.workflowId}; follow it with: npx augment status ${handle.workflowId}`,
+        );
+      return undefined;
+    }
+    if (!flags.json) info(`run ${handle.workflowId} started`);
+    const summary = await watchPipeline(handle, flags.json ? undefined : progressPrinter());
+    if (!flags.silent) {
+      if (flags.json) printJson(summary);
+      else printSummary(summary);
+    }
+    if (summary.status !== 'completed') process.exitCode = 1;
+    return summary;
+  } finally {
+    local?.workers.forEach((w) => w.shutdown());
+    await Promise.allSettled(running ?? []);
+    await local?.connection.close();
+    await client.connection.close();
+  }
+}

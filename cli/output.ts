@@ -1,0 +1,24 @@
+/** Output helpers shared by commands: JSON for scripts, plain lines for people. */
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function info(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/**
+ * Runs a command body and turns errors into one clear line and exit code 1 (2 for bad
+ * usage or config), instead of a stack trace.
+ */
+export async function guarded(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`error: ${e.message}\n`);
+    if (process.env.AUGMENT_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = e.name === 'ConfigError' ? 2 : 1;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The contracts between CLI, workflows and activities, in one place: stage names, task
+ * queues, the small references that travel between stages, queries. Imported by workflow
+ * code, so it must stay free of Node built-ins and I/O.
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { PipelineConfig } from '../config/pipeline.ts';
+
+/** Stages in DAG order. Only stages that really exist are listed. */
+export const STAGES = ['ingest', 'preprocess'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** Kinds of work, each with its own task queue so GPU workers can be scaled separately. */
+export type QueueKind = 'cpu' | 'gpu';
+
+export interface TaskQueues {
+  cpu: string;
+  gpu: string;
+}
+
+/** Task-queue names for a deployment prefix (TASK_QUEUE_PREFIX). */
+export function taskQueues(prefix: string): TaskQueues {
+  return { cpu: `${prefix}-cpu`, gpu: `${prefix}-gpu` };
+}
+
+/** Where each stage runs. Training stages go to the gpu queue. */
+export const STAGE_QUEUE: Record<StageName, QueueKind> = {
+  ingest: 'cpu',
+  preprocess: 'cpu',
+};
+
+/** A finished stage output, as it travels through workflow history: references only. */
+export interface StageRef {
+  stage: StageName;
+  /** Content-addressed key prefix in the artifact store. */
+  key: string;
+  manifestUri: string;
+  /** The output's identity; downstream stage keys hash it. */
+  sha256: string;
+  /** `cached`: an earlier run's output was reused; `done`: computed now. */
+  status: 'done' | 'cached';
+  seconds: number;
+  rows: number;
+  /** Output file name -> URI. */
+  outputs: Record<string, string>;
+  /** Small, JSON-friendly stage statistics (counts, rates). */
+  stats: Record<string, unknown>;
+}
+
+/** What every stage activity receives. */
+export interface StageInput<C = unknown> {
+  runId: string;
+  /** The stage's config section (with the seed). */
+  config: C;
+  /** Upstream outputs by role. */
+  inputs: Partial<Record<StageName, StageRef>>;
+}
+
+export interface PipelineInput {
+  /** Fully defaulted, validated config (validated by the client before start). */
+  config: PipelineConfig;
+  /** Stop after this stage (inclusive). */
+  until?: StageName;
+  /** Task queues of this deployment (the workflow itself runs on `cpu`). */
+  queues: TaskQueues;
+}
+
+export type StageStatus = 'pending' | 'running' | 'done' | 'cached' | 'failed' | 'skipped';
+
+export interface StageProgress {
+  name: StageName;
+  status: StageStatus;
+  startedAt?: number;
+  endedAt?: number;
+  seconds?: number;
+  attempt?: number;
+  error?: string;
+  ref?: StageRef;
+}
+
+export interface PipelineProgress {
+  runId: string;
+  state: 'running' | 'completed' | 'failed' | 'cancelled';
+  stages: StageProgress[];
+}
+
+export interface PipelineResult {
+  runId: string;
+  stages: StageProgress[];
+}
+
+/** Live per-stage status and timing of a pipeline run. */
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+/** Error types that mean "bad input or config": never retried. */
+export const NON_RETRYABLE_ERRORS = [
+  'DataValidationError',
+  'ConfigError',
+  'InvalidKeyError',
+  'InputNotFound',
+];

@@ -1,0 +1,129 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ConnectionSettings } from '../config/env.ts';
+import type { PipelineConfig } from '../config/pipeline.ts';
+import { progressQuery, taskQueues } from '../contracts/index.ts';
+import type {
+  PipelineProgress,
+  PipelineResult,
+  StageName,
+  StageProgress,
+} from '../contracts/index.ts';
+
+/** One stage in the `--json` run summary. */
+export interface StageSummary {
+  name: StageName;
+  status: StageProgress['status'];
+  seconds: number | null;
+  outputs: Record<string, string>;
+  stats: Record<string, unknown>;
+  error?: string;
+}
+
+/** What `augment run --wait --json` prints. */
+export interface RunSummary {
+  workflowId: string;
+  runId: string;
+  status: 'completed' | 'failed' | 'cancelled' | 'running';
+  seconds: number;
+  stages: StageSummary[];
+  error?: string;
+}
+
+/** A readable, unique, sortable workflow id: `<name>-<UTC timestamp>-<random>`. */
+export function newWorkflowId(name: string, now = new Date()): string {
+  const ts = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${name}-${ts}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export async function startPipeline(
+  client: Client,
+  settings: ConnectionSettings,
+  config: PipelineConfig,
+  opts: { workflowId?: string; until?: StageName } = {},
+): Promise<WorkflowHandle> {
+  const queues = taskQueues(settings.temporal.taskQueuePrefix);
+  return client.workflow.start('pipeline', {
+    taskQueue: queues.cpu,
+    workflowId: opts.workflowId ?? newWorkflowId(config.name),
+    args: [{ config, until: opts.until, queues }],
+    // The config is already validated; bad input found later fails the run, not retries it.
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+/**
+ * Waits for a run, calling `onProgress` with each new snapshot of the progress query,
+ * and returns the summary whether the run succeeded or failed.
+ */
+export async function watchPipeline(
+  handle: WorkflowHandle,
+  onProgress?: (p: PipelineProgress) => void,
+  intervalMs = 500,
+): Promise<RunSummary> {
+  const t0 = Date.now();
+  let last: PipelineProgress | undefined;
+  let done = false;
+  const result = handle.result().then(
+    (r: PipelineResult) => ({ ok: true as const, r }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  void result.then(() => (done = true));
+  while (!done) {
+    try {
+      const p = await handle.query(progressQuery);
+      if (JSON.stringify(p) !== JSON.stringify(last)) onProgress?.(p);
+      last = p;
+    } catch {
+      // The workflow may not have had its first task yet; keep waiting.
+    }
+    await Promise.race([result, new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  const outcome = await result;
+  const seconds = (Date.now() - t0) / 1000;
+  const desc = await handle.describe();
+  if (outcome.ok) {
+    return summarize(handle.workflowId, desc.runId, 'completed', seconds, outcome.r.stages);
+  }
+  const stages = (await handle.query(progressQuery).catch(() => last))?.stages ?? [];
+  const status = desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+  return {
+    ...summarize(handle.workflowId, desc.runId, status, seconds, stages),
+    error: failureMessage(outcome.err),
+  };
+}
+
+function summarize(
+  workflowId: string,
+  runId: string,
+  status: RunSummary['status'],
+  seconds: number,
+  stages: StageProgress[],
+): RunSummary {
+  return {
+    workflowId,
+    runId,
+    status,
+    seconds,
+    stages: stages
+      .filter((s) => s.status !== 'skipped')
+      .map((s) => ({
+        name: s.name,
+        status: s.status,
+        seconds: s.seconds ?? null,
+        outputs: s.ref?.outputs ?? {},
+        stats: s.ref?.stats ?? {},
+        ...(s.error ? { error: s.error } : {}),
+      })),
+  };
+}
+
+function failureMessage(err: unknown): string {
+  let cur = err as { message?: string; cause?: unknown } | undefined;
+  if (err instanceof WorkflowFailedError) cur = err.cause as typeof cur;
+  while (cur?.cause) cur = cur.cause as typeof cur;
+  return cur?.message ?? String(err);
+}

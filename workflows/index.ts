@@ -1,0 +1,2 @@
+// Every workflow the workers register. Workflow code only: no I/O, no Node built-ins.
+export { pipeline } from './pipeline.ts';
