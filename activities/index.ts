@@ -1,0 +1,18 @@
+import type { ConnectionSettings } from '../lib/config/env.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { ingestActivity } from './ingest.ts';
+import { preprocessActivity } from './preprocess.ts';
+
+export interface ActivityDeps {
+  store: ArtifactStore;
+  /** S3 settings for reading `s3://` data sources outside the artifact store. */
+  s3: ConnectionSettings['s3'];
+}
+
+/** Activities are built from their clients, so workers pass real ones and tests their own. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ingest: ingestActivity(deps.store, deps.s3),
+    preprocess: preprocessActivity(deps.store),
+  };
+}

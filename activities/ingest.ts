@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import type { ConnectionSettings } from '../lib/config/env.ts';
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import type { StageInput, StageRef } from '../lib/contracts/index.ts';
+import { ingestSource, parseSource, writeColumns, writeInteractions } from '../lib/data/index.ts';
+import type { SourceFiles } from '../lib/data/index.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { openSource } from './source-files.ts';
+import { runStage } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
+
+export interface IngestConfig {
+  data: PipelineConfig['data'];
+  seed: number;
+}
+
+/**
+ * ingest: source -> validated `interactions.parquet` (dense user/item indices, rating,
+ * ts in seconds) + `users.parquet` and `items.parquet` (original IDs, titles, genres).
+ */
+export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<IngestConfig> {
+  // The source is opened once per attempt: first to fingerprint it for the cache key.
+  const opened = new WeakMap<object, Promise<{ files: SourceFiles; fingerprint: string }>>();
+  const open = (cfg: IngestConfig) => {
+    let o = opened.get(cfg);
+    if (!o) {
+      const spec = parseSource(cfg.data.source);
+      o =
+        spec.kind === 'synthetic'
+          ? Promise.resolve({ files: undefined as never, fingerprint: 'synthetic' })
+          : openSource(spec.location, s3);
+      opened.set(cfg, o);
+    }
+    return o;
+  };
+  return {
+    name: 'ingest',
+    codeVersion: '1',
+    needs: [],
+    extraIdentity: async ({ config }) => ({ source: (await open(config)).fingerprint }),
+    async run(ctx) {
+      const t0 = Date.now();
+      const spec = parseSource(ctx.config.data.source);
+      const files = spec.kind === 'synthetic' ? undefined : (await open(ctx.config)).files;
+      ctx.heartbeat({ phase: 'reading' });
+      const r = await ingestSource(spec, files, {
+        policy: ctx.config.data.badRows,
+        maxBadRowFraction: ctx.config.data.maxBadRowFraction,
+      });
+      ctx.heartbeat({ phase: 'writing', rows: r.table.n });
+      const interactions = join(ctx.workDir, 'interactions.parquet');
+      const users = join(ctx.workDir, 'users.parquet');
+      const items = join(ctx.workDir, 'items.parquet');
+      const schema = await writeInteractions(interactions, r.table);
+      await writeColumns(users, [
+        {
+          name: 'user',
+          type: 'INT32',
+          data: Int32Array.from({ length: r.users.size }, (_, i) => i),
+        },
+        { name: 'id', type: 'STRING', data: r.users.ids },
+      ]);
+      await writeColumns(items, [
+        {
+          name: 'item',
+          type: 'INT32',
+          data: Int32Array.from({ length: r.items.size }, (_, i) => i),
+        },
+        { name: 'id', type: 'STRING', data: r.items.ids },
+        { name: 'title', type: 'STRING', data: r.meta.title },
+        { name: 'genres', type: 'STRING', data: r.meta.genres },
+      ]);
+      const seconds = (Date.now() - t0) / 1000;
+      return {
+        kind: 'interactions',
+        files: [
+          { name: 'interactions.parquet', path: interactions, rows: r.table.n, schema },
+          { name: 'users.parquet', path: users, rows: r.users.size },
+          { name: 'items.parquet', path: items, rows: r.items.size },
+        ],
+        stats: {
+          format: r.format,
+          rows: r.table.n,
+          rowsRead: r.rowsRead,
+          users: r.users.size,
+          items: r.items.size,
+          badRows: r.badRows.count,
+          badRowSamples: r.badRows.samples,
+          millisecondTimestamps: r.millisecondTimestamps,
+          rowsPerSecond: Math.round(r.rowsRead / Math.max(seconds, 1e-3)),
+        },
+      };
+    },
+  };
+}
+
+export function ingestActivity(store: ArtifactStore, s3: ConnectionSettings['s3']) {
+  const def = ingestStage(s3);
+  return (input: StageInput<IngestConfig>): Promise<StageRef> => runStage(def, input, store);
+}
