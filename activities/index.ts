@@ -1,12 +1,17 @@
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
+import type { MlflowClient } from '../lib/tracking/index.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
+import { trackingActivities } from './track.ts';
 
 export interface ActivityDeps {
   store: ArtifactStore;
   /** S3 settings for reading `s3://` data sources outside the artifact store. */
   s3: ConnectionSettings['s3'];
+  mlflow: MlflowClient;
+  /** MLflow experiment prefix; each pipeline name gets `<prefix>/<name>`. */
+  experiment: string;
 }
 
 /** Activities are built from their clients, so workers pass real ones and tests their own. */
@@ -14,5 +19,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ingest: ingestActivity(deps.store, deps.s3),
     preprocess: preprocessActivity(deps.store),
+    ...trackingActivities(deps.mlflow, deps.experiment),
   };
 }

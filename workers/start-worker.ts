@@ -6,6 +6,7 @@ import type { ConnectionSettings } from '../lib/config/env.ts';
 import { taskQueues } from '../lib/contracts/index.ts';
 import type { QueueKind } from '../lib/contracts/index.ts';
 import { createStore } from '../lib/store/index.ts';
+import { createTracker } from '../lib/tracking/index.ts';
 import { connectWorker } from '../lib/temporal/connection.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -30,7 +31,12 @@ export async function createWorkers(
 ): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = opts.connection ?? (await connectWorker(opts.settings.temporal));
   const store = createStore(opts.settings.artifactUri, opts.settings.s3);
-  const activities = createActivities({ store, s3: opts.settings.s3 });
+  const activities = createActivities({
+    store,
+    s3: opts.settings.s3,
+    mlflow: createTracker(opts.settings.mlflow),
+    experiment: opts.settings.mlflow.experiment,
+  });
   const queues = taskQueues(opts.settings.temporal.taskQueuePrefix);
   const workers: Worker[] = [];
   for (const kind of opts.queues) {

@@ -1,9 +1,15 @@
-import { isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
 import { NON_RETRYABLE_ERRORS, STAGES, progressQuery } from '../lib/contracts/index.ts';
-import type { PipelineInput, PipelineResult, StageName } from '../lib/contracts/index.ts';
-import { StageTracker } from './stage-tracker.ts';
+import type { PipelineInput, PipelineResult, StageName, StageRef } from '../lib/contracts/index.ts';
+import { StageTracker, describeFailure } from './stage-tracker.ts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
 
@@ -23,6 +29,20 @@ function cpuStageOptions(taskQueue: string): ActivityOptions {
   };
 }
 
+/** MLflow bookkeeping: retried for a while, but never allowed to fail the pipeline. */
+function trackingOptions(taskQueue: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '1 minute',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 8,
+    },
+  };
+}
+
 /**
  * The augmentation pipeline: each stage a cached activity returning a small reference.
  * Stages that do not exist yet are not wired (no stubs); `until` stops early.
@@ -36,15 +56,44 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(progressQuery, () => tracker.snapshot());
 
   const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu));
+  const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
   const { config } = input;
   const wants = (s: StageName) => planned.includes(s);
 
+  // Tracking failures are recorded in progress; the run goes on without MLflow.
+  const safely = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      tracker.tracking.error = `${what}: ${describeFailure(err)}`;
+    }
+  };
+  const stage = async (name: StageName, call: () => Promise<StageRef>) => {
+    const ref = await tracker.run(name, call);
+    const parent = tracker.tracking.mlflow;
+    if (parent) await safely(`tracking ${name}`, () => track.trackStage({ parent, ref }));
+    return ref;
+  };
+  const finish = async (status: 'FINISHED' | 'FAILED' | 'KILLED') => {
+    const parent = tracker.tracking.mlflow;
+    // After a cancellation this must still run, so it gets a scope that is not cancelled.
+    if (parent) {
+      await CancellationScope.nonCancellable(() =>
+        safely('closing the MLflow run', () => track.trackEnd({ parent, status })),
+      );
+    }
+  };
+
+  await safely('starting the MLflow run', async () => {
+    tracker.tracking.mlflow = await track.trackStart({ workflowId: runId, config });
+  });
   try {
-    const ingest = await tracker.run('ingest', () =>
+    const ingest = await stage('ingest', () =>
       cpu.ingest({ runId, config: { data: config.data, seed: config.seed }, inputs: {} }),
     );
     if (wants('preprocess')) {
-      await tracker.run('preprocess', () =>
+      await stage('preprocess', () =>
         cpu.preprocess({
           runId,
           config: { preprocess: config.preprocess, seed: config.seed },
@@ -52,10 +101,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         }),
       );
     }
-    tracker.state = 'completed';
-    return { runId, stages: tracker.list() };
   } catch (err) {
     tracker.state = isCancellation(err) ? 'cancelled' : 'failed';
+    await finish(tracker.state === 'cancelled' ? 'KILLED' : 'FAILED');
     throw err;
   }
+  tracker.state = 'completed';
+  await finish('FINISHED');
+  return { runId, stages: tracker.list(), tracking: tracker.tracking };
 }

@@ -9,6 +9,7 @@ import type {
   StageName,
   StageProgress,
   StageRef,
+  TrackingState,
 } from '../lib/contracts/index.ts';
 
 /**
@@ -19,6 +20,7 @@ import type {
 export class StageTracker {
   private readonly stages = new Map<StageName, StageProgress>();
   state: PipelineProgress['state'] = 'running';
+  tracking: TrackingState = {};
 
   constructor(
     readonly runId: string,
@@ -60,6 +62,7 @@ export class StageTracker {
       runId: this.runId,
       state: this.state,
       stages: [...this.stages.values()].map((s) => ({ ...s })),
+      tracking: { ...this.tracking },
     };
   }
 

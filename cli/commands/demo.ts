@@ -30,7 +30,7 @@ export function registerDemo(program: Command): void {
         if (!summary) return;
         const urls = {
           temporalUi: `${up.status.temporal.ui}/namespaces/${up.status.temporal.namespace}/workflows/${summary.workflowId}`,
-          mlflowUi: up.status.mlflow.url,
+          mlflowUi: summary.tracking.mlflow?.url ?? up.status.mlflow.url,
           s3Console: up.status.s3.console,
         };
         if (flags.json) return printJson({ ...summary, urls });
@@ -38,6 +38,7 @@ export function registerDemo(program: Command): void {
         info('');
         info(`Temporal UI: ${urls.temporalUi}`);
         info(`MLflow UI:   ${urls.mlflowUi}`);
+        info(`S3 console:  ${urls.s3Console} (credentials in ${opts.dir}/credentials.json)`);
         info(
           `demo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s (stack left running: npx augment stack down)`,
         );

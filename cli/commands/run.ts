@@ -46,6 +46,8 @@ export function printSummary(summary: RunSummary): void {
       .join(' ');
     info(`  ${s.name.padEnd(12)} ${s.status.padEnd(7)} ${stats}`);
   }
+  if (summary.tracking.mlflow) info(`MLflow run: ${summary.tracking.mlflow.url}`);
+  if (summary.tracking.error) info(`MLflow tracking fell behind: ${summary.tracking.error}`);
   if (summary.error) info(`error: ${summary.error}`);
 }
 

@@ -78,15 +78,31 @@ export interface StageProgress {
   ref?: StageRef;
 }
 
+/** Where a pipeline run is tracked in MLflow. */
+export interface MlflowRef {
+  experimentId: string;
+  runId: string;
+  url: string;
+}
+
+/** MLflow tracking of a run: where, and whether it kept up (tracking never fails a run). */
+export interface TrackingState {
+  mlflow?: MlflowRef;
+  /** Set when MLflow could not be reached after retries; the run itself went on. */
+  error?: string;
+}
+
 export interface PipelineProgress {
   runId: string;
   state: 'running' | 'completed' | 'failed' | 'cancelled';
   stages: StageProgress[];
+  tracking: TrackingState;
 }
 
 export interface PipelineResult {
   runId: string;
   stages: StageProgress[];
+  tracking: TrackingState;
 }
 
 /** Live per-stage status and timing of a pipeline run. */

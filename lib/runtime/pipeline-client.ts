@@ -8,6 +8,7 @@ import type {
   PipelineResult,
   StageName,
   StageProgress,
+  TrackingState,
 } from '../contracts/index.ts';
 
 /** One stage in the `--json` run summary. */
@@ -27,6 +28,8 @@ export interface RunSummary {
   status: 'completed' | 'failed' | 'cancelled' | 'running';
   seconds: number;
   stages: StageSummary[];
+  /** MLflow parent run (`mlflow.url` opens it), or the reason tracking fell behind. */
+  tracking: TrackingState;
   error?: string;
 }
 
@@ -86,12 +89,20 @@ export async function watchPipeline(
   const seconds = (Date.now() - t0) / 1000;
   const desc = await handle.describe();
   if (outcome.ok) {
-    return summarize(handle.workflowId, desc.runId, 'completed', seconds, outcome.r.stages);
+    const r = outcome.r;
+    return summarize(handle.workflowId, desc.runId, 'completed', seconds, r.stages, r.tracking);
   }
-  const stages = (await handle.query(progressQuery).catch(() => last))?.stages ?? [];
+  const final = (await handle.query(progressQuery).catch(() => last)) ?? last;
   const status = desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
   return {
-    ...summarize(handle.workflowId, desc.runId, status, seconds, stages),
+    ...summarize(
+      handle.workflowId,
+      desc.runId,
+      status,
+      seconds,
+      final?.stages ?? [],
+      final?.tracking ?? {},
+    ),
     error: failureMessage(outcome.err),
   };
 }
@@ -102,12 +113,14 @@ function summarize(
   status: RunSummary['status'],
   seconds: number,
   stages: StageProgress[],
+  tracking: TrackingState,
 ): RunSummary {
   return {
     workflowId,
     runId,
     status,
     seconds,
+    tracking,
     stages: stages
       .filter((s) => s.status !== 'skipped')
       .map((s) => ({

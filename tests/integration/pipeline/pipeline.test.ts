@@ -6,6 +6,7 @@ import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { progressQuery } from '../../../lib/contracts/index.ts';
 import { readInteractionsParquet } from '../../../lib/data/index.ts';
 import { readManifest } from '../../../lib/store/index.ts';
+import { MlflowClient } from '../../../lib/tracking/index.ts';
 import { startPipeline, watchPipeline } from '../../../lib/runtime/pipeline-client.ts';
 import { testSettings, withWorkers } from '../../helpers/temporal.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -49,6 +50,22 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
       const manifest = await readManifest(store, key.replace(/\/train\.parquet$/, ''));
       expect(manifest?.inputs[0]?.name).toBe('ingest');
 
+      // MLflow: a parent run with the config as params and a nested run per stage.
+      const mlflow = new MlflowClient({ baseUrl: settings.mlflow.trackingUri });
+      const ref = first.tracking.mlflow!;
+      expect(first.tracking.error).toBeUndefined();
+      const parent = await mlflow.getRun(ref.runId);
+      expect(parent.info.status).toBe('FINISHED');
+      const params = Object.fromEntries((parent.data.params ?? []).map((p) => [p.key, p.value]));
+      expect(params).toMatchObject({ 'preprocess.kCore': '3', seed: '42' });
+      const metrics = Object.fromEntries((parent.data.metrics ?? []).map((m) => [m.key, m.value]));
+      expect(metrics['preprocess.trainRows']).toBe(pre.stats.trainRows);
+      const children = await mlflow.searchRuns(
+        [ref.experimentId],
+        `tags.mlflow.parentRunId = '${ref.runId}'`,
+      );
+      expect(children.map((r) => r.info.run_name).sort()).toEqual(['ingest', 'preprocess']);
+
       const second = await watchPipeline(await startPipeline(client, settings, config));
       expect(second.stages.map((s) => s.status)).toEqual(['cached', 'cached']);
       expect(second.stages[1]!.outputs).toEqual(pre.outputs);
@@ -85,10 +102,22 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
       expect(summary.error).toContain(`${csv}, line 3, column "rating": "abc"`);
       expect(summary.stages[0]).toMatchObject({ name: 'ingest', status: 'failed' });
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-      // Non-retryable: the activity ran exactly once.
-      const history = await handle.fetchHistory();
-      const attempts = history
-        .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      // Non-retryable: the ingest activity ran exactly once.
+      const events = (await handle.fetchHistory()).events!;
+      const types = new Map(
+        events
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => [
+            String(e.eventId),
+            e.activityTaskScheduledEventAttributes!.activityType!.name,
+          ]),
+      );
+      const attempts = events
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .filter(
+          (e) =>
+            types.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId)) === 'ingest',
+        )
         .map((e) => e.activityTaskStartedEventAttributes!.attempt);
       expect(attempts).toEqual([1]);
     });

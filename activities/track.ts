@@ -1,0 +1,84 @@
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import type { MlflowRef, StageRef } from '../lib/contracts/index.ts';
+import type { MlflowClient } from '../lib/tracking/index.ts';
+import { flattenParams } from '../lib/tracking/index.ts';
+
+const CODE_VERSION = process.env.AUGMENT_CODE_VERSION ?? 'dev';
+
+/**
+ * Tracking activities: a parent MLflow run per workflow and a nested run per stage.
+ * Each is idempotent (looked up by tags before created), so Temporal's retries never
+ * create duplicates.
+ */
+export function trackingActivities(mlflow: MlflowClient, experimentName: string) {
+  async function findRun(experimentId: string, filter: string) {
+    const [run] = await mlflow.searchRuns([experimentId], filter, 1);
+    return run?.info;
+  }
+
+  return {
+    async trackStart(input: { workflowId: string; config: PipelineConfig }): Promise<MlflowRef> {
+      const experimentId = await mlflow.getOrCreateExperiment(
+        `${experimentName}/${input.config.name}`,
+      );
+      let run = await findRun(experimentId, `tags.workflow_id = '${input.workflowId}'`);
+      if (!run) {
+        run = await mlflow.createRun({
+          experimentId,
+          runName: input.workflowId,
+          tags: {
+            workflow_id: input.workflowId,
+            code_version: CODE_VERSION,
+            pipeline: input.config.name,
+          },
+        });
+        await mlflow.logBatch(run.run_id, {
+          params: Object.fromEntries(flattenParams(input.config).map((p) => [p.key, p.value])),
+        });
+      }
+      return {
+        experimentId,
+        runId: run.run_id,
+        url: `${mlflow.url}/#/experiments/${experimentId}/runs/${run.run_id}`,
+      };
+    },
+
+    async trackStage(input: { parent: MlflowRef; ref: StageRef }): Promise<void> {
+      const { parent, ref } = input;
+      const filter = `tags.mlflow.parentRunId = '${parent.runId}' and tags.stage = '${ref.stage}'`;
+      const existing = await findRun(parent.experimentId, filter);
+      const run =
+        existing ??
+        (await mlflow.createRun({
+          experimentId: parent.experimentId,
+          runName: ref.stage,
+          parentRunId: parent.runId,
+          tags: {
+            stage: ref.stage,
+            status: ref.status,
+            stage_key: ref.key,
+            manifest: ref.manifestUri,
+            sha256: ref.sha256,
+          },
+        }));
+      const now = Date.now();
+      const metrics = Object.entries(ref.stats)
+        .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
+        .map(([key, value]) => ({ key, value, timestamp: now, step: 0 }));
+      metrics.push({ key: 'seconds', value: ref.seconds, timestamp: now, step: 0 });
+      await mlflow.logBatch(run.run_id, { metrics });
+      // The parent carries every stage's figures too, prefixed, for one-glance comparison.
+      await mlflow.logBatch(parent.runId, {
+        metrics: metrics.map((m) => ({ ...m, key: `${ref.stage}.${m.key}` })),
+      });
+      await mlflow.updateRun(run.run_id, 'FINISHED');
+    },
+
+    async trackEnd(input: {
+      parent: MlflowRef;
+      status: 'FINISHED' | 'FAILED' | 'KILLED';
+    }): Promise<void> {
+      await mlflow.updateRun(input.parent.runId, input.status);
+    },
+  };
+}
