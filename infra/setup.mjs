@@ -96,7 +96,10 @@ results.push(
     join(root, 'node_modules', '.setup-stamp'),
     `package-lock ${sha(join(root, 'package-lock.json'))}`,
     () => existsSync(join(root, 'node_modules', '.bin', 'vitest')),
-    () => run('npm', ['ci', '--no-audit', '--no-fund']),
+    // `npm install` with the committed lock file installs exactly the locked versions. Not
+    // `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file and
+    // `npm ci` then refuses it as out of sync.
+    () => run('npm', ['install', '--no-audit', '--no-fund']),
   ),
 );
 
