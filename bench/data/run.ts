@@ -35,14 +35,22 @@ function toCsv(t: Interactions, path: string): void {
 async function bench(rows: number): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   try {
-    const g = generateSynthetic({ users: Math.round(rows / 50), items: Math.round(rows / 200), interactions: rows, seed: 1 });
+    const g = generateSynthetic({
+      users: Math.round(rows / 50),
+      items: Math.round(rows / 200),
+      interactions: rows,
+      seed: 1,
+    });
     toCsv(g.table, join(dir, 'ratings.csv'));
     const files: SourceFiles = {
       list: async () => readdirSync(dir),
       read: async (name) => ({ bytes: readFileSync(join(dir, name)), label: name }),
     };
     const t0 = performance.now();
-    const ing = await ingestSource({ kind: 'movielens', location: dir }, files, { policy: 'fail', maxBadRowFraction: 0 });
+    const ing = await ingestSource({ kind: 'movielens', location: dir }, files, {
+      policy: 'fail',
+      maxBadRowFraction: 0,
+    });
     const tParsed = performance.now();
     await writeInteractions(join(dir, 'interactions.parquet'), ing.table);
     const tIngest = performance.now();
@@ -56,7 +64,8 @@ async function bench(rows: number): Promise<Record<string, number>> {
       seed: 1,
     });
     const tPre = performance.now();
-    for (const name of ['train', 'valid', 'test'] as const) await writeInteractions(join(dir, `${name}.parquet`), s[name]);
+    for (const name of ['train', 'valid', 'test'] as const)
+      await writeInteractions(join(dir, `${name}.parquet`), s[name]);
     const tEnd = performance.now();
     const rate = (ms: number) => Math.round(rows / (ms / 1000));
     return {
@@ -77,7 +86,8 @@ async function bench(rows: number): Promise<Record<string, number>> {
 }
 
 const sizes: number[] = [];
-for (let i = 2; i < process.argv.length; i++) if (process.argv[i] === '--rows') sizes.push(Number(process.argv[++i]));
+for (let i = 2; i < process.argv.length; i++)
+  if (process.argv[i] === '--rows') sizes.push(Number(process.argv[++i]));
 for (const rows of sizes.length ? sizes : [1_000_000]) {
   const r = await bench(rows);
   console.log(
