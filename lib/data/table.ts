@@ -62,11 +62,16 @@ export function trimmed(t: Interactions): Interactions {
   };
 }
 
+/** Numeric IDs below this use the direct-index table (at most 64 MB of Int32). */
+const DENSE_LIMIT = 1 << 24;
+
 /**
  * Maps original IDs (numeric or string) to dense indices in first-seen order. Numeric IDs
  * take a fast path without building strings.
  */
 export class IdMap {
+  /** Small numeric IDs (the common case) index a typed array directly: no hashing. */
+  private dense = new Int32Array(0);
   private readonly byNumber = new Map<number, number>();
   private readonly byString = new Map<string, number>();
   readonly ids: string[] = [];
@@ -76,6 +81,26 @@ export class IdMap {
   }
 
   fromNumber(id: number): number {
+    if (id < DENSE_LIMIT) {
+      if (id >= this.dense.length) this.growDense(id);
+      const hit = this.dense[id]!;
+      if (hit > 0) return hit - 1;
+      const idx = this.slowFromNumber(id);
+      this.dense[id] = idx + 1;
+      return idx;
+    }
+    return this.slowFromNumber(id);
+  }
+
+  private growDense(id: number): void {
+    const next = new Int32Array(
+      Math.min(DENSE_LIMIT, Math.max(id + 1, this.dense.length * 2, 1024)),
+    );
+    next.set(this.dense);
+    this.dense = next;
+  }
+
+  private slowFromNumber(id: number): number {
     let idx = this.byNumber.get(id);
     if (idx === undefined) {
       const s = String(id);
