@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { ingestSource, parseSource, writeColumns, writeInteractions } from '../lib/data/index.ts';
+import {
+  ingestSource,
+  parseSource,
+  writeInteractions,
+  writeItemTable,
+  writeUserTable,
+} from '../lib/data/index.ts';
 import type { SourceFiles } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { openSource } from './source-files.ts';
@@ -52,24 +58,8 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
       const users = join(ctx.workDir, 'users.parquet');
       const items = join(ctx.workDir, 'items.parquet');
       const schema = await writeInteractions(interactions, r.table);
-      await writeColumns(users, [
-        {
-          name: 'user',
-          type: 'INT32',
-          data: Int32Array.from({ length: r.users.size }, (_, i) => i),
-        },
-        { name: 'id', type: 'STRING', data: r.users.ids },
-      ]);
-      await writeColumns(items, [
-        {
-          name: 'item',
-          type: 'INT32',
-          data: Int32Array.from({ length: r.items.size }, (_, i) => i),
-        },
-        { name: 'id', type: 'STRING', data: r.items.ids },
-        { name: 'title', type: 'STRING', data: r.meta.title },
-        { name: 'genres', type: 'STRING', data: r.meta.genres },
-      ]);
+      await writeUserTable(users, r.users.ids);
+      await writeItemTable(items, r.items.ids, r.meta);
       const seconds = (Date.now() - t0) / 1000;
       return {
         kind: 'interactions',

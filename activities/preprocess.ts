@@ -6,7 +6,8 @@ import {
   readColumns,
   readInteractionsParquet,
   splitStats,
-  writeColumns,
+  writeItemTable,
+  writeUserTable,
   writeInteractions,
 } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -53,25 +54,12 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
     }
     const pick = (col: string[], origin: Int32Array) => Array.from(origin, (o) => col[o]!);
     const usersOut = join(ctx.workDir, 'users.parquet');
-    await writeColumns(usersOut, [
-      {
-        name: 'user',
-        type: 'INT32',
-        data: Int32Array.from({ length: splits.userOrigin.length }, (_, i) => i),
-      },
-      { name: 'id', type: 'STRING', data: pick(userIds, splits.userOrigin) },
-    ]);
+    await writeUserTable(usersOut, pick(userIds, splits.userOrigin));
     const itemsOut = join(ctx.workDir, 'items.parquet');
-    await writeColumns(itemsOut, [
-      {
-        name: 'item',
-        type: 'INT32',
-        data: Int32Array.from({ length: splits.itemOrigin.length }, (_, i) => i),
-      },
-      { name: 'id', type: 'STRING', data: pick(itemIds, splits.itemOrigin) },
-      { name: 'title', type: 'STRING', data: pick(items.title as string[], splits.itemOrigin) },
-      { name: 'genres', type: 'STRING', data: pick(items.genres as string[], splits.itemOrigin) },
-    ]);
+    await writeItemTable(itemsOut, pick(itemIds, splits.itemOrigin), {
+      title: pick(items.title as string[], splits.itemOrigin),
+      genres: pick(items.genres as string[], splits.itemOrigin),
+    });
     files.push({ name: 'users.parquet', path: usersOut, rows: splits.userOrigin.length });
     files.push({ name: 'items.parquet', path: itemsOut, rows: splits.itemOrigin.length });
     const seconds = (Date.now() - t0) / 1000;

@@ -18,5 +18,7 @@ export {
   readColumns,
   writeInteractions,
   readInteractionsParquet,
+  writeUserTable,
+  writeItemTable,
 } from './parquet.ts';
 export { Rng } from './random.ts';

@@ -117,3 +117,27 @@ export async function readInteractionsParquet(path: string): Promise<Interaction
     ts: c.ts as Float64Array,
   };
 }
+
+const indices = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
+/** `users.parquet`: dense user index -> original ID. */
+export function writeUserTable(path: string, ids: string[]): Promise<Record<string, string>> {
+  return writeColumns(path, [
+    { name: 'user', type: 'INT32', data: indices(ids.length) },
+    { name: 'id', type: 'STRING', data: ids },
+  ]);
+}
+
+/** `items.parquet`: dense item index -> original ID, title, genres. */
+export function writeItemTable(
+  path: string,
+  ids: string[],
+  meta: { title: string[]; genres: string[] },
+): Promise<Record<string, string>> {
+  return writeColumns(path, [
+    { name: 'item', type: 'INT32', data: indices(ids.length) },
+    { name: 'id', type: 'STRING', data: ids },
+    { name: 'title', type: 'STRING', data: meta.title },
+    { name: 'genres', type: 'STRING', data: meta.genres },
+  ]);
+}

@@ -139,15 +139,12 @@ export function readInteractions(
     t.n++;
   };
 
-  tokenize(bytes, { delimiter: fmt.delimiter, encoding: fmt.encoding }, onRecord, (line) => {
-    throw new DataValidationError(
-      file,
-      line,
-      undefined,
-      undefined,
-      'a closing quote (") for the field opened here',
-    );
-  });
+  tokenize(
+    bytes,
+    { delimiter: fmt.delimiter, encoding: fmt.encoding },
+    onRecord,
+    unterminatedQuote(file),
+  );
   if (!idx)
     throw new DataValidationError(file, undefined, undefined, undefined, 'a non-empty file');
   if (rowsRead === 0)
@@ -174,6 +171,18 @@ export function readInteractions(
     rowsRead,
     badRows: { count: collector.count, samples: collector.samples },
     millisecondTimestamps: msCount,
+  };
+}
+
+function unterminatedQuote(file: string): (line: number) => never {
+  return (line) => {
+    throw new DataValidationError(
+      file,
+      line,
+      undefined,
+      undefined,
+      'a closing quote (") for the field opened here',
+    );
   };
 }
 
@@ -295,15 +304,7 @@ export function readItemMeta(
         meta.genres[i] = g.join('|');
       }
     },
-    (line) => {
-      throw new DataValidationError(
-        file,
-        line,
-        undefined,
-        undefined,
-        'a closing quote (") for the field opened here',
-      );
-    },
+    unterminatedQuote(file),
   );
   return meta;
 }
