@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerRun } from './commands/run.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerStack } from './commands/stack.ts';
 
 // Workers started by the CLI log at WARN unless asked otherwise: people read this output.
@@ -29,6 +30,7 @@ const program = new Command('augment')
 registerStack(program);
 registerConfig(program);
 registerRun(program);
+registerSchedule(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
 import { NON_RETRYABLE_ERRORS, STAGES, progressQuery } from '../lib/contracts/index.ts';
 import type { PipelineInput, PipelineResult, StageName, StageRef } from '../lib/contracts/index.ts';
+import { expandDatedSource } from '../lib/config/dated.ts';
 import { StageTracker, describeFailure } from './stage-tracker.ts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
@@ -57,7 +58,14 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 
   const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu));
   const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
-  const { config } = input;
+  // `{date}`/`{yesterday}` in the source resolve to this run's start date (deterministic).
+  const config = {
+    ...input.config,
+    data: {
+      ...input.config.data,
+      source: expandDatedSource(input.config.data.source, workflowInfo().runStartTime),
+    },
+  };
   const wants = (s: StageName) => planned.includes(s);
 
   // Tracking failures are recorded in progress; the run goes on without MLflow.
