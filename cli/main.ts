@@ -3,6 +3,7 @@ import type { LogLevel } from '@temporalio/worker';
 import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerOps } from './commands/ops.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerStack } from './commands/stack.ts';
@@ -30,6 +31,7 @@ const program = new Command('augment')
 registerStack(program);
 registerConfig(program);
 registerRun(program);
+registerOps(program);
 registerSchedule(program);
 registerDemo(program);
 

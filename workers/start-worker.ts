@@ -20,6 +20,8 @@ export interface WorkerOptions {
   /** Pre-bundled workflow code (tests bundle once per file). */
   workflowBundle?: { code: string };
   connection?: NativeConnection;
+  /** Wraps each activity (fault injection in tests, instrumentation). */
+  wrapActivity?: <F extends (...args: never[]) => Promise<unknown>>(name: string, fn: F) => F;
 }
 
 /**
@@ -31,12 +33,16 @@ export async function createWorkers(
 ): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = opts.connection ?? (await connectWorker(opts.settings.temporal));
   const store = createStore(opts.settings.artifactUri, opts.settings.s3);
-  const activities = createActivities({
+  const created = createActivities({
     store,
     s3: opts.settings.s3,
     mlflow: createTracker(opts.settings.mlflow),
     experiment: opts.settings.mlflow.experiment,
   });
+  const wrap = opts.wrapActivity;
+  const activities = wrap
+    ? Object.fromEntries(Object.entries(created).map(([name, fn]) => [name, wrap(name, fn)]))
+    : created;
   const queues = taskQueues(opts.settings.temporal.taskQueuePrefix);
   const workers: Worker[] = [];
   for (const kind of opts.queues) {

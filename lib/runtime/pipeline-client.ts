@@ -4,6 +4,7 @@ import type { ConnectionSettings } from '../config/env.ts';
 import type { PipelineConfig } from '../config/pipeline.ts';
 import { progressQuery, taskQueues } from '../contracts/index.ts';
 import type {
+  PipelineInput,
   PipelineProgress,
   PipelineResult,
   StageName,
@@ -139,4 +140,39 @@ function failureMessage(err: unknown): string {
   if (err instanceof WorkflowFailedError) cur = err.cause as typeof cur;
   while (cur?.cause) cur = cur.cause as typeof cur;
   return cur?.message ?? String(err);
+}
+
+/**
+ * Restarts a failed, cancelled or terminated run under the same workflow id with the same
+ * input. Finished stages are content-addressed, so they come back `cached` and only what
+ * did not finish runs again; the MLflow parent run (tagged with the id) is reused.
+ */
+export async function resumePipeline(client: Client, workflowId: string): Promise<WorkflowHandle> {
+  const old = client.workflow.getHandle(workflowId);
+  const desc = await old.describe();
+  const state = desc.status.name;
+  if (state === 'RUNNING')
+    throw new Error(
+      `${workflowId} is still running; resume restarts runs that failed or were cancelled`,
+    );
+  if (state === 'COMPLETED') {
+    throw new Error(
+      `${workflowId} completed; nothing to resume (run the config again to reuse its cached stages)`,
+    );
+  }
+  const { events } = await old.fetchHistory();
+  const started = events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  if (!payload) throw new Error(`${workflowId}: its history has no pipeline input to resume from`);
+  let decoded = [payload];
+  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse()) {
+    decoded = await codec.decode(decoded);
+  }
+  const args = client.options.loadedDataConverter.payloadConverter.fromPayload(decoded[0]!);
+  return client.workflow.start('pipeline', {
+    taskQueue: desc.taskQueue,
+    workflowId,
+    args: [args as PipelineInput],
+    retry: { maximumAttempts: 1 },
+  });
 }

@@ -8,6 +8,7 @@ import { createStore } from '../../lib/store/index.ts';
 import type { ArtifactStore } from '../../lib/store/index.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { WORKFLOWS_PATH, createWorkers } from '../../workers/start-worker.ts';
+import type { WorkerOptions } from '../../workers/start-worker.ts';
 
 let bundle: Promise<{ code: string }> | undefined;
 let runtime = false;
@@ -50,6 +51,7 @@ export function testSettings(overrides: Record<string, string> = {}): Connection
 export async function withWorkers<T>(
   settings: ConnectionSettings,
   fn: (h: PipelineHarness) => Promise<T>,
+  extra: Pick<WorkerOptions, 'wrapActivity'> = {},
 ): Promise<T> {
   if (!runtime) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -59,6 +61,7 @@ export async function withWorkers<T>(
     settings,
     queues: ['cpu', 'gpu'],
     workflowBundle: await workflowBundle(),
+    ...extra,
   });
   const client = await connectClient(settings.temporal);
   const running = workers.map((w) => w.run());
