@@ -1,134 +1,214 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MlflowError, secretScrubber } from './errors.ts';
+import type { ResolvedClientOptions } from './options.ts';
+import {
+  backoffDelay,
+  isRetryableNetworkCode,
+  isRetryableStatus,
+  networkErrorCode,
+  retryAfterMs,
+} from './retry.ts';
 
-/** An MLflow API error: status, MLflow's error code, and which call failed. Never holds secrets. */
-export class MlflowError extends Error {
-  override readonly name = 'MlflowError';
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly status: number,
-    readonly errorCode: string | undefined,
-    detail: string,
-  ) {
-    super(
-      `MLflow ${method} ${path} failed: ${status}${errorCode ? ` ${errorCode}` : ''} ${detail}`.trim(),
-    );
-  }
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+export type QueryValue = string | number | boolean | undefined | readonly string[];
 
-  /** Server trouble or throttling: worth another attempt. */
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
-  }
-}
-
-export interface HttpOptions {
-  baseUrl: string;
-  /** Bearer token (shared servers). Sent only in the Authorization header. */
-  token?: string;
-  username?: string;
-  password?: string;
-  /** Attempts per call for retryable failures. @default 5 */
-  attempts?: number;
-  /** First backoff delay; doubles per attempt, with jitter. @default 250 ms */
-  baseDelayMs?: number;
-  /** Per-request timeout. @default 30 s */
+/** One logical call; `send` may make several attempts of it. */
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path under the tracking URI, starting with `/`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** JSON body (ignored when `body` is given). */
+  json?: unknown;
+  /**
+   * Raw body. A function is called once per attempt, so a stream (a file upload) can be
+   * re-opened when the call is retried.
+   */
+  body?: Uint8Array | string | (() => ReadableStream<Uint8Array>);
+  contentType?: string;
+  contentLength?: number;
+  /** Overrides the client's per-request timeout. */
   timeoutMs?: number;
-  logger?: { warn(msg: string): void };
+  /** False for calls that must answer fast or not at all (health checks). @default true */
+  retry?: boolean;
 }
 
 /**
- * JSON-over-HTTP with retries on 5xx, 429, timeouts and connection errors (exponential
- * backoff with full jitter). 4xx other than 429 fail at once: retrying cannot fix them.
+ * Fetch with MLflow's error format, auth, per-attempt timeouts and retries. The response
+ * is consumed by `read` inside the attempt, so a connection dropped mid-body is retried
+ * like any other transport failure.
  */
 export class HttpClient {
-  private readonly auth?: string;
+  // Private fields stay out of util.inspect and JSON.stringify: the header never leaks.
+  readonly #authorization: string | undefined;
+  readonly #scrub: (text: string) => string;
+  readonly #o: Omit<ResolvedClientOptions, 'authorization' | 'secrets'>;
 
-  constructor(private readonly o: HttpOptions) {
-    if (o.token) this.auth = `Bearer ${o.token}`;
-    else if (o.username !== undefined) {
-      this.auth = `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`;
-    }
+  constructor(o: ResolvedClientOptions) {
+    const { authorization, secrets, ...rest } = o;
+    this.#authorization = authorization;
+    this.#scrub = secretScrubber(secrets);
+    this.#o = rest;
   }
 
   get baseUrl(): string {
-    return this.o.baseUrl.replace(/\/+$/, '');
+    return this.#o.baseUrl;
   }
 
-  /** Sends a request and returns the raw response body (for downloads). */
-  async raw(
-    method: string,
-    path: string,
-    body?: Uint8Array | string,
-    contentType?: string,
-  ): Promise<Uint8Array> {
-    const attempts = this.o.attempts ?? 5;
+  /** Sends a request (retrying transient failures) and hands the response to `read`. */
+  async send<T>(req: HttpRequest, read: (res: Response) => Promise<T>): Promise<T> {
+    const policy = this.#o.retry;
+    const attempts = req.retry === false ? 1 : policy.attempts;
     for (let attempt = 1; ; attempt++) {
+      let err: MlflowError;
+      let wait: number | undefined;
       try {
-        return await this.once(method, path, body, contentType);
-      } catch (err) {
-        const e = err as MlflowError;
-        if (!(e instanceof MlflowError) || !e.retryable || attempt >= attempts) throw err;
-        const delay = Math.random() * (this.o.baseDelayMs ?? 250) * 2 ** (attempt - 1);
-        this.o.logger?.warn(
-          `${e.message}; retry ${attempt}/${attempts - 1} in ${Math.round(delay)} ms`,
-        );
-        await sleep(delay);
+        return await this.#once(req, read);
+      } catch (e) {
+        if (!(e instanceof RetrySignal)) throw e;
+        err = e.error;
+        wait = e.retryAfterMs;
       }
+      if (!err.retryable || attempt >= attempts) throw err.afterAttempts(attempt);
+      const delay = Math.min(policy.maxDelayMs, Math.max(wait ?? 0, backoffDelay(attempt, policy)));
+      this.#o.logger.warn(
+        `${err.message}; retry ${attempt}/${attempts - 1} in ${Math.round(delay)} ms`,
+      );
+      await sleep(delay);
     }
   }
 
-  async json<T>(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    path: string,
-    payload?: unknown,
-  ): Promise<T> {
-    let url = path;
-    let body: string | undefined;
-    if (method === 'GET' && payload)
-      url += `?${new URLSearchParams(payload as Record<string, string>).toString()}`;
-    else if (payload !== undefined) body = JSON.stringify(payload);
-    const bytes = await this.raw(method, url, body, body ? 'application/json' : undefined);
-    const text = Buffer.from(bytes).toString('utf8');
-    return (text ? JSON.parse(text) : {}) as T;
+  /** A JSON call: GET payloads go into the query string, others into the body. */
+  async json<T>(method: HttpMethod, path: string, payload?: Record<string, unknown>): Promise<T> {
+    const req: HttpRequest =
+      method === 'GET'
+        ? { method, path, query: payload as Record<string, QueryValue> | undefined }
+        : { method, path, json: payload ?? {} };
+    return this.send(req, async (res) => {
+      const text = await res.text();
+      if (!text.trim()) return {} as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        // A 200 that is not JSON: a proxy's login page or a wrong URL prefix.
+        throw new MlflowError({
+          method,
+          path,
+          status: res.status,
+          detail: `expected JSON, got ${JSON.stringify(this.#scrub(text.slice(0, 120)))}`,
+          retryable: false,
+        });
+      }
+    });
   }
 
-  private async once(
-    method: string,
-    path: string,
-    body?: Uint8Array | string,
-    contentType?: string,
-  ) {
+  /** The response body as bytes. */
+  bytes(req: HttpRequest): Promise<Uint8Array> {
+    return this.send(req, async (res) => new Uint8Array(await res.arrayBuffer()));
+  }
+
+  #url(path: string, query?: Record<string, QueryValue>): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const item of v as readonly string[]) qs.append(k, item);
+      else qs.append(k, String(v));
+    }
+    const q = qs.toString();
+    return `${this.#o.baseUrl}${path}${q ? `?${q}` : ''}`;
+  }
+
+  async #once<T>(req: HttpRequest, read: (res: Response) => Promise<T>): Promise<T> {
+    const { method, path } = req;
     const headers: Record<string, string> = {};
-    if (contentType) headers['content-type'] = contentType;
-    if (this.auth) headers.authorization = this.auth;
+    if (this.#authorization) headers.authorization = this.#authorization;
+    let body: RequestInit['body'];
+    if (req.body !== undefined) {
+      body = typeof req.body === 'function' ? req.body() : req.body;
+      headers['content-type'] = req.contentType ?? 'application/octet-stream';
+      if (req.contentLength !== undefined) headers['content-length'] = String(req.contentLength);
+    } else if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+    const init: RequestInit & { duplex?: 'half' } = {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(req.timeoutMs ?? this.#o.timeoutMs),
+    };
+    // Streaming request bodies need half-duplex mode in Node's fetch.
+    if (body instanceof ReadableStream) init.duplex = 'half';
+
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
-      });
-    } catch (err) {
-      // Connection refused/reset or timeout: status 0, retryable.
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new MlflowError(method, stripQuery(path), 0, undefined, `(${cause})`);
+      res = await fetch(this.#url(path, req.query), init);
+    } catch (e) {
+      throw this.#transport(method, path, e);
     }
-    const buf = new Uint8Array(await res.arrayBuffer());
-    if (res.ok) return buf;
-    let code: string | undefined;
-    let message = Buffer.from(buf).toString('utf8').slice(0, 300);
+    if (!res.ok) {
+      let text = '';
+      try {
+        text = await res.text();
+      } catch {
+        // The error body is a nicety; the status is what matters.
+      }
+      const error = this.#httpError(method, path, res.status, text);
+      throw new RetrySignal(error, retryAfterMs(res.headers.get('retry-after')));
+    }
     try {
-      const j = JSON.parse(message) as { error_code?: string; message?: string };
-      code = j.error_code;
-      message = j.message ?? message;
-    } catch {
-      // Not JSON (proxy error page): keep the text.
+      return await read(res);
+    } catch (e) {
+      if (e instanceof MlflowError) throw new RetrySignal(e);
+      if (networkErrorCode(e) === undefined) throw e;
+      throw this.#transport(method, path, e);
     }
-    throw new MlflowError(method, stripQuery(path), res.status, code, message);
+  }
+
+  #transport(method: string, path: string, e: unknown): RetrySignal {
+    const code = networkErrorCode(e);
+    const detail = code ? '' : this.#scrub(e instanceof Error ? e.message : String(e));
+    return new RetrySignal(
+      new MlflowError({
+        method,
+        path,
+        status: 0,
+        networkCode: code ?? 'UNKNOWN',
+        detail,
+        retryable: code !== undefined && isRetryableNetworkCode(code),
+      }),
+    );
+  }
+
+  #httpError(method: string, path: string, status: number, text: string): MlflowError {
+    let errorCode: string | undefined;
+    let detail = text;
+    try {
+      const j = JSON.parse(text) as { error_code?: unknown; message?: unknown; detail?: unknown };
+      if (typeof j.error_code === 'string') errorCode = j.error_code;
+      // MLflow's handlers answer {error_code, message}; its FastAPI routes answer {detail}.
+      const msg = j.message ?? j.detail;
+      if (msg !== undefined) detail = typeof msg === 'string' ? msg : JSON.stringify(msg);
+    } catch {
+      // Not JSON (a proxy's error page): keep the text.
+    }
+    // First line only: MLflow appends SQL statements and parameters to some messages.
+    detail = (detail.split('\n')[0] ?? '').trim().slice(0, 400);
+    return new MlflowError({
+      method,
+      path,
+      status,
+      errorCode,
+      detail: this.#scrub(detail),
+      retryable: isRetryableStatus(status),
+    });
   }
 }
 
-function stripQuery(path: string): string {
-  return path.split('?')[0]!;
+/** Carries an error (and the server's Retry-After) from one attempt to the retry loop. */
+class RetrySignal {
+  constructor(
+    readonly error: MlflowError,
+    readonly retryAfterMs?: number,
+  ) {}
 }

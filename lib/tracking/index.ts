@@ -1,23 +1,68 @@
 import type { ConnectionSettings } from '../config/env.ts';
 import { MlflowClient } from './mlflow.ts';
+import type { MlflowClientSettings, TrackingLogger } from './options.ts';
 
 export { MlflowClient } from './mlflow.ts';
-export type { Experiment, Run, RunInfo, ModelVersion, FileInfo } from './mlflow.ts';
-export { MlflowError } from './http.ts';
-export type { HttpOptions } from './http.ts';
-export { splitBatch, fitParam, flattenParams, BATCH_LIMITS, MAX_PARAM_VALUE } from './batch.ts';
-export type { Metric, KeyValue, Batch } from './batch.ts';
+export type { CreateRunInput, LogBatchInput, LogBatchResult, PingResult } from './mlflow.ts';
+export { ArtifactsApi, checkArtifactPath, proxyRoot } from './artifacts.ts';
+export { RegistryApi } from './registry.ts';
+export type { CreateModelVersionInput } from './registry.ts';
+export { MlflowError, TrackingInputError } from './errors.ts';
+export { resolveClientOptions } from './options.ts';
+export type {
+  LongParamPolicy,
+  MlflowClientOptions,
+  MlflowClientSettings,
+  ResolvedClientOptions,
+  TrackingLogger,
+} from './options.ts';
+export {
+  DEFAULT_RETRY,
+  backoffDelay,
+  isRetryableNetworkCode,
+  isRetryableStatus,
+  networkErrorCode,
+  retryAfterMs,
+} from './retry.ts';
+export type { RetryPolicy } from './retry.ts';
+export {
+  BATCH_LIMITS,
+  MAX_KEY,
+  MAX_PARAM_VALUE,
+  MAX_TAG_VALUE,
+  checkKey,
+  fitParam,
+  fitValue,
+  flattenParams,
+  paramText,
+  splitBatch,
+} from './batch.ts';
+export type { Batch, KeyValue, Metric, MetricInput, WireMetric } from './batch.ts';
+export { tagMap } from './types.ts';
+export type {
+  Experiment,
+  FileInfo,
+  ModelVersion,
+  ModelVersionStatus,
+  RegisteredModel,
+  Run,
+  RunData,
+  RunInfo,
+  RunStatus,
+} from './types.ts';
 
 /** The one way to build the tracking client from connection settings. */
 export function createTracker(
   s: ConnectionSettings['mlflow'],
-  logger?: { warn(msg: string): void },
+  logger?: TrackingLogger,
+  extra: Omit<MlflowClientSettings, 'token' | 'username' | 'password' | 'logger'> = {},
 ): MlflowClient {
   return new MlflowClient({
-    baseUrl: s.trackingUri,
+    trackingUri: s.trackingUri,
     token: s.token,
     username: s.username,
     password: s.password,
     logger,
+    ...extra,
   });
 }

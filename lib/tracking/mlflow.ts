@@ -1,198 +1,264 @@
-import { readFile } from 'node:fs/promises';
-import { MAX_TAG_VALUE, fitParam, splitBatch } from './batch.ts';
-import type { KeyValue, Metric } from './batch.ts';
-import { HttpClient, MlflowError } from './http.ts';
-import type { HttpOptions } from './http.ts';
-
-export interface Experiment {
-  experiment_id: string;
-  name: string;
-  artifact_location?: string;
-  lifecycle_stage?: string;
-}
-
-export interface RunInfo {
-  run_id: string;
-  experiment_id: string;
-  run_name?: string;
-  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
-  start_time?: number;
-  end_time?: number;
-  artifact_uri: string;
-  lifecycle_stage?: string;
-}
-
-export interface Run {
-  info: RunInfo;
-  data: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] };
-}
-
-export interface ModelVersion {
-  name: string;
-  version: string;
-  source?: string;
-  run_id?: string;
-  status?: string;
-  tags?: KeyValue[];
-  aliases?: string[];
-}
-
-export interface FileInfo {
-  path: string;
-  is_dir?: boolean;
-  file_size?: number | string;
-}
+import { ArtifactsApi } from './artifacts.ts';
+import { MAX_TAG_VALUE, checkKey, encodeMetric, fitParam, fitValue, splitBatch } from './batch.ts';
+import type { KeyValue, Metric, MetricInput } from './batch.ts';
+import { MlflowError, TrackingInputError } from './errors.ts';
+import { HttpClient } from './http.ts';
+import { resolveClientOptions } from './options.ts';
+import type { MlflowClientOptions, ResolvedClientOptions } from './options.ts';
+import { RegistryApi } from './registry.ts';
+import { normMetric, normRun, toKeyValues } from './types.ts';
+import type { Experiment, Run, RunInfo, RunStatus } from './types.ts';
 
 const API = '/api/2.0/mlflow';
-const ARTIFACTS = '/api/2.0/mlflow-artifacts/artifacts';
 
-const toTags = (tags: Record<string, string> = {}): KeyValue[] =>
-  Object.entries(tags).map(([key, value]) => ({ key, value: value.slice(0, MAX_TAG_VALUE) }));
+/** A new run: where, what it is called, and (for a nested run) its parent. */
+export interface CreateRunInput {
+  experimentId: string;
+  runName?: string;
+  tags?: Record<string, string>;
+  /** Makes this a nested run (MLflow's `mlflow.parentRunId` tag). */
+  parentRunId?: string;
+  /** Epoch ms. @default now */
+  startTime?: number;
+}
+
+/** Anything a run can be given in one go; split into as many calls as MLflow's limits need. */
+export interface LogBatchInput {
+  metrics?: MetricInput[];
+  params?: Record<string, unknown> | KeyValue[];
+  tags?: Record<string, string> | KeyValue[];
+}
+
+export interface LogBatchResult {
+  /** log-batch calls made. */
+  calls: number;
+  /** Param and tag keys whose values were cut to fit (see `fitValue`). */
+  truncated: string[];
+}
+
+/** Result of `ping()`: never throws, says why when unhealthy. */
+export interface PingResult {
+  healthy: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+const entries = (x: Record<string, unknown> | KeyValue[] | undefined): [string, unknown][] =>
+  Array.isArray(x) ? x.map((kv) => [kv.key, kv.value]) : Object.entries(x ?? {});
 
 /**
- * A typed client over MLflow's REST API (tracking, artifact proxy, model registry), on the
- * built-in fetch. Transient failures are retried by HttpClient; tokens never appear in
- * errors or logs.
+ * A typed client over MLflow's REST API on Node's fetch: experiments, runs (nested runs,
+ * chunked log-batch, metric history), artifacts through the artifact proxy (`artifacts`)
+ * and the model registry (`registry`). Transient failures (5xx, 429, connection errors,
+ * timeouts) are retried with backoff; errors are `MlflowError` and never carry the token.
+ *
+ * Retries can repeat a call the server already applied. That is harmless for reads,
+ * tags, params (same value), metrics (the server drops exact duplicates), log-batch and
+ * get-or-create, but `createRun` and `registry.createVersion` may then create a second
+ * run or version: callers that must be exactly-once look up by tag first.
  */
 export class MlflowClient {
-  private readonly http: HttpClient;
+  readonly artifacts: ArtifactsApi;
+  readonly registry: RegistryApi;
+  readonly #http: HttpClient;
+  readonly #o: ResolvedClientOptions;
+  // A run's artifact URI never changes; caching it saves a runs/get per artifact call.
+  readonly #artifactUris = new Map<string, string>();
 
-  constructor(opts: HttpOptions) {
-    this.http = new HttpClient(opts);
+  constructor(options: MlflowClientOptions) {
+    this.#o = resolveClientOptions(options);
+    this.#http = new HttpClient(this.#o);
+    this.artifacts = new ArtifactsApi(
+      this.#http,
+      (runId) => this.#artifactUri(runId),
+      this.#o.artifactTimeoutMs,
+    );
+    this.registry = new RegistryApi(this.#http);
   }
 
+  /** The server's base URL (no credentials), e.g. for UI links. */
   get url(): string {
-    return this.http.baseUrl;
+    return this.#http.baseUrl;
   }
 
-  /** True when /health answers and an API call succeeds. */
-  async ping(): Promise<boolean> {
+  /** UI link to a run. */
+  runUrl(experimentId: string, runId: string): string {
+    return `${this.url}/#/experiments/${experimentId}/runs/${runId}`;
+  }
+
+  /** `GET /health` plus one API call, without retries. Never throws. */
+  async ping(): Promise<PingResult> {
+    const t0 = performance.now();
     try {
-      await this.http.raw('GET', '/health');
-      await this.http.json('POST', `${API}/experiments/search`, { max_results: 1 });
-      return true;
-    } catch {
-      return false;
+      const health = await this.#http.send({ method: 'GET', path: '/health', retry: false }, (r) =>
+        r.text(),
+      );
+      if (health.trim() !== 'OK')
+        throw new Error(`/health answered ${JSON.stringify(health.slice(0, 60))}`);
+      await this.#http.send(
+        {
+          method: 'POST',
+          path: `${API}/experiments/search`,
+          json: { max_results: 1 },
+          retry: false,
+        },
+        (r) => r.text(),
+      );
+      return { healthy: true, latencyMs: performance.now() - t0 };
+    } catch (err) {
+      return { healthy: false, latencyMs: performance.now() - t0, error: (err as Error).message };
     }
   }
 
-  // --- experiments -------------------------------------------------------------------
+  // --- experiments -----------------------------------------------------------------
 
+  /** The experiment of that name (active or deleted), or undefined. */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     try {
-      const r = await this.http.json<{ experiment: Experiment }>(
+      const r = await this.#http.json<{ experiment: Experiment }>(
         'GET',
         `${API}/experiments/get-by-name`,
-        {
-          experiment_name: name,
-        },
+        { experiment_name: name },
       );
       return r.experiment;
     } catch (err) {
-      if (err instanceof MlflowError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST')
-        return undefined;
+      if (err instanceof MlflowError && err.notFound) return undefined;
       throw err;
     }
   }
 
+  /** Creates an experiment and returns its id; fails with RESOURCE_ALREADY_EXISTS if taken. */
   async createExperiment(name: string, tags?: Record<string, string>): Promise<string> {
-    const r = await this.http.json<{ experiment_id: string }>('POST', `${API}/experiments/create`, {
-      name,
-      tags: toTags(tags),
-    });
+    const r = await this.#http.json<{ experiment_id: string }>(
+      'POST',
+      `${API}/experiments/create`,
+      {
+        name,
+        tags: toKeyValues(tags),
+      },
+    );
+    this.#o.logger.info(
+      `MLflow experiment ${JSON.stringify(name)} created (id ${r.experiment_id})`,
+    );
     return r.experiment_id;
   }
 
-  /** Get-or-create, safe when two processes race to create the same experiment. */
+  /**
+   * The id of the experiment of that name, created if missing. Race-safe: when another
+   * process creates it first, RESOURCE_ALREADY_EXISTS turns into a lookup. A deleted
+   * experiment is an error (MLflow keeps the name; restore it or pick another).
+   */
   async getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string> {
-    const found = await this.getExperimentByName(name);
-    if (found) return found.experiment_id;
-    try {
-      return await this.createExperiment(name, tags);
-    } catch (err) {
-      if (err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS') {
-        const again = await this.getExperimentByName(name);
-        if (again) return again.experiment_id;
+    let exp = await this.getExperimentByName(name);
+    if (!exp) {
+      try {
+        return await this.createExperiment(name, tags);
+      } catch (err) {
+        if (!(err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
+        exp = await this.getExperimentByName(name);
+        if (!exp) throw err;
       }
-      throw err;
     }
+    if (exp.lifecycle_stage === 'deleted')
+      throw new TrackingInputError(
+        `experiment ${JSON.stringify(name)}`,
+        `is deleted (id ${exp.experiment_id}); restore it or choose another name`,
+      );
+    return exp.experiment_id;
   }
 
-  // --- runs --------------------------------------------------------------------------
+  // --- runs ------------------------------------------------------------------------
 
-  /** Creates a run; `parentRunId` makes it a nested run (MLflow's `mlflow.parentRunId` tag). */
-  async createRun(opts: {
-    experimentId: string;
-    runName?: string;
-    tags?: Record<string, string>;
-    parentRunId?: string;
-    startTime?: number;
-  }): Promise<RunInfo> {
-    const tags = {
-      ...opts.tags,
-      ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}),
-    };
-    const r = await this.http.json<{ run: Run }>('POST', `${API}/runs/create`, {
-      experiment_id: opts.experimentId,
-      run_name: opts.runName,
-      start_time: opts.startTime ?? Date.now(),
-      tags: toTags(tags),
+  /** Starts a run (status RUNNING). Tag values are fitted like params (8000 characters). */
+  async createRun(input: CreateRunInput): Promise<RunInfo> {
+    const tags = this.#fitTags({
+      ...input.tags,
+      ...(input.parentRunId ? { 'mlflow.parentRunId': input.parentRunId } : {}),
     });
-    return r.run.info;
+    const r = await this.#http.json<{ run: { info: RunInfo } }>('POST', `${API}/runs/create`, {
+      experiment_id: input.experimentId,
+      run_name: input.runName,
+      start_time: input.startTime ?? Date.now(),
+      tags,
+    });
+    const run = normRun(r.run);
+    this.#artifactUris.set(run.info.run_id, run.info.artifact_uri);
+    return run.info;
   }
 
-  async updateRun(
-    runId: string,
-    status: RunInfo['status'],
-    endTime: number | undefined = Date.now(),
-  ): Promise<void> {
-    await this.http.json('POST', `${API}/runs/update`, {
+  /** Sets a run's status; a terminal status also sets the end time (default now). */
+  async updateRun(runId: string, status: RunStatus, endTime?: number): Promise<void> {
+    const terminal = status === 'FINISHED' || status === 'FAILED' || status === 'KILLED';
+    await this.#http.json('POST', `${API}/runs/update`, {
       run_id: runId,
       status,
-      end_time: endTime,
+      end_time: terminal ? (endTime ?? Date.now()) : endTime,
     });
   }
 
+  /** A run with its latest metrics, params and tags. */
   async getRun(runId: string): Promise<Run> {
-    return (await this.http.json<{ run: Run }>('GET', `${API}/runs/get`, { run_id: runId })).run;
+    const r = await this.#http.json<{ run: Parameters<typeof normRun>[0] }>(
+      'GET',
+      `${API}/runs/get`,
+      {
+        run_id: runId,
+      },
+    );
+    const run = normRun(r.run);
+    this.#artifactUris.set(runId, run.info.artifact_uri);
+    return run;
   }
 
-  /** Runs matching an MLflow filter string, e.g. `tags.workflow_id = 'x'`. */
-  async searchRuns(experimentIds: string[], filter = '', maxResults = 1000): Promise<Run[]> {
+  /**
+   * Runs matching an MLflow filter (`tags.workflow_id = 'x'`, `metrics.ndcg > 0.3`,
+   * `tags.mlflow.parentRunId = '<id>'`), following pages up to `maxResults`.
+   */
+  async searchRuns(
+    experimentIds: string[],
+    filter = '',
+    maxResults = 1000,
+    orderBy: string[] = [],
+  ): Promise<Run[]> {
     const out: Run[] = [];
     let pageToken: string | undefined;
     do {
-      const r = await this.http.json<{ runs?: Run[]; next_page_token?: string }>(
-        'POST',
-        `${API}/runs/search`,
-        {
-          experiment_ids: experimentIds,
-          filter,
-          max_results: Math.min(maxResults - out.length, 1000),
-          page_token: pageToken,
-        },
-      );
-      out.push(...(r.runs ?? []));
-      pageToken = r.next_page_token;
+      const r = await this.#http.json<{
+        runs?: Parameters<typeof normRun>[0][];
+        next_page_token?: string;
+      }>('POST', `${API}/runs/search`, {
+        experiment_ids: experimentIds,
+        filter,
+        max_results: Math.min(maxResults - out.length, 1000),
+        order_by: orderBy,
+        page_token: pageToken,
+      });
+      out.push(...(r.runs ?? []).map(normRun));
+      pageToken = r.next_page_token || undefined;
     } while (pageToken && out.length < maxResults);
     return out;
   }
 
+  /** Sets (or overwrites) a run tag. */
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.http.json('POST', `${API}/runs/set-tag`, {
-      run_id: runId,
-      key,
-      value: value.slice(0, MAX_TAG_VALUE),
-    });
+    const [tag] = this.#fitTags({ [key]: value });
+    await this.#http.json('POST', `${API}/runs/set-tag`, { run_id: runId, ...tag });
   }
 
+  /**
+   * Logs one param. Params are immutable in MLflow: logging the same value again is fine,
+   * a different value fails with INVALID_PARAMETER_VALUE.
+   */
   async logParam(runId: string, key: string, value: unknown): Promise<void> {
-    await this.http.json('POST', `${API}/runs/log-parameter`, {
-      run_id: runId,
-      ...fitParam(key, value),
-    });
+    await this.logBatch(runId, { params: { [key]: value } });
   }
 
+  /** Logs params (values become text, see `paramText`), in as few calls as allowed. */
+  async logParams(runId: string, params: Record<string, unknown>): Promise<LogBatchResult> {
+    return this.logBatch(runId, { params });
+  }
+
+  /** Logs one metric value at a step (NaN and infinities allowed). */
   async logMetric(
     runId: string,
     key: string,
@@ -200,202 +266,80 @@ export class MlflowClient {
     step = 0,
     timestamp = Date.now(),
   ): Promise<void> {
-    await this.http.json('POST', `${API}/runs/log-metric`, {
-      run_id: runId,
-      key,
-      value,
-      step,
-      timestamp,
-    });
+    const metric = encodeMetric({ key, value, step, timestamp }, timestamp);
+    await this.#http.json('POST', `${API}/runs/log-metric`, { run_id: runId, ...metric });
   }
 
   /**
-   * Logs any number of metrics, params and tags, split into as many log-batch calls as
-   * MLflow's limits require. Params longer than MLflow allows are cut visibly.
+   * Logs any number of metrics, params and tags. Everything is validated first, so bad
+   * input fails before anything is sent; then it is split into as few log-batch calls as
+   * MLflow's limits allow (see `splitBatch`). Params over 6000 characters are cut
+   * visibly (or refused, with `longParams: 'error'`); a param key given twice with
+   * different values is an error, the same value twice is logged once; for tags the last
+   * value wins.
    */
-  async logBatch(
-    runId: string,
-    data: { metrics?: Metric[]; params?: Record<string, unknown>; tags?: Record<string, string> },
-  ): Promise<number> {
-    const batches = splitBatch({
-      metrics: data.metrics ?? [],
-      params: Object.entries(data.params ?? {}).map(([k, v]) => fitParam(k, v)),
-      tags: toTags(data.tags),
-    });
+  async logBatch(runId: string, input: LogBatchInput): Promise<LogBatchResult> {
+    const now = Date.now();
+    const truncated: string[] = [];
+    const params = new Map<string, KeyValue>();
+    for (const [key, value] of entries(input.params)) {
+      const p = fitParam(key, value, this.#o.longParams);
+      const prev = params.get(key);
+      if (prev && prev.value !== p.value)
+        throw new TrackingInputError(`param ${key}`, 'given twice with different values');
+      if (p.cut > 0 && !prev) truncated.push(key);
+      params.set(key, { key, value: p.value });
+    }
+    const tagIn = Object.fromEntries(entries(input.tags).map(([k, v]) => [k, String(v)]));
+    const tags = this.#fitTags(tagIn, truncated);
+    const metrics = (input.metrics ?? []).map((m) => encodeMetric(m, now));
+    if (truncated.length > 0)
+      this.#o.logger.warn(`MLflow run ${runId}: values cut to fit: ${truncated.join(', ')}`);
+
+    const batches = splitBatch({ metrics, params: [...params.values()], tags });
     for (const b of batches)
-      await this.http.json('POST', `${API}/runs/log-batch`, { run_id: runId, ...b });
-    return batches.length;
+      await this.#http.json('POST', `${API}/runs/log-batch`, { run_id: runId, ...b });
+    return { calls: batches.length, truncated };
   }
 
+  /** Every logged value of a metric (all steps), following pages. */
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     const out: Metric[] = [];
     let pageToken: string | undefined;
     do {
-      const r = await this.http.json<{ metrics?: Metric[]; next_page_token?: string }>(
-        'GET',
-        `${API}/metrics/get-history`,
-        {
-          run_id: runId,
-          metric_key: key,
-          max_results: '25000',
-          ...(pageToken ? { page_token: pageToken } : {}),
-        },
-      );
-      out.push(
-        ...(r.metrics ?? []).map((m) => ({
-          ...m,
-          step: Number(m.step ?? 0),
-          timestamp: Number(m.timestamp),
-        })),
-      );
-      pageToken = r.next_page_token;
+      const r = await this.#http.json<{
+        metrics?: Record<string, unknown>[];
+        next_page_token?: string;
+      }>('GET', `${API}/metrics/get-history`, {
+        run_id: runId,
+        metric_key: key,
+        max_results: 25_000,
+        page_token: pageToken,
+      });
+      out.push(...(r.metrics ?? []).map(normMetric));
+      pageToken = r.next_page_token || undefined;
     } while (pageToken);
     return out;
   }
 
-  // --- artifacts (through the server's artifact proxy) --------------------------------
+  // --- helpers ---------------------------------------------------------------------
 
-  /** Proxy path of a run's artifact, from its `mlflow-artifacts:/<exp>/<run>/artifacts` URI. */
-  private async artifactPath(runId: string, path: string): Promise<string> {
-    const { info } = await this.getRun(runId);
-    const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(info.artifact_uri);
-    if (!m) {
-      throw new Error(
-        `run ${runId} stores artifacts at ${info.artifact_uri}, not behind the artifact proxy; ` +
-          'start the MLflow server with --serve-artifacts',
-      );
-    }
-    const clean = path.replace(/^\/+/, '');
-    if (clean.split('/').some((s) => s === '..' || s === '.'))
-      throw new Error(`invalid artifact path ${path}`);
-    return `${m[1]!.replace(/\/+$/, '')}${clean ? `/${clean}` : ''}`;
+  #fitTags(tags: Record<string, string>, truncated?: string[]): KeyValue[] {
+    return Object.entries(tags).map(([key, value]) => {
+      checkKey('tag', key);
+      const fitted = fitValue(String(value), MAX_TAG_VALUE);
+      if (fitted.cut > 0) {
+        if (truncated) truncated.push(key);
+        else this.#o.logger.warn(`MLflow tag ${key}: value cut to ${MAX_TAG_VALUE} characters`);
+      }
+      return { key, value: fitted.value };
+    });
   }
 
-  /** Uploads bytes or a local file as `<path>` in the run's artifacts. */
-  async logArtifact(
-    runId: string,
-    path: string,
-    content: Uint8Array | string | { file: string },
-  ): Promise<void> {
-    const body =
-      typeof content === 'object' && 'file' in content ? await readFile(content.file) : content;
-    const proxied = await this.artifactPath(runId, path);
-    await this.http.raw(
-      'PUT',
-      `${ARTIFACTS}/${encodePath(proxied)}`,
-      body,
-      'application/octet-stream',
-    );
+  async #artifactUri(runId: string): Promise<string> {
+    const known = this.#artifactUris.get(runId);
+    if (known) return known;
+    if (this.#artifactUris.size > 10_000) this.#artifactUris.clear();
+    return (await this.getRun(runId)).info.artifact_uri;
   }
-
-  async listArtifacts(runId: string, path = ''): Promise<FileInfo[]> {
-    const base = await this.artifactPath(runId, '');
-    const proxied = await this.artifactPath(runId, path);
-    const r = await this.http.json<{ files?: FileInfo[] }>('GET', ARTIFACTS, { path: proxied });
-    // The proxy lists paths relative to the listed folder; make them relative to the run.
-    const rel = proxied.slice(base.length).replace(/^\//, '');
-    return (r.files ?? []).map((f) => ({ ...f, path: rel ? `${rel}/${f.path}` : f.path }));
-  }
-
-  async downloadArtifact(runId: string, path: string): Promise<Uint8Array> {
-    return this.http.raw('GET', `${ARTIFACTS}/${encodePath(await this.artifactPath(runId, path))}`);
-  }
-
-  // --- model registry ------------------------------------------------------------------
-
-  async getOrCreateRegisteredModel(name: string, description?: string): Promise<void> {
-    try {
-      await this.http.json('POST', `${API}/registered-models/create`, { name, description });
-    } catch (err) {
-      if (!(err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
-    }
-  }
-
-  async createModelVersion(opts: {
-    name: string;
-    source: string;
-    runId?: string;
-    tags?: Record<string, string>;
-    description?: string;
-  }): Promise<ModelVersion> {
-    const r = await this.http.json<{ model_version: ModelVersion }>(
-      'POST',
-      `${API}/model-versions/create`,
-      {
-        name: opts.name,
-        source: opts.source,
-        run_id: opts.runId,
-        tags: toTags(opts.tags),
-        description: opts.description,
-      },
-    );
-    return r.model_version;
-  }
-
-  async getModelVersion(name: string, version: string): Promise<ModelVersion> {
-    const r = await this.http.json<{ model_version: ModelVersion }>(
-      'GET',
-      `${API}/model-versions/get`,
-      {
-        name,
-        version,
-      },
-    );
-    return r.model_version;
-  }
-
-  async setModelVersionTag(
-    name: string,
-    version: string,
-    key: string,
-    value: string,
-  ): Promise<void> {
-    await this.http.json('POST', `${API}/model-versions/set-tag`, { name, version, key, value });
-  }
-
-  async searchModelVersions(filter: string): Promise<ModelVersion[]> {
-    const r = await this.http.json<{ model_versions?: ModelVersion[] }>(
-      'GET',
-      `${API}/model-versions/search`,
-      {
-        filter,
-      },
-    );
-    return r.model_versions ?? [];
-  }
-
-  async setAlias(name: string, alias: string, version: string): Promise<void> {
-    await this.http.json('POST', `${API}/registered-models/alias`, { name, alias, version });
-  }
-
-  async deleteAlias(name: string, alias: string): Promise<void> {
-    await this.http.json('DELETE', `${API}/registered-models/alias`, { name, alias });
-  }
-
-  /** The version an alias points at, or undefined when the alias is not set. */
-  async getVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined> {
-    try {
-      const r = await this.http.json<{ model_version: ModelVersion }>(
-        'GET',
-        `${API}/registered-models/alias`,
-        {
-          name,
-          alias,
-        },
-      );
-      return r.model_version;
-    } catch (err) {
-      // MLflow 3.17 answers a missing alias with 400 INVALID_PARAMETER_VALUE "... not found".
-      const missing =
-        err instanceof MlflowError &&
-        (err.errorCode === 'RESOURCE_DOES_NOT_EXIST' ||
-          (err.errorCode === 'INVALID_PARAMETER_VALUE' && /alias .* not found/i.test(err.message)));
-      if (missing) return undefined;
-      throw err;
-    }
-  }
-}
-
-function encodePath(p: string): string {
-  return p.split('/').map(encodeURIComponent).join('/');
 }

@@ -51,7 +51,7 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
       expect(manifest?.inputs[0]?.name).toBe('ingest');
 
       // MLflow: a parent run with the config as params and a nested run per stage.
-      const mlflow = new MlflowClient({ baseUrl: settings.mlflow.trackingUri });
+      const mlflow = new MlflowClient({ trackingUri: settings.mlflow.trackingUri });
       const ref = first.tracking.mlflow!;
       expect(first.tracking.error).toBeUndefined();
       const parent = await mlflow.getRun(ref.runId);
