@@ -1,0 +1,203 @@
+import { compareResults } from './compare.ts';
+import type { CompareOptions, Comparison, Effect } from './compare.ts';
+import type { EvalResult, MetricKey } from './types.ts';
+
+/** Guard-rail segments that must not drop. */
+export type GuardRail = 'coldUsers' | 'tailItems';
+
+/** When B replaces A. */
+export interface DecisionConfig {
+  /** Primary metric. @default 'ndcg@10' */
+  metric?: MetricKey;
+  /**
+   * Required lift: the lower bound of the confidence interval of the mean per-user delta
+   * (B - A, absolute metric units) must be strictly above this. Must be >= 0, so B = A
+   * (all deltas 0, interval 0..0) can never promote.
+   */
+  minLift: number;
+  /**
+   * Largest allowed drop of the primary metric on each guard-rail segment, as a fraction of
+   * A's segment mean (`relative`, 0.02 = 2%) or in metric units (`absolute`). Relative is
+   * the default because segment levels differ a lot (cold users score far below average).
+   * It is judged on the point estimate: segments are small and their intervals wide, so
+   * demanding a confident "no drop" would block almost every candidate.
+   */
+  maxDrop: number;
+  /** @default 'relative' */
+  maxDropMode?: 'relative' | 'absolute';
+  /** The Wilcoxon p-value of the primary metric must be below this. @default 0.05 */
+  alpha?: number;
+  /**
+   * Segments to guard. On `tailItems` the guarded metric is recall on tail test items at
+   * the primary metric's K (`tailRecall@K`; the smallest K for `mrr`). @default both
+   */
+  guardRails?: GuardRail[];
+}
+
+/** One check of the rule, for reports. */
+export interface DecisionCheck {
+  name: 'lift' | 'significance' | GuardRail;
+  passed: boolean;
+  reason: string;
+}
+
+/** The verdict, its reasons in plain words (verdict first) and the checks behind it. */
+export interface Decision {
+  promote: boolean;
+  reasons: string[];
+  checks: DecisionCheck[];
+}
+
+/**
+ * Promote B when (1) the CI lower bound of its primary-metric delta is above `minLift`,
+ * (2) the signed-rank p-value is below `alpha`, and (3) no guard-rail segment drops more
+ * than `maxDrop`. Reads the comparison only; it recomputes nothing.
+ */
+export function decide(cmp: Comparison, config: DecisionConfig): Decision {
+  const metric = config.metric ?? 'ndcg@10';
+  const alpha = config.alpha ?? 0.05;
+  const mode = config.maxDropMode ?? 'relative';
+  validate(config, alpha);
+  const main = cmp.effects.all[metric];
+  if (!main) throw new Error(`the comparison has no effect for ${metric} on all users`);
+  const name = metricLabel(metric);
+  const level = `${Math.round(cmp.level * 100)}% CI`;
+  const checks: DecisionCheck[] = [];
+
+  const liftOk = main.ciLow > config.minLift;
+  const summary =
+    `${name} ${changeWords(main.delta, 4)} (${level} ${fmt(main.ciLow)}..${fmt(main.ciHigh)}, ` +
+    `${fmtP(main.p)}, n=${main.n} users; ${main.wins} better, ${main.losses} worse, ${main.ties} tied)`;
+  checks.push({
+    name: 'lift',
+    passed: liftOk,
+    reason: liftOk
+      ? `${summary} - the CI lower bound is above the required lift ${config.minLift}`
+      : `${summary} - the CI lower bound ${fmt(main.ciLow)} is not above the required lift ${config.minLift}`,
+  });
+  const sigOk = main.p < alpha;
+  checks.push({
+    name: 'significance',
+    passed: sigOk,
+    reason: sigOk
+      ? `signed-rank test: ${fmtP(main.p)} is below alpha ${alpha}`
+      : `signed-rank test: ${fmtP(main.p)} is not below alpha ${alpha}`,
+  });
+
+  for (const rail of config.guardRails ?? ['coldUsers', 'tailItems']) {
+    const key = rail === 'coldUsers' ? metric : tailMetric(metric, cmp);
+    const effect = cmp.effects[rail][key];
+    if (!effect) throw new Error(`the comparison has no effect for ${key} on ${rail}`);
+    checks.push(guardCheck(rail, effect, config.maxDrop, mode));
+  }
+
+  const promote = checks.every((c) => c.passed);
+  const failed = checks.filter((c) => !c.passed).length;
+  const verdict = promote
+    ? `promote B: ${name} improved beyond the required lift and no guard rail dropped`
+    : `keep A: ${failed} of ${checks.length} checks failed`;
+  return { promote, reasons: [verdict, ...checks.map((c) => c.reason)], checks };
+}
+
+/**
+ * Compare two evaluations and decide in one step, with intervals at level 1 - alpha.
+ */
+export function abTest(
+  a: EvalResult,
+  b: EvalResult,
+  config: DecisionConfig,
+  options: Omit<CompareOptions, 'level'> = {},
+): { comparison: Comparison; decision: Decision } {
+  const comparison = compareResults(a, b, { ...options, level: 1 - (config.alpha ?? 0.05) });
+  return { comparison, decision: decide(comparison, config) };
+}
+
+function guardCheck(
+  rail: GuardRail,
+  e: Effect,
+  maxDrop: number,
+  mode: 'relative' | 'absolute',
+): DecisionCheck {
+  const where = rail === 'coldUsers' ? 'cold users' : 'tail items';
+  const name = metricLabel(e.metric);
+  if (e.n === 0) {
+    return {
+      name: rail,
+      passed: true,
+      reason: `${where}: no users in this segment, guard rail not applied`,
+    };
+  }
+  const levels = `(${fmt(e.meanA)} -> ${fmt(e.meanB)}, n=${e.n} users)`;
+  // A mean of 0 cannot fall (metrics are >= 0), so the relative drop is 0 there.
+  const drop = mode === 'absolute' ? -e.delta : e.meanA > 0 ? -e.delta / e.meanA : 0;
+  const change =
+    mode === 'absolute'
+      ? changeWords(e.delta, 4)
+      : changeWords(e.meanA > 0 ? e.delta / e.meanA : 0, 1, true);
+  const allowed = mode === 'absolute' ? String(maxDrop) : `${round(maxDrop * 100, 2)}%`;
+  if (drop > maxDrop) {
+    return {
+      name: rail,
+      passed: false,
+      reason: `${where}: ${name} ${change} ${levels}, more than the allowed ${allowed}`,
+    };
+  }
+  const tail = drop > 0 ? `, within the allowed ${allowed}` : '';
+  return { name: rail, passed: true, reason: `${where}: ${name} ${change} ${levels}${tail}` };
+}
+
+function tailMetric(metric: MetricKey, cmp: Comparison): MetricKey {
+  const at = metric.indexOf('@');
+  if (at >= 0) return `tailRecall@${metric.slice(at + 1)}` as MetricKey;
+  const ks = Object.keys(cmp.effects.tailItems)
+    .map((k) => Number(k.slice(k.indexOf('@') + 1)))
+    .sort((x, y) => x - y);
+  if (ks.length === 0) throw new Error('the comparison has no tail-item effects');
+  return `tailRecall@${ks[0]!}`;
+}
+
+function validate(config: DecisionConfig, alpha: number): void {
+  if (!(config.minLift >= 0)) throw new RangeError(`minLift must be >= 0, got ${config.minLift}`);
+  if (!(config.maxDrop >= 0)) throw new RangeError(`maxDrop must be >= 0, got ${config.maxDrop}`);
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+}
+
+const LABELS: Record<string, string> = {
+  recall: 'Recall',
+  ndcg: 'NDCG',
+  hr: 'HR',
+  map: 'MAP',
+  novelty: 'Novelty',
+  tailShare: 'Tail share',
+  tailRecall: 'Recall on tail items',
+};
+
+/** Human name of a metric key: `ndcg@10` -> `NDCG@10`, `tailRecall@10` -> `Recall@10 on tail items`. */
+export function metricLabel(metric: MetricKey): string {
+  if (metric === 'mrr') return 'MRR';
+  const [family = '', k = ''] = metric.split('@');
+  if (family === 'tailRecall') return `Recall@${k} on tail items`;
+  return `${LABELS[family] ?? family}@${k}`;
+}
+
+function changeWords(delta: number, digits: number, percent = false): string {
+  const v = percent ? `${round(Math.abs(delta) * 100, digits)}%` : fmt(Math.abs(delta), digits);
+  if (delta > 0) return `rose by ${v}`;
+  if (delta < 0) return `fell by ${v}`;
+  return 'did not change';
+}
+
+function fmt(x: number, digits = 4): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+}
+
+function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return 'p=n/a';
+  return p < 0.0001 ? 'p<0.0001' : `p=${p.toFixed(4)}`;
+}
+
+/** Fixed digits without trailing zeros: 2.50 -> "2.5", 2.00 -> "2". */
+function round(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}

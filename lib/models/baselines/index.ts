@@ -1,0 +1,4 @@
+// Cheap, strong reference recommenders that every A/B report compares against.
+export { PopularityScorer } from './popularity.ts';
+export { ItemKnnScorer } from './item-knn.ts';
+export type { ItemKnnOptions } from './item-knn.ts';
