@@ -1,99 +1,160 @@
 /**
- * Data-stage benchmark: synthetic log -> ratings.csv on disk -> ingest (parse + validate
- * + write Parquet) -> preprocess (read Parquet, dedupe, k-core, split, write Parquet).
- * Prints rows/s per phase, end to end, and peak RSS.
+ * Data-layer benchmark: synthetic log -> ratings.csv on disk -> ingest (parse + validate
+ * into typed arrays) -> preprocess (dedupe, positives, k-core, split) -> Parquet (train,
+ * valid, test, users, items). Also times what the pipeline's activities add in between:
+ * writing `interactions.parquet` after ingest and reading it back before preprocess.
+ * Each size runs in its own process so the peak RSS is that size's own.
  *
- *   npx tsx bench/data/run.ts [--rows 1000000] [--rows 10000000]
+ *   npx tsx bench/data/run.ts                 # 1M and 10M rows
+ *   npx tsx bench/data/run.ts --rows 1000000  # one size (repeatable)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   generateSynthetic,
-  ingestSource,
+  ingestToTable,
   preprocess,
   readInteractionsParquet,
-  writeInteractions,
+  writeInteractionsParquet,
+  writeItemsParquet,
+  writeUsersParquet,
 } from '../../lib/data/index.ts';
-import type { Interactions, SourceFiles } from '../../lib/data/index.ts';
+import type { Interactions } from '../../lib/data/index.ts';
 
-function toCsv(t: Interactions, path: string): void {
-  // Chunked so the benchmark's own CSV writing does not dominate its memory.
-  const chunks: string[] = ['userId,movieId,rating,timestamp\n'];
-  let buf = '';
-  for (let k = 0; k < t.n; k++) {
-    buf += `${t.user[k]! + 1},${t.item[k]! + 1},${t.rating[k]},${t.ts[k]}\n`;
-    if (buf.length > 1 << 20) {
-      chunks.push(buf);
-      buf = '';
-    }
+/** Writes the table as an ml-latest style ratings.csv (IDs 1-based, like MovieLens). */
+function writeCsv(t: Interactions, path: string): void {
+  const fd = openSync(path, 'w');
+  writeSync(fd, 'userId,movieId,rating,timestamp\n');
+  const BATCH = 65_536;
+  for (let s = 0; s < t.n; s += BATCH) {
+    const lines: string[] = [];
+    for (let k = s; k < Math.min(t.n, s + BATCH); k++)
+      lines.push(`${t.user[k]! + 1},${t.item[k]! + 1},${t.rating[k]},${t.ts[k]}\n`);
+    writeSync(fd, lines.join(''));
   }
-  chunks.push(buf);
-  writeFileSync(path, chunks.join(''));
+  closeSync(fd);
 }
 
-async function bench(rows: number): Promise<Record<string, number>> {
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+/** CPU seconds (all threads) since `c0`: on a shared machine, wall time alone misleads. */
+const cpu = (c0: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+};
+const mRows = (rows: number, s: number) => `${(rows / s / 1e6).toFixed(2)}M rows/s`;
+
+async function one(rows: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   try {
+    let t = performance.now();
     const g = generateSynthetic({
       users: Math.round(rows / 50),
       items: Math.round(rows / 200),
       interactions: rows,
       seed: 1,
     });
-    toCsv(g.table, join(dir, 'ratings.csv'));
-    const files: SourceFiles = {
-      list: async () => readdirSync(dir),
-      read: async (name) => ({ bytes: readFileSync(join(dir, name)), label: name }),
-    };
-    const t0 = performance.now();
-    const ing = await ingestSource({ kind: 'movielens', location: dir }, files, {
-      policy: 'fail',
-      maxBadRowFraction: 0,
-    });
-    const tParsed = performance.now();
-    await writeInteractions(join(dir, 'interactions.parquet'), ing.table);
-    const tIngest = performance.now();
-    const table = await readInteractionsParquet(join(dir, 'interactions.parquet'));
-    const tRead = performance.now();
-    const s = preprocess(table, ing.users.size, ing.items.size, {
-      positiveThreshold: 4,
-      kCore: 5,
-      split: 'leave-last-out',
-      ratios: { train: 0.8, valid: 0.1, test: 0.1 },
-      seed: 1,
-    });
-    const tPre = performance.now();
+    const genS = seconds(t);
+    writeCsv(g.table, join(dir, 'ratings.csv'));
+    const csvMB = statSync(join(dir, 'ratings.csv')).size / 1e6;
+
+    t = performance.now();
+    let c = process.cpuUsage();
+    const ing = await ingestToTable(`movielens:${dir}`);
+    const ingestS = seconds(t);
+    const ingestCpu = cpu(c);
+    t = performance.now();
+    c = process.cpuUsage();
+    const pre = preprocess(
+      { table: ing.table, ...ing.idMaps, meta: g.meta },
+      { positiveThreshold: 4, kCore: 5, split: 'leave-last-out', seed: 1 },
+    );
+    const preS = seconds(t);
+    const preCpu = cpu(c);
+    t = performance.now();
+    c = process.cpuUsage();
     for (const name of ['train', 'valid', 'test'] as const)
-      await writeInteractions(join(dir, `${name}.parquet`), s[name]);
-    const tEnd = performance.now();
-    const rate = (ms: number) => Math.round(rows / (ms / 1000));
-    return {
-      rows,
-      parseRowsPerSec: rate(tParsed - t0),
-      parquetWriteRowsPerSec: rate(tIngest - tParsed),
-      parquetReadRowsPerSec: rate(tRead - tIngest),
-      preprocessRowsPerSec: rate(tPre - tRead),
-      splitWriteSeconds: Number(((tEnd - tPre) / 1000).toFixed(2)),
-      ingestSeconds: Number(((tIngest - t0) / 1000).toFixed(2)),
-      preprocessSeconds: Number(((tEnd - tIngest) / 1000).toFixed(2)),
-      endToEndRowsPerSec: rate(tEnd - t0),
-      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-    };
+      await writeInteractionsParquet(join(dir, `${name}.parquet`), pre[name]);
+    await writeUsersParquet(join(dir, 'users.parquet'), pre.users);
+    await writeItemsParquet(join(dir, 'items.parquet'), pre.items, pre.meta);
+    const writeS = seconds(t);
+    const writeCpu = cpu(c);
+    const coreS = ingestS + preS + writeS;
+    const coreCpu = ingestCpu + preCpu + writeCpu;
+
+    // What the activities add: interactions.parquet written by ingest, read by preprocess.
+    t = performance.now();
+    const w = await writeInteractionsParquet(join(dir, 'interactions.parquet'), ing.table);
+    const interWriteS = seconds(t);
+    t = performance.now();
+    const back = await readInteractionsParquet(join(dir, 'interactions.parquet'));
+    const interReadS = seconds(t);
+    if (back.n !== ing.table.n) throw new Error('interactions.parquet round trip lost rows');
+    const pipelineS = coreS + interWriteS + interReadS;
+    const peakMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const splitRows = pre.train.n + pre.valid.n + pre.test.n;
+
+    console.log(
+      `\n== ${(rows / 1e6).toFixed(1)}M interactions (${pre.stats.users} users, ${pre.stats.items} items after preprocess) ==`,
+    );
+    console.log(`synthetic generate      ${genS.toFixed(2)} s   ${mRows(rows, genS)}`);
+    console.log(
+      `ingest ratings.csv      ${ingestS.toFixed(2)} s   ${mRows(rows, ingestS)}   (${csvMB.toFixed(0)} MB; cpu ${ingestCpu.toFixed(2)} s)`,
+    );
+    console.log(
+      `preprocess              ${preS.toFixed(2)} s   ${mRows(rows, preS)}   -> ${splitRows} rows (cpu ${preCpu.toFixed(2)} s)`,
+    );
+    console.log(
+      `write split Parquet     ${writeS.toFixed(2)} s   ${mRows(splitRows, writeS)}   (cpu ${writeCpu.toFixed(2)} s, all threads)`,
+    );
+    console.log(
+      `END TO END (csv -> split Parquet)            ${coreS.toFixed(2)} s   ${mRows(rows, coreS)}   (cpu ${coreCpu.toFixed(2)} s)`,
+    );
+    console.log(
+      `interactions.parquet    write ${interWriteS.toFixed(2)} s (${mRows(rows, interWriteS)}, ${(w.bytes / 1e6).toFixed(0)} MB), read ${interReadS.toFixed(2)} s (${mRows(rows, interReadS)})`,
+    );
+    console.log(
+      `END TO END incl. interactions.parquet       ${pipelineS.toFixed(2)} s   ${mRows(rows, pipelineS)}`,
+    );
+    console.log(
+      `peak RSS                ${peakMB} MB   (machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
+    );
+    console.log(
+      JSON.stringify({
+        rows,
+        generateS: +genS.toFixed(3),
+        ingestS: +ingestS.toFixed(3),
+        preprocessS: +preS.toFixed(3),
+        writeSplitsS: +writeS.toFixed(3),
+        endToEndRowsPerSec: Math.round(rows / coreS),
+        endToEndCpuS: +coreCpu.toFixed(3),
+        interactionsWriteS: +interWriteS.toFixed(3),
+        interactionsReadS: +interReadS.toFixed(3),
+        pipelineRowsPerSec: Math.round(rows / pipelineS),
+        peakRssMB: peakMB,
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const sizes: number[] = [];
-for (let i = 2; i < process.argv.length; i++)
-  if (process.argv[i] === '--rows') sizes.push(Number(process.argv[++i]));
-for (const rows of sizes.length ? sizes : [1_000_000]) {
-  const r = await bench(rows);
-  console.log(
-    `${(rows / 1e6).toFixed(1)}M rows: parse ${(r.parseRowsPerSec! / 1e6).toFixed(2)}M/s, parquet write ${(r.parquetWriteRowsPerSec! / 1e6).toFixed(2)}M/s, ` +
-      `read ${(r.parquetReadRowsPerSec! / 1e6).toFixed(2)}M/s, preprocess ${(r.preprocessRowsPerSec! / 1e6).toFixed(2)}M/s; ` +
-      `ingest ${r.ingestSeconds} s + preprocess ${r.preprocessSeconds} s = ${(r.endToEndRowsPerSec! / 1e6).toFixed(2)}M rows/s end to end; peak RSS ${r.peakRssMB} MB`,
-  );
-  console.log(JSON.stringify(r));
+const args = process.argv.slice(2);
+if (args[0] === '--one') {
+  await one(Number(args[1]));
+} else {
+  const sizes: number[] = [];
+  for (let i = 0; i < args.length; i++) if (args[i] === '--rows') sizes.push(Number(args[++i]));
+  for (const rows of sizes.length ? sizes : [1_000_000, 10_000_000]) {
+    if (!Number.isInteger(rows) || rows < 1000)
+      throw new Error(`--rows needs an integer >= 1000 (got ${rows})`);
+    // A fresh process per size: peak RSS is then that size's own.
+    execFileSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--one', String(rows)],
+      { stdio: 'inherit' },
+    );
+  }
 }

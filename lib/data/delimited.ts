@@ -1,214 +1,112 @@
-import { TextDecoder } from 'node:util';
 /**
- * A byte-level tokenizer for delimited text (CSV, TSV, `::`, `|`). It never splits the
- * input into line strings: fields are byte ranges into the buffer, numbers are parsed
- * straight from bytes, and strings are decoded only when a caller asks. Quoted fields
- * (RFC 4180, `""` escapes, embedded delimiters and newlines) take a slower path.
+ * Byte-level helpers for delimited text (CSV, TSV, `::`, `|`): field scanning, number
+ * parsing straight from bytes, and a small record tokenizer for catalog-sized files. The
+ * hot interaction reader (`interaction-parser.ts`) uses the same conventions: a UTF-8 BOM
+ * is skipped, CRLF and LF both end a line, quoted fields follow RFC 4180 (`""` escapes,
+ * embedded delimiters and newlines), blank lines are ignored.
  */
 
-const QUOTE = 0x22;
-const LF = 0x0a;
-const CR = 0x0d;
-const MAX_FIELDS = 512;
+export const QUOTE = 0x22;
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const MAX_FIELDS = 1024;
 
-/** The current record: field byte ranges, valid until the callback returns. */
-export class Record {
-  count = 0;
-  readonly start = new Int32Array(MAX_FIELDS);
-  readonly end = new Int32Array(MAX_FIELDS);
-  /** 1 where the field was quoted (its bytes still hold the `""` escapes). */
-  readonly quoted = new Uint8Array(MAX_FIELDS);
-  /** 1-based physical line where the record starts. */
-  line = 0;
+const utf8 = new TextDecoder('utf-8');
+const latin1 = new TextDecoder('latin1');
+const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INFINITY_TEXT = /^[+-]?(inf|infinity)$/i;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    private readonly decoder: TextDecoder,
-  ) {}
+/** Decodes a field; quoted fields have their `""` escapes undone. */
+export function fieldText(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  quoted: number,
+  encoding: 'utf-8' | 'latin1' = 'utf-8',
+): string {
+  const t = (encoding === 'latin1' ? latin1 : utf8).decode(b.subarray(s, e));
+  return quoted ? t.replace(/""/g, '"') : t;
+}
 
-  /** The field as a string (unescaped when quoted). */
-  text(i: number): string {
-    const s = this.decoder.decode(this.bytes.subarray(this.start[i]!, this.end[i]!));
-    return this.quoted[i] ? s.replace(/""/g, '"') : s;
+/**
+ * A canonical non-negative integer (no sign, no leading zero, at most 15 digits) read from
+ * bytes, or -1. Lets numeric IDs skip string building.
+ */
+export function canonicalUint(b: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len === 0 || len > 15 || (b[s] === 0x30 && len > 1)) return -1;
+  let v = 0;
+  for (let p = s; p < e; p++) {
+    const c = b[p]! - 0x30;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
   }
+  return v;
+}
 
-  /**
-   * The field as a canonical non-negative integer (no sign, no leading zero, at most 15
-   * digits, unquoted), or -1. Lets numeric IDs skip string building entirely.
-   */
-  canonicalUint(i: number): number {
-    if (this.quoted[i]) return -1;
-    const b = this.bytes;
-    const s = this.start[i]!;
-    const e = this.end[i]!;
-    const len = e - s;
-    if (len === 0 || len > 15 || (b[s] === 0x30 && len > 1)) return -1;
-    let v = 0;
-    for (let p = s; p < e; p++) {
-      const c = b[p]!;
-      if (c < 0x30 || c > 0x39) return -1;
-      v = v * 10 + (c - 0x30);
-    }
-    return v;
+/**
+ * Parses a decimal number from bytes (`-12`, `3.5`, `1e9`, surrounding blanks allowed).
+ * Returns NaN when the text is not a number and +-Infinity for `inf`/`Infinity`, so the
+ * caller can say which. Plain decimals take a fast path that is exactly as precise as
+ * `Number()`: both parts are exact integers and one division rounds correctly.
+ */
+export function parseNumber(b: Uint8Array, s: number, e: number, quoted = 0): number {
+  let p = s;
+  while (p < e && (b[p] === 0x20 || b[p] === 0x09)) p++;
+  while (e > p && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
+  if (p === e) return NaN;
+  const neg = b[p] === 0x2d;
+  if (neg || b[p] === 0x2b) p++;
+  let int = 0;
+  let digits = 0;
+  let c = 0;
+  while (p < e && (c = b[p]! - 0x30) >= 0 && c <= 9) {
+    int = int * 10 + c;
+    p++;
+    digits++;
   }
-
-  isEmpty(i: number): boolean {
-    return this.start[i] === this.end[i];
-  }
-
-  /**
-   * Parses a decimal number from the field's bytes (`-12`, `3.5`, `1e9`). Returns NaN for
-   * anything else, so callers can report the raw text.
-   */
-  number(i: number): number {
-    const b = this.bytes;
-    let p = this.start[i]!;
-    let e = this.end[i]!;
-    while (p < e && (b[p] === 0x20 || b[p] === 0x09)) p++;
-    while (e > p && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
-    if (p === e) return NaN;
-    let neg = false;
-    if (b[p] === 0x2d || b[p] === 0x2b) {
-      neg = b[p] === 0x2d;
-      p++;
-    }
-    let int = 0;
-    let digits = 0;
-    while (p < e && b[p]! >= 0x30 && b[p]! <= 0x39) {
-      int = int * 10 + (b[p]! - 0x30);
+  let scale = 1;
+  if (p < e && b[p] === 0x2e) {
+    p++;
+    while (p < e && (c = b[p]! - 0x30) >= 0 && c <= 9) {
+      int = int * 10 + c;
+      scale *= 10;
       p++;
       digits++;
     }
-    let scale = 1;
-    if (p < e && b[p] === 0x2e) {
-      // A plain decimal fraction: one correctly rounded division, as exact as Number().
-      p++;
-      while (p < e && b[p]! >= 0x30 && b[p]! <= 0x39) {
-        int = int * 10 + (b[p]! - 0x30);
-        scale *= 10;
-        p++;
-        digits++;
-      }
-    }
-    if (p === e && digits > 0 && digits <= 15) return (neg ? -int : int) / scale;
-    // Exponents and long numbers: exactness matters more than speed here.
-    const t = this.text(i).trim();
-    return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
   }
+  if (p === e && digits > 0 && digits <= 15) return (neg ? -int : int) / scale;
+  // Exponents, long numbers and words: exactness matters more than speed here.
+  const t = fieldText(b, s, e, quoted).trim();
+  if (NUMBER_TEXT.test(t)) return Number(t);
+  if (INFINITY_TEXT.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  return NaN;
 }
 
-export interface TokenizeOptions {
-  /** One or more bytes, e.g. `,` `\t` `|` `::`. */
-  delimiter: string;
-  /** Text encoding of string fields. @default utf-8 */
-  encoding?: 'utf-8' | 'latin1';
+/** The delimiter's bytes (latin1, so `::` is two bytes and `\t` one). */
+export function delimiterBytes(d: string): Uint8Array {
+  if (d.length === 0) throw new Error('delimiter must not be empty');
+  return Uint8Array.from(Buffer.from(d, 'latin1'));
 }
 
-/**
- * Calls `onRecord` for every non-blank record. A UTF-8 BOM is skipped; CRLF and LF line
- * ends are both accepted. Returns the number of records seen.
- */
-export function tokenize(
-  bytes: Uint8Array,
-  opts: TokenizeOptions,
-  onRecord: (rec: Record) => void,
-  onUnterminatedQuote: (line: number) => never,
-): number {
-  const delim = Buffer.from(opts.delimiter, 'latin1');
-  const d0 = delim[0]!;
-  const dLen = delim.length;
-  const rec = new Record(bytes, new TextDecoder(opts.encoding === 'latin1' ? 'latin1' : 'utf-8'));
-  const n = bytes.length;
-  let p = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let line = 1;
-  let records = 0;
-  while (p < n) {
-    rec.line = line;
-    rec.count = 0;
-    let fieldStart = p;
-    let isQuoted = 0;
-    // Scan one record.
-    for (;;) {
-      if (p < n && bytes[p] === QUOTE && p === fieldStart) {
-        // Quoted field: find the closing quote that is not an escaped "".
-        const open = line;
-        p++;
-        fieldStart = p;
-        for (;;) {
-          if (p >= n) onUnterminatedQuote(open);
-          const c = bytes[p]!;
-          if (c === QUOTE) {
-            if (bytes[p + 1] === QUOTE) {
-              p += 2;
-              continue;
-            }
-            break;
-          }
-          if (c === LF) line++;
-          p++;
-        }
-        isQuoted = 1;
-        const fieldEnd = p;
-        p++; // closing quote
-        pushField(rec, fieldStart, fieldEnd, isQuoted);
-        // After a quoted field comes a delimiter or a line end.
-        if (p < n && bytes[p] === d0 && matches(bytes, p, delim, dLen)) {
-          p += dLen;
-          fieldStart = p;
-          isQuoted = 0;
-          continue;
-        }
-        while (p < n && bytes[p] !== LF) p++;
-        break;
-      }
-      // Unquoted field: scan to delimiter or line end.
-      while (p < n) {
-        const c = bytes[p]!;
-        if (c === LF) break;
-        if (c === d0 && (dLen === 1 || matches(bytes, p, delim, dLen))) break;
-        p++;
-      }
-      let fieldEnd = p;
-      if (p >= n || bytes[p] === LF) {
-        if (fieldEnd > fieldStart && bytes[fieldEnd - 1] === CR) fieldEnd--;
-        pushField(rec, fieldStart, fieldEnd, 0);
-        break;
-      }
-      pushField(rec, fieldStart, fieldEnd, 0);
-      p += dLen;
-      fieldStart = p;
-    }
-    p++; // the LF
-    line++;
-    // A blank line (one empty field) is not a record.
-    if (!(rec.count === 1 && rec.start[0] === rec.end[0] && !rec.quoted[0])) {
-      records++;
-      onRecord(rec);
-    }
-  }
-  return records;
+/** A human name for a delimiter in messages. */
+export function delimiterName(d: string): string {
+  const names: Record<string, string> = {
+    ',': 'comma',
+    '\t': 'tab',
+    ';': 'semicolon',
+    '|': 'pipe',
+    '::': '"::"',
+  };
+  return names[d] ?? JSON.stringify(d);
 }
 
-function pushField(rec: Record, start: number, end: number, quoted: number): void {
-  if (rec.count >= MAX_FIELDS) return; // Extra fields are counted by callers as a column mismatch.
-  rec.start[rec.count] = start;
-  rec.end[rec.count] = end;
-  rec.quoted[rec.count] = quoted;
-  rec.count++;
-}
-
-function matches(bytes: Uint8Array, p: number, delim: Uint8Array, len: number): boolean {
-  for (let k = 1; k < len; k++) if (bytes[p + k] !== delim[k]) return false;
-  return true;
-}
-
-/** Guesses the delimiter of a header line, for "wrong delimiter" messages. */
-export function guessDelimiter(firstLine: string): string | undefined {
-  const candidates = [',', '\t', ';', '|', '::'];
+/** The most frequent candidate delimiter in a line, for "wrong delimiter" hints. */
+export function guessDelimiter(line: string): string | undefined {
   let best: string | undefined;
   let bestCount = 0;
-  for (const c of candidates) {
-    const count = firstLine.split(c).length - 1;
+  for (const c of ['::', ',', '\t', ';', '|']) {
+    const count = line.split(c).length - 1;
     if (count > bestCount) {
       best = c;
       bestCount = count;
@@ -217,14 +115,89 @@ export function guessDelimiter(firstLine: string): string | undefined {
   return best;
 }
 
-export function delimiterName(d: string): string {
-  return d === '\t'
-    ? 'tab'
-    : d === ','
-      ? 'comma'
-      : d === ';'
-        ? 'semicolon'
-        : d === '|'
-          ? 'pipe'
-          : JSON.stringify(d);
+/** One record of `forEachRecord`: field ranges into the bytes, valid during the callback. */
+export interface RecordView {
+  count: number;
+  line: number;
+  text(i: number): string;
+}
+
+/**
+ * Calls `onRecord` for every non-blank record of a whole (small) file: item metadata and
+ * the like. Interaction files use the chunked parser instead.
+ */
+export function forEachRecord(
+  bytes: Uint8Array,
+  delimiter: string,
+  encoding: 'utf-8' | 'latin1',
+  onRecord: (r: RecordView) => void,
+  onUnterminatedQuote: (line: number) => never,
+): void {
+  const d = delimiterBytes(delimiter);
+  const d0 = d[0]!;
+  const dLen = d.length;
+  const starts = new Int32Array(MAX_FIELDS);
+  const ends = new Int32Array(MAX_FIELDS);
+  const quoted = new Uint8Array(MAX_FIELDS);
+  const view: RecordView = {
+    count: 0,
+    line: 0,
+    text: (i) =>
+      i < view.count ? fieldText(bytes, starts[i]!, ends[i]!, quoted[i]!, encoding) : '',
+  };
+  const n = bytes.length;
+  let p = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  while (p < n) {
+    view.line = line;
+    let count = 0;
+    for (;;) {
+      let fs = p;
+      let fe: number;
+      let q = 0;
+      if (p < n && bytes[p] === QUOTE) {
+        p++;
+        fs = p;
+        for (;;) {
+          if (p >= n) onUnterminatedQuote(view.line);
+          if (bytes[p] === QUOTE) {
+            if (bytes[p + 1] === QUOTE) {
+              p += 2;
+              continue;
+            }
+            break;
+          }
+          if (bytes[p] === LF) line++;
+          p++;
+        }
+        fe = p;
+        p++;
+        q = 1;
+        while (p < n && bytes[p] !== LF && !isDelim(bytes, p, d0, d, dLen)) p++;
+      } else {
+        while (p < n && bytes[p] !== LF && !isDelim(bytes, p, d0, d, dLen)) p++;
+        fe = p;
+        if ((p >= n || bytes[p] === LF) && fe > fs && bytes[fe - 1] === CR) fe--;
+      }
+      if (count < MAX_FIELDS) {
+        starts[count] = fs;
+        ends[count] = fe;
+        quoted[count] = q;
+        count++;
+      }
+      if (p >= n || bytes[p] === LF) break;
+      p += dLen;
+    }
+    p++;
+    line++;
+    view.count = count;
+    if (count === 1 && starts[0] === ends[0] && !quoted[0]) continue; // blank line
+    onRecord(view);
+  }
+}
+
+function isDelim(b: Uint8Array, p: number, d0: number, d: Uint8Array, dLen: number): boolean {
+  if (b[p] !== d0) return false;
+  for (let k = 1; k < dLen; k++) if (b[p + k] !== d[k]) return false;
+  return true;
 }

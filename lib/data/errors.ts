@@ -1,67 +1,138 @@
 /**
- * Bad input data: names the file, line, column, the offending value and what was
- * expected. Never retryable - the same bytes fail the same way.
+ * Bad input data, precisely located. Never retryable: the same bytes fail the same way,
+ * so the activity layer maps this to a non-retryable failure.
+ */
+
+/** Where and what: every field but `file` and `expected` is optional. */
+export interface ProblemLocation {
+  /** The file as the caller named it (path or label). */
+  file: string;
+  /** 1-based physical line (for Parquet: 1-based row, see `lineKind`). */
+  line?: number;
+  /** How `line` is shown: `line 17` (text files, default) or `row 17` (Parquet). */
+  lineKind?: 'line' | 'row';
+  /** Column name, or `#3` for the third column of a header-less file. */
+  column?: string;
+  /** The offending value as written in the file. */
+  value?: string;
+  /** What is wrong with the value, e.g. `"abc" is not a number`. */
+  problem?: string;
+  /** What was expected instead, e.g. `a finite rating`. */
+  expected: string;
+}
+
+/**
+ * A validation failure such as
+ * `ratings.csv line 17, column "rating": "abc" is not a number (expected a finite rating)`.
  */
 export class DataValidationError extends Error {
   override readonly name = 'DataValidationError';
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: string | undefined;
+  readonly value: string | undefined;
+  readonly expected: string;
+
+  constructor(loc: ProblemLocation);
+  /** @deprecated Positional form kept for existing callers; pass a ProblemLocation. */
   constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly column: string | undefined,
-    readonly value: string | undefined,
-    readonly expected: string,
+    file: string,
+    line: number | undefined,
+    column: string | undefined,
+    value: string | undefined,
+    expected: string,
+  );
+  constructor(
+    a: ProblemLocation | string,
+    line?: number,
+    column?: string,
+    value?: string,
+    expected?: string,
   ) {
-    super(formatProblem(file, line, column, value, expected));
+    const loc: ProblemLocation =
+      typeof a === 'string'
+        ? { file: a, line, column, value, expected: expected ?? 'valid input' }
+        : a;
+    super(formatProblem(loc));
+    this.file = loc.file;
+    this.line = loc.line;
+    this.column = loc.column;
+    this.value = loc.value;
+    this.expected = loc.expected;
+  }
+
+  /** Plain fields for manifests and Temporal failure details. */
+  toJSON(): Record<string, unknown> {
+    return {
+      message: this.message,
+      file: this.file,
+      line: this.line,
+      column: this.column,
+      value: this.value,
+      expected: this.expected,
+    };
   }
 }
 
-export function formatProblem(
-  file: string,
-  line: number | undefined,
-  column: string | undefined,
-  value: string | undefined,
-  expected: string,
-): string {
-  const where = [file, line !== undefined ? `line ${line}` : '', column ? `column "${column}"` : '']
-    .filter(Boolean)
-    .join(', ');
-  const shown =
-    value === undefined
-      ? ''
-      : ` ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
-  return `${where}:${shown} ${value === undefined ? '' : '- '}expected ${expected}`;
+/** Quotes a value for a message, shortened so one bad field cannot flood a log. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
-/** Collects bad rows under the `skip` policy, or throws the first one under `fail`. */
+export function formatProblem(loc: ProblemLocation): string {
+  let where = loc.file;
+  if (loc.line !== undefined) where += ` ${loc.lineKind ?? 'line'} ${loc.line}`;
+  if (loc.column !== undefined)
+    where += `${loc.line !== undefined ? ',' : ''} column "${loc.column}"`;
+  const what =
+    loc.problem ?? (loc.value !== undefined ? `${quote(loc.value)} is not valid` : 'invalid input');
+  return `${where}: ${what} (expected ${loc.expected})`;
+}
+
+/** What to do with a malformed row. */
+export interface BadRowPolicy {
+  /** `fail` (default): the first bad row is an error. `skip`: drop and count bad rows. */
+  policy: 'fail' | 'skip';
+  /** With `skip`: the largest share of data rows that may be bad. @default 0.01 */
+  maxBadRowFraction: number;
+}
+
+export const FAIL_ON_BAD_ROWS: BadRowPolicy = { policy: 'fail', maxBadRowFraction: 0 };
+
+/** Bad rows seen under the `skip` policy: a count and the first few messages. */
+export interface BadRowReport {
+  count: number;
+  samples: string[];
+}
+
+/** Throws the first bad row under `fail`; counts and samples them under `skip`. */
 export class BadRowCollector {
   count = 0;
   readonly samples: string[] = [];
 
   constructor(
-    readonly policy: 'fail' | 'skip',
-    readonly maxFraction: number,
-    readonly maxSamples = 20,
+    readonly policy: BadRowPolicy,
+    readonly maxSamples = 10,
   ) {}
 
   report(err: DataValidationError): void {
-    if (this.policy === 'fail') throw err;
+    if (this.policy.policy === 'fail') throw err;
     this.count++;
     if (this.samples.length < this.maxSamples) this.samples.push(err.message);
   }
 
-  /** After reading: too many skipped rows is itself an error. */
-  check(file: string, totalRows: number): void {
-    if (this.count === 0) return;
-    const frac = this.count / Math.max(1, totalRows);
-    if (frac > this.maxFraction) {
-      throw new DataValidationError(
+  /** After reading: more bad rows than allowed is itself an error. */
+  check(file: string, dataRows: number): BadRowReport {
+    const frac = this.count / Math.max(1, dataRows);
+    if (this.count > 0 && frac > this.policy.maxBadRowFraction) {
+      throw new DataValidationError({
         file,
-        undefined,
-        undefined,
-        undefined,
-        `at most ${(this.maxFraction * 100).toFixed(2)}% bad rows (maxBadRowFraction), ` +
-          `found ${this.count} of ${totalRows} (${(frac * 100).toFixed(2)}%); first: ${this.samples[0]}`,
-      );
+        problem:
+          `${this.count} of ${dataRows} rows are bad (${(frac * 100).toFixed(2)}%); ` +
+          `first: ${this.samples[0]}`,
+        expected: `at most ${(this.policy.maxBadRowFraction * 100).toFixed(2)}% bad rows (maxBadRowFraction)`,
+      });
     }
+    return { count: this.count, samples: [...this.samples] };
   }
 }

@@ -1,24 +1,78 @@
-// The data layer: sources -> validated typed-array tables -> preprocessed splits -> Parquet.
-export { DataValidationError, BadRowCollector } from './errors.ts';
-export { IdMap, allocInteractions, trimmed } from './table.ts';
-export type { Interactions, ItemMeta } from './table.ts';
-export { parseSource } from './sources.ts';
-export type { SourceSpec } from './sources.ts';
-export { ingestSource } from './ingest.ts';
-export type { IngestResult, SourceFiles } from './ingest.ts';
-export { readInteractions, readItemMeta } from './readers.ts';
-export type { InteractionFormat, BadRowPolicy } from './readers.ts';
-export { generateSynthetic } from './synthetic.ts';
-export { preprocess } from './preprocess.ts';
-export type { PreprocessConfig, Splits } from './preprocess.ts';
-export { splitStats, gini } from './stats.ts';
-export type { DataStats } from './stats.ts';
+/**
+ * The data layer: sources -> validated typed-array tables -> preprocessed splits -> Parquet.
+ * Pure domain code plus local-file I/O; no Temporal, no S3 (callers download `s3://`
+ * sources to a local path first).
+ *
+ * ```ts
+ * const spec = parseSource(config.data.source);          // typed; remote = needs download
+ * const ing = await ingestToTable(spec, { badRows, items: config.data.items });
+ * const pre = preprocess({ table: ing.table, ...ing.idMaps, meta: ing.meta }, config.preprocess);
+ * await writeInteractionsParquet(`${dir}/train.parquet`, pre.train);
+ * ```
+ */
+
+// Tables and IDs
+export { IdMap } from './id-map.ts';
 export {
+  allocInteractions,
+  emptyItemMeta,
+  filterRows,
+  selectItemMeta,
+  assertTable,
+} from './table.ts';
+export type { Interactions, ItemMeta, IdMaps } from './table.ts';
+
+// Errors
+export { DataValidationError, BadRowCollector, FAIL_ON_BAD_ROWS, formatProblem } from './errors.ts';
+export type { BadRowPolicy, BadRowReport, ProblemLocation } from './errors.ts';
+
+// Sources and ingest
+export { parseSource, parseLocation, withLocalPath } from './sources.ts';
+export type { SourceSpec, SourceLocation, SyntheticSpec } from './sources.ts';
+export { ingestToTable, parseItemsSource } from './ingest.ts';
+export type { IngestOptions, IngestResult, IngestStats } from './ingest.ts';
+export { readDelimited, readParquetInteractions, readItemMeta } from './readers.ts';
+export type { ReadOptions, ParquetColumns, ItemFormat } from './readers.ts';
+export { InteractionParser } from './interaction-parser.ts';
+export type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
+export { MOVIELENS_LAYOUTS, detectLayout, findMovieLensFiles } from './movielens.ts';
+export type { MovieLensLayout, MovieLensFiles } from './movielens.ts';
+export { generateSynthetic, GENRES } from './synthetic.ts';
+export type { SyntheticData } from './synthetic.ts';
+
+// Preprocess
+export { preprocess } from './preprocess.ts';
+export type { PreprocessConfig, PreprocessInput, PreprocessResult } from './preprocess.ts';
+export { leaveLastOut, randomSplit, LEAVE_LAST_OUT_MIN_ROWS } from './split.ts';
+export { computeStats, gini } from './stats.ts';
+export type { DataStats } from './stats.ts';
+import type { DataStats } from './stats.ts';
+
+// Parquet
+export { writeParquet, readParquet, parquetBytes, schemaOf } from './parquet.ts';
+export type { ColumnData, ParquetWriteOptions, ParquetTable, ReadColumn } from './parquet.ts';
+export {
+  writeInteractionsParquet,
+  readInteractionsParquet,
+  writeUsersParquet,
+  readUsersParquet,
+  writeItemsParquet,
+  readItemsParquet,
+} from './table-io.ts';
+export type { WrittenTable } from './table-io.ts';
+
+// Randomness
+export { Rng, AliasTable } from './random.ts';
+
+// Deprecated first API, for the activities until they migrate.
+export {
+  ingestSource,
   writeColumns,
   readColumns,
   writeInteractions,
-  readInteractionsParquet,
   writeUserTable,
   writeItemTable,
-} from './parquet.ts';
-export { Rng } from './random.ts';
+} from './legacy.ts';
+export type { SourceFiles, LegacyIngestResult } from './legacy.ts';
+/** @deprecated Use `result.stats` of `preprocess`. */
+export const splitStats = (s: { stats: DataStats }) => s.stats;

@@ -1,168 +1,203 @@
+/**
+ * Ingest: a parsed source spec -> validated typed-array table, ID maps and item metadata.
+ * Local files only: remote (`s3://`) locations must be downloaded by the caller first
+ * (`withLocalPath`), so this module never touches the network.
+ */
 import { DataValidationError } from './errors.ts';
-import { detectLayout } from './movielens.ts';
-import { readColumns } from './parquet.ts';
-import type { ColumnValues } from './parquet.ts';
-import { readInteractions, readItemMeta } from './readers.ts';
-import type { BadRowPolicy } from './readers.ts';
+import type { BadRowPolicy, BadRowReport } from './errors.ts';
+import type { ReadResult } from './interaction-parser.ts';
+import { findMovieLensFiles } from './movielens.ts';
+import { readDelimited, readItemMeta, readParquetInteractions } from './readers.ts';
+import type { ItemFormat } from './readers.ts';
+import { parseLocation, parseSource } from './sources.ts';
 import type { SourceSpec } from './sources.ts';
 import { generateSynthetic } from './synthetic.ts';
-import { IdMap } from './table.ts';
-import type { Interactions, ItemMeta } from './table.ts';
+import { emptyItemMeta } from './table.ts';
+import type { IdMaps, Interactions, ItemMeta } from './table.ts';
 
-/** Access to the files of a source location (a local folder or file, or an S3 prefix or key). */
-export interface SourceFiles {
-  /** File names directly under the location; empty when the location is one file. */
-  list(): Promise<string[]>;
-  /** Bytes of `name` under the location ('' = the location itself) and a label for errors. */
-  read(name: string): Promise<{ bytes: Uint8Array; label: string }>;
+export interface IngestOptions {
+  /** @default fail on the first bad row */
+  badRows?: BadRowPolicy;
+  /**
+   * Optional item-metadata file (the config's `data.items`): a path, or
+   * `csv:/path?id=..&title=..&genres=..&year=..&text=..&delimiter=..`. Overrides the
+   * movies file of a MovieLens folder.
+   */
+  items?: string;
+  /** Name used in messages instead of the local path (e.g. the s3:// URI it came from). */
+  label?: string;
+}
+
+export interface IngestStats {
+  /** `synthetic`, `ml-latest`, `ml-100k`, `ml-1m`, `delimited` or `parquet`. */
+  format: string;
+  rows: number;
+  /** Data rows read from the file (good and bad). */
+  dataRows: number;
+  users: number;
+  items: number;
+  hasRatings: boolean;
+  hasTimestamps: boolean;
+  /** Unit the source's timestamps were in (the table is always in seconds). */
+  timestampUnit: 's' | 'ms' | 'none';
+  /** Items with a title in the metadata. */
+  itemsWithMetadata: number;
 }
 
 export interface IngestResult {
   table: Interactions;
-  users: IdMap;
-  items: IdMap;
+  idMaps: IdMaps;
   meta: ItemMeta;
-  format: string;
-  rowsRead: number;
-  badRows: { count: number; samples: string[] };
-  millisecondTimestamps: number;
+  stats: IngestStats;
+  badRows: BadRowReport;
 }
 
-/** Reads any supported source into typed arrays with validated, dense IDs. */
-export async function ingestSource(
-  spec: SourceSpec,
-  files: SourceFiles | undefined,
-  bad: BadRowPolicy,
+/**
+ * Reads any supported source (a spec or a `data.source` string) into typed arrays.
+ * Bad input throws DataValidationError (never retryable); under `badRows.policy = skip`
+ * bad rows are dropped, counted and sampled in `badRows`.
+ */
+export async function ingestToTable(
+  source: SourceSpec | string,
+  opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const none = { count: 0, samples: [] as string[] };
+  const spec = typeof source === 'string' ? parseSource(source) : source;
   if (spec.kind === 'synthetic') {
     const g = generateSynthetic(spec);
-    return {
-      ...g,
-      format: 'synthetic',
-      rowsRead: g.table.n,
-      badRows: none,
-      millisecondTimestamps: 0,
-    };
-  }
-  if (!files) throw new Error(`source ${spec.kind} needs files`);
-  if (spec.kind === 'movielens') {
-    const names = await files.list();
-    const layout = detectLayout(names);
-    if (!layout) {
-      throw new DataValidationError(
-        spec.location,
-        undefined,
-        undefined,
-        undefined,
-        `a MovieLens folder with ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/10m); found ${
-          names.length ? names.slice(0, 10).join(', ') : 'no files'
-        }`,
-      );
-    }
-    const pick = (base: string) => names.find((n) => n === base || n === `${base}.gz`);
-    const rf = await files.read(pick(layout.ratingsFile)!);
-    const r = readInteractions(rf.bytes, rf.label, layout.ratings, bad);
-    const itemsName = pick(layout.itemsFile);
-    let meta: ItemMeta = emptyMeta(r.items.size);
-    if (itemsName) {
-      const mf = await files.read(itemsName);
-      meta = readItemMeta(mf.bytes, mf.label, layout.items, r.items);
-    }
-    return { ...r, meta, format: layout.name };
-  }
-  if (spec.kind === 'delimited') {
-    const f = await files.read('');
-    const r = readInteractions(
-      f.bytes,
-      f.label,
-      { delimiter: spec.delimiter, header: spec.header, columns: spec.columns },
-      bad,
+    return result(
+      'synthetic',
+      {
+        table: g.table,
+        users: g.users,
+        items: g.items,
+        dataRows: g.table.n,
+        badRows: { count: 0, samples: [] },
+        timestampUnit: 's',
+      },
+      g.meta,
     );
-    return { ...r, meta: emptyMeta(r.items.size), format: 'delimited' };
   }
-  const f = await files.read('');
-  return { ...(await parquetSource(f.bytes, f.label, spec.columns)), format: 'parquet' };
+  if (spec.remote)
+    throw new Error(
+      `ingestToTable reads local files; download ${spec.location} first and pass withLocalPath(spec, path)`,
+    );
+  const path = spec.location;
+  const label = opts.label ?? path;
+  const read = { badRows: opts.badRows, label };
+  let r: ReadResult;
+  let format: string;
+  let meta: ItemMeta | undefined;
+  if (spec.kind === 'movielens') {
+    const ml = await findMovieLensFiles(path);
+    format = ml.layout.name;
+    r = await readDelimited(ml.ratingsPath, ml.layout.ratings, {
+      ...read,
+      label: opts.label
+        ? `${opts.label.replace(/\/+$/, '')}/${ml.layout.ratingsFile}`
+        : ml.ratingsPath,
+    });
+    if (ml.itemsPath && !opts.items)
+      meta = await readItemMeta(ml.itemsPath, ml.layout.items, r.items);
+  } else if (spec.kind === 'delimited') {
+    format = 'delimited';
+    r = await readDelimited(path, spec.format, read);
+  } else {
+    format = 'parquet';
+    r = await readParquetInteractions(path, spec.columns, {
+      ...read,
+      ratingRange: spec.ratingRange,
+    });
+  }
+  if (opts.items) {
+    const { path: itemsPath, format: itemsFormat } = parseItemsSource(opts.items);
+    meta = await readItemMeta(itemsPath, itemsFormat, r.items);
+  }
+  return result(format, r, meta ?? emptyItemMeta(r.items.size));
 }
 
-async function parquetSource(
-  bytes: Uint8Array,
-  label: string,
-  cols: { user: string; item: string; rating?: string; timestamp?: string },
-): Promise<Omit<IngestResult, 'format'>> {
-  const names = [cols.user, cols.item, cols.rating, cols.timestamp].filter((c): c is string => !!c);
-  let data: Record<string, ColumnValues>;
-  try {
-    data = await readColumns(bytes, names, label);
-  } catch (err) {
-    throw new DataValidationError(
-      label,
-      undefined,
-      undefined,
-      undefined,
-      `a Parquet file with columns ${names.join(', ')} (${(err as Error).message})`,
-    );
+function result(
+  format: string,
+  r: Pick<ReadResult, 'table' | 'users' | 'items' | 'dataRows' | 'badRows' | 'timestampUnit'>,
+  meta: ItemMeta,
+): IngestResult {
+  const t = r.table;
+  let hasRatings = false;
+  let hasTimestamps = false;
+  for (let k = 0; k < t.n && !(hasRatings && hasTimestamps); k++) {
+    hasRatings ||= t.rating[k] === t.rating[k];
+    hasTimestamps ||= t.ts[k] === t.ts[k];
   }
-  const n = data[cols.user]!.length;
-  const users = new IdMap();
-  const items = new IdMap();
-  const t: Interactions = {
-    n,
-    user: new Int32Array(n),
-    item: new Int32Array(n),
-    rating: new Float32Array(n).fill(NaN),
-    ts: new Float64Array(n).fill(NaN),
-  };
-  const numeric = (c: string | undefined, k: number) =>
-    c ? Number((data[c] as ArrayLike<unknown>)[k]) : NaN;
-  for (let k = 0; k < n; k++) {
-    const u = String((data[cols.user] as ArrayLike<unknown>)[k] ?? '');
-    const it = String((data[cols.item] as ArrayLike<unknown>)[k] ?? '');
-    if (!u)
-      throw new DataValidationError(
-        label,
-        k + 1,
-        cols.user,
-        u,
-        'a non-empty user ID (row number is 1-based)',
-      );
-    if (!it)
-      throw new DataValidationError(
-        label,
-        k + 1,
-        cols.item,
-        it,
-        'a non-empty item ID (row number is 1-based)',
-      );
-    t.user[k] = users.fromString(u);
-    t.item[k] = items.fromString(it);
-    const r = numeric(cols.rating, k);
-    if (cols.rating && !Number.isFinite(r))
-      throw new DataValidationError(label, k + 1, cols.rating, String(r), 'a finite rating');
-    t.rating[k] = r;
-    let ts = numeric(cols.timestamp, k);
-    if (cols.timestamp && (!Number.isFinite(ts) || ts < 0))
-      throw new DataValidationError(
-        label,
-        k + 1,
-        cols.timestamp,
-        String(ts),
-        'a non-negative Unix timestamp',
-      );
-    if (ts >= 1e11) ts /= 1000;
-    t.ts[k] = ts;
-  }
+  let withTitle = 0;
+  for (const title of meta.title) if (title) withTitle++;
   return {
     table: t,
-    users,
-    items,
-    meta: emptyMeta(items.size),
-    rowsRead: n,
-    badRows: { count: 0, samples: [] },
-    millisecondTimestamps: 0,
+    idMaps: { users: r.users, items: r.items },
+    meta,
+    badRows: r.badRows,
+    stats: {
+      format,
+      rows: t.n,
+      dataRows: r.dataRows,
+      users: r.users.size,
+      items: r.items.size,
+      hasRatings,
+      hasTimestamps,
+      timestampUnit: r.timestampUnit,
+      itemsWithMetadata: withTitle,
+    },
   };
 }
 
-function emptyMeta(n: number): ItemMeta {
-  return { title: new Array<string>(n).fill(''), genres: new Array<string>(n).fill('') };
+const ITEM_KEYS = [
+  'id',
+  'title',
+  'genres',
+  'year',
+  'text',
+  'delimiter',
+  'header',
+  'encoding',
+  'genreSeparator',
+];
+
+/**
+ * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`. Defaults:
+ * comma (tab for tsv) with a header, columns `item` (or `id=`), and `title`, `genres`,
+ * `year`, `text` when present.
+ */
+export function parseItemsSource(s: string): { path: string; format: ItemFormat } {
+  const m = /^(csv|tsv):(.*)$/s.exec(s.trim());
+  const rest = m ? m[2]! : s.trim();
+  const q = rest.indexOf('?');
+  const loc = parseLocation(q >= 0 ? rest.slice(0, q) : rest, s, 'data.items');
+  if (loc.remote)
+    throw new Error(`download ${loc.location} first and pass a local path for data.items`);
+  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  for (const key of params.keys()) {
+    if (!ITEM_KEYS.includes(key))
+      throw new DataValidationError({
+        file: s,
+        problem: `unknown option "${key}"`,
+        expected: `data.items options among ${ITEM_KEYS.join(', ')}`,
+      });
+  }
+  const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
+  const encoding = params.get('encoding') === 'latin1' ? 'latin1' : 'utf-8';
+  return {
+    path: loc.location,
+    format: {
+      delimiter: params.get('delimiter') ?? (tsv ? '\t' : ','),
+      header: params.get('header') !== 'false',
+      encoding,
+      columns: {
+        id: params.get('id') ?? 'item',
+        title: params.get('title') ?? 'title',
+        genres: params.get('genres') ?? 'genres',
+        year: params.get('year') ?? 'year',
+        text: params.get('text') ?? 'text',
+      },
+      genreSeparator: params.get('genreSeparator') ?? '|',
+      optionalColumns: !params.has('title'),
+    },
+  };
 }

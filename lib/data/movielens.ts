@@ -1,10 +1,20 @@
-import type { InteractionFormat, ItemFormat } from './readers.ts';
+/**
+ * The published MovieLens layouts: which files hold ratings and movies, in what format,
+ * and how to recognize a folder (or a file inside one) as one of them.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { DataValidationError } from './errors.ts';
+import type { DelimitedFormat } from './interaction-parser.ts';
+import type { ItemFormat } from './readers.ts';
 
-/** The published MovieLens layouts: which files hold ratings and movies, in what format. */
+export type MovieLensLayoutName = 'ml-latest' | 'ml-100k' | 'ml-1m';
+
 export interface MovieLensLayout {
-  name: 'ml-latest' | 'ml-100k' | 'ml-1m/10m';
+  /** `ml-latest` covers ml-latest-small, ml-20m, ml-25m, ml-32m; `ml-1m` covers ml-10m. */
+  name: MovieLensLayoutName;
   ratingsFile: string;
-  ratings: InteractionFormat;
+  ratings: DelimitedFormat;
   itemsFile: string;
   items: ItemFormat;
 }
@@ -14,7 +24,10 @@ const ML100K_GENRES = [
   'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
 ]; // prettier-ignore
 
-export const LAYOUTS: MovieLensLayout[] = [
+/** MovieLens ratings are half stars from 0.5 (ml-latest) or whole stars from 1. */
+const RATING_RANGE: [number, number] = [0.5, 5];
+
+export const MOVIELENS_LAYOUTS: readonly MovieLensLayout[] = [
   {
     name: 'ml-latest',
     ratingsFile: 'ratings.csv',
@@ -22,7 +35,7 @@ export const LAYOUTS: MovieLensLayout[] = [
       delimiter: ',',
       header: true,
       columns: { user: 'userId', item: 'movieId', rating: 'rating', timestamp: 'timestamp' },
-      ratingRange: [0, 5],
+      ratingRange: RATING_RANGE,
     },
     itemsFile: 'movies.csv',
     items: {
@@ -38,7 +51,7 @@ export const LAYOUTS: MovieLensLayout[] = [
       delimiter: '\t',
       header: false,
       columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
-      ratingRange: [0, 5],
+      ratingRange: RATING_RANGE,
     },
     itemsFile: 'u.item',
     items: {
@@ -46,19 +59,21 @@ export const LAYOUTS: MovieLensLayout[] = [
       header: false,
       encoding: 'latin1',
       columns: { id: 0, title: 1 },
+      dateColumn: 2,
       genreFlags: { first: 5, names: ML100K_GENRES },
     },
   },
   {
-    name: 'ml-1m/10m',
+    name: 'ml-1m',
     ratingsFile: 'ratings.dat',
     ratings: {
       delimiter: '::',
       header: false,
       columns: { user: 0, item: 1, rating: 2, timestamp: 3 },
-      ratingRange: [0, 5],
+      ratingRange: RATING_RANGE,
     },
     itemsFile: 'movies.dat',
+    // ml-1m's movies.dat is latin1; ml-10m's is UTF-8 but its titles are ASCII in practice.
     items: {
       delimiter: '::',
       header: false,
@@ -68,8 +83,50 @@ export const LAYOUTS: MovieLensLayout[] = [
   },
 ];
 
-/** Picks the layout from the file names present (with or without `.gz`). */
-export function detectLayout(names: string[]): MovieLensLayout | undefined {
+/** The files of a detected MovieLens folder. */
+export interface MovieLensFiles {
+  layout: MovieLensLayout;
+  ratingsPath: string;
+  /** Absent when the folder has no movies file (titles and genres stay empty). */
+  itemsPath?: string;
+}
+
+/** Picks the layout from file names (with or without `.gz`). */
+export function detectLayout(names: readonly string[]): MovieLensLayout | undefined {
   const set = new Set(names.map((n) => n.replace(/\.gz$/, '')));
-  return LAYOUTS.find((l) => set.has(l.ratingsFile));
+  return MOVIELENS_LAYOUTS.find((l) => set.has(l.ratingsFile));
+}
+
+/**
+ * Resolves a local MovieLens location: a folder, or a ratings file inside one. Errors name
+ * the location and list what was found.
+ */
+export async function findMovieLensFiles(location: string): Promise<MovieLensFiles> {
+  let info;
+  try {
+    info = await stat(location);
+  } catch {
+    throw new DataValidationError({
+      file: location,
+      problem: 'the path does not exist',
+      expected: 'a MovieLens folder or ratings file',
+    });
+  }
+  const dir = info.isDirectory() ? location : dirname(location);
+  const names = (await readdir(dir)).sort();
+  const layout = info.isDirectory()
+    ? detectLayout(names)
+    : MOVIELENS_LAYOUTS.find((l) => basename(location).replace(/\.gz$/, '') === l.ratingsFile);
+  if (!layout) {
+    throw new DataValidationError({
+      file: location,
+      problem: `no MovieLens ratings file here (found: ${names.slice(0, 10).join(', ') || 'nothing'})`,
+      expected: 'ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/ml-10m)',
+    });
+  }
+  const pick = (base: string) =>
+    names.find((n) => n === base) ?? names.find((n) => n === `${base}.gz`);
+  const ratingsPath = info.isDirectory() ? join(dir, pick(layout.ratingsFile)!) : location;
+  const items = pick(layout.itemsFile);
+  return { layout, ratingsPath, itemsPath: items ? join(dir, items) : undefined };
 }

@@ -1,182 +1,285 @@
-import { Rng } from './random.ts';
-import type { Interactions } from './table.ts';
+/**
+ * Preprocess: ingested interactions -> train / valid / test on dense indices. Pure, on
+ * typed arrays, with no comparison sort of rows: one counting sort groups rows by user,
+ * dedupe uses a per-item stamp, and each k-core round is one sequential pass over the
+ * shrinking row list (rounds are few: typically < 10).
+ *
+ * Steps, in order:
+ * 1. drop invalid rows (indices out of range, infinite ratings, bad or missing timestamps
+ *    when the table has timestamps);
+ * 2. positives: rating >= positiveThreshold; rows without a rating (NaN) are positives;
+ * 3. dedupe (user, item), keeping the latest row (by timestamp, then by row order);
+ * 4. iterative k-core on users and items;
+ * 5. dense re-index in order of the ingest index (ID maps and item metadata follow);
+ * 6. split (see `split.ts`).
+ */
+import { IdMap } from './id-map.ts';
+import { leaveLastOut, randomSplit } from './split.ts';
+import { computeStats } from './stats.ts';
+import type { DataStats } from './stats.ts';
+import { emptyItemMeta, selectItemMeta } from './table.ts';
+import type { Interactions, ItemMeta } from './table.ts';
 
 export interface PreprocessConfig {
-  /** Rating at or above which a row is a positive; rows without rating are positives. */
+  /** A row is a positive when rating >= this; rows without a rating always are. @default 4 */
   positiveThreshold: number;
-  /** Minimum interactions per user and per item, applied until stable (0 = off). */
+  /** Minimum rows per user and per item, applied until stable; 0 or 1 = off. @default 5 */
   kCore: number;
+  /** @default leave-last-out */
   split: 'leave-last-out' | 'random';
-  ratios: { train: number; valid: number; test: number };
-  seed: number;
+  /** Ratios of the random split. @default 0.8 / 0.1 / 0.1 */
+  ratios?: { train: number; valid: number; test: number };
+  /** Seed of the random split. @default 42 */
+  seed?: number;
 }
 
-export interface Splits {
+/** The ingested data preprocess starts from. */
+export interface PreprocessInput {
+  table: Interactions;
+  users: IdMap;
+  items: IdMap;
+  /** Item metadata aligned to `items`; empty metadata when absent. */
+  meta?: ItemMeta;
+}
+
+/** @deprecated The first API's result: the old count names on top. */
+export type LegacySplits = PreprocessResult & {
+  counts: PreprocessResult['counts'] & { deduped: number; kcore: number; kcoreRounds: number };
+};
+
+export interface PreprocessResult {
   train: Interactions;
   valid: Interactions;
   test: Interactions;
-  /** New dense user index -> ingest's dense user index. */
+  /** Original IDs of the new dense indices. */
+  users: IdMap;
+  items: IdMap;
+  /** Item metadata aligned to the new item indices. */
+  meta: ItemMeta;
+  /** New dense index -> ingest's dense index. */
   userOrigin: Int32Array;
-  /** New dense item index -> ingest's dense item index. */
   itemOrigin: Int32Array;
-  counts: { input: number; positives: number; deduped: number; kcore: number; kcoreRounds: number };
+  stats: DataStats;
+  /** Rows left after each step. */
+  counts: {
+    input: number;
+    invalid: number;
+    positives: number;
+    afterDedupe: number;
+    afterKCore: number;
+    /** Rounds until no user or item was below k (the last round removes nothing). */
+    kCoreRounds: number;
+    /** Users / items that had rows after dedupe but none after the k-core. */
+    kCoreRemovedUsers: number;
+    kCoreRemovedItems: number;
+  };
 }
 
 /**
- * Positives -> dedupe (user, item) keeping the latest -> iterative k-core -> dense
- * re-index -> split. Everything is O(rows + users + items) on typed arrays: counting
- * sorts instead of comparison sorts, linear scans instead of per-user arrays.
+ * Runs the steps above. Output rows are grouped by user (ascending new index), in input
+ * order within a user; every user and item index in [0, users.size) / [0, items.size)
+ * has at least one row in some split.
+ */
+export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): PreprocessResult;
+/**
+ * @deprecated Positional form of the first API (no ID maps: indices are their own IDs);
+ * adds the old count names.
  */
 export function preprocess(
-  t: Interactions,
+  table: Interactions,
   nUsers: number,
   nItems: number,
   cfg: PreprocessConfig,
-): Splits {
-  const n = t.n;
-  // Without timestamps, row order stands in for time.
-  let hasTs = false;
-  for (let k = 0; k < n && !hasTs; k++) hasTs = !Number.isNaN(t.ts[k]!);
-  const time = (k: number) => (hasTs ? t.ts[k]! : k);
+): LegacySplits;
+export function preprocess(
+  a: PreprocessInput | Interactions,
+  b: PreprocessConfig | number,
+  c?: number,
+  d?: PreprocessConfig,
+): PreprocessResult | LegacySplits {
+  if (typeof b === 'number') {
+    const r = run({ table: a as Interactions, users: indexMap(b), items: indexMap(c!) }, d!);
+    const counts = {
+      ...r.counts,
+      deduped: r.counts.afterDedupe,
+      kcore: r.counts.afterKCore,
+      kcoreRounds: r.counts.kCoreRounds,
+    };
+    return { ...r, counts };
+  }
+  return run(a as PreprocessInput, b);
+}
 
-  // 1. Positives.
+function indexMap(n: number): IdMap {
+  const m = new IdMap();
+  for (let i = 0; i < n; i++) m.fromNumber(i);
+  return m;
+}
+
+function run(input: PreprocessInput, cfg: PreprocessConfig): PreprocessResult {
+  const t = input.table;
+  const n = t.n;
+  const nUsers = input.users.size;
+  const nItems = input.items.size;
+  const { user, item, rating, ts } = t;
+
+  // 1 + 2. Valid positives.
+  let hasTs = false;
+  for (let k = 0; k < n && !hasTs; k++) hasTs = ts[k] === ts[k];
   const keep = new Uint8Array(n);
+  let invalid = 0;
   let positives = 0;
+  const threshold = cfg.positiveThreshold;
   for (let k = 0; k < n; k++) {
-    const r = t.rating[k]!;
-    if (Number.isNaN(r) || r >= cfg.positiveThreshold) {
+    const u = user[k]!;
+    const i = item[k]!;
+    const r = rating[k]!;
+    const time = ts[k]!;
+    if (
+      !(u >= 0 && u < nUsers && i >= 0 && i < nItems) ||
+      r === Infinity ||
+      r === -Infinity ||
+      (hasTs && !(time >= 0 && time < Infinity))
+    ) {
+      invalid++;
+      continue;
+    }
+    if (r !== r || r >= threshold) {
       keep[k] = 1;
       positives++;
     }
   }
 
-  // 2. Dedupe: rows grouped by (user, item) via two stable counting sorts.
-  const byItem = countingSort(t.item, nItems, keep, n, null);
-  const order = countingSort(t.user, nUsers, null, byItem.length, byItem);
-  let deduped = 0;
-  for (let s = 0; s < order.length;) {
-    let e = s + 1;
-    const u = t.user[order[s]!]!;
-    const it = t.item[order[s]!]!;
-    while (e < order.length && t.user[order[e]!] === u && t.item[order[e]!] === it) e++;
-    let best = order[s]!;
-    for (let q = s + 1; q < e; q++) {
-      const k = order[q]!;
-      if (time(k) >= time(best)) best = k;
-      keep[k] = 0;
+  // 3. Gather kept rows into user-grouped columns (one stable counting sort). Every later
+  // pass then reads memory sequentially: random gathers through a row-index list would
+  // miss the cache on every access, which dominates at 10M rows.
+  // Without timestamps, the row's position in the file stands in for time (set back to
+  // NaN in the output).
+  const g = groupByUser(t, nUsers, keep, positives, !hasTs);
+  const U = g.user;
+  const I = g.item;
+  const R = g.rating;
+  const T = g.ts;
+  // Dedupe each user's rows with a per-item stamp: no sort by item needed.
+  const stampUser = new Int32Array(nItems).fill(-1);
+  const stampPos = new Int32Array(nItems);
+  let m = 0;
+  for (let q = 0; q < positives; q++) {
+    const u = U[q]!;
+    const i = I[q]!;
+    if (stampUser[i] === u) {
+      // Duplicate (user, item): the latest timestamp wins; on a tie the later row, as rows
+      // keep file order within a user.
+      const at = stampPos[i]!;
+      if (T[q]! >= T[at]!) {
+        R[at] = R[q]!;
+        T[at] = T[q]!;
+      }
+      continue;
     }
-    keep[order[s]!] = 0;
-    keep[best] = 1;
-    deduped++;
-    s = e;
+    stampUser[i] = u;
+    stampPos[i] = m;
+    U[m] = u;
+    I[m] = i;
+    R[m] = R[q]!;
+    T[m] = T[q]!;
+    m++;
   }
+  const afterDedupe = m;
 
-  // 3. Iterative k-core on users and items.
-  const uDeg = new Int32Array(nUsers);
-  const iDeg = new Int32Array(nItems);
-  let alive = deduped;
+  // 4. k-core: count degrees, drop rows of users or items below k, repeat until nothing
+  // changes. Each round is one sequential pass over the shrinking columns.
   let rounds = 0;
+  let removedUsers = 0;
+  let removedItems = 0;
   if (cfg.kCore > 1) {
+    const k = cfg.kCore;
+    const uDeg = new Int32Array(nUsers);
+    const iDeg = new Int32Array(nItems);
     for (;;) {
       uDeg.fill(0);
       iDeg.fill(0);
-      for (let k = 0; k < n; k++) {
-        if (keep[k]) {
-          uDeg[t.user[k]!]!++;
-          iDeg[t.item[k]!]!++;
-        }
+      for (let q = 0; q < m; q++) {
+        uDeg[U[q]!]!++;
+        iDeg[I[q]!]!++;
       }
-      let removed = 0;
-      for (let k = 0; k < n; k++) {
-        if (keep[k] && (uDeg[t.user[k]!]! < cfg.kCore || iDeg[t.item[k]!]! < cfg.kCore)) {
-          keep[k] = 0;
-          removed++;
-        }
+      if (rounds === 0) {
+        for (let u = 0; u < nUsers; u++) if (uDeg[u]! > 0) removedUsers++;
+        for (let i = 0; i < nItems; i++) if (iDeg[i]! > 0) removedItems++;
       }
       rounds++;
-      alive -= removed;
-      if (removed === 0) break;
+      let j = 0;
+      for (let q = 0; q < m; q++) {
+        const u = U[q]!;
+        const i = I[q]!;
+        if (uDeg[u]! < k || iDeg[i]! < k) continue;
+        U[j] = u;
+        I[j] = i;
+        R[j] = R[q]!;
+        T[j] = T[q]!;
+        j++;
+      }
+      if (j === m) break;
+      m = j;
     }
+    // Users and items present before minus those left (the last round removed nothing).
+    for (let u = 0; u < nUsers; u++) if (uDeg[u]! > 0) removedUsers--;
+    for (let i = 0; i < nItems; i++) if (iDeg[i]! > 0) removedItems--;
   }
+  const afterKCore = m;
 
-  // 4. Dense re-index in order of the old index (deterministic).
+  // 5. Dense re-index in order of the ingest index.
   const newUser = new Int32Array(nUsers).fill(-1);
   const newItem = new Int32Array(nItems).fill(-1);
-  for (let k = 0; k < n; k++) {
-    if (keep[k]) {
-      newUser[t.user[k]!] = 0;
-      newItem[t.item[k]!] = 0;
-    }
+  for (let q = 0; q < m; q++) {
+    newUser[U[q]!] = 0;
+    newItem[I[q]!] = 0;
   }
   const userOrigin = assignDense(newUser);
   const itemOrigin = assignDense(newItem);
-
-  // 5. Split.
-  const part = new Uint8Array(n); // 0 train, 1 valid, 2 test, 255 dropped
-  part.fill(255);
-  if (cfg.split === 'leave-last-out') leaveLastOut(t, keep, order, time, part);
-  else randomSplit(keep, n, cfg, part);
-
-  const take = (p: number): Interactions => {
-    let m = 0;
-    for (let k = 0; k < n; k++) if (part[k] === p) m++;
-    const out: Interactions = {
-      n: m,
-      user: new Int32Array(m),
-      item: new Int32Array(m),
-      rating: new Float32Array(m),
-      ts: new Float64Array(m),
-    };
-    // Rows in (user, item) order: sorted output compresses better and reads predictably.
-    let j = 0;
-    for (let q = 0; q < order.length; q++) {
-      const k = order[q]!;
-      if (part[k] !== p) continue;
-      out.user[j] = newUser[t.user[k]!]!;
-      out.item[j] = newItem[t.item[k]!]!;
-      out.rating[j] = t.rating[k]!;
-      out.ts[j] = t.ts[k]!;
-      j++;
-    }
-    return out;
+  for (let q = 0; q < m; q++) {
+    U[q] = newUser[U[q]!]!;
+    I[q] = newItem[I[q]!]!;
+  }
+  const kept: Interactions = {
+    n: m,
+    user: U.subarray(0, m),
+    item: I.subarray(0, m),
+    rating: R.subarray(0, m),
+    ts: T.subarray(0, m),
   };
+
+  // 6. Split the kept rows (grouped by user, file order within a user).
+  const part =
+    cfg.split === 'random'
+      ? randomSplit(m, cfg.ratios ?? { train: 0.8, valid: 0.1, test: 0.1 }, cfg.seed ?? 42)
+      : leaveLastOut(kept.user, kept.item, kept.ts);
+  if (!hasTs) kept.ts.fill(NaN);
+  const [train, valid, test] = partition(kept, part);
+  const users = input.users.select(userOrigin);
+  const items = input.items.select(itemOrigin);
+  const meta = selectItemMeta(input.meta ?? emptyItemMeta(nItems), itemOrigin);
   return {
-    train: take(0),
-    valid: take(1),
-    test: take(2),
+    train,
+    valid,
+    test,
+    users,
+    items,
+    meta,
     userOrigin,
     itemOrigin,
-    counts: { input: n, positives, deduped, kcore: alive, kcoreRounds: rounds },
+    stats: computeStats(train, valid, test, users.size, items.size),
+    counts: {
+      input: n,
+      invalid,
+      positives,
+      afterDedupe,
+      afterKCore,
+      kCoreRounds: rounds,
+      kCoreRemovedUsers: removedUsers,
+      kCoreRemovedItems: removedItems,
+    },
   };
-}
-
-/**
- * Stable counting sort of row indices by `key` (values in [0, buckets)). Takes either
- * rows with `mask` set among 0..n-1, or the given `rows` order.
- */
-function countingSort(
-  key: Int32Array,
-  buckets: number,
-  mask: Uint8Array | null,
-  n: number,
-  rows: Int32Array | null,
-): Int32Array {
-  const count = new Int32Array(buckets + 1);
-  let total = 0;
-  for (let q = 0; q < n; q++) {
-    const k = rows ? rows[q]! : q;
-    if (mask && !mask[k]) continue;
-    count[key[k]! + 1]!++;
-    total++;
-  }
-  for (let b = 0; b < buckets; b++) count[b + 1]! += count[b]!;
-  const out = new Int32Array(total);
-  for (let q = 0; q < n; q++) {
-    const k = rows ? rows[q]! : q;
-    if (mask && !mask[k]) continue;
-    out[count[key[k]!]!++] = k;
-  }
-  return out;
 }
 
 /** Marks used entries (0) with consecutive new indices; returns new -> old. */
@@ -188,54 +291,57 @@ function assignDense(map: Int32Array): Int32Array {
   return origin;
 }
 
-/**
- * Per user, the latest row (by time, ties by larger item id) goes to test, the second
- * latest to valid, the rest to train. Users with fewer than 3 rows keep all in train:
- * they cannot be evaluated without leaving nothing to learn from.
- */
-function leaveLastOut(
+/** Rows with `keep` set, copied into new columns grouped by user (stable counting sort). */
+function groupByUser(
   t: Interactions,
+  nUsers: number,
   keep: Uint8Array,
-  order: Int32Array,
-  time: (k: number) => number,
-  part: Uint8Array,
-): void {
-  const later = (a: number, b: number) =>
-    time(a) > time(b) || (time(a) === time(b) && t.item[a]! > t.item[b]!);
-  for (let s = 0; s < order.length;) {
-    const u = t.user[order[s]!]!;
-    let e = s;
-    let count = 0;
-    let last = -1;
-    let second = -1;
-    while (e < order.length && t.user[order[e]!] === u) {
-      const k = order[e]!;
-      e++;
-      if (!keep[k]) continue;
-      count++;
-      part[k] = 0;
-      if (last < 0 || later(k, last)) {
-        second = last;
-        last = k;
-      } else if (second < 0 || later(k, second)) {
-        second = k;
-      }
-    }
-    if (count >= 3) {
-      part[last] = 2;
-      part[second] = 1;
-    }
-    s = e;
+  count: number,
+  rowAsTime: boolean,
+): Interactions {
+  const next = new Int32Array(nUsers + 1);
+  const { user, item, rating, ts } = t;
+  for (let k = 0; k < t.n; k++) if (keep[k]) next[user[k]! + 1]!++;
+  for (let u = 0; u < nUsers; u++) next[u + 1]! += next[u]!;
+  const out: Interactions = {
+    n: count,
+    user: new Int32Array(count),
+    item: new Int32Array(count),
+    rating: new Float32Array(count),
+    ts: new Float64Array(count),
+  };
+  for (let k = 0; k < t.n; k++) {
+    if (!keep[k]) continue;
+    const u = user[k]!;
+    const p = next[u]!++;
+    out.user[p] = u;
+    out.item[p] = item[k]!;
+    out.rating[p] = rating[k]!;
+    out.ts[p] = rowAsTime ? k : ts[k]!;
   }
+  return out;
 }
 
-function randomSplit(keep: Uint8Array, n: number, cfg: PreprocessConfig, part: Uint8Array): void {
-  const rng = new Rng(cfg.seed ^ 0x5eed);
-  const a = cfg.ratios.train;
-  const b = a + cfg.ratios.valid;
-  for (let k = 0; k < n; k++) {
-    if (!keep[k]) continue;
-    const r = rng.next();
-    part[k] = r < a ? 0 : r < b ? 1 : 2;
+/** Rows of `t` into three tables by `part` (0, 1, 2), in one pass after counting. */
+function partition(t: Interactions, part: Uint8Array): [Interactions, Interactions, Interactions] {
+  const sizes = [0, 0, 0];
+  for (let k = 0; k < t.n; k++) sizes[part[k]!]!++;
+  const out = sizes.map((m) => ({
+    n: m,
+    user: new Int32Array(m),
+    item: new Int32Array(m),
+    rating: new Float32Array(m),
+    ts: new Float64Array(m),
+  })) as [Interactions, Interactions, Interactions];
+  const at = [0, 0, 0];
+  for (let k = 0; k < t.n; k++) {
+    const p = part[k]!;
+    const o = out[p]!;
+    const j = at[p]!++;
+    o.user[j] = t.user[k]!;
+    o.item[j] = t.item[k]!;
+    o.rating[j] = t.rating[k]!;
+    o.ts[j] = t.ts[k]!;
   }
+  return out;
 }

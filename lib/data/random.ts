@@ -1,6 +1,7 @@
 /**
- * Seeded PRNG (xoshiro128**): fast, good statistical quality, identical on every platform.
- * Math.random is never used for data, so the same seed gives the same artifacts.
+ * Seeded randomness for data: a xoshiro128** generator (fast, identical on every
+ * platform), Walker alias tables for O(1) weighted draws, and a table-based normal.
+ * Math.random is never used, so the same seed gives the same artifacts.
  */
 export class Rng {
   private a: number;
@@ -9,7 +10,7 @@ export class Rng {
   private d: number;
 
   constructor(seed: number) {
-    // splitmix32 expands the seed into four non-zero words.
+    // splitmix32 expands the seed into four words (never all zero).
     let s = seed >>> 0;
     const next = () => {
       s = (s + 0x9e3779b9) | 0;
@@ -25,11 +26,12 @@ export class Rng {
   }
 
   /** Uniform 32-bit unsigned integer. */
-  nextU32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
+  u32(): number {
+    const b = this.b;
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
     this.c ^= this.a;
-    this.d ^= this.b;
+    this.d ^= b;
     this.b ^= this.c;
     this.a ^= this.d;
     this.c ^= t;
@@ -39,35 +41,109 @@ export class Rng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    return this.nextU32() / 4294967296;
+    return this.u32() / 4294967296;
   }
 
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n), n <= 2^32. */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
 
-  /** Standard normal (Box-Muller). */
+  /** Standard normal (Box-Muller; use `fastNormal` in hot loops). */
   normal(): number {
     const u = 1 - this.next();
     const v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
+
+  /** An independent generator derived from this one (for a separate stream). */
+  fork(): Rng {
+    return new Rng(this.u32());
+  }
 }
 
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }
 
-/** Index drawn from a cumulative weight table by binary search. */
-export function sampleCumulative(cum: Float64Array, u: number): number {
-  const target = u * cum[cum.length - 1]!;
-  let lo = 0;
-  let hi = cum.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cum[mid]! > target) hi = mid;
-    else lo = mid + 1;
+/** 4096 standard-normal quantiles: `NORMAL_TABLE[rng.u32() & 4095]` is a cheap normal. */
+export const NORMAL_TABLE: Float64Array = (() => {
+  const t = new Float64Array(4096);
+  for (let i = 0; i < t.length; i++) t[i] = inverseNormal((i + 0.5) / t.length);
+  return t;
+})();
+
+/** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
+function inverseNormal(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.928510446969, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
   }
-  return lo;
+  if (p > 1 - lo) return -inverseNormal(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+} // prettier-ignore
+
+/**
+ * Walker/Vose alias table: draws index i with probability weight[i] / sum in O(1) from
+ * one 32-bit random number.
+ */
+export class AliasTable {
+  readonly n: number;
+  private readonly prob: Uint32Array; // threshold scaled to 2^32
+  private readonly alias: Int32Array;
+
+  constructor(weights: ArrayLike<number>) {
+    const n = weights.length;
+    if (n === 0) throw new Error('alias table needs at least one weight');
+    this.n = n;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += weights[i]!;
+    if (!(sum > 0)) throw new Error('alias table weights must sum to a positive number');
+    const scaled = new Float64Array(n);
+    for (let i = 0; i < n; i++) scaled[i] = (weights[i]! * n) / sum;
+    const small = new Int32Array(n);
+    const large = new Int32Array(n);
+    let ns = 0;
+    let nl = 0;
+    for (let i = 0; i < n; i++) {
+      if (scaled[i]! < 1) small[ns++] = i;
+      else large[nl++] = i;
+    }
+    this.prob = new Uint32Array(n);
+    this.alias = new Int32Array(n);
+    while (ns > 0 && nl > 0) {
+      const s = small[--ns]!;
+      const l = large[nl - 1]!;
+      this.prob[s] = Math.floor(scaled[s]! * 4294967295);
+      this.alias[s] = l;
+      scaled[l] = scaled[l]! + scaled[s]! - 1;
+      if (scaled[l]! < 1) {
+        nl--;
+        small[ns++] = l;
+      }
+    }
+    while (nl > 0) {
+      const l = large[--nl]!;
+      this.prob[l] = 4294967295;
+      this.alias[l] = l;
+    }
+    while (ns > 0) {
+      const s = small[--ns]!;
+      this.prob[s] = 4294967295;
+      this.alias[s] = s;
+    }
+  }
+
+  /** One weighted draw. */
+  sample(rng: Rng): number {
+    const i = Math.floor(rng.next() * this.n);
+    return rng.u32() <= this.prob[i]! ? i : this.alias[i]!;
+  }
 }

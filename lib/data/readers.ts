@@ -1,310 +1,354 @@
-import { gunzipSync } from 'node:zlib';
-import { delimiterName, guessDelimiter, tokenize } from './delimited.ts';
-import type { Record as Rec } from './delimited.ts';
-import { BadRowCollector, DataValidationError } from './errors.ts';
-import { IdMap, allocInteractions, ensureCapacity, trimmed } from './table.ts';
-import type { Interactions, ItemMeta } from './table.ts';
+/**
+ * Readers from local files (or bytes) into typed-array tables: delimited interaction files
+ * (through the chunked parser), Parquet interaction files with a column mapping, and item
+ * metadata files aligned to an item IdMap.
+ */
+import { stat } from 'node:fs/promises';
+import { feedBytes, feedFile } from './byte-source.ts';
+import { forEachRecord } from './delimited.ts';
+import { BadRowCollector, DataValidationError, FAIL_ON_BAD_ROWS, quote } from './errors.ts';
+import type { BadRowPolicy } from './errors.ts';
+import { IdMap } from './id-map.ts';
+import { InteractionParser } from './interaction-parser.ts';
+import type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
+import { readParquet } from './parquet.ts';
+import { emptyItemMeta } from './table.ts';
+import type { ItemMeta } from './table.ts';
 
-/** A column by header name or by 0-based position (files without a header). */
-export type ColumnRef = string | number;
-
-export interface InteractionFormat {
-  delimiter: string;
-  header: boolean;
-  encoding?: 'utf-8' | 'latin1';
-  columns: { user: ColumnRef; item: ColumnRef; rating?: ColumnRef; timestamp?: ColumnRef };
-  /** Valid rating range, inclusive. @default [-1e9, 1e9] */
-  ratingRange?: [number, number];
+export interface ReadOptions {
+  /** Name used in error messages. @default the path, or "input" for bytes */
+  label?: string;
+  /** @default fail on the first bad row */
+  badRows?: BadRowPolicy;
 }
 
-export interface BadRowPolicy {
-  policy: 'fail' | 'skip';
-  maxBadRowFraction: number;
-}
+/** Bytes per row of a typical ratings file, to size the output arrays once. */
+const BYTES_PER_ROW = 20;
 
-export interface ReadResult {
-  table: Interactions;
-  users: IdMap;
-  items: IdMap;
-  /** Data rows seen (good + bad). */
-  rowsRead: number;
-  badRows: { count: number; samples: string[] };
-  /** Timestamps given in milliseconds and normalized to seconds. */
-  millisecondTimestamps: number;
-}
-
-/** Timestamps at or above this are milliseconds: 1e11 seconds is the year 5138. */
-const MS_THRESHOLD = 1e11;
-
-/** Unzips gzip input (by magic bytes); a truncated archive is a precise error. */
-export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  try {
-    return gunzipSync(bytes);
-  } catch (err) {
-    throw new DataValidationError(
-      file,
-      undefined,
-      undefined,
-      undefined,
-      `a complete gzip file (${(err as Error).message})`,
-    );
+/** Reads a delimited interaction file (plain or gzip) or in-memory bytes. */
+export async function readDelimited(
+  source: string | Uint8Array,
+  fmt: DelimitedFormat,
+  opts: ReadOptions = {},
+): Promise<ReadResult> {
+  if (typeof source !== 'string') {
+    const label = opts.label ?? 'input';
+    const parser = new InteractionParser(label, fmt, opts.badRows, source.length / BYTES_PER_ROW);
+    feedBytes(source, label, parser);
+    return parser.finish();
   }
+  const label = opts.label ?? source;
+  let size = 0;
+  try {
+    size = (await stat(source)).size;
+  } catch {
+    // feedFile reports the missing file precisely.
+  }
+  const parser = new InteractionParser(label, fmt, opts.badRows, size / BYTES_PER_ROW);
+  await feedFile(source, label, parser);
+  return parser.finish();
+}
+
+/** Column names of a Parquet interaction file. */
+export interface ParquetColumns {
+  user: string;
+  item: string;
+  rating?: string;
+  timestamp?: string;
 }
 
 /**
- * Reads interactions from delimited bytes into typed arrays, validating every field.
- * Errors name file, line, column, value and what was expected.
+ * Reads interactions from a Parquet file with a column mapping. IDs may be integers or
+ * strings; ratings and timestamps any numeric type (INT64 timestamps in ms are detected as
+ * for text files; TIMESTAMP logical types are converted to seconds). Errors name the row.
  */
-export function readInteractions(
-  raw: Uint8Array,
-  file: string,
-  fmt: InteractionFormat,
-  bad: BadRowPolicy = { policy: 'fail', maxBadRowFraction: 0 },
-): ReadResult {
-  const bytes = maybeGunzip(raw, file);
-  if (bytes.length === 0 || (bytes.length === 3 && bytes[0] === 0xef)) {
-    throw new DataValidationError(file, undefined, undefined, undefined, 'a non-empty file');
+export async function readParquetInteractions(
+  source: string | Uint8Array,
+  cols: ParquetColumns,
+  opts: ReadOptions & { ratingRange?: [number, number] } = {},
+): Promise<ReadResult> {
+  const label = opts.label ?? (typeof source === 'string' ? source : 'input');
+  const wanted = [cols.user, cols.item, cols.rating, cols.timestamp].filter(
+    (c): c is string => c !== undefined,
+  );
+  let data;
+  try {
+    data = await readParquet(source, { columns: wanted });
+  } catch (err) {
+    const msg = (err as Error).message;
+    const missing = /no column "([^"]+)"/.exec(msg)?.[1];
+    throw new DataValidationError({
+      file: label,
+      column: missing,
+      problem: missing ? msg.replace(`${label} has `, 'the file has ') : msg,
+      expected: missing
+        ? `a Parquet column named ${quote(missing)}`
+        : 'a readable Parquet file (snappy or uncompressed)',
+    });
   }
-  const collector = new BadRowCollector(bad.policy, bad.maxBadRowFraction);
+  const n = data.rows;
+  if (n === 0)
+    throw new DataValidationError({
+      file: label,
+      problem: 'the file has no rows',
+      expected: 'at least one row',
+    });
+  const bad = new BadRowCollector(opts.badRows ?? FAIL_ON_BAD_ROWS);
   const users = new IdMap();
   const items = new IdMap();
-  // Rough capacity guess (~20 bytes a row) avoids most regrowth.
-  let t = allocInteractions(Math.max(1024, Math.ceil(bytes.length / 20)));
-  const [rmin, rmax] = fmt.ratingRange ?? [-1e9, 1e9];
-  let idx: { user: number; item: number; rating: number; ts: number; width: number } | undefined;
-  let names: string[] = [];
-  let rowsRead = 0;
-  let msCount = 0;
-  const columnName = (i: number) => names[i] ?? `#${i + 1}`;
-
-  const fail = (line: number, col: number, value: string | undefined, expected: string) =>
-    collector.report(new DataValidationError(file, line, columnName(col), value, expected));
-
-  const onRecord = (r: Rec) => {
-    if (!idx) {
-      if (fmt.header) {
-        names = Array.from({ length: r.count }, (_, i) => r.text(i).trim());
-        idx = resolveColumns(fmt, names, file, r);
-        return;
-      }
-      names = [];
-      idx = resolveColumns(fmt, [], file, r);
-    }
-    rowsRead++;
-    if (r.count < idx.width) {
-      const missing = [idx.user, idx.item, idx.rating, idx.ts]
-        .filter((c) => c >= r.count)
-        .sort((a, b) => a - b)[0]!;
-      return fail(
-        r.line,
-        missing,
-        undefined,
-        `${idx.width} fields separated by ${delimiterName(fmt.delimiter)}, found ${r.count}`,
+  const user = new Int32Array(n);
+  const item = new Int32Array(n);
+  const rating = new Float32Array(n).fill(NaN);
+  const ts = new Float64Array(n).fill(NaN);
+  const [rmin, rmax] = opts.ratingRange ?? [-Infinity, Infinity];
+  const uCol = data.columns[cols.user]!;
+  const iCol = data.columns[cols.item]!;
+  const rCol = cols.rating ? data.columns[cols.rating]! : undefined;
+  const tCol = cols.timestamp ? data.columns[cols.timestamp]! : undefined;
+  let unit = 0;
+  let m = 0;
+  const fail = (row: number, column: string, value: unknown, problem: string, expected: string) =>
+    bad.report(
+      new DataValidationError({
+        file: label,
+        line: row + 1,
+        lineKind: 'row',
+        column,
+        value: String(value),
+        problem,
+        expected,
+      }),
+    );
+  for (let k = 0; k < n; k++) {
+    const r = rCol ? toNumber(rCol[k]) : NaN;
+    if (rCol && !(r >= rmin && r <= rmax)) {
+      fail(
+        k,
+        cols.rating!,
+        rCol[k],
+        `${quote(String(rCol[k]))} is not a valid rating`,
+        rmin === -Infinity ? 'a finite rating' : `a finite rating in [${rmin}, ${rmax}]`,
       );
+      continue;
     }
-    const u = readId(r, idx.user, users);
-    if (u < 0) return fail(r.line, idx.user, r.text(idx.user), 'a non-empty user ID');
-    const it = readId(r, idx.item, items);
-    if (it < 0) return fail(r.line, idx.item, r.text(idx.item), 'a non-empty item ID');
-    let rating = NaN;
-    if (idx.rating >= 0) {
-      rating = r.number(idx.rating);
-      if (!Number.isFinite(rating))
-        return fail(r.line, idx.rating, r.text(idx.rating), 'a finite number');
-      if (rating < rmin || rating > rmax)
-        return fail(r.line, idx.rating, r.text(idx.rating), `a rating in [${rmin}, ${rmax}]`);
-    }
-    let ts = NaN;
-    if (idx.ts >= 0) {
-      ts = r.number(idx.ts);
-      if (!Number.isFinite(ts) || ts < 0) {
-        return fail(
-          r.line,
-          idx.ts,
-          r.text(idx.ts),
-          'a Unix timestamp in seconds or milliseconds (a non-negative number)',
+    let t = tCol ? toSeconds(tCol[k]) : NaN;
+    if (tCol) {
+      if (!(t >= 0 && t < Infinity)) {
+        fail(
+          k,
+          cols.timestamp!,
+          tCol[k],
+          `${quote(String(tCol[k]))} is not a valid time`,
+          'a non-negative Unix timestamp in seconds or milliseconds',
         );
+        continue;
       }
-      if (ts >= MS_THRESHOLD) {
-        ts /= 1000;
-        msCount++;
+      if (!(tCol[k] instanceof Date)) {
+        const ms = t >= 1e11;
+        if (unit === 0) unit = ms ? 1000 : 1;
+        else if (ms !== (unit === 1000)) {
+          fail(
+            k,
+            cols.timestamp!,
+            tCol[k],
+            `${quote(String(tCol[k]))} is in a different unit than earlier rows`,
+            `every timestamp in ${unit === 1000 ? 'milliseconds' : 'seconds'}`,
+          );
+          continue;
+        }
+        if (unit === 1000) t /= 1000;
       }
     }
-    if (t.n >= t.user.length) t = ensureCapacity(t, t.n + 1);
-    t.user[t.n] = u;
-    t.item[t.n] = it;
-    t.rating[t.n] = rating;
-    t.ts[t.n] = ts;
-    t.n++;
-  };
-
-  tokenize(
-    bytes,
-    { delimiter: fmt.delimiter, encoding: fmt.encoding },
-    onRecord,
-    unterminatedQuote(file),
-  );
-  if (!idx)
-    throw new DataValidationError(file, undefined, undefined, undefined, 'a non-empty file');
-  if (rowsRead === 0)
-    throw new DataValidationError(
-      file,
-      2,
-      undefined,
-      undefined,
-      'data rows after the header (the file has a header only)',
-    );
-  collector.check(file, rowsRead);
-  if (t.n === 0)
-    throw new DataValidationError(
-      file,
-      undefined,
-      undefined,
-      undefined,
-      'at least one valid row (every row was bad)',
-    );
+    const u = idOf(uCol[k], users);
+    if (u < 0) {
+      fail(k, cols.user, uCol[k], 'the user ID is empty or null', 'a non-empty user ID');
+      continue;
+    }
+    const i = idOf(iCol[k], items);
+    if (i < 0) {
+      fail(k, cols.item, iCol[k], 'the item ID is empty or null', 'a non-empty item ID');
+      continue;
+    }
+    user[m] = u;
+    item[m] = i;
+    rating[m] = r;
+    ts[m] = t;
+    m++;
+  }
+  const badRows = bad.check(label, n);
   return {
-    table: trimmed(t),
+    table: {
+      n: m,
+      user: user.slice(0, m),
+      item: item.slice(0, m),
+      rating: rating.slice(0, m),
+      ts: ts.slice(0, m),
+    },
     users,
     items,
-    rowsRead,
-    badRows: { count: collector.count, samples: collector.samples },
-    millisecondTimestamps: msCount,
+    dataRows: n,
+    badRows,
+    timestampUnit: tCol ? (unit === 1000 ? 'ms' : 's') : 'none',
   };
 }
 
-function unterminatedQuote(file: string): (line: number) => never {
-  return (line) => {
-    throw new DataValidationError(
-      file,
-      line,
-      undefined,
-      undefined,
-      'a closing quote (") for the field opened here',
-    );
-  };
+function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return NaN;
 }
 
-function readId(r: Rec, col: number, map: IdMap): number {
-  const v = r.canonicalUint(col);
-  if (v >= 0) return map.fromNumber(v);
-  const s = r.text(col).trim();
-  return s === '' ? -1 : map.fromString(s);
+function toSeconds(v: unknown): number {
+  return v instanceof Date ? v.getTime() / 1000 : toNumber(v);
 }
 
-function resolveColumns(fmt: InteractionFormat, names: string[], file: string, first: Rec) {
-  const lower = names.map((n) => n.toLowerCase());
-  const find = (ref: ColumnRef | undefined, role: string): number => {
-    if (ref === undefined) return -1;
-    if (typeof ref === 'number') return ref;
-    const i = lower.indexOf(ref.toLowerCase());
-    if (i >= 0) return i;
-    const guess = guessDelimiter(names.join(fmt.delimiter));
-    const hint =
-      names.length === 1 && guess && guess !== fmt.delimiter
-        ? `; the header has one column - is the file ${delimiterName(guess)}-separated, not ${delimiterName(fmt.delimiter)}-separated?`
-        : '';
-    throw new DataValidationError(
-      file,
-      first.line,
-      ref,
-      undefined,
-      `a ${role} column named "${ref}" in the header (found: ${names.map((n) => JSON.stringify(n)).join(', ')})${hint}`,
-    );
-  };
-  const user = find(fmt.columns.user, 'user');
-  const item = find(fmt.columns.item, 'item');
-  const rating = find(fmt.columns.rating, 'rating');
-  const ts = find(fmt.columns.timestamp, 'timestamp');
-  if (!fmt.header && first.count === 1 && Math.max(user, item) >= 1) {
-    const guess = guessDelimiter(first.text(0));
-    throw new DataValidationError(
-      file,
-      first.line,
-      undefined,
-      undefined,
-      `fields separated by ${delimiterName(fmt.delimiter)}, found none${guess ? ` (the file looks ${delimiterName(guess)}-separated)` : ''}`,
-    );
+function idOf(v: unknown, map: IdMap): number {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return map.fromNumber(v);
+    return Number.isFinite(v) ? map.fromString(String(v)) : -1;
   }
-  return { user, item, rating, ts, width: Math.max(user, item, rating, ts) + 1 };
+  if (typeof v === 'bigint')
+    return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? map.fromNumber(Number(v))
+      : map.fromString(String(v));
+  if (typeof v === 'string') {
+    const s = v.trim();
+    return s === '' ? -1 : map.fromString(s);
+  }
+  return -1;
 }
 
+/** How to read an item metadata file. */
 export interface ItemFormat {
   delimiter: string;
   header: boolean;
   encoding?: 'utf-8' | 'latin1';
-  columns: { id: ColumnRef; title?: ColumnRef; genres?: ColumnRef };
-  /** ml-100k's u.item: genre flags in these columns, named by `genreNames`. */
+  columns: {
+    id: ColumnRef;
+    title?: ColumnRef;
+    genres?: ColumnRef;
+    year?: ColumnRef;
+    text?: ColumnRef;
+  };
+  /** Separator of several genres in one field. @default | */
+  genreSeparator?: string;
+  /** ml-100k's u.item: 0/1 genre flags from column `first` on, named by `names`. */
   genreFlags?: { first: number; names: string[] };
+  /** ml-100k: a release-date column like `01-Jan-1995` to take the year from. */
+  dateColumn?: number;
+  /** Named columns other than `id` may be missing from the header. */
+  optionalColumns?: boolean;
 }
 
+const TITLE_YEAR = /\((\d{4})\)\s*$/;
+
 /**
- * Reads item metadata and aligns it to the dense item index of `items`; items without
- * metadata get an empty title. Unknown item IDs in the metadata file are ignored.
+ * Reads item metadata and aligns it to `items` (dense item indices). Items without a line
+ * get empty fields; lines for items that have no interactions are ignored. Without a year
+ * column, a trailing `(1995)` in the title gives the year, as in MovieLens.
  */
-export function readItemMeta(
-  raw: Uint8Array,
-  file: string,
+export async function readItemMeta(
+  source: string | Uint8Array,
   fmt: ItemFormat,
   items: IdMap,
-): ItemMeta {
-  const bytes = maybeGunzip(raw, file);
-  const meta: ItemMeta = {
-    title: new Array<string>(items.size).fill(''),
-    genres: new Array<string>(items.size).fill(''),
-  };
-  let header = !fmt.header;
-  let cols = { id: -1, title: -1, genres: -1 };
-  tokenize(
+  opts: { label?: string } = {},
+): Promise<ItemMeta> {
+  const label = opts.label ?? (typeof source === 'string' ? source : 'input');
+  let bytes: Uint8Array = new Uint8Array(0);
+  if (typeof source === 'string') {
+    // Metadata is catalog-sized: collect the (possibly gunzipped) bytes, then tokenize.
+    const parts: Uint8Array[] = [];
+    await feedFile(source, label, {
+      currentLine: 0,
+      feed(b, end) {
+        // Collect everything: chunk boundaries do not matter for a plain copy.
+        parts.push(b.slice(0, end));
+        return end;
+      },
+    });
+    bytes = new Uint8Array(Buffer.concat(parts));
+  } else {
+    feedBytes(source, label, {
+      currentLine: 0,
+      feed(b, end) {
+        bytes = b.subarray(0, end);
+        return end;
+      },
+    });
+  }
+  const meta = emptyItemMeta(items.size);
+  const enc = fmt.encoding ?? 'utf-8';
+  const sep = fmt.genreSeparator ?? '|';
+  let cols: Record<'id' | 'title' | 'genres' | 'year' | 'text', number> | undefined;
+  let lines = 0;
+  forEachRecord(
     bytes,
-    { delimiter: fmt.delimiter, encoding: fmt.encoding },
+    fmt.delimiter,
+    enc,
     (r) => {
-      if (!header) {
-        const names = Array.from({ length: r.count }, (_, i) => r.text(i).trim().toLowerCase());
-        const find = (ref: ColumnRef | undefined) => {
+      if (!cols) {
+        const names = fmt.header ? Array.from({ length: r.count }, (_, i) => r.text(i).trim()) : [];
+        const lower = names.map((x) => x.toLowerCase());
+        const find = (ref: ColumnRef | undefined, required: boolean): number => {
           if (ref === undefined) return -1;
           if (typeof ref === 'number') return ref;
-          const i = names.indexOf(ref.toLowerCase());
-          if (i < 0) {
-            throw new DataValidationError(
-              file,
-              r.line,
-              ref,
-              undefined,
-              `an item metadata column named "${ref}" (found: ${names.join(', ')})`,
-            );
-          }
+          const i = lower.indexOf(ref.toLowerCase());
+          if (i < 0 && required)
+            throw new DataValidationError({
+              file: label,
+              line: r.line,
+              column: ref,
+              problem: `no column ${quote(ref)} in the header (columns: ${names.map((x) => quote(x)).join(', ')})`,
+              expected: `an item metadata header with a column named ${quote(ref)}`,
+            });
           return i;
         };
+        const req = !fmt.optionalColumns;
         cols = {
-          id: find(fmt.columns.id),
-          title: find(fmt.columns.title),
-          genres: find(fmt.columns.genres),
+          id: find(fmt.columns.id, true),
+          title: find(fmt.columns.title, req),
+          genres: find(fmt.columns.genres, false),
+          year: find(fmt.columns.year, false),
+          text: find(fmt.columns.text, false),
         };
-        header = true;
-        return;
+        if (fmt.header) return;
       }
-      if (cols.id < 0)
-        cols = {
-          id: fmt.columns.id as number,
-          title: (fmt.columns.title as number) ?? -1,
-          genres: (fmt.columns.genres as number) ?? -1,
-        };
-      if (r.count <= cols.id) return;
+      lines++;
       const i = items.lookup(r.text(cols.id).trim());
       if (i < 0) return;
-      if (cols.title >= 0 && cols.title < r.count) meta.title[i] = r.text(cols.title).trim();
-      if (cols.genres >= 0 && cols.genres < r.count) meta.genres[i] = r.text(cols.genres).trim();
+      const title = cols.title >= 0 ? r.text(cols.title).trim() : '';
+      meta.title[i] = title;
+      if (cols.genres >= 0)
+        meta.genres[i] = r.text(cols.genres).trim().split(sep).filter(Boolean).join('|');
       if (fmt.genreFlags) {
         const g: string[] = [];
         fmt.genreFlags.names.forEach((name, k) => {
-          if (r.text(fmt.genreFlags!.first + k) === '1') g.push(name);
+          if (r.text(fmt.genreFlags!.first + k).trim() === '1') g.push(name);
         });
         meta.genres[i] = g.join('|');
       }
+      if (cols.text >= 0) meta.text[i] = r.text(cols.text).trim();
+      let year = cols.year >= 0 ? Number(r.text(cols.year).trim()) : NaN;
+      if (!Number.isInteger(year) && fmt.dateColumn !== undefined)
+        year = Number(/(\d{4})\s*$/.exec(r.text(fmt.dateColumn))?.[1]);
+      if (!Number.isInteger(year)) year = Number(TITLE_YEAR.exec(title)?.[1]);
+      meta.year[i] = Number.isInteger(year) && year > 0 && year < 10000 ? year : 0;
     },
-    unterminatedQuote(file),
+    (line) => {
+      throw new DataValidationError({
+        file: label,
+        line,
+        problem: 'a quoted field is never closed',
+        expected: 'a closing quote (") for the field opened on this line',
+      });
+    },
   );
+  if (!cols || lines === 0)
+    throw new DataValidationError({
+      file: label,
+      problem: cols ? 'there are no item rows after the header' : 'the file is empty',
+      expected: 'item metadata rows',
+    });
   return meta;
 }

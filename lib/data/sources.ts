@@ -1,145 +1,238 @@
+/**
+ * `data.source` strings -> a typed description. Pure: nothing is opened here. Remote
+ * locations (`s3://`) are kept as such; the caller downloads them and passes local paths
+ * to the readers (`withLocalPath`).
+ *
+ * ```
+ * synthetic:users=3000,items=1500,interactions=150000,seed=42[,clusters=12]
+ * movielens:/data/ml-latest-small        (folder or ratings file; layout auto-detected)
+ * csv:/data/log.csv.gz?user=uid&item=sku&rating=stars&timestamp=ts[&delimiter=;&header=false]
+ * tsv:/data/log.tsv?user=1&item=2         (header=false: 1-based column positions)
+ * parquet:/data/log.parquet?user=user_id&item=item_id
+ * /data/ml-1m  |  file:///data/ml-1m  |  s3://bucket/prefix/ml-100k/  |  /data/log.parquet
+ * ```
+ */
 import { ConfigError } from '../config/errors.ts';
-import type { ColumnRef } from './readers.ts';
+import type { ColumnRef, DelimitedFormat } from './interaction-parser.ts';
+import type { ParquetColumns } from './readers.ts';
 
 /**
- * `data.source` strings, parsed into a typed description. Where the bytes live (local
- * path, `file://`, `s3://`) is kept as a location; the ingest activity fetches remote
- * files to local disk before reading.
+ * Where the bytes are: a local path (`file://` already stripped), or with `remote` set an
+ * `s3://bucket/key` URI (key or prefix) that the caller must download first.
  */
-export type SourceSpec =
-  | {
-      kind: 'synthetic';
-      users: number;
-      items: number;
-      interactions: number;
-      seed: number;
-      clusters: number;
-    }
-  | { kind: 'movielens'; location: string }
-  | {
-      kind: 'delimited';
-      location: string;
-      delimiter: string;
-      header: boolean;
-      columns: { user: ColumnRef; item: ColumnRef; rating?: ColumnRef; timestamp?: ColumnRef };
-    }
-  | {
-      kind: 'parquet';
-      location: string;
-      columns: { user: string; item: string; rating?: string; timestamp?: string };
-    };
-
-const FIELD = 'data.source';
-
-function bad(value: string, expected: string): never {
-  throw new ConfigError('config', [{ field: FIELD, value, expected }]);
+export interface SourceLocation {
+  location: string;
+  remote: boolean;
 }
 
-function positiveInt(raw: string | undefined, name: string, source: string, dflt?: number): number {
-  if (raw === undefined) {
-    if (dflt !== undefined) return dflt;
-    bad(source, `${name}=<positive integer> in the synthetic spec`);
-  }
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    bad(source, `${name} to be a positive integer (got "${raw}")`);
-  return n;
+export interface SyntheticSpec {
+  kind: 'synthetic';
+  users: number;
+  items: number;
+  interactions: number;
+  seed: number;
+  /** Taste clusters (and genres). @default 12 */
+  clusters: number;
+}
+
+export type SourceSpec =
+  | SyntheticSpec
+  | ({ kind: 'movielens' } & SourceLocation)
+  | ({ kind: 'delimited'; format: DelimitedFormat } & SourceLocation)
+  | ({ kind: 'parquet'; columns: ParquetColumns; ratingRange?: [number, number] } & SourceLocation);
+
+const FIELD = 'data.source';
+const SYNTHETIC_KEYS = ['users', 'items', 'interactions', 'seed', 'clusters'] as const;
+const TABLE_KEYS = ['user', 'item', 'rating', 'timestamp', 'ratingMin', 'ratingMax'];
+const DELIMITED_KEYS = [...TABLE_KEYS, 'delimiter', 'header', 'timestampUnit'];
+
+function bad(source: string, expected: string, field = FIELD): never {
+  throw new ConfigError('config', [{ field, value: source, expected }]);
 }
 
 /** Parses a `data.source` string; errors name the field and what was expected. */
-export function parseSource(source: string): SourceSpec {
+export function parseSource(source: string, field = FIELD): SourceSpec {
   const s = source.trim();
-  if (s.startsWith('synthetic:') || s === 'synthetic') {
-    const kv = new Map<string, string>();
-    for (const part of s.slice('synthetic:'.length).split(',').filter(Boolean)) {
-      const [k, v] = part.split('=');
-      if (!k || v === undefined)
-        bad(
-          source,
-          'key=value pairs, e.g. synthetic:users=1000,items=500,interactions=50000,seed=1',
-        );
-      kv.set(k.trim(), v.trim());
-    }
-    const known = ['users', 'items', 'interactions', 'seed', 'clusters'];
-    for (const k of kv.keys())
-      if (!known.includes(k)) bad(source, `synthetic keys among ${known.join(', ')} (got "${k}")`);
-    const spec = {
-      kind: 'synthetic' as const,
-      users: positiveInt(kv.get('users'), 'users', source, 3000),
-      items: positiveInt(kv.get('items'), 'items', source, 1500),
-      interactions: positiveInt(kv.get('interactions'), 'interactions', source, 150_000),
-      seed: kv.has('seed') ? Number(kv.get('seed')) : 42,
-      clusters: positiveInt(kv.get('clusters'), 'clusters', source, 12),
-    };
-    if (!Number.isInteger(spec.seed) || spec.seed < 0)
-      bad(source, 'seed to be a non-negative integer');
-    if (spec.users < 2 || spec.items < 2) bad(source, 'at least 2 users and 2 items');
-    return spec;
-  }
+  if (s === '')
+    bad(
+      source,
+      'a source such as synthetic:..., movielens:/dir, csv:/path?user=..&item=.., or a path',
+      field,
+    );
+  if (s === 'synthetic' || s.startsWith('synthetic:')) return parseSynthetic(s, source, field);
   if (s.startsWith('movielens:'))
-    return { kind: 'movielens', location: location(s.slice('movielens:'.length), source) };
-  const m = /^(csv|tsv|parquet):(.*)$/.exec(s);
-  if (m) {
-    const [path, query = ''] = m[2]!.split('?');
-    const q = new URLSearchParams(query);
-    const loc = location(path!, source);
-    const user = q.get('user');
-    const item = q.get('item');
-    if (!user || !item)
-      bad(source, `${m[1]}:<path>?user=<column>&item=<column>[&rating=..][&timestamp=..]`);
-    const opt = (k: string) => q.get(k) ?? undefined;
-    if (m[1] === 'parquet') {
-      return {
-        kind: 'parquet',
-        location: loc,
-        columns: { user, item, rating: opt('rating'), timestamp: opt('timestamp') },
-      };
-    }
-    const header = (q.get('header') ?? 'true') !== 'false';
-    // Without a header, columns are 1-based positions.
-    const col = (v: string | undefined): ColumnRef | undefined => {
-      if (v === undefined || header) return v;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1)
-        bad(source, `column positions (1-based) when header=false (got "${v}")`);
-      return n - 1;
-    };
-    const delimiter = decodeDelimiter(q.get('delimiter') ?? (m[1] === 'tsv' ? '\t' : ','));
+    return { kind: 'movielens', ...parseLocation(s.slice('movielens:'.length), source, field) };
+  const m = /^(csv|tsv|parquet):(.*)$/s.exec(s);
+  if (m) return parseTable(m[1] as 'csv' | 'tsv' | 'parquet', m[2]!, source, field);
+  // A bare location: decided by its name.
+  const location = parseLocation(s, source, field);
+  const name = location.location.replace(/\/+$/, '');
+  if (/\.parquet$/i.test(name)) return parseTable('parquet', s, source, field);
+  if (/\.(csv|tsv|txt)(\.gz)?$/i.test(name) && !/(^|\/)ratings\.csv(\.gz)?$/.test(name))
+    return parseTable(/\.tsv/i.test(name) ? 'tsv' : 'csv', s, source, field);
+  return { kind: 'movielens', ...location };
+}
+
+function parseSynthetic(s: string, source: string, field: string): SyntheticSpec {
+  const kv = new Map<string, string>();
+  for (const part of s.slice('synthetic'.length).replace(/^:/, '').split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0)
+      bad(
+        source,
+        `key=value pairs after "synthetic:" (got "${part}"), e.g. synthetic:users=1000,items=500,interactions=50000,seed=1`,
+        field,
+      );
+    const k = part.slice(0, eq).trim();
+    if (!(SYNTHETIC_KEYS as readonly string[]).includes(k))
+      bad(source, `synthetic keys among ${SYNTHETIC_KEYS.join(', ')} (got "${k}")`, field);
+    kv.set(k, part.slice(eq + 1).trim());
+  }
+  const int = (key: string, dflt: number, min: number, max: number): number => {
+    const raw = kv.get(key);
+    if (raw === undefined) return dflt;
+    const v = Number(raw.replace(/_/g, ''));
+    if (!Number.isInteger(v) || v < min || v > max)
+      bad(source, `synthetic ${key} to be an integer in [${min}, ${max}] (got "${raw}")`, field);
+    return v;
+  };
+  const spec: SyntheticSpec = {
+    kind: 'synthetic',
+    users: int('users', 3000, 2, 50_000_000),
+    items: int('items', 1500, 2, 10_000_000),
+    interactions: int('interactions', 150_000, 1, 1_000_000_000),
+    seed: int('seed', 42, 0, 2 ** 32 - 1),
+    clusters: int('clusters', 12, 1, 64),
+  };
+  return spec;
+}
+
+function parseTable(
+  kind: 'csv' | 'tsv' | 'parquet',
+  rest: string,
+  source: string,
+  field: string,
+): SourceSpec {
+  const q = rest.indexOf('?');
+  const location = parseLocation(q >= 0 ? rest.slice(0, q) : rest, source, field);
+  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  const allowed = kind === 'parquet' ? TABLE_KEYS : DELIMITED_KEYS;
+  for (const key of params.keys())
+    if (!allowed.includes(key))
+      bad(source, `${kind} options among ${allowed.join(', ')} (got "${key}")`, field);
+  const get = (k: string) => params.get(k) ?? undefined;
+  const defaulted = !params.has('user') && !params.has('item');
+  if (!defaulted && (!params.has('user') || !params.has('item')))
+    bad(
+      source,
+      `both user= and item= columns in ${kind}:<path>?user=<column>&item=<column>[&rating=..][&timestamp=..]`,
+      field,
+    );
+  const ratingRange = parseRange(get('ratingMin'), get('ratingMax'), source, field);
+  if (kind === 'parquet') {
     return {
-      kind: 'delimited',
-      location: loc,
-      delimiter,
-      header,
+      kind: 'parquet',
+      ...location,
       columns: {
-        user: col(user)!,
-        item: col(item)!,
-        rating: col(opt('rating')),
-        timestamp: col(opt('timestamp')),
+        user: get('user') ?? 'user',
+        item: get('item') ?? 'item',
+        rating: get('rating') ?? (defaulted ? 'rating' : undefined),
+        timestamp: get('timestamp') ?? (defaulted ? 'timestamp' : undefined),
       },
+      ...(ratingRange ? { ratingRange } : {}),
     };
   }
-  // A bare location: a MovieLens folder (or file inside one).
-  return { kind: 'movielens', location: location(s, source) };
+  const headerRaw = get('header') ?? 'true';
+  if (headerRaw !== 'true' && headerRaw !== 'false')
+    bad(source, `header=true or header=false (got "${headerRaw}")`, field);
+  const header = headerRaw === 'true';
+  const col = (key: string): ColumnRef | undefined => {
+    const v = get(key);
+    if (v === undefined || header) return v;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      bad(source, `${key}= to be a 1-based column position when header=false (got "${v}")`, field);
+    return n - 1;
+  };
+  const unit = get('timestampUnit') ?? 'auto';
+  if (unit !== 'auto' && unit !== 's' && unit !== 'ms')
+    bad(source, `timestampUnit=auto, s or ms (got "${unit}")`, field);
+  const format: DelimitedFormat = {
+    delimiter: decodeDelimiter(get('delimiter') ?? (kind === 'tsv' ? '\t' : ','), source, field),
+    header,
+    columns: defaulted
+      ? {
+          user: header ? 'user' : 0,
+          item: header ? 'item' : 1,
+          rating: header ? 'rating' : undefined,
+          timestamp: header ? 'timestamp' : undefined,
+        }
+      : {
+          user: col('user')!,
+          item: col('item')!,
+          rating: col('rating'),
+          timestamp: col('timestamp'),
+        },
+    timestampUnit: unit,
+    ...(defaulted && header ? { optional: ['rating', 'timestamp'] as const } : {}),
+    ...(ratingRange ? { ratingRange } : {}),
+  };
+  return { kind: 'delimited', ...location, format };
 }
 
-function decodeDelimiter(d: string): string {
-  return d === 'tab' || d === '\\t'
-    ? '\t'
-    : d === 'comma'
-      ? ','
-      : d === 'pipe'
-        ? '|'
-        : d === 'semicolon'
-          ? ';'
-          : d;
+function parseRange(
+  min: string | undefined,
+  max: string | undefined,
+  source: string,
+  field: string,
+): [number, number] | undefined {
+  if (min === undefined && max === undefined) return undefined;
+  const lo = min === undefined ? -Infinity : Number(min);
+  const hi = max === undefined ? Infinity : Number(max);
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi)
+    bad(source, `ratingMin <= ratingMax, both numbers (got "${min}", "${max}")`, field);
+  return [lo, hi];
 }
 
-function location(raw: string, source: string): string {
+function decodeDelimiter(d: string, source: string, field: string): string {
+  const names: Record<string, string> = {
+    tab: '\t',
+    '\\t': '\t',
+    comma: ',',
+    pipe: '|',
+    semicolon: ';',
+    space: ' ',
+  };
+  const out = names[d] ?? d;
+  if (out === '' || /["\r\n]/.test(out))
+    bad(source, `a delimiter that is not empty, a quote or a line break (got "${d}")`, field);
+  return out;
+}
+
+/** Parses a location: a local path, `file://` URL, or `s3://bucket/key` URI. */
+export function parseLocation(raw: string, source: string, field = FIELD): SourceLocation {
   const loc = raw.trim();
-  if (loc === '') bad(source, 'a path, file:// or s3:// location after the prefix');
-  if (loc.startsWith('file://')) return loc.slice('file://'.length);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(loc) && !loc.startsWith('s3://')) {
-    bad(source, `a local path, file:// or s3:// location (got scheme "${loc.split(':')[0]}")`);
+  if (loc === '') bad(source, 'a path, file:// URL or s3:// URI', field);
+  if (loc.startsWith('file://')) {
+    const path = decodeURIComponent(loc.slice('file://'.length).replace(/^localhost(?=\/)/, ''));
+    if (!path.startsWith('/'))
+      bad(source, 'an absolute path after file:// (file:///data/x.csv)', field);
+    return { location: path, remote: false };
   }
-  return loc;
+  if (loc.startsWith('s3://')) {
+    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,62}(\/.*)?$/.test(loc))
+      bad(source, 's3://<bucket>/<key or prefix> with a valid bucket name', field);
+    return { location: loc, remote: true };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(loc);
+  if (scheme)
+    bad(source, `a local path, file:// or s3:// location (got scheme "${scheme[1]}")`, field);
+  return { location: loc, remote: false };
+}
+
+/** The same spec with its remote location replaced by a downloaded local path. */
+export function withLocalPath(spec: SourceSpec, path: string): SourceSpec {
+  if (spec.kind === 'synthetic') return spec;
+  return { ...spec, location: path, remote: false };
 }

@@ -1,140 +1,112 @@
 /**
- * Columnar interaction data. Millions of rows live in typed arrays, never as per-row
- * objects. IDs are dense indices; the original IDs are kept in an IdMap.
+ * Columnar tables. Millions of rows live in typed arrays, never as per-row objects; IDs
+ * are dense indices whose original values live in an IdMap.
  */
+import type { IdMap } from './id-map.ts';
+
+/** An interaction log: row k is (user[k], item[k], rating[k], ts[k]). */
 export interface Interactions {
-  /** Number of rows (arrays may be longer; only the first `n` entries are valid). */
+  /** Number of rows; every array has exactly this length. */
   n: number;
+  /** Dense user index. */
   user: Int32Array;
+  /** Dense item index. */
   item: Int32Array;
-  /** NaN where the source has no rating (implicit feedback). */
+  /** Explicit rating; NaN where the source has none (implicit feedback). */
   rating: Float32Array;
-  /** Seconds since the epoch; NaN where the source has no timestamp. */
+  /** Seconds since the Unix epoch; NaN where the source has no timestamp. */
   ts: Float64Array;
 }
 
 /** Item metadata aligned to dense item indices. Catalog-sized, so plain arrays are fine. */
 export interface ItemMeta {
+  /** Title per item ('' when unknown). */
   title: string[];
-  /** Pipe-separated genres, as in MovieLens (`Action|Comedy`). */
+  /** Pipe-separated genres as in MovieLens (`Action|Comedy`), '' when unknown. */
   genres: string[];
+  /** Release year, 0 when unknown. */
+  year: Int32Array;
+  /** Free text (description, tags), '' when unknown. */
+  text: string[];
 }
 
-export function allocInteractions(capacity: number): Interactions {
+/** Both ID maps of a table. */
+export interface IdMaps {
+  users: IdMap;
+  items: IdMap;
+}
+
+/** A table of `n` zero rows (rating and ts NaN). */
+export function allocInteractions(n: number): Interactions {
   return {
-    n: 0,
-    user: new Int32Array(capacity),
-    item: new Int32Array(capacity),
-    rating: new Float32Array(capacity),
-    ts: new Float64Array(capacity),
+    n,
+    user: new Int32Array(n),
+    item: new Int32Array(n),
+    rating: new Float32Array(n).fill(NaN),
+    ts: new Float64Array(n).fill(NaN),
   };
 }
 
-/** Grows a table's arrays (doubling) so appends stay amortized O(1). */
-export function ensureCapacity(t: Interactions, needed: number): Interactions {
-  if (needed <= t.user.length) return t;
-  const cap = Math.max(needed, t.user.length * 2, 1024);
-  const grow = <A extends Int32Array | Float32Array | Float64Array>(
-    a: A,
-    make: (n: number) => A,
-  ): A => {
-    const b = make(cap);
-    b.set(a.subarray(0, t.n));
-    return b;
-  };
+/** Metadata for `n` items with nothing known. */
+export function emptyItemMeta(n: number): ItemMeta {
   return {
-    n: t.n,
-    user: grow(t.user, (c) => new Int32Array(c)),
-    item: grow(t.item, (c) => new Int32Array(c)),
-    rating: grow(t.rating, (c) => new Float32Array(c)),
-    ts: grow(t.ts, (c) => new Float64Array(c)),
+    title: new Array<string>(n).fill(''),
+    genres: new Array<string>(n).fill(''),
+    year: new Int32Array(n),
+    text: new Array<string>(n).fill(''),
   };
 }
 
-/** Exact-length views of a table's columns. */
-export function trimmed(t: Interactions): Interactions {
-  return {
-    n: t.n,
-    user: t.user.subarray(0, t.n),
-    item: t.item.subarray(0, t.n),
-    rating: t.rating.subarray(0, t.n),
-    ts: t.ts.subarray(0, t.n),
-  };
+/** Metadata rows picked by old item index (`origin[new] = old`). */
+export function selectItemMeta(meta: ItemMeta, origin: Int32Array): ItemMeta {
+  const n = origin.length;
+  const out = emptyItemMeta(n);
+  for (let i = 0; i < n; i++) {
+    const o = origin[i]!;
+    out.title[i] = meta.title[o] ?? '';
+    out.genres[i] = meta.genres[o] ?? '';
+    out.year[i] = meta.year[o] ?? 0;
+    out.text[i] = meta.text[o] ?? '';
+  }
+  return out;
 }
 
-/** Numeric IDs below this use the direct-index table (at most 64 MB of Int32). */
-const DENSE_LIMIT = 1 << 24;
-
-/**
- * Maps original IDs (numeric or string) to dense indices in first-seen order. Numeric IDs
- * take a fast path without building strings.
- */
-export class IdMap {
-  /** Small numeric IDs (the common case) index a typed array directly: no hashing. */
-  private dense = new Int32Array(0);
-  private readonly byNumber = new Map<number, number>();
-  private readonly byString = new Map<string, number>();
-  readonly ids: string[] = [];
-
-  get size(): number {
-    return this.ids.length;
+/** Rows where `part[k] === value` (default: nonzero), in order, as a new table. */
+export function filterRows(t: Interactions, part: Uint8Array, value?: number): Interactions {
+  let m = 0;
+  for (let k = 0; k < t.n; k++) if (value === undefined ? part[k] : part[k] === value) m++;
+  const out: Interactions = {
+    n: m,
+    user: new Int32Array(m),
+    item: new Int32Array(m),
+    rating: new Float32Array(m),
+    ts: new Float64Array(m),
+  };
+  let j = 0;
+  for (let k = 0; k < t.n; k++) {
+    if (value === undefined ? !part[k] : part[k] !== value) continue;
+    out.user[j] = t.user[k]!;
+    out.item[j] = t.item[k]!;
+    out.rating[j] = t.rating[k]!;
+    out.ts[j] = t.ts[k]!;
+    j++;
   }
+  return out;
+}
 
-  fromNumber(id: number): number {
-    if (id < DENSE_LIMIT) {
-      if (id >= this.dense.length) this.growDense(id);
-      const hit = this.dense[id]!;
-      if (hit > 0) return hit - 1;
-      const idx = this.slowFromNumber(id);
-      this.dense[id] = idx + 1;
-      return idx;
-    }
-    return this.slowFromNumber(id);
-  }
-
-  private growDense(id: number): void {
-    const next = new Int32Array(
-      Math.min(DENSE_LIMIT, Math.max(id + 1, this.dense.length * 2, 1024)),
-    );
-    next.set(this.dense);
-    this.dense = next;
-  }
-
-  private slowFromNumber(id: number): number {
-    let idx = this.byNumber.get(id);
-    if (idx === undefined) {
-      const s = String(id);
-      idx = this.byString.get(s);
-      if (idx === undefined) {
-        idx = this.ids.length;
-        this.ids.push(s);
-        this.byString.set(s, idx);
-      }
-      this.byNumber.set(id, idx);
-    }
-    return idx;
-  }
-
-  fromString(id: string): number {
-    // Canonical integers share the numeric path, so "42" and 42 are one ID.
-    if (/^(0|[1-9]\d{0,14})$/.test(id)) return this.fromNumber(Number(id));
-    let idx = this.byString.get(id);
-    if (idx === undefined) {
-      idx = this.ids.length;
-      this.ids.push(id);
-      this.byString.set(id, idx);
-    }
-    return idx;
-  }
-
-  /** Index of an ID already seen, or -1. */
-  lookup(id: string): number {
-    return this.byString.get(id) ?? -1;
-  }
-
-  static of(ids: string[]): IdMap {
-    const m = new IdMap();
-    for (const id of ids) m.fromString(id);
-    return m;
+/** Checks the invariants every consumer relies on; throws naming the first violation. */
+export function assertTable(t: Interactions, nUsers: number, nItems: number): void {
+  for (const [name, a] of Object.entries({
+    user: t.user,
+    item: t.item,
+    rating: t.rating,
+    ts: t.ts,
+  }))
+    if (a.length !== t.n) throw new Error(`table column ${name} has ${a.length} rows, n = ${t.n}`);
+  for (let k = 0; k < t.n; k++) {
+    const u = t.user[k]!;
+    const i = t.item[k]!;
+    if (u < 0 || u >= nUsers) throw new Error(`row ${k}: user index ${u} outside [0, ${nUsers})`);
+    if (i < 0 || i >= nItems) throw new Error(`row ${k}: item index ${i} outside [0, ${nItems})`);
   }
 }

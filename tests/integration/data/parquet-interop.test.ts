@@ -35,7 +35,7 @@ print(json.dumps({"rows": t.num_rows, "types": [str(f.type) for f in t.schema],
     expect(out.types).toEqual(['int32', 'int32', 'float', 'double']);
     expect(out.user).toEqual(Array.from(g.table.user.subarray(0, 20)));
     expect(out.ts).toEqual(Array.from(g.table.ts.subarray(0, 5)));
-    expect(out.codec).toBe('GZIP');
+    expect(out.codec).toBe('SNAPPY');
     expect(out.titles).toEqual(g.meta.title.slice(0, 3));
   });
 });

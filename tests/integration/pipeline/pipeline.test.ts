@@ -99,7 +99,7 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
       const handle = await startPipeline(client, settings, bad);
       const summary = await watchPipeline(handle);
       expect(summary.status).toBe('failed');
-      expect(summary.error).toContain(`${csv}, line 3, column "rating": "abc"`);
+      expect(summary.error).toContain(`${csv} line 3, column "rating": "abc" is not a number`);
       expect(summary.stages[0]).toMatchObject({ name: 'ingest', status: 'failed' });
       await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
       // Non-retryable: the ingest activity ran exactly once.
