@@ -1,3 +1,7 @@
+import type { Client } from '@temporalio/client';
+import { runtimeSettings } from '../lib/runtime/settings.ts';
+import { connectClient } from '../lib/temporal/connection.ts';
+
 /** Output helpers shared by commands: JSON for scripts, plain lines for people. */
 
 export function printJson(value: unknown): void {
@@ -20,5 +24,15 @@ export async function guarded(body: () => Promise<void>): Promise<void> {
     process.stderr.write(`error: ${e.message}\n`);
     if (process.env.AUGMENT_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = e.name === 'ConfigError' ? 2 : 1;
+  }
+}
+
+/** Connects to Temporal, runs `body`, closes: one connection per command. */
+export async function withClient(body: (client: Client) => Promise<void>): Promise<void> {
+  const client = await connectClient(runtimeSettings().temporal);
+  try {
+    await body(client);
+  } finally {
+    await client.connection.close();
   }
 }

@@ -1,19 +1,7 @@
 import type { Command } from 'commander';
 import { resumePipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
-import { runtimeSettings } from '../../lib/runtime/settings.ts';
-import { connectClient } from '../../lib/temporal/connection.ts';
-import type { Client } from '@temporalio/client';
-import { guarded, info, printJson } from '../output.ts';
+import { guarded, info, printJson, withClient } from '../output.ts';
 import { printSummary, progressPrinter } from './run.ts';
-
-async function withClient(body: (client: Client) => Promise<void>): Promise<void> {
-  const client = await connectClient(runtimeSettings().temporal);
-  try {
-    await body(client);
-  } finally {
-    await client.connection.close();
-  }
-}
 
 /** Operator commands: list runs, resume a failed one, cancel a running one. */
 export function registerOps(program: Command): void {

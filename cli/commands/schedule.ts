@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { createSchedule, describeSchedule, listSchedules } from '../../lib/runtime/schedules.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
-import { connectClient } from '../../lib/temporal/connection.ts';
 import type { Client } from '@temporalio/client';
-import { guarded, info, printJson } from '../output.ts';
+import { guarded, info, printJson, withClient } from '../output.ts';
 
 interface CreateFlags {
   config?: string;
@@ -17,16 +16,6 @@ interface CreateFlags {
   pauseOnFailure?: boolean;
   paused?: boolean;
   json?: boolean;
-}
-
-/** Connects, runs `body`, closes: one Temporal connection per command. */
-async function withClient(body: (client: Client) => Promise<void>): Promise<void> {
-  const client = await connectClient(runtimeSettings().temporal);
-  try {
-    await body(client);
-  } finally {
-    await client.connection.close();
-  }
 }
 
 export function registerSchedule(program: Command): void {
