@@ -5,9 +5,9 @@ import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
   ingestSource,
   parseSource,
-  writeInteractions,
-  writeItemTable,
-  writeUserTable,
+  writeInteractionsParquet,
+  writeItemsParquet,
+  writeUsersParquet,
 } from '../lib/data/index.ts';
 import type { SourceFiles } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -41,7 +41,8 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
   };
   return {
     name: 'ingest',
-    codeVersion: '1',
+    // 2: items.parquet also carries year and text.
+    codeVersion: '2',
     needs: [],
     extraIdentity: async ({ config }) => ({ source: (await open(config)).fingerprint }),
     async run(ctx) {
@@ -57,9 +58,9 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
       const interactions = join(ctx.workDir, 'interactions.parquet');
       const users = join(ctx.workDir, 'users.parquet');
       const items = join(ctx.workDir, 'items.parquet');
-      const schema = await writeInteractions(interactions, r.table);
-      await writeUserTable(users, r.users.ids);
-      await writeItemTable(items, r.items.ids, r.meta);
+      const { schema } = await writeInteractionsParquet(interactions, r.table);
+      await writeUsersParquet(users, r.users);
+      await writeItemsParquet(items, r.items, r.meta);
       const seconds = (Date.now() - t0) / 1000;
       return {
         kind: 'interactions',

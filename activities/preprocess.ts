@@ -3,12 +3,12 @@ import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
   preprocess,
-  readColumns,
   readInteractionsParquet,
-  splitStats,
-  writeItemTable,
-  writeUserTable,
-  writeInteractions,
+  readItemsParquet,
+  readUsersParquet,
+  writeInteractionsParquet,
+  writeItemsParquet,
+  writeUsersParquet,
 } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { runStage } from './stage-runner.ts';
@@ -25,54 +25,46 @@ export interface PreprocessStageConfig {
  */
 export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
   name: 'preprocess',
-  codeVersion: '1',
+  // 2: items.parquet also carries year and text.
+  codeVersion: '2',
   needs: ['ingest'],
   async run(ctx) {
     const t0 = Date.now();
     const table = await readInteractionsParquet(
       await ctx.inputFile('ingest', 'interactions.parquet'),
     );
-    const users = await readColumns(await ctx.inputFile('ingest', 'users.parquet'), ['id']);
-    const items = await readColumns(await ctx.inputFile('ingest', 'items.parquet'), [
-      'id',
-      'title',
-      'genres',
-    ]);
-    const userIds = users.id as string[];
-    const itemIds = items.id as string[];
+    const users = await readUsersParquet(await ctx.inputFile('ingest', 'users.parquet'));
+    const { items, meta } = await readItemsParquet(await ctx.inputFile('ingest', 'items.parquet'));
     ctx.heartbeat({ phase: 'preprocessing', rows: table.n });
-    const splits = preprocess(table, userIds.length, itemIds.length, {
-      ...ctx.config.preprocess,
-      seed: ctx.config.seed,
-    });
+    // preprocess re-indexes and returns the ID maps and metadata aligned to the new indices.
+    const splits = preprocess(
+      { table, users, items, meta },
+      { ...ctx.config.preprocess, seed: ctx.config.seed },
+    );
     ctx.heartbeat({ phase: 'writing' });
     const files = [];
     for (const name of ['train', 'valid', 'test'] as const) {
       const path = join(ctx.workDir, `${name}.parquet`);
-      const schema = await writeInteractions(path, splits[name]);
+      const { schema } = await writeInteractionsParquet(path, splits[name]);
       files.push({ name: `${name}.parquet`, path, rows: splits[name].n, schema });
     }
-    const pick = (col: string[], origin: Int32Array) => Array.from(origin, (o) => col[o]!);
     const usersOut = join(ctx.workDir, 'users.parquet');
-    await writeUserTable(usersOut, pick(userIds, splits.userOrigin));
+    await writeUsersParquet(usersOut, splits.users);
     const itemsOut = join(ctx.workDir, 'items.parquet');
-    await writeItemTable(itemsOut, pick(itemIds, splits.itemOrigin), {
-      title: pick(items.title as string[], splits.itemOrigin),
-      genres: pick(items.genres as string[], splits.itemOrigin),
-    });
-    files.push({ name: 'users.parquet', path: usersOut, rows: splits.userOrigin.length });
-    files.push({ name: 'items.parquet', path: itemsOut, rows: splits.itemOrigin.length });
+    await writeItemsParquet(itemsOut, splits.items, splits.meta);
+    files.push({ name: 'users.parquet', path: usersOut, rows: splits.users.size });
+    files.push({ name: 'items.parquet', path: itemsOut, rows: splits.items.size });
     const seconds = (Date.now() - t0) / 1000;
     return {
       kind: 'splits',
       files,
       stats: {
-        ...splitStats(splits),
+        ...splits.stats,
         inputRows: splits.counts.input,
         positives: splits.counts.positives,
-        deduped: splits.counts.deduped,
-        afterKCore: splits.counts.kcore,
-        kCoreRounds: splits.counts.kcoreRounds,
+        deduped: splits.counts.afterDedupe,
+        afterKCore: splits.counts.afterKCore,
+        kCoreRounds: splits.counts.kCoreRounds,
         rowsPerSecond: Math.round(table.n / Math.max(seconds, 1e-3)),
       },
     };

@@ -19,13 +19,7 @@ export async function openSource(
   try {
     info = await stat(location);
   } catch {
-    throw new DataValidationError(
-      location,
-      undefined,
-      undefined,
-      undefined,
-      'an existing file or folder',
-    );
+    throw new DataValidationError({ file: location, expected: 'an existing file or folder' });
   }
   if (info.isDirectory()) {
     const names = (await readdir(location, { withFileTypes: true }))
@@ -75,13 +69,7 @@ async function openS3(
   const dir = new S3ArtifactStore({ bucket, prefix, ...s3 });
   const names = (await dir.list('')).filter((k) => !k.includes('/'));
   if (names.length === 0)
-    throw new DataValidationError(
-      uri,
-      undefined,
-      undefined,
-      undefined,
-      'an S3 object or a prefix with objects',
-    );
+    throw new DataValidationError({ file: uri, expected: 'an S3 object or a prefix with objects' });
   const prints = await Promise.all(names.map((n) => headFingerprint(dir, n)));
   return {
     files: {
@@ -91,13 +79,7 @@ async function openS3(
           return { bytes: await dir.getBytes(name), label: `${uri.replace(/\/$/, '')}/${name}` };
         } catch (err) {
           if (err instanceof NotFoundError)
-            throw new DataValidationError(
-              err.uri,
-              undefined,
-              undefined,
-              undefined,
-              'an existing object',
-            );
+            throw new DataValidationError({ file: err.uri, expected: 'an existing object' });
           throw err;
         }
       },

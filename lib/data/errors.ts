@@ -33,26 +33,7 @@ export class DataValidationError extends Error {
   readonly value: string | undefined;
   readonly expected: string;
 
-  constructor(loc: ProblemLocation);
-  /** @deprecated Positional form kept for existing callers; pass a ProblemLocation. */
-  constructor(
-    file: string,
-    line: number | undefined,
-    column: string | undefined,
-    value: string | undefined,
-    expected: string,
-  );
-  constructor(
-    a: ProblemLocation | string,
-    line?: number,
-    column?: string,
-    value?: string,
-    expected?: string,
-  ) {
-    const loc: ProblemLocation =
-      typeof a === 'string'
-        ? { file: a, line, column, value, expected: expected ?? 'valid input' }
-        : a;
+  constructor(loc: ProblemLocation) {
     super(formatProblem(loc));
     this.file = loc.file;
     this.line = loc.line;

@@ -46,7 +46,6 @@ export type { PreprocessConfig, PreprocessInput, PreprocessResult } from './prep
 export { leaveLastOut, randomSplit, LEAVE_LAST_OUT_MIN_ROWS } from './split.ts';
 export { computeStats, gini } from './stats.ts';
 export type { DataStats } from './stats.ts';
-import type { DataStats } from './stats.ts';
 
 // Parquet
 export { writeParquet, readParquet, parquetBytes, schemaOf } from './parquet.ts';
@@ -64,15 +63,6 @@ export type { WrittenTable } from './table-io.ts';
 // Randomness
 export { Rng, AliasTable } from './random.ts';
 
-// Deprecated first API, for the activities until they migrate.
-export {
-  ingestSource,
-  writeColumns,
-  readColumns,
-  writeInteractions,
-  writeUserTable,
-  writeItemTable,
-} from './legacy.ts';
-export type { SourceFiles, LegacyIngestResult } from './legacy.ts';
-/** @deprecated Use `result.stats` of `preprocess`. */
-export const splitStats = (s: { stats: DataStats }) => s.stats;
+// Ingest from bytes (sources in S3), used by the ingest activity.
+export { ingestSource } from './ingest-files.ts';
+export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';

@@ -13,7 +13,7 @@
  * 5. dense re-index in order of the ingest index (ID maps and item metadata follow);
  * 6. split (see `split.ts`).
  */
-import { IdMap } from './id-map.ts';
+import type { IdMap } from './id-map.ts';
 import { leaveLastOut, randomSplit } from './split.ts';
 import { computeStats } from './stats.ts';
 import type { DataStats } from './stats.ts';
@@ -41,11 +41,6 @@ export interface PreprocessInput {
   /** Item metadata aligned to `items`; empty metadata when absent. */
   meta?: ItemMeta;
 }
-
-/** @deprecated The first API's result: the old count names on top. */
-export type LegacySplits = PreprocessResult & {
-  counts: PreprocessResult['counts'] & { deduped: number; kcore: number; kcoreRounds: number };
-};
 
 export interface PreprocessResult {
   train: Interactions;
@@ -80,43 +75,7 @@ export interface PreprocessResult {
  * order within a user; every user and item index in [0, users.size) / [0, items.size)
  * has at least one row in some split.
  */
-export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): PreprocessResult;
-/**
- * @deprecated Positional form of the first API (no ID maps: indices are their own IDs);
- * adds the old count names.
- */
-export function preprocess(
-  table: Interactions,
-  nUsers: number,
-  nItems: number,
-  cfg: PreprocessConfig,
-): LegacySplits;
-export function preprocess(
-  a: PreprocessInput | Interactions,
-  b: PreprocessConfig | number,
-  c?: number,
-  d?: PreprocessConfig,
-): PreprocessResult | LegacySplits {
-  if (typeof b === 'number') {
-    const r = run({ table: a as Interactions, users: indexMap(b), items: indexMap(c!) }, d!);
-    const counts = {
-      ...r.counts,
-      deduped: r.counts.afterDedupe,
-      kcore: r.counts.afterKCore,
-      kcoreRounds: r.counts.kCoreRounds,
-    };
-    return { ...r, counts };
-  }
-  return run(a as PreprocessInput, b);
-}
-
-function indexMap(n: number): IdMap {
-  const m = new IdMap();
-  for (let i = 0; i < n; i++) m.fromNumber(i);
-  return m;
-}
-
-function run(input: PreprocessInput, cfg: PreprocessConfig): PreprocessResult {
+export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): PreprocessResult {
   const t = input.table;
   const n = t.n;
   const nUsers = input.users.size;

@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateSynthetic, writeColumns, writeInteractions } from '../../../lib/data/index.ts';
+import {
+  generateSynthetic,
+  writeInteractionsParquet,
+  writeParquet,
+} from '../../../lib/data/index.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
@@ -10,11 +14,11 @@ describe('Parquet interoperability', () => {
   it('pyarrow reads interactions and string tables with the same values', async () => {
     const dir = tempDir();
     const g = generateSynthetic({ users: 50, items: 40, interactions: 1000, seed: 1 });
-    await writeInteractions(join(dir, 'i.parquet'), g.table);
-    await writeColumns(join(dir, 'items.parquet'), [
-      { name: 'item', type: 'INT32', data: Int32Array.from({ length: 40 }, (_, i) => i) },
-      { name: 'title', type: 'STRING', data: g.meta.title },
-    ]);
+    await writeInteractionsParquet(join(dir, 'i.parquet'), g.table);
+    await writeParquet(join(dir, 'items.parquet'), {
+      item: Int32Array.from({ length: 40 }, (_, i) => i),
+      title: g.meta.title,
+    });
     const script = `
 import json, sys, pyarrow.parquet as pq
 t = pq.read_table(sys.argv[1]); m = pq.read_table(sys.argv[2])
