@@ -1,0 +1,101 @@
+/**
+ * The contract between the recommender models (BPR-MF, NeuMF on TensorFlow.js), the
+ * `retrain` activity and the evaluation layer. Pure types: no tfjs import here.
+ */
+import type { AsyncScorer, Csr } from '../eval/types.ts';
+
+/**
+ * A training set after resampling: positives (label 1) and explicit negatives (label 0,
+ * e.g. an LLM's disliked item), each with a loss weight (synthetic rows can weigh less).
+ * Columnar; dense user and item ids.
+ */
+export interface TrainingSet {
+  nUsers: number;
+  nItems: number;
+  n: number;
+  user: Int32Array;
+  item: Int32Array;
+  /** 1 = positive, 0 = explicit negative. */
+  label: Uint8Array;
+  /** Per-row loss weight, > 0. */
+  weight: Float32Array;
+}
+
+/** What early stopping ranks against: the REAL train items are excluded, valid is the target. */
+export interface ValidationData {
+  train: Csr;
+  valid: Csr;
+}
+
+export type ModelFamily = 'bpr' | 'neumf';
+
+/** Training hyper-parameters; every field has a default in the config schema. */
+export interface TrainConfig {
+  family: ModelFamily;
+  /** Embedding size (BPR-MF factors; NeuMF GMF and MLP embeddings). */
+  factors: number;
+  /** Upper bound on epochs (early stopping usually ends sooner). */
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** L2 regularisation of the embeddings touched by a batch. */
+  l2: number;
+  /** Sampled negatives per positive and epoch (BPR: pairs per positive). */
+  negatives: number;
+  /** NeuMF MLP hidden layer sizes. */
+  mlpLayers: number[];
+  /** Stop after this many evaluations without a better validation NDCG@10. */
+  patience: number;
+  /** Evaluate on validation every this many epochs. */
+  evalEvery: number;
+  seed: number;
+}
+
+/** One epoch of training, as heartbeated, tracked and charted. */
+export interface EpochLog {
+  epoch: number;
+  /** Mean weighted training loss of the epoch. */
+  loss: number;
+  /** Validation NDCG@10 when evaluated this epoch. */
+  validNdcg10?: number;
+  samples: number;
+  seconds: number;
+}
+
+/** Hooks that connect training to a Temporal activity (heartbeats, checkpoints, cancel). */
+export interface TrainHooks {
+  onEpoch?(log: EpochLog): void | Promise<void>;
+  /** Called every `checkpointEvery` epochs with the full training state, serialised. */
+  onCheckpoint?(state: Uint8Array, epoch: number): void | Promise<void>;
+  checkpointEvery?: number;
+  /** A state from `onCheckpoint`: training continues after its epoch. */
+  resumeFrom?: Uint8Array;
+  /** Training stops with the signal's reason at the next batch boundary when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A file of a saved model (tfjs layout: model.json + weights.bin). */
+export interface ModelFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A trained model: scores every item for a batch of users; saved in tfjs format. */
+export interface TrainedModel extends AsyncScorer {
+  readonly family: ModelFamily;
+  readonly nUsers: number;
+  readonly nItems: number;
+  save(): Promise<ModelFile[]>;
+  dispose(): void;
+}
+
+export interface TrainResult {
+  /** The best model by validation NDCG@10 (restored from the best epoch). */
+  model: TrainedModel;
+  history: EpochLog[];
+  bestEpoch: number;
+  bestValidNdcg10: number;
+  stoppedEarly: boolean;
+  /** The tfjs backend used (`wasm`, `cpu`, `tensorflow`). */
+  backend: string;
+}
