@@ -66,3 +66,7 @@ export { Rng, AliasTable } from './random.ts';
 // Ingest from bytes (sources in S3), used by the ingest activity.
 export { ingestSource } from './ingest-files.ts';
 export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';
+
+// Training sets (resample output, retrain input).
+export { writeTrainingSetParquet, readTrainingSetParquet } from './training-set-io.ts';
+export type { LabeledSet } from './training-set-io.ts';
