@@ -7,7 +7,7 @@ import { taskQueues } from '../lib/contracts/index.ts';
 import type { QueueKind } from '../lib/contracts/index.ts';
 import { createStore } from '../lib/store/index.ts';
 import { createTracker } from '../lib/tracking/index.ts';
-import { connectWorker } from '../lib/temporal/connection.ts';
+import { connectWorker, payloadCodecs } from '../lib/temporal/connection.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -52,6 +52,7 @@ export async function createWorkers(
         namespace: opts.settings.temporal.namespace,
         taskQueue: queues[kind],
         activities,
+        dataConverter: { payloadCodecs: payloadCodecs(opts.settings.temporal.payloadKey) },
         // Workflows run on the cpu queue only; gpu workers poll activities alone.
         ...(kind === 'cpu'
           ? opts.workflowBundle

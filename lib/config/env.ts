@@ -44,6 +44,17 @@ export const connectionEnvSchema = z.object({
   TEMPORAL_TLS: boolFlag,
   /** Temporal Cloud API key (implies TLS). Secret. */
   TEMPORAL_API_KEY: optionalString,
+  /**
+   * 32-byte key (base64 or hex) that turns on AES-256-GCM encryption of every Temporal
+   * payload (inputs, results, heartbeats). Every client and worker needs the same key. Secret.
+   */
+  TEMPORAL_PAYLOAD_KEY: optionalString.refine(
+    (v) =>
+      v === undefined ||
+      /^[0-9a-fA-F]{64}$/.test(v.trim()) ||
+      Buffer.from(v.trim(), 'base64').length === 32,
+    '32 bytes as base64 or 64 hex characters',
+  ),
   /** Prefix for task-queue names, so several deployments can share a namespace. */
   TASK_QUEUE_PREFIX: z
     .string()
@@ -70,6 +81,7 @@ export type ConnectionEnv = z.infer<typeof connectionEnvSchema>;
 /** Variables whose values are secrets: never printed, logged or tracked. */
 export const SECRET_VARIABLES = [
   'TEMPORAL_API_KEY',
+  'TEMPORAL_PAYLOAD_KEY',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'MLFLOW_TRACKING_TOKEN',
@@ -84,6 +96,8 @@ export interface ConnectionSettings {
     taskQueuePrefix: string;
     tls?: { clientCertPath?: string; clientKeyPath?: string; caPath?: string };
     apiKey?: string;
+    /** Payload encryption key (see TEMPORAL_PAYLOAD_KEY). */
+    payloadKey?: string;
   };
   /** `s3://bucket/prefix` or `file:///dir`. */
   artifactUri: string;
@@ -146,6 +160,7 @@ export function loadConnectionSettings(
           }
         : undefined,
       apiKey: e.TEMPORAL_API_KEY,
+      payloadKey: e.TEMPORAL_PAYLOAD_KEY,
     },
     artifactUri: e.ARTIFACT_URI ?? defaults.artifactUri,
     s3: {
@@ -168,7 +183,7 @@ export function describeSettings(s: ConnectionSettings): Record<string, string> 
   return {
     temporal: `${s.temporal.address} namespace=${s.temporal.namespace}${s.temporal.tls ? ' tls' : ''}${
       s.temporal.apiKey ? ' apiKey=***' : ''
-    }`,
+    }${s.temporal.payloadKey ? ' payloads=encrypted' : ''}`,
     artifacts: s.artifactUri,
     s3: s.s3.endpoint ? `${s.s3.endpoint} region=${s.s3.region}` : `AWS region=${s.s3.region}`,
     mlflow: `${s.mlflow.trackingUri}${s.mlflow.token ? ' token=***' : ''} experiment=${s.mlflow.experiment}`,

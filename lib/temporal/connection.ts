@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ConnectionSettings } from '../config/env.ts';
+import { payloadCodecs } from './codec.ts';
+
+export { payloadCodecs } from './codec.ts';
 
 type TemporalSettings = ConnectionSettings['temporal'];
 
@@ -22,7 +25,11 @@ function securityOptions(s: TemporalSettings) {
 /** A client for starting, querying and cancelling workflows and managing schedules. */
 export async function connectClient(s: TemporalSettings): Promise<Client> {
   const connection = await Connection.connect({ address: s.address, ...securityOptions(s) });
-  return new Client({ connection, namespace: s.namespace });
+  return new Client({
+    connection,
+    namespace: s.namespace,
+    dataConverter: { payloadCodecs: payloadCodecs(s.payloadKey) },
+  });
 }
 
 /** The native connection a worker polls with. */
