@@ -1,8 +1,12 @@
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
+import { evaluateActivity } from './evaluate.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
+import { registerActivity } from './register.ts';
+import { resampleActivity } from './resample.ts';
+import { retrainActivities } from './retrain.ts';
 import { trackingActivities } from './track.ts';
 
 export interface ActivityDeps {
@@ -19,6 +23,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ingest: ingestActivity(deps.store, deps.s3),
     preprocess: preprocessActivity(deps.store),
+    resample: resampleActivity(deps.store),
+    ...retrainActivities(deps.store),
+    evaluate: evaluateActivity(deps.store),
+    register: registerActivity(deps.store, deps.mlflow),
     ...trackingActivities(deps.mlflow, deps.experiment),
   };
 }

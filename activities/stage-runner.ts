@@ -9,6 +9,7 @@ import {
   joinKey,
   publishStage,
   readManifest,
+  sha256,
   stageKey,
 } from '../lib/store/index.ts';
 import type {
@@ -22,10 +23,16 @@ import type {
 export interface StageContext<C> {
   config: C;
   runId: string;
+  /** This stage output's content-addressed key (checkpoints live under it). */
+  key: string;
+  /** Details of the last heartbeat of a previous attempt (e.g. its checkpoint), if any. */
+  previousHeartbeat?: Record<string, unknown>;
   /** Scratch folder, removed after the attempt. */
   workDir: string;
   /** Downloads an upstream output file to the scratch folder and returns its path. */
   inputFile(stage: StageName, file: string): Promise<string>;
+  /** Whether an upstream output was passed (always true for `needs`). */
+  hasInput(stage: StageName): boolean;
   /** Upstream manifest (stats, rows), already loaded. */
   inputManifest(stage: StageName): StageManifest;
   /** Heartbeats progress details; throws if the activity was cancelled. */
@@ -40,6 +47,8 @@ export interface StageOutput {
   kind: string;
   files: OutputFile[];
   stats: Record<string, unknown>;
+  /** Runs once the output is published (e.g. deleting checkpoints that are now useless). */
+  afterPublish?: () => Promise<unknown>;
 }
 
 /** A stage definition: name, code version and a body. The runner does the rest. */
@@ -49,6 +58,14 @@ export interface StageDefinition<C> {
   codeVersion: string;
   /** Upstream stages whose outputs this stage reads. */
   needs: StageName[];
+  /** Upstream stages read when the workflow passes them (e.g. augmentation that may be off). */
+  optionalNeeds?: StageName[];
+  /**
+   * For an upstream stage listed here, only these of its files enter this stage's identity
+   * (instead of the whole output): e.g. model A depends on `a.parquet`, not on how B was
+   * augmented, so experiments that differ only in augmentation share A.
+   */
+  identityFiles?: (config: C) => Partial<Record<StageName, string[]>>;
   /** Identity parts beyond config and inputs (e.g. a source file's hash). */
   extraIdentity?: (ctx: { config: C; store: ArtifactStore }) => Promise<Record<string, string>>;
   run(ctx: StageContext<C>): Promise<StageOutput>;
@@ -68,7 +85,8 @@ export async function runStage<C>(
   const t0 = Date.now();
   const upstream: Partial<Record<StageName, StageManifest>> = {};
   const inputHashes: Record<string, string> = {};
-  for (const need of def.needs) {
+  const present = [...def.needs, ...(def.optionalNeeds ?? []).filter((n) => input.inputs[n])];
+  for (const need of present) {
     const ref = input.inputs[need];
     if (!ref)
       throw ApplicationFailure.nonRetryable(
@@ -85,6 +103,10 @@ export async function runStage<C>(
     upstream[need] = manifest;
     inputHashes[need] = manifest.sha256;
   }
+  for (const [need, names] of Object.entries(def.identityFiles?.(input.config) ?? {})) {
+    const m = upstream[need as StageName] ?? fail(`${def.name}: ${need} is not in needs`);
+    inputHashes[need] = filesIdentity(m, names);
+  }
   try {
     const extra = def.extraIdentity ? await def.extraIdentity({ config: input.config, store }) : {};
     const identity: StageIdentity = {
@@ -98,15 +120,19 @@ export async function runStage<C>(
     if (cached) return toRef(def.name, store, cached, 'cached', (Date.now() - t0) / 1000);
 
     const ctx = activityContext();
+    const keepAlive = setInterval(ctx.beat, KEEPALIVE_MS);
     const workDir = await mkdtemp(join(tmpdir(), `augment-${def.name}-`));
     try {
       const out = await def.run({
         config: input.config,
         runId: input.runId,
+        key,
+        previousHeartbeat: ctx.previousHeartbeat,
         workDir,
         store,
         signal: ctx.signal,
         heartbeat: ctx.heartbeat,
+        hasInput: (stage) => upstream[stage] !== undefined,
         inputManifest: (stage) =>
           upstream[stage] ?? fail(`stage ${def.name} did not declare ${stage} in needs`),
         inputFile: async (stage, file) => {
@@ -122,7 +148,7 @@ export async function runStage<C>(
         identity,
         kind: out.kind,
         files: out.files,
-        inputs: def.needs.map((n) => ({
+        inputs: present.map((n) => ({
           name: n,
           uri: store.uriOf(joinKey(upstream[n]!.key, MANIFEST_NAME)),
           sha256: inputHashes[n]!,
@@ -132,13 +158,24 @@ export async function runStage<C>(
         signal: ctx.signal,
         onProgress: (bytes) => ctx.heartbeat({ phase: 'publishing', bytes }),
       });
+      await out.afterPublish?.();
       return toRef(def.name, store, manifest, 'done', (Date.now() - t0) / 1000);
     } finally {
+      clearInterval(keepAlive);
       await rm(workDir, { recursive: true, force: true });
     }
   } catch (err) {
     throw toFailure(err);
   }
+}
+
+/** Identity of some files of an upstream output: their names and content hashes. */
+function filesIdentity(m: StageManifest, names: string[]): string {
+  const parts = names.map((n) => {
+    const f = m.files.find((x) => x.name === n) ?? fail(`${m.stage} has no output file ${n}`);
+    return `${f.name}:${f.sha256}`;
+  });
+  return sha256(parts.join('\n'));
 }
 
 function fail(msg: string): never {
@@ -166,9 +203,20 @@ function toRef(
 }
 
 /** Heartbeat and cancellation, from Temporal when inside an activity, inert otherwise. */
+/**
+ * How often the last heartbeat is re-sent while a stage body runs. Long loops yield to
+ * the event loop but may report progress rarely (one epoch can take minutes); the
+ * keep-alive lets heartbeat timeouts stay short, so a dead worker is noticed quickly,
+ * while a body that blocks the event loop still misses its heartbeats as it should.
+ */
+const KEEPALIVE_MS = 5_000;
+
 function activityContext(): {
   signal: AbortSignal;
   heartbeat: (d?: Record<string, unknown>) => void;
+  /** Re-sends the last heartbeat's details. */
+  beat: () => void;
+  previousHeartbeat?: Record<string, unknown>;
 } {
   let ctx: Context | undefined;
   try {
@@ -176,22 +224,34 @@ function activityContext(): {
   } catch {
     ctx = undefined;
   }
-  if (!ctx) return { signal: new AbortController().signal, heartbeat: () => undefined };
+  if (!ctx) {
+    return {
+      signal: new AbortController().signal,
+      heartbeat: () => undefined,
+      beat: () => undefined,
+    };
+  }
   const c = ctx;
+  const previous = c.info.heartbeatDetails as Record<string, unknown> | undefined;
+  let last: Record<string, unknown> | undefined = previous;
   return {
     signal: c.cancellationSignal,
+    previousHeartbeat: previous && typeof previous === 'object' ? previous : undefined,
     heartbeat: (details) => {
       c.cancellationSignal.throwIfAborted();
+      last = details;
       c.heartbeat(details);
     },
+    beat: () => c.heartbeat(last),
   };
 }
 
 /** Bad input and config errors are final; the rest (network, S3, crashes) are retried. */
 export function toFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  const e = err as Error;
-  if (e && NON_RETRYABLE_ERRORS.includes(e.name)) {
+  const e = err as Error & { retryable?: boolean };
+  // Bad input by name, or a client error that says it cannot succeed on retry (HTTP 4xx).
+  if (e && (NON_RETRYABLE_ERRORS.includes(e.name) || e.retryable === false)) {
     return ApplicationFailure.create({
       message: e.message,
       type: e.name,

@@ -2,6 +2,7 @@ import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { MlflowRef, StageRef } from '../lib/contracts/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { flattenParams } from '../lib/tracking/index.ts';
+import { toFailure } from './stage-runner.ts';
 
 const CODE_VERSION = process.env.AUGMENT_CODE_VERSION ?? 'dev';
 
@@ -16,7 +17,7 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
     return run?.info;
   }
 
-  return {
+  return withFinalErrors({
     async trackStart(input: { workflowId: string; config: PipelineConfig }): Promise<MlflowRef> {
       const experimentId = await mlflow.getOrCreateExperiment(
         `${experimentName}/${input.config.name}`,
@@ -59,13 +60,15 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
             stage_key: ref.key,
             manifest: ref.manifestUri,
             sha256: ref.sha256,
+            ...(typeof ref.stats.backend === 'string' ? { backend: ref.stats.backend } : {}),
           },
         }));
       const now = Date.now();
       const metrics = Object.entries(ref.stats)
         .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
-        .map(([key, value]) => ({ key, value, timestamp: now, step: 0 }));
+        .map(([key, value]) => ({ key: metricKey(key), value, timestamp: now, step: 0 }));
       metrics.push({ key: 'seconds', value: ref.seconds, timestamp: now, step: 0 });
+      metrics.push(...epochMetrics(ref.stats.history, now));
       await mlflow.logBatch(run.run_id, { metrics });
       // The parent carries every stage's figures too, prefixed, for one-glance comparison.
       await mlflow.logBatch(parent.runId, {
@@ -80,5 +83,40 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
     }): Promise<void> {
       await mlflow.updateRun(input.parent.runId, input.status);
     },
-  };
+  });
+}
+
+/** Training stages report `history` (one entry per epoch): logged as step metrics. */
+function epochMetrics(history: unknown, timestamp: number) {
+  if (!Array.isArray(history)) return [];
+  const out = [];
+  for (const h of history as Record<string, unknown>[]) {
+    const step = Number(h.epoch);
+    for (const [key, value] of Object.entries(h)) {
+      if (key === 'epoch' || typeof value !== 'number' || !Number.isFinite(value)) continue;
+      out.push({ key: `epoch.${key}`, value, timestamp, step });
+    }
+  }
+  return out;
+}
+
+/** MLflow keys allow letters, digits, `_ - . / :` and spaces: `ndcg@10` -> `ndcg_at_10`. */
+export function metricKey(key: string): string {
+  return key.replace(/@/g, '_at_').replace(/[^A-Za-z0-9_\-./: ]/g, '_');
+}
+
+/** Errors that cannot succeed on retry (MLflow 4xx) become non-retryable failures. */
+function withFinalErrors<T extends Record<string, (input: never) => Promise<unknown>>>(acts: T): T {
+  return Object.fromEntries(
+    Object.entries(acts).map(([name, fn]) => [
+      name,
+      async (input: never) => {
+        try {
+          return await fn(input);
+        } catch (err) {
+          throw toFailure(err);
+        }
+      },
+    ]),
+  ) as T;
 }

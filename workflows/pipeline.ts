@@ -19,7 +19,7 @@ function cpuStageOptions(taskQueue: string): ActivityOptions {
   return {
     taskQueue,
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
@@ -27,6 +27,19 @@ function cpuStageOptions(taskQueue: string): ActivityOptions {
       maximumAttempts: 6,
       nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
     },
+  };
+}
+
+/**
+ * Training stages: long, on the gpu queue. The stage runner re-sends heartbeats every few
+ * seconds, so a short heartbeat timeout notices a dead worker quickly; the retry then
+ * resumes from the last checkpoint.
+ */
+function trainingStageOptions(taskQueue: string): ActivityOptions {
+  return {
+    ...cpuStageOptions(taskQueue),
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: '1 minute',
   };
 }
 
@@ -57,7 +70,13 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(progressQuery, () => tracker.snapshot());
 
   const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu));
+  const gpu = proxyActivities<Activities>(trainingStageOptions(input.queues.gpu));
   const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
+  const registry = proxyActivities<Activities>({
+    ...trackingOptions(input.queues.cpu),
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+  });
   // `{date}`/`{yesterday}` in the source resolve to this run's start date (deterministic).
   const config = {
     ...input.config,
@@ -97,18 +116,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     tracker.tracking.mlflow = await track.trackStart({ workflowId: runId, config });
   });
   try {
-    const ingest = await stage('ingest', () =>
-      cpu.ingest({ runId, config: { data: config.data, seed: config.seed }, inputs: {} }),
-    );
-    if (wants('preprocess')) {
-      await stage('preprocess', () =>
-        cpu.preprocess({
-          runId,
-          config: { preprocess: config.preprocess, seed: config.seed },
-          inputs: { ingest },
-        }),
-      );
-    }
+    await runStages();
   } catch (err) {
     tracker.state = isCancellation(err) ? 'cancelled' : 'failed';
     await finish(tracker.state === 'cancelled' ? 'KILLED' : 'FAILED');
@@ -117,4 +125,62 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   tracker.state = 'completed';
   await finish('FINISHED');
   return { runId, stages: tracker.list(), tracking: tracker.tracking };
+
+  /** The DAG, in order; each step only when planned (`until`). */
+  async function runStages(): Promise<void> {
+    const seed = config.seed;
+    const ingest = await stage('ingest', () =>
+      cpu.ingest({ runId, config: { data: config.data, seed }, inputs: {} }),
+    );
+    if (!wants('preprocess')) return;
+    const preprocess = await stage('preprocess', () =>
+      cpu.preprocess({
+        runId,
+        config: { preprocess: config.preprocess, seed },
+        inputs: { ingest },
+      }),
+    );
+    if (!wants('resample')) return;
+    const resample = await stage('resample', () =>
+      cpu.resample({ runId, config: { resample: config.resample, seed }, inputs: { preprocess } }),
+    );
+    const retrain = (variant: 'A' | 'B') =>
+      stage(variant === 'A' ? 'retrainA' : 'retrainB', () =>
+        gpu[variant === 'A' ? 'retrainA' : 'retrainB']({
+          runId,
+          config: { variant, model: config.model, seed },
+          inputs: { preprocess, resample },
+        }),
+      );
+    if (!wants('retrainB')) {
+      if (wants('retrainA')) await retrain('A');
+      return;
+    }
+    // A and B train in parallel (on as many gpu workers as there are).
+    const [retrainA, retrainB] = await Promise.all([retrain('A'), retrain('B')]);
+    if (!wants('evaluate')) return;
+    const evaluate = await stage('evaluate', () =>
+      cpu.evaluate({
+        runId,
+        config: { evaluate: config.evaluate, seed },
+        inputs: { preprocess, retrainA, retrainB },
+      }),
+    );
+    if (!wants('register')) return;
+    const parent = tracker.tracking.mlflow;
+    if (!config.registry.enabled || !parent) {
+      tracker.skip(['register'], config.registry.enabled ? 'MLflow was not reachable' : 'disabled');
+    } else {
+      // The registry is MLflow: like tracking, its failure is recorded, not fatal.
+      await safely('registering the models', () =>
+        stage('register', () =>
+          registry.register({
+            runId,
+            config: { registry: config.registry, pipeline: config.name, parent, workflowId: runId },
+            inputs: { retrainA, retrainB, evaluate },
+          }),
+        ),
+      );
+    }
+  }
 }

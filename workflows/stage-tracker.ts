@@ -49,11 +49,14 @@ export class StageTracker {
     }
   }
 
-  /** Marks stages that will not run in this execution (e.g. after `until`). */
-  skip(names: readonly StageName[]): void {
+  /** Marks stages that will not run in this execution (e.g. after `until`), and why. */
+  skip(names: readonly StageName[], reason?: string): void {
     for (const n of names) {
       const p = this.stages.get(n);
-      if (p && p.status === 'pending') p.status = 'skipped';
+      if (p && p.status === 'pending') {
+        p.status = 'skipped';
+        if (reason) p.note = reason;
+      }
     }
   }
 

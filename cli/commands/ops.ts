@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resumePipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import { guarded, info, printJson, withClient } from '../output.ts';
-import { printSummary, progressPrinter } from './run.ts';
+import { progressPrinter } from '../progress.ts';
+import { printSummary } from './run.ts';
 
 /** Operator commands: list runs, resume a failed one, cancel a running one. */
 export function registerOps(program: Command): void {

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { STAGES, progressQuery } from '../../lib/contracts/index.ts';
-import type { PipelineProgress, StageName } from '../../lib/contracts/index.ts';
+import type { StageName } from '../../lib/contracts/index.ts';
 import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
 import { guarded, info, printJson } from '../output.ts';
+import { plainProgress, progressPrinter } from '../progress.ts';
 
 export interface RunFlags {
   config?: string;
@@ -18,19 +19,6 @@ export interface RunFlags {
   worker?: boolean;
   /** Do not print the summary (the caller prints its own). */
   silent?: boolean;
-}
-
-/** Prints one line per stage status change (plain output; works in logs and pipes). */
-export function progressPrinter(): (p: PipelineProgress) => void {
-  const seen = new Map<string, string>();
-  return (p) => {
-    for (const s of p.stages) {
-      const line = `${s.status}${s.seconds !== undefined ? ` in ${s.seconds.toFixed(1)} s` : ''}`;
-      if (seen.get(s.name) === line || s.status === 'pending' || s.status === 'skipped') continue;
-      seen.set(s.name, line);
-      info(`  ${s.name.padEnd(12)} ${line}${s.error ? ` - ${s.error}` : ''}`);
-    }
-  };
 }
 
 export function printSummary(summary: RunSummary): void {
@@ -46,9 +34,26 @@ export function printSummary(summary: RunSummary): void {
       .join(' ');
     info(`  ${s.name.padEnd(12)} ${s.status.padEnd(7)} ${stats}`);
   }
+  if (summary.metrics) printMetrics(summary.metrics);
+  if (summary.decision) {
+    info(summary.decision.promote ? 'decision: PROMOTE B' : 'decision: KEEP A');
+    for (const r of summary.decision.reasons.slice(1)) info(`  - ${r}`);
+  }
   if (summary.tracking.mlflow) info(`MLflow run: ${summary.tracking.mlflow.url}`);
   if (summary.tracking.error) info(`MLflow tracking fell behind: ${summary.tracking.error}`);
   if (summary.error) info(`error: ${summary.error}`);
+}
+
+/** Test metrics of A and B side by side, with B's relative change. */
+function printMetrics(m: NonNullable<RunSummary['metrics']>): void {
+  const keys = Object.keys(m.A).filter((k) => !k.startsWith('tail') && Number.isFinite(m.A[k]));
+  info(`  ${'metric'.padEnd(14)} ${'A (real)'.padStart(10)} ${'B (augm.)'.padStart(10)}  change`);
+  for (const k of keys) {
+    const a = m.A[k]!;
+    const b = m.B[k] ?? NaN;
+    const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
+    info(`  ${k.padEnd(14)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change}`);
+  }
 }
 
 export function registerRun(program: Command): void {
@@ -84,7 +89,7 @@ export function registerRun(program: Command): void {
           };
           if (flags.json) return printJson(out);
           info(`${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`);
-          if (progress) progressPrinter()(progress);
+          if (progress) plainProgress()(progress);
         } finally {
           await client.connection.close();
         }

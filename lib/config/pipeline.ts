@@ -48,6 +48,109 @@ const preprocessSchema = z
   })
   .prefault({});
 
+/** Merging real and synthetic rows into training sets A (real only) and B (augmented). */
+const resampleSchema = z
+  .strictObject({
+    /** Drop synthetic positives whose generator score is below this. */
+    minScore: z.number().finite().default(0),
+    /** LLMRec pruning: share of each source's synthetic positives dropped, least plausible first. */
+    dropRate: z.number().min(0).max(1).default(0),
+    /** At most this many synthetic positives per user. */
+    maxSyntheticPerUser: z.int().min(0).max(100_000).default(20),
+    /** Cap on the share of synthetic positives among B's positives. */
+    syntheticShare: z.number().min(0).max(0.9).default(0.2),
+    /** Sampling weight of long-tail synthetic rows relative to head rows (> 1 favours the tail). */
+    tailBoost: z.number().gt(0).max(1000).default(1),
+    /** Users with at most this many real train items get their synthetic rows first. */
+    protectColdUsers: z.int().min(0).max(100_000).default(5),
+    /** Loss weight of synthetic rows (real rows weigh 1). */
+    syntheticWeight: z.number().gt(0).max(100).default(0.5),
+    negatives: z
+      .strictObject({
+        /** How written negatives are drawn: `uniform`, `popularity` or `hard`. */
+        strategy: z.enum(['uniform', 'popularity', 'hard']).default('uniform'),
+        /** Negatives per positive written into A and B (0 = the trainer samples on the fly). */
+        perPositive: z.int().min(0).max(100).default(0),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** The recommender trained twice (A on real data, B on augmented data). */
+const modelSchema = z
+  .strictObject({
+    /** `bpr` (BPR-MF). NeuMF is specified in lib/models/types.ts but not implemented yet. */
+    family: z.enum(['bpr']).default('bpr'),
+    /** Embedding size. @default 64 */
+    factors: z.int().min(1).max(1024).default(64),
+    /** Upper bound on epochs; early stopping on validation NDCG@10 usually ends sooner. */
+    epochs: z.int().min(1).max(10_000).default(40),
+    batchSize: z.int().min(1).max(1_000_000).default(2048),
+    learningRate: z.number().gt(0).max(10).default(0.005),
+    /** L2 regularisation of the embeddings a batch touches. */
+    l2: z.number().min(0).max(10).default(1e-4),
+    /** Sampled negatives per positive and epoch. */
+    negatives: z.int().min(1).max(100).default(1),
+    /** NeuMF: MLP hidden layer sizes. */
+    mlpLayers: z.array(z.int().min(1).max(4096)).min(1).max(8).default([64, 32]),
+    /** Evaluations without a better validation NDCG@10 before stopping. */
+    patience: z.int().min(1).max(1000).default(3),
+    /** Evaluate on validation every this many epochs. */
+    evalEvery: z.int().min(1).max(1000).default(1),
+    /** Checkpoint to the artifact store every this many epochs (resume point after a crash). */
+    checkpointEvery: z.int().min(1).max(1000).default(2),
+  })
+  .prefault({});
+
+/** The offline A/B test on the untouched test split, and the promotion rule. */
+const evaluateSchema = z
+  .strictObject({
+    /** Cutoffs of the ranking metrics. */
+    ks: z.array(z.int().min(1).max(1000)).min(1).max(8).default([10, 20]),
+    /** Users with at most this many train items are the cold-user segment. */
+    coldThreshold: z.int().min(0).max(1000).default(5),
+    /** Least popular share of the catalog that counts as the tail. */
+    tailFraction: z.number().gt(0).lt(1).default(0.8),
+    /** Primary metric of the decision (`ndcg@K`, `recall@K`, `hr@K`, `map@K`, `mrr`). */
+    metric: z
+      .string()
+      .regex(/^(mrr|(ndcg|recall|hr|map)@[1-9][0-9]*)$/, 'ndcg@K, recall@K, hr@K, map@K or mrr')
+      .default('ndcg@10'),
+    /** Promote B only when the CI lower bound of the metric's delta is above this. */
+    minLift: z.number().min(0).max(1).default(0),
+    /** Largest allowed drop on the cold-user and tail-item guard rails (relative to A). */
+    maxDrop: z.number().min(0).max(1).default(0.05),
+    /** Significance level of the signed-rank test; intervals are at 1 - alpha. */
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** Bootstrap resamples of the confidence intervals. */
+    resamples: z.int().min(1000).max(100_000).default(2000),
+    /** Also evaluate the Popularity and ItemKNN baselines for the report. */
+    baselines: z.boolean().default(true),
+  })
+  .prefault({})
+  .refine(
+    (e) => e.metric === 'mrr' || e.ks.includes(Number(e.metric.split('@')[1])),
+    "the metric's K must be one of ks",
+  );
+
+/** Where winning models are versioned. */
+const registrySchema = z
+  .strictObject({
+    /** Register model versions in MLflow's model registry. @default true */
+    enabled: z.boolean().default(true),
+    /** Registered model name; defaults to the pipeline name. */
+    model: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+      .optional(),
+    /** Alias that marks the serving model; moves only when the decision promotes. */
+    alias: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/)
+      .default('champion'),
+  })
+  .prefault({});
+
 export const pipelineConfigSchema = z.strictObject({
   /** Name of the pipeline: MLflow experiment suffix and registered-model name. */
   name: z
@@ -62,6 +165,10 @@ export const pipelineConfigSchema = z.strictObject({
     .default(42),
   data: dataSchema,
   preprocess: preprocessSchema,
+  resample: resampleSchema,
+  model: modelSchema,
+  evaluate: evaluateSchema,
+  registry: registrySchema,
 });
 
 /** The config as users write it (everything optional). */

@@ -7,7 +7,15 @@ import { defineQuery } from '@temporalio/workflow';
 import type { PipelineConfig } from '../config/pipeline.ts';
 
 /** Stages in DAG order. Only stages that really exist are listed. */
-export const STAGES = ['ingest', 'preprocess'] as const;
+export const STAGES = [
+  'ingest',
+  'preprocess',
+  'resample',
+  'retrainA',
+  'retrainB',
+  'evaluate',
+  'register',
+] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** Kinds of work, each with its own task queue so GPU workers can be scaled separately. */
@@ -27,6 +35,11 @@ export function taskQueues(prefix: string): TaskQueues {
 export const STAGE_QUEUE: Record<StageName, QueueKind> = {
   ingest: 'cpu',
   preprocess: 'cpu',
+  resample: 'cpu',
+  retrainA: 'gpu',
+  retrainB: 'gpu',
+  evaluate: 'cpu',
+  register: 'cpu',
 };
 
 /** A finished stage output, as it travels through workflow history: references only. */
@@ -75,6 +88,8 @@ export interface StageProgress {
   seconds?: number;
   attempt?: number;
   error?: string;
+  /** Why a stage was skipped (e.g. `disabled`, `until`). */
+  note?: string;
   ref?: StageRef;
 }
 

@@ -1,5 +1,5 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, defaultPayloadConverter } from '@temporalio/client';
 import type { ConnectionSettings } from '../config/env.ts';
 import type { PipelineConfig } from '../config/pipeline.ts';
 import { progressQuery, taskQueues } from '../contracts/index.ts';
@@ -31,6 +31,12 @@ export interface RunSummary {
   stages: StageSummary[];
   /** MLflow parent run (`mlflow.url` opens it), or the reason tracking fell behind. */
   tracking: TrackingState;
+  /** Overall test metrics of model A (real data) and B (augmented), once evaluated. */
+  metrics?: { A: Record<string, number>; B: Record<string, number> };
+  /** The A/B decision and its reasons in plain words, once evaluated. */
+  decision?: { promote: boolean; reasons: string[] };
+  /** The MLflow parent run, when tracking reached MLflow. */
+  mlflow?: TrackingState['mlflow'];
   error?: string;
 }
 
@@ -59,17 +65,59 @@ export async function startPipeline(
   });
 }
 
+/** A running activity as Temporal's server sees it: attempt and last heartbeat details. */
+export interface LiveActivity {
+  activity: string;
+  attempt: number;
+  /** The last heartbeat's details (phase, epoch, loss, done/total ...). */
+  details?: Record<string, unknown>;
+  lastFailure?: string;
+}
+
+/** Progress as the watcher sees it: the workflow's query plus live activity details. */
+export interface WatchedProgress extends PipelineProgress {
+  live: LiveActivity[];
+}
+
 /**
- * Waits for a run, calling `onProgress` with each new snapshot of the progress query,
- * and returns the summary whether the run succeeded or failed.
+ * Running activities and their last heartbeat details (epoch, loss, rows ...), from the
+ * server's description of the workflow. Heartbeat details never pass through workflow
+ * history, so this is the only place the CLI can see them.
+ */
+export async function liveActivities(handle: WorkflowHandle): Promise<LiveActivity[]> {
+  const desc = await handle.describe();
+  return (desc.raw.pendingActivities ?? []).map((a) => {
+    let details: Record<string, unknown> | undefined;
+    const payload = a.heartbeatDetails?.payloads?.[0];
+    if (payload) {
+      try {
+        details = defaultPayloadConverter.fromPayload(payload);
+      } catch {
+        details = undefined;
+      }
+    }
+    return {
+      activity: a.activityType?.name ?? '?',
+      attempt: a.attempt ?? 1,
+      details,
+      lastFailure: a.lastFailure?.message ?? undefined,
+    };
+  });
+}
+
+/**
+ * Waits for a run, calling `onProgress` with each new snapshot of the progress query (and
+ * the running activities' heartbeat details), and returns the summary whether the run
+ * succeeded or failed.
  */
 export async function watchPipeline(
   handle: WorkflowHandle,
-  onProgress?: (p: PipelineProgress) => void,
+  onProgress?: (p: WatchedProgress) => void,
   intervalMs = 500,
 ): Promise<RunSummary> {
   const t0 = Date.now();
   let last: PipelineProgress | undefined;
+  let lastLive: LiveActivity[] = [];
   let done = false;
   const result = handle.result().then(
     (r: PipelineResult) => ({ ok: true as const, r }),
@@ -79,8 +127,11 @@ export async function watchPipeline(
   while (!done) {
     try {
       const p = await handle.query(progressQuery);
-      if (JSON.stringify(p) !== JSON.stringify(last)) onProgress?.(p);
+      const live = onProgress ? await liveActivities(handle) : [];
+      if (JSON.stringify([p, live]) !== JSON.stringify([last, lastLive]))
+        onProgress?.({ ...p, live });
       last = p;
+      lastLive = live;
     } catch {
       // The workflow may not have had its first task yet; keep waiting.
     }
@@ -116,12 +167,20 @@ function summarize(
   stages: StageProgress[],
   tracking: TrackingState,
 ): RunSummary {
+  const stats = (name: StageName) => stages.find((s) => s.name === name)?.ref?.stats;
+  const evaluation = stats('evaluate') as
+    { metrics?: RunSummary['metrics']; promote?: boolean; reasons?: string[] } | undefined;
   return {
     workflowId,
     runId,
     status,
     seconds,
     tracking,
+    ...(evaluation?.metrics ? { metrics: evaluation.metrics } : {}),
+    ...(evaluation?.reasons
+      ? { decision: { promote: evaluation.promote === true, reasons: evaluation.reasons } }
+      : {}),
+    ...(tracking.mlflow ? { mlflow: tracking.mlflow } : {}),
     stages: stages
       .filter((s) => s.status !== 'skipped')
       .map((s) => ({

@@ -21,8 +21,9 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
   const settings = testSettings();
 
   it('runs ingest and preprocess, then reuses both from the cache', async () => {
+    const until = { until: 'preprocess' } as const;
     await withWorkers(settings, async ({ client, store }) => {
-      const first = await watchPipeline(await startPipeline(client, settings, config));
+      const first = await watchPipeline(await startPipeline(client, settings, config, until));
       expect(first.status).toBe('completed');
       expect(first.stages.map((s) => [s.name, s.status])).toEqual([
         ['ingest', 'done'],
@@ -66,7 +67,7 @@ describe('pipeline workflow on the real Temporal dev server, MinIO artifacts', (
       );
       expect(children.map((r) => r.info.run_name).sort()).toEqual(['ingest', 'preprocess']);
 
-      const second = await watchPipeline(await startPipeline(client, settings, config));
+      const second = await watchPipeline(await startPipeline(client, settings, config, until));
       expect(second.stages.map((s) => s.status)).toEqual(['cached', 'cached']);
       expect(second.stages[1]!.outputs).toEqual(pre.outputs);
     });

@@ -21,7 +21,9 @@ describe('resume after a failure', () => {
     const failing = await withWorkers(
       settings,
       async ({ client }) => {
-        const summary = await watchPipeline(await startPipeline(client, settings, config));
+        const summary = await watchPipeline(
+          await startPipeline(client, settings, config, { until: 'preprocess' }),
+        );
         expect(summary.status).toBe('failed');
         expect(summary.stages.map((s) => [s.name, s.status])).toEqual([
           ['ingest', 'done'],

@@ -2,6 +2,7 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import { STAGES } from '../../../lib/contracts/index.ts';
 import { watchPipeline } from '../../../lib/runtime/pipeline-client.ts';
 import { createSchedule, describeSchedule, listSchedules } from '../../../lib/runtime/schedules.ts';
 import { testSettings, withWorkers } from '../../helpers/temporal.ts';
@@ -10,6 +11,8 @@ const config = parsePipelineConfig({
   name: 'nightly-test',
   data: { source: 'synthetic:users=200,items=100,interactions=4000,seed=11' },
   preprocess: { kCore: 2 },
+  model: { epochs: 2, factors: 8 },
+  evaluate: { resamples: 1000 },
 });
 
 describe('schedules on the real Temporal dev server', () => {
@@ -46,7 +49,8 @@ describe('schedules on the real Temporal dev server', () => {
       expect(recent[0]!.workflowId.startsWith(`${id}-`)).toBe(true);
       const summary = await watchPipeline(client.workflow.getHandle(recent[0]!.workflowId));
       expect(summary.status).toBe('completed');
-      expect(summary.stages.map((s) => s.name)).toEqual(['ingest', 'preprocess']);
+      // A nightly run is a whole run: every stage, through registration.
+      expect(summary.stages.map((s) => s.name)).toEqual([...STAGES]);
       expect(summary.tracking.mlflow?.runId).toBeTruthy();
 
       await client.schedule.getHandle(id).pause('maintenance');

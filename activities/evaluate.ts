@@ -1,0 +1,139 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
+import { abTest, evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import type {
+  AsyncScorer,
+  EvalData,
+  EvalResult,
+  EvalSummary,
+  MetricKey,
+} from '../lib/eval/index.ts';
+import { ItemKnnScorer, PopularityScorer } from '../lib/models/baselines/index.ts';
+import { loadModel } from '../lib/models/index.ts';
+import type { ModelFile } from '../lib/models/types.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { readSplitCsrs } from './split-data.ts';
+import { runStage } from './stage-runner.ts';
+import type { StageContext, StageDefinition } from './stage-runner.ts';
+
+export interface EvaluateStageConfig {
+  evaluate: PipelineConfig['evaluate'];
+  seed: number;
+}
+
+/** What evaluation.json holds (and the report reads). */
+export interface EvaluationFile {
+  A: EvalSummary;
+  B: EvalSummary;
+  baselines: Record<string, EvalSummary>;
+  comparison: ReturnType<typeof abTest>['comparison'];
+  decision: ReturnType<typeof abTest>['decision'];
+}
+
+/**
+ * evaluate: full ranking of every item on the untouched test split (train and valid items
+ * excluded) for model A, model B and the baselines; paired per-user deltas B - A with
+ * bootstrap intervals and a signed-rank test; the promotion decision with its reasons.
+ */
+export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
+  name: 'evaluate',
+  codeVersion: '1',
+  needs: ['preprocess', 'retrainA', 'retrainB'],
+  async run(ctx) {
+    const t0 = Date.now();
+    const cfg = ctx.config.evaluate;
+    const splits = await readSplitCsrs(ctx, true);
+    const data: EvalData = { ...splits, test: splits.test! };
+    const options = {
+      ks: cfg.ks,
+      coldThreshold: cfg.coldThreshold,
+      tailFraction: cfg.tailFraction,
+    };
+    const evaluate = async (name: string, scorer: AsyncScorer): Promise<EvalResult> =>
+      evaluateFullRankingAsync(data, scorer, {
+        ...options,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
+      });
+
+    const results: Record<string, EvalResult> = {};
+    for (const variant of ['A', 'B'] as const) {
+      const model = await loadModel(
+        await modelFiles(ctx, variant === 'A' ? 'retrainA' : 'retrainB'),
+      );
+      try {
+        results[variant] = await evaluate(variant, model);
+      } finally {
+        model.dispose();
+      }
+    }
+    const baselines: Record<string, EvalSummary> = {};
+    if (cfg.baselines) {
+      baselines.popularity = (
+        await evaluate('popularity', PopularityScorer.fit(splits.train, splits.nItems))
+      ).summary;
+      baselines.itemknn = (
+        await evaluate('itemknn', ItemKnnScorer.fit(splits.train, splits.nItems))
+      ).summary;
+    }
+    ctx.heartbeat({ phase: 'comparing' });
+    const metric = cfg.metric as MetricKey;
+    const { comparison, decision } = abTest(
+      results.A!,
+      results.B!,
+      { metric, minLift: cfg.minLift, maxDrop: cfg.maxDrop, alpha: cfg.alpha },
+      { seed: ctx.config.seed, resamples: cfg.resamples },
+    );
+    const file: EvaluationFile = {
+      A: results.A!.summary,
+      B: results.B!.summary,
+      baselines,
+      comparison,
+      decision,
+    };
+    const path = join(ctx.workDir, 'evaluation.json');
+    await writeFile(path, JSON.stringify(file, null, 1));
+    const main = comparison.effects.all[metric]!;
+    return {
+      kind: 'evaluation',
+      files: [{ name: 'evaluation.json', path }],
+      stats: {
+        metric,
+        promote: decision.promote,
+        reasons: decision.reasons,
+        users: results.A!.summary.counts.users,
+        [`A.${metric}`]: main.meanA,
+        [`B.${metric}`]: main.meanB,
+        delta: main.delta,
+        ciLow: main.ciLow,
+        ciHigh: main.ciHigh,
+        pValue: main.p,
+        metrics: { A: results.A!.summary.overall, B: results.B!.summary.overall },
+        baselines: Object.fromEntries(
+          Object.entries(baselines).map(([k, v]) => [k, v.overall[metric]]),
+        ),
+        seconds: (Date.now() - t0) / 1000,
+      },
+    };
+  },
+};
+
+/** The tfjs model files a retrain stage published (everything but its history). */
+async function modelFiles(ctx: StageContext<unknown>, stage: StageName): Promise<ModelFile[]> {
+  const names = ctx
+    .inputManifest(stage)
+    .files.map((f) => f.name)
+    .filter((n) => n !== 'history.json');
+  const files: ModelFile[] = [];
+  for (const name of names) {
+    files.push({ name, bytes: new Uint8Array(await readFile(await ctx.inputFile(stage, name))) });
+  }
+  return files;
+}
+
+export function evaluateActivity(store: ArtifactStore) {
+  return (input: StageInput<EvaluateStageConfig>): Promise<StageRef> =>
+    runStage(evaluateStage, input, store);
+}

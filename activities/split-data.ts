@@ -1,0 +1,42 @@
+/**
+ * The real splits as the evaluation layer wants them: CSRs over dense ids. Shared by the
+ * stages that rank (retrain for early stopping, evaluate for the A/B test).
+ */
+import { readInteractionsParquet } from '../lib/data/index.ts';
+import type { Interactions } from '../lib/data/index.ts';
+import { csrFromCoo } from '../lib/eval/index.ts';
+import type { Csr } from '../lib/eval/index.ts';
+import type { StageContext } from './stage-runner.ts';
+
+export interface SplitCsrs {
+  nUsers: number;
+  nItems: number;
+  train: Csr;
+  valid: Csr;
+  test?: Csr;
+}
+
+/** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */
+export async function readSplitCsrs(
+  ctx: StageContext<unknown>,
+  withTest: boolean,
+): Promise<SplitCsrs> {
+  const stats = ctx.inputManifest('preprocess').stats as { users?: number; items?: number };
+  const nUsers = Number(stats.users);
+  const nItems = Number(stats.items);
+  if (!(nUsers > 0 && nItems > 0))
+    throw new Error('the preprocess manifest does not say how many users and items there are');
+  const csr = async (name: string) => {
+    const t: Interactions = await readInteractionsParquet(
+      await ctx.inputFile('preprocess', `${name}.parquet`),
+    );
+    return csrFromCoo(t.user, t.item, t.n, nUsers);
+  };
+  return {
+    nUsers,
+    nItems,
+    train: await csr('train'),
+    valid: await csr('valid'),
+    test: withTest ? await csr('test') : undefined,
+  };
+}

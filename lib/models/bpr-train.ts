@@ -1,0 +1,320 @@
+/**
+ * BPR-MF training (Rendle et al. 2009) with TensorFlow.js computing the batch loss and its
+ * gradients, and embedding gathers/scatters plus a lazy Adam in typed arrays: a batch costs
+ * O(batch x dim), never O(catalog). Each epoch's randomness derives from (seed, epoch), so
+ * a run resumed from a checkpoint repeats the uninterrupted run exactly.
+ */
+import { initBackend, tf } from '../compute/backend.ts';
+import { Rng } from '../data/random.ts';
+import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
+import { BprMfModel } from './bpr-mf.ts';
+import type { BprMfWeights } from './bpr-mf.ts';
+import { LazyAdam, sumRows } from './lazy-adam.ts';
+import { packState, unpackState } from './train-state.ts';
+import { TrainingPairs } from './training-pairs.ts';
+import type {
+  EpochLog,
+  TrainConfig,
+  TrainHooks,
+  TrainResult,
+  TrainingSet,
+  ValidationData,
+} from './types.ts';
+
+/** Yield to the event loop at least this often, so heartbeats and cancellation get through. */
+const YIELD_MS = 100;
+
+export async function trainBpr(
+  set: TrainingSet,
+  validation: ValidationData,
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const info = await initBackend();
+  const pairs = new TrainingPairs(set);
+  const { nUsers, nItems } = set;
+  const dim = config.factors;
+  const state = hooks.resumeFrom
+    ? restore(hooks.resumeFrom, set, config)
+    : fresh(nUsers, nItems, dim, config);
+  const { w, opt } = state;
+  const B = config.batchSize;
+  // Batch buffers, reused.
+  const bu = new Int32Array(B);
+  const bi = new Int32Array(B);
+  const bj = new Int32Array(B);
+  const bw = new Float32Array(B);
+  const gather = (table: Float32Array, idx: Int32Array, n: number, out: Float32Array) => {
+    for (let k = 0; k < n; k++)
+      out.set(table.subarray(idx[k]! * dim, idx[k]! * dim + dim), k * dim);
+  };
+  const U = new Float32Array(B * dim);
+  const I = new Float32Array(B * dim);
+  const J = new Float32Array(B * dim);
+  const Bi = new Float32Array(B);
+  const Bj = new Float32Array(B);
+  const slotU = new Int32Array(nUsers).fill(-1);
+  const slotI = new Int32Array(nItems).fill(-1);
+  const rows = new Int32Array(2 * B);
+  const sum = new Float32Array(2 * B * dim);
+  const idx2 = new Int32Array(2 * B);
+  const grad2 = new Float32Array(2 * B * dim);
+  /**
+   * Loss and gradients of a batch, written out: tfjs-core's node build registers no
+   * gradient functions (they ship only as ES modules, which would load a second copy of
+   * the engine), and BPR's gradients are short. x = <u, i - j> + b_i - b_j; loss =
+   * (-sum w log sigmoid(x) + l2 (|u|^2 + |i|^2 + |j|^2)) / n.
+   */
+  const lossAndGrads = (n: number) => {
+    // tidy returns tensors only: walking a returned typed array costs one step per element.
+    const out = tf.tidy(() => {
+      const u = tf.tensor2d(U.subarray(0, n * dim), [n, dim]);
+      const i = tf.tensor2d(I.subarray(0, n * dim), [n, dim]);
+      const j = tf.tensor2d(J.subarray(0, n * dim), [n, dim]);
+      const wt = tf.tensor1d(bw.subarray(0, n));
+      const diff = tf.sub(i, j);
+      const x = tf.add(
+        tf.sum(tf.mul(u, diff), 1),
+        tf.sub(tf.tensor1d(Bi.subarray(0, n)), tf.tensor1d(Bj.subarray(0, n))),
+      );
+      const reg = tf.add(tf.add(tf.sum(tf.square(u)), tf.sum(tf.square(i))), tf.sum(tf.square(j)));
+      const loss = tf.div(tf.sub(tf.mul(config.l2, reg), tf.sum(tf.mul(wt, tf.logSigmoid(x)))), n);
+      // d loss / d x = -w sigmoid(-x) / n
+      const s = tf.div(tf.mul(wt, tf.sigmoid(tf.neg(x))), n);
+      const s2 = tf.expandDims(s, 1);
+      const decay = (2 * config.l2) / n;
+      return [
+        tf.sub(tf.mul(decay, u), tf.mul(s2, diff)),
+        tf.sub(tf.mul(decay, i), tf.mul(s2, u)),
+        tf.add(tf.mul(decay, j), tf.mul(s2, u)),
+        tf.neg(s),
+        s,
+        loss,
+      ];
+    });
+    const data = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(out);
+    return [data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, data[5]![0]!] as const;
+  };
+
+  let lastYield = Date.now();
+  let stoppedEarly = false;
+  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    const t0 = Date.now();
+    const rng = new Rng((Math.imul(config.seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0);
+    const order = pairs.shuffledPositives(rng);
+    let lossSum = 0;
+    let samples = 0;
+    const total = order.length * config.negatives;
+    for (let start = 0; start < total; start += B) {
+      hooks.signal?.throwIfAborted();
+      const n = Math.min(B, total - start);
+      for (let k = 0; k < n; k++) {
+        const row = order[(start + k) % order.length]!;
+        const u = set.user[row]!;
+        bu[k] = u;
+        bi[k] = set.item[row]!;
+        bj[k] = pairs.negative(u, rng);
+        bw[k] = set.weight[row]!;
+      }
+      gather(w.users, bu, n, U);
+      gather(w.items, bi, n, I);
+      gather(w.items, bj, n, J);
+      for (let k = 0; k < n; k++) {
+        Bi[k] = w.itemBias[bi[k]!]!;
+        Bj[k] = w.itemBias[bj[k]!]!;
+      }
+      const [gu, gi, gj, gbi, gbj, loss] = lossAndGrads(n);
+      lossSum += loss * n;
+      samples += n;
+      // Scatter: users, then positive and negative items together (an item may be both).
+      const rate = opt.users.begin();
+      opt.items.begin();
+      opt.bias.begin();
+      let c = sumRows(bu, gu, n, dim, slotU, rows, sum);
+      opt.users.apply(w.users, rows, c, sum, dim, rate);
+      idx2.set(bi.subarray(0, n), 0);
+      idx2.set(bj.subarray(0, n), n);
+      grad2.set(gi.subarray(0, n * dim), 0);
+      grad2.set(gj.subarray(0, n * dim), n * dim);
+      c = sumRows(idx2, grad2, 2 * n, dim, slotI, rows, sum);
+      opt.items.apply(w.items, rows, c, sum, dim, rate);
+      grad2.set(gbi.subarray(0, n), 0);
+      grad2.set(gbj.subarray(0, n), n);
+      c = sumRows(idx2, grad2, 2 * n, 1, slotI, rows, sum);
+      opt.bias.apply(w.itemBias, rows, c, sum, 1, rate);
+      if (Date.now() - lastYield > YIELD_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = Date.now();
+      }
+    }
+    const log: EpochLog = {
+      epoch,
+      loss: lossSum / Math.max(samples, 1),
+      samples,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    if (epoch % config.evalEvery === 0 || epoch === config.epochs) {
+      const score = await validNdcg10(w, validation, hooks.signal);
+      log.validNdcg10 = score;
+      if (score > state.bestScore) {
+        state.bestScore = score;
+        state.bestEpoch = epoch;
+        state.best = copyWeights(w);
+        state.bad = 0;
+      } else state.bad++;
+    }
+    state.history.push(log);
+    state.epoch = epoch;
+    await hooks.onEpoch?.(log);
+    const stop = state.bad >= config.patience;
+    if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0 && !stop)
+      await hooks.onCheckpoint(serialize(state), epoch);
+    if (stop) {
+      stoppedEarly = epoch < config.epochs;
+      break;
+    }
+  }
+  return {
+    model: new BprMfModel(state.best ?? copyWeights(w)),
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    bestValidNdcg10: state.bestScore,
+    stoppedEarly,
+    backend: info.name,
+  };
+}
+
+interface TrainState {
+  epoch: number;
+  w: BprMfWeights;
+  opt: { users: LazyAdam; items: LazyAdam; bias: LazyAdam };
+  best?: BprMfWeights;
+  bestScore: number;
+  bestEpoch: number;
+  bad: number;
+  history: EpochLog[];
+}
+
+function fresh(nUsers: number, nItems: number, dim: number, config: TrainConfig): TrainState {
+  const rng = new Rng(config.seed);
+  const init = (n: number) => {
+    const a = new Float32Array(n);
+    for (let k = 0; k < n; k++) a[k] = 0.1 * rng.normal();
+    return a;
+  };
+  const w: BprMfWeights = {
+    nUsers,
+    nItems,
+    dim,
+    users: init(nUsers * dim),
+    items: init(nItems * dim),
+    itemBias: new Float32Array(nItems),
+  };
+  return {
+    epoch: 0,
+    w,
+    opt: optimizers(w, config.learningRate),
+    bestScore: -1,
+    bestEpoch: 0,
+    bad: 0,
+    history: [],
+  };
+}
+
+function optimizers(w: BprMfWeights, lr: number) {
+  return {
+    users: new LazyAdam(w.users.length, lr),
+    items: new LazyAdam(w.items.length, lr),
+    bias: new LazyAdam(w.itemBias.length, lr),
+  };
+}
+
+function copyWeights(w: BprMfWeights): BprMfWeights {
+  return { ...w, users: w.users.slice(), items: w.items.slice(), itemBias: w.itemBias.slice() };
+}
+
+async function validNdcg10(
+  w: BprMfWeights,
+  v: ValidationData,
+  signal?: AbortSignal,
+): Promise<number> {
+  const result = await evaluateFullRankingAsync(
+    { nUsers: w.nUsers, nItems: w.nItems, train: v.train, test: v.valid },
+    new BprMfModel(w),
+    { ks: [10], excludeValid: false, signal },
+  );
+  return result.summary.overall['ndcg@10'] ?? 0;
+}
+
+function serialize(s: TrainState): Uint8Array {
+  const arrays: Record<string, Float32Array> = {
+    users: s.w.users,
+    items: s.w.items,
+    itemBias: s.w.itemBias,
+  };
+  for (const [k, o] of Object.entries(s.opt)) {
+    arrays[`${k}.m`] = o.m;
+    arrays[`${k}.v`] = o.v;
+  }
+  if (s.best) {
+    arrays['best.users'] = s.best.users;
+    arrays['best.items'] = s.best.items;
+    arrays['best.itemBias'] = s.best.itemBias;
+  }
+  return packState(
+    {
+      family: 'bpr',
+      epoch: s.epoch,
+      nUsers: s.w.nUsers,
+      nItems: s.w.nItems,
+      dim: s.w.dim,
+      steps: Object.fromEntries(Object.entries(s.opt).map(([k, o]) => [k, o.step])),
+      bestScore: s.bestScore,
+      bestEpoch: s.bestEpoch,
+      bad: s.bad,
+      history: s.history,
+    },
+    arrays,
+  );
+}
+
+function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): TrainState {
+  const { header: h, arrays: a } = unpackState(bytes);
+  if (
+    h.family !== 'bpr' ||
+    h.nUsers !== set.nUsers ||
+    h.nItems !== set.nItems ||
+    h.dim !== config.factors
+  )
+    throw new Error(
+      `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} dim ${String(h.dim)})`,
+    );
+  const w: BprMfWeights = {
+    nUsers: set.nUsers,
+    nItems: set.nItems,
+    dim: config.factors,
+    users: a.users!,
+    items: a.items!,
+    itemBias: a.itemBias!,
+  };
+  const opt = optimizers(w, config.learningRate);
+  const steps = h.steps as Record<string, number>;
+  for (const [k, o] of Object.entries(opt)) {
+    o.m.set(a[`${k}.m`]!);
+    o.v.set(a[`${k}.v`]!);
+    o.step = steps[k]!;
+  }
+  return {
+    epoch: h.epoch as number,
+    w,
+    opt,
+    best: a['best.users']
+      ? { ...w, users: a['best.users'], items: a['best.items']!, itemBias: a['best.itemBias']! }
+      : undefined,
+    bestScore: h.bestScore as number,
+    bestEpoch: h.bestEpoch as number,
+    bad: h.bad as number,
+    history: h.history as EpochLog[],
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The sampling side of pairwise training: positive rows in a seeded order and, per
+ * positive, a negative item - one of the user's explicit negatives (label 0, e.g. an
+ * LLM's disliked item) half of the time when the user has any, otherwise a uniformly drawn
+ * item that is not one of the user's positives. Per-user sorted CSRs, no per-row objects.
+ */
+import type { Rng } from '../data/random.ts';
+import type { TrainingSet } from './types.ts';
+
+/** Share of negatives taken from the user's explicit negatives, when there are some. */
+const EXPLICIT_SHARE = 0.5;
+const MAX_REJECTIONS = 32;
+
+export class TrainingPairs {
+  /** Rows with label 1. */
+  readonly positives: Int32Array;
+  private readonly posPtr: Int32Array;
+  private readonly posItems: Int32Array;
+  private readonly negPtr: Int32Array;
+  private readonly negItems: Int32Array;
+
+  constructor(readonly set: TrainingSet) {
+    validate(set);
+    const { n, nUsers, user, item, label } = set;
+    let p = 0;
+    for (let k = 0; k < n; k++) if (label[k] === 1) p++;
+    if (p === 0) throw new Error('the training set has no positive row (label 1)');
+    this.positives = new Int32Array(p);
+    for (let k = 0, q = 0; k < n; k++) if (label[k] === 1) this.positives[q++] = k;
+    [this.posPtr, this.posItems] = byUser(nUsers, n, user, item, (k) => label[k] === 1);
+    [this.negPtr, this.negItems] = byUser(nUsers, n, user, item, (k) => label[k] === 0);
+  }
+
+  /** Positive rows in a fresh seeded order (Fisher-Yates). */
+  shuffledPositives(rng: Rng): Int32Array {
+    const order = this.positives.slice();
+    for (let k = order.length - 1; k > 0; k--) {
+      const r = rng.int(k + 1);
+      const t = order[k]!;
+      order[k] = order[r]!;
+      order[r] = t;
+    }
+    return order;
+  }
+
+  isPositive(u: number, i: number): boolean {
+    let lo = this.posPtr[u]!;
+    let hi = this.posPtr[u + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.posItems[mid]!;
+      if (v === i) return true;
+      if (v < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return false;
+  }
+
+  /** A negative item for user u (see the class comment). */
+  negative(u: number, rng: Rng): number {
+    const n0 = this.negPtr[u]!;
+    const nn = this.negPtr[u + 1]! - n0;
+    if (nn > 0 && rng.next() < EXPLICIT_SHARE) return this.negItems[n0 + rng.int(nn)]!;
+    const nItems = this.set.nItems;
+    for (let t = 0; t < MAX_REJECTIONS; t++) {
+      const j = rng.int(nItems);
+      if (!this.isPositive(u, j)) return j;
+    }
+    // A user with almost every item positive: walk from a random start to a free item.
+    const start = rng.int(nItems);
+    for (let d = 0; d < nItems; d++) {
+      const j = (start + d) % nItems;
+      if (!this.isPositive(u, j)) return j;
+    }
+    return start; // every item is positive: nothing better exists
+  }
+}
+
+/** Items of the rows passing `keep`, grouped by user and sorted: [indptr, items]. */
+function byUser(
+  nUsers: number,
+  n: number,
+  user: Int32Array,
+  item: Int32Array,
+  keep: (k: number) => boolean,
+): [Int32Array, Int32Array] {
+  const ptr = new Int32Array(nUsers + 1);
+  for (let k = 0; k < n; k++) if (keep(k)) ptr[user[k]! + 1]!++;
+  for (let u = 0; u < nUsers; u++) ptr[u + 1]! += ptr[u]!;
+  const items = new Int32Array(ptr[nUsers]!);
+  const fill = ptr.slice(0, nUsers);
+  for (let k = 0; k < n; k++) if (keep(k)) items[fill[user[k]!]!++] = item[k]!;
+  for (let u = 0; u < nUsers; u++) items.subarray(ptr[u]!, ptr[u + 1]!).sort();
+  return [ptr, items];
+}
+
+function validate(s: TrainingSet): void {
+  const { n, nUsers, nItems } = s;
+  if (!(nUsers > 0 && nItems > 1))
+    throw new Error(`training set: nUsers ${nUsers}, nItems ${nItems}: expected >= 1 and >= 2`);
+  for (const [name, a] of [
+    ['user', s.user],
+    ['item', s.item],
+    ['label', s.label],
+    ['weight', s.weight],
+  ] as const) {
+    if (a.length < n)
+      throw new Error(`training set: column ${name} has ${a.length} rows, expected ${n}`);
+  }
+  for (let k = 0; k < n; k++) {
+    const u = s.user[k]!;
+    const i = s.item[k]!;
+    const w = s.weight[k]!;
+    const l = s.label[k]!;
+    if (u < 0 || u >= nUsers)
+      throw new Error(`training set row ${k}: user ${u} is not in [0, ${nUsers})`);
+    if (i < 0 || i >= nItems)
+      throw new Error(`training set row ${k}: item ${i} is not in [0, ${nItems})`);
+    if (!(w > 0) || !Number.isFinite(w))
+      throw new Error(`training set row ${k}: weight ${w} is not a finite number > 0`);
+    if (l !== 0 && l !== 1) throw new Error(`training set row ${k}: label ${l} is not 0 or 1`);
+  }
+}
