@@ -1,30 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, generateSynthetic, preprocess } from '../../../lib/data/index.ts';
-import type { Interactions } from '../../../lib/data/index.ts';
-import { abTest, csrFromCoo, evaluateFullRankingAsync } from '../../../lib/eval/index.ts';
+import { Rng } from '../../../lib/data/index.ts';
+import { abTest, evaluateFullRankingAsync } from '../../../lib/eval/index.ts';
 import { trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 /**
  * The promotion gate end to end on trained models: until the augmentation stages exist,
  * B is built here. B with extra true positives must be promoted, a degraded B must not,
  * and B = A must not.
  */
-const g = generateSynthetic({ users: 1500, items: 800, interactions: 75_000, seed: 5 });
-const pre = preprocess(
-  { table: g.table, users: g.users, items: g.items, meta: g.meta },
-  {
-    positiveThreshold: 4,
-    kCore: 5,
-    split: 'leave-last-out',
-    ratios: { train: 0.8, valid: 0.1, test: 0.1 },
-    seed: 1,
-  },
-);
-const nUsers = pre.users.size;
-const nItems = pre.items.size;
-const csr = (t: Interactions) => csrFromCoo(t.user, t.item, t.n, nUsers);
-const data = { nUsers, nItems, train: csr(pre.train), valid: csr(pre.valid), test: csr(pre.test) };
+const { pre, nUsers, nItems, data } = syntheticSplits({
+  users: 1500,
+  items: 800,
+  interactions: 75_000,
+  seed: 5,
+  kCore: 5,
+});
 const config: TrainConfig = {
   family: 'bpr',
   factors: 32,

@@ -1,30 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../../lib/compute/backend.ts';
-import { generateSynthetic, preprocess } from '../../../lib/data/index.ts';
 import type { Interactions } from '../../../lib/data/index.ts';
-import { csrFromCoo, evaluateFullRanking } from '../../../lib/eval/index.ts';
+import { evaluateFullRanking } from '../../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 // The demo's data: 3000 users x 1500 items x 150K interactions (about 51K train positives).
-const g = generateSynthetic({ users: 3000, items: 1500, interactions: 150_000, seed: 42 });
-const pre = preprocess(
-  { table: g.table, users: g.users, items: g.items, meta: g.meta },
-  {
-    positiveThreshold: 4,
-    kCore: 5,
-    split: 'leave-last-out',
-    ratios: { train: 0.8, valid: 0.1, test: 0.1 },
-    seed: 1,
-  },
-);
-const nUsers = pre.users.size;
-const nItems = pre.items.size;
-const csr = (t: Interactions) => csrFromCoo(t.user, t.item, t.n, nUsers);
-const train = csr(pre.train);
-const validation = { train, valid: csr(pre.valid) };
-const evalData = { nUsers, nItems, train, valid: csr(pre.valid), test: csr(pre.test) };
+const {
+  pre,
+  nUsers,
+  nItems,
+  data: evalData,
+} = syntheticSplits({
+  users: 3000,
+  items: 1500,
+  interactions: 150_000,
+  seed: 42,
+  kCore: 5,
+});
+const train = evalData.train;
+const validation = { train, valid: evalData.valid };
 
 function asSet(
   t: Interactions,
