@@ -1,6 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
 import { abTest, evaluateFullRankingAsync } from '../lib/eval/index.ts';
 import type {
@@ -15,7 +15,7 @@ import { loadModel } from '../lib/models/index.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { readSplitCsrs } from './split-data.ts';
-import { runStage } from './stage-runner.ts';
+import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageContext, StageDefinition } from './stage-runner.ts';
 
 export interface EvaluateStageConfig {
@@ -60,9 +60,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
 
     const results: Record<string, EvalResult> = {};
     for (const variant of ['A', 'B'] as const) {
-      const model = await loadModel(
-        await modelFiles(ctx, variant === 'A' ? 'retrainA' : 'retrainB'),
-      );
+      const model = await loadModel(await modelFiles(ctx, RETRAIN_STAGE[variant]));
       try {
         results[variant] = await evaluate(variant, model);
       } finally {
@@ -93,12 +91,10 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       comparison,
       decision,
     };
-    const path = join(ctx.workDir, 'evaluation.json');
-    await writeFile(path, JSON.stringify(file, null, 1));
     const main = comparison.effects.all[metric]!;
     return {
       kind: 'evaluation',
-      files: [{ name: 'evaluation.json', path }],
+      files: [await jsonOutput(ctx.workDir, 'evaluation.json', file, 1)],
       stats: {
         metric,
         promote: decision.promote,

@@ -1,11 +1,16 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
-import type { MlflowRef, StageInput, StageRef } from '../lib/contracts/index.ts';
+import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
+import type {
+  MlflowRef,
+  StageInput,
+  StageName,
+  StageRef,
+  Variant,
+} from '../lib/contracts/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { tagMap } from '../lib/tracking/index.ts';
-import { runStage } from './stage-runner.ts';
+import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageContext, StageDefinition } from './stage-runner.ts';
 
 export interface RegisterStageConfig {
@@ -21,7 +26,7 @@ export interface RegisterStageConfig {
 export interface Registration {
   model: string;
   alias: string;
-  versions: Record<'A' | 'B', string>;
+  versions: Record<Variant, string>;
   promoted: boolean;
   /** The version the alias points at after this stage (undefined when none yet). */
   aliasVersion?: string;
@@ -53,7 +58,7 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
       );
       const versions = { A: '', B: '' };
       for (const variant of ['A', 'B'] as const) {
-        const stage = variant === 'A' ? 'retrainA' : 'retrainB';
+        const stage = RETRAIN_STAGE[variant];
         const found = existing.find((v) => tagMap(v.tags).variant === variant);
         if (found) {
           versions[variant] = found.version;
@@ -94,11 +99,9 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
         previousAliasVersion: before?.version,
         aliasVersion: promote ? versions.B : before?.version,
       };
-      const path = join(ctx.workDir, 'registration.json');
-      await writeFile(path, JSON.stringify(result, null, 1));
       return {
         kind: 'registration',
-        files: [{ name: 'registration.json', path }],
+        files: [await jsonOutput(ctx.workDir, 'registration.json', result, 1)],
         stats: { ...result },
       };
     },
@@ -110,8 +113,8 @@ async function logModelFiles(
   ctx: StageContext<unknown>,
   mlflow: MlflowClient,
   runId: string,
-  stage: 'retrainA' | 'retrainB',
-  variant: 'A' | 'B',
+  stage: StageName,
+  variant: Variant,
 ): Promise<string> {
   for (const f of ctx.inputManifest(stage).files) {
     await mlflow.artifacts.upload(runId, `models/${variant}/${f.name}`, {

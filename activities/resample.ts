@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
@@ -6,7 +5,8 @@ import { readInteractionsParquet, writeTrainingSetParquet } from '../lib/data/in
 import { resample } from '../lib/sampling/index.ts';
 import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { runStage } from './stage-runner.ts';
+import { catalogSize } from './split-data.ts';
+import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
 export interface ResampleStageConfig {
@@ -25,12 +25,12 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
   needs: ['preprocess'],
   async run(ctx) {
     const t0 = Date.now();
-    const stats = ctx.inputManifest('preprocess').stats as { users: number; items: number };
+    const { nUsers, nItems } = catalogSize(ctx);
     const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
     const synthetic: SyntheticSource[] = [];
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(
-      { nUsers: stats.users, nItems: stats.items, train, synthetic },
+      { nUsers, nItems, train, synthetic },
       ctx.config.resample,
       ctx.config.seed,
     );
@@ -44,9 +44,8 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
       const { schema } = await writeTrainingSetParquet(path, set);
       files.push({ name, path, rows: set.n, schema });
     }
-    const reportPath = join(ctx.workDir, 'composition.json');
-    await writeFile(reportPath, JSON.stringify(report, null, 1));
-    files.push({ name: 'composition.json', path: reportPath });
+    files.push(await jsonOutput(ctx.workDir, 'composition.json', report, 1));
+    const syntheticRows = synthetic.reduce((s, x) => s + x.n, 0);
     const seconds = (Date.now() - t0) / 1000;
     return {
       kind: 'training-sets',
@@ -54,12 +53,10 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
       stats: {
         rowsA: a.n,
         rowsB: b.n,
-        syntheticInput: synthetic.reduce((s, x) => s + x.n, 0),
+        syntheticInput: syntheticRows,
         syntheticShare: report.share.achieved,
         usersWithSynthetic: report.users.withSynthetic,
-        rowsPerSecond: Math.round(
-          (train.n + synthetic.reduce((s, x) => s + x.n, 0)) / Math.max(seconds, 1e-3),
-        ),
+        rowsPerSecond: Math.round((train.n + syntheticRows) / Math.max(seconds, 1e-3)),
       },
     };
   },

@@ -1,17 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
-import type { StageInput, StageRef } from '../lib/contracts/index.ts';
+import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
+import type { StageInput, StageRef, Variant } from '../lib/contracts/index.ts';
 import { readTrainingSetParquet } from '../lib/data/index.ts';
 import { trainRecommender } from '../lib/models/index.ts';
 import type { EpochLog } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
 import { readSplitCsrs } from './split-data.ts';
-import { runStage } from './stage-runner.ts';
+import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
-
-export type Variant = 'A' | 'B';
 
 export interface RetrainStageConfig {
   variant: Variant;
@@ -31,7 +30,7 @@ export const VARIANT_FILE: Record<Variant, string> = { A: 'a.parquet', B: 'b.par
  */
 function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
   return {
-    name: variant === 'A' ? 'retrainA' : 'retrainB',
+    name: RETRAIN_STAGE[variant],
     codeVersion: '1',
     needs: ['preprocess', 'resample'],
     identityFiles: (c) => ({
@@ -70,9 +69,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
         files.push({ name: f.name, path });
       }
       result.model.dispose();
-      const historyPath = join(ctx.workDir, 'history.json');
-      await writeFile(historyPath, JSON.stringify(result.history));
-      files.push({ name: 'history.json', path: historyPath });
+      files.push(await jsonOutput(ctx.workDir, 'history.json', result.history));
       const trained = result.history.filter((h) => h.epoch > (resume?.epoch ?? 0));
       const trainSeconds = trained.reduce((s, h) => s + h.seconds, 0);
       const samples = trained.reduce((s, h) => s + h.samples, 0);

@@ -16,16 +16,22 @@ export interface SplitCsrs {
   test?: Csr;
 }
 
-/** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */
-export async function readSplitCsrs(
-  ctx: StageContext<unknown>,
-  withTest: boolean,
-): Promise<SplitCsrs> {
+/** Users and items after preprocessing, from its manifest: the size of every dense id space. */
+export function catalogSize(ctx: StageContext<unknown>): { nUsers: number; nItems: number } {
   const stats = ctx.inputManifest('preprocess').stats as { users?: number; items?: number };
   const nUsers = Number(stats.users);
   const nItems = Number(stats.items);
   if (!(nUsers > 0 && nItems > 0))
     throw new Error('the preprocess manifest does not say how many users and items there are');
+  return { nUsers, nItems };
+}
+
+/** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */
+export async function readSplitCsrs(
+  ctx: StageContext<unknown>,
+  withTest: boolean,
+): Promise<SplitCsrs> {
+  const { nUsers, nItems } = catalogSize(ctx);
   const csr = async (name: string) => {
     const t: Interactions = await readInteractionsParquet(
       await ctx.inputFile('preprocess', `${name}.parquet`),

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -31,8 +31,6 @@ export interface StageContext<C> {
   workDir: string;
   /** Downloads an upstream output file to the scratch folder and returns its path. */
   inputFile(stage: StageName, file: string): Promise<string>;
-  /** Whether an upstream output was passed (always true for `needs`). */
-  hasInput(stage: StageName): boolean;
   /** Upstream manifest (stats, rows), already loaded. */
   inputManifest(stage: StageName): StageManifest;
   /** Heartbeats progress details; throws if the activity was cancelled. */
@@ -51,6 +49,18 @@ export interface StageOutput {
   afterPublish?: () => Promise<unknown>;
 }
 
+/** Writes `value` as JSON into the stage's scratch folder and describes it as an output. */
+export async function jsonOutput(
+  workDir: string,
+  name: string,
+  value: unknown,
+  space?: number,
+): Promise<OutputFile> {
+  const path = join(workDir, name);
+  await writeFile(path, JSON.stringify(value, null, space));
+  return { name, path };
+}
+
 /** A stage definition: name, code version and a body. The runner does the rest. */
 export interface StageDefinition<C> {
   name: StageName;
@@ -58,8 +68,6 @@ export interface StageDefinition<C> {
   codeVersion: string;
   /** Upstream stages whose outputs this stage reads. */
   needs: StageName[];
-  /** Upstream stages read when the workflow passes them (e.g. augmentation that may be off). */
-  optionalNeeds?: StageName[];
   /**
    * For an upstream stage listed here, only these of its files enter this stage's identity
    * (instead of the whole output): e.g. model A depends on `a.parquet`, not on how B was
@@ -85,8 +93,7 @@ export async function runStage<C>(
   const t0 = Date.now();
   const upstream: Partial<Record<StageName, StageManifest>> = {};
   const inputHashes: Record<string, string> = {};
-  const present = [...def.needs, ...(def.optionalNeeds ?? []).filter((n) => input.inputs[n])];
-  for (const need of present) {
+  for (const need of def.needs) {
     const ref = input.inputs[need];
     if (!ref)
       throw ApplicationFailure.nonRetryable(
@@ -132,7 +139,6 @@ export async function runStage<C>(
         store,
         signal: ctx.signal,
         heartbeat: ctx.heartbeat,
-        hasInput: (stage) => upstream[stage] !== undefined,
         inputManifest: (stage) =>
           upstream[stage] ?? fail(`stage ${def.name} did not declare ${stage} in needs`),
         inputFile: async (stage, file) => {
@@ -148,7 +154,7 @@ export async function runStage<C>(
         identity,
         kind: out.kind,
         files: out.files,
-        inputs: present.map((n) => ({
+        inputs: def.needs.map((n) => ({
           name: n,
           uri: store.uriOf(joinKey(upstream[n]!.key, MANIFEST_NAME)),
           sha256: inputHashes[n]!,
@@ -202,7 +208,6 @@ function toRef(
   };
 }
 
-/** Heartbeat and cancellation, from Temporal when inside an activity, inert otherwise. */
 /**
  * How often the last heartbeat is re-sent while a stage body runs. Long loops yield to
  * the event loop but may report progress rarely (one epoch can take minutes); the
@@ -211,6 +216,7 @@ function toRef(
  */
 const KEEPALIVE_MS = 5_000;
 
+/** Heartbeat and cancellation, from Temporal when inside an activity, inert otherwise. */
 function activityContext(): {
   signal: AbortSignal;
   heartbeat: (d?: Record<string, unknown>) => void;

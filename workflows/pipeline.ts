@@ -7,8 +7,19 @@ import {
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities/index.ts';
-import { NON_RETRYABLE_ERRORS, STAGES, progressQuery } from '../lib/contracts/index.ts';
-import type { PipelineInput, PipelineResult, StageName, StageRef } from '../lib/contracts/index.ts';
+import {
+  NON_RETRYABLE_ERRORS,
+  RETRAIN_STAGE,
+  STAGES,
+  progressQuery,
+} from '../lib/contracts/index.ts';
+import type {
+  PipelineInput,
+  PipelineResult,
+  StageName,
+  StageRef,
+  Variant,
+} from '../lib/contracts/index.ts';
 import { expandDatedSource } from '../lib/config/dated.ts';
 import { StageTracker, describeFailure } from './stage-tracker.ts';
 
@@ -39,7 +50,6 @@ function trainingStageOptions(taskQueue: string): ActivityOptions {
   return {
     ...cpuStageOptions(taskQueue),
     startToCloseTimeout: '12 hours',
-    heartbeatTimeout: '1 minute',
   };
 }
 
@@ -144,9 +154,9 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     const resample = await stage('resample', () =>
       cpu.resample({ runId, config: { resample: config.resample, seed }, inputs: { preprocess } }),
     );
-    const retrain = (variant: 'A' | 'B') =>
-      stage(variant === 'A' ? 'retrainA' : 'retrainB', () =>
-        gpu[variant === 'A' ? 'retrainA' : 'retrainB']({
+    const retrain = (variant: Variant) =>
+      stage(RETRAIN_STAGE[variant], () =>
+        gpu[RETRAIN_STAGE[variant]]({
           runId,
           config: { variant, model: config.model, seed },
           inputs: { preprocess, resample },

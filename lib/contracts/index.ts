@@ -31,6 +31,15 @@ export function taskQueues(prefix: string): TaskQueues {
   return { cpu: `${prefix}-cpu`, gpu: `${prefix}-gpu` };
 }
 
+/** The two trained models: A on real data only, B on augmented data. */
+export type Variant = 'A' | 'B';
+
+/** The retrain stage of each variant. */
+export const RETRAIN_STAGE = { A: 'retrainA', B: 'retrainB' } as const satisfies Record<
+  Variant,
+  StageName
+>;
+
 /** Where each stage runs. Training stages go to the gpu queue. */
 export const STAGE_QUEUE: Record<StageName, QueueKind> = {
   ingest: 'cpu',

@@ -9,7 +9,8 @@ import { Rng } from '../data/random.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
-import { LazyAdam, sumRows } from './lazy-adam.ts';
+import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
+import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
 import { TrainingPairs } from './training-pairs.ts';
 import type {
@@ -128,21 +129,19 @@ export async function trainBpr(
       lossSum += loss * n;
       samples += n;
       // Scatter: users, then positive and negative items together (an item may be both).
-      const rate = opt.users.begin();
-      opt.items.begin();
-      opt.bias.begin();
+      const rate = opt.adam.begin();
       let c = sumRows(bu, gu, n, dim, slotU, rows, sum);
-      opt.users.apply(w.users, rows, c, sum, dim, rate);
+      opt.adam.apply(opt.users, w.users, rows, c, sum, dim, rate);
       idx2.set(bi.subarray(0, n), 0);
       idx2.set(bj.subarray(0, n), n);
       grad2.set(gi.subarray(0, n * dim), 0);
       grad2.set(gj.subarray(0, n * dim), n * dim);
       c = sumRows(idx2, grad2, 2 * n, dim, slotI, rows, sum);
-      opt.items.apply(w.items, rows, c, sum, dim, rate);
+      opt.adam.apply(opt.items, w.items, rows, c, sum, dim, rate);
       grad2.set(gbi.subarray(0, n), 0);
       grad2.set(gbj.subarray(0, n), n);
       c = sumRows(idx2, grad2, 2 * n, 1, slotI, rows, sum);
-      opt.bias.apply(w.itemBias, rows, c, sum, 1, rate);
+      opt.adam.apply(opt.bias, w.itemBias, rows, c, sum, 1, rate);
       if (Date.now() - lastYield > YIELD_MS) {
         await new Promise<void>((r) => setImmediate(r));
         lastYield = Date.now();
@@ -188,7 +187,7 @@ export async function trainBpr(
 interface TrainState {
   epoch: number;
   w: BprMfWeights;
-  opt: { users: LazyAdam; items: LazyAdam; bias: LazyAdam };
+  opt: Optimizer;
   best?: BprMfWeights;
   bestScore: number;
   bestEpoch: number;
@@ -222,11 +221,22 @@ function fresh(nUsers: number, nItems: number, dim: number, config: TrainConfig)
   };
 }
 
-function optimizers(w: BprMfWeights, lr: number) {
+/** One lazy Adam and the moments of each table it updates. */
+interface Optimizer {
+  adam: LazyAdam;
+  users: Moments;
+  items: Moments;
+  bias: Moments;
+}
+
+const TABLES = ['users', 'items', 'bias'] as const;
+
+function optimizers(w: BprMfWeights, lr: number): Optimizer {
   return {
-    users: new LazyAdam(w.users.length, lr),
-    items: new LazyAdam(w.items.length, lr),
-    bias: new LazyAdam(w.itemBias.length, lr),
+    adam: new LazyAdam(lr),
+    users: moments(w.users.length),
+    items: moments(w.items.length),
+    bias: moments(w.itemBias.length),
   };
 }
 
@@ -253,9 +263,9 @@ function serialize(s: TrainState): Uint8Array {
     items: s.w.items,
     itemBias: s.w.itemBias,
   };
-  for (const [k, o] of Object.entries(s.opt)) {
-    arrays[`${k}.m`] = o.m;
-    arrays[`${k}.v`] = o.v;
+  for (const k of TABLES) {
+    arrays[`${k}.m`] = s.opt[k].m;
+    arrays[`${k}.v`] = s.opt[k].v;
   }
   if (s.best) {
     arrays['best.users'] = s.best.users;
@@ -269,7 +279,7 @@ function serialize(s: TrainState): Uint8Array {
       nUsers: s.w.nUsers,
       nItems: s.w.nItems,
       dim: s.w.dim,
-      steps: Object.fromEntries(Object.entries(s.opt).map(([k, o]) => [k, o.step])),
+      step: s.opt.adam.step,
       bestScore: s.bestScore,
       bestEpoch: s.bestEpoch,
       bad: s.bad,
@@ -299,12 +309,11 @@ function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): Trai
     itemBias: a.itemBias!,
   };
   const opt = optimizers(w, config.learningRate);
-  const steps = h.steps as Record<string, number>;
-  for (const [k, o] of Object.entries(opt)) {
-    o.m.set(a[`${k}.m`]!);
-    o.v.set(a[`${k}.v`]!);
-    o.step = steps[k]!;
+  for (const k of TABLES) {
+    opt[k].m.set(a[`${k}.m`]!);
+    opt[k].v.set(a[`${k}.v`]!);
   }
+  opt.adam.step = h.step as number;
   return {
     epoch: h.epoch as number,
     w,

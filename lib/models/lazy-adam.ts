@@ -4,22 +4,27 @@
  * O(rows touched x dim), never O(table size), and the whole optimizer state is typed
  * arrays, so checkpoints are exact and cheap.
  */
+/** First and second moment estimates of one table. */
+export interface Moments {
+  m: Float32Array;
+  v: Float32Array;
+}
+
+export function moments(size: number): Moments {
+  return { m: new Float32Array(size), v: new Float32Array(size) };
+}
+
+/** One optimizer for several tables: they share the step count and its bias correction. */
 export class LazyAdam {
-  readonly m: Float32Array;
-  readonly v: Float32Array;
   /** Updates applied so far (shared bias correction, as in TF's LazyAdam). */
   step = 0;
 
   constructor(
-    readonly size: number,
     readonly lr: number,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly eps = 1e-8,
-  ) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
-  }
+  ) {}
 
   /** Starts an optimisation step; returns the step's bias-corrected learning rate. */
   begin(): number {
@@ -30,10 +35,11 @@ export class LazyAdam {
   }
 
   /**
-   * Applies gradient rows to `param`: `rows[k]` is the row index of gradient row k
+   * Applies gradient rows to `param`, whose moments are `mo`: `rows[k]` is the row index of gradient row k
    * (`grad[k * dim ..]`). Rows must be distinct (sum duplicates first).
    */
   apply(
+    mo: Moments,
     param: Float32Array,
     rows: Int32Array,
     count: number,
@@ -41,7 +47,8 @@ export class LazyAdam {
     dim: number,
     rate: number,
   ): void {
-    const { m, v, beta1: b1, beta2: b2, eps } = this;
+    const { m, v } = mo;
+    const { beta1: b1, beta2: b2, eps } = this;
     for (let k = 0; k < count; k++) {
       const base = rows[k]! * dim;
       const g0 = k * dim;
