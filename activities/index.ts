@@ -2,12 +2,14 @@ import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { evaluateActivity } from './evaluate.ts';
+import { generateGanActivity } from './generate-gan.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
 import { registerActivity } from './register.ts';
 import { resampleActivity } from './resample.ts';
 import { retrainActivities } from './retrain.ts';
 import { trackingActivities } from './track.ts';
+import { trainGanActivity } from './train-gan.ts';
 
 export interface ActivityDeps {
   store: ArtifactStore;
@@ -23,6 +25,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ingest: ingestActivity(deps.store, deps.s3),
     preprocess: preprocessActivity(deps.store),
+    trainGan: trainGanActivity(deps.store),
+    generateGan: generateGanActivity(deps.store),
     resample: resampleActivity(deps.store),
     ...retrainActivities(deps.store),
     evaluate: evaluateActivity(deps.store),

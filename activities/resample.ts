@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readInteractionsParquet, writeTrainingSetParquet } from '../lib/data/index.ts';
+import {
+  readInteractionsParquet,
+  readSyntheticParquet,
+  writeTrainingSetParquet,
+} from '../lib/data/index.ts';
 import { resample } from '../lib/sampling/index.ts';
 import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -23,11 +27,15 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
   name: 'resample',
   codeVersion: '1',
   needs: ['preprocess'],
+  /** Augmentation branches, when enabled. */
+  optional: ['generateGan'],
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);
     const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
     const synthetic: SyntheticSource[] = [];
+    if (ctx.hasInput('generateGan'))
+      synthetic.push(await readSyntheticParquet(await ctx.inputFile('generateGan', 'gan.parquet')));
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(
       { nUsers, nItems, train, synthetic },

@@ -33,6 +33,8 @@ export interface StageContext<C> {
   inputFile(stage: StageName, file: string): Promise<string>;
   /** Upstream manifest (stats, rows), already loaded. */
   inputManifest(stage: StageName): StageManifest;
+  /** Whether an upstream output was passed (always true for `needs`; for `optional`, maybe). */
+  hasInput(stage: StageName): boolean;
   /** Heartbeats progress details; throws if the activity was cancelled. */
   heartbeat(details?: Record<string, unknown>): void;
   /** Aborted when Temporal cancels the activity. */
@@ -69,6 +71,16 @@ export interface StageDefinition<C> {
   /** Upstream stages whose outputs this stage reads. */
   needs: StageName[];
   /**
+   * Upstream stages read when the workflow passes them (e.g. an augmentation branch that
+   * may be disabled); when present they are part of the identity like `needs`.
+   */
+  optional?: StageName[];
+  /**
+   * For an upstream stage listed here, the only files the body may read: a stage that must
+   * never see the validation or test split (a generator) says so, and the runner enforces it.
+   */
+  reads?: Partial<Record<StageName, string[]>>;
+  /**
    * For an upstream stage listed here, only these of its files enter this stage's identity
    * (instead of the whole output): e.g. model A depends on `a.parquet`, not on how B was
    * augmented, so experiments that differ only in augmentation share A.
@@ -93,7 +105,9 @@ export async function runStage<C>(
   const t0 = Date.now();
   const upstream: Partial<Record<StageName, StageManifest>> = {};
   const inputHashes: Record<string, string> = {};
-  for (const need of def.needs) {
+  const present = (def.optional ?? []).filter((o) => input.inputs[o]);
+  const needs = [...def.needs, ...present];
+  for (const need of needs) {
     const ref = input.inputs[need];
     if (!ref)
       throw ApplicationFailure.nonRetryable(
@@ -139,11 +153,15 @@ export async function runStage<C>(
         store,
         signal: ctx.signal,
         heartbeat: ctx.heartbeat,
+        hasInput: (stage) => upstream[stage] !== undefined,
         inputManifest: (stage) =>
           upstream[stage] ?? fail(`stage ${def.name} did not declare ${stage} in needs`),
         inputFile: async (stage, file) => {
           const m = upstream[stage] ?? fail(`stage ${def.name} did not declare ${stage} in needs`);
           if (!m.files.some((f) => f.name === file)) fail(`${stage} has no output file ${file}`);
+          const allowed = def.reads?.[stage];
+          if (allowed && !allowed.includes(file))
+            fail(`stage ${def.name} may not read ${stage}/${file} (only ${allowed.join(', ')})`);
           const local = join(workDir, 'in', stage, file);
           await store.getFile(joinKey(m.key, file), local);
           return local;
@@ -154,7 +172,7 @@ export async function runStage<C>(
         identity,
         kind: out.kind,
         files: out.files,
-        inputs: def.needs.map((n) => ({
+        inputs: needs.map((n) => ({
           name: n,
           uri: store.uriOf(joinKey(upstream[n]!.key, MANIFEST_NAME)),
           sha256: inputHashes[n]!,

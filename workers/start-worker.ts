@@ -59,6 +59,9 @@ export async function createWorkers(
             ? { workflowBundle: opts.workflowBundle }
             : { workflowsPath: WORKFLOWS_PATH }
           : {}),
+        // Heartbeat details (epoch, losses, checkpoint) reach the server within a second,
+        // so progress bars and operators see current figures, not ones 30-60 s old.
+        maxHeartbeatThrottleInterval: '1 second',
         maxConcurrentActivityTaskExecutions:
           opts.maxConcurrentActivities?.[kind] ?? (kind === 'gpu' ? 1 : 2),
       }),

@@ -26,11 +26,11 @@ import { StageTracker, describeFailure } from './stage-tracker.ts';
 type Activities = ReturnType<typeof activities.createActivities>;
 
 /** Short data stages: minutes, heartbeats between phases, quick retries. */
-function cpuStageOptions(taskQueue: string): ActivityOptions {
+function cpuStageOptions(taskQueue: string, heartbeatSeconds: number): ActivityOptions {
   return {
     taskQueue,
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
@@ -46,9 +46,9 @@ function cpuStageOptions(taskQueue: string): ActivityOptions {
  * seconds, so a short heartbeat timeout notices a dead worker quickly; the retry then
  * resumes from the last checkpoint.
  */
-function trainingStageOptions(taskQueue: string): ActivityOptions {
+function trainingStageOptions(taskQueue: string, heartbeatSeconds: number): ActivityOptions {
   return {
-    ...cpuStageOptions(taskQueue),
+    ...cpuStageOptions(taskQueue, heartbeatSeconds),
     startToCloseTimeout: '12 hours',
   };
 }
@@ -79,13 +79,14 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   tracker.skip(STAGES.slice(lastIndex + 1));
   setHandler(progressQuery, () => tracker.snapshot());
 
-  const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu));
-  const gpu = proxyActivities<Activities>(trainingStageOptions(input.queues.gpu));
+  const beat = input.config.orchestration.heartbeatTimeoutSeconds;
+  const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu, beat));
+  const gpu = proxyActivities<Activities>(trainingStageOptions(input.queues.gpu, beat));
   const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
   const registry = proxyActivities<Activities>({
     ...trackingOptions(input.queues.cpu),
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: `${beat} seconds`,
   });
   // `{date}`/`{yesterday}` in the source resolve to this run's start date (deterministic).
   const config = {
@@ -150,9 +151,32 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         inputs: { ingest },
       }),
     );
+    // The GAN branch: train on the gpu queue, then generate synthetic positives.
+    let generateGan: StageRef | undefined;
+    if (wants('trainGan')) {
+      if (!config.gan.enabled) tracker.skip(['trainGan', 'generateGan'], 'disabled');
+      else {
+        const { enabled: _on, users, sparseThreshold, topK, ...ganTraining } = config.gan;
+        const trainGan = await stage('trainGan', () =>
+          gpu.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
+        );
+        if (!wants('generateGan')) return;
+        generateGan = await stage('generateGan', () =>
+          gpu.generateGan({
+            runId,
+            config: { users, sparseThreshold, topK, seed },
+            inputs: { preprocess, trainGan },
+          }),
+        );
+      }
+    }
     if (!wants('resample')) return;
     const resample = await stage('resample', () =>
-      cpu.resample({ runId, config: { resample: config.resample, seed }, inputs: { preprocess } }),
+      cpu.resample({
+        runId,
+        config: { resample: config.resample, seed },
+        inputs: { preprocess, ...(generateGan ? { generateGan } : {}) },
+      }),
     );
     const retrain = (variant: Variant) =>
       stage(RETRAIN_STAGE[variant], () =>

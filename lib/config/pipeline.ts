@@ -76,6 +76,41 @@ const resampleSchema = z
   })
   .prefault({});
 
+/**
+ * CFGAN augmentation (trainGan / generateGan). Defaults follow the paper's ML-100K setup
+ * except the learning rate and epochs, which are sized for a nightly run (see README).
+ */
+const ganSchema = z
+  .strictObject({
+    /** Train a CFGAN and add its synthetic positives to training set B. @default false */
+    enabled: z.boolean().default(false),
+    /** Generator hidden units (paper: 400). */
+    generatorUnits: z.int().min(1).max(8192).default(400),
+    /** Discriminator hidden units (paper: 125). */
+    discriminatorUnits: z.int().min(1).max(8192).default(125),
+    /** Gaussian noise inputs of the generator; 0 = the paper's noise-free generator. */
+    noiseDim: z.int().min(0).max(1024).default(0),
+    epochs: z.int().min(1).max(100_000).default(60),
+    /** Users per mini-batch. */
+    batchSize: z.int().min(1).max(65_536).default(64),
+    learningRate: z.number().gt(0).max(1).default(0.001),
+    /** Share of non-interacted items pushed towards 0 (zero-reconstruction). */
+    zrRatio: z.number().min(0).max(1).default(0.7),
+    /** Share of non-interacted items shown to the discriminator (partial masking). */
+    pmRatio: z.number().min(0).max(1).default(0.7),
+    /** Weight of the zero-reconstruction term. */
+    zrCoefficient: z.number().min(0).max(100).default(0.03),
+    /** Checkpoint every this many epochs (resume point after a crash). */
+    checkpointEvery: z.int().min(1).max(100_000).default(5),
+    /** Users to augment: `sparse` (few train items) or `all`. */
+    users: z.enum(['sparse', 'all']).default('sparse'),
+    /** With users=sparse: users with at most this many train items. */
+    sparseThreshold: z.int().min(1).max(1_000_000).default(20),
+    /** Synthetic positives per augmented user: the generator's top new items. */
+    topK: z.int().min(1).max(1000).default(5),
+  })
+  .prefault({});
+
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z
   .strictObject({
@@ -151,6 +186,18 @@ const registrySchema = z
   })
   .prefault({});
 
+/** How the workflow drives its activities. */
+const orchestrationSchema = z
+  .strictObject({
+    /**
+     * A stage whose worker sent no heartbeat for this long is retried elsewhere (from its
+     * last checkpoint). Workers heartbeat every 5 s, so lower values notice a dead worker
+     * sooner. @default 60
+     */
+    heartbeatTimeoutSeconds: z.int().min(10).max(3600).default(60),
+  })
+  .prefault({});
+
 export const pipelineConfigSchema = z.strictObject({
   /** Name of the pipeline: MLflow experiment suffix and registered-model name. */
   name: z
@@ -165,10 +212,12 @@ export const pipelineConfigSchema = z.strictObject({
     .default(42),
   data: dataSchema,
   preprocess: preprocessSchema,
+  gan: ganSchema,
   resample: resampleSchema,
   model: modelSchema,
   evaluate: evaluateSchema,
   registry: registrySchema,
+  orchestration: orchestrationSchema,
 });
 
 /** The config as users write it (everything optional). */

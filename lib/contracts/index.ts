@@ -10,6 +10,8 @@ import type { PipelineConfig } from '../config/pipeline.ts';
 export const STAGES = [
   'ingest',
   'preprocess',
+  'trainGan',
+  'generateGan',
   'resample',
   'retrainA',
   'retrainB',
@@ -44,6 +46,8 @@ export const RETRAIN_STAGE = { A: 'retrainA', B: 'retrainB' } as const satisfies
 export const STAGE_QUEUE: Record<StageName, QueueKind> = {
   ingest: 'cpu',
   preprocess: 'cpu',
+  trainGan: 'gpu',
+  generateGan: 'gpu',
   resample: 'cpu',
   retrainA: 'gpu',
   retrainB: 'gpu',

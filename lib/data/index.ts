@@ -70,3 +70,5 @@ export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';
 // Training sets (resample output, retrain input).
 export { writeTrainingSetParquet, readTrainingSetParquet } from './training-set-io.ts';
 export type { LabeledSet } from './training-set-io.ts';
+export { readSyntheticParquet, writeSyntheticParquet } from './synthetic-set-io.ts';
+export type { SyntheticRowsFile } from './synthetic-set-io.ts';

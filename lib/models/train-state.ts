@@ -40,7 +40,10 @@ export function unpackState(bytes: Uint8Array): {
   const arrays: Record<string, Float32Array> = {};
   for (const [name, n] of header.arrays) {
     if (off + n * 4 > bytes.byteLength) throw new Error(`checkpoint truncated at array ${name}`);
-    arrays[name] = new Float32Array(bytes.slice(off, off + n * 4).buffer);
+    // Copied (not `slice`: on a Node Buffer that is a view of a shared pool).
+    const copy = new Uint8Array(n * 4);
+    copy.set(bytes.subarray(off, off + n * 4));
+    arrays[name] = new Float32Array(copy.buffer);
     off += n * 4;
   }
   return { header, arrays };

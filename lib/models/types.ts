@@ -62,9 +62,12 @@ export interface EpochLog {
   seconds: number;
 }
 
-/** Hooks that connect training to a Temporal activity (heartbeats, checkpoints, cancel). */
-export interface TrainHooks {
-  onEpoch?(log: EpochLog): void | Promise<void>;
+/**
+ * Hooks that connect training to a Temporal activity (heartbeats, checkpoints, cancel).
+ * `L` is what one epoch reports (the GAN reports its two losses instead of one).
+ */
+export interface TrainHooks<L = EpochLog> {
+  onEpoch?(log: L): void | Promise<void>;
   /** Called every `checkpointEvery` epochs with the full training state, serialised. */
   onCheckpoint?(state: Uint8Array, epoch: number): void | Promise<void>;
   checkpointEvery?: number;

@@ -20,6 +20,8 @@ export interface StageSummary {
   outputs: Record<string, string>;
   stats: Record<string, unknown>;
   error?: string;
+  /** Why a stage was skipped (e.g. `disabled`). */
+  note?: string;
 }
 
 /** What `augment run --wait --json` prints. */
@@ -181,8 +183,9 @@ function summarize(
       ? { decision: { promote: evaluation.promote === true, reasons: evaluation.reasons } }
       : {}),
     ...(tracking.mlflow ? { mlflow: tracking.mlflow } : {}),
+    // Stages cut off by `until` are left out; skipped with a reason (e.g. disabled) stay.
     stages: stages
-      .filter((s) => s.status !== 'skipped')
+      .filter((s) => s.status !== 'skipped' || s.note)
       .map((s) => ({
         name: s.name,
         status: s.status,
@@ -190,6 +193,7 @@ function summarize(
         outputs: s.ref?.outputs ?? {},
         stats: s.ref?.stats ?? {},
         ...(s.error ? { error: s.error } : {}),
+        ...(s.note ? { note: s.note } : {}),
       })),
   };
 }

@@ -9,12 +9,21 @@ const config = parsePipelineConfig({
   name: `e2e-${Date.now().toString(36)}`,
   data: { source: 'synthetic:users=500,items=300,interactions=25000,seed=9' },
   preprocess: { kCore: 3 },
+  gan: {
+    enabled: true,
+    generatorUnits: 64,
+    discriminatorUnits: 32,
+    epochs: 4,
+    checkpointEvery: 2,
+    users: 'all',
+    topK: 3,
+  },
   model: { factors: 16, epochs: 6, checkpointEvery: 2 },
   evaluate: { resamples: 1000 },
 });
 
 describe('the whole pipeline on the real stack', () => {
-  it('runs every stage, decides, registers both candidates; a re-run is fully cached', async () => {
+  it('runs every stage with the GAN, decides, registers both candidates; a re-run is fully cached', async () => {
     const settings = testSettings();
     await withWorkers(settings, async ({ client, store }) => {
       const first = await watchPipeline(await startPipeline(client, settings, config));
@@ -26,36 +35,56 @@ describe('the whole pipeline on the real stack', () => {
         STAGES.map((name) => [name, 'done']),
       );
       const byName = Object.fromEntries(first.stages.map((s) => [s.name, s]));
-      // No augmentation stage exists yet, so B's training set is A's: same rows, same model.
-      expect(byName.resample!.stats).toMatchObject({ syntheticInput: 0 });
+      // The GAN's positives went into B (and only B).
+      const gan = byName.generateGan!.stats;
+      expect(gan.rows).toBeGreaterThan(0);
+      expect(gan.rows).toBe(3 * (gan.users as number));
+      for (const k of ['generatorValidNdcg10', 'popularityJsDistance', 'coverage', 'novelty'])
+        expect(Number.isFinite(gan[k])).toBe(true);
+      expect(byName.trainGan!.stats).toMatchObject({ backend: 'wasm', epochs: 4 });
+      expect(byName.resample!.stats.syntheticInput).toBe(gan.rows);
+      expect(byName.resample!.stats.rowsB).toBeGreaterThan(byName.resample!.stats.rowsA as number);
       expect(byName.retrainA!.stats).toMatchObject({ family: 'bpr', backend: 'wasm' });
       expect((byName.retrainA!.stats.history as unknown[]).length).toBeGreaterThan(0);
-      // Checkpoints are deleted once the model is published.
+      // Checkpoints are deleted once the models are published.
       expect(await store.list('checkpoints/')).toEqual([]);
 
-      // The summary carries metrics and the decision; B = A never promotes.
+      // The summary carries metrics of both models and the decision with its reasons.
       expect(first.metrics?.A['ndcg@10']).toBeGreaterThan(0);
-      expect(first.metrics?.B['ndcg@10']).toBe(first.metrics?.A['ndcg@10']);
-      expect(first.decision?.promote).toBe(false);
-      expect(first.decision?.reasons[0]).toMatch(/^keep A/);
+      expect(first.metrics?.B['ndcg@10']).toBeGreaterThan(0);
+      const promote = first.decision!.promote;
+      expect(first.decision?.reasons[0]).toMatch(promote ? /^promote B/ : /^keep A/);
       expect(first.mlflow?.runId).toBeTruthy();
 
-      // Registry: versions A and B with tags; no champion alias because nothing was promoted.
+      // Registry: versions A and B with tags; the champion alias exactly when B was promoted.
       const mlflow = new MlflowClient({ trackingUri: settings.mlflow.trackingUri });
       const versions = await mlflow.registry.searchVersions(`name='${config.name}'`);
       expect(versions.map((v) => tagMap(v.tags).variant).sort()).toEqual(['A', 'B']);
-      expect(tagMap(versions[0]!.tags)).toMatchObject({ decision: 'keep A', family: 'bpr' });
-      expect(await mlflow.registry.getVersionByAlias(config.name, 'champion')).toBeUndefined();
-      // Per-epoch training metrics reached the nested run of retrainA.
-      const history = await mlflow.getMetricHistory(
+      expect(tagMap(versions[0]!.tags)).toMatchObject({
+        decision: promote ? 'promote B' : 'keep A',
+        family: 'bpr',
+      });
+      const champion = await mlflow.registry.getVersionByAlias(config.name, 'champion');
+      if (promote) expect(tagMap(champion!.tags).variant).toBe('B');
+      else expect(champion).toBeUndefined();
+      const stageRun = async (stage: string) =>
         (
           await mlflow.searchRuns(
             [first.mlflow!.experimentId],
-            `tags.mlflow.parentRunId = '${first.mlflow!.runId}' and tags.stage = 'retrainA'`,
+            `tags.mlflow.parentRunId = '${first.mlflow!.runId}' and tags.stage = '${stage}'`,
           )
-        )[0]!.info.run_id,
-        'epoch.loss',
+        )[0]!.info.run_id;
+      // The GAN's losses per epoch and its quality figures are in MLflow.
+      expect(await mlflow.getMetricHistory(await stageRun('trainGan'), 'epoch.dLoss')).toHaveLength(
+        4,
       );
+      const ganNdcg = await mlflow.getMetricHistory(
+        await stageRun('generateGan'),
+        'generatorValidNdcg10',
+      );
+      expect(ganNdcg[0]?.value).toBeCloseTo(gan.generatorValidNdcg10 as number, 6);
+      // Per-epoch training metrics reached the nested run of retrainA.
+      const history = await mlflow.getMetricHistory(await stageRun('retrainA'), 'epoch.loss');
       expect(history.length).toBe((byName.retrainA!.stats.history as unknown[]).length);
 
       const second = await watchPipeline(await startPipeline(client, settings, config));

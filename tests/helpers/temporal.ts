@@ -51,7 +51,7 @@ export function testSettings(overrides: Record<string, string> = {}): Connection
 export async function withWorkers<T>(
   settings: ConnectionSettings,
   fn: (h: PipelineHarness) => Promise<T>,
-  extra: Pick<WorkerOptions, 'wrapActivity'> = {},
+  extra: Pick<WorkerOptions, 'wrapActivity'> & Partial<Pick<WorkerOptions, 'queues'>> = {},
 ): Promise<T> {
   if (!runtime) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { StageInput, StageRef } from '../lib/contracts/index.ts';
+import { readInteractionsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
+import { csrFromCoo, evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import {
+  GeneratorScorer,
+  generatePositives,
+  generationQuality,
+  loadGenerator,
+  selectUsers,
+} from '../lib/gan/index.ts';
+import type { GanUsers } from '../lib/gan/index.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { readFile } from 'node:fs/promises';
+import { catalogSize } from './split-data.ts';
+import { readTrainCsr } from './train-gan.ts';
+import { runStage } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
+
+export interface GenerateGanStageConfig {
+  users: GanUsers;
+  sparseThreshold: number;
+  topK: number;
+  seed: number;
+}
+
+/**
+ * generateGan: the trained generator's top-k new items for the selected users become
+ * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
+ * train split; the validation split is read afterwards, only to score the generator as a
+ * recommender (its NDCG@10), and never reaches the generated rows.
+ */
+export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
+  name: 'generateGan',
+  codeVersion: '1',
+  needs: ['preprocess', 'trainGan'],
+  reads: { preprocess: ['train.parquet', 'valid.parquet'] },
+  async run(ctx) {
+    const t0 = Date.now();
+    const { nUsers, nItems } = catalogSize(ctx);
+    const train = await readTrainCsr(ctx);
+    const generator = loadGenerator(
+      await readFile(await ctx.inputFile('trainGan', 'generator.bin')),
+    );
+    if (generator.nItems !== nItems)
+      throw new Error(`the generator has ${generator.nItems} items, the catalog ${nItems}`);
+    const scorer = new GeneratorScorer(generator, train);
+    try {
+      const users = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
+      const rows = await generatePositives(scorer, train, nItems, users, {
+        topK: ctx.config.topK,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.heartbeat({ phase: 'generating', done, total }),
+      });
+      const quality = generationQuality(rows, train, nUsers, nItems);
+      const path = join(ctx.workDir, 'gan.parquet');
+      const { schema } = await writeSyntheticParquet(path, {
+        ...rows,
+        source: 'gan',
+        nUsers,
+        nItems,
+      });
+
+      ctx.heartbeat({ phase: 'scoring the generator on valid' });
+      const v = await readInteractionsParquet(await ctx.inputFile('preprocess', 'valid.parquet'));
+      const valid = csrFromCoo(v.user, v.item, v.n, nUsers);
+      const own = await evaluateFullRankingAsync({ nUsers, nItems, train, test: valid }, scorer, {
+        ks: [10],
+        excludeValid: false,
+        signal: ctx.signal,
+      });
+      let scoreSum = 0;
+      for (let k = 0; k < rows.n; k++) scoreSum += rows.score[k]!;
+      return {
+        kind: 'synthetic-rows',
+        files: [{ name: 'gan.parquet', path, rows: rows.n, schema }],
+        stats: {
+          rows: rows.n,
+          users: users.length,
+          topK: ctx.config.topK,
+          meanScore: rows.n ? scoreSum / rows.n : 0,
+          generatorValidNdcg10: own.summary.overall['ndcg@10'] ?? 0,
+          ...quality,
+          seconds: (Date.now() - t0) / 1000,
+        },
+      };
+    } finally {
+      scorer.dispose();
+    }
+  },
+};
+
+export function generateGanActivity(store: ArtifactStore) {
+  return (input: StageInput<GenerateGanStageConfig>): Promise<StageRef> =>
+    runStage(generateGanStage, input, store);
+}

@@ -1,0 +1,154 @@
+/**
+ * CFGAN training speed: the pipeline's trainer (tfjs, sparse first layers) against a
+ * PyTorch CPU reference of the same network (bench/gan/torch_ref.py, dense inputs) on the
+ * same synthetic train split. Paper hyper-parameters (400/125 units, batch 64, Adam).
+ *
+ *   npx tsx bench/gan/run.ts                      # 10K users x 5K items, 3 epochs each
+ *   npx tsx bench/gan/run.ts --users 2000 --items 1000 --epochs 2
+ *   npx tsx bench/gan/run.ts --noise              # also: noise input on/off, validation NDCG@10
+ *
+ * The reference needs torch in the bench-only venv: `npm run bench:setup` (a large download;
+ * the product never imports torch). Without it the script prints our figures only.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../../lib/compute/backend.ts';
+import { generateSynthetic, preprocess } from '../../lib/data/index.ts';
+import type { Interactions } from '../../lib/data/index.ts';
+import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
+import type { Csr } from '../../lib/eval/index.ts';
+import { GeneratorScorer, trainCfgan } from '../../lib/gan/index.ts';
+import type { CfganConfig } from '../../lib/gan/index.ts';
+
+function arg(name: string, fallback: number): number {
+  const k = process.argv.indexOf(name);
+  return k >= 0 ? Number(process.argv[k + 1]) : fallback;
+}
+
+const users = arg('--users', 10_000);
+const items = arg('--items', 5_000);
+const interactions = arg('--interactions', users * 50);
+const epochs = arg('--epochs', 3);
+
+const PAPER: Omit<CfganConfig, 'epochs' | 'seed'> = {
+  generatorUnits: 400,
+  discriminatorUnits: 125,
+  noiseDim: 0,
+  batchSize: 64,
+  learningRate: 1e-4,
+  zrRatio: 0.7,
+  pmRatio: 0.7,
+  zrCoefficient: 0.03,
+};
+
+function splits() {
+  const g = generateSynthetic({ users, items, interactions, seed: 42 });
+  const pre = preprocess(
+    { table: g.table, users: g.users, items: g.items, meta: g.meta },
+    {
+      positiveThreshold: 4,
+      kCore: 5,
+      split: 'leave-last-out',
+      ratios: { train: 0.8, valid: 0.1, test: 0.1 },
+      seed: 1,
+    },
+  );
+  const nUsers = pre.users.size;
+  const nItems = pre.items.size;
+  const csr = (t: Interactions) => csrFromCoo(t.user, t.item, t.n, nUsers);
+  return { nUsers, nItems, train: csr(pre.train), valid: csr(pre.valid) };
+}
+
+/** The train CSR as the reference script reads it: nUsers, nItems, nnz, indptr, indices. */
+function writeCsr(path: string, nUsers: number, nItems: number, train: Csr): void {
+  const nnz = train.indptr[nUsers]!;
+  const head = Int32Array.of(nUsers, nItems, nnz);
+  const buf = Buffer.concat([
+    Buffer.from(head.buffer),
+    Buffer.from(train.indptr.buffer, train.indptr.byteOffset, 4 * (nUsers + 1)),
+    Buffer.from(train.indices.buffer, train.indices.byteOffset, 4 * nnz),
+  ]);
+  writeFileSync(path, buf);
+}
+
+async function ours(data: ReturnType<typeof splits>, config: Partial<CfganConfig> = {}) {
+  const { history, generator } = await trainCfgan(
+    { nUsers: data.nUsers, nItems: data.nItems, train: data.train },
+    { ...PAPER, epochs, seed: 1, ...config },
+  );
+  const best = Math.min(...history.map((h) => h.seconds));
+  return { history, generator, secondsPerEpoch: best, samplesPerSec: history[0]!.samples / best };
+}
+
+async function validNdcg(data: ReturnType<typeof splits>, g: Awaited<ReturnType<typeof ours>>) {
+  const scorer = new GeneratorScorer(g.generator, data.train);
+  const r = await evaluateFullRankingAsync(
+    { nUsers: data.nUsers, nItems: data.nItems, train: data.train, test: data.valid },
+    scorer,
+    { ks: [10], excludeValid: false },
+  );
+  scorer.dispose();
+  return r.summary.overall['ndcg@10']!;
+}
+
+async function main() {
+  const backend = (await initBackend()).name;
+  const data = splits();
+  const nnz = data.train.indptr[data.nUsers]!;
+  console.log(
+    `CFGAN ${PAPER.generatorUnits}/${PAPER.discriminatorUnits}, batch ${PAPER.batchSize}: ` +
+      `${data.nUsers} users x ${data.nItems} items, ${nnz} train positives; ${epochs} epochs; ` +
+      `${cpus().length} cores`,
+  );
+  const o = await ours(data);
+  console.log(
+    `ours (tfjs ${backend}, sparse first layers): ${o.secondsPerEpoch.toFixed(2)} s/epoch, ` +
+      `${Math.round(o.samplesPerSec)} users/s  (epochs: ${o.history.map((h) => h.seconds.toFixed(2)).join(', ')})`,
+  );
+  const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
+  let ratio: number | undefined;
+  if (existsSync(python)) {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-gan-')), 'train.bin');
+    writeCsr(file, data.nUsers, data.nItems, data.train);
+    const out = execFileSync(python, [
+      join(import.meta.dirname, 'torch_ref.py'),
+      '--data',
+      file,
+      '--epochs',
+      String(epochs),
+      '--threads',
+      String(cpus().length),
+    ]).toString();
+    const ref = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      torch: string;
+      secondsPerEpoch: number;
+      samplesPerSec: number;
+    };
+    ratio = o.secondsPerEpoch / ref.secondsPerEpoch;
+    console.log(
+      `PyTorch ${ref.torch} CPU (dense inputs): ${ref.secondsPerEpoch.toFixed(2)} s/epoch, ` +
+        `${Math.round(ref.samplesPerSec)} users/s`,
+    );
+    console.log(`ours / PyTorch epoch time: ${ratio.toFixed(2)}x (goal: <= 2x)`);
+  } else console.log('PyTorch reference skipped: run `npm run bench:setup` to install it');
+
+  if (process.argv.includes('--noise')) {
+    for (const noiseDim of [0, 32]) {
+      const g = await ours(data, { noiseDim, learningRate: 1e-3 });
+      console.log(
+        `noiseDim ${noiseDim}: generator valid NDCG@10 ${(await validNdcg(data, g)).toFixed(4)}`,
+      );
+    }
+  }
+  console.log(
+    JSON.stringify({
+      ganSamplesPerSec: Math.round(o.samplesPerSec),
+      ganSecondsPerEpoch: o.secondsPerEpoch,
+      ganVsTorch: ratio,
+    }),
+  );
+}
+
+void main();

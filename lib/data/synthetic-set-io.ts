@@ -1,0 +1,65 @@
+/**
+ * Parquet layout of an augmentation stage's output: one row per synthetic (user, item)
+ * with its label (1 = liked, 0 = disliked) and generator score; which generator made them
+ * (`gan`, `llm`) and the id-space size travel in the footer metadata.
+ */
+import type { SyntheticSource } from '../sampling/types.ts';
+import { readParquet, writeParquet } from './parquet.ts';
+import type { WrittenTable } from './table-io.ts';
+
+const LAYOUT = 'synthetic-rows/1';
+
+export interface SyntheticRowsFile extends SyntheticSource {
+  nUsers: number;
+  nItems: number;
+}
+
+export function writeSyntheticParquet(path: string, t: SyntheticRowsFile): Promise<WrittenTable> {
+  const label = t.label ? Int32Array.from(t.label.subarray(0, t.n)) : new Int32Array(t.n).fill(1);
+  return writeParquet(
+    path,
+    {
+      user: t.user.subarray(0, t.n),
+      item: t.item.subarray(0, t.n),
+      label,
+      score: t.score.subarray(0, t.n),
+    },
+    {
+      metadata: {
+        layout: LAYOUT,
+        source: t.source,
+        nUsers: String(t.nUsers),
+        nItems: String(t.nItems),
+      },
+    },
+  );
+}
+
+export async function readSyntheticParquet(
+  source: string | Uint8Array,
+): Promise<SyntheticRowsFile> {
+  const t = await readParquet(source);
+  const name = typeof source === 'string' ? source : 'synthetic rows';
+  if (t.metadata.layout !== LAYOUT)
+    throw new Error(
+      `${name} is not a synthetic-rows file (layout ${t.metadata.layout ?? 'missing'})`,
+    );
+  const kind = t.metadata.source;
+  if (kind !== 'gan' && kind !== 'llm') throw new Error(`${name}: unknown source ${String(kind)}`);
+  const col = <T>(c: string, type: new (n: number) => T): T => {
+    const v = t.columns[c];
+    if (!(v instanceof type)) throw new Error(`${name}: column ${c} has the wrong type`);
+    return v;
+  };
+  const empty = t.rows === 0;
+  return {
+    source: kind,
+    n: t.rows,
+    nUsers: Number(t.metadata.nUsers),
+    nItems: Number(t.metadata.nItems),
+    user: empty ? new Int32Array(0) : col('user', Int32Array),
+    item: empty ? new Int32Array(0) : col('item', Int32Array),
+    label: empty ? new Uint8Array(0) : Uint8Array.from(col('label', Int32Array)),
+    score: empty ? new Float32Array(0) : col('score', Float32Array),
+  };
+}

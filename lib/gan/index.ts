@@ -1,0 +1,10 @@
+/**
+ * CFGAN augmentation: train a conditional GAN on the real train split, then turn the
+ * generator's top new items of selected users into synthetic positives.
+ */
+export type * from './types.ts';
+export { trainCfgan } from './train.ts';
+export type { GanTrainData, GanTrainResult } from './train.ts';
+export { GeneratorScorer, loadGenerator, saveGenerator } from './generator.ts';
+export { generatePositives, generationQuality, jsDistance, selectUsers } from './augment.ts';
+export type { GanUsers, GenerateOptions } from './augment.ts';

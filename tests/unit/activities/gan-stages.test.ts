@@ -1,0 +1,159 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateGanStage } from '../../../activities/generate-gan.ts';
+import { resampleStage } from '../../../activities/resample.ts';
+import { runStage } from '../../../activities/stage-runner.ts';
+import type { StageDefinition } from '../../../activities/stage-runner.ts';
+import { trainGanStage } from '../../../activities/train-gan.ts';
+import type { TrainGanStageConfig } from '../../../activities/train-gan.ts';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import type { StageRef } from '../../../lib/contracts/index.ts';
+import {
+  readSyntheticParquet,
+  readTrainingSetParquet,
+  writeInteractionsParquet,
+} from '../../../lib/data/index.ts';
+import type { Interactions } from '../../../lib/data/index.ts';
+import { SOURCE } from '../../../lib/sampling/index.ts';
+import { LocalArtifactStore } from '../../../lib/store/index.ts';
+import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const store = new LocalArtifactStore(join(tempDir(), 'store'));
+const { pre, nUsers, nItems } = syntheticSplits({
+  users: 500,
+  items: 250,
+  interactions: 25_000,
+  seed: 11,
+  kCore: 5,
+});
+const {
+  enabled: _e,
+  users: _u,
+  sparseThreshold,
+  topK: _k,
+  ...ganTrain
+} = parsePipelineConfig({}).gan;
+const trainConfig: TrainGanStageConfig = {
+  ...ganTrain,
+  generatorUnits: 32,
+  discriminatorUnits: 16,
+  epochs: 3,
+  seed: 5,
+};
+
+/** A stand-in for the preprocess stage: publishes the given splits under `tag`. */
+function splitsStage(splits: Record<'train' | 'valid' | 'test', Interactions>) {
+  const def: StageDefinition<{ tag: string }> = {
+    name: 'preprocess',
+    codeVersion: '1',
+    needs: [],
+    async run(ctx) {
+      const files = [];
+      for (const [name, t] of Object.entries(splits)) {
+        const path = join(ctx.workDir, `${name}.parquet`);
+        await writeInteractionsParquet(path, t);
+        files.push({ name: `${name}.parquet`, path, rows: t.n });
+      }
+      return { kind: 'splits', files, stats: { users: nUsers, items: nItems } };
+    },
+  };
+  return def;
+}
+
+function head(t: Interactions, n: number): Interactions {
+  return { n, user: t.user.slice(0, n), item: t.item.slice(0, n), rating: t.rating, ts: t.ts };
+}
+
+async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Promise<StageRef> {
+  return runStage(
+    splitsStage({ train: pre.train, valid, test }),
+    { runId: tag, config: { tag }, inputs: {} },
+    store,
+  );
+}
+
+describe('GAN stages', () => {
+  it('train on the train split only: other valid/test splits leave the GAN cached', async () => {
+    const p1 = await preprocessed('r1');
+    const p2 = await preprocessed('r2', head(pre.valid, 100), head(pre.test, 50));
+    expect(p2.key).not.toBe(p1.key);
+    const g1 = await runStage(
+      trainGanStage,
+      { runId: 'r1', config: trainConfig, inputs: { preprocess: p1 } },
+      store,
+    );
+    const g2 = await runStage(
+      trainGanStage,
+      { runId: 'r2', config: trainConfig, inputs: { preprocess: p2 } },
+      store,
+    );
+    expect(g1.status).toBe('done');
+    expect(g2.status).toBe('cached');
+    expect(g2.key).toBe(g1.key);
+    expect(g1.stats.epochs).toBe(3);
+    expect(Object.keys(g1.outputs).sort()).toEqual(['generator.bin', 'history.json']);
+  }, 60_000);
+
+  it('refuse to read the validation or test split', async () => {
+    const p = await preprocessed('r3');
+    for (const file of ['valid.parquet', 'test.parquet']) {
+      const peeking: StageDefinition<TrainGanStageConfig> = {
+        ...trainGanStage,
+        async run(ctx) {
+          await ctx.inputFile('preprocess', file);
+          throw new Error('unreachable: the read should have failed');
+        },
+      };
+      await expect(
+        runStage(
+          peeking,
+          { runId: 'r3', config: { ...trainConfig, seed: 99 }, inputs: { preprocess: p } },
+          store,
+        ),
+      ).rejects.toThrow(`stage trainGan may not read preprocess/${file} (only train.parquet)`);
+    }
+  });
+
+  it('generate scored positives that resample puts into B, never into A', async () => {
+    const preprocess = await preprocessed('r4');
+    const trainGan = await runStage(
+      trainGanStage,
+      { runId: 'r4', config: trainConfig, inputs: { preprocess } },
+      store,
+    );
+    const generateGan = await runStage(
+      generateGanStage,
+      {
+        runId: 'r4',
+        config: { users: 'all', sparseThreshold, topK: 2, seed: 5 },
+        inputs: { preprocess, trainGan },
+      },
+      store,
+    );
+    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    expect(gan.source).toBe('gan');
+    expect(gan.n).toBe(generateGan.stats.rows);
+    expect(gan.n).toBe(2 * (generateGan.stats.users as number));
+    for (const key of ['generatorValidNdcg10', 'popularityJsDistance', 'coverage', 'novelty'])
+      expect(Number.isFinite(generateGan.stats[key])).toBe(true);
+
+    const resampleConfig = { resample: parsePipelineConfig({}).resample, seed: 5 };
+    const plain = await runStage(
+      resampleStage,
+      { runId: 'r4', config: resampleConfig, inputs: { preprocess } },
+      store,
+    );
+    const withGan = await runStage(
+      resampleStage,
+      { runId: 'r4', config: resampleConfig, inputs: { preprocess, generateGan } },
+      store,
+    );
+    expect(withGan.key).not.toBe(plain.key);
+    expect(withGan.stats.syntheticInput).toBe(gan.n);
+    const b = await readTrainingSetParquet(await store.getBytes(`${withGan.key}/b.parquet`));
+    const a = await readTrainingSetParquet(await store.getBytes(`${withGan.key}/a.parquet`));
+    expect(b.source.filter((s) => s === SOURCE.gan).length).toBeGreaterThan(0);
+    expect(a.source.filter((s) => s === SOURCE.gan).length).toBe(0);
+  }, 60_000);
+});
