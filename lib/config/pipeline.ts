@@ -82,8 +82,8 @@ const resampleSchema = z
  */
 const ganSchema = z
   .strictObject({
-    /** Train a CFGAN and add its synthetic positives to training set B. @default false */
-    enabled: z.boolean().default(false),
+    /** Train a CFGAN and add its synthetic positives to training set B. @default true */
+    enabled: z.boolean().default(true),
     /** Generator hidden units (paper: 400). */
     generatorUnits: z.int().min(1).max(8192).default(400),
     /** Discriminator hidden units (paper: 125). */
