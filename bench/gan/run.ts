@@ -16,13 +16,12 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/compute/backend.ts';
-import { generateSynthetic, preprocess } from '../../lib/data/index.ts';
-import type { Interactions } from '../../lib/data/index.ts';
-import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
+import { evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import type { Csr } from '../../lib/eval/index.ts';
 import { GeneratorScorer, trainCfgan } from '../../lib/gan/index.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
 
 function arg(name: string, fallback: number): number {
   const k = process.argv.indexOf(name);
@@ -48,21 +47,14 @@ const PAPER: Omit<CfganConfig, 'epochs' | 'seed'> = {
 };
 
 function splits() {
-  const g = generateSynthetic({ users, items, interactions, seed: 42 });
-  const pre = preprocess(
-    { table: g.table, users: g.users, items: g.items, meta: g.meta },
-    {
-      positiveThreshold: 4,
-      kCore: 5,
-      split: 'leave-last-out',
-      ratios: { train: 0.8, valid: 0.1, test: 0.1 },
-      seed: 1,
-    },
-  );
-  const nUsers = pre.users.size;
-  const nItems = pre.items.size;
-  const csr = (t: Interactions) => csrFromCoo(t.user, t.item, t.n, nUsers);
-  return { nUsers, nItems, train: csr(pre.train), valid: csr(pre.valid) };
+  const { nUsers, nItems, data } = syntheticSplits({
+    users,
+    items,
+    interactions,
+    seed: 42,
+    kCore: 5,
+  });
+  return { nUsers, nItems, train: data.train, valid: data.valid };
 }
 
 /** The train CSR as the reference script reads it: nUsers, nItems, nnz, indptr, indices. */

@@ -115,6 +115,22 @@ export interface ParquetTable {
 }
 
 /**
+ * Column `name` of a table our own writers produced, as its typed array; an empty table
+ * yields an empty array (readers may not type columns they have no pages for).
+ */
+export function typedColumn<T extends Int32Array | Float32Array>(
+  t: ParquetTable,
+  name: string,
+  type: { new (n: number): T },
+  label: string,
+): T {
+  if (t.rows === 0) return new type(0);
+  const c = t.columns[name];
+  if (!(c instanceof type)) throw new Error(`${label}: column ${name} has the wrong type`);
+  return c;
+}
+
+/**
  * Reads a Parquet file (any writer, any standard encoding; snappy, or uncompressed) into
  * columns. INT32/FLOAT/DOUBLE come back as typed arrays, INT64 as BigInt64Array, strings as
  * string arrays. Columns with nulls come back as plain arrays with `null`s.

@@ -4,7 +4,7 @@
  * (`gan`, `llm`) and the id-space size travel in the footer metadata.
  */
 import type { SyntheticSource } from '../sampling/types.ts';
-import { readParquet, writeParquet } from './parquet.ts';
+import { readParquet, typedColumn, writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';
 
 const LAYOUT = 'synthetic-rows/1';
@@ -46,20 +46,16 @@ export async function readSyntheticParquet(
     );
   const kind = t.metadata.source;
   if (kind !== 'gan' && kind !== 'llm') throw new Error(`${name}: unknown source ${String(kind)}`);
-  const col = <T>(c: string, type: new (n: number) => T): T => {
-    const v = t.columns[c];
-    if (!(v instanceof type)) throw new Error(`${name}: column ${c} has the wrong type`);
-    return v;
-  };
-  const empty = t.rows === 0;
+  const col = <T extends Int32Array | Float32Array>(c: string, type: new (n: number) => T) =>
+    typedColumn(t, c, type, name);
   return {
     source: kind,
     n: t.rows,
     nUsers: Number(t.metadata.nUsers),
     nItems: Number(t.metadata.nItems),
-    user: empty ? new Int32Array(0) : col('user', Int32Array),
-    item: empty ? new Int32Array(0) : col('item', Int32Array),
-    label: empty ? new Uint8Array(0) : Uint8Array.from(col('label', Int32Array)),
-    score: empty ? new Float32Array(0) : col('score', Float32Array),
+    user: col('user', Int32Array),
+    item: col('item', Int32Array),
+    label: Uint8Array.from(col('label', Int32Array)),
+    score: col('score', Float32Array),
   };
 }

@@ -4,7 +4,7 @@
  * the footer metadata, because a training set need not touch every user or item.
  */
 import type { TrainingSet } from '../models/types.ts';
-import { readParquet, writeParquet } from './parquet.ts';
+import { readParquet, typedColumn, writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';
 
 /** A training set with provenance: `source` codes are defined by the resample stage. */
@@ -33,21 +33,17 @@ export async function readTrainingSetParquet(source: string | Uint8Array): Promi
   const label = typeof source === 'string' ? source : 'training set';
   if (t.metadata.layout !== 'training-set/1')
     throw new Error(`${label} is not a training set (layout ${t.metadata.layout ?? 'missing'})`);
-  const col = <T>(name: string, type: new (n: number) => T): T => {
-    const c = t.columns[name];
-    if (!(c instanceof type)) throw new Error(`${label}: column ${name} has the wrong type`);
-    return c;
-  };
-  const empty = t.rows === 0;
+  const col = <T extends Int32Array | Float32Array>(name: string, type: new (n: number) => T) =>
+    typedColumn(t, name, type, label);
   return {
     n: t.rows,
     nUsers: Number(t.metadata.nUsers),
     nItems: Number(t.metadata.nItems),
-    user: empty ? new Int32Array(0) : col('user', Int32Array),
-    item: empty ? new Int32Array(0) : col('item', Int32Array),
-    label: empty ? new Uint8Array(0) : Uint8Array.from(col('label', Int32Array)),
-    weight: empty ? new Float32Array(0) : col('weight', Float32Array),
-    source: empty ? new Uint8Array(0) : Uint8Array.from(col('source', Int32Array)),
-    score: empty ? new Float32Array(0) : col('score', Float32Array),
+    user: col('user', Int32Array),
+    item: col('item', Int32Array),
+    label: Uint8Array.from(col('label', Int32Array)),
+    weight: col('weight', Float32Array),
+    source: Uint8Array.from(col('source', Int32Array)),
+    score: col('score', Float32Array),
   };
 }

@@ -17,6 +17,7 @@ import type { Csr } from '../eval/types.ts';
 import { LazyAdam, moments } from '../models/lazy-adam.ts';
 import type { Moments } from '../models/lazy-adam.ts';
 import { packState, unpackState } from '../models/train-state.ts';
+import { EventLoopYielder, epochRng } from '../models/training-loop.ts';
 import type { TrainHooks } from '../models/types.ts';
 import { glorot, initGenerator } from './generator.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
@@ -34,9 +35,6 @@ export interface GanTrainResult {
   history: GanEpochLog[];
   backend: string;
 }
-
-/** Yield to the event loop at least this often, so heartbeats and cancellation get through. */
-const YIELD_MS = 100;
 
 type GTable = 'w1' | 'wz' | 'b1' | 'w2' | 'b2';
 type DTable = 'wc' | 'wx' | 'b1' | 'w2' | 'b2';
@@ -91,10 +89,10 @@ export async function trainCfgan(
   const dense = (adam: LazyAdam, mo: Moments, p: Float32Array, grad: Float32Array, rate: number) =>
     adam.apply(mo, p, ONE, 1, grad, p.length, rate);
 
-  let lastYield = Date.now();
+  const yielder = new EventLoopYielder();
   for (let epoch = s.epoch + 1; epoch <= config.epochs; epoch++) {
     const t0 = Date.now();
-    const rng = new Rng((Math.imul(config.seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0);
+    const rng = epochRng(config.seed, epoch);
     const order = shuffled(active, rng);
     let dLossSum = 0;
     let gLossSum = 0;
@@ -221,10 +219,7 @@ export async function trainCfgan(
       dense(s.gAdam, s.gm.b1, g.b1, biasG.subarray(0, hG), rate);
       if (nz > 0) dense(s.gAdam, s.gm.wz, g.wz, gWz!, rate);
       batches++;
-      if (Date.now() - lastYield > YIELD_MS) {
-        await new Promise<void>((r) => setImmediate(r));
-        lastYield = Date.now();
-      }
+      await yielder.maybeYield();
     }
     const log: GanEpochLog = {
       epoch,

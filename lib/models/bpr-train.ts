@@ -12,6 +12,7 @@ import type { BprMfWeights } from './bpr-mf.ts';
 import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
+import { EventLoopYielder, epochRng } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
 import type {
   EpochLog,
@@ -21,9 +22,6 @@ import type {
   TrainingSet,
   ValidationData,
 } from './types.ts';
-
-/** Yield to the event loop at least this often, so heartbeats and cancellation get through. */
-const YIELD_MS = 100;
 
 export async function trainBpr(
   set: TrainingSet,
@@ -98,11 +96,11 @@ export async function trainBpr(
     return [data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, data[5]![0]!] as const;
   };
 
-  let lastYield = Date.now();
+  const yielder = new EventLoopYielder();
   let stoppedEarly = false;
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
     const t0 = Date.now();
-    const rng = new Rng((Math.imul(config.seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0);
+    const rng = epochRng(config.seed, epoch);
     const order = pairs.shuffledPositives(rng);
     let lossSum = 0;
     let samples = 0;
@@ -142,10 +140,7 @@ export async function trainBpr(
       grad2.set(gbj.subarray(0, n), n);
       c = sumRows(idx2, grad2, 2 * n, 1, slotI, rows, sum);
       opt.adam.apply(opt.bias, w.itemBias, rows, c, sum, 1, rate);
-      if (Date.now() - lastYield > YIELD_MS) {
-        await new Promise<void>((r) => setImmediate(r));
-        lastYield = Date.now();
-      }
+      await yielder.maybeYield();
     }
     const log: EpochLog = {
       epoch,

@@ -47,6 +47,17 @@ export function testSettings(overrides: Record<string, string> = {}): Connection
   );
 }
 
+/** The environment of a child process (CLI, worker) that talks to the test stack. */
+export function childProcessEnv(settings: ConnectionSettings): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...inject('stack').env,
+    TASK_QUEUE_PREFIX: settings.temporal.taskQueuePrefix,
+    ARTIFACT_URI: settings.artifactUri,
+    AUGMENT_IGNORE_LOCAL_STACK: '1',
+  };
+}
+
 /** Runs `fn` while workers for both queues poll the test stack, then shuts them down. */
 export async function withWorkers<T>(
   settings: ConnectionSettings,

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { S3ArtifactStore } from '../../../lib/store/index.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
-import { testSettings } from '../../helpers/temporal.ts';
+import { childProcessEnv, testSettings } from '../../helpers/temporal.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
@@ -44,13 +44,7 @@ describe('augment run --until preprocess --wait --json', () => {
         'seed: 42',
       ].join('\n'),
     );
-    const env = {
-      ...process.env,
-      ...stack.env,
-      TASK_QUEUE_PREFIX: settings.temporal.taskQueuePrefix,
-      ARTIFACT_URI: settings.artifactUri,
-      AUGMENT_IGNORE_LOCAL_STACK: '1',
-    };
+    const env = childProcessEnv(settings);
     const { stdout } = await run(
       process.execPath,
       [

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { readInteractionsParquet } from '../../../lib/data/index.ts';
 import { csrFromCoo } from '../../../lib/eval/index.ts';
@@ -13,7 +13,7 @@ import {
   watchPipeline,
 } from '../../../lib/runtime/pipeline-client.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
-import { testSettings, withWorkers } from '../../helpers/temporal.ts';
+import { childProcessEnv, testSettings, withWorkers } from '../../helpers/temporal.ts';
 
 const CHECKPOINT_EVERY = 5;
 const EPOCHS = 60;
@@ -66,15 +66,8 @@ describe('a worker killed with SIGKILL mid-training', () => {
     'kill point %i: GAN training resumes from the last checkpoint on a new worker; the result equals an uninterrupted run',
     async (seed) => {
       const target = killEpoch(seed);
-      const stack = inject('stack');
       const settings = testSettings();
-      const env = {
-        ...process.env,
-        ...stack.env,
-        TASK_QUEUE_PREFIX: settings.temporal.taskQueuePrefix,
-        ARTIFACT_URI: settings.artifactUri,
-        AUGMENT_IGNORE_LOCAL_STACK: '1',
-      };
+      const env = childProcessEnv(settings);
       await withWorkers(
         settings,
         async ({ client, store }) => {
