@@ -4,7 +4,11 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
-import { readInteractionsParquet } from '../../../lib/data/index.ts';
+import type { PipelineConfig } from '../../../lib/config/pipeline.ts';
+import type { StageName } from '../../../lib/contracts/index.ts';
+import { trainRecommender } from '../../../lib/models/index.ts';
+import type { ArtifactStore } from '../../../lib/store/index.ts';
+import { readInteractionsParquet, readTrainingSetParquet } from '../../../lib/data/index.ts';
 import { csrFromCoo } from '../../../lib/eval/index.ts';
 import { saveGenerator, trainCfgan } from '../../../lib/gan/index.ts';
 import {
@@ -12,6 +16,7 @@ import {
   startPipeline,
   watchPipeline,
 } from '../../../lib/runtime/pipeline-client.ts';
+import type { RunSummary } from '../../../lib/runtime/pipeline-client.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
 import { childProcessEnv, testSettings, withWorkers } from '../../helpers/temporal.ts';
 
@@ -28,6 +33,17 @@ function killEpoch(s: number): number {
   const span = EPOCHS - 2 * CHECKPOINT_EVERY;
   return CHECKPOINT_EVERY + 1 + ((Math.imul(s + 1, 0x9e3779b1) >>> 0) % span);
 }
+
+/** BPR-MF long enough to be killed mid-training: no early stop, no GAN. */
+const bprConfig = parsePipelineConfig({
+  name: `crash-bpr-${Date.now().toString(36)}`,
+  seed: 17,
+  // The demo's data: about 0.4 s per epoch, so a kill lands mid-training.
+  data: { source: 'synthetic:users=3000,items=1500,interactions=150000,seed=17' },
+  gan: { enabled: false },
+  model: { epochs: EPOCHS, patience: 1000, checkpointEvery: CHECKPOINT_EVERY },
+  orchestration: { heartbeatTimeoutSeconds: 10 },
+});
 
 const config = parsePipelineConfig({
   name: `crash-${Date.now().toString(36)}`,
@@ -61,83 +77,139 @@ function gpuWorker(env: NodeJS.ProcessEnv): ChildProcess {
 const keyOf = (uri: string) => uri.slice(uri.indexOf('stages/'));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** The heartbeat seen when the worker was killed. */
+interface KillPoint {
+  epoch: number;
+  checkpointEpoch: number;
+}
+
+/**
+ * Runs `config` up to `until` with the gpu queue served by a child process, kills that
+ * process with SIGKILL once `stage` heartbeats an epoch >= `target` after a checkpoint,
+ * starts a new one, and returns the finished run.
+ */
+async function runWithCrash(
+  stage: 'trainGan' | 'retrainA',
+  runConfig: PipelineConfig,
+  until: StageName,
+  target: number,
+  check: (r: { summary: RunSummary; killedAt: KillPoint; store: ArtifactStore }) => Promise<void>,
+): Promise<void> {
+  const settings = testSettings();
+  const env = childProcessEnv(settings);
+  await withWorkers(
+    settings,
+    async ({ client, store }) => {
+      let worker = gpuWorker(env);
+      try {
+        const handle = await startPipeline(client, settings, runConfig, { until });
+        let killedAt: KillPoint | undefined;
+        const deadline = Date.now() + 120_000;
+        while (!killedAt && Date.now() < deadline) {
+          const d = (await liveActivities(handle)).find((a) => a.activity === stage)?.details;
+          if (
+            typeof d?.checkpointEpoch === 'number' &&
+            typeof d.epoch === 'number' &&
+            d.epoch >= target
+          ) {
+            worker.kill('SIGKILL');
+            killedAt = { epoch: d.epoch, checkpointEpoch: d.checkpointEpoch };
+          } else await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(killedAt, `${stage} never reported a checkpoint`).toBeDefined();
+        await new Promise((r) => worker.once('exit', r));
+        worker = gpuWorker(env);
+        const summary = await watchPipeline(handle);
+        expect(summary.error).toBeUndefined();
+        expect(summary.status).toBe('completed');
+        const trained = summary.stages.find((s) => s.name === stage)!;
+        const resumedFrom = trained.stats.resumedFromEpoch as number;
+        // Resumed from the checkpoint seen before the kill (or a later one) ...
+        expect(resumedFrom).toBeGreaterThanOrEqual(killedAt!.checkpointEpoch);
+        expect(resumedFrom % CHECKPOINT_EVERY).toBe(0);
+        // ... so the work lost (epochs done before the kill and again after) is at most one interval.
+        expect(killedAt!.epoch - resumedFrom).toBeLessThanOrEqual(CHECKPOINT_EVERY);
+        // Checkpoints are gone once the stage output is published.
+        expect(await store.list('checkpoints/')).toEqual([]);
+        await check({ summary, killedAt: killedAt!, store });
+        console.warn(
+          `${stage}: worker killed at epoch ${killedAt!.epoch} (checkpoint ${killedAt!.checkpointEpoch}); ` +
+            `resumed from epoch ${resumedFrom}; epochs redone: ${killedAt!.epoch - resumedFrom}`,
+        );
+      } finally {
+        worker.kill('SIGTERM');
+      }
+    },
+    { queues: ['cpu'] },
+  );
+}
+
+/** The preprocess stage's splits of a finished run, as CSRs. */
+async function splitsOf(summary: RunSummary, store: ArtifactStore) {
+  const pre = summary.stages.find((s) => s.name === 'preprocess')!;
+  const nUsers = pre.stats.users as number;
+  const nItems = pre.stats.items as number;
+  const csr = async (name: string) => {
+    const t = await readInteractionsParquet(
+      await store.getBytes(keyOf(pre.outputs[`${name}.parquet`]!)),
+    );
+    return csrFromCoo(t.user, t.item, t.n, nUsers);
+  };
+  return { nUsers, nItems, train: await csr('train'), valid: await csr('valid') };
+}
+
 describe('a worker killed with SIGKILL mid-training', () => {
   it.each(SEEDS)(
-    'kill point %i: GAN training resumes from the last checkpoint on a new worker; the result equals an uninterrupted run',
-    async (seed) => {
-      const target = killEpoch(seed);
-      const settings = testSettings();
-      const env = childProcessEnv(settings);
-      await withWorkers(
-        settings,
-        async ({ client, store }) => {
-          let worker = gpuWorker(env);
-          const handle = await startPipeline(client, settings, config, { until: 'generateGan' });
-          // Wait for a checkpoint, then kill -9 the worker a little after it.
-          let killedAt: { epoch: number; checkpointEpoch: number } | undefined;
-          const deadline = Date.now() + 120_000;
-          while (!killedAt && Date.now() < deadline) {
-            const live = (await liveActivities(handle)).find((a) => a.activity === 'trainGan');
-            const d = live?.details;
-            if (
-              typeof d?.checkpointEpoch === 'number' &&
-              typeof d.epoch === 'number' &&
-              d.epoch >= target
-            ) {
-              worker.kill('SIGKILL');
-              killedAt = { epoch: d.epoch, checkpointEpoch: d.checkpointEpoch };
-            } else await new Promise((r) => setTimeout(r, 100));
-          }
-          expect(killedAt, 'trainGan never reported a checkpoint').toBeDefined();
-          await new Promise((r) => worker.once('exit', r));
-          worker = gpuWorker(env);
-          try {
-            const summary = await watchPipeline(handle);
-            expect(summary.error).toBeUndefined();
-            expect(summary.status).toBe('completed');
-            const train = summary.stages.find((s) => s.name === 'trainGan')!;
-            const resumedFrom = train.stats.resumedFromEpoch as number;
-            // Resumed from the checkpoint seen before the kill (or a later one).
-            expect(resumedFrom).toBeGreaterThanOrEqual(killedAt!.checkpointEpoch);
-            expect(resumedFrom % CHECKPOINT_EVERY).toBe(0);
-            // Work lost: epochs finished before the kill and done again, at most one interval.
-            expect(killedAt!.epoch - resumedFrom).toBeLessThanOrEqual(CHECKPOINT_EVERY);
-            expect(train.stats.epochs).toBe(EPOCHS);
-            // Checkpoints are gone once the generator is published.
-            expect(await store.list('checkpoints/')).toEqual([]);
+    'kill point %i: GAN training resumes from the last checkpoint on a new worker; the generator equals an uninterrupted run',
+    (seed) =>
+      runWithCrash('trainGan', config, 'trainGan', killEpoch(seed), async ({ summary, store }) => {
+        const trained = summary.stages.find((s) => s.name === 'trainGan')!;
+        expect(trained.stats.epochs).toBe(EPOCHS);
+        const { nUsers, nItems, train } = await splitsOf(summary, store);
+        const {
+          enabled: _e,
+          users: _u,
+          sparseThreshold: _s,
+          topK: _k,
+          checkpointEvery: _c,
+          ...gan
+        } = config.gan;
+        const straight = await trainCfgan({ nUsers, nItems, train }, { ...gan, seed: config.seed });
+        const published = await store.getBytes(keyOf(trained.outputs['generator.bin']!));
+        expect(sha(published)).toBe(sha(saveGenerator(straight.generator)));
+      }),
+    240_000,
+  );
 
-            // The generator equals the one an uninterrupted training makes from the same split.
-            const pre = summary.stages.find((s) => s.name === 'preprocess')!;
-            const t = await readInteractionsParquet(
-              await store.getBytes(keyOf(pre.outputs['train.parquet']!)),
-            );
-            const nUsers = pre.stats.users as number;
-            const nItems = pre.stats.items as number;
-            const {
-              enabled: _e,
-              users: _u,
-              sparseThreshold: _s,
-              topK: _k,
-              checkpointEvery: _c,
-              ...gan
-            } = config.gan;
-            const straight = await trainCfgan(
-              { nUsers, nItems, train: csrFromCoo(t.user, t.item, t.n, nUsers) },
-              { ...gan, seed: config.seed },
-            );
-            const published = await store.getBytes(keyOf(train.outputs['generator.bin']!));
-            expect(sha(published)).toBe(sha(saveGenerator(straight.generator)));
-            console.warn(
-              `seed ${seed}: worker killed at GAN epoch ${killedAt!.epoch} (checkpoint ${killedAt!.checkpointEpoch}); ` +
-                `resumed from epoch ${resumedFrom}; epochs redone: ${killedAt!.epoch - resumedFrom}`,
-            );
-          } finally {
-            worker.kill('SIGTERM');
+  it(
+    'recommender training resumes from the last checkpoint on a new worker; the model equals an uninterrupted run',
+    () =>
+      runWithCrash(
+        'retrainA',
+        bprConfig,
+        'retrainA',
+        killEpoch(SEEDS[0]!),
+        async ({ summary, store }) => {
+          const trained = summary.stages.find((s) => s.name === 'retrainA')!;
+          const splits = await splitsOf(summary, store);
+          const resample = summary.stages.find((s) => s.name === 'resample')!;
+          const set = await readTrainingSetParquet(
+            await store.getBytes(keyOf(resample.outputs['a.parquet']!)),
+          );
+          const { checkpointEvery: _c, ...model } = bprConfig.model;
+          const straight = await trainRecommender(
+            set,
+            { train: splits.train, valid: splits.valid },
+            { ...model, seed: bprConfig.seed },
+          );
+          expect(trained.stats.bestEpoch).toBe(straight.bestEpoch);
+          for (const f of await straight.model.save()) {
+            const published = await store.getBytes(keyOf(trained.outputs[f.name]!));
+            expect(sha(published), f.name).toBe(sha(f.bytes));
           }
+          straight.model.dispose();
         },
-        { queues: ['cpu'] },
-      );
-    },
+      ),
     240_000,
   );
 });
