@@ -17,7 +17,7 @@ import type { Csr } from '../eval/types.ts';
 import { LazyAdam, moments } from '../models/lazy-adam.ts';
 import type { Moments } from '../models/lazy-adam.ts';
 import { packState, unpackState } from '../models/train-state.ts';
-import { EventLoopYielder, epochRng } from '../models/training-loop.ts';
+import { EventLoopYielder, epochRng, shuffled } from '../models/training-loop.ts';
 import type { TrainHooks } from '../models/types.ts';
 import { glorot, initGenerator } from './generator.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
@@ -251,17 +251,6 @@ function activeUsers(train: Csr, nUsers: number): Int32Array {
   let n = 0;
   for (let u = 0; u < nUsers; u++) if (train.indptr[u + 1]! > train.indptr[u]!) out[n++] = u;
   return out.slice(0, n);
-}
-
-function shuffled(users: Int32Array, rng: Rng): Int32Array {
-  const a = users.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
 }
 
 /**

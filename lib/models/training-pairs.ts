@@ -5,6 +5,7 @@
  * item that is not one of the user's positives. Per-user sorted CSRs, no per-row objects.
  */
 import type { Rng } from '../data/random.ts';
+import { shuffled } from './training-loop.ts';
 import type { TrainingSet } from './types.ts';
 
 /** Share of negatives taken from the user's explicit negatives, when there are some. */
@@ -33,14 +34,7 @@ export class TrainingPairs {
 
   /** Positive rows in a fresh seeded order (Fisher-Yates). */
   shuffledPositives(rng: Rng): Int32Array {
-    const order = this.positives.slice();
-    for (let k = order.length - 1; k > 0; k--) {
-      const r = rng.int(k + 1);
-      const t = order[k]!;
-      order[k] = order[r]!;
-      order[r] = t;
-    }
-    return order;
+    return shuffled(this.positives, rng);
   }
 
   isPositive(u: number, i: number): boolean {
