@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readInteractionsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
-import { csrFromCoo, evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { evaluateFullRankingAsync } from '../lib/eval/index.ts';
 import {
   GeneratorScorer,
   generatePositives,
@@ -11,9 +12,7 @@ import {
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { readFile } from 'node:fs/promises';
-import { catalogSize } from './split-data.ts';
-import { readTrainCsr } from './train-gan.ts';
+import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -38,7 +37,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readTrainCsr(ctx);
+    const train = await readSplitCsr(ctx, 'train');
     const generator = loadGenerator(
       await readFile(await ctx.inputFile('trainGan', 'generator.bin')),
     );
@@ -62,8 +61,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       });
 
       ctx.heartbeat({ phase: 'scoring the generator on valid' });
-      const v = await readInteractionsParquet(await ctx.inputFile('preprocess', 'valid.parquet'));
-      const valid = csrFromCoo(v.user, v.item, v.n, nUsers);
+      const valid = await readSplitCsr(ctx, 'valid');
       const own = await evaluateFullRankingAsync({ nUsers, nItems, train, test: valid }, scorer, {
         ks: [10],
         excludeValid: false,

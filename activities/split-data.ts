@@ -26,18 +26,25 @@ export function catalogSize(ctx: StageContext<unknown>): { nUsers: number; nItem
   return { nUsers, nItems };
 }
 
+/** One split of the preprocess stage (`train`, `valid`, `test`) as a CSR over dense ids. */
+export async function readSplitCsr(
+  ctx: StageContext<unknown>,
+  name: 'train' | 'valid' | 'test',
+): Promise<Csr> {
+  const { nUsers } = catalogSize(ctx);
+  const t: Interactions = await readInteractionsParquet(
+    await ctx.inputFile('preprocess', `${name}.parquet`),
+  );
+  return csrFromCoo(t.user, t.item, t.n, nUsers);
+}
+
 /** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */
 export async function readSplitCsrs(
   ctx: StageContext<unknown>,
   withTest: boolean,
 ): Promise<SplitCsrs> {
   const { nUsers, nItems } = catalogSize(ctx);
-  const csr = async (name: string) => {
-    const t: Interactions = await readInteractionsParquet(
-      await ctx.inputFile('preprocess', `${name}.parquet`),
-    );
-    return csrFromCoo(t.user, t.item, t.n, nUsers);
-  };
+  const csr = (name: 'train' | 'valid' | 'test') => readSplitCsr(ctx, name);
   return {
     nUsers,
     nItems,

@@ -2,16 +2,13 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readInteractionsParquet } from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/index.ts';
-import type { Csr } from '../lib/eval/index.ts';
 import { saveGenerator, trainCfgan } from '../lib/gan/index.ts';
 import type { GanEpochLog } from '../lib/gan/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
-import { catalogSize } from './split-data.ts';
+import { catalogSize, readSplitCsr } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
-import type { StageContext, StageDefinition } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
 
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
@@ -21,13 +18,6 @@ export type TrainGanStageConfig = Omit<
 
 /** The GAN sees the real train split and nothing else. */
 export const GAN_READS = { preprocess: ['train.parquet'] };
-
-/** The train split as a CSR over the dense ids of the preprocess stage. */
-export async function readTrainCsr(ctx: StageContext<unknown>): Promise<Csr> {
-  const { nUsers } = catalogSize(ctx);
-  const t = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
-  return csrFromCoo(t.user, t.item, t.n, nUsers);
-}
 
 /**
  * trainGan: CFGAN on the real train split. Heartbeats every epoch (losses), checkpoints
@@ -44,7 +34,7 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
     const t0 = Date.now();
     const { checkpointEvery, ...config } = ctx.config;
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readTrainCsr(ctx);
+    const train = await readSplitCsr(ctx, 'train');
     const checkpoints = createCheckpointer(ctx);
     const resume = await checkpoints.resume();
     checkpoints.heartbeat({ phase: 'training', epoch: resume?.epoch ?? 0, epochs: config.epochs });
