@@ -2,6 +2,7 @@ import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { evaluateActivity } from './evaluate.ts';
+import { expandLlmActivity } from './expand-llm.ts';
 import { generateGanActivity } from './generate-gan.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     preprocess: preprocessActivity(deps.store),
     trainGan: trainGanActivity(deps.store),
     generateGan: generateGanActivity(deps.store),
+    expandLlm: expandLlmActivity(deps.store),
     resample: resampleActivity(deps.store),
     ...retrainActivities(deps.store),
     evaluate: evaluateActivity(deps.store),

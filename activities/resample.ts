@@ -28,7 +28,7 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
   codeVersion: '1',
   needs: ['preprocess'],
   /** Augmentation branches, when enabled. */
-  optional: ['generateGan'],
+  optional: ['generateGan', 'expandLlm'],
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);
@@ -36,6 +36,8 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
     const synthetic: SyntheticSource[] = [];
     if (ctx.hasInput('generateGan'))
       synthetic.push(await readSyntheticParquet(await ctx.inputFile('generateGan', 'gan.parquet')));
+    if (ctx.hasInput('expandLlm'))
+      synthetic.push(await readSyntheticParquet(await ctx.inputFile('expandLlm', 'llm.parquet')));
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(
       { nUsers, nItems, train, synthetic },

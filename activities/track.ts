@@ -60,7 +60,7 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
             stage_key: ref.key,
             manifest: ref.manifestUri,
             sha256: ref.sha256,
-            ...(typeof ref.stats.backend === 'string' ? { backend: ref.stats.backend } : {}),
+            ...labelTags(ref.stats),
           },
         }));
       const now = Date.now();
@@ -84,6 +84,18 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
       await mlflow.updateRun(input.parent.runId, input.status);
     },
   });
+}
+
+/**
+ * Stats that are words, not figures (backend, LLM provider and model, fallback) become
+ * tags of the stage's run, so runs can be filtered by them.
+ */
+function labelTags(stats: Record<string, unknown>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stats))
+    if (typeof value === 'string' || typeof value === 'boolean')
+      tags[key] = String(value).slice(0, 250);
+  return tags;
 }
 
 /** Training stages report `history` (one entry per epoch): logged as step metrics. */

@@ -151,31 +151,48 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         inputs: { ingest },
       }),
     );
-    // The GAN branch: train on the gpu queue, then generate synthetic positives.
-    let generateGan: StageRef | undefined;
-    if (wants('trainGan')) {
-      if (!config.gan.enabled) tracker.skip(['trainGan', 'generateGan'], 'disabled');
-      else {
-        const { enabled: _on, users, sparseThreshold, topK, ...ganTraining } = config.gan;
-        const trainGan = await stage('trainGan', () =>
-          gpu.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
-        );
-        if (!wants('generateGan')) return;
-        generateGan = await stage('generateGan', () =>
-          gpu.generateGan({
-            runId,
-            config: { users, sparseThreshold, topK, seed },
-            inputs: { preprocess, trainGan },
-          }),
-        );
+    // The augmentation branches run in parallel; each yields its synthetic rows or nothing.
+    const ganBranch = async (): Promise<StageRef | undefined> => {
+      if (!wants('trainGan')) return undefined;
+      if (!config.gan.enabled) {
+        tracker.skip(['trainGan', 'generateGan'], 'disabled');
+        return undefined;
       }
-    }
+      const { enabled: _on, users, sparseThreshold, topK, ...ganTraining } = config.gan;
+      const trainGan = await stage('trainGan', () =>
+        gpu.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
+      );
+      if (!wants('generateGan')) return undefined;
+      return stage('generateGan', () =>
+        gpu.generateGan({
+          runId,
+          config: { users, sparseThreshold, topK, seed },
+          inputs: { preprocess, trainGan },
+        }),
+      );
+    };
+    const llmBranch = async (): Promise<StageRef | undefined> => {
+      if (!wants('expandLlm')) return undefined;
+      if (!config.llm.enabled) {
+        tracker.skip(['expandLlm'], 'disabled');
+        return undefined;
+      }
+      const { enabled: _on, ...llm } = config.llm;
+      return stage('expandLlm', () =>
+        gpu.expandLlm({ runId, config: { llm, seed }, inputs: { preprocess } }),
+      );
+    };
+    const [generateGan, expandLlm] = await Promise.all([ganBranch(), llmBranch()]);
     if (!wants('resample')) return;
     const resample = await stage('resample', () =>
       cpu.resample({
         runId,
         config: { resample: config.resample, seed },
-        inputs: { preprocess, ...(generateGan ? { generateGan } : {}) },
+        inputs: {
+          preprocess,
+          ...(generateGan ? { generateGan } : {}),
+          ...(expandLlm ? { expandLlm } : {}),
+        },
       }),
     );
     const retrain = (variant: Variant) =>

@@ -111,6 +111,72 @@ const ganSchema = z
   })
   .prefault({});
 
+/**
+ * LLMRec-style expansion (expandLlm): a base model proposes candidates per user, a chooser
+ * names one liked and one disliked. With `provider: sequence` (the default) no LLM is used:
+ * a small item-sequence transformer trained on the train split chooses, and the run summary
+ * says so.
+ */
+const llmSchema = z
+  .strictObject({
+    /** Expand users' data with liked/disliked triples and add them to training set B. @default true */
+    enabled: z.boolean().default(true),
+    /** `sequence`: the local item-sequence model; `openai`: an OpenAI-compatible endpoint. */
+    provider: z.enum(['sequence', 'openai']).default('sequence'),
+    /** Users to expand: `sparse` (few train items), `all`, or a number of users drawn at random (seeded). */
+    users: z.union([z.enum(['sparse', 'all']), z.int().min(1).max(100_000_000)]).default('sparse'),
+    /** With users=sparse: users with at most this many train items. */
+    sparseThreshold: z.int().min(1).max(1_000_000).default(20),
+    /** Candidates proposed per user by the base model (item kNN on the train split). */
+    candidates: z.int().min(2).max(50).default(10),
+    /** Token budget of the history in a prompt (most recent items first). */
+    maxHistoryTokens: z.int().min(16).max(100_000).default(600),
+    openai: z
+      .strictObject({
+        /** Endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
+        baseUrl: z.url().optional(),
+        model: z.string().min(1).max(200).optional(),
+        /** Environment variable holding the API key (never put the key in the config). */
+        apiKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]{0,127}$/)
+          .default('OPENAI_API_KEY'),
+        /** `auto` asks for JSON-schema output and falls back to plain prompts if refused. */
+        structuredOutput: z.enum(['auto', 'json_schema', 'json_object', 'none']).default('auto'),
+        /** Prompts in flight at once. */
+        concurrency: z.int().min(1).max(256).default(4),
+        /** Per-request timeout; timeouts are retried. */
+        timeoutSeconds: z.number().gt(0).max(3600).default(60),
+        /** Retries of a request on 408/409/429/5xx, timeouts and connection errors. */
+        maxRetries: z.int().min(0).max(20).default(5),
+        temperature: z.number().min(0).max(2).default(0),
+        maxTokens: z.int().min(8).max(4096).default(64),
+        /** Prices per million tokens, for the cost figure (0 = not reported). */
+        promptPricePerMillion: z.number().min(0).default(0),
+        completionPricePerMillion: z.number().min(0).default(0),
+      })
+      .prefault({}),
+    /** The local item-sequence model (provider: sequence). */
+    sequence: z
+      .strictObject({
+        dim: z.int().min(4).max(512).default(32),
+        /** Context length: items before the predicted one. */
+        window: z.int().min(2).max(200).default(20),
+        hidden: z.int().min(4).max(2048).default(64),
+        epochs: z.int().min(1).max(1000).default(8),
+        batchSize: z.int().min(1).max(4096).default(64),
+        learningRate: z.number().gt(0).max(1).default(0.005),
+        /** Shared sampled negatives of the sampled softmax, per batch. */
+        negatives: z.int().min(1).max(100_000).default(256),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .refine(
+    (l) => l.provider !== 'openai' || (l.openai.baseUrl && l.openai.model),
+    'provider openai needs openai.baseUrl and openai.model',
+  );
+
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z
   .strictObject({
@@ -213,6 +279,7 @@ export const pipelineConfigSchema = z.strictObject({
   data: dataSchema,
   preprocess: preprocessSchema,
   gan: ganSchema,
+  llm: llmSchema,
   resample: resampleSchema,
   model: modelSchema,
   evaluate: evaluateSchema,

@@ -12,6 +12,7 @@ export const STAGES = [
   'preprocess',
   'trainGan',
   'generateGan',
+  'expandLlm',
   'resample',
   'retrainA',
   'retrainB',
@@ -48,6 +49,8 @@ export const STAGE_QUEUE: Record<StageName, QueueKind> = {
   preprocess: 'cpu',
   trainGan: 'gpu',
   generateGan: 'gpu',
+  // Trains the item-sequence fallback or talks to an LLM: where models run.
+  expandLlm: 'gpu',
   resample: 'cpu',
   retrainA: 'gpu',
   retrainB: 'gpu',

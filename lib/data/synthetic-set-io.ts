@@ -1,6 +1,7 @@
 /**
  * Parquet layout of an augmentation stage's output: one row per synthetic (user, item)
- * with its label (1 = liked, 0 = disliked) and generator score; which generator made them
+ * with its label (1 = liked, 0 = disliked), generator score and, when the generator has one,
+ * a plausibility (for pruning); which generator made them
  * (`gan`, `llm`) and the id-space size travel in the footer metadata.
  */
 import type { SyntheticSource } from '../sampling/types.ts';
@@ -23,6 +24,7 @@ export function writeSyntheticParquet(path: string, t: SyntheticRowsFile): Promi
       item: t.item.subarray(0, t.n),
       label,
       score: t.score.subarray(0, t.n),
+      ...(t.plausibility ? { plausibility: t.plausibility.subarray(0, t.n) } : {}),
     },
     {
       metadata: {
@@ -57,5 +59,8 @@ export async function readSyntheticParquet(
     item: col('item', Int32Array),
     label: Uint8Array.from(col('label', Int32Array)),
     score: col('score', Float32Array),
+    ...(t.schema.some((c) => c.name === 'plausibility')
+      ? { plausibility: col('plausibility', Float32Array) }
+      : {}),
   };
 }

@@ -18,12 +18,13 @@ const config = parsePipelineConfig({
     users: 'all',
     topK: 3,
   },
+  llm: { users: 'all', sequence: { epochs: 2 } },
   model: { factors: 16, epochs: 6, checkpointEvery: 2 },
   evaluate: { resamples: 1000 },
 });
 
 describe('the whole pipeline on the real stack', () => {
-  it('runs every stage with the GAN, decides, registers both candidates; a re-run is fully cached', async () => {
+  it('runs every stage with the GAN and the LLM branch, decides, registers both candidates; a re-run is fully cached', async () => {
     const settings = testSettings();
     await withWorkers(settings, async ({ client, store }) => {
       const first = await watchPipeline(await startPipeline(client, settings, config));
@@ -42,7 +43,13 @@ describe('the whole pipeline on the real stack', () => {
       for (const k of ['generatorValidNdcg10', 'popularityJsDistance', 'coverage', 'novelty'])
         expect(Number.isFinite(gan[k])).toBe(true);
       expect(byName.trainGan!.stats).toMatchObject({ backend: 'wasm', epochs: 4 });
-      expect(byName.resample!.stats.syntheticInput).toBe(gan.rows);
+      // No LLM is configured: the item-sequence fallback chose, and the summary says so.
+      const llm = byName.expandLlm!.stats;
+      expect(llm).toMatchObject({ provider: 'sequence', fallback: true, requests: 0 });
+      expect(llm.rows).toBe(2 * (llm.triples as number));
+      expect(byName.resample!.stats.syntheticInput).toBe(
+        (gan.rows as number) + (llm.rows as number),
+      );
       expect(byName.resample!.stats.rowsB).toBeGreaterThan(byName.resample!.stats.rowsA as number);
       expect(byName.retrainA!.stats).toMatchObject({ family: 'bpr', backend: 'wasm' });
       expect((byName.retrainA!.stats.history as unknown[]).length).toBeGreaterThan(0);
@@ -83,6 +90,8 @@ describe('the whole pipeline on the real stack', () => {
         'generatorValidNdcg10',
       );
       expect(ganNdcg[0]?.value).toBeCloseTo(gan.generatorValidNdcg10 as number, 6);
+      const llmRun = await mlflow.getRun(await stageRun('expandLlm'));
+      expect(tagMap(llmRun.data.tags)).toMatchObject({ provider: 'sequence', fallback: 'true' });
       // Per-epoch training metrics reached the nested run of retrainA.
       const history = await mlflow.getMetricHistory(await stageRun('retrainA'), 'epoch.loss');
       expect(history.length).toBe((byName.retrainA!.stats.history as unknown[]).length);

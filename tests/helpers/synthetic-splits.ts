@@ -1,5 +1,12 @@
-import { generateSynthetic, preprocess } from '../../lib/data/index.ts';
-import type { Interactions } from '../../lib/data/index.ts';
+import { join } from 'node:path';
+import type { StageDefinition } from '../../activities/stage-runner.ts';
+import {
+  generateSynthetic,
+  preprocess,
+  writeInteractionsParquet,
+  writeItemsParquet,
+} from '../../lib/data/index.ts';
+import type { IdMap, Interactions, ItemMeta } from '../../lib/data/index.ts';
 import { csrFromCoo } from '../../lib/eval/index.ts';
 
 /**
@@ -35,4 +42,34 @@ export function syntheticSplits(spec: {
     test: csr(pre.test),
   };
   return { pre, nUsers, nItems, data };
+}
+
+/**
+ * A stand-in for the preprocess stage: publishes the given splits (and, when given, the item
+ * metadata) with the catalog size in its stats, as the real stage does.
+ */
+export function splitsStage(
+  splits: Record<'train' | 'valid' | 'test', Interactions>,
+  size: { nUsers: number; nItems: number },
+  items?: { items: IdMap; meta: ItemMeta },
+): StageDefinition<{ tag: string }> {
+  return {
+    name: 'preprocess',
+    codeVersion: '1',
+    needs: [],
+    async run(ctx) {
+      const files = [];
+      for (const [name, t] of Object.entries(splits)) {
+        const path = join(ctx.workDir, `${name}.parquet`);
+        await writeInteractionsParquet(path, t);
+        files.push({ name: `${name}.parquet`, path, rows: t.n });
+      }
+      if (items) {
+        const path = join(ctx.workDir, 'items.parquet');
+        await writeItemsParquet(path, items.items, items.meta);
+        files.push({ name: 'items.parquet', path, rows: items.items.size });
+      }
+      return { kind: 'splits', files, stats: { users: size.nUsers, items: size.nItems } };
+    },
+  };
 }

@@ -8,15 +8,11 @@ import { trainGanStage } from '../../../activities/train-gan.ts';
 import type { TrainGanStageConfig } from '../../../activities/train-gan.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import type { StageRef } from '../../../lib/contracts/index.ts';
-import {
-  readSyntheticParquet,
-  readTrainingSetParquet,
-  writeInteractionsParquet,
-} from '../../../lib/data/index.ts';
+import { readSyntheticParquet, readTrainingSetParquet } from '../../../lib/data/index.ts';
 import type { Interactions } from '../../../lib/data/index.ts';
 import { SOURCE } from '../../../lib/sampling/index.ts';
 import { LocalArtifactStore } from '../../../lib/store/index.ts';
-import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const store = new LocalArtifactStore(join(tempDir(), 'store'));
@@ -42,32 +38,13 @@ const trainConfig: TrainGanStageConfig = {
   seed: 5,
 };
 
-/** A stand-in for the preprocess stage: publishes the given splits under `tag`. */
-function splitsStage(splits: Record<'train' | 'valid' | 'test', Interactions>) {
-  const def: StageDefinition<{ tag: string }> = {
-    name: 'preprocess',
-    codeVersion: '1',
-    needs: [],
-    async run(ctx) {
-      const files = [];
-      for (const [name, t] of Object.entries(splits)) {
-        const path = join(ctx.workDir, `${name}.parquet`);
-        await writeInteractionsParquet(path, t);
-        files.push({ name: `${name}.parquet`, path, rows: t.n });
-      }
-      return { kind: 'splits', files, stats: { users: nUsers, items: nItems } };
-    },
-  };
-  return def;
-}
-
 function head(t: Interactions, n: number): Interactions {
   return { n, user: t.user.slice(0, n), item: t.item.slice(0, n), rating: t.rating, ts: t.ts };
 }
 
 async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Promise<StageRef> {
   return runStage(
-    splitsStage({ train: pre.train, valid, test }),
+    splitsStage({ train: pre.train, valid, test }, { nUsers, nItems }),
     { runId: tag, config: { tag }, inputs: {} },
     store,
   );

@@ -1,0 +1,21 @@
+/**
+ * LLMRec-style sample expansion: candidates from a base model, a chooser (an
+ * OpenAI-compatible LLM, or the local item-sequence fallback) picks liked and disliked.
+ */
+export type * from './types.ts';
+export { answerJsonSchema, parseAnswer } from './answer.ts';
+export { buildPrompt, cleanText, SYSTEM_PROMPT } from './prompt.ts';
+export type { ItemText } from './prompt.ts';
+export { OpenAiProvider } from './openai-provider.ts';
+export type { OpenAiOptions, StructuredOutput } from './openai-provider.ts';
+export { ResponseCache, CACHE_PREFIX } from './response-cache.ts';
+export { LlmChooser } from './llm-chooser.ts';
+export { SequenceChooser } from './sequence-chooser.ts';
+export { trainSequenceModel } from './sequence-train.ts';
+export type { SequenceModel, SequenceTrainConfig } from './sequence-train.ts';
+export { timeOrderedHistories } from './sequences.ts';
+export { proposeCandidates } from './candidates.ts';
+export { expandUsers } from './expand.ts';
+export type { ExpansionResult } from './expand.ts';
+export { pickUsers } from './users.ts';
+export type { LlmUsers } from './users.ts';

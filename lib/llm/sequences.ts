@@ -1,0 +1,74 @@
+/**
+ * Users' train histories in time order, and the training windows of the item-sequence
+ * model cut from them. Typed arrays throughout: a window is just the index of its last
+ * target in the sequence CSR.
+ */
+import { csrFromCoo } from '../eval/csr.ts';
+import type { Csr } from '../eval/types.ts';
+
+/** Each user's items, oldest first (ties and missing timestamps: lower item id first). */
+export function timeOrderedHistories(
+  t: { n: number; user: Int32Array; item: Int32Array; ts: Float64Array },
+  nUsers: number,
+): Csr {
+  const rowOf = csrFromCoo(
+    t.user,
+    new Int32Array(t.n).map((_, k) => k),
+    t.n,
+    nUsers,
+  );
+  const indices = new Int32Array(t.n);
+  for (let u = 0; u < nUsers; u++) {
+    const lo = rowOf.indptr[u]!;
+    const hi = rowOf.indptr[u + 1]!;
+    const rows = rowOf.indices.subarray(lo, hi);
+    rows.sort((a, b) => {
+      const ta = t.ts[a]!;
+      const tb = t.ts[b]!;
+      if (ta !== tb && ta === ta && tb === tb) return ta - tb;
+      return t.item[a]! - t.item[b]!;
+    });
+    for (let k = lo; k < hi; k++) indices[k] = t.item[rows[k - lo]!]!;
+  }
+  return { indptr: rowOf.indptr, indices };
+}
+
+/**
+ * Training windows: for each user, windows of `window` next-item predictions covering every
+ * position 1..n-1 once, the most recent window full and the oldest left-padded. A window is
+ * the absolute CSR index of its last target; its inputs are the `window` items before it.
+ */
+export function trainingWindows(seqs: Csr, window: number): Int32Array {
+  const rows = seqs.indptr.length - 1;
+  let count = 0;
+  for (let u = 0; u < rows; u++) {
+    const n = seqs.indptr[u + 1]! - seqs.indptr[u]!;
+    if (n >= 2) count += Math.ceil((n - 1) / window);
+  }
+  const out = new Int32Array(count);
+  let w = 0;
+  for (let u = 0; u < rows; u++) {
+    const lo = seqs.indptr[u]!;
+    for (let end = seqs.indptr[u + 1]! - 1; end - lo >= 1; end -= window) out[w++] = end;
+  }
+  return out;
+}
+
+/**
+ * Fills `ids` (window slots) with the items before absolute index `end` of a sequence that
+ * starts at `lo`, left-padded with `pad`: slot `window - 1` holds the item just before `end`.
+ */
+export function fillContext(
+  items: Int32Array,
+  lo: number,
+  end: number,
+  window: number,
+  pad: number,
+  ids: Int32Array,
+  offset: number,
+): void {
+  for (let s = 0; s < window; s++) {
+    const k = end - window + s;
+    ids[offset + s] = k >= lo ? items[k]! : pad;
+  }
+}
