@@ -5,6 +5,7 @@ import { startPipeline, watchPipeline } from '../../../lib/runtime/pipeline-clie
 import { connectClient } from '../../../lib/temporal/connection.ts';
 import { ENCRYPTED_ENCODING } from '../../../lib/temporal/codec.ts';
 import { MlflowClient } from '../../../lib/tracking/index.ts';
+import { FakeOpenAi } from '../../helpers/fake-openai.ts';
 import { testSettings, withWorkers } from '../../helpers/temporal.ts';
 
 const config = parsePipelineConfig({
@@ -29,14 +30,31 @@ function leaks(haystack: string[], secrets: string[]): string[] {
 describe('secrets stay out of Temporal and MLflow', () => {
   const stack = inject('stack');
   const mlflowToken = `tok-${randomBytes(12).toString('hex')}`;
-  const secrets = [stack.s3Credentials.secretAccessKey, mlflowToken];
+  const llmKey = `sk-${randomBytes(12).toString('hex')}`;
+  const secrets = [stack.s3Credentials.secretAccessKey, mlflowToken, llmKey];
 
   it('a run leaves no secret in its history, MLflow params or tags', async () => {
     const settings = testSettings({ MLFLOW_TRACKING_TOKEN: mlflowToken });
+    // The LLM key reaches the (in-process) worker through its environment only.
+    const llm = new FakeOpenAi();
+    const baseUrl = await llm.start();
+    process.env.SECRETS_TEST_LLM_KEY = llmKey;
+    const withLlm = parsePipelineConfig({
+      ...config,
+      gan: { enabled: false },
+      llm: {
+        provider: 'openai',
+        users: 10,
+        openai: { baseUrl, model: 'fake-model', apiKeyEnv: 'SECRETS_TEST_LLM_KEY' },
+      },
+    });
     await withWorkers(settings, async ({ client }) => {
-      const handle = await startPipeline(client, settings, config, { until: 'preprocess' });
+      const handle = await startPipeline(client, settings, withLlm, { until: 'expandLlm' });
       const summary = await watchPipeline(handle);
       expect(summary.status).toBe('completed');
+      // The key was used: the endpoint saw it as the bearer token of every request.
+      expect(llm.requests).toHaveLength(10);
+      expect(llm.requests.every((r) => r.headers.authorization === `Bearer ${llmKey}`)).toBe(true);
       const history = await handle.fetchHistory();
       const found = texts(history);
       // The scan sees real content: the config's source is in the (unencrypted) history.
@@ -57,6 +75,9 @@ describe('secrets stay out of Temporal and MLflow', () => {
       expect(tracked.some((t) => t.includes('secrets-test'))).toBe(true);
       expect(leaks(tracked, secrets)).toEqual([]);
       expect(leaks([JSON.stringify(summary)], secrets)).toEqual([]);
+    }).finally(async () => {
+      delete process.env.SECRETS_TEST_LLM_KEY;
+      await llm.close();
     });
   });
 
