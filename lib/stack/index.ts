@@ -144,20 +144,30 @@ export async function stackDown(
   opts: StackOptions = resolveStackOptions(),
   progress?: Progress,
 ): Promise<{ stopped: string[] }> {
-  const stopped: string[] = [];
-  await Promise.all(
-    ['temporal', 's3', 'mlflow'].map(async (name) => {
-      const file = pidFile(opts, name);
-      const pid = readPid(file);
-      if (pid !== undefined && isAlive(pid)) {
-        progress?.(`${name}: stopping pid ${pid}`);
-        await killGroup(pid);
-        stopped.push(name);
-      }
-      removeFile(file);
-    }),
-  );
-  return { stopped };
+  const names = ['temporal', 's3', 'mlflow'] as const;
+  const done = await Promise.all(names.map((name) => stopService(opts, name, progress)));
+  return { stopped: names.filter((_, k) => done[k]) };
+}
+
+/**
+ * Stops one server this stack folder started (also used to inject outages in tests);
+ * `stackUp` brings it back with its data. Returns whether it was running.
+ */
+export async function stopService(
+  opts: StackOptions,
+  name: ServiceSpec['name'],
+  progress?: Progress,
+): Promise<boolean> {
+  const file = pidFile(opts, name);
+  const pid = readPid(file);
+  let stopped = false;
+  if (pid !== undefined && isAlive(pid)) {
+    progress?.(`${name}: stopping pid ${pid}`);
+    await killGroup(pid);
+    stopped = true;
+  }
+  removeFile(file);
+  return stopped;
 }
 
 /**
