@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerOps } from './commands/ops.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerStack } from './commands/stack.ts';
@@ -33,6 +34,7 @@ registerConfig(program);
 registerRun(program);
 registerOps(program);
 registerSchedule(program);
+registerReplay(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { STAGES } from '../../lib/contracts/index.ts';
+import { toolPaths } from '../../lib/stack/config.ts';
 import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import { MlflowClient, tagMap } from '../../lib/tracking/index.ts';
-import { testSettings, withWorkers } from '../helpers/temporal.ts';
+import { REPLAY_FIXTURE } from '../helpers/replay.ts';
+import { testSettings, withWorkers, workflowBundle } from '../helpers/temporal.ts';
 
 const config = parsePipelineConfig({
   name: `e2e-${Date.now().toString(36)}`,
@@ -95,6 +101,29 @@ describe('the whole pipeline on the real stack', () => {
       // Per-epoch training metrics reached the nested run of retrainA.
       const history = await mlflow.getMetricHistory(await stageRun('retrainA'), 'epoch.loss');
       expect(history.length).toBe((byName.retrainA!.stats.history as unknown[]).length);
+
+      // Determinism: the run's real history (both branches in parallel, tracking, registry)
+      // replays against the workflow code without a non-determinism error.
+      const recorded = await client.workflow.getHandle(first.workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, recorded);
+      if (process.env.RECORD_HISTORY === '1') {
+        // The temporal CLI's JSON export is the format replayers read.
+        const stack = inject('stack');
+        const json = execFileSync(toolPaths().temporal, [
+          'workflow',
+          'show',
+          '--workflow-id',
+          first.workflowId,
+          '--address',
+          stack.temporalAddress,
+          '--namespace',
+          stack.namespace,
+          '--output',
+          'json',
+        ]);
+        mkdirSync(dirname(REPLAY_FIXTURE), { recursive: true });
+        writeFileSync(REPLAY_FIXTURE, json);
+      }
 
       const second = await watchPipeline(await startPipeline(client, settings, config));
       expect(second.status).toBe('completed');
