@@ -7,6 +7,7 @@ import { generateGanActivity } from './generate-gan.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
 import { registerActivity } from './register.ts';
+import { reportActivity } from './report.ts';
 import { resampleActivity } from './resample.ts';
 import { retrainActivities } from './retrain.ts';
 import { trackingActivities } from './track.ts';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...retrainActivities(deps.store),
     evaluate: evaluateActivity(deps.store),
     register: registerActivity(deps.store, deps.mlflow),
-    ...trackingActivities(deps.mlflow, deps.experiment),
+    report: reportActivity(deps.store),
+    ...trackingActivities(deps.mlflow, deps.experiment, deps.store),
   };
 }

@@ -1,17 +1,25 @@
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { MlflowRef, StageRef } from '../lib/contracts/index.ts';
+import { joinKey, readManifest } from '../lib/store/index.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { flattenParams } from '../lib/tracking/index.ts';
 import { toFailure } from './stage-runner.ts';
 
 const CODE_VERSION = process.env.AUGMENT_CODE_VERSION ?? 'dev';
+/** Larger stage documents stay in the artifact store only (MLflow keeps their URI in tags). */
+const DOCUMENT_LIMIT = 20 * 1024 * 1024;
 
 /**
  * Tracking activities: a parent MLflow run per workflow and a nested run per stage.
  * Each is idempotent (looked up by tags before created), so Temporal's retries never
  * create duplicates.
  */
-export function trackingActivities(mlflow: MlflowClient, experimentName: string) {
+export function trackingActivities(
+  mlflow: MlflowClient,
+  experimentName: string,
+  store: ArtifactStore,
+) {
   async function findRun(experimentId: string, filter: string) {
     const [run] = await mlflow.searchRuns([experimentId], filter, 1);
     return run?.info;
@@ -74,6 +82,14 @@ export function trackingActivities(mlflow: MlflowClient, experimentName: string)
       await mlflow.logBatch(parent.runId, {
         metrics: metrics.map((m) => ({ ...m, key: `${ref.stage}.${m.key}` })),
       });
+      // The stage's documents (report, evaluation, composition, expansion, histories) become
+      // artifacts of the parent run, under the stage's name.
+      const manifest = await readManifest(store, ref.key);
+      for (const f of manifest?.files ?? []) {
+        if (!/\.(html|json)$/.test(f.name) || f.bytes > DOCUMENT_LIMIT) continue;
+        const bytes = await store.getBytes(joinKey(ref.key, f.name));
+        await mlflow.artifacts.upload(parent.runId, `${ref.stage}/${f.name}`, bytes);
+      }
       await mlflow.updateRun(run.run_id, 'FINISHED');
     },
 

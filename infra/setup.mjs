@@ -141,6 +141,31 @@ results.push(
   ),
 );
 
+// Debian's Chromium for the report's browser test (tests/integration/report). Optional: without
+// root or apt the test says why it skips; nothing else needs a browser.
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+  if (checkOnly) log('chromium: missing (optional, for the report browser test)');
+  else if (process.getuid?.() !== 0 || !apt)
+    log(
+      'chromium: missing and cannot be installed here (needs root and apt-get); its test will skip',
+    );
+  else {
+    log('chromium: installing the Debian package ...');
+    const t1 = Date.now();
+    const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
+    const install = ['install', '-y', '--no-install-recommends', 'chromium'];
+    try {
+      run('apt-get', install, { env: aptEnv });
+    } catch {
+      run('apt-get', ['update'], { env: aptEnv });
+      run('apt-get', install, { env: aptEnv });
+    }
+    log(`chromium: done in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  }
+}
+
 /** `go install`, or a copy of the same version built earlier on this machine. */
 function installGoBinary(name, modVersion) {
   const cached = join(cacheDir, 'bin', `${name}-${modVersion.split('@')[1]}`);

@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -233,5 +234,27 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         ),
       );
     }
+    if (!wants('report')) return;
+    // Added after runs were already in flight: their histories replay without it.
+    if (!patched('report-stage')) return;
+    await stage('report', () =>
+      cpu.report({
+        runId,
+        config: {
+          pipeline: config.name,
+          metric: config.evaluate.metric,
+          runId,
+          createdAt: workflowInfo().runStartTime.toISOString(),
+        },
+        inputs: {
+          resample,
+          retrainA,
+          retrainB,
+          evaluate,
+          ...(generateGan ? { generateGan } : {}),
+          ...(expandLlm ? { expandLlm } : {}),
+        },
+      }),
+    );
   }
 }

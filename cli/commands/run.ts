@@ -40,6 +40,9 @@ export function printSummary(summary: RunSummary): void {
     for (const r of summary.decision.reasons.slice(1)) info(`  - ${r}`);
   }
   if (summary.tracking.mlflow) info(`MLflow run: ${summary.tracking.mlflow.url}`);
+  const report = summary.stages.find((s) => s.name === 'report')?.outputs['report.html'];
+  if (report)
+    info(`report: ${report}${summary.tracking.mlflow ? ' (also in the MLflow run, report/)' : ''}`);
   if (summary.tracking.error) info(`MLflow tracking fell behind: ${summary.tracking.error}`);
   if (summary.error) info(`error: ${summary.error}`);
 }

@@ -18,6 +18,7 @@ export const STAGES = [
   'retrainB',
   'evaluate',
   'register',
+  'report',
 ] as const;
 export type StageName = (typeof STAGES)[number];
 
@@ -56,6 +57,7 @@ export const STAGE_QUEUE: Record<StageName, QueueKind> = {
   retrainB: 'gpu',
   evaluate: 'cpu',
   register: 'cpu',
+  report: 'cpu',
 };
 
 /** A finished stage output, as it travels through workflow history: references only. */

@@ -98,6 +98,14 @@ describe('the whole pipeline on the real stack', () => {
       expect(ganNdcg[0]?.value).toBeCloseTo(gan.generatorValidNdcg10 as number, 6);
       const llmRun = await mlflow.getRun(await stageRun('expandLlm'));
       expect(tagMap(llmRun.data.tags)).toMatchObject({ provider: 'sequence', fallback: 'true' });
+      // The HTML report: in the artifact store and, like the other stage documents, in MLflow.
+      const report = byName.report!;
+      expect(Object.keys(report.outputs).sort()).toEqual(['report.html', 'report.json']);
+      const docs = (await mlflow.artifacts.list(first.mlflow!.runId, 'report')).map((f) => f.path);
+      expect(docs.sort()).toEqual(['report/report.html', 'report/report.json']);
+      expect(
+        (await mlflow.artifacts.list(first.mlflow!.runId, 'evaluate')).map((f) => f.path),
+      ).toContain('evaluate/evaluation.json');
       // Per-epoch training metrics reached the nested run of retrainA.
       const history = await mlflow.getMetricHistory(await stageRun('retrainA'), 'epoch.loss');
       expect(history.length).toBe((byName.retrainA!.stats.history as unknown[]).length);
@@ -127,9 +135,9 @@ describe('the whole pipeline on the real stack', () => {
 
       const second = await watchPipeline(await startPipeline(client, settings, config));
       expect(second.status).toBe('completed');
-      // Every stage is reused; registration belongs to the new run, so it runs again.
+      // Every stage is reused; registration and the report belong to the new run.
       expect(second.stages.map((s) => [s.name, s.status])).toEqual(
-        STAGES.map((name) => [name, name === 'register' ? 'done' : 'cached']),
+        STAGES.map((name) => [name, ['register', 'report'].includes(name) ? 'done' : 'cached']),
       );
       expect(second.metrics).toEqual(first.metrics);
     });

@@ -1,0 +1,60 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
+import { buildReportData, renderReport } from '../lib/report/index.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { jsonOutput, runStage } from './stage-runner.ts';
+import type { StageContext, StageDefinition } from './stage-runner.ts';
+
+export interface ReportStageConfig {
+  pipeline: string;
+  /** Primary metric of the decision. */
+  metric: string;
+  /** The run this report belongs to, and when it started (from the workflow). */
+  runId: string;
+  createdAt: string;
+}
+
+async function json(ctx: StageContext<ReportStageConfig>, stage: StageName, file: string) {
+  return JSON.parse(await readFile(await ctx.inputFile(stage, file), 'utf8')) as unknown;
+}
+
+/**
+ * report: one self-contained HTML report of the run (decision, metrics with intervals,
+ * guard rails, training curves, training-set composition, GAN and LLM figures) plus the
+ * same data as JSON. Per run, like the registry entries: its identity includes the run id.
+ */
+export const reportStage: StageDefinition<ReportStageConfig> = {
+  name: 'report',
+  codeVersion: '1',
+  needs: ['resample', 'retrainA', 'retrainB', 'evaluate'],
+  optional: ['generateGan', 'expandLlm'],
+  async run(ctx) {
+    const c = ctx.config;
+    const data = buildReportData({
+      pipeline: c.pipeline,
+      runId: c.runId,
+      createdAt: c.createdAt,
+      metric: c.metric,
+      evaluation: await json(ctx, 'evaluate', 'evaluation.json'),
+      historyA: await json(ctx, 'retrainA', 'history.json'),
+      historyB: await json(ctx, 'retrainB', 'history.json'),
+      composition: await json(ctx, 'resample', 'composition.json'),
+      ...(ctx.hasInput('generateGan') ? { gan: ctx.inputManifest('generateGan').stats } : {}),
+      ...(ctx.hasInput('expandLlm') ? { llm: await json(ctx, 'expandLlm', 'expansion.json') } : {}),
+    });
+    const html = renderReport(data);
+    const path = join(ctx.workDir, 'report.html');
+    await writeFile(path, html);
+    return {
+      kind: 'report',
+      files: [{ name: 'report.html', path }, await jsonOutput(ctx.workDir, 'report.json', data, 1)],
+      stats: { bytes: Buffer.byteLength(html), sections: (html.match(/<h2>/g) ?? []).length },
+    };
+  },
+};
+
+export function reportActivity(store: ArtifactStore) {
+  return (input: StageInput<ReportStageConfig>): Promise<StageRef> =>
+    runStage(reportStage, input, store);
+}

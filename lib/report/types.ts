@@ -1,0 +1,63 @@
+/**
+ * What the HTML run report shows, built from the stages' outputs (build.ts) and rendered
+ * without any I/O (html.ts). Plain JSON: it is also written next to the report.
+ */
+
+/** One metric of the A/B test: means, paired delta B - A with its interval and p-value. */
+export interface MetricRow {
+  metric: string;
+  a: number;
+  b: number;
+  delta: number;
+  ciLow: number;
+  ciHigh: number;
+  p: number;
+  n: number;
+}
+
+export interface EpochPoint {
+  epoch: number;
+  loss: number;
+  validNdcg10?: number;
+}
+
+export interface ReportData {
+  meta: {
+    pipeline: string;
+    runId: string;
+    createdAt: string;
+    /** Primary metric of the decision. */
+    metric: string;
+    /** Confidence level of the intervals (e.g. 0.95). */
+    level: number;
+  };
+  decision: { promote: boolean; reasons: string[] };
+  /** All users. */
+  metrics: MetricRow[];
+  /** Guard-rail segments: cold users (primary metric) and tail items (tail recall). */
+  segments: (MetricRow & { segment: string })[];
+  /** Primary metric of A, B and the baselines. */
+  models: { name: string; value: number }[];
+  curves: { A: EpochPoint[]; B: EpochPoint[] };
+  composition?: {
+    /** Rows of each set by source (real, gan, llm, sampled), positives + negatives. */
+    rows: { a: Record<string, number>; b: Record<string, number> };
+    shareTarget: number;
+    shareAchieved: number;
+    perUser: { labels: string[]; users: number[] };
+    /** Positives per popularity bucket (bucket 0 = most popular 5% of items). */
+    popularity: { real: number[]; synthetic: number[] };
+    tail: { realShare: number; syntheticShare: number; bShare: number };
+  };
+  gan?: Record<string, number>;
+  llm?: {
+    provider: string;
+    model: string;
+    fallback: boolean;
+    note: string;
+    users: number;
+    triples: number;
+    dropped: Record<string, number>;
+    usage: Record<string, number>;
+  };
+}
