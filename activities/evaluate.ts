@@ -23,6 +23,9 @@ export interface EvaluateStageConfig {
   seed: number;
 }
 
+/** The files of a saved model (tfjs layout): all that evaluation reads of a retrain stage. */
+const MODEL_FILES = ['model.json', 'weights.bin'];
+
 /** What evaluation.json holds (and the report reads). */
 export interface EvaluationFile {
   A: EvalSummary;
@@ -41,6 +44,8 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
   name: 'evaluate',
   codeVersion: '1',
   needs: ['preprocess', 'retrainA', 'retrainB'],
+  // The models, not their training logs (which hold timings): same weights, same key.
+  identityFiles: () => ({ retrainA: MODEL_FILES, retrainB: MODEL_FILES }),
   async run(ctx) {
     const t0 = Date.now();
     const cfg = ctx.config.evaluate;

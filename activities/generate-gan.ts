@@ -34,6 +34,8 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   codeVersion: '1',
   needs: ['preprocess', 'trainGan'],
   reads: { preprocess: ['train.parquet', 'valid.parquet'] },
+  // The generator, not its training log (which holds timings): same weights, same key.
+  identityFiles: () => ({ trainGan: ['generator.bin'] }),
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);

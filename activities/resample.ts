@@ -29,6 +29,8 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
   needs: ['preprocess'],
   /** Augmentation branches, when enabled. */
   optional: ['generateGan', 'expandLlm'],
+  // The synthetic rows, not the branches' summaries (which hold timings).
+  identityFiles: () => ({ generateGan: ['gan.parquet'], expandLlm: ['llm.parquet'] }),
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);

@@ -83,7 +83,8 @@ export interface StageDefinition<C> {
   /**
    * For an upstream stage listed here, only these of its files enter this stage's identity
    * (instead of the whole output): e.g. model A depends on `a.parquet`, not on how B was
-   * augmented, so experiments that differ only in augmentation share A.
+   * augmented, so experiments that differ only in augmentation share A. Also how logs with
+   * timings (histories) stay out of downstream keys: same data, same key.
    */
   identityFiles?: (config: C) => Partial<Record<StageName, string[]>>;
   /** Identity parts beyond config and inputs (e.g. a source file's hash). */
@@ -125,6 +126,8 @@ export async function runStage<C>(
     inputHashes[need] = manifest.sha256;
   }
   for (const [need, names] of Object.entries(def.identityFiles?.(input.config) ?? {})) {
+    // An optional input that was not passed has no identity to narrow.
+    if (def.optional?.includes(need as StageName) && !upstream[need as StageName]) continue;
     const m = upstream[need as StageName] ?? fail(`${def.name}: ${need} is not in needs`);
     inputHashes[need] = filesIdentity(m, names);
   }
