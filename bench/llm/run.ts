@@ -6,11 +6,10 @@
  *
  *   npx tsx bench/llm/run.ts [--epochs 8]
  */
-import { Rng } from '../../lib/data/random.ts';
 import { itemCounts } from '../../lib/eval/csr.ts';
 import { SequenceChooser, timeOrderedHistories, trainSequenceModel } from '../../lib/llm/index.ts';
-import type { ChoiceRequest } from '../../lib/llm/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { heldOutChoices } from '../../tests/helpers/held-out-choices.ts';
 import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
 
 const k = process.argv.indexOf('--epochs');
@@ -28,27 +27,7 @@ const t0 = performance.now();
 const model = await trainSequenceModel(seqs, nItems, { ...defaults, epochs, seed: 42 });
 const trainSeconds = (performance.now() - t0) / 1000;
 
-const rng = new Rng(7);
-const requests: ChoiceRequest[] = [];
-const truth: number[] = [];
-for (let u = 0; u < nUsers; u++) {
-  if (data.valid.indptr[u + 1]! === data.valid.indptr[u]!) continue;
-  const v = data.valid.indices[data.valid.indptr[u]!]!;
-  const seen = new Set(seqs.indices.subarray(seqs.indptr[u]!, seqs.indptr[u + 1]!));
-  const c = [v];
-  while (c.length < 10) {
-    const i = rng.int(nItems);
-    if (!seen.has(i) && !c.includes(i)) c.push(i);
-  }
-  const at = rng.int(10);
-  [c[0], c[at]] = [c[at]!, c[0]!];
-  requests.push({
-    user: u,
-    history: seqs.indices.slice(seqs.indptr[u]!, seqs.indptr[u + 1]!).reverse(),
-    candidates: Int32Array.from(c),
-  });
-  truth.push(v);
-}
+const { requests, truth } = heldOutChoices(seqs, data.valid, nItems, 7);
 const t1 = performance.now();
 const answers = await new SequenceChooser(model).choose(requests);
 const chooseSeconds = (performance.now() - t1) / 1000;

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/data/random.ts';
 import {
   SequenceChooser,
   timeOrderedHistories,
   trainSequenceModel,
 } from '../../../lib/llm/index.ts';
-import type { ChoiceRequest } from '../../../lib/llm/index.ts';
+import { heldOutChoices } from '../../helpers/held-out-choices.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 describe('item-sequence fallback', () => {
@@ -32,27 +31,7 @@ describe('item-sequence fallback', () => {
     expect(model.history[3]!.loss).toBeLessThan(model.history[0]!.loss);
 
     // Candidates: the validation item among 9 random items the user has not seen.
-    const rng = new Rng(8);
-    const requests: ChoiceRequest[] = [];
-    const truth: number[] = [];
-    for (let u = 0; u < nUsers; u++) {
-      const v =
-        data.valid.indptr[u + 1]! > data.valid.indptr[u]!
-          ? data.valid.indices[data.valid.indptr[u]!]!
-          : -1;
-      if (v < 0) continue;
-      const seen = new Set(seqs.indices.subarray(seqs.indptr[u]!, seqs.indptr[u + 1]!));
-      const c = [v];
-      while (c.length < 10) {
-        const i = rng.int(nItems);
-        if (!seen.has(i) && !c.includes(i)) c.push(i);
-      }
-      const at = rng.int(10);
-      [c[0], c[at]] = [c[at]!, c[0]!];
-      const history = seqs.indices.slice(seqs.indptr[u]!, seqs.indptr[u + 1]!).reverse();
-      requests.push({ user: u, history, candidates: Int32Array.from(c) });
-      truth.push(v);
-    }
+    const { requests, truth } = heldOutChoices(seqs, data.valid, nItems, 8);
     const answers = await new SequenceChooser(model).choose(requests);
     let liked = 0;
     let disliked = 0;
