@@ -23,12 +23,14 @@ async function json(ctx: StageContext<ReportStageConfig>, stage: StageName, file
  * report: one self-contained HTML report of the run (decision, metrics with intervals,
  * guard rails, training curves, training-set composition, GAN and LLM figures) plus the
  * same data as JSON. Per run, like the registry entries: its identity includes the run id.
+ * Given `preprocess` (optional for callers that have no splits), it adds the data-set
+ * section from its manifest; no file is downloaded.
  */
 export const reportStage: StageDefinition<ReportStageConfig> = {
   name: 'report',
-  codeVersion: '1',
+  codeVersion: '2',
   needs: ['resample', 'retrainA', 'retrainB', 'evaluate'],
-  optional: ['generateGan', 'expandLlm'],
+  optional: ['preprocess', 'generateGan', 'expandLlm'],
   async run(ctx) {
     const c = ctx.config;
     const data = buildReportData({
@@ -40,6 +42,7 @@ export const reportStage: StageDefinition<ReportStageConfig> = {
       historyA: await json(ctx, 'retrainA', 'history.json'),
       historyB: await json(ctx, 'retrainB', 'history.json'),
       composition: await json(ctx, 'resample', 'composition.json'),
+      ...(ctx.hasInput('preprocess') ? { dataset: ctx.inputManifest('preprocess').stats } : {}),
       ...(ctx.hasInput('generateGan') ? { gan: ctx.inputManifest('generateGan').stats } : {}),
       ...(ctx.hasInput('expandLlm') ? { llm: await json(ctx, 'expandLlm', 'expansion.json') } : {}),
     });

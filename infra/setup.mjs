@@ -141,29 +141,53 @@ results.push(
   ),
 );
 
-// Debian's Chromium for the report's browser test (tests/integration/report). Optional: without
-// root or apt the test says why it skips; nothing else needs a browser.
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  const apt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
-  if (checkOnly) log('chromium: missing (optional, for the report browser test)');
-  else if (process.getuid?.() !== 0 || !apt)
-    log(
-      'chromium: missing and cannot be installed here (needs root and apt-get); its test will skip',
-    );
-  else {
-    log('chromium: installing the Debian package ...');
-    const t1 = Date.now();
-    const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
-    const install = ['install', '-y', '--no-install-recommends', 'chromium'];
-    try {
-      run('apt-get', install, { env: aptEnv });
-    } catch {
-      run('apt-get', ['update'], { env: aptEnv });
-      run('apt-get', install, { env: aptEnv });
-    }
-    log(`chromium: done in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+results.push(chromiumStep());
+
+/**
+ * Debian's Chromium for the report's browser test (tests/integration/report). A system package,
+ * so /usr/bin/chromium itself says whether it is there; the stamp records the version this
+ * step installed. Needs root and apt-get: without them the step only says so and the browser
+ * test skips with that reason (nothing else needs a browser); as root (CI) it installs.
+ */
+function chromiumStep() {
+  const name = 'chromium (Debian package)';
+  const binary = '/usr/bin/chromium';
+  const stamp = join(tools, 'chromium.stamp');
+  if (existsSync(binary)) {
+    if (!quiet) log(`${name}: cached (${readStamp(stamp) || binary})`);
+    return true;
   }
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
+  if (process.getuid?.() !== 0 || !hasApt) {
+    log(
+      `${name}: ${binary} is missing and cannot be installed here (needs root and apt-get); ` +
+        'the report browser test will skip. As root: apt-get install -y chromium',
+    );
+    return true;
+  }
+  if (checkOnly) {
+    log(`${name}: missing`);
+    return false;
+  }
+  log(`${name}: installing with apt-get ...`);
+  const t1 = Date.now();
+  const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
+  const install = ['install', '-y', '--no-install-recommends', 'chromium'];
+  try {
+    run('apt-get', install, { env: aptEnv });
+  } catch {
+    // Usually stale package lists (a fresh image has none): refresh once, then retry.
+    log(`${name}: install failed; running apt-get update and retrying`);
+    run('apt-get', ['update'], { env: aptEnv });
+    run('apt-get', install, { env: aptEnv });
+  }
+  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'chromium'], {
+    encoding: 'utf8',
+  }).stdout;
+  mkdirSync(tools, { recursive: true });
+  writeFileSync(stamp, `chromium ${version || '(version unknown)'}\n`);
+  log(`${name}: done in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  return true;
 }
 
 /** `go install`, or a copy of the same version built earlier on this machine. */

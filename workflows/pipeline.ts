@@ -247,6 +247,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
           createdAt: workflowInfo().runStartTime.toISOString(),
         },
         inputs: {
+          preprocess,
           resample,
           retrainA,
           retrainB,

@@ -1,7 +1,8 @@
 /**
- * ReportData from the stages' own output files (parsed JSON): evaluation.json, the two
- * retrain histories, resample's composition.json, and - when those branches ran - the GAN's
- * stats and expandLlm's expansion.json. A missing required field is an error naming the file.
+ * ReportData from the stages' own output files, parsed JSON: evaluate's evaluation.json, the
+ * two retrain history.json, resample's composition.json and - when those stages ran -
+ * preprocess's and generateGan's manifest stats and expandLlm's expansion.json. Validation is
+ * loose (shapes, not values) but a missing required field is an error naming file and field.
  */
 import type { EpochPoint, MetricRow, ReportData } from './types.ts';
 
@@ -15,126 +16,225 @@ export interface ReportParts {
   historyA: unknown;
   historyB: unknown;
   composition?: unknown;
-  gan?: Record<string, unknown>;
+  /** preprocess manifest stats. */
+  dataset?: unknown;
+  /** generateGan manifest stats. */
+  gan?: unknown;
+  /** expandLlm's expansion.json. */
   llm?: unknown;
 }
 
 type Obj = Record<string, unknown>;
 
-function need(o: unknown, path: string, file: string): unknown {
-  let v: unknown = o;
+/** The value at a dotted path, or an error naming the file and the full path. */
+function need(root: unknown, path: string, file: string): unknown {
+  let v: unknown = root;
   for (const p of path.split('.')) {
-    if (v === null || typeof v !== 'object' || !(p in (v as Obj)))
+    if (v === null || typeof v !== 'object' || !(p in v))
       throw new Error(`${file}: missing field ${path}`);
     v = (v as Obj)[p];
   }
   return v;
 }
 
+function needObj(root: unknown, path: string, file: string): Obj {
+  const v = need(root, path, file);
+  if (v === null || typeof v !== 'object') throw new Error(`${file}: ${path} is not an object`);
+  return v as Obj;
+}
+
+function needArray(root: unknown, path: string, file: string): unknown[] {
+  const v = need(root, path, file);
+  if (!Array.isArray(v)) throw new Error(`${file}: ${path} is not an array`);
+  return v;
+}
+
+/** JSON writes NaN as null (e.g. a p-value when every delta is zero): read it back as NaN. */
+const num = (v: unknown) => (typeof v === 'number' ? v : NaN);
+
 function effectRow(e: Obj, metric: string): MetricRow {
   return {
     metric,
-    a: Number(e.meanA),
-    b: Number(e.meanB),
-    delta: Number(e.delta),
-    ciLow: Number(e.ciLow),
-    ciHigh: Number(e.ciHigh),
-    p: Number(e.p),
-    n: Number(e.n),
+    a: num(e.meanA),
+    b: num(e.meanB),
+    delta: num(e.delta),
+    ciLow: num(e.ciLow),
+    ciHigh: num(e.ciHigh),
+    p: num(e.p),
+    n: num(e.n),
   };
 }
 
 function curve(history: unknown, file: string): EpochPoint[] {
   if (!Array.isArray(history)) throw new Error(`${file}: expected an array of epochs`);
-  return history.map((h: Obj) => ({
-    epoch: Number(need(h, 'epoch', file)),
-    loss: Number(need(h, 'loss', file)),
-    ...(typeof h.validNdcg10 === 'number' ? { validNdcg10: h.validNdcg10 } : {}),
-  }));
+  return history.map((h: unknown, k): EpochPoint => {
+    const at = `${file} [${k}]`;
+    const point: EpochPoint = { epoch: num(need(h, 'epoch', at)), loss: num(need(h, 'loss', at)) };
+    const valid = (h as Obj).validNdcg10;
+    return typeof valid === 'number' ? { ...point, validNdcg10: valid } : point;
+  });
 }
 
-const sum = (r: Obj) => Number(r.positive ?? 0) + Number(r.negative ?? 0);
+function comparisonRows(ev: unknown, primary: string) {
+  const file = 'evaluation.json';
+  const effects = needObj(ev, 'comparison.effects', file);
+  const all = needObj(ev, 'comparison.effects.all', file) as Record<string, Obj>;
+  if (!all[primary]) throw new Error(`${file}: no effect for the primary metric ${primary}`);
+  const segments: ReportData['segments'] = [];
+  const cold = (effects.coldUsers as Record<string, Obj> | undefined)?.[primary];
+  if (cold) segments.push({ ...effectRow(cold, primary), segment: 'cold users' });
+  for (const [m, e] of Object.entries((effects.tailItems as Record<string, Obj>) ?? {}))
+    segments.push({ ...effectRow(e, m), segment: 'tail items' });
+  return {
+    metrics: Object.entries(all).map(([m, e]) => effectRow(e, m)),
+    segments,
+  };
+}
+
+/** Display names of evaluate's baseline keys. */
+const BASELINE_NAMES: Record<string, string> = { popularity: 'Popularity', itemknn: 'ItemKNN' };
+
+function models(ev: unknown, primary: string): ReportData['models'] {
+  const file = 'evaluation.json';
+  const overall = (path: string) => num(needObj(ev, `${path}.overall`, file)[primary]);
+  const baselines = Object.keys((ev as Obj).baselines ?? {});
+  return [
+    { name: 'A (real)', value: overall('A') },
+    { name: 'B (augmented)', value: overall('B') },
+    ...baselines.map((key) => ({
+      name: BASELINE_NAMES[key] ?? key,
+      value: overall(`baselines.${key}`),
+    })),
+  ];
+}
+
+function composition(c: unknown): NonNullable<ReportData['composition']> {
+  const f = 'composition.json';
+  const bySource = (set: 'a' | 'b') =>
+    Object.fromEntries(
+      Object.entries(needObj(c, `rows.${set}`, f)).map(([source, counts]) => [
+        source,
+        num((counts as Obj).positive) + num((counts as Obj).negative),
+      ]),
+    );
+  return {
+    rows: { a: bySource('a'), b: bySource('b') },
+    drops: Object.fromEntries(
+      Object.entries(needObj(c, 'drops.total', f)).map(([k, v]) => [k, num(v)]),
+    ),
+    shareTarget: num(need(c, 'share.target', f)),
+    shareAchieved: num(need(c, 'share.achieved', f)),
+    perUser: {
+      labels: needArray(c, 'perUserSynthetic.labels', f).map(String),
+      users: needArray(c, 'perUserSynthetic.users', f).map(num),
+    },
+    popularity: {
+      real: needArray(c, 'popularity.real', f).map(num),
+      synthetic: needArray(c, 'popularity.synthetic', f).map(num),
+    },
+    tail: {
+      realShare: num(need(c, 'tail.realShare', f)),
+      syntheticShare: num(need(c, 'tail.syntheticShare', f)),
+      bShare: num(need(c, 'tail.bShare', f)),
+    },
+  };
+}
+
+function dataset(s: unknown): NonNullable<ReportData['dataset']> {
+  const f = 'preprocess manifest stats';
+  const keys = ['users', 'items', 'trainRows', 'validRows', 'testRows', 'density'] as const;
+  return {
+    ...(Object.fromEntries(keys.map((k) => [k, num(need(s, k, f))])) as Record<
+      (typeof keys)[number],
+      number
+    >),
+    popularityGini: num(need(s, 'popularityGini', f)),
+  };
+}
+
+/** The figures the GAN section is about, in this order; other numeric stats follow. */
+const GAN_FIRST = [
+  'generatorValidNdcg10',
+  'popularityJsDistance',
+  'coverage',
+  'novelty',
+  'realNovelty',
+  'meanScore',
+  'rows',
+  'users',
+];
+/** Bookkeeping, not results. */
+const GAN_SKIP = new Set(['seconds']);
+
+function ganStats(stats: unknown): Record<string, number> {
+  if (stats === null || typeof stats !== 'object')
+    throw new Error('generateGan manifest stats: not an object');
+  const s = stats as Obj;
+  const keys = [...GAN_FIRST, ...Object.keys(s).filter((k) => !GAN_FIRST.includes(k))];
+  return Object.fromEntries(
+    keys
+      .filter((k) => typeof s[k] === 'number' && !GAN_SKIP.has(k))
+      .map((k) => [k, s[k] as number]),
+  );
+}
+
+function llmStats(l: unknown): NonNullable<ReportData['llm']> {
+  const f = 'expansion.json';
+  const dropped = needObj(l, 'dropped', f);
+  const cost = (l as Obj).costUsd;
+  return {
+    provider: String(need(l, 'provider', f)),
+    model: String(need(l, 'model', f)),
+    fallback: need(l, 'fallback', f) === true,
+    users: num(need(l, 'users', f)),
+    triples: num(need(l, 'triples', f)),
+    dropped: {
+      malformed: num(dropped.malformed ?? 0),
+      outOfRange: num(dropped.outOfRange ?? 0),
+      same: num(dropped.same ?? 0),
+      failed: num(dropped.failed ?? 0),
+    },
+    requests: num(need(l, 'usage.requests', f)),
+    promptTokens: num(need(l, 'usage.promptTokens', f)),
+    completionTokens: num(need(l, 'usage.completionTokens', f)),
+    cachedResponses: num(need(l, 'usage.cached', f)),
+    ...(typeof cost === 'number' ? { costUsd: cost } : {}),
+    examples: Array.isArray((l as Obj).examples)
+      ? ((l as Obj).examples as unknown[]).map(String)
+      : [],
+  };
+}
 
 export function buildReportData(parts: ReportParts): ReportData {
   const ev = parts.evaluation;
   const file = 'evaluation.json';
-  const decision = need(ev, 'decision', file) as Obj;
-  const comparison = need(ev, 'comparison', file) as Obj;
-  const all = need(comparison, 'effects.all', file) as Record<string, Obj>;
-  const primary = parts.metric;
-  if (!all[primary]) throw new Error(`${file}: no effect for the primary metric ${primary}`);
-  const segments: ReportData['segments'] = [];
-  const cold = (need(comparison, 'effects', file) as Record<string, Record<string, Obj>>)
-    .coldUsers?.[primary];
-  if (cold) segments.push({ ...effectRow(cold, primary), segment: 'cold users' });
-  const tail = (comparison.effects as Record<string, Record<string, Obj>>).tailItems ?? {};
-  for (const [m, e] of Object.entries(tail))
-    segments.push({ ...effectRow(e, m), segment: 'tail items' });
-
-  const models = [
-    { name: 'A (real)', value: Number((need(ev, 'A.overall', file) as Obj)[primary]) },
-    { name: 'B (augmented)', value: Number((need(ev, 'B.overall', file) as Obj)[primary]) },
-    ...Object.entries((ev as Obj).baselines ?? {}).map(([name, s]) => ({
-      name,
-      value: Number(((s as Obj).overall as Obj)[primary]),
-    })),
-  ];
-
+  const reasons = need(ev, 'decision.reasons', file);
+  if (!Array.isArray(reasons)) throw new Error(`${file}: decision.reasons is not an array`);
+  const { metrics, segments } = comparisonRows(ev, parts.metric);
+  const level = (ev as { comparison: Obj }).comparison.level;
   const data: ReportData = {
     meta: {
       pipeline: parts.pipeline,
       runId: parts.runId,
       createdAt: parts.createdAt,
-      metric: primary,
-      level: Number(comparison.level ?? 0.95),
+      metric: parts.metric,
+      level: typeof level === 'number' ? level : 0.95,
     },
     decision: {
-      promote: need(decision, 'promote', file) === true,
-      reasons: (need(decision, 'reasons', file) as unknown[]).map(String),
+      promote: need(ev, 'decision.promote', file) === true,
+      reasons: reasons.map(String),
     },
-    metrics: Object.entries(all).map(([m, e]) => effectRow(e, m)),
+    metrics,
     segments,
-    models,
+    models: models(ev, parts.metric),
     curves: {
       A: curve(parts.historyA, 'retrainA history.json'),
       B: curve(parts.historyB, 'retrainB history.json'),
     },
   };
-  if (parts.composition) {
-    const c = parts.composition;
-    const f = 'composition.json';
-    const rows = need(c, 'rows', f) as Record<'a' | 'b', Record<string, Obj>>;
-    const pop = need(c, 'popularity', f) as Obj;
-    data.composition = {
-      rows: {
-        a: Object.fromEntries(Object.entries(rows.a).map(([k, v]) => [k, sum(v)])),
-        b: Object.fromEntries(Object.entries(rows.b).map(([k, v]) => [k, sum(v)])),
-      },
-      shareTarget: Number(need(c, 'share.target', f)),
-      shareAchieved: Number(need(c, 'share.achieved', f)),
-      perUser: need(c, 'perUserSynthetic', f) as { labels: string[]; users: number[] },
-      popularity: { real: pop.real as number[], synthetic: pop.synthetic as number[] },
-      tail: need(c, 'tail', f) as { realShare: number; syntheticShare: number; bShare: number },
-    };
-  }
-  if (parts.gan) {
-    data.gan = Object.fromEntries(
-      Object.entries(parts.gan).filter((e): e is [string, number] => typeof e[1] === 'number'),
-    );
-  }
-  if (parts.llm) {
-    const l = parts.llm as Obj;
-    const f = 'expansion.json';
-    data.llm = {
-      provider: String(need(l, 'provider', f)),
-      model: String(need(l, 'model', f)),
-      fallback: need(l, 'fallback', f) === true,
-      note: String(l.note ?? ''),
-      users: Number(need(l, 'users', f)),
-      triples: Number(need(l, 'triples', f)),
-      dropped: need(l, 'dropped', f) as Record<string, number>,
-      usage: need(l, 'usage', f) as Record<string, number>,
-    };
-  }
+  if (parts.dataset) data.dataset = dataset(parts.dataset);
+  if (parts.composition) data.composition = composition(parts.composition);
+  if (parts.gan) data.gan = ganStats(parts.gan);
+  if (parts.llm) data.llm = llmStats(parts.llm);
   return data;
 }

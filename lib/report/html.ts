@@ -1,117 +1,78 @@
 /**
  * One self-contained HTML document per run: inline CSS and SVG, no scripts, no external
  * resources, so it opens anywhere (MLflow's artifact viewer, a browser, an email). Sections
- * whose data is absent (no GAN, no LLM) are left out.
+ * whose data is absent (no GAN, no LLM, no baselines) are left out.
  */
-import { barChart, esc, intervalChart, lineChart } from './svg.ts';
+import { esc } from './escape.ts';
+import { barChart, intervalChart, lineChart } from './svg.ts';
 import type { MetricRow, ReportData } from './types.ts';
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
 const pValue = (p: number) => (!Number.isFinite(p) ? 'n/a' : p < 1e-4 ? '<0.0001' : p.toFixed(4));
+const value = (v: number) => (Number.isInteger(v) ? int(v) : f4(v));
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:980px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-.meta{color:#666}.verdict{font-size:1.6rem;font-weight:700;padding:.6rem 1rem;border-radius:6px;display:inline-block}
+.meta{color:#666}.verdict{font-size:2rem;font-weight:700;padding:.5rem 1.2rem;border-radius:6px;display:inline-block;letter-spacing:.03em}
 .promote{background:#e3f4e6;color:#1d6b2c}.keep{background:#fbeaea;color:#8a1f1f}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:right}
 th:first-child,td:first-child{text-align:left}.up{color:#1d6b2c}.down{color:#8a1f1f}
 .note{background:#fff6d6;border-left:4px solid #e0b000;padding:.5rem .8rem}
-svg.chart{display:block;margin:.5rem 0;max-width:100%;height:auto}
+code{white-space:pre-wrap;word-break:break-all}
+svg.chart{display:block;margin:1rem 0;max-width:100%;height:auto}
 `;
 
-function metricTable(rows: MetricRow[], level: number, withSegment = false): string {
-  const head = `<tr>${withSegment ? '<th>segment</th>' : ''}<th>metric</th><th>A</th><th>B</th><th>B - A</th><th>${Math.round(level * 100)}% CI</th><th>p</th><th>users</th></tr>`;
+function section(id: string, title: string, body: string[]): string {
+  return [`<section id="${id}">`, `<h2>${esc(title)}</h2>`, ...body, '</section>'].join('\n');
+}
+
+function metricTable(rows: (MetricRow & { segment?: string })[], level: number): string {
+  const withSegment = rows.some((r) => r.segment !== undefined);
+  const head = `<tr>${withSegment ? '<th>segment</th>' : ''}<th>metric</th><th>A</th><th>B</th><th>B - A</th><th>${Math.round(level * 100)}% CI</th><th>Wilcoxon p</th><th>users</th></tr>`;
   const body = rows.map((r) => {
+    // Green/red only when the interval excludes zero.
     const cls = r.ciLow > 0 ? 'up' : r.ciHigh < 0 ? 'down' : '';
-    const seg = withSegment
-      ? `<td>${esc((r as MetricRow & { segment?: string }).segment)}</td>`
-      : '';
-    return `<tr>${seg}<td>${esc(r.metric)}</td><td>${f4(r.a)}</td><td>${f4(r.b)}</td><td class="${cls}">${f4(r.delta)}</td><td>${f4(r.ciLow)} .. ${f4(r.ciHigh)}</td><td>${pValue(r.p)}</td><td>${r.n}</td></tr>`;
+    const seg = withSegment ? `<td>${esc(r.segment ?? '')}</td>` : '';
+    return `<tr>${seg}<td>${esc(r.metric)}</td><td>${f4(r.a)}</td><td>${f4(r.b)}</td><td class="${cls}">${f4(r.delta)}</td><td>${f4(r.ciLow)} .. ${f4(r.ciHigh)}</td><td>${pValue(r.p)}</td><td>${int(r.n)}</td></tr>`;
   });
   return `<table>${head}${body.join('')}</table>`;
 }
 
-function kvTable(entries: [string, unknown][]): string {
-  const fmt = (v: unknown) =>
-    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : String(v);
-  return `<table>${entries.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(fmt(v))}</td></tr>`).join('')}</table>`;
+function kvTable(entries: [string, string][]): string {
+  return `<table>${entries.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>`;
 }
 
-function compositionSection(c: NonNullable<ReportData['composition']>): string {
-  const sources = ['real', 'gan', 'llm', 'sampled'].filter(
-    (s) => (c.rows.a[s] ?? 0) + (c.rows.b[s] ?? 0) > 0,
-  );
-  const buckets = c.popularity.real.map((_, k) => k);
-  const share = (xs: number[]) => {
-    const total = xs.reduce((a, b) => a + b, 0) || 1;
-    return xs.map((x) => x / total);
-  };
-  const real = share(c.popularity.real);
-  const syn = share(c.popularity.synthetic);
-  return [
-    '<h2>Training sets</h2>',
-    `<p>Synthetic share of B's positives: ${pct(c.shareAchieved)} (target at most ${pct(c.shareTarget)}). Long-tail share of positives: real ${pct(c.tail.realShare)}, synthetic ${pct(c.tail.syntheticShare)}, B ${pct(c.tail.bShare)}.</p>`,
-    barChart(
-      'Rows of training sets A and B by source',
-      ['A', 'B'],
-      sources.map((s) => ({ label: s, values: [c.rows.a[s] ?? 0, c.rows.b[s] ?? 0] })),
-      'rows',
-    ),
-    barChart(
-      'Users by number of synthetic positives kept',
-      ['users'],
-      c.perUser.labels.map((label, k) => ({ label, values: [c.perUser.users[k] ?? 0] })),
-      'users',
-    ),
-    lineChart(
-      'Popularity of real vs synthetic positives',
-      [
-        { name: 'real positives', points: buckets.map((k) => [k, real[k]!] as [number, number]) },
-        {
-          name: 'synthetic positives',
-          points: buckets.map((k) => [k, syn[k]!] as [number, number]),
-        },
-      ],
-      'item popularity bucket (0 = most popular 5%)',
-      'share of positives',
-    ),
-  ].join('\n');
-}
-
-function llmSection(l: NonNullable<ReportData['llm']>): string {
-  const who = l.fallback
-    ? `<p class="note"><strong>No LLM produced these samples.</strong> ${esc(l.note)} (${esc(l.model)})</p>`
-    : `<p>Answers from <strong>${esc(l.model)}</strong> (${esc(l.provider)}). ${esc(l.note)}</p>`;
-  return [
-    '<h2>LLM expansion</h2>',
-    who,
-    kvTable([
-      ['users asked', l.users],
-      ['triples (liked, disliked)', l.triples],
-      ...Object.entries(l.dropped).map(([k, v]) => [`dropped: ${k}`, v] as [string, unknown]),
-      ...Object.entries(l.usage).map(([k, v]) => [k, v] as [string, unknown]),
-    ]),
-  ].join('\n');
-}
-
-export function renderReport(d: ReportData): string {
-  const level = d.meta.level;
+function header(d: ReportData): string[] {
   const verdict = d.decision.promote ? 'PROMOTE B' : 'KEEP A';
-  const curve = (key: 'loss' | 'validNdcg10') =>
-    (['A', 'B'] as const).map((v) => ({
-      name: `model ${v}`,
-      points: d.curves[v]
-        .filter((p) => typeof p[key] === 'number')
-        .map((p) => [p.epoch, p[key]!] as [number, number]),
-    }));
-  const sections = [
+  return [
     `<h1>${esc(d.meta.pipeline)}: does augmentation help?</h1>`,
     `<p class="meta">run ${esc(d.meta.runId)} · ${esc(d.meta.createdAt)} · primary metric ${esc(d.meta.metric)}</p>`,
     `<p><span class="verdict ${d.decision.promote ? 'promote' : 'keep'}" id="decision">${verdict}</span></p>`,
-    `<ul>${d.decision.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`,
-    '<h2>A (real data) vs B (augmented): all test users</h2>',
+    `<ul id="reasons">${d.decision.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`,
+  ];
+}
+
+function datasetSection(s: NonNullable<ReportData['dataset']>): string {
+  return section('dataset', 'Data (after preprocessing)', [
+    kvTable([
+      ['users', int(s.users)],
+      ['items', int(s.items)],
+      [
+        'train / valid / test rows',
+        `${int(s.trainRows)} / ${int(s.validRows)} / ${int(s.testRows)}`,
+      ],
+      ['density', pct(s.density)],
+      ['popularity Gini (train)', f4(s.popularityGini)],
+    ]),
+  ]);
+}
+
+function abSection(d: ReportData): string {
+  const level = d.meta.level;
+  return section('metrics', 'A (real data) vs B (augmented): all test users', [
     metricTable(d.metrics, level),
     intervalChart(
       `Paired difference B - A per metric, ${Math.round(level * 100)}% bootstrap CI`,
@@ -119,34 +80,150 @@ export function renderReport(d: ReportData): string {
       d.metrics
         .filter((m) => /^(recall|ndcg|hr|map)@|^mrr$/.test(m.metric))
         .map((m) => ({ label: m.metric, value: m.delta, low: m.ciLow, high: m.ciHigh })),
-      'B - A (right of the line: B better)',
+      'B - A (right of the dashed line: B better)',
     ),
-    '<h2>Guard rails: cold users and tail items</h2>',
-    metricTable(d.segments, level, true),
+  ]);
+}
+
+function segmentSection(d: ReportData): string {
+  return section('segments', 'Guard rails: cold users and tail items', [
+    metricTable(d.segments, d.meta.level),
     intervalChart(
-      'Paired difference B - A per segment',
+      `Paired difference B - A per segment, ${Math.round(d.meta.level * 100)}% bootstrap CI`,
       d.segments.map((m) => ({
         label: `${m.segment} ${m.metric}`,
         value: m.delta,
         low: m.ciLow,
         high: m.ciHigh,
       })),
-      'B - A',
+      'B - A (right of the dashed line: B better)',
     ),
-    `<h2>Models and baselines (${esc(d.meta.metric)})</h2>`,
+  ]);
+}
+
+function modelsSection(d: ReportData): string {
+  const m = d.meta.metric;
+  return section('models', `Models and baselines (${m}, all test users)`, [
     barChart(
-      `${d.meta.metric} of the models and baselines`,
-      [d.meta.metric],
-      d.models.map((m) => ({ label: m.name, values: [m.value] })),
-      d.meta.metric,
+      `${m} of A, B and the baselines`,
+      [m],
+      d.models.map((x) => ({ label: x.name, values: [x.value] })),
+      m,
     ),
-    '<h2>Training</h2>',
-    lineChart('Validation NDCG@10 per epoch', curve('validNdcg10'), 'epoch', 'validation NDCG@10'),
-    lineChart('Training loss per epoch', curve('loss'), 'epoch', 'loss'),
+  ]);
+}
+
+function trainingSection(d: ReportData): string {
+  const curve = (key: 'loss' | 'validNdcg10') =>
+    (['A', 'B'] as const).map((v) => ({
+      name: `model ${v}`,
+      points: d.curves[v]
+        .filter((p) => typeof p[key] === 'number')
+        .map((p) => [p.epoch, p[key]!] as [number, number]),
+    }));
+  const valid = curve('validNdcg10');
+  return section('training', 'Training (retrainA, retrainB)', [
+    ...(valid.some((s) => s.points.length)
+      ? [lineChart('Validation NDCG@10 per epoch', valid, 'epoch', 'validation NDCG@10')]
+      : []),
+    lineChart('Training loss per epoch', curve('loss'), 'epoch', 'mean weighted loss'),
+  ]);
+}
+
+function compositionSection(c: NonNullable<ReportData['composition']>): string {
+  const sources = ['real', 'gan', 'llm', 'sampled'].filter(
+    (s) => (c.rows.a[s] ?? 0) + (c.rows.b[s] ?? 0) > 0,
+  );
+  const share = (xs: number[]) => {
+    const total = xs.reduce((a, b) => a + b, 0) || 1;
+    return xs.map((x, k) => [k, x / total] as [number, number]);
+  };
+  const drops = Object.entries(c.drops).filter(([, v]) => v > 0);
+  return section('composition', 'Training sets A and B', [
+    `<p>Synthetic share of B's positives: ${pct(c.shareAchieved)} (target at most ${pct(c.shareTarget)}). Long-tail share of positives: real ${pct(c.tail.realShare)}, synthetic ${pct(c.tail.syntheticShare)}, B ${pct(c.tail.bShare)}.</p>`,
+    barChart(
+      'Rows of training sets A and B by source',
+      ['A', 'B'],
+      sources.map((s) => ({ label: s, values: [c.rows.a[s] ?? 0, c.rows.b[s] ?? 0] })),
+      'rows',
+    ),
+    ...(drops.length
+      ? ['<p>Synthetic rows left out of B:</p>', kvTable(drops.map(([k, v]) => [k, int(v)]))]
+      : []),
+    barChart(
+      'Users by number of synthetic positives kept in B',
+      ['users'],
+      c.perUser.labels.map((label, k) => ({ label, values: [c.perUser.users[k] ?? 0] })),
+      'users',
+    ),
+    lineChart(
+      'Item popularity curve: real vs synthetic positives',
+      [
+        { name: 'real positives', points: share(c.popularity.real) },
+        { name: 'synthetic positives', points: share(c.popularity.synthetic) },
+      ],
+      'item popularity rank bucket (0 = most popular 5%)',
+      'share of positives',
+    ),
+  ]);
+}
+
+const GAN_LABELS: Record<string, string> = {
+  generatorValidNdcg10: 'generator as a recommender: validation NDCG@10',
+  popularityJsDistance: 'item popularity, real vs generated: Jensen-Shannon distance',
+  coverage: 'share of the catalog among generated items',
+  novelty: 'novelty of generated items (bits)',
+  realNovelty: 'novelty of real train items (bits)',
+  meanScore: 'mean generator score of the synthetic positives',
+  rows: 'synthetic positives',
+  users: 'users augmented',
+  topK: 'positives per augmented user',
+};
+
+function ganSection(g: Record<string, number>): string {
+  return section('gan', 'GAN augmentation (CFGAN)', [
+    kvTable(Object.entries(g).map(([k, v]) => [GAN_LABELS[k] ?? k, value(v)])),
+  ]);
+}
+
+function llmSection(l: NonNullable<ReportData['llm']>): string {
+  const who = l.fallback
+    ? `<p class="note" id="llm-fallback"><strong>No LLM produced these samples.</strong> A local item-sequence model (${esc(l.model)}), not an LLM, chose the liked and disliked items.</p>`
+    : `<p>The liked and disliked items were chosen by the LLM <strong>${esc(l.model)}</strong> (provider ${esc(l.provider)}).</p>`;
+  const rows: [string, string][] = [
+    ['users asked', int(l.users)],
+    ['triples kept (liked, disliked)', int(l.triples)],
+    ['dropped: malformed answer', int(l.dropped.malformed)],
+    ['dropped: candidate number out of range', int(l.dropped.outOfRange)],
+    ['dropped: liked = disliked', int(l.dropped.same)],
+    ['dropped: request failed', int(l.dropped.failed)],
+    ['requests to the provider', int(l.requests)],
+    ['answers from the response cache', int(l.cachedResponses)],
+    ['prompt tokens', int(l.promptTokens)],
+    ['completion tokens', int(l.completionTokens)],
+    ...(l.costUsd !== undefined ? [['cost (USD)', l.costUsd.toFixed(4)] as [string, string]] : []),
   ];
-  if (d.composition) sections.push(compositionSection(d.composition));
-  if (d.gan) sections.push('<h2>GAN augmentation (CFGAN)</h2>', kvTable(Object.entries(d.gan)));
-  if (d.llm) sections.push(llmSection(d.llm));
+  const examples = l.examples.length
+    ? [
+        '<p>Examples of dropped answers, as given:</p>',
+        `<ul>${l.examples.map((e) => `<li><code>${esc(e)}</code></li>`).join('')}</ul>`,
+      ]
+    : [];
+  return section('llm', 'LLM expansion', [who, kvTable(rows), ...examples]);
+}
+
+export function renderReport(d: ReportData): string {
+  const sections = [
+    ...header(d),
+    ...(d.dataset ? [datasetSection(d.dataset)] : []),
+    abSection(d),
+    ...(d.segments.length ? [segmentSection(d)] : []),
+    modelsSection(d),
+    trainingSection(d),
+    ...(d.composition ? [compositionSection(d.composition)] : []),
+    ...(d.gan && Object.keys(d.gan).length ? [ganSection(d.gan)] : []),
+    ...(d.llm ? [llmSection(d.llm)] : []),
+  ];
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',

@@ -3,26 +3,39 @@
  * text escaped, every coordinate finite (non-finite values are left out, not drawn at NaN).
  */
 
-export function esc(s: unknown): string {
-  return String(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { esc } from './escape.ts';
 
 export const PALETTE = ['#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860'];
 
 const n = (x: number) => (Number.isFinite(x) ? Number(x.toFixed(2)) : 0);
+/** Short tick and tooltip numbers: integers as they are, others to about 2-3 digits. */
 const fmt = (x: number) =>
-  Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2);
+  !Number.isFinite(x)
+    ? 'n/a'
+    : Number.isInteger(x)
+      ? String(x)
+      : Math.abs(x) >= 100
+        ? x.toFixed(0)
+        : Math.abs(x) >= 1
+          ? x.toFixed(2)
+          : x.toPrecision(2);
 
+/** Height of the visible caption drawn above every chart's body. */
+const CAPTION = 24;
+
+/**
+ * The outer <svg>: a <title> for screen readers and tooltips, the same text as a visible
+ * caption (a <title> alone is never drawn), and the body moved below the caption.
+ */
 function frame(title: string, width: number, height: number, body: string[]): string {
+  const h = height + CAPTION;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}">`,
     `<title>${esc(title)}</title>`,
+    `<text x="4" y="16" font-size="13" font-weight="600">${esc(title)}</text>`,
+    `<g transform="translate(0 ${CAPTION})">`,
     ...body,
+    '</g>',
     '</svg>',
   ].join('\n');
 }
@@ -71,6 +84,7 @@ export function intervalChart(title: string, rows: Interval[], xLabel: string): 
     `<text x="${(left + right) / 2}" y="${height - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>`,
   );
   body.push(`<text x="${left}" y="${height - 22}" font-size="10">${esc(fmt(-ext * 1.1))}</text>`);
+  body.push(`<text x="${n(x(0))}" y="${height - 22}" font-size="10" text-anchor="middle">0</text>`);
   body.push(
     `<text x="${right}" y="${height - 22}" font-size="10" text-anchor="end">${esc(fmt(ext * 1.1))}</text>`,
   );
@@ -138,7 +152,8 @@ export function lineChart(title: string, series: Series[], xLabel: string, yLabe
     .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
-  const x = scale(Math.min(0, ...xs), Math.max(1, ...xs), left, right);
+  const [xMin, xMax] = [Math.min(0, ...xs), Math.max(1, ...xs)];
+  const x = scale(xMin, xMax, left, right);
   const yMin = Math.min(0, ...ys);
   const yMax = Math.max(1e-12, ...ys);
   const y = scale(yMin, yMax * 1.05, bottom, top);
@@ -149,6 +164,8 @@ export function lineChart(title: string, series: Series[], xLabel: string, yLabe
     `<text x="14" y="${(top + bottom) / 2}" font-size="12" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">${esc(yLabel)}</text>`,
     `<text x="${left - 4}" y="${top + 4}" font-size="10" text-anchor="end">${esc(fmt(yMax * 1.05))}</text>`,
     `<text x="${left - 4}" y="${bottom}" font-size="10" text-anchor="end">${esc(fmt(yMin))}</text>`,
+    `<text x="${left}" y="${bottom + 14}" font-size="10" text-anchor="middle">${esc(fmt(xMin))}</text>`,
+    `<text x="${right}" y="${bottom + 14}" font-size="10" text-anchor="middle">${esc(fmt(xMax))}</text>`,
   ];
   series.forEach((s, k) => {
     const d = s.points

@@ -11,7 +11,9 @@ export interface MetricRow {
   delta: number;
   ciLow: number;
   ciHigh: number;
+  /** Wilcoxon signed-rank p-value; NaN when every paired delta is zero. */
   p: number;
+  /** Users in the pairing. */
   n: number;
 }
 
@@ -36,12 +38,24 @@ export interface ReportData {
   metrics: MetricRow[];
   /** Guard-rail segments: cold users (primary metric) and tail items (tail recall). */
   segments: (MetricRow & { segment: string })[];
-  /** Primary metric of A, B and the baselines. */
+  /** Primary metric of A, B and the baselines (Popularity, ItemKNN) on all test users. */
   models: { name: string; value: number }[];
   curves: { A: EpochPoint[]; B: EpochPoint[] };
+  /** The preprocessed data set (preprocess stats), when the stage was given it. */
+  dataset?: {
+    users: number;
+    items: number;
+    trainRows: number;
+    validRows: number;
+    testRows: number;
+    density: number;
+    popularityGini: number;
+  };
   composition?: {
     /** Rows of each set by source (real, gan, llm, sampled), positives + negatives. */
     rows: { a: Record<string, number>; b: Record<string, number> };
+    /** Synthetic rows removed while denoising and balancing, by reason. */
+    drops: Record<string, number>;
     shareTarget: number;
     shareAchieved: number;
     perUser: { labels: string[]; users: number[] };
@@ -49,15 +63,22 @@ export interface ReportData {
     popularity: { real: number[]; synthetic: number[] };
     tail: { realShare: number; syntheticShare: number; bShare: number };
   };
+  /** generateGan's stats: the named quality figures first, then any other numeric stat. */
   gan?: Record<string, number>;
   llm?: {
     provider: string;
     model: string;
+    /** True when the local item-sequence model, not an LLM, chose the items. */
     fallback: boolean;
-    note: string;
     users: number;
     triples: number;
-    dropped: Record<string, number>;
-    usage: Record<string, number>;
+    dropped: { malformed: number; outOfRange: number; same: number; failed: number };
+    requests: number;
+    promptTokens: number;
+    completionTokens: number;
+    cachedResponses: number;
+    costUsd?: number;
+    /** A few dropped answers as the chooser gave them (untrusted text, escaped on render). */
+    examples: string[];
   };
 }

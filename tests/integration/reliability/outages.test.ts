@@ -76,7 +76,12 @@ describe('outages of the real servers mid-run', () => {
     await withWorkers(settings, async ({ client, store }) => {
       const handle = await startPipeline(client, settings, config(7001));
       await whenRunning(handle, 'trainGan');
-      await sleep(1_000);
+      // Stop S3 once the GAN has a checkpoint, so a resume point exists however slow the machine.
+      const deadline = Date.now() + 120_000;
+      while ((await store.list('checkpoints/')).length === 0) {
+        if (Date.now() > deadline) throw new Error('no GAN checkpoint within 2 minutes');
+        await sleep(100);
+      }
       expect(await stopService(opts, 's3')).toBe(true);
       await sleep(30_000);
       await stackUp(opts);

@@ -30,7 +30,8 @@ const SEEDS = (process.env.CRASH_SEEDS ?? '1').split(',').map(Number);
 
 /** The epoch (after the first checkpoint, before the last) at which seed `s` kills. */
 function killEpoch(s: number): number {
-  const span = EPOCHS - 2 * CHECKPOINT_EVERY;
+  // Targets end 20 epochs before the last: a fast epoch must not finish the stage between polls.
+  const span = EPOCHS - 5 * CHECKPOINT_EVERY;
   return CHECKPOINT_EVERY + 1 + ((Math.imul(s + 1, 0x9e3779b1) >>> 0) % span);
 }
 
@@ -106,7 +107,9 @@ async function runWithCrash(
         let killedAt: KillPoint | undefined;
         const deadline = Date.now() + 120_000;
         while (!killedAt && Date.now() < deadline) {
-          const d = (await liveActivities(handle)).find((a) => a.activity === stage)?.details;
+          // A describe can fail transiently while the server is busy; the next poll retries.
+          const live = await liveActivities(handle).catch(() => []);
+          const d = live.find((a) => a.activity === stage)?.details;
           if (
             typeof d?.checkpointEpoch === 'number' &&
             typeof d.epoch === 'number' &&

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { buildReportData, renderReport } from '../../../lib/report/index.ts';
+import { esc } from '../../../lib/report/escape.ts';
+import type { ReportData } from '../../../lib/report/index.ts';
+import { ALL_CHARTS, llmExpansion, reportParts } from '../../helpers/report-data.ts';
+import { strictSvgProblems, svgFragments } from '../../helpers/strict-svg.ts';
+
+const render = (over: Parameters<typeof reportParts>[0] = {}) =>
+  renderReport(buildReportData(reportParts(over)));
+const titles = (html: string) =>
+  svgFragments(html).map((svg) => /<title>([^<]*)<\/title>/.exec(svg)?.[1]);
+const sectionIds = (html: string) => [...html.matchAll(/<section id="([^"]+)">/g)].map((m) => m[1]);
+
+describe('the run report', () => {
+  it('renders every section and chart, as well-formed finite SVG, with nothing external', () => {
+    const html = render();
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+    expect(sectionIds(html)).toEqual([
+      'dataset',
+      'metrics',
+      'segments',
+      'models',
+      'training',
+      'composition',
+      'gan',
+      'llm',
+    ]);
+    expect(titles(html)).toEqual(ALL_CHARTS);
+    for (const svg of svgFragments(html)) expect(strictSvgProblems(svg)).toEqual([]);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|src=|href=|@import|url\(/i);
+    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
+  });
+
+  it('shows the A/B table, the baselines and the training-set composition from the inputs', () => {
+    const d = buildReportData(reportParts());
+    const html = renderReport(d);
+    const ndcg = d.metrics.find((m) => m.metric === 'ndcg@10')!;
+    expect(html).toContain(
+      `<td>ndcg@10</td><td>${ndcg.a.toFixed(4)}</td><td>${ndcg.b.toFixed(4)}</td>`,
+    );
+    expect(html).toContain(`${ndcg.ciLow.toFixed(4)} .. ${ndcg.ciHigh.toFixed(4)}`);
+    for (const name of ['A (real)', 'B (augmented)', 'Popularity', 'ItemKNN'])
+      expect(html).toContain(`>${name}</text>`);
+    for (const source of ['real', 'gan', 'llm']) expect(html).toContain(`>${source}</text>`);
+    expect(html).toContain("Synthetic share of B's positives");
+  });
+
+  it('shows the decision in big letters with its plain-language reasons', () => {
+    const d = buildReportData(reportParts());
+    const html = renderReport(d);
+    const verdict = d.decision.promote ? 'PROMOTE B' : 'KEEP A';
+    expect(html).toContain(`id="decision">${verdict}</span>`);
+    expect(d.decision.reasons.length).toBeGreaterThan(1);
+    for (const r of d.decision.reasons) expect(html).toContain(`<li>${esc(r)}</li>`);
+    const promoted: ReportData = { ...d, decision: { promote: true, reasons: ['B is better'] } };
+    expect(renderReport(promoted)).toContain('class="verdict promote" id="decision">PROMOTE B<');
+  });
+
+  it('says plainly when a local item-sequence model, not an LLM, produced the samples', () => {
+    const fallback = render();
+    expect(fallback).toContain('<strong>No LLM produced these samples.</strong>');
+    expect(fallback).toContain(
+      'A local item-sequence model (item-sequence transformer (dim 32, window 20)), not an LLM, chose the liked and disliked items.',
+    );
+    const llm = render({ llm: llmExpansion() });
+    expect(llm).not.toContain('No LLM produced');
+    expect(llm).not.toContain('not an LLM');
+    expect(llm).toContain('chosen by the LLM <strong>Qwen2.5-7B-Instruct</strong>');
+    expect(llm).toMatch(/prompt tokens<\/td><td>41,230</);
+    expect(llm).toMatch(/answers from the response cache<\/td><td>4</);
+    expect(llm).toMatch(/dropped: malformed answer<\/td><td>3</);
+    expect(llm).toMatch(/cost \(USD\)<\/td><td>0.0123</);
+  });
+
+  it('escapes every string that comes from users, configs or a model', () => {
+    const hostile = '<script>alert(1)</script>';
+    const evaluation = reportParts().evaluation as { decision: { reasons: string[] } };
+    const html = render({
+      pipeline: hostile,
+      runId: '"><img src=x onerror=alert(2)>',
+      createdAt: '<b>today</b>',
+      evaluation: { ...evaluation, decision: { ...evaluation.decision, reasons: [hostile] } },
+      llm: { ...llmExpansion(), model: hostile, examples: [`user 3: "${hostile}" & more`] },
+    });
+    expect(html).not.toContain(hostile);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<b>today');
+    expect(html).toContain(
+      '<h1>&lt;script&gt;alert(1)&lt;/script&gt;: does augmentation help?</h1>',
+    );
+    expect(html).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; - &quot;&gt;&lt;img');
+    expect(html).toContain('<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>');
+    expect(html).toContain(
+      '<code>user 3: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; &amp; more</code>',
+    );
+    expect(html.match(/<script/gi)).toBeNull();
+  });
+
+  it('leaves out the sections of inputs that are absent, and the rest still renders', () => {
+    const evaluation = reportParts().evaluation as { comparison: { effects: object } };
+    const html = render({
+      dataset: undefined,
+      composition: undefined,
+      gan: undefined,
+      llm: undefined,
+      evaluation: {
+        ...evaluation,
+        baselines: {},
+        comparison: {
+          ...evaluation.comparison,
+          effects: { all: (evaluation.comparison.effects as { all: object }).all },
+        },
+      },
+      historyA: [{ epoch: 1, loss: 0.7 }],
+      historyB: [{ epoch: 1, loss: 0.8 }],
+    });
+    expect(sectionIds(html)).toEqual(['metrics', 'models', 'training']);
+    expect(titles(html)).toEqual([
+      'Paired difference B - A per metric, 95% bootstrap CI',
+      'ndcg@10 of A, B and the baselines',
+      'Training loss per epoch',
+    ]);
+    for (const svg of svgFragments(html)) expect(strictSvgProblems(svg)).toEqual([]);
+    expect(html).not.toMatch(/LLM expansion|CFGAN|Training sets|Guard rails|Popularity</);
+  });
+
+  it('prints n/a, not a tiny p-value, when every paired delta is zero', () => {
+    const html = renderReport(buildReportData(reportParts({}, { bEqualsA: true })));
+    const row = /<tr><td>ndcg@10<\/td>.*?<\/tr>/.exec(html)![0];
+    expect(row).toContain('<td>0.0000 .. 0.0000</td><td>n/a</td>');
+    expect(html).not.toContain('&lt;0.0001');
+    for (const svg of svgFragments(html)) expect(strictSvgProblems(svg)).toEqual([]);
+  });
+});
