@@ -2,6 +2,7 @@
  * What the HTML run report shows, built from the stages' outputs (build.ts) and rendered
  * without any I/O (html.ts). Plain JSON: it is also written next to the report.
  */
+import type { DataStats } from '../data/stats.ts';
 
 /** One metric of the A/B test: means, paired delta B - A with its interval and p-value. */
 export interface MetricRow {
@@ -42,15 +43,10 @@ export interface ReportData {
   models: { name: string; value: number }[];
   curves: { A: EpochPoint[]; B: EpochPoint[] };
   /** The preprocessed data set (preprocess stats), when the stage was given it. */
-  dataset?: {
-    users: number;
-    items: number;
-    trainRows: number;
-    validRows: number;
-    testRows: number;
-    density: number;
-    popularityGini: number;
-  };
+  dataset?: Pick<
+    DataStats,
+    'users' | 'items' | 'trainRows' | 'validRows' | 'testRows' | 'density' | 'popularityGini'
+  >;
   composition?: {
     /** Rows of each set by source (real, gan, llm, sampled), positives + negatives. */
     rows: { a: Record<string, number>; b: Record<string, number> };
