@@ -6,6 +6,8 @@ import {
   readSyntheticParquet,
   writeTrainingSetParquet,
 } from '../lib/data/index.ts';
+import { csrFromCoo } from '../lib/eval/index.ts';
+import { topNewItemsCsr } from '../lib/models/baselines/index.ts';
 import { resample } from '../lib/sampling/index.ts';
 import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -40,9 +42,17 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
       synthetic.push(await readSyntheticParquet(await ctx.inputFile('generateGan', 'gan.parquet')));
     if (ctx.hasInput('expandLlm'))
       synthetic.push(await readSyntheticParquet(await ctx.inputFile('expandLlm', 'llm.parquet')));
+    const neg = ctx.config.resample.negatives;
+    // Hard negatives: items a quick base model (item kNN on the train split) ranks high.
+    let hardCandidates;
+    if (neg.strategy === 'hard' && neg.perPositive > 0) {
+      ctx.heartbeat({ phase: 'ranking hard-negative candidates' });
+      const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
+      hardCandidates = topNewItemsCsr(trainCsr, nItems, neg.hardPool);
+    }
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(
-      { nUsers, nItems, train, synthetic },
+      { nUsers, nItems, train, synthetic, ...(hardCandidates ? { hardCandidates } : {}) },
       ctx.config.resample,
       ctx.config.seed,
     );

@@ -71,6 +71,8 @@ const resampleSchema = z
         strategy: z.enum(['uniform', 'popularity', 'hard']).default('uniform'),
         /** Negatives per positive written into A and B (0 = the trainer samples on the fly). */
         perPositive: z.int().min(0).max(100).default(0),
+        /** strategy hard: negatives come from each user's top this-many item-kNN items. */
+        hardPool: z.int().min(1).max(10_000).default(50),
       })
       .prefault({}),
   })

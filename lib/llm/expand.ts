@@ -5,7 +5,7 @@
  * caller. Rejected answers are counted by reason, with a few examples kept for the summary.
  */
 import type { Csr } from '../eval/types.ts';
-import type { Candidates } from './candidates.ts';
+import type { TopNewItems } from '../models/baselines/top-new.ts';
 import type { ChoiceRequest, Chooser, DropReason } from './types.ts';
 
 export interface ExpandOptions {
@@ -41,7 +41,7 @@ export interface ExpansionResult {
 export async function expandUsers(
   users: Int32Array,
   histories: Csr,
-  candidates: Candidates,
+  candidates: TopNewItems,
   chooser: Chooser,
   opts: ExpandOptions,
 ): Promise<ExpansionResult> {

@@ -14,7 +14,6 @@ export { SequenceChooser } from './sequence-chooser.ts';
 export { trainSequenceModel } from './sequence-train.ts';
 export type { SequenceModel, SequenceTrainConfig } from './sequence-train.ts';
 export { timeOrderedHistories } from './sequences.ts';
-export { proposeCandidates } from './candidates.ts';
 export { expandUsers } from './expand.ts';
 export type { ExpansionResult } from './expand.ts';
 export { pickUsers } from './users.ts';

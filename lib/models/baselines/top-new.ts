@@ -1,13 +1,14 @@
 /**
- * Candidates for the chooser, after LLMRec: a base recommender trained on the train split
- * (item-based kNN: quick, no training loop) proposes each user's top new items. Its scores
- * also say how plausible a (liked, disliked) pair is, for pruning in the resample stage.
+ * A quick base model's top new items per user: item kNN fitted on the train split (no
+ * training loop) ranks the items each user has not interacted with. The LLM expansion's
+ * candidates (after LLMRec, whose base model proposes them) and resample's hard negatives.
  */
-import { TopKSelector } from '../eval/topk.ts';
-import type { Csr } from '../eval/types.ts';
-import { ItemKnnScorer } from '../models/baselines/item-knn.ts';
+import { csrFromCoo } from '../../eval/csr.ts';
+import { TopKSelector } from '../../eval/topk.ts';
+import type { Csr } from '../../eval/types.ts';
+import { ItemKnnScorer } from './item-knn.ts';
 
-export interface Candidates {
+export interface TopNewItems {
   /** `items[u * perUser + c]`: candidate c of the r-th requested user (-1 when fewer). */
   items: Int32Array;
   /** Base-model score of each candidate. */
@@ -16,12 +17,12 @@ export interface Candidates {
 }
 
 /** Top `perUser` items not in each user's train history, best first. */
-export function proposeCandidates(
+export function topNewItems(
   train: Csr,
   nItems: number,
   users: Int32Array,
   perUser: number,
-): Candidates {
+): TopNewItems {
   const knn = ItemKnnScorer.fit(train, nItems);
   const items = new Int32Array(users.length * perUser).fill(-1);
   const scores = new Float32Array(users.length * perUser);
@@ -45,4 +46,20 @@ export function proposeCandidates(
     }
   }
   return { items, scores, perUser };
+}
+
+/** The same lists for every user as a CSR over users (rows of users not asked are empty). */
+export function topNewItemsCsr(train: Csr, nItems: number, perUser: number): Csr {
+  const nUsers = train.indptr.length - 1;
+  const users = Int32Array.from({ length: nUsers }, (_, u) => u);
+  const top = topNewItems(train, nItems, users, perUser);
+  let n = 0;
+  const user = new Int32Array(top.items.length);
+  const item = new Int32Array(top.items.length);
+  for (let k = 0; k < top.items.length; k++) {
+    if (top.items[k]! < 0) continue;
+    user[n] = Math.floor(k / perUser);
+    item[n++] = top.items[k]!;
+  }
+  return csrFromCoo(user, item, n, nUsers);
 }
