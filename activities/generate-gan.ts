@@ -11,6 +11,7 @@ import {
   selectUsers,
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
+import { knnRowScores } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
@@ -31,7 +32,8 @@ export interface GenerateGanStageConfig {
  */
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   name: 'generateGan',
-  codeVersion: '1',
+  // 2: gan.parquet carries a plausibility column.
+  codeVersion: '2',
   needs: ['preprocess', 'trainGan'],
   reads: { preprocess: ['train.parquet', 'valid.parquet'] },
   // The generator, not its training log (which holds timings): same weights, same key.
@@ -55,8 +57,11 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       });
       const quality = generationQuality(rows, train, nUsers, nItems);
       const path = join(ctx.workDir, 'gan.parquet');
+      // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
+      const plausibility = knnRowScores(train, nItems, rows);
       const { schema } = await writeSyntheticParquet(path, {
         ...rows,
+        plausibility,
         source: 'gan',
         nUsers,
         nItems,

@@ -63,3 +63,29 @@ export function topNewItemsCsr(train: Csr, nItems: number, perUser: number): Csr
   }
   return csrFromCoo(user, item, n, nUsers);
 }
+
+/**
+ * The item-kNN score of each (user, item) row: how plausible a base model finds a synthetic
+ * positive (LLMRec prunes the least plausible). Each distinct user is scored once.
+ */
+export function knnRowScores(
+  train: Csr,
+  nItems: number,
+  rows: { n: number; user: Int32Array; item: Int32Array },
+): Float32Array {
+  const knn = ItemKnnScorer.fit(train, nItems);
+  const out = new Float32Array(rows.n);
+  const buf = new Float32Array(nItems);
+  const one = new Int32Array(1);
+  let current = -1;
+  for (let k = 0; k < rows.n; k++) {
+    const u = rows.user[k]!;
+    if (u !== current) {
+      one[0] = u;
+      knn.scoreUsers(one, buf);
+      current = u;
+    }
+    out[k] = buf[rows.item[k]!]!;
+  }
+  return out;
+}

@@ -132,5 +132,22 @@ describe('GAN stages', () => {
     const a = await readTrainingSetParquet(await store.getBytes(`${withGan.key}/a.parquet`));
     expect(b.source.filter((s) => s === SOURCE.gan).length).toBeGreaterThan(0);
     expect(a.source.filter((s) => s === SOURCE.gan).length).toBe(0);
+
+    // Each row carries a base-model plausibility, so LLMRec-style pruning works on GAN rows.
+    expect(gan.plausibility).toHaveLength(gan.n);
+    expect(gan.plausibility!.every(Number.isFinite)).toBe(true);
+    const pruned = await runStage(
+      resampleStage,
+      {
+        runId: 'r4',
+        config: { resample: { ...resampleConfig.resample, dropRate: 0.3 }, seed: 5 },
+        inputs: { preprocess, generateGan },
+      },
+      store,
+    );
+    const composition = JSON.parse(
+      Buffer.from(await store.getBytes(`${pruned.key}/composition.json`)).toString('utf8'),
+    ) as { drops: { gan: { pruned: number } } };
+    expect(composition.drops.gan.pruned).toBeGreaterThan(0);
   }, 60_000);
 });
