@@ -5,7 +5,8 @@
  * (`gan`, `llm`) and the id-space size travel in the footer metadata.
  */
 import type { SyntheticSource } from '../sampling/types.ts';
-import { readParquet, typedColumn, writeParquet } from './parquet.ts';
+import { readLabeledRows } from './labeled-rows.ts';
+import { writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';
 
 const LAYOUT = 'synthetic-rows/1';
@@ -40,26 +41,19 @@ export function writeSyntheticParquet(path: string, t: SyntheticRowsFile): Promi
 export async function readSyntheticParquet(
   source: string | Uint8Array,
 ): Promise<SyntheticRowsFile> {
-  const t = await readParquet(source);
-  const name = typeof source === 'string' ? source : 'synthetic rows';
-  if (t.metadata.layout !== LAYOUT)
-    throw new Error(
-      `${name} is not a synthetic-rows file (layout ${t.metadata.layout ?? 'missing'})`,
-    );
-  const kind = t.metadata.source;
+  const { table, name, col, rows } = await readLabeledRows(
+    source,
+    LAYOUT,
+    'a synthetic-rows file',
+    'synthetic rows',
+  );
+  const kind = table.metadata.source;
   if (kind !== 'gan' && kind !== 'llm') throw new Error(`${name}: unknown source ${String(kind)}`);
-  const col = <T extends Int32Array | Float32Array>(c: string, type: new (n: number) => T) =>
-    typedColumn(t, c, type, name);
   return {
+    ...rows,
     source: kind,
-    n: t.rows,
-    nUsers: Number(t.metadata.nUsers),
-    nItems: Number(t.metadata.nItems),
-    user: col('user', Int32Array),
-    item: col('item', Int32Array),
-    label: Uint8Array.from(col('label', Int32Array)),
     score: col('score', Float32Array),
-    ...(t.schema.some((c) => c.name === 'plausibility')
+    ...(table.schema.some((c) => c.name === 'plausibility')
       ? { plausibility: col('plausibility', Float32Array) }
       : {}),
   };

@@ -4,8 +4,11 @@
  * the footer metadata, because a training set need not touch every user or item.
  */
 import type { TrainingSet } from '../models/types.ts';
-import { readParquet, typedColumn, writeParquet } from './parquet.ts';
+import { readLabeledRows } from './labeled-rows.ts';
+import { writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';
+
+const LAYOUT = 'training-set/1';
 
 /** A training set with provenance: `source` codes are defined by the resample stage. */
 export interface LabeledSet extends TrainingSet {
@@ -24,24 +27,14 @@ export function writeTrainingSetParquet(path: string, t: LabeledSet): Promise<Wr
       source: Int32Array.from(t.source.subarray(0, t.n)),
       score: t.score.subarray(0, t.n),
     },
-    { metadata: { nUsers: String(t.nUsers), nItems: String(t.nItems), layout: 'training-set/1' } },
+    { metadata: { nUsers: String(t.nUsers), nItems: String(t.nItems), layout: LAYOUT } },
   );
 }
 
 export async function readTrainingSetParquet(source: string | Uint8Array): Promise<LabeledSet> {
-  const t = await readParquet(source);
-  const label = typeof source === 'string' ? source : 'training set';
-  if (t.metadata.layout !== 'training-set/1')
-    throw new Error(`${label} is not a training set (layout ${t.metadata.layout ?? 'missing'})`);
-  const col = <T extends Int32Array | Float32Array>(name: string, type: new (n: number) => T) =>
-    typedColumn(t, name, type, label);
+  const { rows, col } = await readLabeledRows(source, LAYOUT, 'a training set', 'training set');
   return {
-    n: t.rows,
-    nUsers: Number(t.metadata.nUsers),
-    nItems: Number(t.metadata.nItems),
-    user: col('user', Int32Array),
-    item: col('item', Int32Array),
-    label: Uint8Array.from(col('label', Int32Array)),
+    ...rows,
     weight: col('weight', Float32Array),
     source: Uint8Array.from(col('source', Int32Array)),
     score: col('score', Float32Array),
