@@ -47,7 +47,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
     );
     if (generator.nItems !== nItems)
       throw new Error(`the generator has ${generator.nItems} items, the catalog ${nItems}`);
-    const scorer = new GeneratorScorer(generator, train);
+    const scorer = await GeneratorScorer.create(generator, train);
     try {
       const users = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
       const rows = await generatePositives(scorer, train, nItems, users, {

@@ -79,7 +79,7 @@ async function ours(data: ReturnType<typeof splits>, config: Partial<CfganConfig
 }
 
 async function validNdcg(data: ReturnType<typeof splits>, g: Awaited<ReturnType<typeof ours>>) {
-  const scorer = new GeneratorScorer(g.generator, data.train);
+  const scorer = await GeneratorScorer.create(g.generator, data.train);
   const r = await evaluateFullRankingAsync(
     { nUsers: data.nUsers, nItems: data.nItems, train: data.train, test: data.valid },
     scorer,

@@ -3,7 +3,7 @@
  * every item in [0, 1]. Used for generation and for its own validation NDCG. Inference
  * uses no noise (its mean), so scores are deterministic.
  */
-import { tf } from '../compute/backend.ts';
+import { initBackend, tf } from '../compute/backend.ts';
 import type { AsyncScorer, Csr } from '../eval/types.ts';
 import { packState, unpackState } from '../models/train-state.ts';
 import { gatherSum } from './sparse-rows.ts';
@@ -41,12 +41,21 @@ export class GeneratorScorer implements AsyncScorer {
   private readonly b2: tf.Tensor1D;
   private pre = new Float32Array(0);
 
-  constructor(
+  private constructor(
     readonly weights: GeneratorWeights,
     private readonly train: Csr,
   ) {
     this.w2 = tf.tensor2d(weights.w2, [weights.hidden, weights.nItems]);
     this.b2 = tf.tensor1d(weights.b2);
+  }
+
+  /**
+   * Async because tfjs must have a backend first: a worker whose trainGan came from the
+   * cache has not trained anything in this process when generateGan scores.
+   */
+  static async create(weights: GeneratorWeights, train: Csr): Promise<GeneratorScorer> {
+    await initBackend();
+    return new GeneratorScorer(weights, train);
   }
 
   scoreUsers(userIds: Int32Array, out: Float32Array): void {

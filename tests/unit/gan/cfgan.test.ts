@@ -80,7 +80,7 @@ describe('CFGAN', () => {
     expect(history).toHaveLength(30);
     for (const h of history)
       expect(Number.isFinite(h.dLoss) && Number.isFinite(h.gLoss)).toBe(true);
-    const scorer = new GeneratorScorer(generator, data.train);
+    const scorer = await GeneratorScorer.create(generator, data.train);
     const ndcg = await validNdcg(scorer);
     scorer.dispose();
     // A random ranking scores about 10 / nItems x 0.4 here (< 0.02).
@@ -152,7 +152,7 @@ describe('generation', () => {
       { nUsers, nItems, train: data.train },
       { ...config, epochs: 2 },
     );
-    const scorer = new GeneratorScorer(generator, data.train);
+    const scorer = await GeneratorScorer.create(generator, data.train);
     const users = selectUsers(data.train, nUsers, 'sparse', 8);
     const rows = await generatePositives(scorer, data.train, nItems, users, {
       topK: 3,

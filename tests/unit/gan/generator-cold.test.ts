@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../lib/data/random.ts';
+import {
+  GeneratorScorer,
+  initGenerator,
+  loadGenerator,
+  saveGenerator,
+} from '../../../lib/gan/generator.ts';
+
+/**
+ * A worker whose trainGan came from the cache runs generateGan in a process where nothing
+ * has trained yet. This file is its own process (vitest forks per file): no tfjs backend
+ * is set up before the scorer is created. Found by an experiment on the dev stack, where
+ * every attempt failed with "backend 'wasm' has not yet been initialized".
+ */
+describe('the generator in a fresh process', () => {
+  it('scores without any training having run first', async () => {
+    const rng = new Rng(3);
+    const weights = loadGenerator(saveGenerator(initGenerator(6, 4, 0, () => rng.normal())));
+    const train = { indptr: new Int32Array([0, 2, 3]), indices: new Int32Array([0, 1, 5]) };
+    const scorer = await GeneratorScorer.create(weights, train);
+    const out = new Float32Array(2 * 6);
+    await scorer.scoreUsers(new Int32Array([0, 1]), out);
+    scorer.dispose();
+    for (const v of out) expect(v > 0 && v < 1).toBe(true);
+  });
+});
