@@ -2,6 +2,7 @@ import type { ConnectionSettings } from '../lib/config/env.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { evaluateActivity } from './evaluate.ts';
+import { experimentActivities } from './experiment.ts';
 import { expandLlmActivity } from './expand-llm.ts';
 import { generateGanActivity } from './generate-gan.ts';
 import { ingestActivity } from './ingest.ts';
@@ -36,5 +37,6 @@ export function createActivities(deps: ActivityDeps) {
     register: registerActivity(deps.store, deps.mlflow),
     report: reportActivity(deps.store),
     ...trackingActivities(deps.mlflow, deps.experiment, deps.store),
+    ...experimentActivities(deps.store, deps.mlflow, deps.experiment),
   };
 }

@@ -26,7 +26,12 @@ export function trackingActivities(
   }
 
   return withFinalErrors({
-    async trackStart(input: { workflowId: string; config: PipelineConfig }): Promise<MlflowRef> {
+    /** `parentRunId`: an experiment's run, under which this pipeline's run is nested. */
+    async trackStart(input: {
+      workflowId: string;
+      config: PipelineConfig;
+      parentRunId?: string;
+    }): Promise<MlflowRef> {
       const experimentId = await mlflow.getOrCreateExperiment(
         `${experimentName}/${input.config.name}`,
       );
@@ -35,6 +40,7 @@ export function trackingActivities(
         run = await mlflow.createRun({
           experimentId,
           runName: input.workflowId,
+          ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}),
           tags: {
             workflow_id: input.workflowId,
             code_version: CODE_VERSION,
@@ -134,7 +140,9 @@ export function metricKey(key: string): string {
 }
 
 /** Errors that cannot succeed on retry (MLflow 4xx) become non-retryable failures. */
-function withFinalErrors<T extends Record<string, (input: never) => Promise<unknown>>>(acts: T): T {
+export function withFinalErrors<T extends Record<string, (input: never) => Promise<unknown>>>(
+  acts: T,
+): T {
   return Object.fromEntries(
     Object.entries(acts).map(([name, fn]) => [
       name,

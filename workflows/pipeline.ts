@@ -124,9 +124,16 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     }
   };
 
-  await safely('starting the MLflow run', async () => {
-    tracker.tracking.mlflow = await track.trackStart({ workflowId: runId, config });
-  });
+  if (input.tracking?.enabled !== false) {
+    const parentRunId = input.tracking?.parent?.runId;
+    await safely('starting the MLflow run', async () => {
+      tracker.tracking.mlflow = await track.trackStart({
+        workflowId: runId,
+        config,
+        ...(parentRunId ? { parentRunId } : {}),
+      });
+    });
+  }
   try {
     await runStages();
   } catch (err) {

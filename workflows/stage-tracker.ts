@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancelledFailure,
+  ChildWorkflowFailure,
   isCancellation,
 } from '@temporalio/workflow';
 import type {
@@ -78,7 +79,9 @@ export class StageTracker {
 export function describeFailure(err: unknown): string {
   if (isCancellation(err) || err instanceof CancelledFailure) return 'cancelled';
   let cur: unknown = err;
-  while (cur instanceof ActivityFailure && cur.cause) cur = cur.cause;
+  // Through activity and child-workflow wrappers (an experiment's variants are children).
+  while ((cur instanceof ActivityFailure || cur instanceof ChildWorkflowFailure) && cur.cause)
+    cur = cur.cause;
   if (cur instanceof ApplicationFailure)
     return cur.type ? `${cur.type}: ${cur.message}` : cur.message;
   return cur instanceof Error ? cur.message : String(cur);

@@ -2,22 +2,31 @@ import type { Command } from 'commander';
 import { resumePipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import { guarded, info, printJson, withClient } from '../output.ts';
 import { progressPrinter } from '../progress.ts';
+import { followExperiment } from './experiment.ts';
 import { printSummary } from './run.ts';
 
 /** Operator commands: list runs, resume a failed one, cancel a running one. */
 export function registerOps(program: Command): void {
   program
     .command('list')
-    .description('recent pipeline runs, newest first')
+    .description('recent pipeline runs and experiments, newest first')
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
     .action((flags: { limit: string; json?: boolean }) =>
       guarded(() =>
         withClient(async (client) => {
-          const rows: { workflowId: string; status: string; start: string; close?: string }[] = [];
-          for await (const wf of client.workflow.list({ query: "WorkflowType = 'pipeline'" })) {
+          const rows: {
+            workflowId: string;
+            type: string;
+            status: string;
+            start: string;
+            close?: string;
+          }[] = [];
+          const query = "WorkflowType = 'pipeline' OR WorkflowType = 'experiment'";
+          for await (const wf of client.workflow.list({ query })) {
             rows.push({
               workflowId: wf.workflowId,
+              type: wf.type,
               status: wf.status.name,
               start: wf.startTime.toISOString(),
               close: wf.closeTime?.toISOString(),
@@ -27,7 +36,9 @@ export function registerOps(program: Command): void {
           if (flags.json) return printJson(rows);
           if (rows.length === 0) info('no pipeline runs');
           for (const r of rows)
-            info(`${r.workflowId.padEnd(52)} ${r.status.padEnd(11)} ${r.start}`);
+            info(
+              `${r.workflowId.padEnd(52)} ${r.type.padEnd(10)} ${r.status.padEnd(11)} ${r.start}`,
+            );
         }),
       ),
     );
@@ -35,7 +46,7 @@ export function registerOps(program: Command): void {
   program
     .command('resume <workflowId>')
     .description(
-      'restart a failed or cancelled run; finished stages are reused (cached), the rest runs again',
+      'restart a failed or cancelled run or experiment; finished stages are reused (cached), the rest runs again',
     )
     .option('--wait', 'wait and show progress')
     .option('--json', 'with --wait: print the run summary as JSON')
@@ -43,6 +54,11 @@ export function registerOps(program: Command): void {
       guarded(() =>
         withClient(async (client) => {
           const handle = await resumePipeline(client, workflowId);
+          if ((await handle.describe()).type === 'experiment') {
+            if (flags.wait) return followExperiment(handle, flags.json === true);
+            if (flags.json) return printJson({ workflowId: handle.workflowId });
+            return info(`resumed experiment ${workflowId}; finished variants come back cached`);
+          }
           if (!flags.wait) {
             if (flags.json) return printJson({ workflowId: handle.workflowId });
             return info(`resumed ${workflowId}; follow it with: npx augment status ${workflowId}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeline.ts';
-import { STAGES, progressQuery } from '../../lib/contracts/index.ts';
+import { STAGES, experimentProgressQuery, progressQuery } from '../../lib/contracts/index.ts';
 import type { StageName } from '../../lib/contracts/index.ts';
 import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
@@ -9,6 +9,7 @@ import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
+import { experimentPrinter } from './experiment.ts';
 
 export interface RunFlags {
   config?: string;
@@ -73,7 +74,7 @@ export function registerRun(program: Command): void {
 
   program
     .command('status <workflowId>')
-    .description('per-stage status and timing of a run')
+    .description('per-stage status and timing of a run (per-variant for an experiment)')
     .option('--json', 'print JSON')
     .action((workflowId: string, flags: { json?: boolean }) =>
       guarded(async () => {
@@ -82,6 +83,13 @@ export function registerRun(program: Command): void {
         try {
           const handle = client.workflow.getHandle(workflowId);
           const desc = await handle.describe();
+          if (desc.type === 'experiment') {
+            const progress = await handle.query(experimentProgressQuery).catch(() => undefined);
+            if (flags.json) return printJson({ workflowId, status: desc.status.name, progress });
+            info(`${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`);
+            if (progress) experimentPrinter()(progress);
+            return;
+          }
           const progress = await handle.query(progressQuery).catch(() => undefined);
           const out = {
             workflowId,

@@ -69,6 +69,7 @@ function expectedOf(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.expected;
     case 'too_small':
+      if (issue.origin === 'array') return `a list of at least ${String(issue.minimum)} value(s)`;
       return `${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
     case 'too_big':
       return `${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;

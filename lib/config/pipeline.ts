@@ -303,6 +303,14 @@ export function parsePipelineConfig(raw: unknown, source = 'config'): PipelineCo
 
 /** Reads a YAML or JSON config file (JSON is YAML) and validates it. */
 export function loadPipelineConfig(path: string): PipelineConfig {
+  return parsePipelineConfig(readConfigFile(path), path);
+}
+
+/**
+ * Reads a YAML or JSON file as written, without validation or defaults (experiments
+ * apply their overrides to this before validating). Errors name the file and position.
+ */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -315,9 +323,8 @@ export function loadPipelineConfig(path: string): PipelineConfig {
       },
     ]);
   }
-  let raw: unknown;
   try {
-    raw = parseYaml(text);
+    return parseYaml(text) as unknown;
   } catch (err) {
     const e = err as Error & { linePos?: { line: number; col: number }[] };
     const pos = e.linePos?.[0];
@@ -329,7 +336,6 @@ export function loadPipelineConfig(path: string): PipelineConfig {
       },
     ]);
   }
-  return parsePipelineConfig(raw, path);
 }
 
 /** JSON Schema of the config file, for editors (`augment config schema`). */

@@ -94,6 +94,11 @@ export interface PipelineInput {
   until?: StageName;
   /** Task queues of this deployment (the workflow itself runs on `cpu`). */
   queues: TaskQueues;
+  /**
+   * MLflow tracking of this run. An experiment's warm-up runs switch it off; its variants
+   * nest their runs under the experiment's run. @default on, a top-level run
+   */
+  tracking?: { enabled?: boolean; parent?: MlflowRef };
 }
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'cached' | 'failed' | 'skipped';
@@ -148,3 +153,6 @@ export const NON_RETRYABLE_ERRORS = [
   'InvalidKeyError',
   'InputNotFound',
 ];
+
+export type * from './experiment.ts';
+export { WARMUP_PHASES, experimentProgressQuery } from './experiment.ts';

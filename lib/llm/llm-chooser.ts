@@ -5,7 +5,7 @@
  */
 import { answerJsonSchema, parseAnswer } from './answer.ts';
 import type { OpenAiProvider } from './openai-provider.ts';
-import { mapPool } from './pool.ts';
+import { mapPool } from '../async/pool.ts';
 import { buildPrompt } from './prompt.ts';
 import type { ItemText, PromptOptions } from './prompt.ts';
 import type { ResponseCache } from './response-cache.ts';

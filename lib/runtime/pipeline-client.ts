@@ -4,6 +4,7 @@ import type { ConnectionSettings } from '../config/env.ts';
 import type { PipelineConfig } from '../config/pipeline.ts';
 import { progressQuery, taskQueues } from '../contracts/index.ts';
 import type {
+  ExperimentInput,
   PipelineInput,
   PipelineProgress,
   PipelineResult,
@@ -161,6 +162,25 @@ export async function watchPipeline(
   };
 }
 
+/**
+ * The summary of a run that has ended, from its result alone: no query, so no worker is
+ * needed. A failed run's stages are not in its result; the summary carries its error.
+ */
+export async function endedRunSummary(handle: WorkflowHandle): Promise<RunSummary> {
+  const desc = await handle.describe();
+  const seconds = desc.closeTime ? (desc.closeTime.getTime() - desc.startTime.getTime()) / 1000 : 0;
+  try {
+    const r = (await handle.result()) as PipelineResult;
+    return summarize(handle.workflowId, desc.runId, 'completed', seconds, r.stages, r.tracking);
+  } catch (err) {
+    const status = desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+    return {
+      ...summarize(handle.workflowId, desc.runId, status, seconds, [], {}),
+      error: failureMessage(err),
+    };
+  }
+}
+
 function summarize(
   workflowId: string,
   runId: string,
@@ -198,7 +218,7 @@ function summarize(
   };
 }
 
-function failureMessage(err: unknown): string {
+export function failureMessage(err: unknown): string {
   let cur = err as { message?: string; cause?: unknown } | undefined;
   if (err instanceof WorkflowFailedError) cur = err.cause as typeof cur;
   while (cur?.cause) cur = cur.cause as typeof cur;
@@ -206,7 +226,7 @@ function failureMessage(err: unknown): string {
 }
 
 /**
- * Restarts a failed, cancelled or terminated run under the same workflow id with the same
+ * Restarts a failed, cancelled or terminated run (a pipeline or an experiment) under the same workflow id with the same
  * input. Finished stages are content-addressed, so they come back `cached` and only what
  * did not finish runs again; the MLflow parent run (tagged with the id) is reused.
  */
@@ -226,16 +246,17 @@ export async function resumePipeline(client: Client, workflowId: string): Promis
   const { events } = await old.fetchHistory();
   const started = events?.[0]?.workflowExecutionStartedEventAttributes;
   const payload = started?.input?.payloads?.[0];
-  if (!payload) throw new Error(`${workflowId}: its history has no pipeline input to resume from`);
+  if (!payload) throw new Error(`${workflowId}: its history has no input to resume from`);
   let decoded = [payload];
   for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse()) {
     decoded = await codec.decode(decoded);
   }
   const args = client.options.loadedDataConverter.payloadConverter.fromPayload(decoded[0]!);
-  return client.workflow.start('pipeline', {
+  // Pipelines and experiments alike: an experiment's finished variants come back cached.
+  return client.workflow.start(desc.type, {
     taskQueue: desc.taskQueue,
     workflowId,
-    args: [args as PipelineInput],
+    args: [args as PipelineInput | ExperimentInput],
     retry: { maximumAttempts: 1 },
   });
 }

@@ -24,3 +24,10 @@ export function createStore(uri: string, s3: ConnectionSettings['s3']): Artifact
     `unsupported artifact URI ${JSON.stringify(uri)}: expected s3://bucket/prefix or file:///dir`,
   );
 }
+
+/** Reads one object by its full URI (as stage outputs name them), e.g. for the CLI. */
+export function readArtifactUri(uri: string, s3: ConnectionSettings['s3']): Promise<Uint8Array> {
+  const cut = uri.lastIndexOf('/');
+  if (cut < 0 || cut === uri.length - 1) throw new Error(`not an object URI: ${uri}`);
+  return createStore(uri.slice(0, cut), s3).getBytes(uri.slice(cut + 1));
+}
