@@ -182,8 +182,8 @@ const llmSchema = z
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z
   .strictObject({
-    /** `bpr` (BPR-MF). NeuMF is specified in lib/models/types.ts but not implemented yet. */
-    family: z.enum(['bpr']).default('bpr'),
+    /** `bpr` (BPR-MF, pairwise) or `neumf` (NeuMF: GMF + MLP, pointwise log loss). */
+    family: z.enum(['bpr', 'neumf']).default('bpr'),
     /** Embedding size. @default 64 */
     factors: z.int().min(1).max(1024).default(64),
     /** Upper bound on epochs; early stopping on validation NDCG@10 usually ends sooner. */

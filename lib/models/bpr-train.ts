@@ -12,7 +12,8 @@ import type { BprMfWeights } from './bpr-mf.ts';
 import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
-import { EventLoopYielder, epochRng } from './training-loop.ts';
+import { EventLoopYielder, epochRng, finishEpoch } from './training-loop.ts';
+import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
 import type {
   EpochLog,
@@ -148,22 +149,11 @@ export async function trainBpr(
       samples,
       seconds: (Date.now() - t0) / 1000,
     };
-    if (epoch % config.evalEvery === 0 || epoch === config.epochs) {
-      const score = await validNdcg10(w, validation, hooks.signal);
-      log.validNdcg10 = score;
-      if (score > state.bestScore) {
-        state.bestScore = score;
-        state.bestEpoch = epoch;
-        state.best = copyWeights(w);
-        state.bad = 0;
-      } else state.bad++;
-    }
-    state.history.push(log);
-    state.epoch = epoch;
-    await hooks.onEpoch?.(log);
-    const stop = state.bad >= config.patience;
-    if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0 && !stop)
-      await hooks.onCheckpoint(serialize(state), epoch);
+    const stop = await finishEpoch(state, log, config, hooks, {
+      validate: () => validNdcg10(w, validation, hooks.signal),
+      snapshot: () => copyWeights(w),
+      serialize: () => serialize(state),
+    });
     if (stop) {
       stoppedEarly = epoch < config.epochs;
       break;
@@ -179,15 +169,9 @@ export async function trainBpr(
   };
 }
 
-interface TrainState {
-  epoch: number;
+interface TrainState extends EarlyStopState<BprMfWeights> {
   w: BprMfWeights;
   opt: Optimizer;
-  best?: BprMfWeights;
-  bestScore: number;
-  bestEpoch: number;
-  bad: number;
-  history: EpochLog[];
 }
 
 function fresh(nUsers: number, nItems: number, dim: number, config: TrainConfig): TrainState {

@@ -1,9 +1,12 @@
 /**
- * Recommenders trained on the pipeline's training sets. BPR-MF is the implemented family;
- * the contract (types.ts) also names NeuMF, which the config schema does not offer yet.
+ * Recommenders trained on the pipeline's training sets: BPR-MF and NeuMF (GMF + MLP).
+ * Both train on TensorFlow.js with written-out gradients, checkpoint and resume exactly,
+ * and save in the tfjs weights layout; `loadModel` reads either back by its format.
  */
+import { BPR_FORMAT, loadBprMf } from './bpr-mf.ts';
 import { trainBpr } from './bpr-train.ts';
-import { loadBprMf } from './bpr-mf.ts';
+import { NEUMF_FORMAT, NeuMfModel, readNeuMf } from './neumf.ts';
+import { trainNeuMf } from './neumf-train.ts';
 import type {
   ModelFile,
   TrainConfig,
@@ -16,6 +19,7 @@ import type {
 
 export type * from './types.ts';
 export { BprMfModel } from './bpr-mf.ts';
+export { NeuMfModel } from './neumf.ts';
 
 export function trainRecommender(
   set: TrainingSet,
@@ -23,10 +27,29 @@ export function trainRecommender(
   config: TrainConfig,
   hooks?: TrainHooks,
 ): Promise<TrainResult> {
-  if (config.family !== 'bpr') throw new Error(`model family ${config.family} is not available`);
-  return trainBpr(set, validation, config, hooks);
+  switch (config.family) {
+    case 'bpr':
+      return trainBpr(set, validation, config, hooks);
+    case 'neumf':
+      return trainNeuMf(set, validation, config, hooks);
+    default:
+      throw new Error(`model family ${String(config.family)} is not available`);
+  }
 }
 
+/** A saved model of either family; throws naming the file and what is wrong. */
 export async function loadModel(files: ModelFile[]): Promise<TrainedModel> {
-  return loadBprMf(files);
+  const json = files.find((f) => f.name === 'model.json');
+  let format: unknown;
+  try {
+    format =
+      json && (JSON.parse(new TextDecoder().decode(json.bytes)) as { format?: unknown }).format;
+  } catch {
+    throw new Error('model.json: not JSON');
+  }
+  if (format === NEUMF_FORMAT) return NeuMfModel.create(readNeuMf(files));
+  if (format === BPR_FORMAT || !json) return loadBprMf(files);
+  throw new Error(
+    `model.json: unknown format ${String(format)} (expected ${BPR_FORMAT} or ${NEUMF_FORMAT})`,
+  );
 }

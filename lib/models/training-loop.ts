@@ -1,8 +1,10 @@
 /**
- * What every training loop (BPR-MF, CFGAN) shares: per-epoch randomness that a resumed run
- * reproduces, and yielding to the event loop so heartbeats and cancellation get through.
+ * What every training loop (BPR-MF, NeuMF, CFGAN) shares: per-epoch randomness that a resumed
+ * run reproduces, yielding to the event loop so heartbeats and cancellation get through, and
+ * (the recommenders) early stopping with checkpoints.
  */
 import { Rng } from '../data/random.ts';
+import type { EpochLog, TrainConfig, TrainHooks } from './types.ts';
 
 /** The generator of one epoch: a function of (seed, epoch) only, so resuming repeats it. */
 export function epochRng(seed: number, epoch: number): Rng {
@@ -32,4 +34,47 @@ export class EventLoopYielder {
     await new Promise<void>((r) => setImmediate(r));
     this.last = Date.now();
   }
+}
+
+/** What early stopping keeps between epochs (and what a checkpoint restores). */
+export interface EarlyStopState<W> {
+  epoch: number;
+  best?: W;
+  bestScore: number;
+  bestEpoch: number;
+  /** Evaluations since the last improvement. */
+  bad: number;
+  history: EpochLog[];
+}
+
+/**
+ * The end of an epoch, the same for every model: validate when due (keeping a copy of the
+ * best weights), record the log, report it, checkpoint when due. Returns true when
+ * training should stop (patience used up).
+ */
+export async function finishEpoch<W>(
+  state: EarlyStopState<W>,
+  log: EpochLog,
+  config: Pick<TrainConfig, 'evalEvery' | 'epochs' | 'patience'>,
+  hooks: TrainHooks,
+  model: { validate(): Promise<number>; snapshot(): W; serialize(): Uint8Array },
+): Promise<boolean> {
+  const epoch = log.epoch;
+  if (epoch % config.evalEvery === 0 || epoch === config.epochs) {
+    const score = await model.validate();
+    log.validNdcg10 = score;
+    if (score > state.bestScore) {
+      state.bestScore = score;
+      state.bestEpoch = epoch;
+      state.best = model.snapshot();
+      state.bad = 0;
+    } else state.bad++;
+  }
+  state.history.push(log);
+  state.epoch = epoch;
+  await hooks.onEpoch?.(log);
+  const stop = state.bad >= config.patience;
+  if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0 && !stop)
+    await hooks.onCheckpoint(model.serialize(), epoch);
+  return stop;
 }

@@ -31,7 +31,8 @@ const base: PipelineConfigInput = {
   preprocess: { kCore: 3 },
   gan: { generatorUnits: 32, discriminatorUnits: 16, epochs: 2, users: 'all', topK: 3 },
   llm: { users: 'all', sequence: { epochs: 1 } },
-  model: { factors: 8, epochs: 3 },
+  // NeuMF here (the e2e test runs BPR-MF): retrain, evaluate and report with the MLP model.
+  model: { family: 'neumf', factors: 8, mlpLayers: [8], epochs: 3 },
   evaluate: { resamples: 1000 },
   registry: { enabled: false },
 };

@@ -1,0 +1,328 @@
+/**
+ * NeuMF training: pointwise weighted log loss over each positive and `negatives` sampled
+ * negatives per epoch (the paper's setup), TensorFlow.js for the batch math with the
+ * backward pass written out (tfjs-core's Node build registers no gradients; see
+ * bpr-train.ts), a lazy Adam for the embedding rows a batch touches and the same Adam over
+ * every row of the dense layers. Each epoch's randomness derives from (seed, epoch), so a
+ * run resumed from a checkpoint repeats the uninterrupted one exactly.
+ */
+import { initBackend, tf } from '../compute/backend.ts';
+import { Rng } from '../data/random.ts';
+import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
+import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
+import type { Moments } from './lazy-adam.ts';
+import { EMBEDDINGS, NeuMfModel, copyNeuMf, initNeuMf, tableShapes } from './neumf.ts';
+import type { NeuMfWeights } from './neumf.ts';
+import { packState, unpackState } from './train-state.ts';
+import { EventLoopYielder, epochRng, finishEpoch } from './training-loop.ts';
+import type { EarlyStopState } from './training-loop.ts';
+import { TrainingPairs } from './training-pairs.ts';
+import type {
+  EpochLog,
+  TrainConfig,
+  TrainHooks,
+  TrainResult,
+  TrainingSet,
+  ValidationData,
+} from './types.ts';
+
+/** One batch of samples: users, items, targets (1 or 0) and loss weights. */
+export interface NeuMfBatch {
+  n: number;
+  user: Int32Array;
+  item: Int32Array;
+  target: Float32Array;
+  weight: Float32Array;
+}
+
+/**
+ * Loss and gradients of one batch. Embedding gradients are per sample (n x factors, to be
+ * summed per row by the caller); dense gradients are whole tables. loss = (sum w
+ * (softplus(x) - y x) + l2 |embeddings of the batch|^2) / n.
+ */
+export function neumfBatchGrads(
+  w: NeuMfWeights,
+  b: NeuMfBatch,
+  l2: number,
+): { loss: number; grads: Record<string, Float32Array> } {
+  const { n } = b;
+  const f = w.factors;
+  const L = w.layers.length;
+  const shapes = new Map(tableShapes(w).map(([name, r, c]) => [name, [r, c] as const]));
+  const gather = (table: string, ids: Int32Array) => {
+    const src = w.tables[table]!;
+    const out = new Float32Array(n * f);
+    for (let k = 0; k < n; k++) out.set(src.subarray(ids[k]! * f, ids[k]! * f + f), k * f);
+    return tf.tensor2d(out, [n, f]);
+  };
+  const dense = (name: string) => {
+    const [r, c] = shapes.get(name)!;
+    return tf.tensor2d(w.tables[name]!, [r, c]);
+  };
+  const names: string[] = [];
+  const out = tf.tidy(() => {
+    const ug = gather('userGmf', b.user);
+    const ig = gather('itemGmf', b.item);
+    const um = gather('userMlp', b.user);
+    const im = gather('itemMlp', b.item);
+    const y = tf.tensor1d(b.target.subarray(0, n));
+    const wt = tf.tensor1d(b.weight.subarray(0, n));
+    // Forward, keeping each layer's input and pre-activation for the backward pass.
+    const gmf = tf.mul(ug, ig);
+    const zs: tf.Tensor2D[] = [tf.concat([um, im], 1)];
+    const us: tf.Tensor2D[] = [];
+    for (let l = 1; l <= L; l++) {
+      const u = tf.add(tf.matMul(zs[l - 1]!, dense(`w${l}`)), dense(`b${l}`)) as tf.Tensor2D;
+      us.push(u);
+      zs.push(tf.relu(u));
+    }
+    const feat = tf.concat([gmf, zs[L]!], 1);
+    const h = dense('h');
+    const x = tf.add(tf.reshape(tf.matMul(feat, h), [n]), tf.reshape(dense('h0'), [1]));
+    const reg = [ug, ig, um, im].map((t) => tf.sum(tf.square(t))).reduce((a, c) => tf.add(a, c));
+    const loss = tf.div(
+      tf.add(tf.sum(tf.mul(wt, tf.sub(tf.softplus(x), tf.mul(y, x)))), tf.mul(l2, reg)),
+      n,
+    );
+    // Backward. d loss / d x = w (sigmoid(x) - y) / n.
+    const dx = tf.div(tf.mul(wt, tf.sub(tf.sigmoid(x), y)), n);
+    const dx2 = tf.expandDims(dx, 1) as tf.Tensor2D;
+    const dfeat = tf.matMul(dx2, tf.transpose(h));
+    const hL = w.layers[L - 1]!;
+    const dgmf = tf.slice(dfeat, [0, 0], [n, f]);
+    let dz = tf.slice(dfeat, [0, f], [n, hL]) as tf.Tensor2D;
+    const decay = (2 * l2) / n;
+    const grads: Record<string, tf.Tensor> = {
+      h: tf.matMul(tf.transpose(feat), dx2),
+      h0: tf.reshape(tf.sum(dx), [1, 1]),
+      userGmf: tf.add(tf.mul(dgmf, ig), tf.mul(decay, ug)),
+      itemGmf: tf.add(tf.mul(dgmf, ug), tf.mul(decay, ig)),
+    };
+    for (let l = L; l >= 1; l--) {
+      const du = tf.mul(dz, tf.cast(tf.greater(us[l - 1]!, 0), 'float32')) as tf.Tensor2D;
+      grads[`w${l}`] = tf.matMul(tf.transpose(zs[l - 1]!), du);
+      grads[`b${l}`] = tf.sum(du, 0, true);
+      dz = tf.matMul(du, tf.transpose(dense(`w${l}`)));
+    }
+    grads.userMlp = tf.add(tf.slice(dz, [0, 0], [n, f]), tf.mul(decay, um));
+    grads.itemMlp = tf.add(tf.slice(dz, [0, f], [n, f]), tf.mul(decay, im));
+    for (const k of Object.keys(grads)) names.push(k);
+    return [loss, ...names.map((k) => grads[k]!)];
+  });
+  const data = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(out);
+  return {
+    loss: data[0]![0]!,
+    grads: Object.fromEntries(names.map((k, i) => [k, data[i + 1]!])),
+  };
+}
+
+export async function trainNeuMf(
+  set: TrainingSet,
+  validation: ValidationData,
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const info = await initBackend();
+  const pairs = new TrainingPairs(set);
+  const shape = {
+    nUsers: set.nUsers,
+    nItems: set.nItems,
+    factors: config.factors,
+    layers: config.mlpLayers,
+  };
+  const state = hooks.resumeFrom ? restore(hooks.resumeFrom, shape, config) : fresh(shape, config);
+  const { w, opt } = state;
+  const f = config.factors;
+  const B = config.batchSize;
+  const batch: NeuMfBatch = {
+    n: 0,
+    user: new Int32Array(B),
+    item: new Int32Array(B),
+    target: new Float32Array(B),
+    weight: new Float32Array(B),
+  };
+  // Scatter buffers of the embedding updates.
+  const slotU = new Int32Array(set.nUsers).fill(-1);
+  const slotI = new Int32Array(set.nItems).fill(-1);
+  const rows = new Int32Array(B);
+  const sum = new Float32Array(B * f);
+  const dense = tableShapes(w).filter(
+    ([name]) => !(EMBEDDINGS as readonly string[]).includes(name),
+  );
+  const allRows = new Int32Array(Math.max(...dense.map(([, r]) => r))).map((_, k) => k);
+
+  const yielder = new EventLoopYielder();
+  let stoppedEarly = false;
+  const perPositive = 1 + config.negatives;
+  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+    const t0 = Date.now();
+    const rng = epochRng(config.seed, epoch);
+    const order = pairs.shuffledPositives(rng);
+    const total = order.length * perPositive;
+    let lossSum = 0;
+    for (let start = 0; start < total; start += B) {
+      hooks.signal?.throwIfAborted();
+      const n = Math.min(B, total - start);
+      // Sample s: positive row order[s / perPositive]; the first of each group is the
+      // positive, the others are negatives drawn for its user. All weigh as the positive.
+      for (let k = 0; k < n; k++) {
+        const s = start + k;
+        const row = order[Math.floor(s / perPositive)]!;
+        const u = set.user[row]!;
+        const isPositive = s % perPositive === 0;
+        batch.user[k] = u;
+        batch.item[k] = isPositive ? set.item[row]! : pairs.negative(u, rng);
+        batch.target[k] = isPositive ? 1 : 0;
+        batch.weight[k] = set.weight[row]!;
+      }
+      batch.n = n;
+      const { loss, grads } = neumfBatchGrads(w, batch, config.l2);
+      lossSum += loss * n;
+      const rate = opt.adam.begin();
+      for (const name of EMBEDDINGS) {
+        const ids = name.startsWith('user') ? batch.user : batch.item;
+        const slot = name.startsWith('user') ? slotU : slotI;
+        const c = sumRows(ids, grads[name]!, n, f, slot, rows, sum);
+        opt.adam.apply(opt.moments[name]!, w.tables[name]!, rows, c, sum, f, rate);
+      }
+      for (const [name, r, c] of dense)
+        opt.adam.apply(opt.moments[name]!, w.tables[name]!, allRows, r, grads[name]!, c, rate);
+      await yielder.maybeYield();
+    }
+    const log: EpochLog = {
+      epoch,
+      loss: lossSum / Math.max(total, 1),
+      samples: total,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    const stop = await finishEpoch(state, log, config, hooks, {
+      validate: () => validNdcg10(w, validation, hooks.signal),
+      snapshot: () => copyNeuMf(w),
+      serialize: () => serialize(state),
+    });
+    if (stop) {
+      stoppedEarly = epoch < config.epochs;
+      break;
+    }
+  }
+  return {
+    model: await NeuMfModel.create(state.best ?? copyNeuMf(w)),
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    bestValidNdcg10: state.bestScore,
+    stoppedEarly,
+    backend: info.name,
+  };
+}
+
+interface Optimizer {
+  adam: LazyAdam;
+  moments: Record<string, Moments>;
+}
+
+interface TrainState extends EarlyStopState<NeuMfWeights> {
+  w: NeuMfWeights;
+  opt: Optimizer;
+}
+
+function optimizer(w: NeuMfWeights, lr: number): Optimizer {
+  return {
+    adam: new LazyAdam(lr),
+    moments: Object.fromEntries(Object.entries(w.tables).map(([k, v]) => [k, moments(v.length)])),
+  };
+}
+
+function fresh(shape: TrainStateShape, config: TrainConfig): TrainState {
+  const rng = new Rng(config.seed);
+  const w = initNeuMf(shape, () => rng.normal());
+  return {
+    epoch: 0,
+    w,
+    opt: optimizer(w, config.learningRate),
+    bestScore: -1,
+    bestEpoch: 0,
+    bad: 0,
+    history: [],
+  };
+}
+
+type TrainStateShape = Parameters<typeof initNeuMf>[0];
+
+async function validNdcg10(
+  w: NeuMfWeights,
+  v: ValidationData,
+  signal?: AbortSignal,
+): Promise<number> {
+  const model = await NeuMfModel.create(w);
+  try {
+    const result = await evaluateFullRankingAsync(
+      { nUsers: w.nUsers, nItems: w.nItems, train: v.train, test: v.valid },
+      model,
+      { ks: [10], excludeValid: false, signal },
+    );
+    return result.summary.overall['ndcg@10'] ?? 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+function serialize(s: TrainState): Uint8Array {
+  const arrays: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(s.w.tables)) {
+    arrays[k] = v;
+    arrays[`${k}.m`] = s.opt.moments[k]!.m;
+    arrays[`${k}.v`] = s.opt.moments[k]!.v;
+    if (s.best) arrays[`best.${k}`] = s.best.tables[k]!;
+  }
+  return packState(
+    {
+      family: 'neumf',
+      epoch: s.epoch,
+      nUsers: s.w.nUsers,
+      nItems: s.w.nItems,
+      factors: s.w.factors,
+      layers: s.w.layers,
+      step: s.opt.adam.step,
+      bestScore: s.bestScore,
+      bestEpoch: s.bestEpoch,
+      bad: s.bad,
+      history: s.history,
+    },
+    arrays,
+  );
+}
+
+function restore(bytes: Uint8Array, shape: TrainStateShape, config: TrainConfig): TrainState {
+  const { header: h, arrays: a } = unpackState(bytes);
+  if (
+    h.family !== 'neumf' ||
+    h.nUsers !== shape.nUsers ||
+    h.nItems !== shape.nItems ||
+    h.factors !== shape.factors ||
+    JSON.stringify(h.layers) !== JSON.stringify(shape.layers)
+  )
+    throw new Error(
+      `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} factors ${String(h.factors)} layers ${JSON.stringify(h.layers)})`,
+    );
+  const names = tableShapes(shape).map(([name]) => name);
+  const w: NeuMfWeights = { ...shape, tables: Object.fromEntries(names.map((k) => [k, a[k]!])) };
+  const opt = optimizer(w, config.learningRate);
+  for (const k of names) {
+    opt.moments[k]!.m.set(a[`${k}.m`]!);
+    opt.moments[k]!.v.set(a[`${k}.v`]!);
+  }
+  opt.adam.step = h.step as number;
+  return {
+    epoch: h.epoch as number,
+    w,
+    opt,
+    best: a[`best.${names[0]!}`]
+      ? { ...shape, tables: Object.fromEntries(names.map((k) => [k, a[`best.${k}`]!])) }
+      : undefined,
+    bestScore: h.bestScore as number,
+    bestEpoch: h.bestEpoch as number,
+    bad: h.bad as number,
+    history: h.history as EpochLog[],
+  };
+}

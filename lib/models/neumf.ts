@@ -1,0 +1,199 @@
+/**
+ * NeuMF (He et al. 2017, "Neural Collaborative Filtering"): a GMF branch (user and item
+ * embeddings multiplied element-wise) and an MLP branch (the concatenated user and item
+ * embeddings of a second pair of tables through ReLU layers), fused by one output layer:
+ * logit(u, i) = h . [p_u * q_i ; mlp([p'_u ; q'_i])] + b.
+ *
+ * Weights are named float32 tables, so saving, checkpoints and the optimizer treat them
+ * alike. Saved in the tfjs weights layout (`model.json` + `weights.bin`).
+ */
+import { initBackend, tf } from '../compute/backend.ts';
+import type { ModelFile, TrainedModel } from './types.ts';
+
+export const NEUMF_FORMAT = 'recsys-augment/neumf@1';
+
+export interface NeuMfShape {
+  nUsers: number;
+  nItems: number;
+  factors: number;
+  /** MLP hidden sizes; the MLP's input is 2 x factors. */
+  layers: number[];
+}
+
+export interface NeuMfWeights extends NeuMfShape {
+  /** userGmf, itemGmf, userMlp, itemMlp, w1..wL, b1..bL, h, h0 (see tableShapes). */
+  tables: Record<string, Float32Array>;
+}
+
+/** Every table of a NeuMF of this shape, in a fixed order: [name, rows, cols]. */
+export function tableShapes(s: NeuMfShape): [string, number, number][] {
+  const out: [string, number, number][] = [
+    ['userGmf', s.nUsers, s.factors],
+    ['itemGmf', s.nItems, s.factors],
+    ['userMlp', s.nUsers, s.factors],
+    ['itemMlp', s.nItems, s.factors],
+  ];
+  let fanIn = 2 * s.factors;
+  s.layers.forEach((size, l) => {
+    out.push([`w${l + 1}`, fanIn, size], [`b${l + 1}`, 1, size]);
+    fanIn = size;
+  });
+  out.push(['h', s.factors + fanIn, 1], ['h0', 1, 1]);
+  return out;
+}
+
+/** The embedding tables (sparse, row-updated); the rest are dense layers. */
+export const EMBEDDINGS = ['userGmf', 'itemGmf', 'userMlp', 'itemMlp'] as const;
+
+/** Initial weights: embeddings N(0, 0.01^2) as in the paper, layers Glorot-normal, biases 0. */
+export function initNeuMf(shape: NeuMfShape, normal: () => number): NeuMfWeights {
+  const tables: Record<string, Float32Array> = {};
+  for (const [name, rows, cols] of tableShapes(shape)) {
+    const a = new Float32Array(rows * cols);
+    const std = (EMBEDDINGS as readonly string[]).includes(name)
+      ? 0.01
+      : name.startsWith('b') || name === 'h0'
+        ? 0
+        : Math.sqrt(2 / (rows + cols));
+    if (std > 0) for (let k = 0; k < a.length; k++) a[k] = std * normal();
+    tables[name] = a;
+  }
+  return { ...shape, layers: [...shape.layers], tables };
+}
+
+export function copyNeuMf(w: NeuMfWeights): NeuMfWeights {
+  return {
+    ...w,
+    layers: [...w.layers],
+    tables: Object.fromEntries(Object.entries(w.tables).map(([k, v]) => [k, v.slice()])),
+  };
+}
+
+/** Largest intermediate (pairs x hidden units) scored at once, in floats. */
+const CHUNK_FLOATS = 1 << 22;
+
+export class NeuMfModel implements TrainedModel {
+  readonly family = 'neumf' as const;
+  readonly nUsers: number;
+  readonly nItems: number;
+  private readonly t: Record<string, tf.Tensor2D> = {};
+  /** The item half of the first MLP layer plus its bias, for every item (nItems x h1). */
+  private readonly itemFirst: tf.Tensor2D;
+
+  private constructor(readonly weights: NeuMfWeights) {
+    this.nUsers = weights.nUsers;
+    this.nItems = weights.nItems;
+    for (const [name, rows, cols] of tableShapes(weights))
+      this.t[name] = tf.tensor2d(weights.tables[name]!, [rows, cols]);
+    const f = weights.factors;
+    const h1 = weights.layers[0]!;
+    this.itemFirst = tf.tidy(() =>
+      tf.add(tf.matMul(this.t.itemMlp!, tf.slice(this.t.w1!, [f, 0], [f, h1])), this.t.b1!),
+    );
+  }
+
+  /** Async because tfjs needs a backend first (evaluation may be this process's first use). */
+  static async create(weights: NeuMfWeights): Promise<NeuMfModel> {
+    await initBackend();
+    return new NeuMfModel(weights);
+  }
+
+  scoreUsers(userIds: Int32Array, out: Float32Array): void {
+    const w = this.weights;
+    const { factors: f, nItems: m } = w;
+    const layers = w.layers;
+    const h1 = layers[0]!;
+    const hL = layers.at(-1)!;
+    const per = Math.max(1, Math.floor(CHUNK_FLOATS / (m * Math.max(...layers))));
+    for (let start = 0; start < userIds.length; start += per) {
+      const ids = userIds.subarray(start, Math.min(userIds.length, start + per));
+      const n = ids.length;
+      const scores = tf.tidy(() => {
+        const idx = tf.tensor1d(ids, 'int32');
+        const hg = tf.slice(this.t.h!, [0, 0], [f, 1]);
+        const hm = tf.slice(this.t.h!, [f, 0], [hL, 1]);
+        // GMF: (p_u * h_g) . q_i for every item.
+        const gmf = tf.matMul(
+          tf.mul(tf.gather(this.t.userGmf!, idx), tf.reshape(hg, [1, f])),
+          tf.transpose(this.t.itemGmf!),
+        );
+        // MLP: first layer = user half + item half (precomputed), then the rest per pair.
+        const userFirst = tf.matMul(
+          tf.gather(this.t.userMlp!, idx),
+          tf.slice(this.t.w1!, [0, 0], [f, h1]),
+        );
+        let z: tf.Tensor2D = tf.reshape(
+          tf.relu(tf.add(tf.expandDims(userFirst, 1), tf.expandDims(this.itemFirst, 0))),
+          [n * m, h1],
+        );
+        for (let l = 2; l <= layers.length; l++)
+          z = tf.relu(tf.add(tf.matMul(z, this.t[`w${l}`]!), this.t[`b${l}`]!)) as tf.Tensor2D;
+        const mlp = tf.reshape(tf.matMul(z, hm), [n, m]);
+        return tf.add(tf.add(gmf, mlp), this.t.h0!);
+      });
+      out.set(scores.dataSync() as Float32Array, start * m);
+      scores.dispose();
+    }
+  }
+
+  async save(): Promise<ModelFile[]> {
+    const w = this.weights;
+    const shapes = tableShapes(w);
+    const modelJson = {
+      format: NEUMF_FORMAT,
+      family: 'neumf',
+      config: { nUsers: w.nUsers, nItems: w.nItems, factors: w.factors, layers: w.layers },
+      weightsManifest: [
+        {
+          paths: ['weights.bin'],
+          weights: shapes.map(([name, rows, cols]) => ({
+            name,
+            shape: [rows, cols],
+            dtype: 'float32',
+          })),
+        },
+      ],
+    };
+    const bin = new Uint8Array(shapes.reduce((s, [, r, c]) => s + r * c * 4, 0));
+    let off = 0;
+    for (const [name] of shapes) {
+      const a = w.tables[name]!;
+      bin.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+      off += a.byteLength;
+    }
+    return [
+      { name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(modelJson)) },
+      { name: 'weights.bin', bytes: bin },
+    ];
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.t)) t.dispose();
+    this.itemFirst.dispose();
+  }
+}
+
+/** Reads what {@link NeuMfModel.save} wrote; throws naming the file and what is wrong. */
+export function readNeuMf(files: ModelFile[]): NeuMfWeights {
+  const json = files.find((f) => f.name === 'model.json');
+  const bin = files.find((f) => f.name === 'weights.bin');
+  if (!json || !bin) throw new Error('a NeuMF model needs model.json and weights.bin');
+  const meta = JSON.parse(new TextDecoder().decode(json.bytes)) as {
+    format?: string;
+    config?: NeuMfShape;
+  };
+  if (meta.format !== NEUMF_FORMAT || !meta.config)
+    throw new Error(`model.json: expected format ${NEUMF_FORMAT}, got ${String(meta.format)}`);
+  const shapes = tableShapes(meta.config);
+  const floats = shapes.reduce((s, [, r, c]) => s + r * c, 0);
+  if (bin.bytes.byteLength !== floats * 4)
+    throw new Error(`weights.bin: expected ${floats * 4} bytes, got ${bin.bytes.byteLength}`);
+  const all = new Float32Array(bin.bytes.slice().buffer);
+  const tables: Record<string, Float32Array> = {};
+  let off = 0;
+  for (const [name, rows, cols] of shapes) {
+    tables[name] = all.subarray(off, off + rows * cols);
+    off += rows * cols;
+  }
+  return { ...meta.config, tables };
+}
