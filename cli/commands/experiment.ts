@@ -13,9 +13,8 @@ import {
 } from '../../lib/runtime/experiment-client.ts';
 import type { ExperimentSummary } from '../../lib/runtime/experiment-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
-import { connectClient } from '../../lib/temporal/connection.ts';
-import { createWorkers } from '../../workers/start-worker.ts';
 import { guarded, info, printJson } from '../output.ts';
+import { withClientAndWorker } from '../session.ts';
 
 interface ExperimentFlags {
   config?: string;
@@ -92,28 +91,18 @@ async function executeExperiment(flags: ExperimentFlags): Promise<void> {
       info(`  warm-up until ${w.until}: computed once for ${w.for.join(', ')}`);
     return;
   }
-  const client = await connectClient(settings.temporal);
-  const local = flags.worker
-    ? await createWorkers({ settings, queues: ['cpu', 'gpu'] })
-    : undefined;
-  const running = local?.workers.map((w) => w.run());
-  try {
+  await withClientAndWorker(settings, flags.worker, async (client) => {
     const handle = await startExperiment(client, settings, input, flags.id);
     if (!flags.wait) {
       if (flags.json) printJson({ experimentId: handle.workflowId });
       else
         info(
-          `started experiment ${handle.workflowId} (${input.variants.length} variants); follow it with: npx augment report ${handle.workflowId}`,
+          `started experiment ${handle.workflowId} (${input.variants.length} variants); follow it with: npx augment status ${handle.workflowId}`,
         );
       return;
     }
     await followExperiment(handle, flags.json === true);
-  } finally {
-    local?.workers.forEach((w) => w.shutdown());
-    await Promise.allSettled(running ?? []);
-    await local?.connection.close();
-    await client.connection.close();
-  }
+  });
 }
 
 /** Waits for an experiment with progress lines, then prints its comparison. */

@@ -7,6 +7,7 @@ import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
+import { withClientAndWorker } from '../session.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
 import { experimentPrinter } from './experiment.ts';
@@ -149,12 +150,7 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
     ? loadPipelineConfig(flags.config)
     : parsePipelineConfig({}, 'defaults');
   const settings = runtimeSettings();
-  const client = await connectClient(settings.temporal);
-  const local = flags.worker
-    ? await createWorkers({ settings, queues: ['cpu', 'gpu'] })
-    : undefined;
-  const running = local?.workers.map((w) => w.run());
-  try {
+  return withClientAndWorker(settings, flags.worker, async (client) => {
     const handle = await startPipeline(client, settings, config, {
       workflowId: flags.id,
       until: flags.until as StageName | undefined,
@@ -175,10 +171,5 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
     }
     if (summary.status !== 'completed') process.exitCode = 1;
     return summary;
-  } finally {
-    local?.workers.forEach((w) => w.shutdown());
-    await Promise.allSettled(running ?? []);
-    await local?.connection.close();
-    await client.connection.close();
-  }
+  });
 }

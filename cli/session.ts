@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import type { ConnectionSettings } from '../lib/config/env.ts';
+import { connectClient } from '../lib/temporal/connection.ts';
+import { createWorkers } from '../workers/start-worker.ts';
+
+/**
+ * A Temporal client and - with `worker` - workers for both queues inside this process,
+ * for the length of `body` (`run --worker`, `experiment --worker`, the demo). Workers
+ * drain and everything is closed afterwards, whatever `body` did.
+ */
+export async function withClientAndWorker<T>(
+  settings: ConnectionSettings,
+  worker: boolean | undefined,
+  body: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = await connectClient(settings.temporal);
+  const local = worker ? await createWorkers({ settings, queues: ['cpu', 'gpu'] }) : undefined;
+  const running = local?.workers.map((w) => w.run());
+  try {
+    return await body(client);
+  } finally {
+    local?.workers.forEach((w) => w.shutdown());
+    await Promise.allSettled(running ?? []);
+    await local?.connection.close();
+    await client.connection.close();
+  }
+}
