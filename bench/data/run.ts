@@ -3,13 +3,24 @@
  * into typed arrays) -> preprocess (dedupe, positives, k-core, split) -> Parquet (train,
  * valid, test, users, items). Also times what the pipeline's activities add in between:
  * writing `interactions.parquet` after ingest and reading it back before preprocess.
- * Each size runs in its own process so the peak RSS is that size's own.
+ * Each size runs in its own process so the peak RSS is that size's own. With the bench venv
+ * (`npm run bench:setup`), the same CSV also goes through DuckDB doing the same steps
+ * (bench/data/duckdb_ref.py), and the ratio is printed.
  *
  *   npx tsx bench/data/run.ts                 # 1M and 10M rows
  *   npx tsx bench/data/run.ts --rows 1000000  # one size (repeatable)
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,8 +132,16 @@ async function one(rows: number): Promise<void> {
     console.log(
       `peak RSS                ${peakMB} MB   (machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
     );
+    const duck = duckdbReference(join(dir, 'ratings.csv'), dir);
+    if (duck)
+      console.log(
+        `DuckDB ${duck.duckdb} (same steps, 2 threads)  ${duck.seconds.toFixed(2)} s   ${mRows(rows, duck.seconds)}   ours/DuckDB ${(coreS / duck.seconds).toFixed(2)}x`,
+      );
     console.log(
       JSON.stringify({
+        ...(duck
+          ? { duckdbS: +duck.seconds.toFixed(3), oursVsDuckdb: +(coreS / duck.seconds).toFixed(2) }
+          : {}),
         rows,
         generateS: +genS.toFixed(3),
         ingestS: +ingestS.toFixed(3),
@@ -139,6 +158,28 @@ async function one(rows: number): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The same CSV through bench/data/duckdb_ref.py (DuckDB, from `npm run bench:setup`);
+ * undefined when the bench venv is missing.
+ */
+function duckdbReference(
+  csv: string,
+  dir: string,
+): { duckdb: string; seconds: number } | undefined {
+  const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
+  if (!existsSync(python)) return undefined;
+  const out = join(dir, 'duckdb');
+  mkdirSync(out);
+  const stdout = execFileSync(python, [
+    join(import.meta.dirname, 'duckdb_ref.py'),
+    '--csv',
+    csv,
+    '--out',
+    out,
+  ]).toString();
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { duckdb: string; seconds: number };
 }
 
 const args = process.argv.slice(2);

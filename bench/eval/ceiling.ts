@@ -13,10 +13,11 @@
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { generateSynthetic, preprocess } from '../../lib/data/index.ts';
-import { csrFromCoo, evaluateFullRankingAsync, itemCounts } from '../../lib/eval/index.ts';
-import type { AsyncScorer, EvalData } from '../../lib/eval/index.ts';
+import { itemCounts } from '../../lib/eval/index.ts';
+import type { AsyncScorer } from '../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
+import { benchSplits } from '../common/splits.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,18 +39,7 @@ const pre = preprocess(
   { table: g.table, users: g.users, items: g.items, meta: g.meta },
   { ...config.preprocess, seed: config.seed },
 );
-const nUsers = pre.users.size;
-const nItems = pre.items.size;
-const csr = (t: typeof pre.train) => csrFromCoo(t.user, t.item, t.n, nUsers);
-const data: EvalData = {
-  nUsers,
-  nItems,
-  train: csr(pre.train),
-  valid: csr(pre.valid),
-  test: csr(pre.test),
-};
-const ndcg = async (s: AsyncScorer) =>
-  (await evaluateFullRankingAsync(data, s, { ks: [10] })).summary.overall['ndcg@10']!;
+const { nUsers, nItems, data, set, testNdcg10: ndcg } = benchSplits(pre);
 
 // The genre oracle, from the generator's ground truth.
 const genres = Math.max(...g.truth.itemGenre) + 1;
@@ -93,19 +83,10 @@ const oracle: AsyncScorer = {
 const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const rows: [string, number][] = [['popularity', popularity]];
 rows.push(['itemknn', await ndcg(ItemKnnScorer.fit(data.train, nItems))]);
-const set = {
-  nUsers,
-  nItems,
-  n: pre.train.n,
-  user: pre.train.user,
-  item: pre.train.item,
-  label: new Uint8Array(pre.train.n).fill(1),
-  weight: new Float32Array(pre.train.n).fill(1),
-};
 const { checkpointEvery: _c, ...model } = config.model;
 const bpr = await trainRecommender(
   set,
-  { train: data.train, valid: data.valid! },
+  { train: data.train, valid: data.valid },
   { ...model, seed: config.seed },
 );
 rows.push(['bpr (defaults)', await ndcg(bpr.model)]);

@@ -11,10 +11,9 @@
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
-import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
-import type { AsyncScorer, EvalData } from '../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
+import { benchSplits } from '../common/splits.ts';
 import { ML100K_RATINGS, movielens100k } from './data.ts';
 
 const { values: args } = parseArgs({
@@ -33,39 +32,19 @@ const pre = preprocess(
   { table: ing.table, ...ing.idMaps, meta: ing.meta },
   { ...config.preprocess, seed: config.seed },
 );
-const nUsers = pre.users.size;
-const nItems = pre.items.size;
-const csr = (t: typeof pre.train) => csrFromCoo(t.user, t.item, t.n, nUsers);
-const data: EvalData = {
-  nUsers,
-  nItems,
-  train: csr(pre.train),
-  valid: csr(pre.valid),
-  test: csr(pre.test),
-};
-const ndcg = async (s: AsyncScorer) =>
-  (await evaluateFullRankingAsync(data, s, { ks: [10] })).summary.overall['ndcg@10']!;
+const { nUsers, nItems, data, set, testNdcg10: ndcg } = benchSplits(pre);
 const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const itemknn = await ndcg(ItemKnnScorer.fit(data.train, nItems));
 console.error(
   `MovieLens-100K: ${nUsers} users x ${nItems} items; popularity ${popularity.toFixed(4)}, itemknn ${itemknn.toFixed(4)}`,
 );
-const set = {
-  nUsers,
-  nItems,
-  n: pre.train.n,
-  user: pre.train.user,
-  item: pre.train.item,
-  label: new Uint8Array(pre.train.n).fill(1),
-  weight: new Float32Array(pre.train.n).fill(1),
-};
 const { checkpointEvery: _c, ...model } = config.model;
 const scores: number[] = [];
 for (const seed of args.seeds!.split(',').map(Number)) {
   const t0 = performance.now();
   const r = await trainRecommender(
     set,
-    { train: data.train, valid: data.valid! },
+    { train: data.train, valid: data.valid },
     { ...model, seed },
   );
   scores.push(await ndcg(r.model));

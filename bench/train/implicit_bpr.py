@@ -1,0 +1,58 @@
+"""The `implicit` library's BPR on the same positives (bench only): a reference for
+lib/models/bpr-train.ts. Prints one JSON line with its timings.
+
+  .venv-bench/bin/python bench/train/implicit_bpr.py --data FILE --epochs 2 --threads 2
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+
+def load(path):
+    with open(path, "rb") as f:
+        n_users, n_items, nnz = np.frombuffer(f.read(12), dtype=np.int32)
+        # Copies: scipy sorts indices in place and frombuffer's arrays are read-only.
+        indptr = np.frombuffer(f.read(4 * (n_users + 1)), dtype=np.int32).copy()
+        indices = np.frombuffer(f.read(4 * nnz), dtype=np.int32).copy()
+    return int(n_users), int(n_items), indptr, indices
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--factors", type=int, default=64)
+    a = p.parse_args()
+    import implicit
+    from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+    n_users, n_items, indptr, indices = load(a.data)
+    matrix = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n_users, n_items)
+    )
+    with threadpool_limits(1, "blas"):
+        model = BayesianPersonalizedRanking(
+            factors=a.factors, iterations=a.epochs, num_threads=a.threads, random_state=1
+        )
+        t0 = time.perf_counter()
+        model.fit(matrix, show_progress=False)
+        seconds = time.perf_counter() - t0
+    print(
+        json.dumps(
+            {
+                "implicit": implicit.__version__,
+                "secondsPerEpoch": seconds / a.epochs,
+                # implicit samples one (positive, negative) pair per stored positive per epoch.
+                "samplesPerEpoch": int(len(indices)),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+/**
+ * Recommender training speed per model and tfjs backend, and full-ranking evaluation speed
+ * of each trained model (run by hand):
+ *
+ *   npx tsx bench/train/run.ts [--users 10000] [--items 10000] [--interactions 1000000]
+ *                              [--epochs 2] [--backends wasm,cpu] [--quick]
+ *
+ * Each backend runs in its own process (tfjs picks one backend per process). Per model:
+ * seconds per epoch, samples/s and the approximate GFLOP/s those samples imply (forward +
+ * backward of the batch math, counted analytically), then the seconds to rank every item
+ * for every user. Data: the built-in synthetic log at that size (all of it as training
+ * positives). Then the same positives through the bench-only references, when
+ * `npm run bench:setup` installed them: PyTorch CPU NeuMF (bench/train/torch_neumf.py) and
+ * the `implicit` library's BPR (bench/train/implicit_bpr.py), with our/their epoch-time
+ * ratios. Ends with one JSON line.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateSynthetic } from '../../lib/data/index.ts';
+import { initBackend } from '../../lib/compute/backend.ts';
+import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
+import { trainRecommender } from '../../lib/models/index.ts';
+import type { ModelFamily, TrainConfig } from '../../lib/models/index.ts';
+import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    users: { type: 'string', default: '10000' },
+    items: { type: 'string', default: '10000' },
+    interactions: { type: 'string', default: '1000000' },
+    epochs: { type: 'string', default: '2' },
+    backends: { type: 'string', default: 'wasm,cpu' },
+    quick: { type: 'boolean', default: false },
+    child: { type: 'boolean', default: false },
+  },
+});
+if (args.quick)
+  Object.assign(args, { users: '3000', items: '1500', interactions: '150000', backends: 'wasm' });
+
+/** Multiply-adds x 2 per sample, forward and backward (backward ~ 2x forward). */
+function flopsPerSample(c: TrainConfig): number {
+  const f = c.factors;
+  if (c.family === 'bpr') return 3 * (2 * 2 * f); // x = <u, i - j>, then three gradient rows
+  let mlp = 0;
+  let fanIn = 2 * f;
+  for (const size of c.mlpLayers) {
+    mlp += 2 * fanIn * size;
+    fanIn = size;
+  }
+  return 3 * (2 * f + mlp + 2 * (f + fanIn));
+}
+
+async function child() {
+  const backend = await initBackend();
+  const g = generateSynthetic({
+    users: Number(args.users),
+    items: Number(args.items),
+    interactions: Number(args.interactions),
+    seed: 1,
+  });
+  const t = g.table;
+  const nUsers = g.users.size;
+  const nItems = g.items.size;
+  const set = {
+    nUsers,
+    nItems,
+    n: t.n,
+    user: t.user,
+    item: t.item,
+    label: new Uint8Array(t.n).fill(1),
+    weight: new Float32Array(t.n).fill(1),
+  };
+  const train = csrFromCoo(t.user, t.item, t.n, nUsers);
+  // Validation and test: one (arbitrary) item per user; the timings are the point here.
+  const one = csrFromCoo(
+    Int32Array.from({ length: nUsers }, (_, u) => u),
+    Int32Array.from({ length: nUsers }, (_, u) => u % nItems),
+    nUsers,
+    nUsers,
+  );
+  const out: Record<string, unknown> = { backend: backend.name };
+  for (const family of ['bpr', 'neumf'] as ModelFamily[]) {
+    const { checkpointEvery: _c, ...model } = parsePipelineConfig({ model: { family } }).model;
+    const epochs = Number(args.epochs);
+    const config: TrainConfig = {
+      ...model,
+      epochs,
+      evalEvery: epochs + 1,
+      patience: 1000,
+      seed: 1,
+    };
+    const r = await trainRecommender(set, { train, valid: one }, config);
+    const perEpoch = r.history.reduce((s, h) => s + h.seconds, 0) / r.history.length;
+    const samples = r.history[0]!.samples;
+    const t0 = performance.now();
+    await evaluateFullRankingAsync({ nUsers, nItems, train, test: one }, r.model, { ks: [10] });
+    const evalSeconds = (performance.now() - t0) / 1000;
+    r.model.dispose();
+    out[family] = {
+      epochSeconds: +perEpoch.toFixed(2),
+      samplesPerSec: Math.round(samples / perEpoch),
+      gflops: +((samples * flopsPerSample(config)) / perEpoch / 1e9).toFixed(2),
+      evalSeconds: +evalSeconds.toFixed(1),
+      evalUsersPerSec: Math.round(nUsers / evalSeconds),
+    };
+    process.stderr.write(
+      `  [${backend.name}] ${family}: ${perEpoch.toFixed(2)} s/epoch, ${Math.round(samples / perEpoch)} samples/s, full ranking ${nUsers} x ${nItems}: ${evalSeconds.toFixed(1)} s\n`,
+    );
+  }
+  console.log(JSON.stringify(out));
+}
+
+function parent() {
+  process.stderr.write(
+    `training ${args.interactions} synthetic interactions (${args.users} users x ${args.items} items), ${args.epochs} epochs per model\n`,
+  );
+  const results: Record<string, unknown>[] = [];
+  for (const backend of args.backends!.split(',')) {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', import.meta.filename, '--child', ...process.argv.slice(2)],
+      {
+        env: { ...process.env, TFJS_BACKEND: backend },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    if (r.status !== 0) throw new Error(`backend ${backend}: exit ${r.status}`);
+    results.push(
+      JSON.parse(r.stdout.toString().trim().split('\n').at(-1)!) as Record<string, unknown>,
+    );
+  }
+  const refs = references();
+  const ours = results.find((r) => r.backend === 'wasm') ?? results[0]!;
+  const ratio = (family: string, ref?: { secondsPerEpoch: number }) =>
+    ref
+      ? +((ours[family] as { epochSeconds: number }).epochSeconds / ref.secondsPerEpoch).toFixed(2)
+      : null;
+  const summary = {
+    results,
+    references: refs,
+    bprVsImplicit: ratio('bpr', refs.implicitBpr),
+    neumfVsTorch: ratio('neumf', refs.torchNeumf),
+  };
+  process.stderr.write(
+    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x, NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x\n`,
+  );
+  console.log(JSON.stringify(summary));
+}
+
+/**
+ * The same positives through the bench-only Python references (`npm run bench:setup`):
+ * PyTorch CPU NeuMF and the `implicit` library's BPR. Skipped when the venv is missing.
+ */
+function references(): {
+  torchNeumf?: { secondsPerEpoch: number };
+  implicitBpr?: { secondsPerEpoch: number };
+} {
+  const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
+  if (!existsSync(python)) {
+    process.stderr.write('no .venv-bench (npm run bench:setup): references skipped\n');
+    return {};
+  }
+  const g = generateSynthetic({
+    users: Number(args.users),
+    items: Number(args.items),
+    interactions: Number(args.interactions),
+    seed: 1,
+  });
+  const csr = csrFromCoo(g.table.user, g.table.item, g.table.n, g.users.size);
+  const nnz = csr.indptr[g.users.size]!;
+  const buf = new Int32Array(3 + csr.indptr.length + nnz);
+  buf.set([g.users.size, g.items.size, nnz]);
+  buf.set(csr.indptr, 3);
+  buf.set(csr.indices.subarray(0, nnz), 3 + csr.indptr.length);
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-train-')), 'positives.bin');
+  writeFileSync(file, new Uint8Array(buf.buffer));
+  const { model } = parsePipelineConfig({});
+  const run = (script: string, extra: string[]) => {
+    const r = spawnSync(
+      python,
+      [
+        join(import.meta.dirname, script),
+        '--data',
+        file,
+        '--epochs',
+        args.epochs!,
+        '--threads',
+        '2',
+        ...extra,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    if (r.status !== 0) {
+      process.stderr.write(`${script}: exit ${r.status}; skipped\n`);
+      return undefined;
+    }
+    const out = JSON.parse(r.stdout.toString().trim().split('\n').at(-1)!) as {
+      secondsPerEpoch: number;
+    };
+    process.stderr.write(`  ${script}: ${out.secondsPerEpoch.toFixed(2)} s/epoch\n`);
+    return out;
+  };
+  return {
+    torchNeumf: run('torch_neumf.py', [
+      '--factors',
+      String(model.factors),
+      '--layers',
+      model.mlpLayers.join(','),
+      '--batch',
+      String(model.batchSize),
+      '--negatives',
+      String(model.negatives),
+      '--lr',
+      String(model.learningRate),
+    ]),
+    implicitBpr: run('implicit_bpr.py', ['--factors', String(model.factors)]),
+  };
+}
+
+if (args.child) await child();
+else parent();
