@@ -11,6 +11,7 @@ import {
 } from '../lib/data/index.ts';
 import type { SourceFiles } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
+import { offerIngested } from './local-handoff.ts';
 import { openSource } from './source-files.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -62,8 +63,11 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
       await writeUsersParquet(users, r.users);
       await writeItemsParquet(items, r.items, r.meta);
       const seconds = (Date.now() - t0) / 1000;
+      const tables = { table: r.table, users: r.users, items: r.items, meta: r.meta };
       return {
         kind: 'interactions',
+        // Only once the files are published under this key (see local-handoff.ts).
+        afterPublish: async () => offerIngested(ctx.key, tables),
         files: [
           { name: 'interactions.parquet', path: interactions, rows: r.table.n, schema },
           { name: 'users.parquet', path: users, rows: r.users.size },

@@ -11,6 +11,7 @@ import {
   writeUsersParquet,
 } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
+import { takeIngested } from './local-handoff.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -30,11 +31,13 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
   needs: ['ingest'],
   async run(ctx) {
     const t0 = Date.now();
-    const table = await readInteractionsParquet(
-      await ctx.inputFile('ingest', 'interactions.parquet'),
-    );
-    const users = await readUsersParquet(await ctx.inputFile('ingest', 'users.parquet'));
-    const { items, meta } = await readItemsParquet(await ctx.inputFile('ingest', 'items.parquet'));
+    // Straight from this worker's ingest when it just ran here; else from its files.
+    const local = takeIngested(ctx.inputManifest('ingest').key);
+    const { table, users, items, meta } = local ?? {
+      table: await readInteractionsParquet(await ctx.inputFile('ingest', 'interactions.parquet')),
+      users: await readUsersParquet(await ctx.inputFile('ingest', 'users.parquet')),
+      ...(await readItemsParquet(await ctx.inputFile('ingest', 'items.parquet'))),
+    };
     ctx.heartbeat({ phase: 'preprocessing', rows: table.n });
     // preprocess re-indexes and returns the ID maps and metadata aligned to the new indices.
     const splits = preprocess(

@@ -4,7 +4,7 @@
  * all):
  *
  *   npx tsx bench/pipeline/run.ts [--sizes 100k,1m,10m] [--gan-epochs 2] [--model-epochs 3]
- *                                 [--llm-epochs 1]
+ *                                 [--llm-epochs 1] [--until preprocess]
  *
  * Training budgets are cut to a few epochs so the big sizes finish in minutes; per-epoch
  * figures (in each training stage's stats) extrapolate to the defaults. The stack is
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'gan-epochs': { type: 'string', default: '2' },
     'model-epochs': { type: 'string', default: '3' },
     'llm-epochs': { type: 'string', default: '1' },
+    until: { type: 'string' },
   },
 });
 
@@ -81,7 +82,9 @@ try {
       100,
     );
     const t0 = performance.now();
-    const handle = await startPipeline(client, settings, config);
+    const handle = await startPipeline(client, settings, config, {
+      ...(args.until ? { until: args.until as StageName } : {}),
+    });
     const summary = await watchPipeline(handle);
     clearInterval(sampler);
     const seconds = (performance.now() - t0) / 1000;
