@@ -4,7 +4,7 @@
  * all):
  *
  *   npx tsx bench/pipeline/run.ts [--sizes 100k,1m,10m] [--gan-epochs 2] [--model-epochs 3]
- *                                 [--llm-epochs 1] [--until preprocess]
+ *                                 [--llm-epochs 1] [--until preprocess] [--source SOURCE]
  *
  * Training budgets are cut to a few epochs so the big sizes finish in minutes; per-epoch
  * figures (in each training stage's stats) extrapolate to the defaults. The stack is
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     'model-epochs': { type: 'string', default: '3' },
     'llm-epochs': { type: 'string', default: '1' },
     until: { type: 'string' },
+    /** Any data.source instead of the synthetic log of each size (then one size only). */
+    source: { type: 'string' },
   },
 });
 
@@ -67,7 +69,9 @@ try {
     const config = parsePipelineConfig({
       name: `bench-${size}`,
       data: {
-        source: `synthetic:users=${spec.users},items=${spec.items},interactions=${spec.interactions},seed=42`,
+        source:
+          args.source ??
+          `synthetic:users=${spec.users},items=${spec.items},interactions=${spec.interactions},seed=42`,
       },
       gan: { epochs: Number(args['gan-epochs']) },
       llm: { sequence: { epochs: Number(args['llm-epochs']) } },
