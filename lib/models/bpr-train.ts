@@ -12,7 +12,13 @@ import type { BprMfWeights } from './bpr-mf.ts';
 import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
-import { EventLoopYielder, epochRng, finishEpoch } from './training-loop.ts';
+import {
+  EventLoopYielder,
+  epochRng,
+  finishEpoch,
+  progressFromHeader,
+  progressHeader,
+} from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
 import type {
@@ -254,15 +260,11 @@ function serialize(s: TrainState): Uint8Array {
   return packState(
     {
       family: 'bpr',
-      epoch: s.epoch,
       nUsers: s.w.nUsers,
       nItems: s.w.nItems,
       dim: s.w.dim,
       step: s.opt.adam.step,
-      bestScore: s.bestScore,
-      bestEpoch: s.bestEpoch,
-      bad: s.bad,
-      history: s.history,
+      ...progressHeader(s),
     },
     arrays,
   );
@@ -294,15 +296,11 @@ function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): Trai
   }
   opt.adam.step = h.step as number;
   return {
-    epoch: h.epoch as number,
+    ...progressFromHeader(h),
     w,
     opt,
     best: a['best.users']
       ? { ...w, users: a['best.users'], items: a['best.items']!, itemBias: a['best.itemBias']! }
       : undefined,
-    bestScore: h.bestScore as number,
-    bestEpoch: h.bestEpoch as number,
-    bad: h.bad as number,
-    history: h.history as EpochLog[],
   };
 }

@@ -14,7 +14,13 @@ import type { Moments } from './lazy-adam.ts';
 import { EMBEDDINGS, NeuMfModel, copyNeuMf, initNeuMf, tableShapes } from './neumf.ts';
 import type { NeuMfWeights } from './neumf.ts';
 import { packState, unpackState } from './train-state.ts';
-import { EventLoopYielder, epochRng, finishEpoch } from './training-loop.ts';
+import {
+  EventLoopYielder,
+  epochRng,
+  finishEpoch,
+  progressFromHeader,
+  progressHeader,
+} from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
 import type {
@@ -278,16 +284,12 @@ function serialize(s: TrainState): Uint8Array {
   return packState(
     {
       family: 'neumf',
-      epoch: s.epoch,
       nUsers: s.w.nUsers,
       nItems: s.w.nItems,
       factors: s.w.factors,
       layers: s.w.layers,
       step: s.opt.adam.step,
-      bestScore: s.bestScore,
-      bestEpoch: s.bestEpoch,
-      bad: s.bad,
-      history: s.history,
+      ...progressHeader(s),
     },
     arrays,
   );
@@ -314,15 +316,11 @@ function restore(bytes: Uint8Array, shape: TrainStateShape, config: TrainConfig)
   }
   opt.adam.step = h.step as number;
   return {
-    epoch: h.epoch as number,
+    ...progressFromHeader(h),
     w,
     opt,
     best: a[`best.${names[0]!}`]
       ? { ...shape, tables: Object.fromEntries(names.map((k) => [k, a[`best.${k}`]!])) }
       : undefined,
-    bestScore: h.bestScore as number,
-    bestEpoch: h.bestEpoch as number,
-    bad: h.bad as number,
-    history: h.history as EpochLog[],
   };
 }

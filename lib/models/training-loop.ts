@@ -78,3 +78,27 @@ export async function finishEpoch<W>(
     await hooks.onCheckpoint(model.serialize(), epoch);
   return stop;
 }
+
+/** The early-stopping part of a checkpoint header (the weights travel as arrays). */
+export function progressHeader<W>(s: EarlyStopState<W>) {
+  return {
+    epoch: s.epoch,
+    bestScore: s.bestScore,
+    bestEpoch: s.bestEpoch,
+    bad: s.bad,
+    history: s.history,
+  };
+}
+
+/** Reads back what {@link progressHeader} wrote. */
+export function progressFromHeader(
+  h: Record<string, unknown>,
+): Omit<EarlyStopState<never>, 'best'> {
+  return {
+    epoch: h.epoch as number,
+    bestScore: h.bestScore as number,
+    bestEpoch: h.bestEpoch as number,
+    bad: h.bad as number,
+    history: h.history as EpochLog[],
+  };
+}

@@ -5,6 +5,7 @@ import { evaluateFullRanking } from '../../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 // The demo's data: 3000 users x 1500 items x 150K interactions (about 51K train positives).
@@ -95,26 +96,7 @@ describe('BPR-MF on TensorFlow.js', () => {
   it('resumes from a checkpoint exactly as if never interrupted', async () => {
     const short = { ...config, epochs: 4, patience: 10 };
     const set = asSet(pre.train);
-    const straight = await trainRecommender(set, validation, short);
-    let saved: Uint8Array | undefined;
-    await expect(
-      trainRecommender(set, validation, short, {
-        checkpointEvery: 2,
-        onCheckpoint: (state, epoch) => {
-          if (epoch === 2) saved = state;
-        },
-        onEpoch: (log) => {
-          if (log.epoch === 3) throw new Error('worker crashed');
-        },
-      }),
-    ).rejects.toThrow('worker crashed');
-    const resumed = await trainRecommender(set, validation, short, { resumeFrom: saved });
-    expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
-    const a = new Float32Array(nItems);
-    const b = new Float32Array(nItems);
-    await straight.model.scoreUsers(Int32Array.of(5), a);
-    await resumed.model.scoreUsers(Int32Array.of(5), b);
-    expect(b).toEqual(a);
+    await expectExactResume((hooks) => trainRecommender(set, validation, short, hooks), nItems);
   }, 60_000);
 
   it('uses explicit negatives and rejects bad input precisely', async () => {

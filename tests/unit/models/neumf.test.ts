@@ -9,6 +9,7 @@ import { NeuMfModel, initNeuMf, readNeuMf, tableShapes } from '../../../lib/mode
 import type { NeuMfWeights } from '../../../lib/models/neumf.ts';
 import { neumfBatchGrads } from '../../../lib/models/neumf-train.ts';
 import type { NeuMfBatch } from '../../../lib/models/neumf-train.ts';
+import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 /** The logit of (u, i), with plain loops: the reference for both the scorer and the gradients. */
@@ -181,26 +182,10 @@ describe('NeuMF', () => {
 
   it('resumes from a checkpoint exactly as if never interrupted', async () => {
     const short = { ...config, epochs: 4, patience: 10 };
-    const straight = await trainRecommender(set, validation, short);
-    let saved: Uint8Array | undefined;
-    await expect(
-      trainRecommender(set, validation, short, {
-        checkpointEvery: 2,
-        onCheckpoint: (state, epoch) => {
-          if (epoch === 2) saved = state;
-        },
-        onEpoch: (log) => {
-          if (log.epoch === 3) throw new Error('worker crashed');
-        },
-      }),
-    ).rejects.toThrow('worker crashed');
-    const resumed = await trainRecommender(set, validation, short, { resumeFrom: saved });
-    expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
-    const a = new Float32Array(nItems);
-    const b = new Float32Array(nItems);
-    await straight.model.scoreUsers(Int32Array.of(5), a);
-    await resumed.model.scoreUsers(Int32Array.of(5), b);
-    expect(b).toEqual(a);
+    const saved = await expectExactResume(
+      (hooks) => trainRecommender(set, validation, short, hooks),
+      nItems,
+    );
     // A checkpoint of another shape is refused, naming what it holds.
     await expect(
       trainRecommender(set, validation, { ...short, factors: 8 }, { resumeFrom: saved }),
