@@ -7,39 +7,29 @@ import type { SourceFiles } from '../lib/data/index.ts';
 import { NotFoundError, S3ArtifactStore, parseS3Uri, sha256File } from '../lib/store/index.ts';
 
 /**
- * Opens a source location - a local file or folder, or an `s3://` key or prefix - as
+ * Opens a source location - a local file or folder, an `s3://` key or prefix, or either
+ * with a `*` pattern in its last segment (`s3://logs/2026-11-28/part-*.csv.gz`) - as
  * SourceFiles, and fingerprints it for the ingest cache key.
  */
 export async function openSource(
   location: string,
   s3: ConnectionSettings['s3'],
 ): Promise<{ files: SourceFiles; fingerprint: string }> {
-  if (location.startsWith('s3://')) return openS3(location, s3);
+  const glob = splitGlob(location);
+  if (location.startsWith('s3://')) return openS3(glob.dir, s3, glob.pattern, location);
+  if (glob.pattern) {
+    const names = (await localFiles(glob.dir)).filter((n) => glob.pattern!.test(n));
+    if (names.length === 0)
+      throw new DataValidationError({ file: location, expected: 'at least one file matching it' });
+    return localFolder(glob.dir, names);
+  }
   let info;
   try {
     info = await stat(location);
   } catch {
     throw new DataValidationError({ file: location, expected: 'an existing file or folder' });
   }
-  if (info.isDirectory()) {
-    const names = (await readdir(location, { withFileTypes: true }))
-      .filter((e) => e.isFile())
-      .map((e) => e.name)
-      .sort();
-    const hashes = await Promise.all(
-      names.map(async (n) => `${n}:${(await sha256File(join(location, n))).sha256}`),
-    );
-    return {
-      files: {
-        list: async () => names,
-        read: async (name) => ({
-          bytes: await readFile(join(location, name)),
-          label: join(location, name),
-        }),
-      },
-      fingerprint: hashes.join(','),
-    };
-  }
+  if (info.isDirectory()) return localFolder(location, await localFiles(location));
   return {
     files: {
       list: async () => [],
@@ -49,14 +39,61 @@ export async function openSource(
   };
 }
 
+/**
+ * `dir/part-*.csv` -> the folder and a pattern for its last segment (`*`: any run of
+ * characters; `?` cannot be one, it starts a source's options); no `*` -> the location
+ * itself and no pattern.
+ */
+export function splitGlob(location: string): { dir: string; pattern?: RegExp } {
+  const cut = location.lastIndexOf('/');
+  const last = location.slice(cut + 1);
+  if (!last.includes('*')) return { dir: location };
+  const source = last.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return { dir: location.slice(0, cut + 1), pattern: new RegExp(`^${source}$`) };
+}
+
+/** Part files of a folder: hidden files and markers such as `_SUCCESS` never count. */
+function isPart(name: string): boolean {
+  return !name.startsWith('.') && !name.startsWith('_');
+}
+
+async function localFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile() && isPart(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    throw new DataValidationError({ file: dir, expected: 'an existing folder' });
+  }
+}
+
+async function localFolder(
+  dir: string,
+  names: string[],
+): Promise<{ files: SourceFiles; fingerprint: string }> {
+  const hashes = await Promise.all(
+    names.map(async (n) => `${n}:${(await sha256File(join(dir, n))).sha256}`),
+  );
+  return {
+    files: {
+      list: async () => names,
+      read: async (name) => ({ bytes: await readFile(join(dir, name)), label: join(dir, name) }),
+    },
+    fingerprint: hashes.join(','),
+  };
+}
+
 async function openS3(
   uri: string,
   s3: ConnectionSettings['s3'],
+  pattern: RegExp | undefined,
+  label: string,
 ): Promise<{ files: SourceFiles; fingerprint: string }> {
   const { bucket, prefix } = parseS3Uri(uri);
   const whole = new S3ArtifactStore({ bucket, prefix: '', ...s3 });
   // A key that exists is one file; otherwise the URI is a folder-like prefix.
-  if (prefix && (await whole.exists(prefix))) {
+  if (!pattern && prefix && (await whole.exists(prefix))) {
     const head = await headFingerprint(whole, prefix);
     return {
       files: {
@@ -67,9 +104,16 @@ async function openS3(
     };
   }
   const dir = new S3ArtifactStore({ bucket, prefix, ...s3 });
-  const names = (await dir.list('')).filter((k) => !k.includes('/'));
+  const names = (await dir.list(''))
+    .filter((k) => !k.includes('/') && isPart(k) && (!pattern || pattern.test(k)))
+    .sort();
   if (names.length === 0)
-    throw new DataValidationError({ file: uri, expected: 'an S3 object or a prefix with objects' });
+    throw new DataValidationError({
+      file: label,
+      expected: pattern
+        ? 'at least one object matching it'
+        : 'an S3 object or a prefix with objects',
+    });
   const prints = await Promise.all(names.map((n) => headFingerprint(dir, n)));
   return {
     files: {

@@ -1,8 +1,10 @@
 /**
  * Ingest from bytes: the path the ingest activity takes, because its sources may live in
- * S3 (a key, or a MovieLens folder under a prefix) and are read as bytes, not local paths.
+ * S3 (a key, a MovieLens folder under a prefix, or the parts of a log under a prefix or
+ * glob) and are read as bytes, not local paths.
  * `ingestToTable` is the same for local paths.
  */
+import { concatParts } from './concat-parts.ts';
 import type { BadRowPolicy } from './errors.ts';
 import { DataValidationError } from './errors.ts';
 import type { ReadResult } from './interaction-parser.ts';
@@ -72,12 +74,20 @@ export async function ingestSource(
       meta = await readItemMeta(mf.bytes, layout.items, r.items, { label: mf.label });
     }
     format = layout.name;
-  } else if (spec.kind === 'delimited') {
-    const f = await files.read('');
-    r = await readDelimited(f.bytes, spec.format, { label: f.label, badRows: bad });
   } else {
-    const f = await files.read('');
-    r = await readParquetInteractions(f.bytes, spec.columns, { label: f.label, badRows: bad });
+    // One file, or every part of a folder, prefix or glob (in name order), concatenated.
+    const names = await files.list();
+    const parts: ReadResult[] = [];
+    for (const name of names.length ? names : ['']) {
+      const f = await files.read(name);
+      parts.push(
+        spec.kind === 'delimited'
+          ? await readDelimited(f.bytes, spec.format, { label: f.label, badRows: bad })
+          : await readParquetInteractions(f.bytes, spec.columns, { label: f.label, badRows: bad }),
+      );
+    }
+    r = concatParts(parts);
+    if (names.length > 1) format = `${spec.kind} (${names.length} parts)`;
   }
   return {
     table: r.table,
