@@ -133,6 +133,7 @@ function parent() {
     );
   }
   const refs = references();
+  printTable(results, refs);
   const ours = results.find((r) => r.backend === 'wasm') ?? results[0]!;
   const ratio = (family: string, ref?: { secondsPerEpoch: number }) =>
     ref
@@ -148,6 +149,47 @@ function parent() {
     `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x, NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x\n`,
   );
   console.log(JSON.stringify(summary));
+}
+
+interface ModelFigures {
+  epochSeconds: number;
+  samplesPerSec: number;
+  gflops: number;
+  evalSeconds: number;
+  evalUsersPerSec: number;
+}
+
+/** The human-readable summary: one row per backend and model, then the references. */
+function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof references>): void {
+  const head = ['backend', 'model', 's/epoch', 'samples/s', 'GFLOP/s', 'full ranking s', 'users/s'];
+  const rows: string[][] = [];
+  for (const r of results)
+    for (const family of ['bpr', 'neumf']) {
+      const m = r[family] as ModelFigures | undefined;
+      if (!m) continue;
+      rows.push([
+        String(r.backend),
+        family === 'bpr' ? 'BPR-MF' : 'NeuMF',
+        m.epochSeconds.toFixed(2),
+        m.samplesPerSec.toLocaleString('en-US'),
+        m.gflops.toFixed(2),
+        m.evalSeconds.toFixed(1),
+        m.evalUsersPerSec.toLocaleString('en-US'),
+      ]);
+    }
+  const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((v, c) => (c < 2 ? v.padEnd(width[c]!) : v.padStart(width[c]!))).join('  ');
+  console.log(
+    `\nrecommender training: ${args.users} users x ${args.items} items, ${args.interactions} synthetic interactions, ${args.epochs} epochs; full ranking of every user x every item`,
+  );
+  console.log(line(head));
+  console.log(width.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  if (refs.implicitBpr)
+    console.log(`reference implicit BPR: ${refs.implicitBpr.secondsPerEpoch.toFixed(2)} s/epoch`);
+  if (refs.torchNeumf)
+    console.log(`reference PyTorch NeuMF: ${refs.torchNeumf.secondsPerEpoch.toFixed(2)} s/epoch`);
 }
 
 /**

@@ -88,7 +88,10 @@ export function loadBprMf(files: ModelFile[]): BprMfModel {
   const floats = nUsers * dim + nItems * dim + nItems;
   if (bin.bytes.byteLength !== floats * 4)
     throw new Error(`weights.bin: expected ${floats * 4} bytes, got ${bin.bytes.byteLength}`);
-  const all = new Float32Array(bin.bytes.slice().buffer);
+  // A copy (not `slice`: on a Node Buffer that is a view of a shared pool).
+  const copy = new Uint8Array(bin.bytes.byteLength);
+  copy.set(bin.bytes);
+  const all = new Float32Array(copy.buffer);
   return new BprMfModel({
     nUsers,
     nItems,

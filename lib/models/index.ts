@@ -1,11 +1,13 @@
 /**
- * Recommenders trained on the pipeline's training sets: BPR-MF and NeuMF (GMF + MLP).
- * Both train on TensorFlow.js with written-out gradients, checkpoint and resume exactly,
- * and save in the tfjs weights layout; `loadModel` reads either back by its format.
+ * Recommenders trained on the pipeline's training sets: BPR-MF (pairwise, `family: bpr`)
+ * and NeuMF (GMF + MLP, pointwise log loss, `family: neumf`). Both train on TensorFlow.js
+ * with written-out gradients, checkpoint and resume exactly, and save in the tfjs weights
+ * layout; `trainRecommender` dispatches on `config.family`, `loadModel` on model.json's
+ * format (`recsys-augment/bpr-mf@1` or `recsys-augment/neumf@1`).
  */
 import { BPR_FORMAT, loadBprMf } from './bpr-mf.ts';
 import { trainBpr } from './bpr-train.ts';
-import { NEUMF_FORMAT, NeuMfModel, readNeuMf } from './neumf.ts';
+import { NEUMF_FORMAT, loadNeuMf } from './neumf.ts';
 import { trainNeuMf } from './neumf-train.ts';
 import type {
   ModelFile,
@@ -19,7 +21,7 @@ import type {
 
 export type * from './types.ts';
 export { BprMfModel } from './bpr-mf.ts';
-export { NeuMfModel } from './neumf.ts';
+export { NeuMfModel, loadNeuMf } from './neumf.ts';
 
 export function trainRecommender(
   set: TrainingSet,
@@ -47,7 +49,7 @@ export async function loadModel(files: ModelFile[]): Promise<TrainedModel> {
   } catch {
     throw new Error('model.json: not JSON');
   }
-  if (format === NEUMF_FORMAT) return NeuMfModel.create(readNeuMf(files));
+  if (format === NEUMF_FORMAT) return loadNeuMf(files);
   if (format === BPR_FORMAT || !json) return loadBprMf(files);
   throw new Error(
     `model.json: unknown format ${String(format)} (expected ${BPR_FORMAT} or ${NEUMF_FORMAT})`,

@@ -1,6 +1,7 @@
 /**
  * NeuMF training: pointwise weighted log loss over each positive and `negatives` sampled
- * negatives per epoch (the paper's setup), TensorFlow.js for the batch math with the
+ * negatives per epoch (the paper's setup), plus the set's explicit negatives (label 0) with
+ * target 0 and their own weight; TensorFlow.js for the batch math with the
  * backward pass written out (tfjs-core's Node build registers no gradients; see
  * bpr-train.ts), a lazy Adam for the embedding rows a batch touches and the same Adam over
  * every row of the dense layers. Each epoch's randomness derives from (seed, epoch), so a
@@ -20,6 +21,7 @@ import {
   finishEpoch,
   progressFromHeader,
   progressHeader,
+  shuffled,
 } from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
@@ -158,29 +160,46 @@ export async function trainNeuMf(
   );
   const allRows = new Int32Array(Math.max(...dense.map(([, r]) => r))).map((_, k) => k);
 
+  // Every row takes part: a positive row (label 1) brings itself (target 1) and
+  // `negatives` sampled items (target 0), an explicit negative row (label 0) itself with
+  // target 0. All samples weigh as their row.
+  const rowIds = Int32Array.from({ length: set.n }, (_, k) => k);
+  const perPositive = 1 + config.negatives;
+  const nPositive = pairs.positives.length;
+  const total = nPositive * perPositive + (set.n - nPositive);
+
   const yielder = new EventLoopYielder();
   let stoppedEarly = false;
-  const perPositive = 1 + config.negatives;
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
     const t0 = Date.now();
     const rng = epochRng(config.seed, epoch);
-    const order = pairs.shuffledPositives(rng);
-    const total = order.length * perPositive;
+    // (With positives only this is the same permutation as pairs.shuffledPositives.)
+    const order = shuffled(rowIds, rng);
     let lossSum = 0;
+    // The sample stream: order[cursor] is the current row, `sub` the sample within its group.
+    let cursor = 0;
+    let sub = 0;
     for (let start = 0; start < total; start += B) {
       hooks.signal?.throwIfAborted();
       const n = Math.min(B, total - start);
-      // Sample s: positive row order[s / perPositive]; the first of each group is the
-      // positive, the others are negatives drawn for its user. All weigh as the positive.
       for (let k = 0; k < n; k++) {
-        const s = start + k;
-        const row = order[Math.floor(s / perPositive)]!;
+        const row = order[cursor]!;
         const u = set.user[row]!;
-        const isPositive = s % perPositive === 0;
         batch.user[k] = u;
+        batch.weight[k] = set.weight[row]!;
+        if (set.label[row] === 0) {
+          batch.item[k] = set.item[row]!;
+          batch.target[k] = 0;
+          cursor++;
+          continue;
+        }
+        const isPositive = sub === 0;
         batch.item[k] = isPositive ? set.item[row]! : pairs.negative(u, rng);
         batch.target[k] = isPositive ? 1 : 0;
-        batch.weight[k] = set.weight[row]!;
+        if (++sub === perPositive) {
+          sub = 0;
+          cursor++;
+        }
       }
       batch.n = n;
       const { loss, grads } = neumfBatchGrads(w, batch, config.l2);

@@ -77,8 +77,15 @@ export class NeuMfModel implements TrainedModel {
   readonly nUsers: number;
   readonly nItems: number;
   private readonly t: Record<string, tf.Tensor2D> = {};
-  /** The item half of the first MLP layer plus its bias, for every item (nItems x h1). */
+  /** Per model, computed once: the item half of the first MLP layer plus its bias (nItems x h1). */
   private readonly itemFirst: tf.Tensor2D;
+  /** The GMF item table transposed (factors x nItems): no transpose flag on wasm matMuls. */
+  private readonly itemGmfT: tf.Tensor2D;
+  /** The user half of the first MLP layer (factors x h1). */
+  private readonly w1User: tf.Tensor2D;
+  /** The output weights of the GMF branch as a row (1 x factors) and of the MLP (hL x 1). */
+  private readonly hGmf: tf.Tensor2D;
+  private readonly hMlp: tf.Tensor2D;
 
   private constructor(readonly weights: NeuMfWeights) {
     this.nUsers = weights.nUsers;
@@ -87,9 +94,14 @@ export class NeuMfModel implements TrainedModel {
       this.t[name] = tf.tensor2d(weights.tables[name]!, [rows, cols]);
     const f = weights.factors;
     const h1 = weights.layers[0]!;
+    const hL = weights.layers.at(-1)!;
     this.itemFirst = tf.tidy(() =>
       tf.add(tf.matMul(this.t.itemMlp!, tf.slice(this.t.w1!, [f, 0], [f, h1])), this.t.b1!),
     );
+    this.itemGmfT = tf.transpose(this.t.itemGmf!);
+    this.w1User = tf.slice(this.t.w1!, [0, 0], [f, h1]);
+    this.hGmf = tf.tidy(() => tf.reshape(tf.slice(this.t.h!, [0, 0], [f, 1]), [1, f]));
+    this.hMlp = tf.slice(this.t.h!, [f, 0], [hL, 1]);
   }
 
   /** Async because tfjs needs a backend first (evaluation may be this process's first use). */
@@ -98,42 +110,53 @@ export class NeuMfModel implements TrainedModel {
     return new NeuMfModel(weights);
   }
 
+  /**
+   * Scores of every item for each user, row-major into `out`. Users (and, for catalogues
+   * whose single row would exceed the bound, items) go in chunks so that no intermediate
+   * holds more than CHUNK_FLOATS floats.
+   */
   scoreUsers(userIds: Int32Array, out: Float32Array): void {
-    const w = this.weights;
-    const { factors: f, nItems: m } = w;
-    const layers = w.layers;
-    const h1 = layers[0]!;
-    const hL = layers.at(-1)!;
-    const per = Math.max(1, Math.floor(CHUNK_FLOATS / (m * Math.max(...layers))));
-    for (let start = 0; start < userIds.length; start += per) {
-      const ids = userIds.subarray(start, Math.min(userIds.length, start + per));
+    const { nItems: m, layers } = this.weights;
+    const widest = Math.max(...layers);
+    const itemsPer = Math.max(1, Math.min(m, Math.floor(CHUNK_FLOATS / widest)));
+    const usersPer = Math.max(1, Math.floor(CHUNK_FLOATS / (itemsPer * widest)));
+    for (let start = 0; start < userIds.length; start += usersPer) {
+      const ids = userIds.subarray(start, Math.min(userIds.length, start + usersPer));
       const n = ids.length;
-      const scores = tf.tidy(() => {
-        const idx = tf.tensor1d(ids, 'int32');
-        const hg = tf.slice(this.t.h!, [0, 0], [f, 1]);
-        const hm = tf.slice(this.t.h!, [f, 0], [hL, 1]);
-        // GMF: (p_u * h_g) . q_i for every item.
-        const gmf = tf.matMul(
-          tf.mul(tf.gather(this.t.userGmf!, idx), tf.reshape(hg, [1, f])),
-          tf.transpose(this.t.itemGmf!),
-        );
-        // MLP: first layer = user half + item half (precomputed), then the rest per pair.
-        const userFirst = tf.matMul(
-          tf.gather(this.t.userMlp!, idx),
-          tf.slice(this.t.w1!, [0, 0], [f, h1]),
-        );
-        let z: tf.Tensor2D = tf.reshape(
-          tf.relu(tf.add(tf.expandDims(userFirst, 1), tf.expandDims(this.itemFirst, 0))),
-          [n * m, h1],
-        );
-        for (let l = 2; l <= layers.length; l++)
-          z = tf.relu(tf.add(tf.matMul(z, this.t[`w${l}`]!), this.t[`b${l}`]!)) as tf.Tensor2D;
-        const mlp = tf.reshape(tf.matMul(z, hm), [n, m]);
-        return tf.add(tf.add(gmf, mlp), this.t.h0!);
-      });
-      out.set(scores.dataSync() as Float32Array, start * m);
-      scores.dispose();
+      for (let i0 = 0; i0 < m; i0 += itemsPer) {
+        const mi = Math.min(itemsPer, m - i0);
+        const scores = tf.tidy(() => this.scoreChunk(ids, i0, mi));
+        const data = scores.dataSync() as Float32Array;
+        scores.dispose();
+        if (mi === m) out.set(data, start * m);
+        else
+          for (let r = 0; r < n; r++)
+            out.set(data.subarray(r * mi, (r + 1) * mi), (start + r) * m + i0);
+      }
     }
+  }
+
+  /** Logits of users `ids` x items [i0, i0 + mi): an (ids.length x mi) tensor. Inside a tidy. */
+  private scoreChunk(ids: Int32Array, i0: number, mi: number): tf.Tensor2D {
+    const { factors: f, nItems: m, layers } = this.weights;
+    const n = ids.length;
+    const h1 = layers[0]!;
+    const all = mi === m;
+    const idx = tf.tensor1d(ids, 'int32');
+    // GMF: (p_u * h_g) . q_i for every item of the chunk.
+    const itemGmfT = all ? this.itemGmfT : tf.slice(this.itemGmfT, [0, i0], [f, mi]);
+    const gmf = tf.matMul(tf.mul(tf.gather(this.t.userGmf!, idx), this.hGmf), itemGmfT);
+    // MLP: first layer = user half + item half (precomputed), then the rest per pair.
+    const itemFirst = all ? this.itemFirst : tf.slice(this.itemFirst, [i0, 0], [mi, h1]);
+    const userFirst = tf.matMul(tf.gather(this.t.userMlp!, idx), this.w1User);
+    let z: tf.Tensor2D = tf.reshape(
+      tf.relu(tf.add(tf.expandDims(userFirst, 1), tf.expandDims(itemFirst, 0))),
+      [n * mi, h1],
+    );
+    for (let l = 2; l <= layers.length; l++)
+      z = tf.relu(tf.add(tf.matMul(z, this.t[`w${l}`]!), this.t[`b${l}`]!)) as tf.Tensor2D;
+    const mlp = tf.reshape(tf.matMul(z, this.hMlp), [n, mi]);
+    return tf.add(tf.add(gmf, mlp), this.t.h0!);
   }
 
   async save(): Promise<ModelFile[]> {
@@ -169,7 +192,7 @@ export class NeuMfModel implements TrainedModel {
 
   dispose(): void {
     for (const t of Object.values(this.t)) t.dispose();
-    this.itemFirst.dispose();
+    tf.dispose([this.itemFirst, this.itemGmfT, this.w1User, this.hGmf, this.hMlp]);
   }
 }
 
@@ -178,22 +201,54 @@ export function readNeuMf(files: ModelFile[]): NeuMfWeights {
   const json = files.find((f) => f.name === 'model.json');
   const bin = files.find((f) => f.name === 'weights.bin');
   if (!json || !bin) throw new Error('a NeuMF model needs model.json and weights.bin');
-  const meta = JSON.parse(new TextDecoder().decode(json.bytes)) as {
-    format?: string;
-    config?: NeuMfShape;
-  };
-  if (meta.format !== NEUMF_FORMAT || !meta.config)
+  let meta: { format?: unknown; config?: Partial<NeuMfShape> };
+  try {
+    meta = JSON.parse(new TextDecoder().decode(json.bytes)) as typeof meta;
+  } catch {
+    throw new Error('model.json: not JSON');
+  }
+  if (meta.format !== NEUMF_FORMAT)
     throw new Error(`model.json: expected format ${NEUMF_FORMAT}, got ${String(meta.format)}`);
-  const shapes = tableShapes(meta.config);
-  const floats = shapes.reduce((s, [, r, c]) => s + r * c, 0);
+  const c = meta.config;
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (
+    !c ||
+    !count(c.nUsers) ||
+    !count(c.nItems) ||
+    !count(c.factors) ||
+    !Array.isArray(c.layers) ||
+    c.layers.length === 0 ||
+    !c.layers.every(count)
+  )
+    throw new Error(
+      `model.json: config ${JSON.stringify(c)} needs positive integers nUsers, nItems, factors and a non-empty layers list`,
+    );
+  const shape: NeuMfShape = {
+    nUsers: c.nUsers!,
+    nItems: c.nItems!,
+    factors: c.factors!,
+    layers: [...c.layers],
+  };
+  const shapes = tableShapes(shape);
+  const floats = shapes.reduce((s, [, r, k]) => s + r * k, 0);
   if (bin.bytes.byteLength !== floats * 4)
-    throw new Error(`weights.bin: expected ${floats * 4} bytes, got ${bin.bytes.byteLength}`);
-  const all = new Float32Array(bin.bytes.slice().buffer);
+    throw new Error(
+      `weights.bin: expected ${floats * 4} bytes (${floats} float32 for ${shape.nUsers} users x ${shape.nItems} items, factors ${shape.factors}, layers [${shape.layers.join(', ')}]), got ${bin.bytes.byteLength}`,
+    );
+  // A copy (not `slice`: on a Node Buffer that is a view of a shared pool).
+  const copy = new Uint8Array(bin.bytes.byteLength);
+  copy.set(bin.bytes);
+  const all = new Float32Array(copy.buffer);
   const tables: Record<string, Float32Array> = {};
   let off = 0;
   for (const [name, rows, cols] of shapes) {
     tables[name] = all.subarray(off, off + rows * cols);
     off += rows * cols;
   }
-  return { ...meta.config, tables };
+  return { ...shape, tables };
+}
+
+/** Loads what {@link NeuMfModel.save} wrote (rejects naming the file and what is wrong). */
+export async function loadNeuMf(files: ModelFile[]): Promise<NeuMfModel> {
+  return NeuMfModel.create(readNeuMf(files));
 }

@@ -5,7 +5,14 @@ import { evaluateFullRankingAsync } from '../../../lib/eval/index.ts';
 import { PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
-import { NeuMfModel, initNeuMf, readNeuMf, tableShapes } from '../../../lib/models/neumf.ts';
+import {
+  NEUMF_FORMAT,
+  NeuMfModel,
+  initNeuMf,
+  loadNeuMf,
+  readNeuMf,
+  tableShapes,
+} from '../../../lib/models/neumf.ts';
 import type { NeuMfWeights } from '../../../lib/models/neumf.ts';
 import { neumfBatchGrads } from '../../../lib/models/neumf-train.ts';
 import type { NeuMfBatch } from '../../../lib/models/neumf-train.ts';
@@ -123,15 +130,55 @@ describe('NeuMF', () => {
     loaded.dispose();
     model.dispose();
 
+    const direct = await loadNeuMf(files);
+    const third = new Float32Array(3 * shape.nItems);
+    direct.scoreUsers(Int32Array.of(2, 0, 3), third);
+    expect(third).toEqual(out);
+    direct.dispose();
+
     const json = files[0]!;
     const bin = files[1]!;
     const wrong = new TextEncoder().encode(JSON.stringify({ format: 'other@9' }));
     await expect(loadModel([{ ...json, bytes: wrong }, bin])).rejects.toThrow(
       'model.json: unknown format other@9',
     );
-    expect(() =>
-      readNeuMf([json, { name: 'weights.bin', bytes: bin.bytes.subarray(0, 40) }]),
-    ).toThrow(/weights.bin: expected \d+ bytes, got 40/);
+    await expect(loadNeuMf([{ ...json, bytes: wrong }, bin])).rejects.toThrow(
+      `model.json: expected format ${NEUMF_FORMAT}, got other@9`,
+    );
+    const floats = tableShapes(shape).reduce((s, [, r, c]) => s + r * c, 0);
+    const truncated = { name: 'weights.bin', bytes: bin.bytes.subarray(0, 40) };
+    await expect(loadNeuMf([json, truncated])).rejects.toThrow(
+      `weights.bin: expected ${floats * 4} bytes (${floats} float32 for 4 users x 5 items, factors 3, layers [4, 3]), got 40`,
+    );
+    expect(() => readNeuMf([json, truncated])).toThrow(/weights.bin: expected \d+ bytes/);
+    const noLayers = new TextEncoder().encode(
+      JSON.stringify({ format: NEUMF_FORMAT, config: { ...shape, layers: [] } }),
+    );
+    await expect(loadNeuMf([{ ...json, bytes: noLayers }, bin])).rejects.toThrow(
+      'model.json: config {"nUsers":4,"nItems":5,"factors":3,"layers":[]} needs positive integers',
+    );
+  });
+
+  it('scores in user and item chunks when one row of pairs exceeds the bound', async () => {
+    // 1,100 items x 4,096 units is over 4M floats: 1,024 items per chunk, one user at a time.
+    const big = { nUsers: 3, nItems: 1100, factors: 2, layers: [4096] };
+    const r2 = new Rng(3);
+    const wb = initNeuMf(big, () => r2.normal());
+    for (const t of ['userGmf', 'itemGmf', 'userMlp', 'itemMlp', 'b1'])
+      wb.tables[t]!.forEach((_, k, a) => (a[k] = 0.5 * r2.normal()));
+    const model = await NeuMfModel.create(wb);
+    const users = Int32Array.of(1, 2, 0);
+    const out = new Float32Array(users.length * big.nItems).fill(Number.NaN);
+    model.scoreUsers(users, out);
+    model.dispose();
+    users.forEach((u, r) => {
+      for (let i = 0; i < big.nItems; i++) {
+        const want = logit(wb, u, i);
+        expect(Math.abs(out[r * big.nItems + i]! - want), `user ${u} item ${i}`).toBeLessThan(
+          1e-4 * (1 + Math.abs(want)),
+        );
+      }
+    });
   });
 
   // Small clustered data: NeuMF must learn who likes what, not just what is popular.
@@ -178,6 +225,58 @@ describe('NeuMF', () => {
     expect(neumf).toBeGreaterThan(1.2 * pop);
     r.model.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
+  }, 60_000);
+
+  it('trains explicit negatives (label 0) with target 0 and their own weight', async () => {
+    // Cold users (no positive row left) whose only rows are explicit negatives of the most
+    // popular item: nothing but those rows can lower the item for them (sampled negatives
+    // are drawn per positive row), and their weight sets how much.
+    const count = new Int32Array(nItems);
+    for (let k = 0; k < set.n; k++) count[set.item[k]!]!++;
+    const target = count.indexOf(Math.max(...count));
+    const cold = Int32Array.from({ length: nUsers }, (_, u) => u).filter((u) => u % 10 === 0);
+    const keep = Int32Array.from({ length: set.n }, (_, k) => k).filter(
+      (k) => set.user[k]! % 10 !== 0,
+    );
+    const withNegatives = (weight: number): TrainingSet => {
+      const n = keep.length + (weight > 0 ? cold.length : 0);
+      const s: TrainingSet = {
+        nUsers,
+        nItems,
+        n,
+        user: new Int32Array(n),
+        item: new Int32Array(n).fill(target),
+        label: new Uint8Array(n),
+        weight: new Float32Array(n).fill(weight),
+      };
+      keep.forEach((row, k) => {
+        s.user[k] = set.user[row]!;
+        s.item[k] = set.item[row]!;
+        s.label[k] = 1;
+        s.weight[k] = 1;
+      });
+      if (weight > 0) s.user.set(cold, keep.length);
+      return s;
+    };
+    const short = { ...config, epochs: 3, evalEvery: 3 };
+    const meanTarget = async (weight: number) => {
+      const r = await trainRecommender(withNegatives(weight), validation, short);
+      // Each explicit negative is one sample of the epoch, besides the positives' groups.
+      expect(r.history[0]!.samples).toBe(
+        keep.length * (1 + config.negatives) + (weight > 0 ? cold.length : 0),
+      );
+      const out = new Float32Array(cold.length * nItems);
+      await r.model.scoreUsers(cold, out);
+      r.model.dispose();
+      let s = 0;
+      for (let k = 0; k < cold.length; k++) s += out[k * nItems + target]!;
+      return s / cold.length;
+    };
+    const none = await meanTarget(0);
+    const light = await meanTarget(0.05);
+    const heavy = await meanTarget(5);
+    expect(heavy).toBeLessThan(light - 1);
+    expect(light).toBeLessThan(none);
   }, 60_000);
 
   it('resumes from a checkpoint exactly as if never interrupted', async () => {
