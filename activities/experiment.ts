@@ -5,10 +5,10 @@ import { describeOverrides } from '../lib/experiments/grid.ts';
 import { joinKey } from '../lib/store/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
-import { metricKey, withFinalErrors } from './track.ts';
+import { metricKey, withFinalErrors, workflowRun } from './track.ts';
 
 /** Where an experiment's comparison lives in the artifact store. */
-export function comparisonKey(experimentId: string): string {
+function comparisonKey(experimentId: string): string {
   return joinKey('experiments', experimentId);
 }
 
@@ -43,38 +43,26 @@ export function experimentActivities(
       };
     },
 
-    async trackExperimentStart(input: {
+    trackExperimentStart(input: {
       experimentId: string;
       name: string;
       axes: ExperimentComparison['axes'];
       variants: { label: string; overrides: Record<string, unknown> }[];
     }): Promise<MlflowRef> {
-      const experimentId = await mlflow.getOrCreateExperiment(`${experimentName}/${input.name}`);
-      const [found] = await mlflow.searchRuns(
-        [experimentId],
-        `tags.workflow_id = '${input.experimentId}'`,
-        1,
-      );
-      let run = found?.info;
-      if (!run) {
-        run = await mlflow.createRun({
-          experimentId,
-          runName: input.experimentId,
-          tags: { workflow_id: input.experimentId, kind: 'experiment', pipeline: input.name },
-        });
-        await mlflow.logBatch(run.run_id, {
-          params: {
-            variants: String(input.variants.length),
-            ...Object.fromEntries(
-              input.axes.map((a) => [`grid.${a.path}`, JSON.stringify(a.values)]),
-            ),
-            ...Object.fromEntries(
-              input.variants.map((v) => [`variant.${v.label}`, describeOverrides(v.overrides)]),
-            ),
-          },
-        });
-      }
-      return { experimentId, runId: run.run_id, url: mlflow.runUrl(experimentId, run.run_id) };
+      return workflowRun(mlflow, experimentName, {
+        pipeline: input.name,
+        workflowId: input.experimentId,
+        tags: { kind: 'experiment' },
+        params: () => ({
+          variants: String(input.variants.length),
+          ...Object.fromEntries(
+            input.axes.map((a) => [`grid.${a.path}`, JSON.stringify(a.values)]),
+          ),
+          ...Object.fromEntries(
+            input.variants.map((v) => [`variant.${v.label}`, describeOverrides(v.overrides)]),
+          ),
+        }),
+      });
     },
 
     /** Each variant's figures as `<label>.<metric>` metrics, the comparison as artifacts. */

@@ -27,35 +27,18 @@ export function trackingActivities(
 
   return withFinalErrors({
     /** `parentRunId`: an experiment's run, under which this pipeline's run is nested. */
-    async trackStart(input: {
+    trackStart(input: {
       workflowId: string;
       config: PipelineConfig;
       parentRunId?: string;
     }): Promise<MlflowRef> {
-      const experimentId = await mlflow.getOrCreateExperiment(
-        `${experimentName}/${input.config.name}`,
-      );
-      let run = await findRun(experimentId, `tags.workflow_id = '${input.workflowId}'`);
-      if (!run) {
-        run = await mlflow.createRun({
-          experimentId,
-          runName: input.workflowId,
-          ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}),
-          tags: {
-            workflow_id: input.workflowId,
-            code_version: CODE_VERSION,
-            pipeline: input.config.name,
-          },
-        });
-        await mlflow.logBatch(run.run_id, {
-          params: Object.fromEntries(flattenParams(input.config).map((p) => [p.key, p.value])),
-        });
-      }
-      return {
-        experimentId,
-        runId: run.run_id,
-        url: `${mlflow.url}/#/experiments/${experimentId}/runs/${run.run_id}`,
-      };
+      return workflowRun(mlflow, experimentName, {
+        pipeline: input.config.name,
+        workflowId: input.workflowId,
+        parentRunId: input.parentRunId,
+        tags: { code_version: CODE_VERSION },
+        params: () => Object.fromEntries(flattenParams(input.config).map((p) => [p.key, p.value])),
+      });
     },
 
     async trackStage(input: { parent: MlflowRef; ref: StageRef }): Promise<void> {
@@ -106,6 +89,41 @@ export function trackingActivities(
       await mlflow.updateRun(input.parent.runId, input.status);
     },
   });
+}
+
+/**
+ * The MLflow run of a workflow (a pipeline run or an experiment) in experiment
+ * `<experimentName>/<pipeline>`: found by its `workflow_id` tag, or created with `tags` and
+ * `params` (computed only then), so Temporal's retries never create a second one.
+ */
+export async function workflowRun(
+  mlflow: MlflowClient,
+  experimentName: string,
+  input: {
+    pipeline: string;
+    workflowId: string;
+    tags: Record<string, string>;
+    params: () => Record<string, string>;
+    parentRunId?: string;
+  },
+): Promise<MlflowRef> {
+  const experimentId = await mlflow.getOrCreateExperiment(`${experimentName}/${input.pipeline}`);
+  const [found] = await mlflow.searchRuns(
+    [experimentId],
+    `tags.workflow_id = '${input.workflowId}'`,
+    1,
+  );
+  let run = found?.info;
+  if (!run) {
+    run = await mlflow.createRun({
+      experimentId,
+      runName: input.workflowId,
+      ...(input.parentRunId ? { parentRunId: input.parentRunId } : {}),
+      tags: { workflow_id: input.workflowId, ...input.tags, pipeline: input.pipeline },
+    });
+    await mlflow.logBatch(run.run_id, { params: input.params() });
+  }
+  return { experimentId, runId: run.run_id, url: mlflow.runUrl(experimentId, run.run_id) };
 }
 
 /**

@@ -18,7 +18,7 @@ import type {
   StageProgress,
   VariantRow,
 } from '../lib/contracts/index.ts';
-import { pipeline } from './pipeline.ts';
+import { pipeline, trackingOptions } from './pipeline.ts';
 import { describeFailure } from './stage-tracker.ts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
@@ -32,13 +32,12 @@ type Activities = ReturnType<typeof activities.createActivities>;
  */
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   const experimentId = workflowInfo().workflowId;
-  const options = (minutes: number) => ({
-    taskQueue: input.queues.cpu,
-    startToCloseTimeout: `${minutes} minutes`,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 8 },
+  const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
+  // The comparison reads nothing big, but writes to the store: more time, same retries.
+  const acts = proxyActivities<Activities>({
+    ...trackingOptions(input.queues.cpu),
+    startToCloseTimeout: '10 minutes',
   });
-  const track = proxyActivities<Activities>(options(1));
-  const acts = proxyActivities<Activities>(options(10));
   const progress: ExperimentProgress = {
     experimentId,
     phase: 'warming',

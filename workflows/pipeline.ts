@@ -55,7 +55,7 @@ function trainingStageOptions(taskQueue: string, heartbeatSeconds: number): Acti
 }
 
 /** MLflow bookkeeping: retried for a while, but never allowed to fail the pipeline. */
-function trackingOptions(taskQueue: string): ActivityOptions {
+export function trackingOptions(taskQueue: string): ActivityOptions {
   return {
     taskQueue,
     startToCloseTimeout: '1 minute',

@@ -12,16 +12,16 @@
  * the product never imports torch). Without it the script prints our figures only.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/compute/backend.ts';
 import { evaluateFullRankingAsync } from '../../lib/eval/index.ts';
-import type { Csr } from '../../lib/eval/index.ts';
 import { GeneratorScorer, trainCfgan } from '../../lib/gan/index.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
+import { writeCsrFile } from '../common/csr-file.ts';
 
 function arg(name: string, fallback: number): number {
   const k = process.argv.indexOf(name);
@@ -55,18 +55,6 @@ function splits() {
     kCore: 5,
   });
   return { nUsers, nItems, train: data.train, valid: data.valid };
-}
-
-/** The train CSR as the reference script reads it: nUsers, nItems, nnz, indptr, indices. */
-function writeCsr(path: string, nUsers: number, nItems: number, train: Csr): void {
-  const nnz = train.indptr[nUsers]!;
-  const head = Int32Array.of(nUsers, nItems, nnz);
-  const buf = Buffer.concat([
-    Buffer.from(head.buffer),
-    Buffer.from(train.indptr.buffer, train.indptr.byteOffset, 4 * (nUsers + 1)),
-    Buffer.from(train.indices.buffer, train.indices.byteOffset, 4 * nnz),
-  ]);
-  writeFileSync(path, buf);
 }
 
 async function ours(data: ReturnType<typeof splits>, config: Partial<CfganConfig> = {}) {
@@ -125,7 +113,7 @@ async function main() {
   let ratio: number | undefined;
   if (existsSync(python)) {
     const file = join(mkdtempSync(join(tmpdir(), 'bench-gan-')), 'train.bin');
-    writeCsr(file, data.nUsers, data.nItems, data.train);
+    writeCsrFile(file, data.nUsers, data.nItems, data.train);
     const out = execFileSync(python, [
       join(import.meta.dirname, 'torch_ref.py'),
       '--data',

@@ -9,19 +9,16 @@ PyTorch CFGAN implementations do. Prints one JSON line with its timings.
 """
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n_users, n_items, nnz = np.frombuffer(f.read(12), dtype=np.int32)
-        indptr = np.frombuffer(f.read(4 * (n_users + 1)), dtype=np.int32)
-        indices = np.frombuffer(f.read(4 * nnz), dtype=np.int32)
-    return int(n_users), int(n_items), indptr, indices
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "common"))
+from csr_file import load_csr  # noqa: E402
 
 
 def main():
@@ -36,7 +33,7 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    n_users, n_items, indptr, indices = load(a.data)
+    n_users, n_items, indptr, indices = load_csr(a.data)
     dense = np.zeros((n_users, n_items), dtype=np.float32)
     rows = np.repeat(np.arange(n_users), np.diff(indptr))
     dense[rows, indices[: len(rows)]] = 1.0

@@ -5,20 +5,16 @@ lib/models/bpr-train.ts. Prints one JSON line with its timings.
 """
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n_users, n_items, nnz = np.frombuffer(f.read(12), dtype=np.int32)
-        # Copies: scipy sorts indices in place and frombuffer's arrays are read-only.
-        indptr = np.frombuffer(f.read(4 * (n_users + 1)), dtype=np.int32).copy()
-        indices = np.frombuffer(f.read(4 * nnz), dtype=np.int32).copy()
-    return int(n_users), int(n_items), indptr, indices
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "common"))
+from csr_file import load_csr  # noqa: E402
 
 
 def main():
@@ -31,7 +27,7 @@ def main():
     import implicit
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-    n_users, n_items, indptr, indices = load(a.data)
+    n_users, n_items, indptr, indices = load_csr(a.data)
     matrix = sp.csr_matrix(
         (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n_users, n_items)
     )

@@ -15,7 +15,7 @@
  * ratios. Ends with one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
 import type { ModelFamily, TrainConfig } from '../../lib/models/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { writeCsrFile } from '../common/csr-file.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -211,14 +212,13 @@ function references(): {
     interactions: Number(args.interactions),
     seed: 1,
   });
-  const csr = csrFromCoo(g.table.user, g.table.item, g.table.n, g.users.size);
-  const nnz = csr.indptr[g.users.size]!;
-  const buf = new Int32Array(3 + csr.indptr.length + nnz);
-  buf.set([g.users.size, g.items.size, nnz]);
-  buf.set(csr.indptr, 3);
-  buf.set(csr.indices.subarray(0, nnz), 3 + csr.indptr.length);
   const file = join(mkdtempSync(join(tmpdir(), 'bench-train-')), 'positives.bin');
-  writeFileSync(file, new Uint8Array(buf.buffer));
+  writeCsrFile(
+    file,
+    g.users.size,
+    g.items.size,
+    csrFromCoo(g.table.user, g.table.item, g.table.n, g.users.size),
+  );
   const { model } = parsePipelineConfig({});
   const run = (script: string, extra: string[]) => {
     const r = spawnSync(

@@ -8,19 +8,16 @@ weighted log loss, Adam. Prints one JSON line with its timings.
 """
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n_users, n_items, nnz = np.frombuffer(f.read(12), dtype=np.int32)
-        indptr = np.frombuffer(f.read(4 * (n_users + 1)), dtype=np.int32)
-        indices = np.frombuffer(f.read(4 * nnz), dtype=np.int32)
-    return int(n_users), int(n_items), indptr, indices
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "common"))
+from csr_file import load_csr  # noqa: E402
 
 
 class NeuMF(nn.Module):
@@ -59,7 +56,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
-    n_users, n_items, indptr, indices = load(a.data)
+    n_users, n_items, indptr, indices = load_csr(a.data)
     users = np.repeat(np.arange(n_users, dtype=np.int64), np.diff(indptr))
     items = indices.astype(np.int64)
     model = NeuMF(n_users, n_items, a.factors, [int(x) for x in a.layers.split(",")])

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { PipelineResult } from '../../lib/contracts/index.ts';
 import { endedExperimentSummary } from '../../lib/runtime/experiment-client.ts';
 import { endedRunSummary } from '../../lib/runtime/pipeline-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
@@ -38,11 +37,8 @@ export function registerReport(program: Command): void {
             if (!flags.json) printExperiment(summary);
           } else {
             const summary = await endedRunSummary(handle);
-            const result =
-              summary.status === 'completed'
-                ? ((await handle.result()) as PipelineResult)
-                : undefined;
-            outputs = result?.stages.find((st) => st.name === 'report')?.ref?.outputs ?? {};
+            // The summary already carries each stage's output URIs (from the result).
+            outputs = summary.stages.find((st) => st.name === 'report')?.outputs ?? {};
             if (!flags.json) printSummary(summary);
           }
           const [htmlName, jsonName] = experiment

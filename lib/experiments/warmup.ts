@@ -26,38 +26,41 @@ function groupBy(variants: ExperimentVariant[], key: (c: PipelineConfig) => stri
   return [...groups.values()].filter((g) => g.length >= 2);
 }
 
-export function planWarmups(variants: ExperimentVariant[]): WarmStep[] {
-  const labels = (g: ExperimentVariant[]) => g.map((v) => v.label);
-  const steps: WarmStep[] = groupBy(variants, dataKey).map((g) => ({
-    until: 'preprocess',
-    config: g[0]!.config,
-    for: labels(g),
-  }));
-  for (const g of groupBy(variants, (c) =>
-    c.gan.enabled ? stableStringify([dataKey(c), c.gan]) : undefined,
-  )) {
-    const c = g[0]!.config;
-    steps.push({
-      until: 'generateGan',
-      config: { ...c, llm: { ...c.llm, enabled: false } },
-      for: labels(g),
-    });
-  }
-  for (const g of groupBy(variants, (c) =>
-    c.llm.enabled ? stableStringify([dataKey(c), c.llm]) : undefined,
-  )) {
-    const c = g[0]!.config;
-    steps.push({
-      until: 'expandLlm',
-      config: { ...c, gan: { ...c.gan, enabled: false } },
-      for: labels(g),
-    });
-  }
+/**
+ * The kinds of warm-up, in the order they run: what makes two variants share one (`key`;
+ * undefined = nothing to warm) and the config the warm-up runs with.
+ */
+const KINDS: {
+  until: WarmStep['until'];
+  key: (c: PipelineConfig) => string | undefined;
+  config: (c: PipelineConfig) => PipelineConfig;
+}[] = [
+  { until: 'preprocess', key: dataKey, config: (c) => c },
+  {
+    until: 'generateGan',
+    key: (c) => (c.gan.enabled ? stableStringify([dataKey(c), c.gan]) : undefined),
+    config: (c) => ({ ...c, llm: { ...c.llm, enabled: false } }),
+  },
+  {
+    until: 'expandLlm',
+    key: (c) => (c.llm.enabled ? stableStringify([dataKey(c), c.llm]) : undefined),
+    config: (c) => ({ ...c, gan: { ...c.gan, enabled: false } }),
+  },
   // Model A (real data only) is the same for every variant that keeps the data, the model
   // and the written negatives: its identity is its training file, not the resample config.
-  for (const g of groupBy(variants, (c) =>
-    stableStringify([dataKey(c), c.model, c.resample.negatives]),
-  ))
-    steps.push({ until: 'retrainA', config: g[0]!.config, for: labels(g) });
-  return steps;
+  {
+    until: 'retrainA',
+    key: (c) => stableStringify([dataKey(c), c.model, c.resample.negatives]),
+    config: (c) => c,
+  },
+];
+
+export function planWarmups(variants: ExperimentVariant[]): WarmStep[] {
+  return KINDS.flatMap((kind) =>
+    groupBy(variants, kind.key).map((g) => ({
+      until: kind.until,
+      config: kind.config(g[0]!.config),
+      for: g.map((v) => v.label),
+    })),
+  );
 }

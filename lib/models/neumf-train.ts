@@ -13,7 +13,7 @@ import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { EMBEDDINGS, NeuMfModel, copyNeuMf, initNeuMf, tableShapes } from './neumf.ts';
-import type { NeuMfWeights } from './neumf.ts';
+import type { NeuMfShape, NeuMfWeights } from './neumf.ts';
 import { packState, unpackState } from './train-state.ts';
 import {
   EventLoopYielder,
@@ -258,7 +258,7 @@ function optimizer(w: NeuMfWeights, lr: number): Optimizer {
   };
 }
 
-function fresh(shape: TrainStateShape, config: TrainConfig): TrainState {
+function fresh(shape: NeuMfShape, config: TrainConfig): TrainState {
   const rng = new Rng(config.seed);
   const w = initNeuMf(shape, () => rng.normal());
   return {
@@ -271,8 +271,6 @@ function fresh(shape: TrainStateShape, config: TrainConfig): TrainState {
     history: [],
   };
 }
-
-type TrainStateShape = Parameters<typeof initNeuMf>[0];
 
 async function validNdcg10(
   w: NeuMfWeights,
@@ -314,7 +312,7 @@ function serialize(s: TrainState): Uint8Array {
   );
 }
 
-function restore(bytes: Uint8Array, shape: TrainStateShape, config: TrainConfig): TrainState {
+function restore(bytes: Uint8Array, shape: NeuMfShape, config: TrainConfig): TrainState {
   const { header: h, arrays: a } = unpackState(bytes);
   if (
     h.family !== 'neumf' ||

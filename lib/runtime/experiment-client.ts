@@ -10,6 +10,7 @@ import type {
 } from '../contracts/index.ts';
 import type { Grid } from '../experiments/grid.ts';
 import { planWarmups } from '../experiments/warmup.ts';
+import { closedSeconds, endedStatus, followWorkflow } from './follow.ts';
 import { failureMessage, newWorkflowId } from './pipeline-client.ts';
 
 /** What `augment experiment --wait --json` prints. */
@@ -60,35 +61,19 @@ export async function watchExperiment(
   onProgress?: (p: ExperimentProgress) => void,
   intervalMs = 1000,
 ): Promise<ExperimentSummary> {
-  const t0 = Date.now();
-  let last: ExperimentProgress | undefined;
-  let done = false;
-  const result = handle.result().then(
-    (r: ExperimentResult) => ({ ok: true as const, r }),
-    (err: unknown) => ({ ok: false as const, err }),
+  const { outcome, seconds, last } = await followWorkflow<ExperimentResult, ExperimentProgress>(
+    handle,
+    () => handle.query(experimentProgressQuery),
+    onProgress,
+    intervalMs,
   );
-  void result.then(() => (done = true));
-  while (!done) {
-    try {
-      const p = await handle.query(experimentProgressQuery);
-      if (JSON.stringify(p) !== JSON.stringify(last)) onProgress?.(p);
-      last = p;
-    } catch {
-      // No workflow task has run yet; keep waiting.
-    }
-    await Promise.race([result, new Promise((r) => setTimeout(r, intervalMs))]);
-  }
-  const outcome = await result;
-  const seconds = (Date.now() - t0) / 1000;
   if (outcome.ok)
     return { experimentId: handle.workflowId, status: 'completed', seconds, result: outcome.r };
-  const desc = await handle.describe();
-  const progress = (await handle.query(experimentProgressQuery).catch(() => last)) ?? last;
   return {
     experimentId: handle.workflowId,
-    status: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
+    status: endedStatus(await handle.describe()),
     seconds,
-    ...(progress ? { progress } : {}),
+    ...(last ? { progress: last } : {}),
     error: failureMessage(outcome.err),
   };
 }
@@ -96,14 +81,14 @@ export async function watchExperiment(
 /** The summary of an experiment that has ended, from its result alone (no worker needed). */
 export async function endedExperimentSummary(handle: WorkflowHandle): Promise<ExperimentSummary> {
   const desc = await handle.describe();
-  const seconds = desc.closeTime ? (desc.closeTime.getTime() - desc.startTime.getTime()) / 1000 : 0;
+  const seconds = closedSeconds(desc);
   try {
     const result = (await handle.result()) as ExperimentResult;
     return { experimentId: handle.workflowId, status: 'completed', seconds, result };
   } catch (err) {
     return {
       experimentId: handle.workflowId,
-      status: desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed',
+      status: endedStatus(desc),
       seconds,
       error: failureMessage(err),
     };

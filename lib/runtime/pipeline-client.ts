@@ -13,6 +13,7 @@ import type {
   TrackingState,
 } from '../contracts/index.ts';
 
+import { closedSeconds, endedStatus, followWorkflow } from './follow.ts';
 /** One stage in the `--json` run summary. */
 export interface StageSummary {
   name: StageName;
@@ -118,45 +119,29 @@ export async function watchPipeline(
   onProgress?: (p: WatchedProgress) => void,
   intervalMs = 500,
 ): Promise<RunSummary> {
-  const t0 = Date.now();
-  let last: PipelineProgress | undefined;
-  let lastLive: LiveActivity[] = [];
-  let done = false;
-  const result = handle.result().then(
-    (r: PipelineResult) => ({ ok: true as const, r }),
-    (err: unknown) => ({ ok: false as const, err }),
+  const { outcome, seconds, last } = await followWorkflow<PipelineResult, WatchedProgress>(
+    handle,
+    // Heartbeat details only when someone shows them (one more server call per poll).
+    async () => ({
+      ...(await handle.query(progressQuery)),
+      live: onProgress ? await liveActivities(handle) : [],
+    }),
+    onProgress,
+    intervalMs,
   );
-  void result.then(() => (done = true));
-  while (!done) {
-    try {
-      const p = await handle.query(progressQuery);
-      const live = onProgress ? await liveActivities(handle) : [];
-      if (JSON.stringify([p, live]) !== JSON.stringify([last, lastLive]))
-        onProgress?.({ ...p, live });
-      last = p;
-      lastLive = live;
-    } catch {
-      // The workflow may not have had its first task yet; keep waiting.
-    }
-    await Promise.race([result, new Promise((r) => setTimeout(r, intervalMs))]);
-  }
-  const outcome = await result;
-  const seconds = (Date.now() - t0) / 1000;
   const desc = await handle.describe();
   if (outcome.ok) {
     const r = outcome.r;
     return summarize(handle.workflowId, desc.runId, 'completed', seconds, r.stages, r.tracking);
   }
-  const final = (await handle.query(progressQuery).catch(() => last)) ?? last;
-  const status = desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
   return {
     ...summarize(
       handle.workflowId,
       desc.runId,
-      status,
+      endedStatus(desc),
       seconds,
-      final?.stages ?? [],
-      final?.tracking ?? {},
+      last?.stages ?? [],
+      last?.tracking ?? {},
     ),
     error: failureMessage(outcome.err),
   };
@@ -168,14 +153,13 @@ export async function watchPipeline(
  */
 export async function endedRunSummary(handle: WorkflowHandle): Promise<RunSummary> {
   const desc = await handle.describe();
-  const seconds = desc.closeTime ? (desc.closeTime.getTime() - desc.startTime.getTime()) / 1000 : 0;
+  const seconds = closedSeconds(desc);
   try {
     const r = (await handle.result()) as PipelineResult;
     return summarize(handle.workflowId, desc.runId, 'completed', seconds, r.stages, r.tracking);
   } catch (err) {
-    const status = desc.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
     return {
-      ...summarize(handle.workflowId, desc.runId, status, seconds, [], {}),
+      ...summarize(handle.workflowId, desc.runId, endedStatus(desc), seconds, [], {}),
       error: failureMessage(err),
     };
   }

@@ -2,25 +2,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSettings, loadConnectionSettings } from '../../../lib/config/env.ts';
-import { ConfigError } from '../../../lib/config/errors.ts';
 import {
   loadPipelineConfig,
   parsePipelineConfig,
   pipelineConfigJsonSchema,
 } from '../../../lib/config/pipeline.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { configError } from '../../helpers/config-error.ts';
 
 const defaults = { artifactUri: 'file:///tmp/artifacts', mlflowUri: 'http://127.0.0.1:5000' };
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('pipeline config', () => {
   it('fills every default from an empty file', () => {

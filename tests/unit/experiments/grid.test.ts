@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../lib/config/errors.ts';
 import {
   MAX_VARIANTS,
   combinations,
@@ -7,19 +6,10 @@ import {
   parseGrid,
   withOverride,
 } from '../../../lib/experiments/grid.ts';
+import { configError } from '../../helpers/config-error.ts';
 
 const grid = (parameters: Record<string, unknown[]>, extra: Record<string, unknown> = {}) =>
   parseGrid({ parameters, ...extra }, 'grid.yaml');
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('experiment grids', () => {
   it('expands every combination, first axis slowest, labels v1..vN', () => {
