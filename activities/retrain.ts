@@ -81,6 +81,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
           variant: ctx.config.variant,
           family: model.family,
           backend: result.backend,
+          ...(result.kernel ? { kernel: result.kernel } : {}),
           rows: set.n,
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,

@@ -23,7 +23,7 @@ import { generateSynthetic } from '../../lib/data/index.ts';
 import { initBackend } from '../../lib/compute/backend.ts';
 import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
-import type { ModelFamily, TrainConfig } from '../../lib/models/index.ts';
+import type { TrainConfig } from '../../lib/models/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { writeCsrFile } from '../common/csr-file.ts';
 
@@ -34,6 +34,10 @@ const { values: args } = parseArgs({
     interactions: { type: 'string', default: '1000000' },
     epochs: { type: 'string', default: '2' },
     backends: { type: 'string', default: 'wasm,cpu' },
+    /** Which models to train (bpr, neumf). */
+    families: { type: 'string', default: 'bpr,neumf' },
+    /** BPR-MF's batch kernels to time (typed, tfjs); each is a row of its own. */
+    'bpr-kernels': { type: 'string', default: 'typed,tfjs' },
     quick: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
@@ -83,8 +87,17 @@ async function child() {
     nUsers,
   );
   const out: Record<string, unknown> = { backend: backend.name };
-  for (const family of ['bpr', 'neumf'] as ModelFamily[]) {
-    const { checkpointEvery: _c, ...model } = parsePipelineConfig({ model: { family } }).model;
+  const runs: { family: string; kernel: string }[] = args
+    .families!.split(',')
+    .flatMap((family) =>
+      family === 'bpr'
+        ? args['bpr-kernels']!.split(',').map((kernel) => ({ family, kernel }))
+        : [{ family, kernel: 'auto' }],
+    );
+  for (const { family, kernel } of runs) {
+    const { checkpointEvery: _c, ...model } = parsePipelineConfig({
+      model: { family, kernel },
+    }).model;
     const epochs = Number(args.epochs);
     const config: TrainConfig = {
       ...model,
@@ -100,7 +113,8 @@ async function child() {
     await evaluateFullRankingAsync({ nUsers, nItems, train, test: one }, r.model, { ks: [10] });
     const evalSeconds = (performance.now() - t0) / 1000;
     r.model.dispose();
-    out[family] = {
+    const label = family === 'bpr' ? `bpr-${r.kernel}` : family;
+    out[label] = {
       epochSeconds: +perEpoch.toFixed(2),
       samplesPerSec: Math.round(samples / perEpoch),
       gflops: +((samples * flopsPerSample(config)) / perEpoch / 1e9).toFixed(2),
@@ -108,7 +122,7 @@ async function child() {
       evalUsersPerSec: Math.round(nUsers / evalSeconds),
     };
     process.stderr.write(
-      `  [${backend.name}] ${family}: ${perEpoch.toFixed(2)} s/epoch, ${Math.round(samples / perEpoch)} samples/s, full ranking ${nUsers} x ${nItems}: ${evalSeconds.toFixed(1)} s\n`,
+      `  [${backend.name}] ${label}: ${perEpoch.toFixed(2)} s/epoch, ${Math.round(samples / perEpoch)} samples/s, full ranking ${nUsers} x ${nItems}: ${evalSeconds.toFixed(1)} s\n`,
     );
   }
   console.log(JSON.stringify(out));
@@ -136,14 +150,15 @@ function parent() {
   const refs = references();
   printTable(results, refs);
   const ours = results.find((r) => r.backend === 'wasm') ?? results[0]!;
-  const ratio = (family: string, ref?: { secondsPerEpoch: number }) =>
-    ref
-      ? +((ours[family] as { epochSeconds: number }).epochSeconds / ref.secondsPerEpoch).toFixed(2)
-      : null;
+  const ratio = (label: string, ref?: { secondsPerEpoch: number }) => {
+    const m = ours[label] as { epochSeconds: number } | undefined;
+    return ref && m ? +(m.epochSeconds / ref.secondsPerEpoch).toFixed(2) : null;
+  };
   const summary = {
     results,
     references: refs,
-    bprVsImplicit: ratio('bpr', refs.implicitBpr),
+    // The kernel the pipeline uses on this backend (auto: typed on wasm and cpu).
+    bprVsImplicit: ratio(ours['bpr-typed'] ? 'bpr-typed' : 'bpr-tfjs', refs.implicitBpr),
     neumfVsTorch: ratio('neumf', refs.torchNeumf),
   };
   process.stderr.write(
@@ -151,6 +166,13 @@ function parent() {
   );
   console.log(JSON.stringify(summary));
 }
+
+/** Result keys and their names in the table. */
+const MODEL_LABELS = {
+  'bpr-typed': 'BPR-MF (typed kernel)',
+  'bpr-tfjs': 'BPR-MF (tfjs kernel)',
+  neumf: 'NeuMF',
+};
 
 interface ModelFigures {
   epochSeconds: number;
@@ -165,12 +187,12 @@ function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof 
   const head = ['backend', 'model', 's/epoch', 'samples/s', 'GFLOP/s', 'full ranking s', 'users/s'];
   const rows: string[][] = [];
   for (const r of results)
-    for (const family of ['bpr', 'neumf']) {
-      const m = r[family] as ModelFigures | undefined;
+    for (const [label, name] of Object.entries(MODEL_LABELS)) {
+      const m = r[label] as ModelFigures | undefined;
       if (!m) continue;
       rows.push([
         String(r.backend),
-        family === 'bpr' ? 'BPR-MF' : 'NeuMF',
+        name,
         m.epochSeconds.toFixed(2),
         m.samplesPerSec.toLocaleString('en-US'),
         m.gflops.toFixed(2),
@@ -245,20 +267,25 @@ function references(): {
     process.stderr.write(`  ${script}: ${out.secondsPerEpoch.toFixed(2)} s/epoch\n`);
     return out;
   };
+  const families = args.families!.split(',');
   return {
-    torchNeumf: run('torch_neumf.py', [
-      '--factors',
-      String(model.factors),
-      '--layers',
-      model.mlpLayers.join(','),
-      '--batch',
-      String(model.batchSize),
-      '--negatives',
-      String(model.negatives),
-      '--lr',
-      String(model.learningRate),
-    ]),
-    implicitBpr: run('implicit_bpr.py', ['--factors', String(model.factors)]),
+    torchNeumf: !families.includes('neumf')
+      ? undefined
+      : run('torch_neumf.py', [
+          '--factors',
+          String(model.factors),
+          '--layers',
+          model.mlpLayers.join(','),
+          '--batch',
+          String(model.batchSize),
+          '--negatives',
+          String(model.negatives),
+          '--lr',
+          String(model.learningRate),
+        ]),
+    implicitBpr: !families.includes('bpr')
+      ? undefined
+      : run('implicit_bpr.py', ['--factors', String(model.factors)]),
   };
 }
 

@@ -194,6 +194,12 @@ const modelSchema = z
     l2: z.number().min(0).max(10).default(1e-4),
     /** Sampled negatives per positive and epoch. */
     negatives: z.int().min(1).max(100).default(1),
+    /**
+     * BPR-MF's batch math: `simd` (WebAssembly SIMD; factors divisible by 4), `typed` (plain
+     * JS loops), `tfjs` (tensor ops) or `auto` (simd, else typed, on the wasm/cpu backends;
+     * tfjs on native ones).
+     */
+    kernel: z.enum(['auto', 'simd', 'typed', 'tfjs']).default('auto'),
     /** NeuMF: MLP hidden layer sizes. */
     mlpLayers: z.array(z.int().min(1).max(4096)).min(1).max(8).default([64, 32]),
     /** Evaluations without a better validation NDCG@10 before stopping. */

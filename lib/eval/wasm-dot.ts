@@ -14,20 +14,18 @@
  * Accumulation is in float32 (like tfjs and BLAS sgemm), not float64 as in scalar JS.
  */
 
-const PAGE = 65536;
-
-// The few WebAssembly JS-API members used here, typed structurally: the project compiles
-// against Node's types without the DOM lib, which is where TypeScript declares them.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+import {
+  Code,
+  I32,
+  MAX_BYTES,
+  V128,
+  instantiate,
+  moduleBytes,
+  newMemory,
+  simd,
+  wasmValidates,
+} from '../compute/wasm-writer.ts';
+import type { WasmMemory } from '../compute/wasm-writer.ts';
 
 // Users per kernel call: bounds the output area of the wasm memory.
 const CHUNK_USERS = 64;
@@ -35,8 +33,6 @@ const CHUNK_USERS = 64;
 export const USERS_PER_BLOCK = 2;
 /** Register block of the kernel: f32x4 vectors (4 items each) per step. */
 export const VECTORS_PER_BLOCK = 4;
-// Offsets are passed as i32; stay below 2 GiB so they never turn negative.
-const MAX_BYTES = 2 ** 31 - PAGE;
 
 /** Bytes of wasm memory a kernel for this catalog needs (item panels + one user chunk). */
 export function wasmDotBytes(nItems: number, dim: number): number {
@@ -47,11 +43,7 @@ export function wasmDotBytes(nItems: number, dim: number): number {
 
 /** True when this runtime can compile WebAssembly SIMD. */
 export function wasmSimdAvailable(): boolean {
-  try {
-    return wasm !== undefined && wasm.validate(assembleKernel(4, 16));
-  } catch {
-    return false;
-  }
+  return wasmValidates(() => assembleKernel(4, 16));
 }
 
 /**
@@ -89,14 +81,12 @@ export class WasmDotKernel {
     this.pbOffset = panelBytes;
     this.outOffset = panelBytes + rows * dim * 4;
     const total = this.outOffset + rows * this.paddedItems * 4;
-    if (!wasm) throw new Error('WebAssembly is not available in this runtime');
     if (total > MAX_BYTES) {
       throw new RangeError(`${nItems} items x ${dim} factors need ${total} bytes, over 2 GiB`);
     }
-    this.memory = new wasm.Memory({ initial: Math.ceil(total / PAGE) });
-    const module = new wasm.Module(assembleKernel(dim, this.paddedItems, ub, vb));
-    const instance = new wasm.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.score as typeof this.run;
+    this.memory = newMemory(total);
+    const exports = instantiate(assembleKernel(dim, this.paddedItems, ub, vb), this.memory);
+    this.run = exports.score as typeof this.run;
 
     // Pack item factors into panels of `width` items (padding items stay zero).
     const mem = new Float32Array(this.memory.buffer);
@@ -135,59 +125,6 @@ export class WasmDotKernel {
   }
 }
 
-// ---- a minimal WebAssembly binary writer: just what the kernel needs ----
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  localGet: 0x20,
-  localSet: 0x21,
-  i32Const: 0x41,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Mul: 0x6c,
-  simd: 0xfd,
-} as const;
-// SIMD sub-opcodes (LEB128-encoded after 0xfd).
-const simd = { load: 0, load32Splat: 9, store: 11, const: 12, f32x4Add: 228, f32x4Mul: 230 };
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-}
-
 /**
  * Assembles `score(qp, pb, out, groups, panels)`: for each item panel and each group of `ub`
  * users, `ub * vb` f32x4 accumulators over `dim` fully unrolled factor steps with immediate
@@ -206,97 +143,60 @@ export function assembleKernel(
   const P0 = ACC + ub * vb;
   const Q0 = P0 + ub;
   const width = 4 * vb;
-  const c: number[] = [];
-  const get = (l: number) => c.push(op.localGet, ...uleb(l));
-  const set = (l: number) => c.push(op.localSet, ...uleb(l));
-  const i32 = (v: number) => c.push(op.i32Const, ...sleb(v));
-  const simdOp = (code: number) => c.push(op.simd, ...uleb(code));
-  const mem = (align: number, offset: number) => c.push(...uleb(align), ...uleb(offset));
+  const c = new Code();
   const rowBytes = paddedItems * 4;
-  const addTo = (l: number, v: number) => {
-    get(l);
-    i32(v);
-    c.push(op.i32Add);
-    set(l);
-  };
 
   // Panels outside, user groups inside: one panel (dim * W * 4 bytes) stays in L1 while every
   // group of the chunk reads it, so the item factors stream from memory once per chunk.
-  get(QP);
-  set(QPTR);
-  get(OUT);
-  set(OCOL);
-  i32(0);
-  set(IP);
-  c.push(op.block, 0x40, op.loop, 0x40);
-  get(IP);
-  get(PANELS);
-  c.push(op.i32GeU, op.brIf, 1);
-  get(PB);
-  set(PROW);
-  get(OCOL);
-  set(OPTR);
-  i32(0);
-  set(R);
-  c.push(op.block, 0x40, op.loop, 0x40);
-  get(R);
-  get(GROUPS);
-  c.push(op.i32GeU, op.brIf, 1);
-  for (let a = 0; a < ub * vb; a++) {
-    simdOp(simd.const);
-    c.push(...new Array<number>(16).fill(0));
-    set(ACC + a);
-  }
-  for (let f = 0; f < dim; f++) {
-    for (let u = 0; u < ub; u++) {
-      get(PROW);
-      simdOp(simd.load32Splat);
-      mem(2, u * dim * 4 + f * 4);
-      set(P0 + u);
-    }
-    for (let j = 0; j < vb; j++) {
-      get(QPTR);
-      simdOp(simd.load);
-      mem(4, f * width * 4 + j * 16);
-      set(Q0 + j);
-    }
-    for (let u = 0; u < ub; u++) {
-      for (let j = 0; j < vb; j++) {
-        get(ACC + u * vb + j);
-        get(P0 + u);
-        get(Q0 + j);
-        simdOp(simd.f32x4Mul);
-        simdOp(simd.f32x4Add);
-        set(ACC + u * vb + j);
+  c.get(QP).set(QPTR).get(OUT).set(OCOL).i32(0).set(IP);
+  c.loopUntil(IP, PANELS, () => {
+    c.get(PB).set(PROW).get(OCOL).set(OPTR).i32(0).set(R);
+    c.loopUntil(R, GROUPS, () => {
+      for (let a = 0; a < ub * vb; a++) c.zeroV128(ACC + a);
+      for (let f = 0; f < dim; f++) {
+        for (let u = 0; u < ub; u++)
+          c.get(PROW)
+            .simd(simd.load32Splat)
+            .mem(2, u * dim * 4 + f * 4)
+            .set(P0 + u);
+        for (let j = 0; j < vb; j++)
+          c.get(QPTR)
+            .simd(simd.load)
+            .mem(4, f * width * 4 + j * 16)
+            .set(Q0 + j);
+        for (let u = 0; u < ub; u++)
+          for (let j = 0; j < vb; j++)
+            c.get(ACC + u * vb + j)
+              .get(P0 + u)
+              .get(Q0 + j)
+              .simd(simd.f32x4Mul)
+              .simd(simd.f32x4Add)
+              .set(ACC + u * vb + j);
       }
-    }
-  }
-  for (let u = 0; u < ub; u++) {
-    for (let j = 0; j < vb; j++) {
-      get(OPTR);
-      get(ACC + u * vb + j);
-      simdOp(simd.store);
-      mem(4, u * rowBytes + j * 16);
-    }
-  }
-  addTo(PROW, ub * dim * 4);
-  addTo(OPTR, ub * rowBytes);
-  addTo(R, 1);
-  c.push(op.br, 0, op.end, op.end);
-  addTo(QPTR, dim * width * 4);
-  addTo(OCOL, width * 4);
-  addTo(IP, 1);
-  c.push(op.br, 0, op.end, op.end, op.end);
+      for (let u = 0; u < ub; u++)
+        for (let j = 0; j < vb; j++)
+          c.get(OPTR)
+            .get(ACC + u * vb + j)
+            .simd(simd.store)
+            .mem(4, u * rowBytes + j * 16);
+      c.addTo(PROW, ub * dim * 4)
+        .addTo(OPTR, ub * rowBytes)
+        .addTo(R, 1);
+    });
+    c.addTo(QPTR, dim * width * 4)
+      .addTo(OCOL, width * 4)
+      .addTo(IP, 1);
+  });
 
-  const locals = [2, ...uleb(6), I32, ...uleb(ub * vb + ub + vb), V128];
-  const body = [...locals, ...c];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 5, I32, I32, I32, I32, I32, 0]),
-    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 0x01]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('score'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ];
-  return Uint8Array.from(bytes);
+  return moduleBytes([
+    {
+      name: 'score',
+      params: [I32, I32, I32, I32, I32],
+      locals: [
+        [6, I32],
+        [ub * vb + ub + vb, V128],
+      ],
+      code: c,
+    },
+  ]);
 }

@@ -1,15 +1,18 @@
 /**
- * BPR-MF training (Rendle et al. 2009) with TensorFlow.js computing the batch loss and its
- * gradients, and embedding gathers/scatters plus a lazy Adam in typed arrays: a batch costs
+ * BPR-MF training (Rendle et al. 2009): the batch loss and its gradients come from a kernel
+ * (typed-array loops on CPU backends, TensorFlow.js ops on native ones; bpr-kernel.ts), and
+ * embedding gathers/scatters plus a lazy Adam run in typed arrays: a batch costs
  * O(batch x dim), never O(catalog). Each epoch's randomness derives from (seed, epoch), so
  * a run resumed from a checkpoint repeats the uninterrupted run exactly.
  */
-import { initBackend, tf } from '../compute/backend.ts';
+import { initBackend } from '../compute/backend.ts';
 import { Rng } from '../data/random.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
+import { BprBatch, createBprKernel } from './bpr-kernel.ts';
+import type { Allocator } from '../compute/arena.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
-import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
+import { LazyAdam } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
 import {
@@ -40,68 +43,18 @@ export async function trainBpr(
   const pairs = new TrainingPairs(set);
   const { nUsers, nItems } = set;
   const dim = config.factors;
+  const kernel = createBprKernel(config.kernel ?? 'auto', info.name, {
+    nUsers,
+    nItems,
+    dim,
+    maxBatch: config.batchSize,
+  });
+  // The weights and moments live where the kernel reads them (a wasm memory for simd).
   const state = hooks.resumeFrom
-    ? restore(hooks.resumeFrom, set, config)
-    : fresh(nUsers, nItems, dim, config);
+    ? restore(hooks.resumeFrom, set, config, kernel.alloc)
+    : fresh(nUsers, nItems, dim, config, kernel.alloc);
   const { w, opt } = state;
-  const B = config.batchSize;
-  // Batch buffers, reused.
-  const bu = new Int32Array(B);
-  const bi = new Int32Array(B);
-  const bj = new Int32Array(B);
-  const bw = new Float32Array(B);
-  const gather = (table: Float32Array, idx: Int32Array, n: number, out: Float32Array) => {
-    for (let k = 0; k < n; k++)
-      out.set(table.subarray(idx[k]! * dim, idx[k]! * dim + dim), k * dim);
-  };
-  const U = new Float32Array(B * dim);
-  const I = new Float32Array(B * dim);
-  const J = new Float32Array(B * dim);
-  const Bi = new Float32Array(B);
-  const Bj = new Float32Array(B);
-  const slotU = new Int32Array(nUsers).fill(-1);
-  const slotI = new Int32Array(nItems).fill(-1);
-  const rows = new Int32Array(2 * B);
-  const sum = new Float32Array(2 * B * dim);
-  const idx2 = new Int32Array(2 * B);
-  const grad2 = new Float32Array(2 * B * dim);
-  /**
-   * Loss and gradients of a batch, written out: tfjs-core's node build registers no
-   * gradient functions (they ship only as ES modules, which would load a second copy of
-   * the engine), and BPR's gradients are short. x = <u, i - j> + b_i - b_j; loss =
-   * (-sum w log sigmoid(x) + l2 (|u|^2 + |i|^2 + |j|^2)) / n.
-   */
-  const lossAndGrads = (n: number) => {
-    // tidy returns tensors only: walking a returned typed array costs one step per element.
-    const out = tf.tidy(() => {
-      const u = tf.tensor2d(U.subarray(0, n * dim), [n, dim]);
-      const i = tf.tensor2d(I.subarray(0, n * dim), [n, dim]);
-      const j = tf.tensor2d(J.subarray(0, n * dim), [n, dim]);
-      const wt = tf.tensor1d(bw.subarray(0, n));
-      const diff = tf.sub(i, j);
-      const x = tf.add(
-        tf.sum(tf.mul(u, diff), 1),
-        tf.sub(tf.tensor1d(Bi.subarray(0, n)), tf.tensor1d(Bj.subarray(0, n))),
-      );
-      const reg = tf.add(tf.add(tf.sum(tf.square(u)), tf.sum(tf.square(i))), tf.sum(tf.square(j)));
-      const loss = tf.div(tf.sub(tf.mul(config.l2, reg), tf.sum(tf.mul(wt, tf.logSigmoid(x)))), n);
-      // d loss / d x = -w sigmoid(-x) / n
-      const s = tf.div(tf.mul(wt, tf.sigmoid(tf.neg(x))), n);
-      const s2 = tf.expandDims(s, 1);
-      const decay = (2 * config.l2) / n;
-      return [
-        tf.sub(tf.mul(decay, u), tf.mul(s2, diff)),
-        tf.sub(tf.mul(decay, i), tf.mul(s2, u)),
-        tf.add(tf.mul(decay, j), tf.mul(s2, u)),
-        tf.neg(s),
-        s,
-        loss,
-      ];
-    });
-    const data = out.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(out);
-    return [data[0]!, data[1]!, data[2]!, data[3]!, data[4]!, data[5]![0]!] as const;
-  };
+  const batch = new BprBatch(config.batchSize, dim, nUsers, nItems, kernel.alloc);
 
   const yielder = new EventLoopYielder();
   let stoppedEarly = false;
@@ -112,41 +65,27 @@ export async function trainBpr(
     let lossSum = 0;
     let samples = 0;
     const total = order.length * config.negatives;
-    for (let start = 0; start < total; start += B) {
+    for (let start = 0; start < total; start += config.batchSize) {
       hooks.signal?.throwIfAborted();
-      const n = Math.min(B, total - start);
+      const n = Math.min(config.batchSize, total - start);
       for (let k = 0; k < n; k++) {
         const row = order[(start + k) % order.length]!;
         const u = set.user[row]!;
-        bu[k] = u;
-        bi[k] = set.item[row]!;
-        bj[k] = pairs.negative(u, rng);
-        bw[k] = set.weight[row]!;
+        batch.user[k] = u;
+        batch.pos[k] = set.item[row]!;
+        batch.neg[k] = pairs.negative(u, rng);
+        batch.weight[k] = set.weight[row]!;
       }
-      gather(w.users, bu, n, U);
-      gather(w.items, bi, n, I);
-      gather(w.items, bj, n, J);
-      for (let k = 0; k < n; k++) {
-        Bi[k] = w.itemBias[bi[k]!]!;
-        Bj[k] = w.itemBias[bj[k]!]!;
-      }
-      const [gu, gi, gj, gbi, gbj, loss] = lossAndGrads(n);
-      lossSum += loss * n;
+      batch.index(n);
+      lossSum += kernel.gradients(batch, w, config.l2) * n;
       samples += n;
-      // Scatter: users, then positive and negative items together (an item may be both).
-      const rate = opt.adam.begin();
-      let c = sumRows(bu, gu, n, dim, slotU, rows, sum);
-      opt.adam.apply(opt.users, w.users, rows, c, sum, dim, rate);
-      idx2.set(bi.subarray(0, n), 0);
-      idx2.set(bj.subarray(0, n), n);
-      grad2.set(gi.subarray(0, n * dim), 0);
-      grad2.set(gj.subarray(0, n * dim), n * dim);
-      c = sumRows(idx2, grad2, 2 * n, dim, slotI, rows, sum);
-      opt.adam.apply(opt.items, w.items, rows, c, sum, dim, rate);
-      grad2.set(gbi.subarray(0, n), 0);
-      grad2.set(gbj.subarray(0, n), n);
-      c = sumRows(idx2, grad2, 2 * n, 1, slotI, rows, sum);
-      opt.adam.apply(opt.bias, w.itemBias, rows, c, sum, 1, rate);
+      // One lazy Adam step over the distinct rows the batch touched.
+      const { adam } = opt;
+      const rate = adam.begin();
+      const { userRows, itemRows, nUserRows, nItemRows } = batch;
+      kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
+      kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
+      kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
       await yielder.maybeYield();
     }
     const log: EpochLog = {
@@ -172,6 +111,7 @@ export async function trainBpr(
     bestValidNdcg10: state.bestScore,
     stoppedEarly,
     backend: info.name,
+    kernel: kernel.name,
   };
 }
 
@@ -180,10 +120,16 @@ interface TrainState extends EarlyStopState<BprMfWeights> {
   opt: Optimizer;
 }
 
-function fresh(nUsers: number, nItems: number, dim: number, config: TrainConfig): TrainState {
+function fresh(
+  nUsers: number,
+  nItems: number,
+  dim: number,
+  config: TrainConfig,
+  alloc: Allocator,
+): TrainState {
   const rng = new Rng(config.seed);
   const init = (n: number) => {
-    const a = new Float32Array(n);
+    const a = alloc.floats(n);
     for (let k = 0; k < n; k++) a[k] = 0.1 * rng.normal();
     return a;
   };
@@ -193,12 +139,12 @@ function fresh(nUsers: number, nItems: number, dim: number, config: TrainConfig)
     dim,
     users: init(nUsers * dim),
     items: init(nItems * dim),
-    itemBias: new Float32Array(nItems),
+    itemBias: alloc.floats(nItems),
   };
   return {
     epoch: 0,
     w,
-    opt: optimizers(w, config.learningRate),
+    opt: optimizers(w, config.learningRate, alloc),
     bestScore: -1,
     bestEpoch: 0,
     bad: 0,
@@ -216,7 +162,8 @@ interface Optimizer {
 
 const TABLES = ['users', 'items', 'bias'] as const;
 
-function optimizers(w: BprMfWeights, lr: number): Optimizer {
+function optimizers(w: BprMfWeights, lr: number, alloc: Allocator): Optimizer {
+  const moments = (n: number): Moments => ({ m: alloc.floats(n), v: alloc.floats(n) });
   return {
     adam: new LazyAdam(lr),
     users: moments(w.users.length),
@@ -270,7 +217,12 @@ function serialize(s: TrainState): Uint8Array {
   );
 }
 
-function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): TrainState {
+function restore(
+  bytes: Uint8Array,
+  set: TrainingSet,
+  config: TrainConfig,
+  alloc: Allocator,
+): TrainState {
   const { header: h, arrays: a } = unpackState(bytes);
   if (
     h.family !== 'bpr' ||
@@ -285,11 +237,11 @@ function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): Trai
     nUsers: set.nUsers,
     nItems: set.nItems,
     dim: config.factors,
-    users: a.users!,
-    items: a.items!,
-    itemBias: a.itemBias!,
+    users: copyInto(alloc, a.users!),
+    items: copyInto(alloc, a.items!),
+    itemBias: copyInto(alloc, a.itemBias!),
   };
-  const opt = optimizers(w, config.learningRate);
+  const opt = optimizers(w, config.learningRate, alloc);
   for (const k of TABLES) {
     opt[k].m.set(a[`${k}.m`]!);
     opt[k].v.set(a[`${k}.v`]!);
@@ -303,4 +255,10 @@ function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): Trai
       ? { ...w, users: a['best.users'], items: a['best.items']!, itemBias: a['best.itemBias']! }
       : undefined,
   };
+}
+
+function copyInto(alloc: Allocator, a: Float32Array): Float32Array {
+  const out = alloc.floats(a.length);
+  out.set(a);
+  return out;
 }

@@ -44,6 +44,8 @@ export interface TrainConfig {
   negatives: number;
   /** NeuMF MLP hidden layer sizes. */
   mlpLayers: number[];
+  /** BPR-MF's batch math (bpr-kernel.ts); `auto` when absent. */
+  kernel?: 'auto' | 'simd' | 'typed' | 'tfjs';
   /** Stop after this many evaluations without a better validation NDCG@10. */
   patience: number;
   /** Evaluate on validation every this many epochs. */
@@ -101,4 +103,6 @@ export interface TrainResult {
   stoppedEarly: boolean;
   /** The tfjs backend used (`wasm`, `cpu`, `tensorflow`). */
   backend: string;
+  /** BPR-MF: which batch kernel ran (`simd`, `typed` or `tfjs`). */
+  kernel?: string;
 }

@@ -62,7 +62,7 @@ const config: TrainConfig = {
   seed: 3,
 };
 
-describe('BPR-MF on TensorFlow.js', () => {
+describe('BPR-MF', () => {
   // The issue's bar is 2x popularity; on this generator's data BPR-MF reaches about 1.4x
   // (popularity is strong under its power-law items), and it beats ItemKNN.
   it('learns: test NDCG@10 well above popularity and ItemKNN; the best epoch is kept', async () => {
@@ -70,6 +70,8 @@ describe('BPR-MF on TensorFlow.js', () => {
     const tensors = tf.memory().numTensors;
     const r = await trainRecommender(asSet(pre.train), validation, config);
     expect(r.backend).toMatch(/wasm|cpu|tensorflow/);
+    // On CPU backends the batch math runs in the WebAssembly SIMD kernel.
+    expect(r.kernel).toBe(r.backend === 'tensorflow' ? 'tfjs' : 'simd');
     expect(r.history.length).toBeGreaterThan(1);
     expect(r.history[r.history.length - 1]!.loss).toBeLessThan(r.history[0]!.loss);
     const bpr = evaluateFullRanking(evalData, r.model, { ks: [10] }).summary.overall['ndcg@10']!;
@@ -93,11 +95,15 @@ describe('BPR-MF on TensorFlow.js', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   }, 60_000);
 
-  it('resumes from a checkpoint exactly as if never interrupted', async () => {
-    const short = { ...config, epochs: 4, patience: 10 };
-    const set = asSet(pre.train);
-    await expectExactResume((hooks) => trainRecommender(set, validation, short, hooks), nItems);
-  }, 60_000);
+  it.each(['simd', 'typed', 'tfjs'] as const)(
+    'resumes from a checkpoint exactly as if never interrupted (%s kernel)',
+    async (kernel) => {
+      const short = { ...config, epochs: 4, patience: 10, kernel };
+      const set = asSet(pre.train);
+      await expectExactResume((hooks) => trainRecommender(set, validation, short, hooks), nItems);
+    },
+    60_000,
+  );
 
   it('uses explicit negatives and rejects bad input precisely', async () => {
     // Item `target` is every user's explicit negative: its scores end below the no-negatives run.

@@ -1,0 +1,51 @@
+/**
+ * Where a kernel's typed arrays live. Plain JS heap arrays for JS loops; for a WebAssembly
+ * kernel, views into one wasm memory (sized once, never grown, so views stay valid) that
+ * the kernel addresses by byte offset. Code that only reads and writes the arrays cannot
+ * tell the two apart.
+ */
+import { newMemory } from './wasm-writer.ts';
+import type { WasmMemory } from './wasm-writer.ts';
+
+export interface Allocator {
+  floats(n: number): Float32Array;
+  ints(n: number): Int32Array;
+}
+
+export const heapAllocator: Allocator = {
+  floats: (n) => new Float32Array(n),
+  ints: (n) => new Int32Array(n),
+};
+
+const ALIGN = 16;
+const aligned = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+
+/** Bytes an arena needs for arrays of these element counts (4-byte elements). */
+export function arenaBytes(counts: number[]): number {
+  return counts.reduce((s, n) => s + aligned(4 * n), 0);
+}
+
+/** A bump allocator over a fresh wasm memory of `bytes` (from {@link arenaBytes}). */
+export class WasmArena implements Allocator {
+  readonly memory: WasmMemory;
+  private next = 0;
+
+  constructor(readonly bytes: number) {
+    this.memory = newMemory(bytes);
+  }
+
+  floats(n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, this.take(n), n);
+  }
+
+  ints(n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, this.take(n), n);
+  }
+
+  private take(n: number): number {
+    const at = this.next;
+    this.next += aligned(4 * n);
+    if (this.next > this.bytes) throw new RangeError(`wasm arena of ${this.bytes} bytes is full`);
+    return at;
+  }
+}

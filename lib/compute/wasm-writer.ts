@@ -1,0 +1,188 @@
+/**
+ * A minimal WebAssembly binary writer: just what the project's run-time assembled SIMD
+ * kernels need (full-ranking dot products, BPR-MF training steps). Kernels are built in
+ * memory with their shapes baked in as constants - no toolchain, no binary blob in the repo.
+ */
+
+export const PAGE = 65536;
+/** Offsets are passed as i32; memories stay below 2 GiB so they never turn negative. */
+export const MAX_BYTES = 2 ** 31 - PAGE;
+
+// The few WebAssembly JS-API members used, typed structurally: the project compiles
+// against Node's types without the DOM lib, which is where TypeScript declares them.
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+export const op = {
+  block: 0x02,
+  loop: 0x03,
+  br: 0x0c,
+  brIf: 0x0d,
+  end: 0x0b,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  f32Load: 0x2a,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  f32Add: 0x92,
+  simd: 0xfd,
+} as const;
+
+/** SIMD sub-opcodes (LEB128-encoded after 0xfd). */
+export const simd = {
+  load: 0,
+  load32Splat: 9,
+  store: 11,
+  const: 12,
+  f32x4Splat: 19,
+  f32x4ExtractLane: 31,
+  f32x4Sqrt: 227,
+  f32x4Add: 228,
+  f32x4Sub: 229,
+  f32x4Mul: 230,
+  f32x4Div: 231,
+} as const;
+
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function str(s: string): number[] {
+  return [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+}
+
+/** A function body under construction: instruction helpers over a byte list. */
+export class Code {
+  readonly bytes: number[] = [];
+
+  push(...b: number[]): this {
+    this.bytes.push(...b);
+    return this;
+  }
+  get(l: number): this {
+    return this.push(op.localGet, ...uleb(l));
+  }
+  set(l: number): this {
+    return this.push(op.localSet, ...uleb(l));
+  }
+  tee(l: number): this {
+    return this.push(op.localTee, ...uleb(l));
+  }
+  i32(v: number): this {
+    return this.push(op.i32Const, ...sleb(v));
+  }
+  simd(code: number): this {
+    return this.push(op.simd, ...uleb(code));
+  }
+  /** A memory immediate: log2 alignment and a constant byte offset. */
+  mem(align: number, offset: number): this {
+    return this.push(...uleb(align), ...uleb(offset));
+  }
+  /** local l += v (i32). */
+  addTo(l: number, v: number): this {
+    return this.get(l).i32(v).push(op.i32Add).set(l);
+  }
+  zeroV128(l: number): this {
+    return this.simd(simd.const)
+      .push(...new Array<number>(16).fill(0))
+      .set(l);
+  }
+  /** `block { loop { if (i >= limit) break; ...body; br loop } }` over an i32 local. */
+  loopUntil(i: number, limit: number, body: () => void): this {
+    this.push(op.block, 0x40, op.loop, 0x40);
+    this.get(i).get(limit).push(op.i32GeU, op.brIf, 1);
+    body();
+    return this.push(op.br, 0, op.end, op.end);
+  }
+}
+
+export interface WasmFunction {
+  name: string;
+  params: number[];
+  /** Extra locals as [count, type] runs (after the params). */
+  locals: [number, number][];
+  code: Code;
+}
+
+/** A module importing `env.memory` and exporting `functions` (no results). */
+export function moduleBytes(functions: WasmFunction[]): Uint8Array {
+  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
+  const bodies = functions.flatMap((f) => {
+    const locals = [...uleb(f.locals.length), ...f.locals.flatMap(([n, t]) => [...uleb(n), t])];
+    const body = [...locals, ...f.code.bytes, op.end];
+    return [...uleb(body.length), ...body];
+  });
+  const n = functions.length;
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [...uleb(n), ...types]),
+    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 0x01]),
+    ...section(3, [...uleb(n), ...functions.flatMap((_, k) => uleb(k))]),
+    ...section(7, [...uleb(n), ...functions.flatMap((f, k) => [...str(f.name), 0x00, ...uleb(k)])]),
+    ...section(10, [...uleb(n), ...bodies]),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+/** Compiles `bytes` against `memory` and returns the instance's exports. */
+export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, unknown> {
+  if (!wasm) throw new Error('WebAssembly is not available in this runtime');
+  const module = new wasm.Module(bytes);
+  return new wasm.Instance(module, { env: { memory } }).exports;
+}
+
+export function newMemory(bytes: number): WasmMemory {
+  if (!wasm) throw new Error('WebAssembly is not available in this runtime');
+  if (bytes > MAX_BYTES) throw new RangeError(`${bytes} bytes of wasm memory: over 2 GiB`);
+  return new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+}
+
+/** True when this runtime compiles `bytes` (e.g. a SIMD kernel). */
+export function wasmValidates(bytes: () => Uint8Array): boolean {
+  try {
+    return wasm !== undefined && wasm.validate(bytes());
+  } catch {
+    return false;
+  }
+}
