@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,9 +17,10 @@ import {
   writeParquet,
   writeUsersParquet,
 } from '../../../lib/data/index.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const dir = mkdtempSync(join(tmpdir(), 'parquet-test-'));
+const dir = tempDir('parquet-test-');
 
 describe('Parquet write/read', () => {
   it('round-trips every encoding path exactly', async () => {
