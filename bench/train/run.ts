@@ -4,8 +4,10 @@
  *
  *   npx tsx bench/train/run.ts [--users 10000] [--items 10000] [--interactions 1000000]
  *                              [--epochs 2] [--backends wasm,cpu] [--quick]
+ *                              [--families bpr,neumf] [--bpr-kernels simd,typed,tfjs]
  *
- * Each backend runs in its own process (tfjs picks one backend per process). Per model:
+ * Each backend runs in its own process (tfjs picks one backend per process). Per model (and
+ * per BPR-MF batch kernel, `model.kernel`):
  * seconds per epoch, samples/s and the approximate GFLOP/s those samples imply (forward +
  * backward of the batch math, counted analytically), then the seconds to rank every item
  * for every user. Data: the built-in synthetic log at that size (all of it as training
@@ -37,7 +39,7 @@ const { values: args } = parseArgs({
     /** Which models to train (bpr, neumf). */
     families: { type: 'string', default: 'bpr,neumf' },
     /** BPR-MF's batch kernels to time (typed, tfjs); each is a row of its own. */
-    'bpr-kernels': { type: 'string', default: 'typed,tfjs' },
+    'bpr-kernels': { type: 'string', default: 'simd,typed,tfjs' },
     quick: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
@@ -157,8 +159,11 @@ function parent() {
   const summary = {
     results,
     references: refs,
-    // The kernel the pipeline uses on this backend (auto: typed on wasm and cpu).
-    bprVsImplicit: ratio(ours['bpr-typed'] ? 'bpr-typed' : 'bpr-tfjs', refs.implicitBpr),
+    // The kernel the pipeline uses on this backend (auto: simd on wasm and cpu).
+    bprVsImplicit: ratio(
+      ['bpr-simd', 'bpr-typed', 'bpr-tfjs'].find((k) => ours[k]) ?? 'bpr-simd',
+      refs.implicitBpr,
+    ),
     neumfVsTorch: ratio('neumf', refs.torchNeumf),
   };
   process.stderr.write(
@@ -169,6 +174,7 @@ function parent() {
 
 /** Result keys and their names in the table. */
 const MODEL_LABELS = {
+  'bpr-simd': 'BPR-MF (simd kernel)',
   'bpr-typed': 'BPR-MF (typed kernel)',
   'bpr-tfjs': 'BPR-MF (tfjs kernel)',
   neumf: 'NeuMF',
