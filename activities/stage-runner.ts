@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
+import { makeWorkDir } from './work-dirs.ts';
 import { NON_RETRYABLE_ERRORS } from '../lib/contracts/index.ts';
 import {
   MANIFEST_NAME,
@@ -145,7 +145,7 @@ export async function runStage<C>(
 
     const ctx = activityContext();
     const keepAlive = setInterval(ctx.beat, KEEPALIVE_MS);
-    const workDir = await mkdtemp(join(tmpdir(), `augment-${def.name}-`));
+    const workDir = await makeWorkDir(def.name);
     try {
       const out = await def.run({
         config: input.config,

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { removeOrphanWorkDirs } from '../activities/work-dirs.ts';
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import { taskQueues } from '../lib/contracts/index.ts';
 import type { QueueKind } from '../lib/contracts/index.ts';
@@ -32,6 +33,7 @@ export async function createWorkers(
   opts: WorkerOptions,
 ): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = opts.connection ?? (await connectWorker(opts.settings.temporal));
+  await removeOrphanWorkDirs();
   const store = createStore(opts.settings.artifactUri, opts.settings.s3);
   const created = createActivities({
     store,
