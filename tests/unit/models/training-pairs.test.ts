@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../lib/data/random.ts';
+import { TrainingPairs } from '../../../lib/models/training-pairs.ts';
+import type { TrainingSet } from '../../../lib/models/types.ts';
+
+/** A random set: each user has some positives (label 1) and a few explicit negatives. */
+function randomSet(nUsers: number, nItems: number, n: number, seed: number): TrainingSet {
+  const rng = new Rng(seed);
+  const set: TrainingSet = {
+    nUsers,
+    nItems,
+    n,
+    user: new Int32Array(n),
+    item: new Int32Array(n),
+    label: new Uint8Array(n),
+    weight: new Float32Array(n).fill(1),
+  };
+  for (let k = 0; k < n; k++) {
+    set.user[k] = rng.int(nUsers);
+    set.item[k] = rng.int(nItems);
+    set.label[k] = rng.next() < 0.9 ? 1 : 0;
+  }
+  return set;
+}
+
+describe('TrainingPairs', () => {
+  it('isPositive answers exactly for every (user, item), behind its Bloom filter', () => {
+    const set = randomSet(40, 300, 6000, 1);
+    const truth = new Set<number>();
+    for (let k = 0; k < set.n; k++)
+      if (set.label[k] === 1) truth.add(set.user[k]! * set.nItems + set.item[k]!);
+    const pairs = new TrainingPairs(set);
+    let positives = 0;
+    for (let u = 0; u < set.nUsers; u++)
+      for (let i = 0; i < set.nItems; i++) {
+        const p = pairs.isPositive(u, i);
+        expect(p).toBe(truth.has(u * set.nItems + i));
+        if (p) positives++;
+      }
+    expect(positives).toBe(truth.size);
+  });
+
+  it('sampled negatives are never positives of their user and come from the seed alone', () => {
+    const set = randomSet(30, 200, 3000, 2);
+    set.label.fill(1); // no explicit negatives: every negative is drawn
+    const pairs = new TrainingPairs(set);
+    const draw = () => {
+      const rng = new Rng(7);
+      return Int32Array.from({ length: 5000 }, (_, k) => pairs.negative(k % set.nUsers, rng));
+    };
+    const a = draw();
+    a.forEach((j, k) => expect(pairs.isPositive(k % set.nUsers, j)).toBe(false));
+    expect(draw()).toEqual(a);
+  });
+});
