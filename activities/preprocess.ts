@@ -45,18 +45,29 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
       { ...ctx.config.preprocess, seed: ctx.config.seed },
     );
     ctx.heartbeat({ phase: 'writing' });
-    const files = [];
-    for (const name of ['train', 'valid', 'test'] as const) {
+    // All five at once: one file's pages compress on the thread pool while the next encodes.
+    const splitFiles = (['train', 'valid', 'test'] as const).map(async (name) => {
       const path = join(ctx.workDir, `${name}.parquet`);
-      const { schema } = await writeInteractionsParquet(path, splits[name]);
-      files.push({ name: `${name}.parquet`, path, rows: splits[name].n, schema });
-    }
+      const { schema, sha256 } = await writeInteractionsParquet(path, splits[name]);
+      return { name: `${name}.parquet`, path, rows: splits[name].n, schema, sha256 };
+    });
     const usersOut = join(ctx.workDir, 'users.parquet');
-    await writeUsersParquet(usersOut, splits.users);
     const itemsOut = join(ctx.workDir, 'items.parquet');
-    await writeItemsParquet(itemsOut, splits.items, splits.meta);
-    files.push({ name: 'users.parquet', path: usersOut, rows: splits.users.size });
-    files.push({ name: 'items.parquet', path: itemsOut, rows: splits.items.size });
+    const files = await Promise.all([
+      ...splitFiles,
+      writeUsersParquet(usersOut, splits.users).then((w) => ({
+        name: 'users.parquet',
+        path: usersOut,
+        rows: splits.users.size,
+        sha256: w.sha256,
+      })),
+      writeItemsParquet(itemsOut, splits.items, splits.meta).then((w) => ({
+        name: 'items.parquet',
+        path: itemsOut,
+        rows: splits.items.size,
+        sha256: w.sha256,
+      })),
+    ]);
     const seconds = (Date.now() - t0) / 1000;
     return {
       kind: 'splits',

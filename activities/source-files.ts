@@ -4,16 +4,28 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import { DataValidationError } from '../lib/data/index.ts';
 import type { SourceFiles } from '../lib/data/index.ts';
-import { NotFoundError, S3ArtifactStore, parseS3Uri, sha256File } from '../lib/store/index.ts';
+import {
+  NotFoundError,
+  S3ArtifactStore,
+  parseS3Uri,
+  readFileHashed,
+  sha256File,
+} from '../lib/store/index.ts';
 
 /**
  * Opens a source location - a local file or folder, an `s3://` key or prefix, or either
  * with a `*` pattern in its last segment (`s3://logs/2026-11-28/part-*.csv.gz`) - as
  * SourceFiles, and fingerprints it for the ingest cache key.
+ *
+ * Local files are hashed by reading them. `keep` names the one file of a folder the
+ * caller will read first (a single file is always kept): its bytes stay from the hashing
+ * pass and are handed over by its first `read`, so it is read once, not twice, and no
+ * more is held than that read would hold anyway. Other files are streamed and read again.
  */
 export async function openSource(
   location: string,
   s3: ConnectionSettings['s3'],
+  keep?: (names: string[]) => string | undefined,
 ): Promise<{ files: SourceFiles; fingerprint: string }> {
   const glob = splitGlob(location);
   if (location.startsWith('s3://')) return openS3(glob.dir, s3, glob.pattern, location);
@@ -21,7 +33,7 @@ export async function openSource(
     const names = (await localFiles(glob.dir)).filter((n) => glob.pattern!.test(n));
     if (names.length === 0)
       throw new DataValidationError({ file: location, expected: 'at least one file matching it' });
-    return localFolder(glob.dir, names);
+    return localFolder(glob.dir, names, keep?.(names));
   }
   let info;
   try {
@@ -29,14 +41,26 @@ export async function openSource(
   } catch {
     throw new DataValidationError({ file: location, expected: 'an existing file or folder' });
   }
-  if (info.isDirectory()) return localFolder(location, await localFiles(location));
+  if (info.isDirectory()) {
+    const names = await localFiles(location);
+    return localFolder(location, names, keep?.(names));
+  }
+  const { bytes, sha256 } = await readFileHashed(location);
+  const kept = new Map([['', bytes]]);
   return {
     files: {
       list: async () => [],
-      read: async () => ({ bytes: await readFile(location), label: location }),
+      read: async () => ({ bytes: await readKept(kept, '', location), label: location }),
     },
-    fingerprint: `${basename(location)}:${(await sha256File(location)).sha256}`,
+    fingerprint: `${basename(location)}:${sha256}`,
   };
+}
+
+/** The bytes kept from hashing `name`, once (then they are the reader's to drop), or a read. */
+async function readKept(kept: Map<string, Buffer>, name: string, path: string): Promise<Buffer> {
+  const bytes = kept.get(name);
+  kept.delete(name);
+  return bytes ?? readFile(path);
 }
 
 /**
@@ -71,14 +95,24 @@ async function localFiles(dir: string): Promise<string[]> {
 async function localFolder(
   dir: string,
   names: string[],
+  keep: string | undefined,
 ): Promise<{ files: SourceFiles; fingerprint: string }> {
+  const kept = new Map<string, Buffer>();
   const hashes = await Promise.all(
-    names.map(async (n) => `${n}:${(await sha256File(join(dir, n))).sha256}`),
+    names.map(async (n) => {
+      if (n !== keep) return `${n}:${(await sha256File(join(dir, n))).sha256}`;
+      const { bytes, sha256 } = await readFileHashed(join(dir, n));
+      kept.set(n, bytes);
+      return `${n}:${sha256}`;
+    }),
   );
   return {
     files: {
       list: async () => names,
-      read: async (name) => ({ bytes: await readFile(join(dir, name)), label: join(dir, name) }),
+      read: async (name) => ({
+        bytes: await readKept(kept, name, join(dir, name)),
+        label: join(dir, name),
+      }),
     },
     fingerprint: hashes.join(','),
   };

@@ -64,7 +64,7 @@ export type { WrittenTable } from './table-io.ts';
 export { Rng, AliasTable } from './random.ts';
 
 // Ingest from bytes (sources in S3), used by the ingest activity.
-export { ingestSource } from './ingest-files.ts';
+export { firstFileRead, ingestSource } from './ingest-files.ts';
 export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';
 
 // Training sets (resample output, retrain input).

@@ -33,6 +33,22 @@ export interface FilesIngestResult {
   millisecondTimestamps: number;
 }
 
+/** `base` or `base.gz` among a folder's file names. */
+function pickFile(names: string[], base: string): string | undefined {
+  return names.find((n) => n === base || n === `${base}.gz`);
+}
+
+/**
+ * The file of a folder's listing that `ingestSource` reads first (MovieLens: the ratings,
+ * else the first part), so a caller hashing the files can keep that one's bytes for it.
+ */
+export function firstFileRead(spec: SourceSpec, names: string[]): string | undefined {
+  if (spec.kind === 'synthetic') return undefined;
+  if (spec.kind !== 'movielens') return names[0];
+  const layout = detectLayout(names);
+  return layout && pickFile(names, layout.ratingsFile);
+}
+
 /** Reads any source whose files are given as bytes into typed arrays with ID maps. */
 export async function ingestSource(
   spec: SourceSpec,
@@ -65,10 +81,9 @@ export async function ingestSource(
         problem: `no MovieLens ratings file here (found: ${names.slice(0, 10).join(', ') || 'nothing'})`,
         expected: 'ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/ml-10m)',
       });
-    const pick = (base: string) => names.find((n) => n === base || n === `${base}.gz`);
-    const rf = await files.read(pick(layout.ratingsFile)!);
+    const rf = await files.read(pickFile(names, layout.ratingsFile)!);
     r = await readDelimited(rf.bytes, layout.ratings, { label: rf.label, badRows: bad });
-    const itemsName = pick(layout.itemsFile);
+    const itemsName = pickFile(names, layout.itemsFile);
     if (itemsName) {
       const mf = await files.read(itemsName);
       meta = await readItemMeta(mf.bytes, layout.items, r.items, { label: mf.label });

@@ -550,8 +550,11 @@ export class InteractionParser {
       });
     }
     const n = this.n;
+    // Nearly full arrays (the usual case: they were sized from the file) are handed out as
+    // views of length n, not copied (at 10M rows a copy is 200 MB and ~0.25 s); arrays
+    // mostly unused are copied, so their spare capacity is not kept alive behind the table.
     const exact = <A extends Int32Array | Float32Array | Float64Array>(a: A): A =>
-      (a.length === n ? a : a.slice(0, n)) as A;
+      (a.length === n ? a : a.length - n <= a.length / 4 ? a.subarray(0, n) : a.slice(0, n)) as A;
     return {
       table: {
         n,

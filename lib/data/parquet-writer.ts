@@ -77,16 +77,27 @@ export async function* encodeParquet(
   let offset = MAGIC.length;
   yield MAGIC;
   const rowGroups: ThriftValue[] = [];
-  // An empty table has no row groups (as pyarrow writes it).
-  for (let start = 0; start < rows; start += groupSize) {
+  const group = (start: number) => {
     const end = Math.min(rows, start + groupSize);
     const encoded = names.map((n) => encodeChunk(slice(columns[n]!, start, end)));
     // Compress every page of the row group concurrently (snappy runs off the main thread).
-    const compressed = await Promise.all(
+    const compressed = Promise.all(
       encoded.map((e) =>
         Promise.all([e.dictionary ? snappy(e.dictionary.bytes) : undefined, snappy(e.data)]),
       ),
     );
+    // Awaited in order below; a consumer that stops early must not leave it unhandled.
+    compressed.catch(() => undefined);
+    return { start, end, encoded, compressed };
+  };
+  // An empty table has no row groups (as pyarrow writes it).
+  let next = rows > 0 ? group(0) : undefined;
+  while (next) {
+    const { start, end, encoded } = next;
+    const pending = next.compressed;
+    // Encode the next row group on this thread while the pool compresses this one.
+    next = end < rows ? group(end) : undefined;
+    const compressed = await pending;
     const chunks: ThriftValue[] = [];
     let groupBytes = 0;
     let groupCompressed = 0;
@@ -191,7 +202,9 @@ export async function* encodeParquet(
 }
 
 async function snappy(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)));
+  const out = await compress(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+  // A view, not `new Uint8Array(out)`, which would copy every compressed page once more.
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 function slice(data: ColumnData, start: number, end: number): ColumnData {
@@ -241,47 +254,9 @@ function encodeFloat(a: Float32Array | Float64Array): EncodedChunk {
   const single = a instanceof Float32Array;
   if (!fewDistinct(a))
     return { data: byteStreamSplit(a), encoding: ENC.BYTE_STREAM_SPLIT, stats: floatStats(a) };
-  // Distinct values by bit pattern, via a small open-addressing table.
-  const bits = single
-    ? new Uint32Array(a.buffer, a.byteOffset, a.length)
-    : new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
-  const step = single ? 1 : 2;
-  const TABLE = 1024;
-  const slotLo = new Uint32Array(TABLE);
-  const slotHi = new Uint32Array(TABLE);
-  const slotUsed = new Int32Array(TABLE).fill(-1);
-  const indexes = new Int32Array(a.length);
-  let distinct = 0;
-  let hasNaN = false;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let k = 0; k < a.length; k++) {
-    const v = a[k]!;
-    if (v !== v) hasNaN = true;
-    else {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (distinct > MAX_VALUE_DICT) continue;
-    const lo = bits[k * step]!;
-    const hi = single ? 0 : bits[k * step + 1]!;
-    let h = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 22) & (TABLE - 1);
-    for (;;) {
-      const used = slotUsed[h]!;
-      if (used < 0) {
-        slotUsed[h] = distinct++;
-        slotLo[h] = lo;
-        slotHi[h] = hi;
-        indexes[k] = slotUsed[h]!;
-        break;
-      }
-      if (slotLo[h] === lo && slotHi[h] === hi) {
-        indexes[k] = used;
-        break;
-      }
-      h = (h + 1) & (TABLE - 1);
-    }
-  }
+  // Separate loops per array type: one loop seeing both types ran ~1.5x slower in V8.
+  const d = single ? dictionary32(a) : dictionary64(a as Float64Array);
+  const { distinct, indexes, slotLo, slotHi, slotUsed, hasNaN, min, max } = d;
   const stats =
     !hasNaN && a.length > 0
       ? {
@@ -292,7 +267,7 @@ function encodeFloat(a: Float32Array | Float64Array): EncodedChunk {
   if (distinct > 0 && distinct <= MAX_VALUE_DICT) {
     // Dictionary order = sorted by value (NaN last), so it does not depend on row order.
     const values: number[] = new Array<number>(distinct);
-    for (let h = 0; h < TABLE; h++) {
+    for (let h = 0; h < DICT_TABLE; h++) {
       const id = slotUsed[h]!;
       if (id < 0) continue;
       const pair = single ? Uint32Array.of(slotLo[h]!) : Uint32Array.of(slotLo[h]!, slotHi[h]!);
@@ -312,6 +287,125 @@ function encodeFloat(a: Float32Array | Float64Array): EncodedChunk {
     };
   }
   return { data: byteStreamSplit(a), encoding: ENC.BYTE_STREAM_SPLIT, stats };
+}
+
+const DICT_TABLE = 1024;
+
+/**
+ * Distinct values by bit pattern (first-seen ids, via a small open-addressing table),
+ * each row's id, and min/max over the non-NaN values. Counting stops past
+ * MAX_VALUE_DICT + 1 distinct values (the caller then falls back), min/max do not.
+ */
+interface DictionaryScan {
+  distinct: number;
+  indexes: Int32Array;
+  slotLo: Uint32Array;
+  slotHi: Uint32Array;
+  slotUsed: Int32Array;
+  hasNaN: boolean;
+  min: number;
+  max: number;
+}
+
+/**
+ * Row ids of the last scan, reused up to a default row group's size: they are consumed
+ * synchronously (remapped and bit-packed into a new buffer) before the next scan, and a
+ * fresh 4 MB array per row group only made garbage (external memory that triggers full GCs).
+ */
+const SCRATCH_ROWS = 1 << 20;
+let scratch: Int32Array | undefined;
+
+function newScan(n: number): DictionaryScan {
+  const indexes =
+    n <= SCRATCH_ROWS
+      ? (scratch ??= new Int32Array(SCRATCH_ROWS)).subarray(0, n)
+      : new Int32Array(n);
+  return {
+    distinct: 0,
+    indexes,
+    slotLo: new Uint32Array(DICT_TABLE),
+    slotHi: new Uint32Array(DICT_TABLE),
+    slotUsed: new Int32Array(DICT_TABLE).fill(-1),
+    hasNaN: false,
+    min: Infinity,
+    max: -Infinity,
+  };
+}
+
+function dictionary32(a: Float32Array): DictionaryScan {
+  const d = newScan(a.length);
+  const { indexes, slotLo, slotUsed } = d;
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  let distinct = 0;
+  let hasNaN = false;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k]!;
+    if (v !== v) hasNaN = true;
+    else {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (distinct > MAX_VALUE_DICT) continue;
+    const lo = bits[k]!;
+    let h = (Math.imul(lo, 0x85ebca6b) >>> 22) & (DICT_TABLE - 1);
+    for (;;) {
+      const used = slotUsed[h]!;
+      if (used < 0) {
+        slotUsed[h] = distinct;
+        slotLo[h] = lo;
+        indexes[k] = distinct++;
+        break;
+      }
+      if (slotLo[h] === lo) {
+        indexes[k] = used;
+        break;
+      }
+      h = (h + 1) & (DICT_TABLE - 1);
+    }
+  }
+  Object.assign(d, { distinct, hasNaN, min, max });
+  return d;
+}
+
+function dictionary64(a: Float64Array): DictionaryScan {
+  const d = newScan(a.length);
+  const { indexes, slotLo, slotHi, slotUsed } = d;
+  const bits = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
+  let distinct = 0;
+  let hasNaN = false;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < a.length; k++) {
+    const v = a[k]!;
+    if (v !== v) hasNaN = true;
+    else {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (distinct > MAX_VALUE_DICT) continue;
+    const lo = bits[2 * k]!;
+    const hi = bits[2 * k + 1]!;
+    let h = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 22) & (DICT_TABLE - 1);
+    for (;;) {
+      const used = slotUsed[h]!;
+      if (used < 0) {
+        slotUsed[h] = distinct;
+        slotLo[h] = lo;
+        slotHi[h] = hi;
+        indexes[k] = distinct++;
+        break;
+      }
+      if (slotLo[h] === lo && slotHi[h] === hi) {
+        indexes[k] = used;
+        break;
+      }
+      h = (h + 1) & (DICT_TABLE - 1);
+    }
+  }
+  Object.assign(d, { distinct, hasNaN, min, max });
+  return d;
 }
 
 /** Whether the first 4096 values have at most 256 distinct ones (worth a dictionary try). */
@@ -348,16 +442,57 @@ function cmpNum(x: number, y: number): number {
   return x - y || (Object.is(x, -0) ? -1 : Object.is(y, -0) ? 1 : 0);
 }
 
-function byteStreamSplit(a: Float32Array | Float64Array): Uint8Array {
-  const width = a.BYTES_PER_ELEMENT;
-  const src = bytesOf(a);
+/** BYTE_STREAM_SPLIT: byte b of every value, for b = 0..width-1, one stream after another. */
+export function byteStreamSplit(a: Float32Array | Float64Array): Uint8Array {
+  // Whole words in and, 4 rows at a time, whole words out: ~3x faster than a strided byte
+  // gather. Streams start at multiples of n bytes, so word stores need n % 4 === 0.
+  const words = new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+  const out = new Uint8Array(a.byteLength);
   const n = a.length;
-  const out = new Uint8Array(src.length);
-  for (let b = 0; b < width; b++) {
-    const base = b * n;
-    for (let k = 0, p = b; k < n; k++, p += width) out[base + k] = src[p]!;
+  const perRow = a.BYTES_PER_ELEMENT >> 2;
+  if (n % 4 !== 0) {
+    splitBytes(words, out, n, perRow);
+    return out;
   }
+  const o = new Uint32Array(out.buffer, 0, out.length >> 2);
+  for (let w = 0; w < perRow; w++) splitWords(words, o, w, perRow, n >> 2);
   return out;
+}
+
+/**
+ * Streams 4w..4w+3 (the bytes of word `w` of each row, `perRow` words a row), each `q`
+ * output words long; output word j of a stream holds rows 4j..4j+3.
+ */
+function splitWords(words: Uint32Array, o: Uint32Array, w: number, perRow: number, q: number) {
+  const s0 = 4 * w * q;
+  const s1 = s0 + q;
+  const s2 = s1 + q;
+  const s3 = s2 + q;
+  for (let j = 0, p = w; j < q; j++, p += 4 * perRow) {
+    const x0 = words[p]!;
+    const x1 = words[p + perRow]!;
+    const x2 = words[p + 2 * perRow]!;
+    const x3 = words[p + 3 * perRow]!;
+    o[s0 + j] = (x0 & 0xff) | ((x1 & 0xff) << 8) | ((x2 & 0xff) << 16) | (x3 << 24);
+    o[s1 + j] = ((x0 >>> 8) & 0xff) | (x1 & 0xff00) | ((x2 & 0xff00) << 8) | ((x3 & 0xff00) << 16);
+    o[s2 + j] =
+      ((x0 >>> 16) & 0xff) | ((x1 >>> 8) & 0xff00) | (x2 & 0xff0000) | ((x3 & 0xff0000) << 8);
+    o[s3 + j] = (x0 >>> 24) | ((x1 >>> 16) & 0xff00) | ((x2 >>> 8) & 0xff0000) | (x3 & 0xff000000);
+  }
+}
+
+/** The same, a byte at a time, for any n. */
+function splitBytes(words: Uint32Array, out: Uint8Array, n: number, perRow: number) {
+  for (let k = 0; k < n; k++) {
+    for (let w = 0; w < perRow; w++) {
+      const x = words[k * perRow + w]!;
+      const base = 4 * w * n + k;
+      out[base] = x;
+      out[base + n] = x >>> 8;
+      out[base + 2 * n] = x >>> 16;
+      out[base + 3 * n] = x >>> 24;
+    }
+  }
 }
 
 function bitWidth(max: number): number {

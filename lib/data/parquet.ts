@@ -26,6 +26,7 @@
  * Bytes are deterministic: equal columns and options give byte-identical files (no clock,
  * version or thread-order dependent fields), so content hashes work as cache keys.
  */
+import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
@@ -52,20 +53,24 @@ const decompressors = {
 
 /**
  * Writes columns of equal length to `path` (through a temporary file and a rename, so a
- * crash never leaves a half-written file under the final name). Returns the row count
- * and a schema description for manifests.
+ * crash never leaves a half-written file under the final name). Returns the row count,
+ * a schema description for manifests and the file's sha256, hashed as it is written so
+ * publishing it need not read it again.
  */
 export async function writeParquet(
   path: string,
   columns: Record<string, ColumnData>,
   opts: ParquetWriteOptions = {},
-): Promise<{ rows: number; bytes: number; schema: Record<string, string> }> {
+): Promise<{ rows: number; bytes: number; schema: Record<string, string>; sha256: string }> {
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w');
+  const hash = createHash('sha256');
   let bytes = 0;
   try {
     for await (const part of encodeParquet(columns, opts)) {
-      await fh.write(part);
+      const written = fh.write(part);
+      hash.update(part);
+      await written;
       bytes += part.length;
     }
   } catch (err) {
@@ -76,7 +81,12 @@ export async function writeParquet(
   await fh.close();
   await rename(tmp, path);
   const first = Object.values(columns)[0];
-  return { rows: first ? first.length : 0, bytes, schema: schemaOf(columns) };
+  return {
+    rows: first ? first.length : 0,
+    bytes,
+    schema: schemaOf(columns),
+    sha256: hash.digest('hex'),
+  };
 }
 
 /** The same bytes `writeParquet` would write, in memory (tests, hashing, small uploads). */

@@ -9,11 +9,12 @@ import { readParquet, writeParquet } from './parquet.ts';
 import type { ParquetTable } from './parquet.ts';
 import type { Interactions, ItemMeta } from './table.ts';
 
-/** Result of a table write: rows, file size and the schema for manifests. */
+/** Result of a table write: rows, file size, the schema for manifests and the file's sha256. */
 export interface WrittenTable {
   rows: number;
   bytes: number;
   schema: Record<string, string>;
+  sha256: string;
 }
 
 /** Writes an interaction table: user int32, item int32, rating float, ts double. */

@@ -6,7 +6,7 @@ import type { ArtifactStore } from './types.ts';
 
 export * from './types.ts';
 export * from './manifest.ts';
-export { sha256, sha256File, stableStringify } from './hash.ts';
+export { readFileHashed, sha256, sha256File, stableStringify } from './hash.ts';
 export { LocalArtifactStore } from './local.ts';
 export { S3ArtifactStore, parseS3Uri } from './s3.ts';
 

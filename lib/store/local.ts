@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { sha256, sha256File } from './hash.ts';
+import { fileHash, sha256 } from './hash.ts';
 import { NotFoundError, checkKey } from './types.ts';
 import type { ArtifactStore, PutOptions, PutResult } from './types.ts';
 
@@ -29,7 +29,7 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async putFile(key: string, localPath: string, opts: PutOptions = {}): Promise<PutResult> {
     const target = this.pathOf(key);
-    const { sha256: hash, bytes } = await sha256File(localPath);
+    const { sha256: hash, bytes } = await fileHash(localPath, opts.sha256);
     await this.atomicWrite(target, async (tmp) => {
       await pipeline(createReadStream(localPath), createWriteStream(tmp), { signal: opts.signal });
     });

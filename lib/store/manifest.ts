@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mapPool } from '../async/pool.ts';
 import { sha256, stableStringify } from './hash.ts';
 import { NotFoundError, joinKey } from './types.ts';
 import type { ArtifactStore, PutOptions } from './types.ts';
@@ -10,6 +11,12 @@ import type { ArtifactStore, PutOptions } from './types.ts';
  */
 
 export const MANIFEST_NAME = 'manifest.json';
+
+/**
+ * Output files uploaded at once by `publishStage`: two, so a big file and the small ones
+ * beside it overlap, while at most two files up to the S3 store's in-memory limit are held.
+ */
+const PUBLISH_CONCURRENCY = 2;
 
 const fileSchema = z.object({
   name: z.string(),
@@ -91,6 +98,8 @@ export interface OutputFile {
   path: string;
   rows?: number;
   schema?: Record<string, string>;
+  /** Its sha256 when the writer computed it (`writeParquet` does); else it is read to hash it. */
+  sha256?: string;
 }
 
 export interface PublishInput {
@@ -110,23 +119,32 @@ export interface PublishInput {
  */
 export async function publishStage(store: ArtifactStore, p: PublishInput): Promise<StageManifest> {
   const key = stageKey(p.identity);
-  const files: ManifestFile[] = [];
-  let sent = 0;
-  for (const f of p.files) {
-    const put = await store.putFile(joinKey(key, f.name), f.path, {
-      signal: p.signal,
-      onProgress: (b) => p.onProgress?.(sent + b),
-    });
-    sent += put.bytes;
-    files.push({
-      name: f.name,
-      uri: store.uriOf(put.key),
-      bytes: put.bytes,
-      sha256: put.sha256,
-      rows: f.rows,
-      schema: f.schema,
-    });
-  }
+  // Uploads overlap (see PUBLISH_CONCURRENCY) instead of each waiting for the round trips
+  // of the one before. The manifest lists the files in the order given.
+  const sent = new Array<number>(p.files.length).fill(0);
+  const files: ManifestFile[] = await mapPool(
+    p.files,
+    PUBLISH_CONCURRENCY,
+    async (f, k) => {
+      const put = await store.putFile(joinKey(key, f.name), f.path, {
+        signal: p.signal,
+        sha256: f.sha256,
+        onProgress: (b) => {
+          sent[k] = b;
+          p.onProgress?.(sent.reduce((a, x) => a + x, 0));
+        },
+      });
+      return {
+        name: f.name,
+        uri: store.uriOf(put.key),
+        bytes: put.bytes,
+        sha256: put.sha256,
+        rows: f.rows,
+        schema: f.schema,
+      };
+    },
+    p.signal,
+  );
   const manifest: StageManifest = {
     version: 1,
     stage: p.identity.stage,

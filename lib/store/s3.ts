@@ -13,9 +13,12 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { sha256, sha256File } from './hash.ts';
+import { fileHash, readFileHashed, readWhole, sha256 } from './hash.ts';
 import { NotFoundError, checkKey } from './types.ts';
 import type { ArtifactStore, PutOptions, PutResult } from './types.ts';
+
+/** Files up to this size are uploaded from memory (see `fileBody`). */
+const IN_MEMORY_MAX = 128 * 1024 * 1024;
 
 export interface S3StoreOptions {
   bucket: string;
@@ -68,14 +71,14 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async putFile(key: string, localPath: string, opts: PutOptions = {}): Promise<PutResult> {
-    const { sha256: hash, bytes } = await sha256File(localPath);
+    const { bytes, sha256: hash, body } = await this.fileBody(localPath, opts.sha256);
     const Key = this.objectKey(key);
     if (bytes < this.threshold) {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.opts.bucket,
           Key,
-          Body: createReadStream(localPath),
+          Body: body(),
           ContentLength: bytes,
           ContentType: opts.contentType,
         }),
@@ -88,7 +91,7 @@ export class S3ArtifactStore implements ArtifactStore {
         params: {
           Bucket: this.opts.bucket,
           Key,
-          Body: createReadStream(localPath),
+          Body: body(),
           ContentType: opts.contentType,
         },
         partSize: this.partSize,
@@ -107,6 +110,28 @@ export class S3ArtifactStore implements ArtifactStore {
       }
     }
     return { key, bytes, sha256: hash };
+  }
+
+  /**
+   * A file's size, sha256 and upload body. Files up to IN_MEMORY_MAX are read once: hashed
+   * from the same bytes (unless the writer already hashed them) and sent as one buffer,
+   * which the uploader slices into parts without copying (a stream body is re-chunked and
+   * concatenated, and that garbage cost more GC than the upload itself). Bigger files are
+   * hashed, then streamed, so memory stays bounded.
+   */
+  private async fileBody(
+    localPath: string,
+    known: string | undefined,
+  ): Promise<{ bytes: number; sha256: string; body: () => Buffer | Readable }> {
+    if ((await stat(localPath)).size > IN_MEMORY_MAX) {
+      const h = await fileHash(localPath, known);
+      return { ...h, body: () => createReadStream(localPath) };
+    }
+    const read =
+      known === undefined
+        ? await readFileHashed(localPath)
+        : { bytes: await readWhole(localPath), sha256: known };
+    return { bytes: read.bytes.length, sha256: read.sha256, body: () => read.bytes };
   }
 
   async putBytes(

@@ -29,6 +29,11 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** Called with bytes sent so far, for heartbeats on big uploads. */
   onProgress?: (bytesSent: number) => void;
+  /**
+   * `putFile` only: the file's sha256 when the caller hashed it while writing it (e.g.
+   * `writeParquet`), so the file is not read an extra time just to hash it.
+   */
+  sha256?: string;
 }
 
 export interface PutResult {
