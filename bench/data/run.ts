@@ -9,6 +9,9 @@
  *
  *   npx tsx bench/data/run.ts                 # 1M and 10M rows
  *   npx tsx bench/data/run.ts --rows 1000000  # one size (repeatable)
+ *   npx tsx bench/data/run.ts --rows 10000000 --csv-to DIR  # only write DIR/ratings.csv
+ *
+ * (`--csv-to` makes the input of `bench/pipeline/run.ts --source movielens:DIR`.)
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -61,12 +64,7 @@ async function one(rows: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   try {
     let t = performance.now();
-    const g = generateSynthetic({
-      users: Math.round(rows / 50),
-      items: Math.round(rows / 200),
-      interactions: rows,
-      seed: 1,
-    });
+    const g = synthetic(rows);
     const genS = seconds(t);
     writeCsv(g.table, join(dir, 'ratings.csv'));
     const csvMB = statSync(join(dir, 'ratings.csv')).size / 1e6;
@@ -182,8 +180,25 @@ function duckdbReference(
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { duckdb: string; seconds: number };
 }
 
+/** The synthetic log of `rows` rows, as generated for a benchmark of that size. */
+function synthetic(rows: number) {
+  return generateSynthetic({
+    users: Math.round(rows / 50),
+    items: Math.round(rows / 200),
+    interactions: rows,
+    seed: 1,
+  });
+}
+
 const args = process.argv.slice(2);
-if (args[0] === '--one') {
+const csvTo = args.indexOf('--csv-to');
+if (csvTo >= 0) {
+  const rows = args.includes('--rows') ? Number(args[args.indexOf('--rows') + 1]) : 10_000_000;
+  const dir = args[csvTo + 1]!;
+  mkdirSync(dir, { recursive: true });
+  writeCsv(synthetic(rows).table, join(dir, 'ratings.csv'));
+  console.log(`${join(dir, 'ratings.csv')}: ${rows} rows`);
+} else if (args[0] === '--one') {
   await one(Number(args[1]));
 } else {
   const sizes: number[] = [];

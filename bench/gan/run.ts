@@ -12,7 +12,7 @@
  * the product never imports torch). Without it the script prints our figures only.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../lib/compute/backend.ts';
@@ -112,17 +112,23 @@ async function main() {
   const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
   let ratio: number | undefined;
   if (existsSync(python)) {
-    const file = join(mkdtempSync(join(tmpdir(), 'bench-gan-')), 'train.bin');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-gan-'));
+    const file = join(dir, 'train.bin');
     writeCsrFile(file, data.nUsers, data.nItems, data.train);
-    const out = execFileSync(python, [
-      join(import.meta.dirname, 'torch_ref.py'),
-      '--data',
-      file,
-      '--epochs',
-      String(epochs),
-      '--threads',
-      String(cpus().length),
-    ]).toString();
+    let out: string;
+    try {
+      out = execFileSync(python, [
+        join(import.meta.dirname, 'torch_ref.py'),
+        '--data',
+        file,
+        '--epochs',
+        String(epochs),
+        '--threads',
+        String(cpus().length),
+      ]).toString();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const ref = JSON.parse(out.trim().split('\n').at(-1)!) as {
       torch: string;
       secondsPerEpoch: number;

@@ -17,7 +17,7 @@
  * ratios. Ends with one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -240,7 +240,8 @@ function references(): {
     interactions: Number(args.interactions),
     seed: 1,
   });
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-train-')), 'positives.bin');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
+  const file = join(dir, 'positives.bin');
   writeCsrFile(
     file,
     g.users.size,
@@ -274,25 +275,29 @@ function references(): {
     return out;
   };
   const families = args.families!.split(',');
-  return {
-    torchNeumf: !families.includes('neumf')
-      ? undefined
-      : run('torch_neumf.py', [
-          '--factors',
-          String(model.factors),
-          '--layers',
-          model.mlpLayers.join(','),
-          '--batch',
-          String(model.batchSize),
-          '--negatives',
-          String(model.negatives),
-          '--lr',
-          String(model.learningRate),
-        ]),
-    implicitBpr: !families.includes('bpr')
-      ? undefined
-      : run('implicit_bpr.py', ['--factors', String(model.factors)]),
-  };
+  try {
+    return {
+      torchNeumf: !families.includes('neumf')
+        ? undefined
+        : run('torch_neumf.py', [
+            '--factors',
+            String(model.factors),
+            '--layers',
+            model.mlpLayers.join(','),
+            '--batch',
+            String(model.batchSize),
+            '--negatives',
+            String(model.negatives),
+            '--lr',
+            String(model.learningRate),
+          ]),
+      implicitBpr: !families.includes('bpr')
+        ? undefined
+        : run('implicit_bpr.py', ['--factors', String(model.factors)]),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (args.child) await child();
