@@ -22,7 +22,7 @@ import { tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
 import { BprSimd, bprSimdAvailable } from './bpr-simd.ts';
-import type { LazyAdam, Moments } from './lazy-adam.ts';
+import type { LazyAdam } from './lazy-adam.ts';
 
 export type BprKernelSetting = 'auto' | 'simd' | 'typed' | 'tfjs';
 export type BprKernelName = Exclude<BprKernelSetting, 'auto'>;
@@ -143,17 +143,8 @@ export interface BprKernel {
   readonly alloc: Allocator;
   /** Fills the batch's gradient sums from the current weights; returns the batch loss. */
   gradients(b: BprBatch, w: BprMfWeights, l2: number): number;
-  /** Applies lazy Adam to `param`'s listed rows (see LazyAdam.apply). */
-  adam(
-    adam: LazyAdam,
-    mo: Moments,
-    param: Float32Array,
-    rows: Int32Array,
-    count: number,
-    grad: Float32Array,
-    dim: number,
-    rate: number,
-  ): void;
+  /** `adam.apply(...args)`, or the same update computed elsewhere (simd: in wasm). */
+  adam(adam: LazyAdam, ...args: Parameters<LazyAdam['apply']>): void;
 }
 
 /** Element counts of a BPR-MF run's weights and Adam moments (see bpr-train.ts). */
@@ -178,8 +169,7 @@ export function createBprKernel(
       `model.kernel simd: needs WebAssembly SIMD, factors divisible by 4 (got ${shape.dim}) and under 2 GiB of tables (${Math.ceil(bytes / 2 ** 20)} MiB); use auto or typed`,
     );
   if (name === 'simd') return simdKernel(new WasmArena(bytes), shape.dim);
-  const apply: BprKernel['adam'] = (adam, mo, param, rows, count, grad, dim, rate) =>
-    adam.apply(mo, param, rows, count, grad, dim, rate);
+  const apply: BprKernel['adam'] = (adam, ...args) => adam.apply(...args);
   return {
     name,
     alloc: heapAllocator,
