@@ -17,6 +17,13 @@ export const heapAllocator: Allocator = {
   ints: (n) => new Int32Array(n),
 };
 
+/** A copy of `a` allocated from `alloc`. */
+export function allocCopy(alloc: Allocator, a: Float32Array): Float32Array {
+  const out = alloc.floats(a.length);
+  out.set(a);
+  return out;
+}
+
 const ALIGN = 16;
 const aligned = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
 
@@ -40,6 +47,13 @@ export class WasmArena implements Allocator {
 
   ints(n: number): Int32Array {
     return new Int32Array(this.memory.buffer, this.take(n), n);
+  }
+
+  /** Byte offset of an array allocated here (what a kernel is passed); throws for others. */
+  offsetOf(a: Float32Array | Int32Array): number {
+    if (a.buffer !== this.memory.buffer)
+      throw new Error('the array is not in this wasm arena (allocate it from the kernel)');
+    return a.byteOffset;
   }
 
   private take(n: number): number {

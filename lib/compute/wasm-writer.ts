@@ -123,6 +123,20 @@ export class Code {
   addTo(l: number, v: number): this {
     return this.get(l).i32(v).push(op.i32Add).set(l);
   }
+  /** local `into` = v128.load(local `ptr` + `offset`). */
+  loadV128(ptr: number, offset: number, into: number): this {
+    return this.get(ptr).simd(simd.load).mem(4, offset).set(into);
+  }
+  /** local `into` = base + i32.load(local `idx`) * rowBytes: the row an index names. */
+  rowAddress(idx: number, base: number, rowBytes: number, into: number): this {
+    return this.get(idx)
+      .push(op.i32Load, 2, 0)
+      .i32(rowBytes)
+      .push(op.i32Mul)
+      .get(base)
+      .push(op.i32Add)
+      .set(into);
+  }
   zeroV128(l: number): this {
     return this.simd(simd.const)
       .push(...new Array<number>(16).fill(0))

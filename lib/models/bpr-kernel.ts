@@ -21,6 +21,7 @@ import type { Allocator } from '../compute/arena.ts';
 import { tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
+import { SimdAdam, simdAdamAvailable } from './adam-simd.ts';
 import { BprSimd, bprSimdAvailable } from './bpr-simd.ts';
 import type { LazyAdam } from './lazy-adam.ts';
 
@@ -160,7 +161,8 @@ export function createBprKernel(
   shape: BprShape,
 ): BprKernel {
   const bytes = arenaBytes([...bprStateSizes(shape), ...BprBatch.sizes(shape.maxBatch, shape.dim)]);
-  const simdFits = bprSimdAvailable(shape.dim) && bytes <= MAX_BYTES;
+  const simdFits =
+    bprSimdAvailable(shape.dim) && simdAdamAvailable(shape.dim) && bytes <= MAX_BYTES;
   const cpu = backend === 'wasm' || backend === 'cpu';
   const name: BprKernelName =
     setting === 'auto' ? (!cpu ? 'tfjs' : simdFits ? 'simd' : 'typed') : setting;
@@ -301,11 +303,8 @@ function tfjsGradients(): BprKernel['gradients'] {
 /** The simd kernel: tables in `arena`, the vector work in wasm, the scalar tail in JS. */
 function simdKernel(arena: WasmArena, dim: number): BprKernel {
   const k = new BprSimd(arena, dim);
-  const buffer = arena.memory.buffer;
-  const at = (a: Float32Array | Int32Array) => {
-    if (a.buffer !== buffer) throw new Error('simd kernel: array is not in its wasm memory');
-    return a.byteOffset;
-  };
+  const rowsAdam = new SimdAdam(arena, dim);
+  const at = (a: Float32Array | Int32Array) => arena.offsetOf(a);
   return {
     name: 'simd',
     alloc: arena,
@@ -334,9 +333,7 @@ function simdKernel(arena: WasmArena, dim: number): BprKernel {
     },
     adam(adam, mo, param, rows, count, grad, d, rate) {
       if (d !== dim) return adam.apply(mo, param, rows, count, grad, d, rate);
-      const { beta1: b1, beta2: b2, eps } = adam;
-      const [p, m, v] = [at(param), at(mo.m), at(mo.v)];
-      k.adam(at(rows), count, p, m, v, at(grad), rate, b1, 1 - b1, b2, 1 - b2, eps);
+      rowsAdam.apply(adam, mo, param, rows, count, grad, rate);
     },
   };
 }

@@ -10,6 +10,7 @@ import { Rng } from '../data/random.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
 import { BprBatch, createBprKernel } from './bpr-kernel.ts';
+import { allocCopy } from '../compute/arena.ts';
 import type { Allocator } from '../compute/arena.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
 import { LazyAdam } from './lazy-adam.ts';
@@ -237,9 +238,9 @@ function restore(
     nUsers: set.nUsers,
     nItems: set.nItems,
     dim: config.factors,
-    users: copyInto(alloc, a.users!),
-    items: copyInto(alloc, a.items!),
-    itemBias: copyInto(alloc, a.itemBias!),
+    users: allocCopy(alloc, a.users!),
+    items: allocCopy(alloc, a.items!),
+    itemBias: allocCopy(alloc, a.itemBias!),
   };
   const opt = optimizers(w, config.learningRate, alloc);
   for (const k of TABLES) {
@@ -255,10 +256,4 @@ function restore(
       ? { ...w, users: a['best.users'], items: a['best.items']!, itemBias: a['best.itemBias']! }
       : undefined,
   };
-}
-
-function copyInto(alloc: Allocator, a: Float32Array): Float32Array {
-  const out = alloc.floats(a.length);
-  out.set(a);
-  return out;
 }

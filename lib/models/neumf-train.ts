@@ -10,7 +10,11 @@
 import { initBackend, tf } from '../compute/backend.ts';
 import { Rng } from '../data/random.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
-import { LazyAdam, moments, sumRows } from './lazy-adam.ts';
+import { LazyAdam, sumRows } from './lazy-adam.ts';
+import { SimdAdam, simdAdamAvailable } from './adam-simd.ts';
+import { WasmArena, allocCopy, arenaBytes, heapAllocator } from '../compute/arena.ts';
+import type { Allocator } from '../compute/arena.ts';
+import { MAX_BYTES } from '../compute/wasm-writer.ts';
 import type { Moments } from './lazy-adam.ts';
 import { EMBEDDINGS, NeuMfModel, copyNeuMf, initNeuMf, tableShapes } from './neumf.ts';
 import type { NeuMfShape, NeuMfWeights } from './neumf.ts';
@@ -139,10 +143,22 @@ export async function trainNeuMf(
     factors: config.factors,
     layers: config.mlpLayers,
   };
-  const state = hooks.resumeFrom ? restore(hooks.resumeFrom, shape, config) : fresh(shape, config);
-  const { w, opt } = state;
   const f = config.factors;
   const B = config.batchSize;
+  // Embedding rows get their lazy Adam in wasm SIMD when it can run: then every table, its
+  // moments and the row sums live in one wasm memory.
+  const bytes = arenaBytes([
+    ...tableShapes(shape).flatMap(([, r, c]) => [r * c, r * c, r * c]),
+    B,
+    B * f,
+  ]);
+  const arena = simdAdamAvailable(f) && bytes <= MAX_BYTES ? new WasmArena(bytes) : undefined;
+  const alloc = arena ?? heapAllocator;
+  const rowsAdam = arena && new SimdAdam(arena, f);
+  const state = hooks.resumeFrom
+    ? restore(hooks.resumeFrom, shape, config, alloc)
+    : fresh(shape, config, alloc);
+  const { w, opt } = state;
   const batch: NeuMfBatch = {
     n: 0,
     user: new Int32Array(B),
@@ -153,8 +169,8 @@ export async function trainNeuMf(
   // Scatter buffers of the embedding updates.
   const slotU = new Int32Array(set.nUsers).fill(-1);
   const slotI = new Int32Array(set.nItems).fill(-1);
-  const rows = new Int32Array(B);
-  const sum = new Float32Array(B * f);
+  const rows = alloc.ints(B);
+  const sum = alloc.floats(B * f);
   const dense = tableShapes(w).filter(
     ([name]) => !(EMBEDDINGS as readonly string[]).includes(name),
   );
@@ -209,7 +225,9 @@ export async function trainNeuMf(
         const ids = name.startsWith('user') ? batch.user : batch.item;
         const slot = name.startsWith('user') ? slotU : slotI;
         const c = sumRows(ids, grads[name]!, n, f, slot, rows, sum);
-        opt.adam.apply(opt.moments[name]!, w.tables[name]!, rows, c, sum, f, rate);
+        const [mo, table] = [opt.moments[name]!, w.tables[name]!];
+        if (rowsAdam) rowsAdam.apply(opt.adam, mo, table, rows, c, sum, rate);
+        else opt.adam.apply(mo, table, rows, c, sum, f, rate);
       }
       for (const [name, r, c] of dense)
         opt.adam.apply(opt.moments[name]!, w.tables[name]!, allRows, r, grads[name]!, c, rate);
@@ -251,20 +269,21 @@ interface TrainState extends EarlyStopState<NeuMfWeights> {
   opt: Optimizer;
 }
 
-function optimizer(w: NeuMfWeights, lr: number): Optimizer {
+function optimizer(w: NeuMfWeights, lr: number, alloc: Allocator): Optimizer {
+  const moments = (n: number): Moments => ({ m: alloc.floats(n), v: alloc.floats(n) });
   return {
     adam: new LazyAdam(lr),
     moments: Object.fromEntries(Object.entries(w.tables).map(([k, v]) => [k, moments(v.length)])),
   };
 }
 
-function fresh(shape: NeuMfShape, config: TrainConfig): TrainState {
+function fresh(shape: NeuMfShape, config: TrainConfig, alloc: Allocator): TrainState {
   const rng = new Rng(config.seed);
-  const w = initNeuMf(shape, () => rng.normal());
+  const w = initNeuMf(shape, () => rng.normal(), alloc);
   return {
     epoch: 0,
     w,
-    opt: optimizer(w, config.learningRate),
+    opt: optimizer(w, config.learningRate, alloc),
     bestScore: -1,
     bestEpoch: 0,
     bad: 0,
@@ -312,7 +331,12 @@ function serialize(s: TrainState): Uint8Array {
   );
 }
 
-function restore(bytes: Uint8Array, shape: NeuMfShape, config: TrainConfig): TrainState {
+function restore(
+  bytes: Uint8Array,
+  shape: NeuMfShape,
+  config: TrainConfig,
+  alloc: Allocator,
+): TrainState {
   const { header: h, arrays: a } = unpackState(bytes);
   if (
     h.family !== 'neumf' ||
@@ -325,8 +349,9 @@ function restore(bytes: Uint8Array, shape: NeuMfShape, config: TrainConfig): Tra
       `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} factors ${String(h.factors)} layers ${JSON.stringify(h.layers)})`,
     );
   const names = tableShapes(shape).map(([name]) => name);
-  const w: NeuMfWeights = { ...shape, tables: Object.fromEntries(names.map((k) => [k, a[k]!])) };
-  const opt = optimizer(w, config.learningRate);
+  const tables = Object.fromEntries(names.map((k) => [k, allocCopy(alloc, a[k]!)]));
+  const w: NeuMfWeights = { ...shape, tables };
+  const opt = optimizer(w, config.learningRate, alloc);
   for (const k of names) {
     opt.moments[k]!.m.set(a[`${k}.m`]!);
     opt.moments[k]!.v.set(a[`${k}.v`]!);

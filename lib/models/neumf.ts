@@ -7,6 +7,8 @@
  * Weights are named float32 tables, so saving, checkpoints and the optimizer treat them
  * alike. Saved in the tfjs weights layout (`model.json` + `weights.bin`).
  */
+import { heapAllocator } from '../compute/arena.ts';
+import type { Allocator } from '../compute/arena.ts';
 import { initBackend, tf } from '../compute/backend.ts';
 import type { ModelFile, TrainedModel } from './types.ts';
 
@@ -46,10 +48,14 @@ export function tableShapes(s: NeuMfShape): [string, number, number][] {
 export const EMBEDDINGS = ['userGmf', 'itemGmf', 'userMlp', 'itemMlp'] as const;
 
 /** Initial weights: embeddings N(0, 0.01^2) as in the paper, layers Glorot-normal, biases 0. */
-export function initNeuMf(shape: NeuMfShape, normal: () => number): NeuMfWeights {
+export function initNeuMf(
+  shape: NeuMfShape,
+  normal: () => number,
+  alloc: Allocator = heapAllocator,
+): NeuMfWeights {
   const tables: Record<string, Float32Array> = {};
   for (const [name, rows, cols] of tableShapes(shape)) {
-    const a = new Float32Array(rows * cols);
+    const a = alloc.floats(rows * cols);
     const std = (EMBEDDINGS as readonly string[]).includes(name)
       ? 0.01
       : name.startsWith('b') || name === 'h0'

@@ -11,8 +11,10 @@ describe('stage work folders', () => {
     const mine = await makeWorkDir('retrainA', root);
     expect(basename(mine)).toMatch(new RegExp(`^augment-${process.pid}-retrainA-`));
     // A process that has exited: its PID is free (a reused PID only means we keep a folder).
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'])
-      .stdout.toString();
+    const dead = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString();
     const orphan = join(root, `augment-${dead}-trainGan-abc123`);
     mkdirSync(join(orphan, 'in', 'preprocess'), { recursive: true });
     writeFileSync(join(orphan, 'in', 'preprocess', 'train.parquet'), 'x');
