@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
-import { abTest, evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import { abTestAsync, evaluateFullRankingAsync } from '../lib/eval/index.ts';
 import type {
   AsyncScorer,
   EvalData,
@@ -31,8 +31,8 @@ export interface EvaluationFile {
   A: EvalSummary;
   B: EvalSummary;
   baselines: Record<string, EvalSummary>;
-  comparison: ReturnType<typeof abTest>['comparison'];
-  decision: ReturnType<typeof abTest>['decision'];
+  comparison: Awaited<ReturnType<typeof abTestAsync>>['comparison'];
+  decision: Awaited<ReturnType<typeof abTestAsync>>['decision'];
 }
 
 /**
@@ -83,7 +83,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
     }
     ctx.heartbeat({ phase: 'comparing' });
     const metric = cfg.metric as MetricKey;
-    const { comparison, decision } = abTest(
+    const { comparison, decision } = await abTestAsync(
       results.A!,
       results.B!,
       { metric, minLift: cfg.minLift, maxDrop: cfg.maxDrop, alpha: cfg.alpha },

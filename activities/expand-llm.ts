@@ -18,7 +18,7 @@ import {
   trainSequenceModel,
 } from '../lib/llm/index.ts';
 import type { Chooser, ItemText } from '../lib/llm/index.ts';
-import { topNewItems } from '../lib/models/baselines/index.ts';
+import { topNewItemsAsync } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
@@ -55,7 +55,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const users = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
-    const candidates = topNewItems(trainCsr, nItems, users, cfg.candidates);
+    const candidates = await topNewItemsAsync(trainCsr, nItems, users, cfg.candidates);
     const { chooser, training } = await makeChooser(ctx, histories, nItems, meta);
     const result = await expandUsers(users, histories, candidates, chooser, {
       batchSize: cfg.provider === 'openai' ? cfg.openai.concurrency * 8 : 256,

@@ -11,7 +11,7 @@ import {
   selectUsers,
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
-import { knnRowScores } from '../lib/models/baselines/index.ts';
+import { knnRowScoresAsync } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
@@ -58,7 +58,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       const quality = generationQuality(rows, train, nUsers, nItems);
       const path = join(ctx.workDir, 'gan.parquet');
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
-      const plausibility = knnRowScores(train, nItems, rows);
+      const plausibility = await knnRowScoresAsync(train, nItems, rows);
       const { schema } = await writeSyntheticParquet(path, {
         ...rows,
         plausibility,

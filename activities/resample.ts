@@ -7,7 +7,7 @@ import {
   writeTrainingSetParquet,
 } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/index.ts';
-import { topNewItemsCsr } from '../lib/models/baselines/index.ts';
+import { topNewItemsCsrAsync } from '../lib/models/baselines/index.ts';
 import { resample } from '../lib/sampling/index.ts';
 import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -48,7 +48,7 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
     if (neg.strategy === 'hard' && neg.perPositive > 0) {
       ctx.heartbeat({ phase: 'ranking hard-negative candidates' });
       const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
-      hardCandidates = topNewItemsCsr(trainCsr, nItems, neg.hardPool);
+      hardCandidates = await topNewItemsCsrAsync(trainCsr, nItems, neg.hardPool);
     }
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(

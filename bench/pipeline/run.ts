@@ -9,7 +9,8 @@
  * Training budgets are cut to a few epochs so the big sizes finish in minutes; per-epoch
  * figures (in each training stage's stats) extrapolate to the defaults. The stack is
  * started if needed; a worker for both queues runs in this process on a fresh artifact
- * prefix, so nothing is cached. RSS is sampled every 100 ms and attributed to the stages
+ * prefix, so nothing is cached. RSS (and how late each sample's tick came: the longest
+ * event-loop stall) is sampled every 100 ms and attributed to the stages
  * running at that moment (the two augmentation branches, and A and B, overlap; RSS is the
  * whole process's, and V8 rarely gives memory back, so it is a running high-water mark).
  * Prints a table per size and ends with one JSON line.
@@ -47,6 +48,7 @@ interface StageFigure {
   status: string;
   seconds: number;
   peakRssMB: number;
+  maxStallMs: number;
   stats: Record<string, unknown>;
 }
 
@@ -80,11 +82,15 @@ try {
     process.stderr.write(`\n[bench] ${size}: ${config.data.source}\n`);
     // RSS samples with their time; each stage's peak is the largest sample within its
     // start..end (workflow time is wall time here), or the first one after a short stage.
-    const samples: [number, number][] = [];
-    const sampler = setInterval(
-      () => samples.push([Date.now(), process.memoryUsage.rss() / 2 ** 20]),
-      100,
-    );
+    // Each sample also records how late its tick came: the event loop was blocked that long
+    // (workflow tasks share this loop; Temporal warns past 5 s and times a task out at 10 s).
+    const samples: [number, number, number][] = [];
+    let lastTick = Date.now();
+    const sampler = setInterval(() => {
+      const now = Date.now();
+      samples.push([now, process.memoryUsage.rss() / 2 ** 20, Math.max(0, now - lastTick - 100)]);
+      lastTick = now;
+    }, 100);
     const t0 = performance.now();
     const handle = await startPipeline(client, settings, config, {
       ...(args.until ? { until: args.until as StageName } : {}),
@@ -101,6 +107,9 @@ try {
         inside.length ? Math.max(...inside) : (samples.find(([t]) => t >= start)?.[1] ?? 0),
       );
     };
+    /** The longest stall seen by a tick inside start..end (a stall ending later counts too). */
+    const stallOf = (start = 0, end = 0) =>
+      Math.max(0, ...samples.filter(([t, , g]) => t >= start && t - g <= end).map((x) => x[2]));
     const stages: StageFigure[] = summary.stages.map((s) => {
       const p = progress.stages.find((x) => x.name === s.name);
       return {
@@ -108,6 +117,7 @@ try {
         status: s.status,
         seconds: s.seconds ?? 0,
         peakRssMB: peakOf(p?.startedAt, p?.endedAt),
+        maxStallMs: stallOf(p?.startedAt, p?.endedAt),
         stats: s.stats,
       };
     });
@@ -117,7 +127,7 @@ try {
     );
     for (const s of stages)
       process.stderr.write(
-        `  ${s.stage.padEnd(12)} ${s.seconds.toFixed(1).padStart(8)} s  ${String(s.peakRssMB).padStart(6)} MB\n`,
+        `  ${s.stage.padEnd(12)} ${s.seconds.toFixed(1).padStart(8)} s  ${String(s.peakRssMB).padStart(6)} MB  longest event-loop stall ${String(s.maxStallMs).padStart(5)} ms\n`,
       );
     results[size] = {
       seconds: +seconds.toFixed(1),
@@ -126,7 +136,10 @@ try {
       items: pre.items,
       trainRows: pre.trainRows,
       stages: Object.fromEntries(
-        stages.map((s) => [s.stage, { seconds: +s.seconds.toFixed(1), peakRssMB: s.peakRssMB }]),
+        stages.map((s) => [
+          s.stage,
+          { seconds: +s.seconds.toFixed(1), peakRssMB: s.peakRssMB, maxStallMs: s.maxStallMs },
+        ]),
       ),
     };
   }

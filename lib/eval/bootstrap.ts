@@ -1,3 +1,5 @@
+import { runSteps } from '../async/steps.ts';
+import type { Steps } from '../async/steps.ts';
 import { SeededRandom } from './prng.ts';
 
 /** Options of {@link bootstrapMeanCi}. */
@@ -31,6 +33,14 @@ export function bootstrapMeanCi(values: Float64Array, options: BootstrapOptions 
   return bootstrapMeansCi([values], options)[0]!;
 }
 
+/** {@link bootstrapMeansCiSteps}, run to completion. */
+export function bootstrapMeansCi(
+  columns: Float64Array[],
+  options: BootstrapOptions = {},
+): MeanCi[] {
+  return runSteps(bootstrapMeansCiSteps(columns, options));
+}
+
 /**
  * Joint percentile bootstrap of several columns measured on the same rows (e.g. the deltas
  * of every metric for the same users): each resample draws row indices once and averages
@@ -39,10 +49,10 @@ export function bootstrapMeanCi(values: Float64Array, options: BootstrapOptions 
  * of its non-NaN values among the drawn rows. With one NaN-free column this is exactly
  * {@link bootstrapMeanCi}.
  */
-export function bootstrapMeansCi(
+export function* bootstrapMeansCiSteps(
   columns: Float64Array[],
   options: BootstrapOptions = {},
-): MeanCi[] {
+): Steps<MeanCi[]> {
   const resamples = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
   if (!Number.isInteger(resamples) || resamples < 1) {
@@ -90,6 +100,7 @@ export function bootstrapMeansCi(
         }
       }
       for (let c = 0; c < m; c++) draws[c]![b] = cnt[c] ? sum[c]! / cnt[c]! : NaN;
+      yield; // one resample is n x m reads: at 50K users x 28 metrics, ~3 ms
     }
   }
   const alpha = 1 - level;

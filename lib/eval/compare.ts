@@ -1,4 +1,6 @@
-import { bootstrapMeansCi } from './bootstrap.ts';
+import { runSteps } from '../async/steps.ts';
+import type { Steps } from '../async/steps.ts';
+import { bootstrapMeansCiSteps } from './bootstrap.ts';
 import type { EvalResult, MetricKey } from './types.ts';
 import { wilcoxonSignedRank } from './wilcoxon.ts';
 import type { WilcoxonOptions } from './wilcoxon.ts';
@@ -61,6 +63,15 @@ export function compareResults(
   b: EvalResult,
   options: CompareOptions = {},
 ): Comparison {
+  return runSteps(compareResultsSteps(a, b, options));
+}
+
+/** {@link compareResults} as steps (see lib/async/steps.ts). */
+export function* compareResultsSteps(
+  a: EvalResult,
+  b: EvalResult,
+  options: CompareOptions = {},
+): Steps<Comparison> {
   assertSameUsers(a, b);
   const level = options.level ?? 0.95;
   const resamples = options.resamples ?? 2000;
@@ -78,9 +89,9 @@ export function compareResults(
     resamples,
     seed,
     effects: {
-      all: pairedEffects(rest, 'all', a, b, undefined, stats),
-      coldUsers: pairedEffects(rest, 'coldUsers', a, b, a.segments.coldUsers, stats),
-      tailItems: pairedEffects(tail, 'tailItems', a, b, a.segments.tailUsers, stats),
+      all: yield* pairedEffectsSteps(rest, 'all', a, b, undefined, stats),
+      coldUsers: yield* pairedEffectsSteps(rest, 'coldUsers', a, b, a.segments.coldUsers, stats),
+      tailItems: yield* pairedEffectsSteps(tail, 'tailItems', a, b, a.segments.tailUsers, stats),
     },
   };
 }
@@ -91,13 +102,20 @@ export function compareResults(
  * value is NaN is left out of that metric.
  */
 export function pairedEffects(
+  ...args: Parameters<typeof pairedEffectsSteps>
+): Partial<Record<MetricKey, Effect>> {
+  return runSteps(pairedEffectsSteps(...args));
+}
+
+/** {@link pairedEffects} as steps (see lib/async/steps.ts). */
+export function* pairedEffectsSteps(
   metrics: MetricKey[],
   segment: SegmentName,
   a: EvalResult,
   b: EvalResult,
   positions: Int32Array | undefined,
   stats: { level: number; resamples: number; seed: number; wilcoxon: WilcoxonOptions },
-): Partial<Record<MetricKey, Effect>> {
+): Steps<Partial<Record<MetricKey, Effect>>> {
   const total = positions ? positions.length : a.users.length;
   const columns = metrics.map((metric) => {
     const va = metricValues(a, metric);
@@ -109,9 +127,10 @@ export function pairedEffects(
     }
     return d;
   });
-  const cis = bootstrapMeansCi(columns, stats);
+  const cis = yield* bootstrapMeansCiSteps(columns, stats);
   const out: Partial<Record<MetricKey, Effect>> = {};
-  metrics.forEach((metric, c) => {
+  for (const [c, metric] of metrics.entries()) {
+    yield; // a signed-rank test sorts every user's delta
     const va = metricValues(a, metric);
     const vb = metricValues(b, metric);
     const d = columns[c]!;
@@ -146,7 +165,7 @@ export function pairedEffects(
       losses,
       ties: n - wins - losses,
     };
-  });
+  }
   return out;
 }
 

@@ -1,4 +1,6 @@
-import { compareResults } from './compare.ts';
+import { runSteps, runStepsAsync } from '../async/steps.ts';
+import type { Steps } from '../async/steps.ts';
+import { compareResultsSteps } from './compare.ts';
 import type { CompareOptions, Comparison, Effect } from './compare.ts';
 import type { EvalResult, MetricKey } from './types.ts';
 
@@ -102,13 +104,28 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
 /**
  * Compare two evaluations and decide in one step, with intervals at level 1 - alpha.
  */
-export function abTest(
+export function abTest(...args: Parameters<typeof abTestSteps>): {
+  comparison: Comparison;
+  decision: Decision;
+} {
+  return runSteps(abTestSteps(...args));
+}
+
+/** {@link abTest} for an activity: the event loop gets a turn every 50 ms or so. */
+export function abTestAsync(
+  ...args: Parameters<typeof abTestSteps>
+): Promise<{ comparison: Comparison; decision: Decision }> {
+  return runStepsAsync(abTestSteps(...args));
+}
+
+function* abTestSteps(
   a: EvalResult,
   b: EvalResult,
   config: DecisionConfig,
   options: Omit<CompareOptions, 'level'> = {},
-): { comparison: Comparison; decision: Decision } {
-  const comparison = compareResults(a, b, { ...options, level: 1 - (config.alpha ?? 0.05) });
+): Steps<{ comparison: Comparison; decision: Decision }> {
+  const level = 1 - (config.alpha ?? 0.05);
+  const comparison = yield* compareResultsSteps(a, b, { ...options, level });
   return { comparison, decision: decide(comparison, config) };
 }
 

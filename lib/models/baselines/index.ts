@@ -2,5 +2,12 @@
 export { PopularityScorer } from './popularity.ts';
 export { ItemKnnScorer } from './item-knn.ts';
 export type { ItemKnnOptions } from './item-knn.ts';
-export { knnRowScores, topNewItems, topNewItemsCsr } from './top-new.ts';
+export {
+  knnRowScores,
+  knnRowScoresAsync,
+  topNewItems,
+  topNewItemsAsync,
+  topNewItemsCsr,
+  topNewItemsCsrAsync,
+} from './top-new.ts';
 export type { TopNewItems } from './top-new.ts';

@@ -2,7 +2,11 @@
  * A quick base model's top new items per user: item kNN fitted on the train split (no
  * training loop) ranks the items each user has not interacted with. The LLM expansion's
  * candidates (after LLMRec, whose base model proposes them) and resample's hard negatives.
+ * Each also comes as steps (lib/async/steps.ts), so activities let the event loop in
+ * between chunks of users.
  */
+import { runSteps, runStepsAsync } from '../../async/steps.ts';
+import type { Steps } from '../../async/steps.ts';
 import { csrFromCoo } from '../../eval/csr.ts';
 import { TopKSelector } from '../../eval/topk.ts';
 import type { Csr } from '../../eval/types.ts';
@@ -17,13 +21,24 @@ export interface TopNewItems {
 }
 
 /** Top `perUser` items not in each user's train history, best first. */
-export function topNewItems(
+export function topNewItems(...args: Parameters<typeof topNewItemsSteps>): TopNewItems {
+  return runSteps(topNewItemsSteps(...args));
+}
+
+export function topNewItemsAsync(
+  ...args: Parameters<typeof topNewItemsSteps>
+): Promise<TopNewItems> {
+  return runStepsAsync(topNewItemsSteps(...args));
+}
+
+function* topNewItemsSteps(
   train: Csr,
   nItems: number,
   users: Int32Array,
   perUser: number,
-): TopNewItems {
+): Steps<TopNewItems> {
   const knn = ItemKnnScorer.fit(train, nItems);
+  yield;
   const items = new Int32Array(users.length * perUser).fill(-1);
   const scores = new Float32Array(users.length * perUser);
   const top = new TopKSelector(perUser);
@@ -44,15 +59,24 @@ export function topNewItems(
         scores[w + c] = top.scores[c]!;
       }
     }
+    yield;
   }
   return { items, scores, perUser };
 }
 
 /** The same lists for every user as a CSR over users (rows of users not asked are empty). */
-export function topNewItemsCsr(train: Csr, nItems: number, perUser: number): Csr {
+export function topNewItemsCsr(...args: Parameters<typeof topNewItemsCsrSteps>): Csr {
+  return runSteps(topNewItemsCsrSteps(...args));
+}
+
+export function topNewItemsCsrAsync(...args: Parameters<typeof topNewItemsCsrSteps>): Promise<Csr> {
+  return runStepsAsync(topNewItemsCsrSteps(...args));
+}
+
+function* topNewItemsCsrSteps(train: Csr, nItems: number, perUser: number): Steps<Csr> {
   const nUsers = train.indptr.length - 1;
   const users = Int32Array.from({ length: nUsers }, (_, u) => u);
-  const top = topNewItems(train, nItems, users, perUser);
+  const top = yield* topNewItemsSteps(train, nItems, users, perUser);
   let n = 0;
   const user = new Int32Array(top.items.length);
   const item = new Int32Array(top.items.length);
@@ -68,12 +92,23 @@ export function topNewItemsCsr(train: Csr, nItems: number, perUser: number): Csr
  * The item-kNN score of each (user, item) row: how plausible a base model finds a synthetic
  * positive (LLMRec prunes the least plausible). Each distinct user is scored once.
  */
-export function knnRowScores(
+export function knnRowScores(...args: Parameters<typeof knnRowScoresSteps>): Float32Array {
+  return runSteps(knnRowScoresSteps(...args));
+}
+
+export function knnRowScoresAsync(
+  ...args: Parameters<typeof knnRowScoresSteps>
+): Promise<Float32Array> {
+  return runStepsAsync(knnRowScoresSteps(...args));
+}
+
+function* knnRowScoresSteps(
   train: Csr,
   nItems: number,
   rows: { n: number; user: Int32Array; item: Int32Array },
-): Float32Array {
+): Steps<Float32Array> {
   const knn = ItemKnnScorer.fit(train, nItems);
+  yield;
   const out = new Float32Array(rows.n);
   const buf = new Float32Array(nItems);
   const one = new Int32Array(1);
@@ -84,6 +119,7 @@ export function knnRowScores(
       one[0] = u;
       knn.scoreUsers(one, buf);
       current = u;
+      yield;
     }
     out[k] = buf[rows.item[k]!]!;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../lib/eval/prng.ts';
 import { compareResults } from '../../../lib/eval/compare.ts';
 import type { Comparison, Effect } from '../../../lib/eval/compare.ts';
-import { abTest, decide, metricLabel } from '../../../lib/eval/decision.ts';
+import { abTest, abTestAsync, decide, metricLabel } from '../../../lib/eval/decision.ts';
 import type { DecisionConfig } from '../../../lib/eval/decision.ts';
 import { evaluateFullRanking } from '../../../lib/eval/full-ranking.ts';
 import type { EvalOptions, EvalResult, MetricKey } from '../../../lib/eval/types.ts';
@@ -228,5 +228,29 @@ describe('compareResults', () => {
     expect(metricLabel('ndcg@10')).toBe('NDCG@10');
     expect(metricLabel('mrr')).toBe('MRR');
     expect(metricLabel('tailRecall@20')).toBe('Recall@20 on tail items');
+  });
+});
+
+describe('abTestAsync', () => {
+  it('gives the same result as abTest while the event loop keeps getting turns', async () => {
+    const B = evaluate(noisyOracle(2, 1.0));
+    const opts = { seed: 3, resamples: 5000 }; // every metric, so enough work to notice
+    const t0 = performance.now();
+    const sync = abTest(A, B, config, opts);
+    const syncMs = performance.now() - t0;
+    // A timer that should tick every 5 ms: its longest gap is how long the loop was held.
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    const async = await abTestAsync(A, B, config, opts);
+    clearInterval(timer);
+    longest = Math.max(longest, performance.now() - last); // a hold that outlived the timer
+    expect(async).toEqual(sync);
+    expect(syncMs).toBeGreaterThan(300); // held the loop this long when run at once
+    expect(longest).toBeLessThan(150);
   });
 });
