@@ -78,7 +78,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         await evaluate('popularity', PopularityScorer.fit(splits.train, splits.nItems))
       ).summary;
       baselines.itemknn = (
-        await evaluate('itemknn', ItemKnnScorer.fit(splits.train, splits.nItems))
+        await evaluate('itemknn', await ItemKnnScorer.fitAsync(splits.train, splits.nItems))
       ).summary;
     }
     ctx.heartbeat({ phase: 'comparing' });

@@ -2,7 +2,7 @@
  * Long pure computations written as generators that `yield` at safe points between chunks
  * of work. The same code then runs two ways: to completion at once (`runSteps`, for plain
  * callers and tests) or inside an activity (`runStepsAsync`), where the event loop gets a
- * turn every few tens of milliseconds - so heartbeats, cancellation and the workflow tasks
+ * turn every 200 ms - so heartbeats, cancellation and the workflow tasks
  * that share a worker's loop are not held up by seconds of arithmetic.
  */
 export type Steps<T> = Generator<void, T, void>;
@@ -13,7 +13,12 @@ export function runSteps<T>(steps: Steps<T>): T {
   return r.value;
 }
 
-export async function runStepsAsync<T>(steps: Steps<T>, everyMs = 50): Promise<T> {
+/**
+ * Runs `steps`, giving the event loop a turn once `everyMs` passed since the last. 200 ms
+ * keeps workflow tasks and heartbeats far from their timeouts while, next to a training
+ * loop that yields every 100 ms in the same process, the steps still get most of the CPU.
+ */
+export async function runStepsAsync<T>(steps: Steps<T>, everyMs = 200): Promise<T> {
   let last = Date.now();
   let r = steps.next();
   while (!r.done) {

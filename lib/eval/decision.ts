@@ -111,7 +111,7 @@ export function abTest(...args: Parameters<typeof abTestSteps>): {
   return runSteps(abTestSteps(...args));
 }
 
-/** {@link abTest} for an activity: the event loop gets a turn every 50 ms or so. */
+/** {@link abTest} for an activity: the event loop gets a turn every 200 ms. */
 export function abTestAsync(
   ...args: Parameters<typeof abTestSteps>
 ): Promise<{ comparison: Comparison; decision: Decision }> {

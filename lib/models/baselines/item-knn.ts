@@ -1,3 +1,5 @@
+import { runSteps, runStepsAsync } from '../../async/steps.ts';
+import type { Steps } from '../../async/steps.ts';
 import { itemCounts, transposeCsr, validateCsr } from '../../eval/csr.ts';
 import { TopKSelector } from '../../eval/topk.ts';
 import type { Csr, Scorer } from '../../eval/types.ts';
@@ -53,6 +55,16 @@ export class ItemKnnScorer implements Scorer {
    * @param nItems - catalog size
    */
   static fit(train: Csr, nItems: number, options: ItemKnnOptions = {}): ItemKnnScorer {
+    return runSteps(ItemKnnScorer.fitSteps(train, nItems, options));
+  }
+
+  /** {@link fit} for an activity: the event loop gets a turn every 200 ms. */
+  static fitAsync(train: Csr, nItems: number, options: ItemKnnOptions = {}) {
+    return runStepsAsync(ItemKnnScorer.fitSteps(train, nItems, options));
+  }
+
+  /** {@link fit} as steps (lib/async/steps.ts): it yields after each target item. */
+  static *fitSteps(train: Csr, nItems: number, options: ItemKnnOptions = {}): Steps<ItemKnnScorer> {
     const k = options.neighbours ?? 100;
     const shrink = options.shrink ?? 0;
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`neighbours must be >= 1, got ${k}`);
@@ -100,6 +112,7 @@ export class ItemKnnScorer implements Scorer {
       }
       nbrPtr[j + 1] = w;
       for (let c = 0; c < t; c++) co[touched[c]!] = 0;
+      yield; // a popular item's co-counts walk many users' histories
     }
 
     // Pass 2: transpose target -> neighbours into source -> targets, so scoring walks the

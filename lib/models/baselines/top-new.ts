@@ -37,8 +37,7 @@ function* topNewItemsSteps(
   users: Int32Array,
   perUser: number,
 ): Steps<TopNewItems> {
-  const knn = ItemKnnScorer.fit(train, nItems);
-  yield;
+  const knn = yield* ItemKnnScorer.fitSteps(train, nItems);
   const items = new Int32Array(users.length * perUser).fill(-1);
   const scores = new Float32Array(users.length * perUser);
   const top = new TopKSelector(perUser);
@@ -107,8 +106,7 @@ function* knnRowScoresSteps(
   nItems: number,
   rows: { n: number; user: Int32Array; item: Int32Array },
 ): Steps<Float32Array> {
-  const knn = ItemKnnScorer.fit(train, nItems);
-  yield;
+  const knn = yield* ItemKnnScorer.fitSteps(train, nItems);
   const out = new Float32Array(rows.n);
   const buf = new Float32Array(nItems);
   const one = new Int32Array(1);
