@@ -111,11 +111,15 @@ export function abTest(...args: Parameters<typeof abTestSteps>): {
   return runSteps(abTestSteps(...args));
 }
 
-/** {@link abTest} for an activity: the event loop gets a turn every 200 ms. */
+/** {@link abTest} for an activity: the event loop gets a turn every `sliceMs`. */
 export function abTestAsync(
-  ...args: Parameters<typeof abTestSteps>
+  a: EvalResult,
+  b: EvalResult,
+  config: DecisionConfig,
+  options: Omit<CompareOptions, 'level'> = {},
+  sliceMs?: number,
 ): Promise<{ comparison: Comparison; decision: Decision }> {
-  return runStepsAsync(abTestSteps(...args));
+  return runStepsAsync(abTestSteps(a, b, config, options), sliceMs);
 }
 
 function* abTestSteps(

@@ -58,7 +58,7 @@ export class ItemKnnScorer implements Scorer {
     return runSteps(ItemKnnScorer.fitSteps(train, nItems, options));
   }
 
-  /** {@link fit} for an activity: the event loop gets a turn every 200 ms. */
+  /** {@link fit} for an activity: the event loop gets a turn every second. */
   static fitAsync(train: Csr, nItems: number, options: ItemKnnOptions = {}) {
     return runStepsAsync(ItemKnnScorer.fitSteps(train, nItems, options));
   }
