@@ -15,10 +15,9 @@ export function runSteps<T>(steps: Steps<T>): T {
 
 /**
  * Runs `steps`, giving the event loop a turn once `sliceMs` passed since the last. One
- * second keeps workflow tasks (10 s timeout) and heartbeats (60 s) safe, while next to a
- * training loop in the same process - which gets the loop back for a batch or more each
- * turn (a GAN batch at 10M rows: ~1 s) - the steps still get about half the CPU. (With
- * 50-200 ms slices, item-kNN candidates at 10M took 6-9x longer beside the GAN.)
+ * second keeps workflow tasks (10 s timeout) and heartbeats (60 s) well clear, and leaves
+ * the steps long stretches of CPU when a training loop in the same process takes the loop
+ * back for a batch or more each turn (a GAN batch at 10M rows: ~1 s).
  */
 export async function runStepsAsync<T>(steps: Steps<T>, sliceMs = 1000): Promise<T> {
   let last = Date.now();

@@ -24,6 +24,19 @@ export function allocCopy(alloc: Allocator, a: Float32Array): Float32Array {
   return out;
 }
 
+/**
+ * The element counts `build` allocates, in order (it gets empty arrays): what an arena for
+ * the same allocations needs, derived from the code that makes them.
+ */
+export function countAllocations(build: (alloc: Allocator) => void): number[] {
+  const counts: number[] = [];
+  build({
+    floats: (n) => (counts.push(n), new Float32Array(0)),
+    ints: (n) => (counts.push(n), new Int32Array(0)),
+  });
+  return counts;
+}
+
 const ALIGN = 16;
 const aligned = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
 

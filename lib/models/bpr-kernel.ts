@@ -16,7 +16,7 @@
  * whose per-op cost is lower and which may sit on a GPU (not measured here). tfjs-core's
  * node build registers no gradient functions, so the tfjs path is written out too.
  */
-import { WasmArena, arenaBytes, heapAllocator } from '../compute/arena.ts';
+import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compute/arena.ts';
 import type { Allocator } from '../compute/arena.ts';
 import { tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
@@ -88,8 +88,7 @@ export class BprBatch {
 
   /** Element counts of the arrays the constructor allocates (to size an arena). */
   static sizes(maxBatch: number, dim: number): number[] {
-    const B = maxBatch;
-    return [B, B, B, B, B, B, B, B, 2 * B, B * dim, 2 * B * dim, 2 * B, B, B, B];
+    return countAllocations((alloc) => new BprBatch(maxBatch, dim, 0, 0, alloc));
   }
 
   /**
