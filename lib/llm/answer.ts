@@ -16,6 +16,24 @@ export function answerJsonSchema(candidates: number): Record<string, unknown> {
   };
 }
 
+/**
+ * The same answer as a schema a grammar can enforce completely (node-llama-cpp's GBNF
+ * subset has no minimum/maximum): one alternative per liked number, each with a disliked
+ * number from the others. A grammar-constrained model can then only say a valid answer.
+ */
+export function answerGrammarSchema(candidates: number) {
+  const numbers = Array.from({ length: candidates }, (_, k) => k + 1);
+  return {
+    oneOf: numbers.map((liked) => ({
+      type: 'object' as const,
+      properties: {
+        liked: { const: liked },
+        disliked: { enum: numbers.filter((d) => d !== liked) },
+      },
+    })),
+  };
+}
+
 /** The first balanced `{...}` of a text (models like to wrap JSON in prose or fences). */
 function firstObject(text: string): string | undefined {
   const start = text.indexOf('{');

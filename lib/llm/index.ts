@@ -3,11 +3,13 @@
  * OpenAI-compatible LLM, or the local item-sequence fallback) picks liked and disliked.
  */
 export type * from './types.ts';
-export { answerJsonSchema, parseAnswer } from './answer.ts';
+export { answerGrammarSchema, answerJsonSchema, parseAnswer } from './answer.ts';
 export { buildPrompt, cleanText, SYSTEM_PROMPT } from './prompt.ts';
 export type { ItemText } from './prompt.ts';
 export { OpenAiProvider } from './openai-provider.ts';
 export type { OpenAiOptions, StructuredOutput } from './openai-provider.ts';
+export { GgufProvider, modelFingerprint } from './gguf-provider.ts';
+export type { GgufGpu, GgufOptions } from './gguf-provider.ts';
 export { ResponseCache, CACHE_PREFIX } from './response-cache.ts';
 export { LlmChooser } from './llm-chooser.ts';
 export { SequenceChooser } from './sequence-chooser.ts';

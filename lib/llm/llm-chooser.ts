@@ -4,13 +4,12 @@
  * the batch; the stage is retried by Temporal and pays only for prompts not yet cached.
  */
 import { answerJsonSchema, parseAnswer } from './answer.ts';
-import type { OpenAiProvider } from './openai-provider.ts';
 import { mapPool } from '../async/pool.ts';
 import { buildPrompt } from './prompt.ts';
 import type { ItemText, PromptOptions } from './prompt.ts';
 import type { ResponseCache } from './response-cache.ts';
 import { emptyUsage } from './types.ts';
-import type { Choice, ChoiceRequest, Chooser, ChooserInfo, Usage } from './types.ts';
+import type { Choice, ChoiceRequest, Chooser, ChooserInfo, LlmProvider, Usage } from './types.ts';
 
 export interface LlmChooserOptions extends PromptOptions {
   concurrency: number;
@@ -21,12 +20,12 @@ export class LlmChooser implements Chooser {
   private readonly counts: Usage = emptyUsage();
 
   constructor(
-    private readonly provider: OpenAiProvider,
+    private readonly provider: LlmProvider,
     private readonly cache: ResponseCache,
     private readonly text: ItemText,
     private readonly options: LlmChooserOptions,
   ) {
-    this.info = { provider: 'openai', model: provider.options.model, fallback: false };
+    this.info = { provider: provider.kind, model: provider.model, fallback: false };
   }
 
   usage(): Usage {
@@ -39,17 +38,18 @@ export class LlmChooser implements Chooser {
 
   private async ask(req: ChoiceRequest, signal?: AbortSignal): Promise<Choice> {
     const prompt = buildPrompt(req, this.text, this.options);
-    const schema = answerJsonSchema(req.candidates.length);
-    const key = this.cache.keyOf(prompt, schema);
+    const n = req.candidates.length;
+    // The key names the JSON schema of the answer, whatever constrains the provider.
+    const key = this.cache.keyOf(prompt, answerJsonSchema(n));
     let answer = await this.cache.get(key);
     if (answer) this.counts.cached++;
     else {
-      answer = await this.provider.complete(prompt, schema, signal);
+      answer = await this.provider.complete(prompt, n, signal);
       this.counts.requests++;
       this.counts.promptTokens += answer.promptTokens;
       this.counts.completionTokens += answer.completionTokens;
       await this.cache.put(key, answer);
     }
-    return parseAnswer(answer.text, req.candidates.length);
+    return parseAnswer(answer.text, n);
   }
 }

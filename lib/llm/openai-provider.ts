@@ -9,7 +9,8 @@
  */
 import OpenAI from 'openai';
 import { ConfigError } from '../config/errors.ts';
-import type { Completion, Prompt } from './types.ts';
+import { answerJsonSchema } from './answer.ts';
+import type { Completion, LlmProvider, Prompt } from './types.ts';
 
 export type StructuredOutput = 'auto' | 'json_schema' | 'json_object' | 'none';
 
@@ -27,11 +28,12 @@ export interface OpenAiOptions {
   maxTokens: number;
 }
 
-export class OpenAiProvider {
+export class OpenAiProvider implements LlmProvider {
   private readonly client: OpenAI;
   private mode: StructuredOutput;
   /** HTTP attempts (retries included). */
   attempts = 0;
+  readonly kind = 'openai' as const;
 
   constructor(readonly options: OpenAiOptions) {
     this.mode = options.structuredOutput;
@@ -54,11 +56,12 @@ export class OpenAiProvider {
     return this.mode;
   }
 
-  async complete(
-    prompt: Prompt,
-    schema: Record<string, unknown>,
-    signal?: AbortSignal,
-  ): Promise<Completion> {
+  get model(): string {
+    return this.options.model;
+  }
+
+  async complete(prompt: Prompt, candidates: number, signal?: AbortSignal): Promise<Completion> {
+    const schema = answerJsonSchema(candidates);
     try {
       return await this.request(prompt, schema, signal);
     } catch (err) {

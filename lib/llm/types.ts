@@ -39,8 +39,11 @@ export function emptyUsage(): Usage {
 
 /** Who produced the samples, for the run summary and the report. */
 export interface ChooserInfo {
-  /** `openai`: an OpenAI-compatible endpoint; `sequence`: the local item-sequence fallback. */
-  provider: 'openai' | 'sequence';
+  /**
+   * `openai`: an OpenAI-compatible endpoint; `gguf`: a local GGUF model run by llama.cpp;
+   * `sequence`: the local item-sequence fallback.
+   */
+  provider: LlmProvider['kind'] | 'sequence';
   model: string;
   /** True when no LLM produced the samples (the fallback did). */
   fallback: boolean;
@@ -58,6 +61,16 @@ export interface Completion {
   text: string;
   promptTokens: number;
   completionTokens: number;
+}
+
+/** An LLM that answers one prompt with a choice among `candidates` numbered candidates. */
+export interface LlmProvider {
+  readonly kind: 'openai' | 'gguf';
+  /** The model's name, for the run summary. */
+  readonly model: string;
+  /** Calls made to the model, retries included. */
+  readonly attempts: number;
+  complete(prompt: Prompt, candidates: number, signal?: AbortSignal): Promise<Completion>;
 }
 
 /** A chat prompt: fixed instructions and the user's data. */

@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandLlmStage } from '../../../activities/expand-llm.ts';
@@ -12,6 +13,7 @@ import { SOURCE } from '../../../lib/sampling/index.ts';
 import { LocalArtifactStore, MANIFEST_NAME } from '../../../lib/store/index.ts';
 import { FakeOpenAi } from '../../helpers/fake-openai.ts';
 import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { tinyGguf } from '../../helpers/tiny-gguf.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const root = join(tempDir(), 'store');
@@ -136,5 +138,56 @@ describe('expandLlm stage', () => {
       expect(await published(ref, 'expansion.json')).not.toContain(SECRET);
       expect(await published(ref, MANIFEST_NAME)).not.toContain(SECRET);
     }
+  }, 60_000);
+
+  it('with a local GGUF model: llama.cpp answers every user, a rerun answers from the cache', async () => {
+    const p = await preprocess();
+    const modelPath = tinyGguf(tempDir());
+    const llm = {
+      ...base.llm,
+      provider: 'gguf' as const,
+      users: 30,
+      gguf: { ...base.llm.gguf, modelPath, gpu: 'cpu' as const, threads: 1, maxTokens: 48 },
+    };
+    const first = await runStage(
+      expandLlmStage,
+      { runId: 'g1', config: { llm, seed: 4 }, inputs: { preprocess: p } },
+      store,
+    );
+    expect(first.stats).toMatchObject({
+      provider: 'gguf',
+      model: 'tiny-random-llama',
+      device: 'cpu',
+      fallback: false,
+      users: 30,
+      // The grammar admits valid answers only: none is dropped.
+      triples: 30,
+      droppedMalformed: 0,
+      droppedOutOfRange: 0,
+      droppedSame: 0,
+      requests: 30,
+      cachedResponses: 0,
+    });
+    expect(first.stats.promptTokens).toBeGreaterThan(30 * 100);
+    const summary = JSON.parse(await published(first, 'expansion.json')) as { note: string };
+    expect(summary.note).toContain('local GGUF model tiny-random-llama');
+    const rows = await readSyntheticParquet(await store.getBytes(`${first.key}/llm.parquet`));
+    expect(rows.n).toBe(60);
+
+    // The same weights under another path are the same model: the cache answers.
+    const copy = join(tempDir(), 'renamed.gguf');
+    copyFileSync(modelPath, copy);
+    const again = await runStage(
+      expandLlmStage,
+      {
+        runId: 'g2',
+        config: { llm: { ...llm, gguf: { ...llm.gguf, modelPath: copy } }, seed: 4 },
+        inputs: { preprocess: p },
+      },
+      store,
+    );
+    expect(again.stats).toMatchObject({ requests: 0, cachedResponses: 30, triples: 30 });
+    const rerun = await readSyntheticParquet(await store.getBytes(`${again.key}/llm.parquet`));
+    expect(Array.from(rerun.item)).toEqual(Array.from(rows.item));
   }, 60_000);
 });

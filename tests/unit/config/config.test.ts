@@ -48,6 +48,9 @@ describe('pipeline config', () => {
   it('checks cross-field rules', () => {
     const err = configError(() => parsePipelineConfig({ preprocess: { ratios: { train: 0.5 } } }));
     expect(err.issues[0]!.field).toBe('preprocess.ratios');
+    const gguf = configError(() => parsePipelineConfig({ llm: { provider: 'gguf' } }));
+    expect(gguf.issues[0]!.field).toBe('llm.gguf.modelPath');
+    expect(gguf.message).toContain('a .gguf file on the gpu-queue worker');
   });
 
   it('reads YAML files and reports syntax errors with their position', () => {

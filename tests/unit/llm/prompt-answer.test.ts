@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { answerJsonSchema, buildPrompt, cleanText, parseAnswer } from '../../../lib/llm/index.ts';
+import {
+  answerGrammarSchema,
+  answerJsonSchema,
+  buildPrompt,
+  cleanText,
+  parseAnswer,
+} from '../../../lib/llm/index.ts';
 import type { ItemText } from '../../../lib/llm/index.ts';
 
 const text: ItemText = {
@@ -81,5 +87,16 @@ describe('LLM answer', () => {
   it('describes the answer as a JSON schema bounded by the candidate count', () => {
     const s = answerJsonSchema(7) as { properties: { liked: { maximum: number } } };
     expect(s.properties.liked.maximum).toBe(7);
+  });
+
+  it('gives grammars a schema whose every answer parses as valid, and only those', () => {
+    const alternatives = answerGrammarSchema(4).oneOf;
+    const said = alternatives.flatMap((a) =>
+      a.properties.disliked.enum.map((d) => ({ liked: a.properties.liked.const, disliked: d })),
+    );
+    // All 4 x 3 ordered pairs of different numbers, each once.
+    expect(said).toHaveLength(12);
+    expect(new Set(said.map((x) => `${x.liked},${x.disliked}`)).size).toBe(12);
+    for (const x of said) expect(parseAnswer(JSON.stringify(x), 4).ok).toBe(true);
   });
 });
