@@ -16,9 +16,9 @@ import type { BprMfWeights } from './bpr-mf.ts';
 import { LazyAdam } from './lazy-adam.ts';
 import type { Moments } from './lazy-adam.ts';
 import { packState, unpackState } from './train-state.ts';
+import { openEpochSampler } from './epoch-sampler.ts';
 import {
   EventLoopYielder,
-  epochRng,
   finishEpoch,
   progressFromHeader,
   progressHeader,
@@ -59,51 +59,52 @@ export async function trainBpr(
 
   const yielder = new EventLoopYielder();
   let stoppedEarly = false;
-  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
-    const t0 = Date.now();
-    const rng = epochRng(config.seed, epoch);
-    const order = pairs.shuffledPositives(rng);
-    let lossSum = 0;
-    let samples = 0;
-    const total = order.length * config.negatives;
-    for (let start = 0; start < total; start += config.batchSize) {
-      hooks.signal?.throwIfAborted();
-      const n = Math.min(config.batchSize, total - start);
-      for (let k = 0; k < n; k++) {
-        const row = order[(start + k) % order.length]!;
-        const u = set.user[row]!;
-        batch.user[k] = u;
-        batch.pos[k] = set.item[row]!;
-        batch.neg[k] = pairs.negative(u, rng);
-        batch.weight[k] = set.weight[row]!;
+  const sampler = openEpochSampler(pairs, config.seed, config.negatives, hooks.sampleThread);
+  try {
+    for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+      const t0 = Date.now();
+      const drawn = await sampler.epoch(epoch, epoch < config.epochs ? epoch + 1 : undefined);
+      let lossSum = 0;
+      let samples = 0;
+      const total = drawn.n;
+      for (let start = 0; start < total; start += config.batchSize) {
+        hooks.signal?.throwIfAborted();
+        const n = Math.min(config.batchSize, total - start);
+        const end = start + n;
+        batch.user.set(drawn.user.subarray(start, end));
+        batch.pos.set(drawn.pos.subarray(start, end));
+        batch.neg.set(drawn.neg.subarray(start, end));
+        batch.weight.set(drawn.weight.subarray(start, end));
+        batch.index(n);
+        lossSum += kernel.gradients(batch, w, config.l2) * n;
+        samples += n;
+        // One lazy Adam step over the distinct rows the batch touched.
+        const { adam } = opt;
+        const rate = adam.begin();
+        const { userRows, itemRows, nUserRows, nItemRows } = batch;
+        kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
+        kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
+        kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
+        await yielder.maybeYield();
       }
-      batch.index(n);
-      lossSum += kernel.gradients(batch, w, config.l2) * n;
-      samples += n;
-      // One lazy Adam step over the distinct rows the batch touched.
-      const { adam } = opt;
-      const rate = adam.begin();
-      const { userRows, itemRows, nUserRows, nItemRows } = batch;
-      kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
-      kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
-      kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
-      await yielder.maybeYield();
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / Math.max(samples, 1),
+        samples,
+        seconds: (Date.now() - t0) / 1000,
+      };
+      const stop = await finishEpoch(state, log, config, hooks, {
+        validate: () => validNdcg10(w, validation, hooks.signal),
+        snapshot: () => copyWeights(w),
+        serialize: () => serialize(state),
+      });
+      if (stop) {
+        stoppedEarly = epoch < config.epochs;
+        break;
+      }
     }
-    const log: EpochLog = {
-      epoch,
-      loss: lossSum / Math.max(samples, 1),
-      samples,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    const stop = await finishEpoch(state, log, config, hooks, {
-      validate: () => validNdcg10(w, validation, hooks.signal),
-      snapshot: () => copyWeights(w),
-      serialize: () => serialize(state),
-    });
-    if (stop) {
-      stoppedEarly = epoch < config.epochs;
-      break;
-    }
+  } finally {
+    await sampler.close();
   }
   return {
     model: new BprMfModel(state.best ?? copyWeights(w)),

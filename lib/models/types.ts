@@ -77,6 +77,11 @@ export interface TrainHooks<L = EpochLog> {
   resumeFrom?: Uint8Array;
   /** Training stops with the signal's reason at the next batch boundary when aborted. */
   signal?: AbortSignal;
+  /**
+   * BPR-MF: draw each epoch's samples on a worker thread, one epoch ahead (default: when an
+   * epoch has 250K samples or more). The samples are the same either way.
+   */
+  sampleThread?: boolean;
 }
 
 /** A file of a saved model (tfjs layout: model.json + weights.bin). */

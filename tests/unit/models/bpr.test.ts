@@ -105,6 +105,23 @@ describe('BPR-MF', () => {
     60_000,
   );
 
+  it('trains the same whether its samples are drawn on a thread or not, and resumes so', async () => {
+    const short = { ...config, epochs: 3, evalEvery: 3 };
+    const set = asSet(pre.train);
+    const inline = await trainRecommender(set, validation, short, { sampleThread: false });
+    const threaded = await trainRecommender(set, validation, short, { sampleThread: true });
+    expect(threaded.history.map((h) => h.loss)).toEqual(inline.history.map((h) => h.loss));
+    const users = Int32Array.from([0, 5, 17]);
+    const [a, b] = [new Float32Array(3 * nItems), new Float32Array(3 * nItems)];
+    await inline.model.scoreUsers(users, a);
+    await threaded.model.scoreUsers(users, b);
+    expect(b).toEqual(a);
+    await expectExactResume(
+      (hooks) => trainRecommender(set, validation, short, { ...hooks, sampleThread: true }),
+      nItems,
+    );
+  }, 60_000);
+
   it('uses explicit negatives and rejects bad input precisely', async () => {
     // Item `target` is every user's explicit negative: its scores end below the no-negatives run.
     const target = 0;
