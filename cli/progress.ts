@@ -48,25 +48,41 @@ function bar(fraction: number, width = 20): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${(f * 100).toFixed(0).padStart(3)}%`;
 }
 
-function eta(stage: StageProgress, fraction: number | undefined, now: number): string {
-  if (!stage.startedAt || !fraction || fraction <= 0.02 || fraction >= 1) return '';
-  const left = ((now - stage.startedAt) / 1000) * ((1 - fraction) / fraction);
+/** Time left at the rate since the attempt started on a worker (not since it was queued). */
+function eta(startedAt: number | undefined, fraction: number | undefined, now: number): string {
+  if (!startedAt || !fraction || fraction <= 0.02 || fraction >= 1) return '';
+  const left = ((now - startedAt) / 1000) * ((1 - fraction) / fraction);
   return ` ETA ${left < 90 ? `${left.toFixed(0)} s` : `${(left / 60).toFixed(1)} min`}`;
 }
 
 function stageLine(s: StageProgress, live: LiveActivity[] | undefined, now: number): string {
   const name = s.name.padEnd(12);
   if (s.status !== 'running') {
-    const time = s.seconds !== undefined ? ` in ${s.seconds.toFixed(1)} s` : '';
+    const time = s.seconds !== undefined ? ` in ${s.seconds.toFixed(1)} s${split(s)}` : '';
     const why = s.error ? ` - ${s.error}` : s.note ? ` (${s.note})` : '';
     return `  ${name} ${s.status}${time}${why}`;
   }
   const a = liveFor(s, live);
-  const { fraction, text } = describeDetails(a?.details);
   const attempt =
     a && a.attempt > 1 ? ` (attempt ${a.attempt}${a.lastFailure ? `: ${a.lastFailure}` : ''})` : '';
-  const progress = fraction !== undefined ? `${bar(fraction)}${eta(s, fraction, now)} ` : '';
+  if (a?.waiting) return `  ${name} waiting for a free worker on its task queue${attempt}`;
+  const { fraction, text } = describeDetails(a?.details);
+  const started = a?.startedAt ?? s.startedAt;
+  const progress = fraction !== undefined ? `${bar(fraction)}${eta(started, fraction, now)} ` : '';
   return `  ${name} running ${progress}${text}${attempt}`;
+}
+
+/**
+ * `(9.4 s running)` when the stage's wall time is mostly something else: waiting for a free
+ * worker (e.g. behind the other branch on a one-slot gpu worker) or earlier attempts.
+ */
+function split(s: StageProgress): string {
+  const run = s.ref?.seconds;
+  if (run === undefined || s.seconds === undefined || s.status !== 'done') return '';
+  const other = s.seconds - run;
+  return other > Math.max(1, 0.1 * s.seconds)
+    ? ` (${run.toFixed(1)} s running; ${other.toFixed(1)} s waiting for a worker or retrying)`
+    : '';
 }
 
 /** Plain lines: status changes, and running details at most every `detailEveryMs`. */

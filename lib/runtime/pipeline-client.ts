@@ -18,7 +18,10 @@ import { closedSeconds, endedStatus, followWorkflow } from './follow.ts';
 export interface StageSummary {
   name: StageName;
   status: StageProgress['status'];
+  /** From the workflow scheduling the stage to its result: waits for a worker and retries included. */
   seconds: number | null;
+  /** The attempt that produced the result, inside the activity (`seconds` minus waiting and retries). */
+  runSeconds: number | null;
   outputs: Record<string, string>;
   stats: Record<string, unknown>;
   error?: string;
@@ -73,6 +76,10 @@ export async function startPipeline(
 export interface LiveActivity {
   activity: string;
   attempt: number;
+  /** Scheduled but not picked up: every worker of its task queue is busy (or none runs). */
+  waiting: boolean;
+  /** When the current attempt started on a worker (ms since epoch). */
+  startedAt?: number;
   /** The last heartbeat's details (phase, epoch, loss, done/total ...). */
   details?: Record<string, unknown>;
   lastFailure?: string;
@@ -81,6 +88,18 @@ export interface LiveActivity {
 /** Progress as the watcher sees it: the workflow's query plus live activity details. */
 export interface WatchedProgress extends PipelineProgress {
   live: LiveActivity[];
+}
+
+/** temporal.api.enums.v1.PendingActivityState: scheduled (in the task queue), started. */
+const SCHEDULED = 1;
+const STARTED = 2;
+
+function timestampMs(
+  ts:
+    { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined,
+): number | undefined {
+  if (!ts?.seconds) return undefined;
+  return Number(ts.seconds.toString()) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
 }
 
 /**
@@ -100,9 +119,12 @@ export async function liveActivities(handle: WorkflowHandle): Promise<LiveActivi
         details = undefined;
       }
     }
+    const startedAt = a.state === STARTED ? timestampMs(a.lastStartedTime) : undefined;
     return {
       activity: a.activityType?.name ?? '?',
       attempt: a.attempt ?? 1,
+      waiting: a.state === SCHEDULED,
+      ...(startedAt !== undefined ? { startedAt } : {}),
       details,
       lastFailure: a.lastFailure?.message ?? undefined,
     };
@@ -194,6 +216,7 @@ function summarize(
         name: s.name,
         status: s.status,
         seconds: s.seconds ?? null,
+        runSeconds: s.ref?.seconds ?? null,
         outputs: s.ref?.outputs ?? {},
         stats: s.ref?.stats ?? {},
         ...(s.error ? { error: s.error } : {}),

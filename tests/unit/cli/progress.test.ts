@@ -45,4 +45,39 @@ describe('run progress', () => {
     } as never);
     expect(lines[2]).toContain('retrainA     done in 9.0 s');
   });
+
+  it('tells waiting for a worker from running, in both live and finished lines', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+    const print = plainProgress(0);
+    const ref = (seconds: number) => ({ seconds }) as never;
+    print({
+      runId: 'r',
+      state: 'running',
+      tracking: {},
+      stages: [
+        { name: 'trainGan', status: 'running', startedAt: Date.now() },
+        { name: 'expandLlm', status: 'running', startedAt: Date.now() },
+      ],
+      live: [
+        { activity: 'trainGan', attempt: 1, waiting: false, details: { epoch: 2, epochs: 8 } },
+        { activity: 'expandLlm', attempt: 1, waiting: true },
+      ],
+    } as never);
+    expect(lines[0]).toContain('trainGan     running [#');
+    expect(lines[1]).toContain('expandLlm    waiting for a free worker on its task queue');
+    print({
+      runId: 'r',
+      state: 'running',
+      tracking: {},
+      stages: [
+        { name: 'trainGan', status: 'done', seconds: 30.2, ref: ref(29.9) },
+        { name: 'expandLlm', status: 'done', seconds: 41, ref: ref(9.4) },
+      ],
+    } as never);
+    expect(lines[2]).toMatch(/trainGan {5}done in 30\.2 s\n/);
+    expect(lines[3]).toContain(
+      'expandLlm    done in 41.0 s (9.4 s running; 31.6 s waiting for a worker or retrying)',
+    );
+  });
 });
