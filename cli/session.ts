@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import { connectClient } from '../lib/temporal/connection.ts';
 import { createWorkers } from '../workers/start-worker.ts';
+import { startGpuProcesses } from './gpu-processes.ts';
+import { info } from './output.ts';
 
 /**
  * A Temporal client and - with `worker` - workers for both queues inside this process,
@@ -12,13 +14,17 @@ export async function withClientAndWorker<T>(
   settings: ConnectionSettings,
   worker: boolean | undefined,
   body: (client: Client) => Promise<T>,
+  /** gpu-queue worker processes in all, this one included (see gpu-processes.ts). */
+  gpuProcesses = 1,
 ): Promise<T> {
   const client = await connectClient(settings.temporal);
   const local = worker ? await createWorkers({ settings, queues: ['cpu', 'gpu'] }) : undefined;
   const running = local?.workers.map((w) => w.run());
+  const extra = worker && gpuProcesses > 1 ? startGpuProcesses(gpuProcesses - 1, info) : undefined;
   try {
     return await body(client);
   } finally {
+    await extra?.stop();
     local?.workers.forEach((w) => w.shutdown());
     await Promise.allSettled(running ?? []);
     await local?.connection.close();

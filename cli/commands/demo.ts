@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { resolveStackOptions, stackUp } from '../../lib/stack/index.ts';
 import { guarded, info, printJson } from '../output.ts';
@@ -24,6 +25,9 @@ export function registerDemo(program: Command): void {
           config: flags.config,
           wait: true,
           worker: true,
+          // A second gpu-queue process where there is a second core: the GAN and LLM
+          // branches, then models A and B, run side by side.
+          gpuWorkers: availableParallelism() >= 2 ? 2 : 1,
           json: flags.json,
           silent: true,
         });

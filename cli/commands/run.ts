@@ -19,6 +19,8 @@ export interface RunFlags {
   wait?: boolean;
   json?: boolean;
   worker?: boolean;
+  /** With `worker`: gpu-queue worker processes in all (this one included). @default 1 */
+  gpuWorkers?: string | number;
   /** Do not print the summary (the caller prints its own). */
   silent?: boolean;
 }
@@ -71,6 +73,11 @@ export function registerRun(program: Command): void {
     .option('--wait', 'wait for the run and show progress')
     .option('--json', 'with --wait: print the run summary as JSON')
     .option('--worker', 'also run a worker in this process for the duration of the run')
+    .option(
+      '--gpu-workers <n>',
+      'with --worker: gpu-queue worker processes in all, so training stages run side by side',
+      '1',
+    )
     .action((flags: RunFlags) => guarded(async () => void (await executeRun(flags))));
 
   program
@@ -150,26 +157,37 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
     ? loadPipelineConfig(flags.config)
     : parsePipelineConfig({}, 'defaults');
   const settings = runtimeSettings();
-  return withClientAndWorker(settings, flags.worker, async (client) => {
-    const handle = await startPipeline(client, settings, config, {
-      workflowId: flags.id,
-      until: flags.until as StageName | undefined,
-    });
-    if (!flags.wait) {
-      if (flags.json) printJson({ workflowId: handle.workflowId });
-      else
-        info(
-          `started ${handle.workflowId}; follow it with: npx augment status ${handle.workflowId}`,
-        );
-      return undefined;
-    }
-    if (!flags.json) info(`run ${handle.workflowId} started`);
-    const summary = await watchPipeline(handle, flags.json ? undefined : progressPrinter());
-    if (!flags.silent) {
-      if (flags.json) printJson(summary);
-      else printSummary(summary);
-    }
-    if (summary.status !== 'completed') process.exitCode = 1;
-    return summary;
-  });
+  const gpuWorkers = Number(flags.gpuWorkers ?? 1);
+  if (!Number.isInteger(gpuWorkers) || gpuWorkers < 1 || gpuWorkers > 16)
+    throw Object.assign(
+      new Error(`--gpu-workers: "${flags.gpuWorkers}" is not a whole number from 1 to 16`),
+      { name: 'ConfigError' },
+    );
+  return withClientAndWorker(
+    settings,
+    flags.worker,
+    async (client) => {
+      const handle = await startPipeline(client, settings, config, {
+        workflowId: flags.id,
+        until: flags.until as StageName | undefined,
+      });
+      if (!flags.wait) {
+        if (flags.json) printJson({ workflowId: handle.workflowId });
+        else
+          info(
+            `started ${handle.workflowId}; follow it with: npx augment status ${handle.workflowId}`,
+          );
+        return undefined;
+      }
+      if (!flags.json) info(`run ${handle.workflowId} started`);
+      const summary = await watchPipeline(handle, flags.json ? undefined : progressPrinter());
+      if (!flags.silent) {
+        if (flags.json) printJson(summary);
+        else printSummary(summary);
+      }
+      if (summary.status !== 'completed') process.exitCode = 1;
+      return summary;
+    },
+    gpuWorkers,
+  );
 }

@@ -13,11 +13,13 @@ import { resolveStackOptions, stackEnvironment } from '../stack/index.ts';
  * either, artifacts go to `<project>/.artifacts` on local disk.
  */
 export function runtimeSettings(env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
-  const merged = { ...localStackEnv(env), ...definedOnly(env) };
-  // The AWS SDK reads credentials from process.env through its default chain.
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) {
-    if (merged[k] !== undefined && env[k] === undefined) env[k] = merged[k];
-  }
+  const local = localStackEnv(env);
+  const merged = { ...local, ...definedOnly(env) };
+  // What the local stack filled in is written back: the AWS SDK reads credentials from
+  // process.env through its default chain, and a child process (an extra gpu worker)
+  // inheriting this environment resolves the same settings. Whole groups, because a group
+  // is taken from the stack only when none of it is set.
+  for (const [k, v] of Object.entries(local)) if (env[k] === undefined || env[k] === '') env[k] = v;
   return loadConnectionSettings(merged, {
     artifactUri: pathToFileURL(join(PROJECT_ROOT, '.artifacts')).href,
     mlflowUri: 'http://127.0.0.1:5000',

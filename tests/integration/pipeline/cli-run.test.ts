@@ -6,6 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { S3ArtifactStore } from '../../../lib/store/index.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
 import { childProcessEnv, testSettings } from '../../helpers/temporal.ts';
+import { connectClient } from '../../../lib/temporal/connection.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const run = promisify(execFile);
@@ -82,5 +83,73 @@ describe('augment run --until preprocess --wait --json', () => {
     expect(typeof pre.seconds).toBe('number');
     expect(pre.outputs['train.parquet']).toMatch(/^s3:\/\//);
     expect(summary.tracking.mlflow.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/experiments\//);
+  });
+});
+
+describe('augment run --worker --gpu-workers 2', () => {
+  it('serves the gpu queue from a second process, so the two branches run side by side', async () => {
+    const settings = testSettings();
+    const dir = tempDir();
+    const config = join(dir, 'exp.yaml');
+    writeFileSync(
+      config,
+      [
+        'name: gpu-workers-test',
+        'data:',
+        '  source: synthetic:users=300,items=150,interactions=9000,seed=3',
+        'preprocess:',
+        '  kCore: 2',
+        // Long enough that the branch taken first still runs when the second process polls.
+        'gan:',
+        '  epochs: 40',
+        'llm:',
+        '  sequence:',
+        '    epochs: 2',
+      ].join('\n'),
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, 'bin', 'augment.mjs'),
+        'run',
+        '--config',
+        config,
+        '--until',
+        'expandLlm',
+        '--wait',
+        '--json',
+        '--worker',
+        '--gpu-workers',
+        '2',
+      ],
+      { cwd: PROJECT_ROOT, env: childProcessEnv(settings), timeout: 150_000 },
+    );
+    const summary = JSON.parse(stdout) as {
+      status: string;
+      workflowId: string;
+      stages: { name: string; status: string; seconds: number; runSeconds: number }[];
+    };
+    expect(summary.status).toBe('completed');
+    const done = (name: string) => summary.stages.find((s) => s.name === name)!;
+    expect([done('trainGan').status, done('expandLlm').status]).toEqual(['done', 'done']);
+    for (const s of summary.stages) expect(s.runSeconds).toBeLessThanOrEqual(s.seconds);
+    // Which worker process started each gpu stage: Temporal records it in the history.
+    const client = await connectClient(settings.temporal);
+    try {
+      const history = await client.workflow.getHandle(summary.workflowId).fetchHistory();
+      const scheduled = new Map<string, string>();
+      const identity = new Map<string, string>();
+      for (const e of history.events ?? []) {
+        const a = e.activityTaskScheduledEventAttributes;
+        if (a) scheduled.set(String(e.eventId), a.activityType?.name ?? '');
+        const st = e.activityTaskStartedEventAttributes;
+        if (st) identity.set(scheduled.get(String(st.scheduledEventId)) ?? '', st.identity ?? '');
+      }
+      expect(identity.get('trainGan')).toBeTruthy();
+      expect(identity.get('expandLlm')).toBeTruthy();
+      expect(identity.get('trainGan')).not.toBe(identity.get('expandLlm'));
+    } finally {
+      await client.connection.close();
+    }
   });
 });
