@@ -10,38 +10,59 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../bin/augment.mjs', import.meta.url));
+/** What `augment worker` prints once its workers exist (cli/commands/run.ts). */
+const READY_LINE = 'worker serving gpu';
+/** How long a starting worker may take before the run goes on without waiting for it. */
+const READY_MS = 60_000;
 /** How long a stopping worker may drain before it is killed. */
 const STOP_MS = 30_000;
 
 export interface GpuProcesses {
+  /** Resolves when every process polls its queue (or has given up, saying why). */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
 export function startGpuProcesses(count: number, log: (line: string) => void): GpuProcesses {
-  const children: ChildProcess[] = [];
-  for (let k = 0; k < count; k++) {
-    const child = spawn(process.execPath, [CLI, 'worker', '--queues', 'gpu'], {
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, [CLI, 'worker', '--queues', 'gpu'], {
       env: process.env,
       stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let tail = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-2000);
-    });
-    child.once('exit', (code, signal) => {
-      // Expected only when stopped; otherwise the in-process worker carries on alone.
-      if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL')
-        log(
-          `extra gpu worker (pid ${child.pid}) exited with ${code ?? signal}: ${tail.trim().split('\n').at(-1) ?? ''}`,
-        );
-    });
-    children.push(child);
-  }
+    }),
+  );
   return {
+    ready: Promise.all(children.map((c) => watch(c, log))).then(() => undefined),
     async stop() {
       await Promise.all(children.map(stopChild));
     },
   };
+}
+
+/** Resolves when `child` is ready, exits or takes too long; reports unexpected exits. */
+function watch(child: ChildProcess, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let tail = '';
+    const timer = setTimeout(() => {
+      log(`extra gpu worker (pid ${child.pid}) not ready after ${READY_MS / 1000} s`);
+      resolve();
+    }, READY_MS);
+    const ready = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    child.stderr!.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-2000);
+      if (tail.includes(READY_LINE)) ready();
+    });
+    child.once('exit', (code, signal) => {
+      ready();
+      // Expected only when stopped; otherwise the in-process worker carries on alone.
+      if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') {
+        const last = tail.trim().split('\n').at(-1) ?? '';
+        log(`extra gpu worker (pid ${child.pid}) exited with ${code ?? signal}: ${last}`);
+      }
+    });
+  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -17,11 +17,14 @@ export async function withClientAndWorker<T>(
   /** gpu-queue worker processes in all, this one included (see gpu-processes.ts). */
   gpuProcesses = 1,
 ): Promise<T> {
+  // The extra processes start first: they load while this one connects and bundles.
+  const extra = worker && gpuProcesses > 1 ? startGpuProcesses(gpuProcesses - 1, info) : undefined;
   const client = await connectClient(settings.temporal);
   const local = worker ? await createWorkers({ settings, queues: ['cpu', 'gpu'] }) : undefined;
   const running = local?.workers.map((w) => w.run());
-  const extra = worker && gpuProcesses > 1 ? startGpuProcesses(gpuProcesses - 1, info) : undefined;
   try {
+    // Work is scheduled once they poll: otherwise this process may take both branches.
+    await extra?.ready;
     return await body(client);
   } finally {
     await extra?.stop();

@@ -12,6 +12,23 @@ import { tempDir } from '../../helpers/tmp.ts';
 const run = promisify(execFile);
 const fixtures = new URL('../../fixtures/data/', import.meta.url).pathname;
 
+/** `augment run --config FILE --until STAGE --wait --json --worker [...extra]`, parsed. */
+async function runJson(
+  settings: ReturnType<typeof testSettings>,
+  config: string,
+  until: string,
+  extra: string[] = [],
+): Promise<ReturnType<typeof JSON.parse>> {
+  const cli = join(PROJECT_ROOT, 'bin', 'augment.mjs');
+  const args = ['run', '--config', config, '--until', until, '--wait', '--json', '--worker'];
+  const { stdout } = await run(process.execPath, [cli, ...args, ...extra], {
+    cwd: PROJECT_ROOT,
+    env: childProcessEnv(settings),
+    timeout: 150_000,
+  });
+  return JSON.parse(stdout);
+}
+
 /**
  * The user's contract: `augment run --config FILE --until preprocess --wait --json`
  * prints one JSON object with a `stages` array. Here with a MovieLens folder that lives
@@ -45,23 +62,7 @@ describe('augment run --until preprocess --wait --json', () => {
         'seed: 42',
       ].join('\n'),
     );
-    const env = childProcessEnv(settings);
-    const { stdout } = await run(
-      process.execPath,
-      [
-        join(PROJECT_ROOT, 'bin', 'augment.mjs'),
-        'run',
-        '--config',
-        config,
-        '--until',
-        'preprocess',
-        '--wait',
-        '--json',
-        '--worker',
-      ],
-      { cwd: PROJECT_ROOT, env, timeout: 120_000 },
-    );
-    const summary = JSON.parse(stdout);
+    const summary = await runJson(settings, config, 'preprocess');
     expect(summary.status).toBe('completed');
     expect(summary.stages.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual(
       [
@@ -107,24 +108,7 @@ describe('augment run --worker --gpu-workers 2', () => {
         '    epochs: 2',
       ].join('\n'),
     );
-    const { stdout } = await run(
-      process.execPath,
-      [
-        join(PROJECT_ROOT, 'bin', 'augment.mjs'),
-        'run',
-        '--config',
-        config,
-        '--until',
-        'expandLlm',
-        '--wait',
-        '--json',
-        '--worker',
-        '--gpu-workers',
-        '2',
-      ],
-      { cwd: PROJECT_ROOT, env: childProcessEnv(settings), timeout: 150_000 },
-    );
-    const summary = JSON.parse(stdout) as {
+    const summary = (await runJson(settings, config, 'expandLlm', ['--gpu-workers', '2'])) as {
       status: string;
       workflowId: string;
       stages: { name: string; status: string; seconds: number; runSeconds: number }[];
