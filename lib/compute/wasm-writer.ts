@@ -23,6 +23,7 @@ export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAsse
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 export const op = {
@@ -42,6 +43,13 @@ export const op = {
   i32Add: 0x6a,
   i32Mul: 0x6c,
   f32Add: 0x92,
+  f64Sqrt: 0x9f,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f32DemoteF64: 0xb6,
+  f64PromoteF32: 0xbb,
   simd: 0xfd,
 } as const;
 
@@ -49,15 +57,25 @@ export const op = {
 export const simd = {
   load: 0,
   load32Splat: 9,
+  load64Splat: 10,
   store: 11,
   const: 12,
   f32x4Splat: 19,
+  f64x2Splat: 20,
   f32x4ExtractLane: 31,
+  store64Lane: 91,
+  f32x4DemoteF64x2Zero: 94,
+  f64x2PromoteLowF32x4: 95,
   f32x4Sqrt: 227,
   f32x4Add: 228,
   f32x4Sub: 229,
   f32x4Mul: 230,
   f32x4Div: 231,
+  f64x2Sqrt: 239,
+  f64x2Add: 240,
+  f64x2Sub: 241,
+  f64x2Mul: 242,
+  f64x2Div: 243,
 } as const;
 
 export function uleb(n: number): number[] {
