@@ -3,7 +3,8 @@
  * epoch e's batches, the sampler draws epoch e + 1 (drawing is about a third of an epoch's
  * work at 1M samples). The samples are those of sampleBprEpoch whichever thread draws them,
  * so results do not depend on it. Small epochs are drawn in-thread: starting a thread costs
- * more than they do.
+ * more than they do. Every epoch of a threaded sampler comes from the thread, so the
+ * training thread's event loop is never held by drawing.
  */
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../compute/ts-worker.ts';
@@ -56,11 +57,7 @@ class ThreadSampler implements EpochSampler {
   private readonly waiters = new Map<number, (reply: SamplerReply) => void>();
   private failure: Error | undefined;
 
-  constructor(
-    private readonly pairs: TrainingPairs,
-    private readonly seed: number,
-    private readonly negatives: number,
-  ) {
+  constructor(pairs: TrainingPairs, seed: number, negatives: number) {
     const set = pairs.set;
     // Posting a view copies its whole buffer: send views of part of one as copies.
     const init: SamplerInit = {
@@ -91,11 +88,12 @@ class ThreadSampler implements EpochSampler {
   }
 
   epoch(epoch: number, next?: number): Promise<BprSamples> {
-    if (next !== undefined) void this.request(next);
-    const p = this.pending.get(epoch);
+    // Not asked for ahead (the first epoch) it is asked for now, from the thread too:
+    // drawing it here would hold the event loop (over a second at 10M rows).
+    const p = this.request(epoch);
     this.pending.delete(epoch);
-    // Not asked for ahead (the first epoch): drawn here while the thread starts up.
-    return p ?? Promise.resolve(sampleBprEpoch(this.pairs, this.seed, epoch, this.negatives));
+    if (next !== undefined) void this.request(next);
+    return p;
   }
 
   async close(): Promise<void> {
