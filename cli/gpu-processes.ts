@@ -17,6 +17,24 @@ const READY_MS = 60_000;
 /** How long a stopping worker may drain before it is killed. */
 const STOP_MS = 30_000;
 
+/** The `--gpu-workers <n>` option of commands that take `--worker`. */
+export const GPU_WORKERS_FLAG = [
+  '--gpu-workers <n>',
+  'with --worker: gpu-queue worker processes in all, so training stages run side by side',
+  '1',
+] as const;
+
+/** The option's value checked: a whole number from 1 to 16 (ConfigError otherwise). */
+export function parseGpuWorkers(value: string | number | undefined): number {
+  const n = Number(value ?? 1);
+  if (!Number.isInteger(n) || n < 1 || n > 16)
+    throw Object.assign(
+      new Error(`--gpu-workers: "${String(value)}" is not a whole number from 1 to 16`),
+      { name: 'ConfigError' },
+    );
+  return n;
+}
+
 export interface GpuProcesses {
   /** Resolves when every process polls its queue (or has given up, saying why). */
   ready: Promise<void>;

@@ -14,6 +14,7 @@ import {
 import type { ExperimentSummary } from '../../lib/runtime/experiment-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { guarded, info, printJson } from '../output.ts';
+import { GPU_WORKERS_FLAG, parseGpuWorkers } from '../gpu-processes.ts';
 import { withClientAndWorker } from '../session.ts';
 
 interface ExperimentFlags {
@@ -25,6 +26,7 @@ interface ExperimentFlags {
   wait?: boolean;
   json?: boolean;
   worker?: boolean;
+  gpuWorkers?: string;
   dryRun?: boolean;
 }
 
@@ -49,6 +51,7 @@ export function registerExperiment(program: Command): void {
     .option('--wait', 'wait for the experiment and print the comparison')
     .option('--json', 'print JSON (with --wait: the experiment summary)')
     .option('--worker', 'also run a worker in this process for the duration of the experiment')
+    .option(...GPU_WORKERS_FLAG)
     .action((flags: ExperimentFlags) => guarded(() => executeExperiment(flags)));
 }
 
@@ -75,6 +78,7 @@ function parseFlags(flags: ExperimentFlags) {
 
 async function executeExperiment(flags: ExperimentFlags): Promise<void> {
   const { grid, variants, until, maxParallel } = parseFlags(flags);
+  const gpuWorkers = parseGpuWorkers(flags.gpuWorkers);
   const settings = runtimeSettings();
   const input = buildExperimentInput(settings, variants, grid, { until, maxParallel });
   if (flags.dryRun) {
@@ -91,18 +95,23 @@ async function executeExperiment(flags: ExperimentFlags): Promise<void> {
       info(`  warm-up until ${w.until}: computed once for ${w.for.join(', ')}`);
     return;
   }
-  await withClientAndWorker(settings, flags.worker, async (client) => {
-    const handle = await startExperiment(client, settings, input, flags.id);
-    if (!flags.wait) {
-      if (flags.json) printJson({ experimentId: handle.workflowId });
-      else
-        info(
-          `started experiment ${handle.workflowId} (${input.variants.length} variants); follow it with: npx augment status ${handle.workflowId}`,
-        );
-      return;
-    }
-    await followExperiment(handle, flags.json === true);
-  });
+  await withClientAndWorker(
+    settings,
+    flags.worker,
+    async (client) => {
+      const handle = await startExperiment(client, settings, input, flags.id);
+      if (!flags.wait) {
+        if (flags.json) printJson({ experimentId: handle.workflowId });
+        else
+          info(
+            `started experiment ${handle.workflowId} (${input.variants.length} variants); follow it with: npx augment status ${handle.workflowId}`,
+          );
+        return;
+      }
+      await followExperiment(handle, flags.json === true);
+    },
+    gpuWorkers,
+  );
 }
 
 /** Waits for an experiment with progress lines, then prints its comparison. */

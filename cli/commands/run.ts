@@ -7,6 +7,7 @@ import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
+import { GPU_WORKERS_FLAG, parseGpuWorkers } from '../gpu-processes.ts';
 import { withClientAndWorker } from '../session.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
@@ -73,11 +74,7 @@ export function registerRun(program: Command): void {
     .option('--wait', 'wait for the run and show progress')
     .option('--json', 'with --wait: print the run summary as JSON')
     .option('--worker', 'also run a worker in this process for the duration of the run')
-    .option(
-      '--gpu-workers <n>',
-      'with --worker: gpu-queue worker processes in all, so training stages run side by side',
-      '1',
-    )
+    .option(...GPU_WORKERS_FLAG)
     .action((flags: RunFlags) => guarded(async () => void (await executeRun(flags))));
 
   program
@@ -157,12 +154,7 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
     ? loadPipelineConfig(flags.config)
     : parsePipelineConfig({}, 'defaults');
   const settings = runtimeSettings();
-  const gpuWorkers = Number(flags.gpuWorkers ?? 1);
-  if (!Number.isInteger(gpuWorkers) || gpuWorkers < 1 || gpuWorkers > 16)
-    throw Object.assign(
-      new Error(`--gpu-workers: "${flags.gpuWorkers}" is not a whole number from 1 to 16`),
-      { name: 'ConfigError' },
-    );
+  const gpuWorkers = parseGpuWorkers(flags.gpuWorkers);
   return withClientAndWorker(
     settings,
     flags.worker,
