@@ -104,6 +104,23 @@ export class RowKernels {
     return this.arena.offsetOf(a);
   }
 
+  /**
+   * Queues `row[dst] += row[src]` (byte addresses) at position `k` of the pair buffer,
+   * running the queued adds first when it is full; returns the next position.
+   */
+  private pair(k: number, dst: number, src: number): number {
+    if (k === this.pairs.length) k = this.flush(k);
+    this.pairs[k] = dst;
+    this.pairs[k + 1] = src;
+    return k + 2;
+  }
+
+  /** Runs the `k / 2` queued adds, in order; returns 0 (the buffer is empty again). */
+  private flush(k: number): number {
+    if (k > 0) this.addRowsRun(this.at(this.pairs), k >> 1);
+    return 0;
+  }
+
   /** gatherSum (sparse-rows.ts) for arrays in the arena. */
   gather(
     table: Float32Array,
@@ -118,7 +135,6 @@ export class RowKernels {
     const rowBytes = 4 * dim;
     const t0 = this.at(table);
     const o0 = this.at(out);
-    const pairs = this.pairs;
     let k = 0;
     for (let r = 0; r < n; r++) {
       const o = r * dim;
@@ -126,16 +142,10 @@ export class RowKernels {
       else out.fill(0, o, o + dim);
       const u = users[r]!;
       const end = indptr[u + 1]!;
-      for (let p = indptr[u]!; p < end; p++) {
-        if (k === pairs.length) {
-          this.addRowsRun(this.at(pairs), k >> 1);
-          k = 0;
-        }
-        pairs[k++] = o0 + o * 4;
-        pairs[k++] = t0 + indices[p]! * rowBytes;
-      }
+      for (let p = indptr[u]!; p < end; p++)
+        k = this.pair(k, o0 + o * 4, t0 + indices[p]! * rowBytes);
     }
-    if (k > 0) this.addRowsRun(this.at(pairs), k >> 1);
+    this.flush(k);
   }
 
   /** scatterRows (sparse-rows.ts) for arrays in the arena. */
@@ -152,7 +162,6 @@ export class RowKernels {
     const dim = this.dim;
     const g0 = this.at(grad);
     const o0 = this.at(outGrad);
-    const pairs = this.pairs;
     let k = 0;
     let count = 0;
     for (let r = 0; r < n; r++) {
@@ -167,15 +176,10 @@ export class RowKernels {
           outRows[s] = j;
           outGrad.fill(0, s * dim, (s + 1) * dim);
         }
-        if (k === pairs.length) {
-          this.addRowsRun(this.at(pairs), k >> 1);
-          k = 0;
-        }
-        pairs[k++] = o0 + s * dim * 4;
-        pairs[k++] = g0 + r * dim * 4;
+        k = this.pair(k, o0 + s * dim * 4, g0 + r * dim * 4);
       }
     }
-    if (k > 0) this.addRowsRun(this.at(pairs), k >> 1);
+    this.flush(k);
     for (let s = 0; s < count; s++) slot[outRows[s]!] = -1;
     return count;
   }
@@ -185,17 +189,9 @@ export class RowKernels {
     const rowBytes = 4 * this.dim;
     const t0 = this.at(table);
     const s0 = this.at(src);
-    const pairs = this.pairs;
     let k = 0;
-    for (let i = 0; i < count; i++) {
-      if (k === pairs.length) {
-        this.addRowsRun(this.at(pairs), k >> 1);
-        k = 0;
-      }
-      pairs[k++] = t0 + rows[i]! * rowBytes;
-      pairs[k++] = s0 + i * rowBytes;
-    }
-    if (k > 0) this.addRowsRun(this.at(pairs), k >> 1);
+    for (let i = 0; i < count; i++) k = this.pair(k, t0 + rows[i]! * rowBytes, s0 + i * rowBytes);
+    this.flush(k);
   }
 
   /** `adam.apply(mo, param, rows, count, grad, dim, rate)` for arrays in the arena. */
