@@ -56,7 +56,7 @@ type LlamaCpp = typeof NodeLlamaCpp;
  * every process that merely imports lib/llm would otherwise pay.
  */
 let llamaCpp: Promise<LlamaCpp> | undefined;
-/** One llama.cpp binding per GPU choice and process: loading it costs ~0.5 s. */
+/** One llama.cpp binding per GPU choice (and CPU thread cap) and process: ~0.5 s to load. */
 const bindings = new Map<string, Promise<Llama>>();
 
 export class GgufProvider implements LlmProvider {
@@ -66,6 +66,7 @@ export class GgufProvider implements LlmProvider {
   private readonly free: LlamaContextSequence[];
   private readonly waiting: ((s: LlamaContextSequence) => void)[] = [];
   private readonly grammars = new Map<number, LlamaGrammar>();
+  private system: { text: string; count: number } | undefined;
 
   private constructor(
     private readonly lib: LlamaCpp,
@@ -130,7 +131,7 @@ export class GgufProvider implements LlmProvider {
   async complete(prompt: Prompt, candidates: number, signal?: AbortSignal): Promise<Completion> {
     const o = this.options;
     const promptTokens =
-      this.loaded.tokenize(prompt.system).length + this.loaded.tokenize(prompt.user).length;
+      this.systemTokens(prompt.system) + this.loaded.tokenize(prompt.user).length;
     if (promptTokens + TEMPLATE_TOKENS + o.maxTokens > o.contextSize)
       throw new ConfigError(SOURCE, [
         {
@@ -171,6 +172,13 @@ export class GgufProvider implements LlmProvider {
     }
   }
 
+  /** Tokens of a system prompt: the same text for every prompt of a stage, counted once. */
+  private systemTokens(text: string): number {
+    if (this.system?.text !== text)
+      this.system = { text, count: this.loaded.tokenize(text).length };
+    return this.system.count;
+  }
+
   /** Frees the context and the model (the binding stays loaded for the next stage). */
   async close(): Promise<void> {
     await this.context.dispose();
@@ -201,10 +209,11 @@ export class GgufProvider implements LlmProvider {
 /** Prebuilt binaries only: never a download or a source build on a worker. */
 function binding(lib: LlamaCpp, options: GgufOptions): Promise<Llama> {
   const { LlamaLogLevel } = lib;
-  let p = bindings.get(options.gpu);
+  // On CPU llama.cpp defaults to max(cores, 4) threads; more threads than cores spin.
+  const threads = options.threads || availableParallelism();
+  const key = options.gpu === 'cpu' ? `cpu:${threads}` : options.gpu;
+  let p = bindings.get(key);
   if (!p) {
-    // On CPU llama.cpp defaults to max(cores, 4) threads; more threads than cores spin.
-    const threads = options.threads || availableParallelism();
     p = lib
       .getLlama({
         gpu: options.gpu === 'cpu' ? false : options.gpu,
@@ -219,14 +228,14 @@ function binding(lib: LlamaCpp, options: GgufOptions): Promise<Llama> {
         ...(options.gpu === 'cpu' ? { maxThreads: threads } : {}),
       })
       .catch((err: unknown) => {
-        bindings.delete(options.gpu);
+        bindings.delete(key);
         throw configError(
           'gpu',
           options.gpu,
           `a llama.cpp build that loads on this worker (${message(err)})`,
         );
       });
-    bindings.set(options.gpu, p);
+    bindings.set(key, p);
   }
   return p;
 }
