@@ -81,7 +81,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
           variant: ctx.config.variant,
           family: model.family,
           backend: result.backend,
-          ...(result.kernel ? { kernel: result.kernel } : {}),
+          ...(result.kernel ? { kernel: result.kernel, optimizer: model.optimizer } : {}),
           rows: set.n,
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,

@@ -5,9 +5,10 @@
  *   npx tsx bench/train/run.ts [--users 10000] [--items 10000] [--interactions 1000000]
  *                              [--epochs 2] [--backends wasm,cpu] [--quick]
  *                              [--families bpr,neumf] [--bpr-kernels simd,typed,tfjs]
+ *                              [--bpr-optimizers adam,sgd]
  *
  * Each backend runs in its own process (tfjs picks one backend per process). Per model (and
- * per BPR-MF batch kernel, `model.kernel`):
+ * per BPR-MF batch kernel, `model.kernel`, and optimizer, `model.optimizer`):
  * seconds per epoch, samples/s and the approximate GFLOP/s those samples imply (forward +
  * backward of the batch math, counted analytically), then the seconds to rank every item
  * for every user. Data: the built-in synthetic log at that size (all of it as training
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
     families: { type: 'string', default: 'bpr,neumf' },
     /** BPR-MF's batch kernels to time (typed, tfjs); each is a row of its own. */
     'bpr-kernels': { type: 'string', default: 'simd,typed,tfjs' },
+    /** BPR-MF's optimizers to time (adam, sgd); sgd runs on the simd and typed kernels only. */
+    'bpr-optimizers': { type: 'string', default: 'adam,sgd' },
     quick: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
@@ -89,16 +92,21 @@ async function child() {
     nUsers,
   );
   const out: Record<string, unknown> = { backend: backend.name };
-  const runs: { family: string; kernel: string }[] = args
+  const runs: { family: string; kernel: string; optimizer: string }[] = args
     .families!.split(',')
     .flatMap((family) =>
       family === 'bpr'
-        ? args['bpr-kernels']!.split(',').map((kernel) => ({ family, kernel }))
-        : [{ family, kernel: 'auto' }],
+        ? args['bpr-optimizers']!.split(',').flatMap((optimizer) =>
+            args['bpr-kernels']!.split(',')
+              .filter((kernel) => optimizer !== 'sgd' || kernel !== 'tfjs')
+              .map((kernel) => ({ family, kernel, optimizer })),
+          )
+        : [{ family, kernel: 'auto', optimizer: 'adam' }],
     );
-  for (const { family, kernel } of runs) {
+  for (const { family, kernel, optimizer } of runs) {
     const { checkpointEvery: _c, ...model } = parsePipelineConfig({
-      model: { family, kernel },
+      // sgd at the learning rate that suits it (the demo data's best of 0.01-0.2).
+      model: { family, kernel, optimizer, ...(optimizer === 'sgd' ? { learningRate: 0.05 } : {}) },
     }).model;
     const epochs = Number(args.epochs);
     const config: TrainConfig = {
@@ -115,7 +123,7 @@ async function child() {
     await evaluateFullRankingAsync({ nUsers, nItems, train, test: one }, r.model, { ks: [10] });
     const evalSeconds = (performance.now() - t0) / 1000;
     r.model.dispose();
-    const label = family === 'bpr' ? `bpr-${r.kernel}` : family;
+    const label = family === 'bpr' ? `bpr-${r.kernel}${optimizer === 'sgd' ? '-sgd' : ''}` : family;
     out[label] = {
       epochSeconds: +perEpoch.toFixed(2),
       samplesPerSec: Math.round(samples / perEpoch),
@@ -164,10 +172,14 @@ function parent() {
       ['bpr-simd', 'bpr-typed', 'bpr-tfjs'].find((k) => ours[k]) ?? 'bpr-simd',
       refs.implicitBpr,
     ),
+    bprSgdVsImplicit: ratio(
+      ['bpr-simd-sgd', 'bpr-typed-sgd'].find((k) => ours[k]) ?? 'bpr-simd-sgd',
+      refs.implicitBpr,
+    ),
     neumfVsTorch: ratio('neumf', refs.torchNeumf),
   };
   process.stderr.write(
-    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x, NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x\n`,
+    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (sgd: ${summary.bprSgdVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x\n`,
   );
   console.log(JSON.stringify(summary));
 }
@@ -177,6 +189,8 @@ const MODEL_LABELS = {
   'bpr-simd': 'BPR-MF (simd kernel)',
   'bpr-typed': 'BPR-MF (typed kernel)',
   'bpr-tfjs': 'BPR-MF (tfjs kernel)',
+  'bpr-simd-sgd': 'BPR-MF (simd, sgd)',
+  'bpr-typed-sgd': 'BPR-MF (typed, sgd)',
   neumf: 'NeuMF',
 };
 

@@ -32,6 +32,7 @@ export const op = {
   br: 0x0c,
   brIf: 0x0d,
   end: 0x0b,
+  select: 0x1b,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
@@ -39,8 +40,11 @@ export const op = {
   f32Load: 0x2a,
   f32Store: 0x38,
   i32Const: 0x41,
+  i32LtU: 0x49,
+  i32GtU: 0x4b,
   i32GeU: 0x4f,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32Mul: 0x6c,
   f32Add: 0x92,
   f64Sqrt: 0x9f,
@@ -63,6 +67,8 @@ export const simd = {
   f32x4Splat: 19,
   f64x2Splat: 20,
   f32x4ExtractLane: 31,
+  f32x4Gt: 68,
+  v128And: 78,
   store64Lane: 91,
   f32x4DemoteF64x2Zero: 94,
   f64x2PromoteLowF32x4: 95,
@@ -71,6 +77,8 @@ export const simd = {
   f32x4Sub: 229,
   f32x4Mul: 230,
   f32x4Div: 231,
+  /** b < a ? a : b per lane (pmax(0, x) is ReLU in one x86 maxps). */
+  f32x4Pmax: 235,
   f64x2Sqrt: 239,
   f64x2Add: 240,
   f64x2Sub: 241,
@@ -175,11 +183,16 @@ export interface WasmFunction {
   /** Extra locals as [count, type] runs (after the params). */
   locals: [number, number][];
   code: Code;
+  /** Result types (none when absent): what the body leaves on the stack. */
+  results?: number[];
 }
 
-/** A module importing `env.memory` and exporting `functions` (no results). */
+/** A module importing `env.memory` and exporting `functions`. */
 export function moduleBytes(functions: WasmFunction[]): Uint8Array {
-  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
+  const types = functions.flatMap((f) => {
+    const results = f.results ?? [];
+    return [0x60, ...uleb(f.params.length), ...f.params, ...uleb(results.length), ...results];
+  });
   const bodies = functions.flatMap((f) => {
     const locals = [...uleb(f.locals.length), ...f.locals.flatMap(([n, t]) => [...uleb(n), t])];
     const body = [...locals, ...f.code.bytes, op.end];

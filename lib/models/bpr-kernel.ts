@@ -15,6 +15,11 @@
  * `auto` picks simd (else typed) on the wasm and cpu backends and tfjs on the native ones,
  * whose per-op cost is lower and which may sit on a GPU (not measured here). tfjs-core's
  * node build registers no gradient functions, so the tfjs path is written out too.
+ *
+ * With `model.optimizer: sgd` there is no batch gradient: each sample takes a plain SGD step
+ * on its three rows before the next sample is scored (as the `implicit` library's BPR does),
+ * which is sequential scalar-sized work, so only simd and typed run it (auto: simd, else
+ * typed, on every backend).
  */
 import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compute/arena.ts';
 import type { Allocator } from '../compute/arena.ts';
@@ -135,7 +140,11 @@ export interface BprShape {
   nItems: number;
   dim: number;
   maxBatch: number;
+  /** `sgd`: per-sample steps, no Adam moments. Adam when absent. */
+  optimizer?: BprOptimizer;
 }
+
+export type BprOptimizer = 'adam' | 'sgd';
 
 export interface BprKernel {
   readonly name: BprKernelName;
@@ -145,12 +154,19 @@ export interface BprKernel {
   gradients(b: BprBatch, w: BprMfWeights, l2: number): number;
   /** `adam.apply(...args)`, or the same update computed elsewhere (simd: in wasm). */
   adam(adam: LazyAdam, ...args: Parameters<LazyAdam['apply']>): void;
+  /**
+   * `model.optimizer: sgd`: one SGD step per sample of the batch, in order, on the loss of
+   * that sample (learning rate `lr`); returns the batch's mean loss as scored before each
+   * step. Uses the batch's samples only (no slots).
+   */
+  sgd(b: BprBatch, w: BprMfWeights, lr: number, l2: number): number;
 }
 
 /** Element counts of a BPR-MF run's weights and Adam moments (see bpr-train.ts). */
 export function bprStateSizes(shape: BprShape): number[] {
   const { nUsers, nItems, dim } = shape;
-  return [nUsers * dim, nItems * dim, nItems].flatMap((n) => [n, n, n]);
+  const copies = shape.optimizer === 'sgd' ? 1 : 3;
+  return [nUsers * dim, nItems * dim, nItems].flatMap((n) => new Array<number>(copies).fill(n));
 }
 
 /** The kernel `setting` resolves to on `backend`, ready for a run of `shape`. */
@@ -162,13 +178,15 @@ export function createBprKernel(
   const bytes = arenaBytes([...bprStateSizes(shape), ...BprBatch.sizes(shape.maxBatch, shape.dim)]);
   const simdFits =
     bprSimdAvailable(shape.dim) && simdAdamAvailable(shape.dim) && bytes <= MAX_BYTES;
-  const cpu = backend === 'wasm' || backend === 'cpu';
+  const cpu = backend === 'wasm' || backend === 'cpu' || shape.optimizer === 'sgd';
   const name: BprKernelName =
     setting === 'auto' ? (!cpu ? 'tfjs' : simdFits ? 'simd' : 'typed') : setting;
   if (name === 'simd' && !simdFits)
     throw new Error(
       `model.kernel simd: needs WebAssembly SIMD, factors divisible by 4 (got ${shape.dim}) and under 2 GiB of tables (${Math.ceil(bytes / 2 ** 20)} MiB); use auto or typed`,
     );
+  if (name === 'tfjs' && shape.optimizer === 'sgd')
+    throw new Error('model.optimizer sgd: runs on the simd or typed kernel, not tfjs');
   if (name === 'simd') return simdKernel(new WasmArena(bytes), shape.dim);
   const apply: BprKernel['adam'] = (adam, ...args) => adam.apply(...args);
   return {
@@ -176,6 +194,7 @@ export function createBprKernel(
     alloc: heapAllocator,
     gradients: name === 'typed' ? typedGradients : tfjsGradients(),
     adam: apply,
+    sgd: typedSgd,
   };
 }
 
@@ -220,6 +239,46 @@ function typedGradients(b: BprBatch, w: BprMfWeights, l2: number): number {
       gUser[gu + f] = gUser[gu + f]! + decay * u - s * (i - j);
       gItem[gi + f] = gItem[gi + f]! + decay * i - s * u;
       gItem[gj + f] = gItem[gj + f]! + decay * j + s * u;
+    }
+  }
+  return (l2 * reg - logLik) / n;
+}
+
+/**
+ * Per sample: x = <u, i - j> + b_i - b_j, s = w sigmoid(-x) (minus d loss / d x), then
+ * u += lr (s (i - j) - 2 l2 u), i += lr (s u - 2 l2 i), j += lr (-s u - 2 l2 j) with the old
+ * u, and the biases (not regularised, as in the loss) b_i += lr s, b_j -= lr s.
+ */
+function typedSgd(b: BprBatch, w: BprMfWeights, lr: number, l2: number): number {
+  const { n, dim, user, pos, neg, weight } = b;
+  const { users, items, itemBias } = w;
+  const d = 1 - 2 * lr * l2;
+  let reg = 0;
+  let logLik = 0;
+  for (let k = 0; k < n; k++) {
+    const ou = user[k]! * dim;
+    const oi = pos[k]! * dim;
+    const oj = neg[k]! * dim;
+    let x = itemBias[pos[k]!]! - itemBias[neg[k]!]!;
+    for (let f = 0; f < dim; f++) {
+      const u = users[ou + f]!;
+      const i = items[oi + f]!;
+      const j = items[oj + f]!;
+      x += u * (i - j);
+      reg += u * u + i * i + j * j;
+    }
+    const wk = weight[k]!;
+    logLik += wk * logSigmoid(x);
+    const a = (lr * wk) / (1 + Math.exp(x));
+    itemBias[pos[k]!] = itemBias[pos[k]!]! + a;
+    itemBias[neg[k]!] = itemBias[neg[k]!]! - a;
+    for (let f = 0; f < dim; f++) {
+      const u = users[ou + f]!;
+      const i = items[oi + f]!;
+      const j = items[oj + f]!;
+      users[ou + f] = d * u + a * (i - j);
+      items[oi + f] = d * i + a * u;
+      items[oj + f] = d * j - a * u;
     }
   }
   return (l2 * reg - logLik) / n;
@@ -333,6 +392,31 @@ function simdKernel(arena: WasmArena, dim: number): BprKernel {
     adam(adam, mo, param, rows, count, grad, d, rate) {
       if (d !== dim) return adam.apply(mo, param, rows, count, grad, d, rate);
       rowsAdam.apply(adam, mo, param, rows, count, grad, rate);
+    },
+    sgd(b, w, lr, l2) {
+      const { n, user, pos, neg, weight, sq } = b;
+      const bias = w.itemBias;
+      const rowBytes = 4 * dim;
+      const [users, items, sqAt] = [at(w.users), at(w.items), at(sq)];
+      const d = 1 - 2 * lr * l2;
+      let reg = 0;
+      let logLik = 0;
+      for (let q = 0; q < n; q++) {
+        const i = pos[q]!;
+        const j = neg[q]!;
+        const ou = users + user[q]! * rowBytes;
+        const oi = items + i * rowBytes;
+        const oj = items + j * rowBytes;
+        const x = k.sgdDot(ou, oi, oj, sqAt) + bias[i]! - bias[j]!;
+        const wq = weight[q]!;
+        reg += sq[0]!;
+        logLik += wq * logSigmoid(x);
+        const a = (lr * wq) / (1 + Math.exp(x));
+        bias[i] = bias[i]! + a;
+        bias[j] = bias[j]! - a;
+        k.sgdStep(ou, oi, oj, a, d);
+      }
+      return (l2 * reg - logLik) / n;
     },
   };
 }

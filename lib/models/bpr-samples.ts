@@ -5,6 +5,7 @@
  * ahead of training on another thread (epoch-sampler.ts) and a resumed run repeats it.
  */
 import { epochRng } from './training-loop.ts';
+import { RECORD } from './training-pairs.ts';
 import type { TrainingPairs } from './training-pairs.ts';
 
 export interface BprSamples {
@@ -21,10 +22,11 @@ export function sampleBprEpoch(
   epoch: number,
   negatives: number,
 ): BprSamples {
-  const { set } = pairs;
   const rng = epochRng(seed, epoch);
-  const order = pairs.shuffledPositives(rng);
-  const n = order.length * negatives;
+  const rec = pairs.shuffledRecords(rng);
+  const weights = new Float32Array(rec.buffer);
+  const end = rec.length;
+  const n = (end / RECORD) * negatives;
   const out: BprSamples = {
     n,
     user: new Int32Array(n),
@@ -33,13 +35,13 @@ export function sampleBprEpoch(
     weight: new Float32Array(n),
   };
   for (let k = 0, r = 0; k < n; k++) {
-    const row = order[r]!;
-    if (++r === order.length) r = 0;
-    const u = set.user[row]!;
+    const u = rec[r]!;
     out.user[k] = u;
-    out.pos[k] = set.item[row]!;
+    out.pos[k] = rec[r + 1]!;
     out.neg[k] = pairs.negative(u, rng);
-    out.weight[k] = set.weight[row]!;
+    out.weight[k] = weights[r + 2]!;
+    r += RECORD;
+    if (r === end) r = 0;
   }
   return out;
 }

@@ -53,10 +53,17 @@ export function bprSimdAvailable(dim: number): boolean {
   return dim % 4 === 0 && dim > 0 && wasmValidates(() => assembleBprSimd(4));
 }
 
-/** The two entry points, bound to one arena's memory. */
+/** sgdDot(u, i, j, sq): <U, I - J> of three rows given by byte offset; |U|^2+|I|^2+|J|^2 to sq. */
+type SgdDot = (u: number, i: number, j: number, sq: number) => number;
+/** sgdStep(u, i, j, a, d): U = d U + a (I - J), I = d I + a U, J = d J - a U (old U). */
+type SgdStep = (u: number, i: number, j: number, a: number, d: number) => void;
+
+/** The entry points, bound to one arena's memory. */
 export class BprSimd {
   readonly dots: Dots;
   readonly grads: Grads;
+  readonly sgdDot: SgdDot;
+  readonly sgdStep: SgdStep;
 
   constructor(
     arena: WasmArena,
@@ -65,6 +72,8 @@ export class BprSimd {
     const exports = instantiate(assembleBprSimd(dim), arena.memory);
     this.dots = exports.dots as Dots;
     this.grads = exports.grads as Grads;
+    this.sgdDot = exports.sgdDot as SgdDot;
+    this.sgdStep = exports.sgdStep as SgdStep;
   }
 }
 
@@ -78,7 +87,76 @@ function lanesSum(c: Code, v: number) {
 export function assembleBprSimd(dim: number): Uint8Array {
   const rowBytes = dim * 4;
   const vectors = dim / 4;
-  return moduleBytes([dotsFunction(rowBytes, vectors), gradsFunction(rowBytes, vectors)]);
+  return moduleBytes([
+    dotsFunction(rowBytes, vectors),
+    gradsFunction(rowBytes, vectors),
+    sgdDotFunction(vectors),
+    sgdStepFunction(vectors),
+  ]);
+}
+
+/**
+ * One sample's dot product for plain SGD (`model.optimizer: sgd`), where each sample's
+ * update must see the previous one's, so samples go one at a time: JS computes the sigmoid
+ * (wasm has no exp) between this and sgdStep.
+ */
+function sgdDotFunction(vectors: number) {
+  const [OU, OI, OJ, SQ] = [0, 1, 2, 3];
+  const [ACC, ACCSQ, U, I, J] = [4, 5, 6, 7, 8];
+  const c = new Code();
+  c.zeroV128(ACC).zeroV128(ACCSQ);
+  for (let f = 0; f < vectors; f++) {
+    c.loadV128(OU, 16 * f, U);
+    c.loadV128(OI, 16 * f, I);
+    c.loadV128(OJ, 16 * f, J);
+    c.get(ACC).get(U).get(I).get(J);
+    c.simd(simd.f32x4Sub).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACC);
+    c.get(ACCSQ).get(U).get(U).simd(simd.f32x4Mul).simd(simd.f32x4Add);
+    c.get(I).get(I).simd(simd.f32x4Mul).simd(simd.f32x4Add);
+    c.get(J).get(J).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACCSQ);
+  }
+  c.get(SQ);
+  lanesSum(c, ACCSQ);
+  c.push(op.f32Store, 2, 0);
+  lanesSum(c, ACC);
+  return {
+    name: 'sgdDot',
+    params: [I32, I32, I32, I32],
+    locals: [[5, V128]] as [number, number][],
+    code: c,
+    results: [F32],
+  };
+}
+
+/** One sample's SGD step on its three rows (the positive's row is stored before the negative's). */
+function sgdStepFunction(vectors: number) {
+  const [OU, OI, OJ, A, D] = [0, 1, 2, 3, 4];
+  const [AV, DV, U, I, J] = [5, 6, 7, 8, 9];
+  const c = new Code();
+  c.get(A).simd(simd.f32x4Splat).set(AV);
+  c.get(D).simd(simd.f32x4Splat).set(DV);
+  for (let f = 0; f < vectors; f++) {
+    const o = 16 * f;
+    c.loadV128(OU, o, U);
+    c.loadV128(OI, o, I);
+    c.loadV128(OJ, o, J);
+    // U = d U + a (I - J)
+    c.get(OU).get(DV).get(U).simd(simd.f32x4Mul);
+    c.get(AV).get(I).get(J).simd(simd.f32x4Sub).simd(simd.f32x4Mul);
+    c.simd(simd.f32x4Add).simd(simd.store).mem(4, o);
+    // I = d I + a U
+    c.get(OI).get(DV).get(I).simd(simd.f32x4Mul).get(AV).get(U).simd(simd.f32x4Mul);
+    c.simd(simd.f32x4Add).simd(simd.store).mem(4, o);
+    // J = d J - a U
+    c.get(OJ).get(DV).get(J).simd(simd.f32x4Mul).get(AV).get(U).simd(simd.f32x4Mul);
+    c.simd(simd.f32x4Sub).simd(simd.store).mem(4, o);
+  }
+  return {
+    name: 'sgdStep',
+    params: [I32, I32, I32, F32, F32],
+    locals: [[5, V128]] as [number, number][],
+    code: c,
+  };
 }
 
 /**

@@ -2,7 +2,8 @@
  * BPR-MF training (Rendle et al. 2009): the batch loss and its gradients come from a kernel
  * (typed-array loops on CPU backends, TensorFlow.js ops on native ones; bpr-kernel.ts), and
  * embedding gathers/scatters plus a lazy Adam run in typed arrays: a batch costs
- * O(batch x dim), never O(catalog). Each epoch's randomness derives from (seed, epoch), so
+ * O(batch x dim), never O(catalog). `optimizer: sgd` instead steps each sample's rows in
+ * turn (plain SGD, as the `implicit` library does), with no optimizer state. Each epoch's randomness derives from (seed, epoch), so
  * a run resumed from a checkpoint repeats the uninterrupted run exactly.
  */
 import { initBackend } from '../compute/backend.ts';
@@ -44,11 +45,13 @@ export async function trainBpr(
   const pairs = new TrainingPairs(set);
   const { nUsers, nItems } = set;
   const dim = config.factors;
+  const optimizer = config.optimizer ?? 'adam';
   const kernel = createBprKernel(config.kernel ?? 'auto', info.name, {
     nUsers,
     nItems,
     dim,
     maxBatch: config.batchSize,
+    optimizer,
   });
   // The weights and moments live where the kernel reads them (a wasm memory for simd).
   const state = hooks.resumeFrom
@@ -75,16 +78,19 @@ export async function trainBpr(
         batch.pos.set(drawn.pos.subarray(start, end));
         batch.neg.set(drawn.neg.subarray(start, end));
         batch.weight.set(drawn.weight.subarray(start, end));
-        batch.index(n);
-        lossSum += kernel.gradients(batch, w, config.l2) * n;
+        batch.n = n;
         samples += n;
-        // One lazy Adam step over the distinct rows the batch touched.
-        const { adam } = opt;
-        const rate = adam.begin();
-        const { userRows, itemRows, nUserRows, nItemRows } = batch;
-        kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
-        kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
-        kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
+        if (opt) {
+          batch.index(n);
+          lossSum += kernel.gradients(batch, w, config.l2) * n;
+          // One lazy Adam step over the distinct rows the batch touched.
+          const { adam } = opt;
+          const rate = adam.begin();
+          const { userRows, itemRows, nUserRows, nItemRows } = batch;
+          kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
+          kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
+          kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
+        } else lossSum += kernel.sgd(batch, w, config.learningRate, config.l2) * n;
         await yielder.maybeYield();
       }
       const log: EpochLog = {
@@ -119,7 +125,8 @@ export async function trainBpr(
 
 interface TrainState extends EarlyStopState<BprMfWeights> {
   w: BprMfWeights;
-  opt: Optimizer;
+  /** Absent with `model.optimizer: sgd`, which keeps no state besides the weights. */
+  opt?: Optimizer;
 }
 
 function fresh(
@@ -146,7 +153,7 @@ function fresh(
   return {
     epoch: 0,
     w,
-    opt: optimizers(w, config.learningRate, alloc),
+    opt: config.optimizer === 'sgd' ? undefined : optimizers(w, config.learningRate, alloc),
     bestScore: -1,
     bestEpoch: 0,
     bad: 0,
@@ -197,10 +204,11 @@ function serialize(s: TrainState): Uint8Array {
     items: s.w.items,
     itemBias: s.w.itemBias,
   };
-  for (const k of TABLES) {
-    arrays[`${k}.m`] = s.opt[k].m;
-    arrays[`${k}.v`] = s.opt[k].v;
-  }
+  if (s.opt)
+    for (const k of TABLES) {
+      arrays[`${k}.m`] = s.opt[k].m;
+      arrays[`${k}.v`] = s.opt[k].v;
+    }
   if (s.best) {
     arrays['best.users'] = s.best.users;
     arrays['best.items'] = s.best.items;
@@ -212,7 +220,8 @@ function serialize(s: TrainState): Uint8Array {
       nUsers: s.w.nUsers,
       nItems: s.w.nItems,
       dim: s.w.dim,
-      step: s.opt.adam.step,
+      optimizer: s.opt ? 'adam' : 'sgd',
+      step: s.opt?.adam.step ?? 0,
       ...progressHeader(s),
     },
     arrays,
@@ -226,14 +235,17 @@ function restore(
   alloc: Allocator,
 ): TrainState {
   const { header: h, arrays: a } = unpackState(bytes);
+  // Checkpoints from before the optimizer setting are Adam's.
+  const optimizer = (h.optimizer as string | undefined) ?? 'adam';
   if (
     h.family !== 'bpr' ||
     h.nUsers !== set.nUsers ||
     h.nItems !== set.nItems ||
-    h.dim !== config.factors
+    h.dim !== config.factors ||
+    optimizer !== (config.optimizer ?? 'adam')
   )
     throw new Error(
-      `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} dim ${String(h.dim)})`,
+      `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} dim ${String(h.dim)}, optimizer ${optimizer})`,
     );
   const w: BprMfWeights = {
     nUsers: set.nUsers,
@@ -243,12 +255,14 @@ function restore(
     items: allocCopy(alloc, a.items!),
     itemBias: allocCopy(alloc, a.itemBias!),
   };
-  const opt = optimizers(w, config.learningRate, alloc);
-  for (const k of TABLES) {
-    opt[k].m.set(a[`${k}.m`]!);
-    opt[k].v.set(a[`${k}.v`]!);
+  const opt = optimizer === 'sgd' ? undefined : optimizers(w, config.learningRate, alloc);
+  if (opt) {
+    for (const k of TABLES) {
+      opt[k].m.set(a[`${k}.m`]!);
+      opt[k].v.set(a[`${k}.v`]!);
+    }
+    opt.adam.step = h.step as number;
   }
-  opt.adam.step = h.step as number;
   return {
     ...progressFromHeader(h),
     w,

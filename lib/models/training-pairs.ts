@@ -11,6 +11,8 @@ import type { TrainingSet } from './types.ts';
 /** Share of negatives taken from the user's explicit negatives, when there are some. */
 const EXPLICIT_SHARE = 0.5;
 const MAX_REJECTIONS = 32;
+/** Ints per packed positive: user, item, weight (float32 bits). */
+export const RECORD = 3;
 
 export class TrainingPairs {
   /** Rows with label 1. */
@@ -55,6 +57,42 @@ export class TrainingPairs {
   /** Positive rows in a fresh seeded order (Fisher-Yates). */
   shuffledPositives(rng: Rng): Int32Array {
     return shuffled(this.positives, rng);
+  }
+
+  /**
+   * The positives as records [user, item, weight's float32 bits], RECORD ints each, in the
+   * order of {@link shuffledPositives} for the same generator state (the same swaps, applied
+   * to whole records). Reading them in order then costs one cache line per sample instead of
+   * a random read of each column of the set (the larger part of drawing an epoch).
+   */
+  shuffledRecords(rng: Rng): Int32Array {
+    const rec = this.records().slice();
+    for (let k = rec.length / RECORD - 1; k > 0; k--) {
+      const a = RECORD * k;
+      const b = RECORD * rng.int(k + 1);
+      for (let c = 0; c < RECORD; c++) {
+        const t = rec[a + c]!;
+        rec[a + c] = rec[b + c]!;
+        rec[b + c] = t;
+      }
+    }
+    return rec;
+  }
+
+  private packed: Int32Array | undefined;
+
+  private records(): Int32Array {
+    if (this.packed) return this.packed;
+    const { user, item, weight } = this.set;
+    const rec = new Int32Array(RECORD * this.positives.length);
+    const bits = new Float32Array(rec.buffer);
+    for (let k = 0; k < this.positives.length; k++) {
+      const row = this.positives[k]!;
+      rec[RECORD * k] = user[row]!;
+      rec[RECORD * k + 1] = item[row]!;
+      bits[RECORD * k + 2] = weight[row]!;
+    }
+    return (this.packed = rec);
   }
 
   isPositive(u: number, i: number): boolean {

@@ -46,6 +46,8 @@ export interface TrainConfig {
   mlpLayers: number[];
   /** BPR-MF's batch math (bpr-kernel.ts); `auto` when absent. */
   kernel?: 'auto' | 'simd' | 'typed' | 'tfjs';
+  /** BPR-MF: lazy Adam per batch (absent: adam) or plain SGD per sample. */
+  optimizer?: 'adam' | 'sgd';
   /** Stop after this many evaluations without a better validation NDCG@10. */
   patience: number;
   /** Evaluate on validation every this many epochs. */

@@ -51,6 +51,14 @@ describe('pipeline config', () => {
     const gguf = configError(() => parsePipelineConfig({ llm: { provider: 'gguf' } }));
     expect(gguf.issues[0]!.field).toBe('llm.gguf.modelPath');
     expect(gguf.message).toContain('a .gguf file on the gpu-queue worker');
+    for (const model of [
+      { family: 'neumf', optimizer: 'sgd' },
+      { kernel: 'tfjs', optimizer: 'sgd' },
+    ]) {
+      const sgd = configError(() => parsePipelineConfig({ model }));
+      expect(sgd.issues[0]!.field).toBe('model.optimizer');
+    }
+    expect(parsePipelineConfig({ model: { optimizer: 'sgd' } }).model.optimizer).toBe('sgd');
   });
 
   it('reads YAML files and reports syntax errors with their position', () => {

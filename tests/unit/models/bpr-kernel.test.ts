@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../lib/compute/backend.ts';
 import { Rng } from '../../../lib/data/random.ts';
 import { BprBatch, createBprKernel } from '../../../lib/models/bpr-kernel.ts';
-import type { BprKernelSetting } from '../../../lib/models/bpr-kernel.ts';
+import type { BprKernelSetting, BprOptimizer } from '../../../lib/models/bpr-kernel.ts';
 import type { BprMfWeights } from '../../../lib/models/bpr-mf.ts';
 import { LazyAdam } from '../../../lib/models/lazy-adam.ts';
 
@@ -10,8 +10,8 @@ const shape = { nUsers: 30, nItems: 25, dim: 8, maxBatch: 64 };
 const l2 = 0.01;
 
 /** A kernel with weights and a batch of `n` samples in its memory, all drawn from seed 1. */
-function setup(setting: BprKernelSetting, n = 60) {
-  const kernel = createBprKernel(setting, 'wasm', shape);
+function setup(setting: BprKernelSetting, n = 60, optimizer: BprOptimizer = 'adam') {
+  const kernel = createBprKernel(setting, 'wasm', { ...shape, optimizer });
   const { nUsers, nItems, dim } = shape;
   const rng = new Rng(1);
   const fill = (a: Float32Array, scale: number) => {
@@ -117,6 +117,62 @@ describe('BPR-MF batch kernels', () => {
     expect(runs[0]!.items).not.toEqual(setup('simd').w.items); // the step moved them
   });
 
+  it('sgd: one sample steps each of its rows by -lr x its gradient (bias unregularised)', () => {
+    const lr = 0.1;
+    for (const setting of ['typed', 'simd'] as const) {
+      const { kernel, w, b } = setup(setting, 1, 'sgd');
+      kernel.gradients(b, w, l2); // the gradient of this one sample's loss, per row
+      const before = { users: w.users.slice(), items: w.items.slice(), bias: w.itemBias.slice() };
+      kernel.sgd(b, w, lr, l2);
+      const { dim } = shape;
+      const [u, i, j] = [b.user[0]!, b.pos[0]!, b.neg[0]!];
+      expect(i).not.toBe(j);
+      for (let f = 0; f < dim; f++) {
+        const step = (after: Float32Array, was: Float32Array, row: number) =>
+          after[row * dim + f]! - was[row * dim + f]!;
+        expect(step(w.users, before.users, u)).toBeCloseTo(-lr * b.gUser[f]!, 6);
+        expect(step(w.items, before.items, i)).toBeCloseTo(-lr * b.gItem[f]!, 6);
+        expect(step(w.items, before.items, j)).toBeCloseTo(-lr * b.gItem[dim + f]!, 6);
+      }
+      expect(w.itemBias[i]! - before.bias[i]!).toBeCloseTo(-lr * b.gBias[0]!, 6);
+      expect(w.itemBias[j]! - before.bias[j]!).toBeCloseTo(-lr * b.gBias[1]!, 6);
+    }
+  });
+
+  it('sgd: samples step in order, each scored after the previous one moved its rows', () => {
+    const run = (setting: BprKernelSetting, split: boolean) => {
+      const { kernel, w, b } = setup(setting, 60, 'sgd');
+      if (!split) return { loss: kernel.sgd(b, w, 0.05, l2), w };
+      // The same 60 samples as two batches of 30: identical when each sample sees the last.
+      const cols = [b.user, b.pos, b.neg, b.weight] as const;
+      const copies = cols.map((c) => c.slice(30, 60));
+      b.n = 30;
+      const first = kernel.sgd(b, w, 0.05, l2);
+      cols.forEach((c, k) => (c as Float32Array).set(copies[k] as Float32Array));
+      const second = kernel.sgd(b, w, 0.05, l2);
+      return { loss: (first + second) / 2, w };
+    };
+    const typed = run('typed', false);
+    const halves = run('typed', true);
+    expect(halves.w.users).toEqual(typed.w.users);
+    expect(halves.w.items).toEqual(typed.w.items);
+    expect(halves.loss).toBeCloseTo(typed.loss, 6);
+    const simd = run('simd', false);
+    expectClose(simd.w.users, typed.w.users, 1e-5);
+    expectClose(simd.w.items, typed.w.items, 1e-5);
+    expectClose(simd.w.itemBias, typed.w.itemBias, 1e-6);
+    expect(simd.loss).toBeCloseTo(typed.loss, 5);
+    // A batch step (all samples scored first) would differ: rows repeat in this batch.
+    const { kernel, w, b } = setup('typed', 60, 'sgd');
+    const start = w.users.slice();
+    kernel.gradients(b, w, l2);
+    const batchStep = start.map((v, k) => {
+      const slot = b.userRows.subarray(0, b.nUserRows).indexOf(Math.floor(k / shape.dim));
+      return slot < 0 ? v : v - 0.05 * 60 * b.gUser[slot * shape.dim + (k % shape.dim)]!;
+    });
+    expect(() => expectClose(typed.w.users, batchStep, 1e-3)).toThrow();
+  });
+
   it('auto picks simd, typed or tfjs by backend and shape; simd refuses what it cannot run', () => {
     const pick = (backend: string, dim: number, setting: BprKernelSetting = 'auto') =>
       createBprKernel(setting, backend, { ...shape, dim }).name;
@@ -128,5 +184,11 @@ describe('BPR-MF batch kernels', () => {
     expect(() => pick('wasm', 6, 'simd')).toThrow(
       'model.kernel simd: needs WebAssembly SIMD, factors divisible by 4 (got 6)',
     );
+    // Per-sample SGD is no tensor work: simd (else typed) on every backend, never tfjs.
+    const sgd = (backend: string, dim: number, setting: BprKernelSetting = 'auto') =>
+      createBprKernel(setting, backend, { ...shape, dim, optimizer: 'sgd' }).name;
+    expect(sgd('tensorflow', 8)).toBe('simd');
+    expect(sgd('tensorflow', 6)).toBe('typed');
+    expect(() => sgd('wasm', 8, 'tfjs')).toThrow('model.optimizer sgd: runs on the simd or typed');
   });
 });

@@ -105,6 +105,29 @@ describe('BPR-MF', () => {
     60_000,
   );
 
+  it('optimizer sgd learns as well (above popularity and ItemKNN) and resumes exactly', async () => {
+    const sgd: TrainConfig = { ...config, optimizer: 'sgd', learningRate: 0.05, patience: 10 };
+    const set = asSet(pre.train);
+    const r = await trainRecommender(set, validation, sgd);
+    expect(r.kernel).toBe(r.backend === 'wasm' || r.backend === 'cpu' ? 'simd' : r.kernel);
+    const ndcg = (m: Parameters<typeof evaluateFullRanking>[1]) =>
+      evaluateFullRanking(evalData, m, { ks: [10] }).summary.overall['ndcg@10']!;
+    const pop = ndcg(PopularityScorer.fit(train, nItems));
+    expect(ndcg(r.model)).toBeGreaterThan(1.3 * pop);
+    expect(ndcg(r.model)).toBeGreaterThan(ndcg(ItemKnnScorer.fit(train, nItems)));
+    for (const kernel of ['simd', 'typed'] as const) {
+      const short = { ...sgd, epochs: 4, kernel };
+      const saved = await expectExactResume(
+        (hooks) => trainRecommender(set, validation, short, hooks),
+        nItems,
+      );
+      // An SGD checkpoint holds no Adam moments: an Adam run must not take it.
+      await expect(
+        trainRecommender(set, validation, { ...short, optimizer: 'adam' }, { resumeFrom: saved }),
+      ).rejects.toThrow(`(bpr ${nUsers}x${nItems} dim 64, optimizer sgd)`);
+    }
+  }, 60_000);
+
   it('trains the same whether its samples are drawn on a thread or not, and resumes so', async () => {
     const short = { ...config, epochs: 3, evalEvery: 3 };
     const set = asSet(pre.train);
