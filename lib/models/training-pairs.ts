@@ -14,44 +14,57 @@ const MAX_REJECTIONS = 32;
 /** Ints per packed positive: user, item, weight (float32 bits). */
 export const RECORD = 3;
 
-export class TrainingPairs {
-  /** Rows with label 1. */
-  readonly positives: Int32Array;
-  private readonly posPtr: Int32Array;
-  private readonly posItems: Int32Array;
-  private readonly negPtr: Int32Array;
-  private readonly negItems: Int32Array;
+/** Per-user lookups of the set, built on first use (see {@link TrainingPairs.lookup}). */
+interface Lookup {
+  posPtr: Int32Array;
+  posItems: Int32Array;
+  negPtr: Int32Array;
+  negItems: Int32Array;
   /**
    * A one-hash Bloom filter of the (user, item) positives, ~8 bits per positive: most drawn
    * negatives are not positives, and the filter says so from one bit (it fits in cache)
    * instead of a binary search over the user's items (several cache misses). A set bit
    * falls through to the search, so answers are exact.
    */
-  private readonly filter: Int32Array;
-  private readonly filterShift: number;
+  filter: Int32Array;
+  filterShift: number;
+}
 
+export class TrainingPairs {
+  /** Rows with label 1. */
+  readonly positives: Int32Array;
+  private built: Lookup | undefined;
+
+  /** Validates the set (precise errors) and finds its positives; lookups come later. */
   constructor(readonly set: TrainingSet) {
     validate(set);
-    const { n, nUsers, user, item, label } = set;
+    const { n, label } = set;
     let p = 0;
     for (let k = 0; k < n; k++) if (label[k] === 1) p++;
     if (p === 0) throw new Error('the training set has no positive row (label 1)');
     this.positives = new Int32Array(p);
     for (let k = 0, q = 0; k < n; k++) if (label[k] === 1) this.positives[q++] = k;
-    [this.posPtr, this.posItems] = byUser(nUsers, n, user, item, (k) => label[k] === 1);
-    [this.negPtr, this.negItems] = byUser(nUsers, n, user, item, (k) => label[k] === 0);
-    const bits = Math.max(10, Math.min(30, Math.ceil(Math.log2(8 * p))));
-    this.filter = new Int32Array(2 ** (bits - 5));
-    this.filterShift = 32 - bits;
-    for (let k = 0; k < n; k++) {
-      if (label[k] !== 1) continue;
-      const h = this.hash(user[k]!, item[k]!);
-      this.filter[h >>> 5]! |= 1 << (h & 31);
-    }
   }
 
-  private hash(u: number, i: number): number {
-    return Math.imul(Math.imul(u, 0x9e3779b1) ^ i, 0x85ebca6b) >>> this.filterShift;
+  /**
+   * The per-user CSRs and the filter, built when a negative is first drawn: a trainer whose
+   * sampling runs on a worker thread never draws here, and at 10M rows they cost about a
+   * second of the training thread's time.
+   */
+  private lookup(): Lookup {
+    if (this.built) return this.built;
+    const { n, nUsers, user, item, label } = this.set;
+    const [posPtr, posItems] = byUser(nUsers, n, user, item, (k) => label[k] === 1);
+    const [negPtr, negItems] = byUser(nUsers, n, user, item, (k) => label[k] === 0);
+    const bits = Math.max(10, Math.min(30, Math.ceil(Math.log2(8 * this.positives.length))));
+    const filter = new Int32Array(2 ** (bits - 5));
+    const filterShift = 32 - bits;
+    for (let k = 0; k < n; k++) {
+      if (label[k] !== 1) continue;
+      const h = hash(user[k]!, item[k]!, filterShift);
+      filter[h >>> 5]! |= 1 << (h & 31);
+    }
+    return (this.built = { posPtr, posItems, negPtr, negItems, filter, filterShift });
   }
 
   /** Positive rows in a fresh seeded order (Fisher-Yates). */
@@ -96,13 +109,14 @@ export class TrainingPairs {
   }
 
   isPositive(u: number, i: number): boolean {
-    const h = this.hash(u, i);
-    if ((this.filter[h >>> 5]! & (1 << (h & 31))) === 0) return false;
-    let lo = this.posPtr[u]!;
-    let hi = this.posPtr[u + 1]!;
+    const { filter, filterShift, posPtr, posItems } = this.lookup();
+    const h = hash(u, i, filterShift);
+    if ((filter[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+    let lo = posPtr[u]!;
+    let hi = posPtr[u + 1]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const v = this.posItems[mid]!;
+      const v = posItems[mid]!;
       if (v === i) return true;
       if (v < i) lo = mid + 1;
       else hi = mid;
@@ -112,9 +126,10 @@ export class TrainingPairs {
 
   /** A negative item for user u (see the class comment). */
   negative(u: number, rng: Rng): number {
-    const n0 = this.negPtr[u]!;
-    const nn = this.negPtr[u + 1]! - n0;
-    if (nn > 0 && rng.next() < EXPLICIT_SHARE) return this.negItems[n0 + rng.int(nn)]!;
+    const { negPtr, negItems } = this.lookup();
+    const n0 = negPtr[u]!;
+    const nn = negPtr[u + 1]! - n0;
+    if (nn > 0 && rng.next() < EXPLICIT_SHARE) return negItems[n0 + rng.int(nn)]!;
     const nItems = this.set.nItems;
     for (let t = 0; t < MAX_REJECTIONS; t++) {
       const j = rng.int(nItems);
@@ -128,6 +143,10 @@ export class TrainingPairs {
     }
     return start; // every item is positive: nothing better exists
   }
+}
+
+function hash(u: number, i: number, shift: number): number {
+  return Math.imul(Math.imul(u, 0x9e3779b1) ^ i, 0x85ebca6b) >>> shift;
 }
 
 /** Items of the rows passing `keep`, grouped by user and sorted: [indptr, items]. */
