@@ -203,9 +203,39 @@ function logSigmoid(x: number): number {
   return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
+/** Scratch for sampleScore's second result. */
+const norms = new Float64Array(1);
+
+/**
+ * x = <u, i - j> + b_i - b_j of one sample (rows at offsets ou, oi, oj; items i and j), and
+ * |u|^2 + |i|^2 + |j|^2 into sq[0].
+ */
+function sampleScore(
+  w: BprMfWeights,
+  ou: number,
+  oi: number,
+  oj: number,
+  i: number,
+  j: number,
+  sq: Float64Array,
+): number {
+  const { users, items, itemBias, dim } = w;
+  let x = itemBias[i]! - itemBias[j]!;
+  let reg = 0;
+  for (let f = 0; f < dim; f++) {
+    const u = users[ou + f]!;
+    const vi = items[oi + f]!;
+    const vj = items[oj + f]!;
+    x += u * (vi - vj);
+    reg += u * u + vi * vi + vj * vj;
+  }
+  sq[0] = reg;
+  return x;
+}
+
 function typedGradients(b: BprBatch, w: BprMfWeights, l2: number): number {
   const { n, dim, user, pos, neg, weight, uSlot, iSlot, jSlot, gUser, gItem, gBias } = b;
-  const { users, items, itemBias } = w;
+  const { users, items } = w;
   const decay = (2 * l2) / n;
   let reg = 0;
   let logLik = 0;
@@ -213,14 +243,8 @@ function typedGradients(b: BprBatch, w: BprMfWeights, l2: number): number {
     const ou = user[k]! * dim;
     const oi = pos[k]! * dim;
     const oj = neg[k]! * dim;
-    let x = itemBias[pos[k]!]! - itemBias[neg[k]!]!;
-    for (let f = 0; f < dim; f++) {
-      const u = users[ou + f]!;
-      const i = items[oi + f]!;
-      const j = items[oj + f]!;
-      x += u * (i - j);
-      reg += u * u + i * i + j * j;
-    }
+    const x = sampleScore(w, ou, oi, oj, pos[k]!, neg[k]!, norms);
+    reg += norms[0]!;
     const wk = weight[k]!;
     logLik += wk * logSigmoid(x);
     // d loss / d x = -w sigmoid(-x) / n
@@ -259,14 +283,8 @@ function typedSgd(b: BprBatch, w: BprMfWeights, lr: number, l2: number): number 
     const ou = user[k]! * dim;
     const oi = pos[k]! * dim;
     const oj = neg[k]! * dim;
-    let x = itemBias[pos[k]!]! - itemBias[neg[k]!]!;
-    for (let f = 0; f < dim; f++) {
-      const u = users[ou + f]!;
-      const i = items[oi + f]!;
-      const j = items[oj + f]!;
-      x += u * (i - j);
-      reg += u * u + i * i + j * j;
-    }
+    const x = sampleScore(w, ou, oi, oj, pos[k]!, neg[k]!, norms);
+    reg += norms[0]!;
     const wk = weight[k]!;
     logLik += wk * logSigmoid(x);
     const a = (lr * wk) / (1 + Math.exp(x));

@@ -84,6 +84,29 @@ function lanesSum(c: Code, v: number) {
     c.get(v).simd(simd.f32x4ExtractLane).push(lane).push(op.f32Add);
 }
 
+/**
+ * acc = <U, I - J> and accSq = |U|^2 + |I|^2 + |J|^2 lane-wise, over the rows whose byte
+ * addresses are in locals `rows` (v128 locals: acc, accSq and three scratch).
+ */
+function sampleDot(
+  c: Code,
+  [OU, OI, OJ]: readonly [number, number, number],
+  [ACC, ACCSQ, U, I, J]: readonly [number, number, number, number, number],
+  vectors: number,
+) {
+  c.zeroV128(ACC).zeroV128(ACCSQ);
+  for (let f = 0; f < vectors; f++) {
+    c.loadV128(OU, 16 * f, U);
+    c.loadV128(OI, 16 * f, I);
+    c.loadV128(OJ, 16 * f, J);
+    c.get(ACC).get(U).get(I).get(J);
+    c.simd(simd.f32x4Sub).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACC);
+    c.get(ACCSQ).get(U).get(U).simd(simd.f32x4Mul).simd(simd.f32x4Add);
+    c.get(I).get(I).simd(simd.f32x4Mul).simd(simd.f32x4Add);
+    c.get(J).get(J).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACCSQ);
+  }
+}
+
 export function assembleBprSimd(dim: number): Uint8Array {
   const rowBytes = dim * 4;
   const vectors = dim / 4;
@@ -104,17 +127,7 @@ function sgdDotFunction(vectors: number) {
   const [OU, OI, OJ, SQ] = [0, 1, 2, 3];
   const [ACC, ACCSQ, U, I, J] = [4, 5, 6, 7, 8];
   const c = new Code();
-  c.zeroV128(ACC).zeroV128(ACCSQ);
-  for (let f = 0; f < vectors; f++) {
-    c.loadV128(OU, 16 * f, U);
-    c.loadV128(OI, 16 * f, I);
-    c.loadV128(OJ, 16 * f, J);
-    c.get(ACC).get(U).get(I).get(J);
-    c.simd(simd.f32x4Sub).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACC);
-    c.get(ACCSQ).get(U).get(U).simd(simd.f32x4Mul).simd(simd.f32x4Add);
-    c.get(I).get(I).simd(simd.f32x4Mul).simd(simd.f32x4Add);
-    c.get(J).get(J).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACCSQ);
-  }
+  sampleDot(c, [OU, OI, OJ], [ACC, ACCSQ, U, I, J], vectors);
   c.get(SQ);
   lanesSum(c, ACCSQ);
   c.push(op.f32Store, 2, 0);
@@ -173,23 +186,7 @@ function dotsFunction(rowBytes: number, vectors: number) {
     c.rowAddress(USER, USERS, rowBytes, OU);
     c.rowAddress(POS, ITEMS, rowBytes, OI);
     c.rowAddress(NEG, ITEMS, rowBytes, OJ);
-    c.zeroV128(ACC).zeroV128(ACCSQ);
-    for (let f = 0; f < vectors; f++) {
-      c.loadV128(OU, 16 * f, U);
-      c.loadV128(OI, 16 * f, I);
-      c.loadV128(OJ, 16 * f, J);
-      c.get(ACC)
-        .get(U)
-        .get(I)
-        .get(J)
-        .simd(simd.f32x4Sub)
-        .simd(simd.f32x4Mul)
-        .simd(simd.f32x4Add)
-        .set(ACC);
-      c.get(ACCSQ).get(U).get(U).simd(simd.f32x4Mul).simd(simd.f32x4Add);
-      c.get(I).get(I).simd(simd.f32x4Mul).simd(simd.f32x4Add);
-      c.get(J).get(J).simd(simd.f32x4Mul).simd(simd.f32x4Add).set(ACCSQ);
-    }
+    sampleDot(c, [OU, OI, OJ], [ACC, ACCSQ, U, I, J], vectors);
     c.get(X);
     lanesSum(c, ACC);
     c.push(op.f32Store, 2, 0);
