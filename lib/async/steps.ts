@@ -5,6 +5,8 @@
  * turn every second - so heartbeats, cancellation and the workflow tasks
  * that share a worker's loop are not held up by seconds of arithmetic.
  */
+import { eventLoopTurn } from './turn.ts';
+
 export type Steps<T> = Generator<void, T, void>;
 
 export function runSteps<T>(steps: Steps<T>): T {
@@ -24,7 +26,7 @@ export async function runStepsAsync<T>(steps: Steps<T>, sliceMs = 1000): Promise
   let r = steps.next();
   while (!r.done) {
     if (Date.now() - last >= sliceMs) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await eventLoopTurn();
       last = Date.now();
     }
     r = steps.next();

@@ -21,6 +21,7 @@ import type {
   MetricKey,
   Scorer,
 } from './types.ts';
+import { eventLoopTurn } from '../async/turn.ts';
 
 const CUTOFF_METRICS: readonly CutoffMetric[] = [
   'recall',
@@ -80,7 +81,7 @@ export async function evaluateFullRankingAsync(
     await scorer.scoreUsers(run.batchUsers(b), run.batchBuffer(b));
     run.consume(b);
     options.onProgress?.(run.usersDone(b), run.userCount);
-    if ((b + 1) % every === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if ((b + 1) % every === 0) await eventLoopTurn();
   }
   options.signal?.throwIfAborted();
   return run.finish();

@@ -7,6 +7,7 @@ import { itemCounts, rowCounts } from '../eval/csr.ts';
 import { TopKSelector } from '../eval/topk.ts';
 import type { AsyncScorer, Csr } from '../eval/types.ts';
 import type { GeneratedRows, GenerationQuality } from './types.ts';
+import { eventLoopTurn } from '../async/turn.ts';
 
 export type GanUsers = 'sparse' | 'all';
 
@@ -70,7 +71,7 @@ export async function generatePositives(
       }
     }
     opts.onProgress?.(start + batch.length, users.length);
-    await new Promise<void>((r) => setImmediate(r));
+    await eventLoopTurn();
   }
   return out;
 }

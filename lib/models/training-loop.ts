@@ -5,6 +5,7 @@
  */
 import { Rng } from '../data/random.ts';
 import type { EpochLog, TrainConfig, TrainHooks } from './types.ts';
+import { eventLoopTurn } from '../async/turn.ts';
 
 /** The generator of one epoch: a function of (seed, epoch) only, so resuming repeats it. */
 export function epochRng(seed: number, epoch: number): Rng {
@@ -31,7 +32,7 @@ export class EventLoopYielder {
 
   async maybeYield(): Promise<void> {
     if (Date.now() - this.last <= this.everyMs) return;
-    await new Promise<void>((r) => setImmediate(r));
+    await eventLoopTurn();
     this.last = Date.now();
   }
 }
