@@ -15,7 +15,7 @@ export interface WasmMemory {
 }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -32,6 +32,7 @@ export const op = {
   br: 0x0c,
   brIf: 0x0d,
   end: 0x0b,
+  call: 0x10,
   select: 0x1b,
   localGet: 0x20,
   localSet: 0x21,
@@ -187,8 +188,11 @@ export interface WasmFunction {
   results?: number[];
 }
 
-/** A module importing `env.memory` and exporting `functions`. */
-export function moduleBytes(functions: WasmFunction[]): Uint8Array {
+/**
+ * A module importing `env.memory` and exporting `functions`. `shared`: the memory is a
+ * shared one (see {@link newSharedMemory}), for kernels that several threads run on.
+ */
+export function moduleBytes(functions: WasmFunction[], shared = false): Uint8Array {
   const types = functions.flatMap((f) => {
     const results = f.results ?? [];
     return [0x60, ...uleb(f.params.length), ...f.params, ...uleb(results.length), ...results];
@@ -202,7 +206,13 @@ export function moduleBytes(functions: WasmFunction[]): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [...uleb(n), ...types]),
-    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x00, 0x01]),
+    ...section(2, [
+      1,
+      ...str('env'),
+      ...str('memory'),
+      0x02,
+      ...(shared ? [0x03, 0x01, ...uleb(65536)] : [0x00, 0x01]),
+    ]),
     ...section(3, [...uleb(n), ...functions.flatMap((_, k) => uleb(k))]),
     ...section(7, [...uleb(n), ...functions.flatMap((f, k) => [...str(f.name), 0x00, ...uleb(k)])]),
     ...section(10, [...uleb(n), ...bodies]),
@@ -221,6 +231,14 @@ export function newMemory(bytes: number): WasmMemory {
   if (!wasm) throw new Error('WebAssembly is not available in this runtime');
   if (bytes > MAX_BYTES) throw new RangeError(`${bytes} bytes of wasm memory: over 2 GiB`);
   return new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+}
+
+/** A fixed-size memory that worker threads can share (the module must import it `shared`). */
+export function newSharedMemory(bytes: number): WasmMemory {
+  if (!wasm) throw new Error('WebAssembly is not available in this runtime');
+  if (bytes > MAX_BYTES) throw new RangeError(`${bytes} bytes of wasm memory: over 2 GiB`);
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
 /** True when this runtime compiles `bytes` (e.g. a SIMD kernel). */

@@ -221,9 +221,9 @@ const modelSchema = z
     /** Sampled negatives per positive and epoch. */
     negatives: z.int().min(1).max(100).default(1),
     /**
-     * BPR-MF's batch math: `simd` (WebAssembly SIMD; factors divisible by 4), `typed` (plain
-     * JS loops), `tfjs` (tensor ops) or `auto` (simd, else typed, on the wasm/cpu backends;
-     * tfjs on native ones).
+     * The batch math: `simd` (WebAssembly SIMD; factors, and NeuMF's mlpLayers, divisible by
+     * 4), `typed` (plain JS loops; BPR-MF only), `tfjs` (tensor ops) or `auto` (simd, else
+     * typed for BPR-MF and tfjs for NeuMF, on the wasm/cpu backends; tfjs on native ones).
      */
     kernel: z.enum(['auto', 'simd', 'typed', 'tfjs']).default('auto'),
     /**
@@ -246,6 +246,10 @@ const modelSchema = z
   .refine((m) => m.optimizer !== 'sgd' || m.family === 'bpr', {
     message: 'optimizer sgd is for family bpr (NeuMF trains with Adam)',
     path: ['optimizer'],
+  })
+  .refine((m) => m.kernel !== 'typed' || m.family === 'bpr', {
+    message: 'kernel typed is for family bpr (NeuMF: simd, tfjs or auto)',
+    path: ['kernel'],
   })
   .refine((m) => m.optimizer !== 'sgd' || m.kernel !== 'tfjs', {
     message: 'optimizer sgd runs on kernel simd, typed or auto, not tfjs',

@@ -5,11 +5,14 @@
  * logit(u, i) = h . [p_u * q_i ; mlp([p'_u ; q'_i])] + b.
  *
  * Weights are named float32 tables, so saving, checkpoints and the optimizer treat them
- * alike. Saved in the tfjs weights layout (`model.json` + `weights.bin`).
+ * alike. Saved in the tfjs weights layout (`model.json` + `weights.bin`). Full ranking runs
+ * on the WebAssembly SIMD scorer (neumf-scorer.ts) or as tfjs ops.
  */
 import { heapAllocator } from '../compute/arena.ts';
 import type { Allocator } from '../compute/arena.ts';
 import { initBackend, tf } from '../compute/backend.ts';
+import { NeuMfSimdScorer, neumfScorerAvailable } from './neumf-scorer.ts';
+import type { NeuMfScorerOptions } from './neumf-scorer.ts';
 import type { ModelFile, TrainedModel } from './types.ts';
 
 export const NEUMF_FORMAT = 'recsys-augment/neumf@1';
@@ -78,24 +81,53 @@ export function copyNeuMf(w: NeuMfWeights): NeuMfWeights {
 /** Largest intermediate (pairs x hidden units) scored at once, in floats. */
 const CHUNK_FLOATS = 1 << 22;
 
+export interface NeuMfModelOptions extends NeuMfScorerOptions {
+  /**
+   * How full ranking runs: `simd` (neumf-scorer.ts: WebAssembly SIMD, on up to two threads;
+   * factors and layer sizes divisible by 4), `tfjs` (tensor ops), or `auto`: simd when it
+   * can run on the wasm and cpu backends, tfjs on the native ones. @default 'auto'
+   */
+  scorer?: 'auto' | 'simd' | 'tfjs';
+}
+
 export class NeuMfModel implements TrainedModel {
   readonly family = 'neumf' as const;
   readonly nUsers: number;
   readonly nItems: number;
+  /** The scorer that runs: the SIMD kernel, else tfjs tensors. */
+  readonly scorer: 'simd' | 'tfjs';
+  private readonly simd: NeuMfSimdScorer | undefined;
   private readonly t: Record<string, tf.Tensor2D> = {};
   /** Per model, computed once: the item half of the first MLP layer plus its bias (nItems x h1). */
-  private readonly itemFirst: tf.Tensor2D;
+  private itemFirst!: tf.Tensor2D;
   /** The GMF item table transposed (factors x nItems): no transpose flag on wasm matMuls. */
-  private readonly itemGmfT: tf.Tensor2D;
+  private itemGmfT!: tf.Tensor2D;
   /** The user half of the first MLP layer (factors x h1). */
-  private readonly w1User: tf.Tensor2D;
+  private w1User!: tf.Tensor2D;
   /** The output weights of the GMF branch as a row (1 x factors) and of the MLP (hL x 1). */
-  private readonly hGmf: tf.Tensor2D;
-  private readonly hMlp: tf.Tensor2D;
+  private hGmf!: tf.Tensor2D;
+  private hMlp!: tf.Tensor2D;
 
-  private constructor(readonly weights: NeuMfWeights) {
+  private constructor(
+    readonly weights: NeuMfWeights,
+    options: NeuMfModelOptions,
+  ) {
     this.nUsers = weights.nUsers;
     this.nItems = weights.nItems;
+    const want = options.scorer ?? 'auto';
+    const can = neumfScorerAvailable(weights.factors, weights.layers);
+    if (want === 'simd' && !can)
+      throw new Error(
+        'NeuMF simd scorer: needs WebAssembly SIMD and factors and layers divisible by 4',
+      );
+    const native = !['wasm', 'cpu'].includes(tf.getBackend());
+    this.scorer = can && (want === 'simd' || (want === 'auto' && !native)) ? 'simd' : 'tfjs';
+    if (this.scorer === 'simd') this.simd = new NeuMfSimdScorer(weights, options);
+    else this.initTensors();
+  }
+
+  private initTensors(): void {
+    const weights = this.weights;
     for (const [name, rows, cols] of tableShapes(weights))
       this.t[name] = tf.tensor2d(weights.tables[name]!, [rows, cols]);
     const f = weights.factors;
@@ -111,9 +143,9 @@ export class NeuMfModel implements TrainedModel {
   }
 
   /** Async because tfjs needs a backend first (evaluation may be this process's first use). */
-  static async create(weights: NeuMfWeights): Promise<NeuMfModel> {
+  static async create(weights: NeuMfWeights, options: NeuMfModelOptions = {}): Promise<NeuMfModel> {
     await initBackend();
-    return new NeuMfModel(weights);
+    return new NeuMfModel(weights, options);
   }
 
   /**
@@ -122,6 +154,7 @@ export class NeuMfModel implements TrainedModel {
    * holds more than CHUNK_FLOATS floats.
    */
   scoreUsers(userIds: Int32Array, out: Float32Array): void {
+    if (this.simd) return this.simd.scoreUsers(userIds, out);
     const { nItems: m, layers } = this.weights;
     const widest = Math.max(...layers);
     const itemsPer = Math.max(1, Math.min(m, Math.floor(CHUNK_FLOATS / widest)));
@@ -197,8 +230,10 @@ export class NeuMfModel implements TrainedModel {
   }
 
   dispose(): void {
+    this.simd?.dispose();
     for (const t of Object.values(this.t)) t.dispose();
-    tf.dispose([this.itemFirst, this.itemGmfT, this.w1User, this.hGmf, this.hMlp]);
+    if (this.scorer === 'tfjs')
+      tf.dispose([this.itemFirst, this.itemGmfT, this.w1User, this.hGmf, this.hMlp]);
   }
 }
 
