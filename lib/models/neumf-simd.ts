@@ -49,6 +49,38 @@ function rowOf(c: Code, idx: number, base: number, rowBytes: number, into: numbe
 }
 
 /**
+ * One step of a register-blocked product: a scalar of each of `rows` rows (at rowPtr, every
+ * rowStride bytes) splat into S0.., `vb` vectors of the other operand (at colPtr) into V0..,
+ * then acc[r][v] += s[r] * v[v] for the rows x vb accumulators at ACC (VEC_BLOCK per row).
+ */
+function registerBlockStep(
+  c: Code,
+  b: {
+    rows: number;
+    vb: number;
+    rowPtr: number;
+    rowStride: number;
+    colPtr: number;
+    ACC: number;
+    S0: number;
+    V0: number;
+  },
+): void {
+  for (let r = 0; r < b.rows; r++) splat(c, b.rowPtr, r * b.rowStride).set(b.S0 + r);
+  for (let v = 0; v < b.vb; v++) load(c, b.colPtr, 16 * v).set(b.V0 + v);
+  for (let r = 0; r < b.rows; r++)
+    for (let v = 0; v < b.vb; v++) {
+      const acc = b.ACC + r * VEC_BLOCK + v;
+      c.get(acc)
+        .get(b.S0 + r)
+        .get(b.V0 + v)
+        .simd(simd.f32x4Mul)
+        .simd(simd.f32x4Add)
+        .set(acc);
+    }
+}
+
+/**
  * `name(a, w, bias, mask, out, rows)`: out = epilogue(A W) for row-major A (rows x k) and
  * W (k x n), in blocks of ROW_BLOCK rows (a partial last block computes whole rows).
  * Epilogues: `biasRelu` (out = relu(A W + bias), the sums start from the bias), `bias`
@@ -80,18 +112,16 @@ export function gemmFunction(
     c.get(A).set(AP).get(WC).set(WP).i32(0).set(J);
     c.i32(k).set(NB);
     c.loopUntil(J, NB, () => {
-      for (let p = 0; p < P; p++) splat(c, AP, 4 * p * k).set(S0 + p);
-      for (let v = 0; v < vb; v++) load(c, WP, 16 * v).set(W0 + v);
-      for (let p = 0; p < P; p++)
-        for (let v = 0; v < vb; v++) {
-          const acc = ACC + p * VEC_BLOCK + v;
-          c.get(acc)
-            .get(S0 + p)
-            .get(W0 + v)
-            .simd(simd.f32x4Mul)
-            .simd(simd.f32x4Add)
-            .set(acc);
-        }
+      registerBlockStep(c, {
+        rows: P,
+        vb,
+        rowPtr: AP,
+        rowStride: 4 * k,
+        colPtr: WP,
+        ACC,
+        S0,
+        V0: W0,
+      });
       c.addTo(AP, 4)
         .addTo(WP, 4 * n)
         .addTo(J, 1);
@@ -167,18 +197,7 @@ export function weightGradFunction(name: string, k: number, n: number): WasmFunc
       for (let v = 0; v < vb; v++) load(c, GV, 4 * a * n + 16 * v).set(ACC + a * VEC_BLOCK + v);
     c.get(ZT).set(ZP).get(DV).set(DP).i32(0).set(KK);
     c.loopUntil(KK, CNT, () => {
-      for (let a = 0; a < J; a++) splat(c, ZP, 4 * a).set(S0 + a);
-      for (let v = 0; v < vb; v++) load(c, DP, 16 * v).set(D0 + v);
-      for (let a = 0; a < J; a++)
-        for (let v = 0; v < vb; v++) {
-          const acc = ACC + a * VEC_BLOCK + v;
-          c.get(acc)
-            .get(S0 + a)
-            .get(D0 + v)
-            .simd(simd.f32x4Mul)
-            .simd(simd.f32x4Add)
-            .set(acc);
-        }
+      registerBlockStep(c, { rows: J, vb, rowPtr: ZP, rowStride: 4, colPtr: DP, ACC, S0, V0: D0 });
       c.addTo(ZP, 4 * k)
         .addTo(DP, 4 * n)
         .addTo(KK, 1);
