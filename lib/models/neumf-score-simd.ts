@@ -84,22 +84,19 @@ function outFunction(f: number, hl: number, hm: number, h0: number): WasmFunctio
   c.i32(hm).set(HM).i32(0).set(P);
   c.loopUntil(P, COUNT, () => {
     c.zeroV128(ACC);
-    for (let v = 0; v < hl / 4; v++) {
-      c.get(ACC);
-      load(c, ZL, 16 * v);
-      load(c, HM, 16 * v)
-        .simd(simd.f32x4Mul)
-        .simd(simd.f32x4Add)
-        .set(ACC);
-    }
-    for (let v = 0; v < f / 4; v++) {
-      c.get(ACC);
-      load(c, PG, 16 * v);
-      load(c, Q, 16 * v)
-        .simd(simd.f32x4Mul)
-        .simd(simd.f32x4Add)
-        .set(ACC);
-    }
+    // The MLP's output term, then the GMF term, into the same lanes.
+    for (const [a, b, vectors] of [
+      [ZL, HM, hl / 4],
+      [PG, Q, f / 4],
+    ] as const)
+      for (let v = 0; v < vectors; v++) {
+        c.get(ACC);
+        load(c, a, 16 * v);
+        load(c, b, 16 * v)
+          .simd(simd.f32x4Mul)
+          .simd(simd.f32x4Add)
+          .set(ACC);
+      }
     c.get(OUT);
     c.get(ACC).simd(simd.f32x4ExtractLane).push(0);
     for (let lane = 1; lane < 4; lane++)
