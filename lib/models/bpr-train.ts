@@ -3,8 +3,9 @@
  * (typed-array loops on CPU backends, TensorFlow.js ops on native ones; bpr-kernel.ts), and
  * embedding gathers/scatters plus a lazy Adam run in typed arrays: a batch costs
  * O(batch x dim), never O(catalog). `optimizer: sgd` instead steps each sample's rows in
- * turn (plain SGD, as the `implicit` library does), with no optimizer state. Each epoch's randomness derives from (seed, epoch), so
- * a run resumed from a checkpoint repeats the uninterrupted run exactly.
+ * turn (plain SGD, as the `implicit` library does), with no optimizer state. Each epoch's
+ * randomness derives from (seed, epoch), so a run resumed from a checkpoint repeats the
+ * uninterrupted run exactly.
  */
 import { initBackend } from '../compute/backend.ts';
 import { Rng } from '../data/random.ts';
