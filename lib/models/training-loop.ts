@@ -12,14 +12,21 @@ export function epochRng(seed: number, epoch: number): Rng {
   return new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0);
 }
 
-/** A seeded Fisher-Yates permutation of `a` (a copy; `a` is left as it is). */
-export function shuffled(a: Int32Array, rng: Rng): Int32Array {
+/**
+ * A seeded Fisher-Yates permutation of `a` (a copy; `a` is left as it is), whose elements
+ * are records of `width` consecutive ints moved whole. The generator is drawn the same way
+ * for any width, so records permute exactly as single ints would.
+ */
+export function shuffled(a: Int32Array, rng: Rng, width = 1): Int32Array {
   const out = a.slice();
-  for (let k = out.length - 1; k > 0; k--) {
-    const r = rng.int(k + 1);
-    const t = out[k]!;
-    out[k] = out[r]!;
-    out[r] = t;
+  for (let k = out.length / width - 1; k > 0; k--) {
+    const x = width * k;
+    const y = width * rng.int(k + 1);
+    for (let c = 0; c < width; c++) {
+      const t = out[x + c]!;
+      out[x + c] = out[y + c]!;
+      out[y + c] = t;
+    }
   }
   return out;
 }

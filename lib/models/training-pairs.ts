@@ -79,17 +79,7 @@ export class TrainingPairs {
    * a random read of each column of the set (the larger part of drawing an epoch).
    */
   shuffledRecords(rng: Rng): Int32Array {
-    const rec = this.records().slice();
-    for (let k = rec.length / RECORD - 1; k > 0; k--) {
-      const a = RECORD * k;
-      const b = RECORD * rng.int(k + 1);
-      for (let c = 0; c < RECORD; c++) {
-        const t = rec[a + c]!;
-        rec[a + c] = rec[b + c]!;
-        rec[b + c] = t;
-      }
-    }
-    return rec;
+    return shuffled(this.records(), rng, RECORD);
   }
 
   private packed: Int32Array | undefined;
