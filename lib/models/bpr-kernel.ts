@@ -178,9 +178,10 @@ export function createBprKernel(
   const bytes = arenaBytes([...bprStateSizes(shape), ...BprBatch.sizes(shape.maxBatch, shape.dim)]);
   const simdFits =
     bprSimdAvailable(shape.dim) && simdAdamAvailable(shape.dim) && bytes <= MAX_BYTES;
-  const cpu = backend === 'wasm' || backend === 'cpu' || shape.optimizer === 'sgd';
+  // tfjs only where its per-op cost is low (native backends), and never for per-sample SGD.
+  const tensors = backend !== 'wasm' && backend !== 'cpu' && shape.optimizer !== 'sgd';
   const name: BprKernelName =
-    setting === 'auto' ? (!cpu ? 'tfjs' : simdFits ? 'simd' : 'typed') : setting;
+    setting === 'auto' ? (tensors ? 'tfjs' : simdFits ? 'simd' : 'typed') : setting;
   if (name === 'simd' && !simdFits)
     throw new Error(
       `model.kernel simd: needs WebAssembly SIMD, factors divisible by 4 (got ${shape.dim}) and under 2 GiB of tables (${Math.ceil(bytes / 2 ** 20)} MiB); use auto or typed`,
