@@ -18,18 +18,45 @@ export const CTL = {
   size: 8,
 } as const;
 
-export interface ScoreWorkerData {
-  memory: WasmMemory;
-  /** The scoring module (compiled again in the worker against the same memory). */
-  bytes: Uint8Array;
-  ctl: Int32Array;
-  users: Int32Array;
-  /** Byte addresses and sizes the worker needs to find a user's rows and its own buffers. */
+/** The kernel's entry: one user's scores of every item (byte addresses). */
+export type ScoreUser = (uf: number, pg: number, out: number, scratch: number) => void;
+
+/** Where a user's rows are in the shared memory (byte addresses) and the sizes to step them. */
+export interface UserRowsLayout {
   userFirst: number;
   pg: number;
   h1: number;
   factors: number;
   nItems: number;
+}
+
+export interface ScoreWorkerData extends UserRowsLayout {
+  memory: WasmMemory;
+  /** The scoring module (compiled again in the worker against the same memory). */
+  bytes: Uint8Array;
+  ctl: Int32Array;
+  users: Int32Array;
+  /** The worker's own scratch and score rows. */
   scratch: number;
   out: number;
+}
+
+/**
+ * Scores users[0..n) into consecutive score rows from `out`, the same code on either thread
+ * (so a user's scores are the same bits wherever they are computed); `scored` after each.
+ */
+export function scoreUserRows(
+  score: ScoreUser,
+  l: UserRowsLayout,
+  users: Int32Array,
+  n: number,
+  out: number,
+  scratch: number,
+  scored?: () => void,
+): void {
+  for (let r = 0; r < n; r++) {
+    const u = users[r]!;
+    score(l.userFirst + 4 * u * l.h1, l.pg + 4 * u * l.factors, out + 4 * r * l.nItems, scratch);
+    scored?.();
+  }
 }

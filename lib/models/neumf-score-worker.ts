@@ -5,34 +5,20 @@
  */
 import { workerData } from 'node:worker_threads';
 import { instantiate } from '../compute/wasm-writer.ts';
-import { CTL } from './neumf-score-worker-protocol.ts';
-import type { ScoreWorkerData } from './neumf-score-worker-protocol.ts';
+import { CTL, scoreUserRows } from './neumf-score-worker-protocol.ts';
+import type { ScoreUser, ScoreWorkerData } from './neumf-score-worker-protocol.ts';
 
 const d = (workerData as { data: ScoreWorkerData }).data;
-const score = instantiate(d.bytes, d.memory).scoreUser as (
-  uf: number,
-  pg: number,
-  out: number,
-  scratch: number,
-) => void;
+const score = instantiate(d.bytes, d.memory).scoreUser as ScoreUser;
 const { ctl, users } = d;
+const progress = () => Atomics.add(ctl, CTL.progress, 1);
 Atomics.store(ctl, CTL.ready, 1);
 for (let seen = Atomics.load(ctl, CTL.seq); ;) {
   Atomics.wait(ctl, CTL.seq, seen);
   seen = Atomics.load(ctl, CTL.seq);
   if (Atomics.load(ctl, CTL.quit)) break;
   try {
-    const n = Atomics.load(ctl, CTL.count);
-    for (let r = 0; r < n; r++) {
-      const u = users[r]!;
-      score(
-        d.userFirst + 4 * u * d.h1,
-        d.pg + 4 * u * d.factors,
-        d.out + 4 * r * d.nItems,
-        d.scratch,
-      );
-      Atomics.add(ctl, CTL.progress, 1);
-    }
+    scoreUserRows(score, d, users, Atomics.load(ctl, CTL.count), d.out, d.scratch, progress);
   } catch {
     Atomics.store(ctl, CTL.error, 1);
   }

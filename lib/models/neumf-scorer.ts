@@ -15,14 +15,14 @@ import type { NeuMfWeights } from './neumf.ts';
 import { ROW_BLOCK } from './neumf-simd.ts';
 import { assembleNeuMfScore, scratchBytes } from './neumf-score-simd.ts';
 import type { ScoreLayout } from './neumf-score-simd.ts';
-import { CTL, type ScoreWorkerData } from './neumf-score-worker-protocol.ts';
+import { CTL, scoreUserRows } from './neumf-score-worker-protocol.ts';
+import type { ScoreUser, ScoreWorkerData, UserRowsLayout } from './neumf-score-worker-protocol.ts';
 
 /** Score floats per thread and round (4 MiB). */
 const ROUND_FLOATS = 1 << 20;
 /** Requests of at least this many pairs start the worker (~4 GFLOP, ~0.1-0.2 s of work). */
 export const THREAD_MIN_PAIRS = 1 << 20;
 
-type ScoreUser = (uf: number, pg: number, out: number, scratch: number) => void;
 type Product = (
   a: number,
   w: number,
@@ -69,9 +69,7 @@ export class NeuMfSimdScorer {
   private readonly memory: WasmMemory;
   private readonly bytes: Uint8Array;
   private readonly score: ScoreUser;
-  private readonly userFirst: number;
-  private readonly pg: number;
-  private readonly h1: number;
+  private readonly rowsLayout: UserRowsLayout;
   private readonly roundUsers: number;
   /** Per thread: scratch and score rows (byte addresses). */
   private readonly scratch: number[] = [];
@@ -120,9 +118,9 @@ export class NeuMfSimdScorer {
       lay.w.push(take(layers[l - 1]! * layers[l]!));
       lay.b.push(take(layers[l]!));
     }
-    this.userFirst = take(pad(nUsers) * h1);
-    this.pg = take(nUsers * f);
-    this.h1 = h1;
+    const userFirst = take(pad(nUsers) * h1);
+    const pg = take(nUsers * f);
+    this.rowsLayout = { userFirst, pg, h1, factors: f, nItems };
     // Inputs of the first layer's halves, used once.
     const um = take(pad(nUsers) * f);
     const im = take(pad(nItems) * f);
@@ -150,10 +148,10 @@ export class NeuMfSimdScorer {
     put(b1, t.b1!);
     // The GMF user row times h_g: then a pair's GMF term is one dot product.
     for (let u = 0; u < nUsers; u++)
-      for (let k = 0; k < f; k++) mem[this.pg / 4 + u * f + k] = t.userGmf![u * f + k]! * t.h![k]!;
+      for (let k = 0; k < f; k++) mem[pg / 4 + u * f + k] = t.userGmf![u * f + k]! * t.h![k]!;
     this.bytes = assembleNeuMfScore(lay);
     const e = instantiate(this.bytes, this.memory);
-    (e.firstUser as Product)(um, w1, 0, 0, this.userFirst, nUsers);
+    (e.firstUser as Product)(um, w1, 0, 0, userFirst, nUsers);
     (e.firstItem as Product)(im, w1 + 4 * f * h1, b1, 0, lay.itemFirst, nItems);
     this.score = e.scoreUser as ScoreUser;
   }
@@ -225,16 +223,8 @@ export class NeuMfSimdScorer {
   }
 
   private scoreRows(users: Int32Array, thread: number): void {
-    const { factors: f, nItems } = this.w;
-    for (let r = 0; r < users.length; r++) {
-      const u = users[r]!;
-      this.score(
-        this.userFirst + 4 * u * this.h1,
-        this.pg + 4 * u * f,
-        this.out[thread]! + 4 * r * nItems,
-        this.scratch[thread]!,
-      );
-    }
+    const [out, scratch] = [this.out[thread]!, this.scratch[thread]!];
+    scoreUserRows(this.score, this.rowsLayout, users, users.length, out, scratch);
   }
 
   private startWorker(): void {
@@ -243,11 +233,7 @@ export class NeuMfSimdScorer {
       bytes: this.bytes,
       ctl: this.ctl,
       users: this.users,
-      userFirst: this.userFirst,
-      pg: this.pg,
-      h1: this.h1,
-      factors: this.w.factors,
-      nItems: this.w.nItems,
+      ...this.rowsLayout,
       scratch: this.scratch[1]!,
       out: this.out[1]!,
     };
