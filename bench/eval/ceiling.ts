@@ -1,7 +1,7 @@
 // How far above popularity can any recommender get on the built-in synthetic data?
 //
 //   npx tsx bench/eval/ceiling.ts [--users 3000] [--items 1500] [--interactions 150000]
-//                                 [--set '{"optimizer":"sgd","learningRate":0.05}']
+//                                 [--set '{"optimizer":"adam"}']
 //
 // The generator (lib/data/synthetic.ts) picks an item by genre affinity and then by global
 // popularity within the genre, so beyond "which genres, lately" there is no per-user item

@@ -205,6 +205,29 @@ const llmSchema = z
     path: ['gguf', 'modelPath'],
   });
 
+/**
+ * The defaults that depend on the optimizer: BPR-MF trains with sgd (the reference
+ * algorithm, and the faster one) unless its batch math is tensor ops; sgd wants a larger
+ * step and more patience than Adam.
+ */
+function withOptimizerDefaults<
+  M extends {
+    family: 'bpr' | 'neumf';
+    kernel: string;
+    optimizer?: 'adam' | 'sgd';
+    learningRate?: number;
+    patience?: number;
+  },
+>(m: M) {
+  const optimizer = m.optimizer ?? (m.family === 'bpr' && m.kernel !== 'tfjs' ? 'sgd' : 'adam');
+  return {
+    ...m,
+    optimizer,
+    learningRate: m.learningRate ?? (optimizer === 'sgd' ? 0.05 : 0.005),
+    patience: m.patience ?? (optimizer === 'sgd' ? 10 : 3),
+  };
+}
+
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z
   .strictObject({
@@ -215,7 +238,8 @@ const modelSchema = z
     /** Upper bound on epochs; early stopping on validation NDCG@10 usually ends sooner. */
     epochs: z.int().min(1).max(10_000).default(40),
     batchSize: z.int().min(1).max(1_000_000).default(2048),
-    learningRate: z.number().gt(0).max(10).default(0.005),
+    /** @default 0.05 with optimizer sgd, else 0.005 (Adam) */
+    learningRate: z.number().gt(0).max(10).optional(),
     /** L2 regularisation of the embeddings a batch touches. */
     l2: z.number().min(0).max(10).default(1e-4),
     /** Sampled negatives per positive and epoch. */
@@ -227,22 +251,27 @@ const modelSchema = z
      */
     kernel: z.enum(['auto', 'simd', 'typed', 'tfjs']).default('auto'),
     /**
-     * BPR-MF's optimizer: `adam` (a lazy Adam step per batch over the rows it touched) or
-     * `sgd` (a plain SGD step per sample, as the `implicit` library does: about twice as fast
-     * per epoch, and it wants a larger learningRate, e.g. 0.05). sgd runs on the simd or
-     * typed kernel.
+     * BPR-MF's optimizer: `sgd` (a plain SGD step per sample, as the `implicit` library does;
+     * no optimizer state) or `adam` (a lazy Adam step per batch over the rows it touched:
+     * about 3x slower per epoch). NeuMF always trains with Adam. sgd runs on the simd or
+     * typed kernel. @default sgd for BPR-MF (adam with kernel tfjs), adam for NeuMF
      */
-    optimizer: z.enum(['adam', 'sgd']).default('adam'),
+    optimizer: z.enum(['adam', 'sgd']).optional(),
     /** NeuMF: MLP hidden layer sizes. */
     mlpLayers: z.array(z.int().min(1).max(4096)).min(1).max(8).default([64, 32]),
-    /** Evaluations without a better validation NDCG@10 before stopping. */
-    patience: z.int().min(1).max(1000).default(3),
+    /**
+     * Evaluations without a better validation NDCG@10 before stopping. sgd's validation
+     * NDCG sits near popularity's for its first epochs, so it gets more.
+     * @default 10 with optimizer sgd, else 3
+     */
+    patience: z.int().min(1).max(1000).optional(),
     /** Evaluate on validation every this many epochs. */
     evalEvery: z.int().min(1).max(1000).default(1),
     /** Checkpoint to the artifact store every this many epochs (resume point after a crash). */
     checkpointEvery: z.int().min(1).max(1000).default(2),
   })
   .prefault({})
+  .transform(withOptimizerDefaults)
   .refine((m) => m.optimizer !== 'sgd' || m.family === 'bpr', {
     message: 'optimizer sgd is for family bpr (NeuMF trains with Adam)',
     path: ['optimizer'],

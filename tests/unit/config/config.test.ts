@@ -61,6 +61,19 @@ describe('pipeline config', () => {
     expect(parsePipelineConfig({ model: { optimizer: 'sgd' } }).model.optimizer).toBe('sgd');
   });
 
+  it('chooses the optimizer and its step size and patience from the model', () => {
+    const pick = (model: object) => {
+      const m = parsePipelineConfig({ model }).model;
+      return [m.optimizer, m.learningRate, m.patience];
+    };
+    expect(pick({})).toEqual(['sgd', 0.05, 10]);
+    expect(pick({ family: 'neumf' })).toEqual(['adam', 0.005, 3]);
+    expect(pick({ kernel: 'tfjs' })).toEqual(['adam', 0.005, 3]);
+    expect(pick({ optimizer: 'adam' })).toEqual(['adam', 0.005, 3]);
+    expect(pick({ learningRate: 0.01, patience: 4 })).toEqual(['sgd', 0.01, 4]);
+    expect(pick({ family: 'neumf', learningRate: 0.001 })).toEqual(['adam', 0.001, 3]);
+  });
+
   it('reads YAML files and reports syntax errors with their position', () => {
     const dir = tempDir();
     const good = join(dir, 'good.yaml');
