@@ -151,10 +151,15 @@ function guardCheck(
   const levels = `(${fmt(e.meanA)} -> ${fmt(e.meanB)}, n=${e.n} users)`;
   // A mean of 0 cannot fall (metrics are >= 0), so the relative drop is 0 there.
   const drop = mode === 'absolute' ? -e.delta : e.meanA > 0 ? -e.delta / e.meanA : 0;
+  // From 0, a rise has no relative size.
   const change =
     mode === 'absolute'
       ? changeWords(e.delta, 4)
-      : changeWords(e.meanA > 0 ? e.delta / e.meanA : 0, 1, true);
+      : e.meanA > 0
+        ? changeWords(e.delta / e.meanA, 1, true)
+        : e.delta > 0
+          ? 'rose from 0'
+          : 'did not change';
   const allowed = mode === 'absolute' ? String(maxDrop) : `${round(maxDrop * 100, 2)}%`;
   if (drop > maxDrop) {
     return {

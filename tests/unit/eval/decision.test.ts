@@ -187,6 +187,32 @@ describe('decision rule', () => {
     expect(loose.reasons[3]).toBe(
       'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, n=80 users), within the allowed 5%',
     );
+    // a segment's metric that was 0 for A: a rise has no percentage
+    const fromZero = (meanB: number) =>
+      decide(
+        {
+          ...cmp,
+          effects: {
+            ...cmp.effects,
+            tailItems: {
+              'tailRecall@10': effect({
+                metric: 'tailRecall@10',
+                segment: 'tailItems',
+                meanA: 0,
+                meanB,
+                delta: meanB,
+              }),
+            },
+          },
+        },
+        { ...config, maxDrop: 0.05 },
+      ).reasons[4];
+    expect(fromZero(0.0062)).toBe(
+      'tail items: Recall@10 on tail items rose from 0 (0.0000 -> 0.0062, n=1000 users)',
+    );
+    expect(fromZero(0)).toBe(
+      'tail items: Recall@10 on tail items did not change (0.0000 -> 0.0000, n=1000 users)',
+    );
   });
 
   it('rejects configs that would let B = A through, and unknown metrics', () => {
