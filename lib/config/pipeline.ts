@@ -267,6 +267,11 @@ const modelSchema = z
     patience: z.int().min(1).max(1000).optional(),
     /** Evaluate on validation every this many epochs. */
     evalEvery: z.int().min(1).max(1000).default(1),
+    /**
+     * Early stopping validates on a seeded sample of at most this many users (the same users
+     * every epoch; 0 = all). Ranking every item for 50K users takes longer than an epoch.
+     */
+    validationUsers: z.int().min(0).max(100_000_000).default(10_000),
     /** Checkpoint to the artifact store every this many epochs (resume point after a crash). */
     checkpointEvery: z.int().min(1).max(1000).default(2),
   })

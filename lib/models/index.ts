@@ -9,6 +9,7 @@ import { BPR_FORMAT, loadBprMf } from './bpr-mf.ts';
 import { trainBpr } from './bpr-train.ts';
 import { NEUMF_FORMAT, loadNeuMf } from './neumf.ts';
 import { trainNeuMf } from './neumf-train.ts';
+import { sampleValidationUsers } from './validation-sample.ts';
 import type {
   ModelFile,
   TrainConfig,
@@ -29,11 +30,12 @@ export function trainRecommender(
   config: TrainConfig,
   hooks?: TrainHooks,
 ): Promise<TrainResult> {
+  const valid = sampleValidationUsers(validation, config.validationUsers ?? 0, config.seed);
   switch (config.family) {
     case 'bpr':
-      return trainBpr(set, validation, config, hooks);
+      return trainBpr(set, valid, config, hooks);
     case 'neumf':
-      return trainNeuMf(set, validation, config, hooks);
+      return trainNeuMf(set, valid, config, hooks);
     default:
       throw new Error(`model family ${String(config.family)} is not available`);
   }

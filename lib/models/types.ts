@@ -52,6 +52,8 @@ export interface TrainConfig {
   patience: number;
   /** Evaluate on validation every this many epochs. */
   evalEvery: number;
+  /** Validate on a seeded sample of at most this many users (0 or absent: all of them). */
+  validationUsers?: number;
   seed: number;
 }
 

@@ -5,6 +5,7 @@ import { evaluateFullRanking } from '../../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import { sampleValidationUsers } from '../../../lib/models/validation-sample.ts';
 import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
@@ -126,6 +127,24 @@ describe('BPR-MF', () => {
         trainRecommender(set, validation, { ...short, optimizer: 'adam' }, { resumeFrom: saved }),
       ).rejects.toThrow(`(bpr ${nUsers}x${nItems} dim 64, optimizer sgd)`);
     }
+  }, 60_000);
+
+  it('early-stops on a seeded sample of validationUsers users', async () => {
+    const capped: TrainConfig = { ...config, epochs: 3, validationUsers: 500 };
+    const r = await trainRecommender(asSet(pre.train), validation, capped);
+    const sample = sampleValidationUsers(validation, 500, capped.seed);
+    const users = (c: typeof sample.valid) =>
+      c.indptr.filter((p, u) => u > 0 && p > c.indptr[u - 1]!).length;
+    expect(users(sample.valid)).toBe(500);
+    expect(users(validation.valid)).toBeGreaterThan(2000);
+    const ndcgOn = (valid: typeof sample.valid) =>
+      evaluateFullRanking({ nUsers, nItems, train, test: valid }, r.model, {
+        ks: [10],
+        excludeValid: false,
+      }).summary.overall['ndcg@10']!;
+    // The kept epoch's validation score is the model's NDCG on exactly those users.
+    expect(r.bestValidNdcg10).toBe(ndcgOn(sample.valid));
+    expect(r.bestValidNdcg10).not.toBe(ndcgOn(validation.valid));
   }, 60_000);
 
   it('trains the same whether its samples are drawn on a thread or not, and resumes so', async () => {
