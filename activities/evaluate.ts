@@ -48,9 +48,18 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
   identityFiles: () => ({ retrainA: MODEL_FILES, retrainB: MODEL_FILES }),
   async run(ctx) {
     const t0 = Date.now();
+    // Seconds per part, in the stats: where a large run's evaluation time goes.
+    const timings: Record<string, number> = {};
+    let lap = t0;
+    const timed = (part: string) => {
+      const now = Date.now();
+      timings[`seconds.${part}`] = (now - lap) / 1000;
+      lap = now;
+    };
     const cfg = ctx.config.evaluate;
     const splits = await readSplitCsrs(ctx, true);
     const data: EvalData = { ...splits, test: splits.test! };
+    timed('splits');
     const options = {
       ks: cfg.ks,
       coldThreshold: cfg.coldThreshold,
@@ -71,15 +80,18 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       } finally {
         model.dispose();
       }
+      timed(variant);
     }
     const baselines: Record<string, EvalSummary> = {};
     if (cfg.baselines) {
       baselines.popularity = (
         await evaluate('popularity', PopularityScorer.fit(splits.train, splits.nItems))
       ).summary;
+      timed('popularity');
       baselines.itemknn = (
         await evaluate('itemknn', await ItemKnnScorer.fitAsync(splits.train, splits.nItems))
       ).summary;
+      timed('itemknn');
     }
     ctx.heartbeat({ phase: 'comparing' });
     const metric = cfg.metric as MetricKey;
@@ -89,6 +101,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       { metric, minLift: cfg.minLift, maxDrop: cfg.maxDrop, alpha: cfg.alpha },
       { seed: ctx.config.seed, resamples: cfg.resamples },
     );
+    timed('comparison');
     const file: EvaluationFile = {
       A: results.A!.summary,
       B: results.B!.summary,
@@ -116,6 +129,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
           Object.entries(baselines).map(([k, v]) => [k, v.overall[metric]]),
         ),
         seconds: (Date.now() - t0) / 1000,
+        ...timings,
       },
     };
   },

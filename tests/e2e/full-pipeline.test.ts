@@ -106,6 +106,16 @@ describe('the whole pipeline on the real stack', () => {
       expect(
         (await mlflow.artifacts.list(first.mlflow!.runId, 'evaluate')).map((f) => f.path),
       ).toContain('evaluate/evaluation.json');
+      // Where the evaluation's time went, per part, adding up to its total.
+      const ev = byName.evaluate!.stats as Record<string, number>;
+      const parts = ['splits', 'A', 'B', 'popularity', 'itemknn', 'comparison'];
+      for (const p of parts) expect(ev[`seconds.${p}`]).toBeGreaterThanOrEqual(0);
+      const sum = parts.reduce((s, p) => s + ev[`seconds.${p}`]!, 0);
+      expect(sum).toBeGreaterThan(0);
+      expect(sum).toBeLessThanOrEqual(ev.seconds! + 0.01);
+      expect((await mlflow.getRun(await stageRun('evaluate'))).data.metrics).toEqual(
+        expect.arrayContaining([expect.objectContaining({ key: 'seconds.itemknn' })]),
+      );
       // Per-epoch training metrics reached the nested run of retrainA.
       const history = await mlflow.getMetricHistory(await stageRun('retrainA'), 'epoch.loss');
       expect(history.length).toBe((byName.retrainA!.stats.history as unknown[]).length);
