@@ -10,7 +10,8 @@ import type {
   EvalSummary,
   MetricKey,
 } from '../lib/eval/index.ts';
-import { ItemKnnScorer, PopularityScorer } from '../lib/models/baselines/index.ts';
+import { baselinesWantThread, evaluateBaselines } from '../lib/models/baselines/index.ts';
+import type { BaselineResults } from '../lib/models/baselines/index.ts';
 import { loadModel } from '../lib/models/index.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -48,7 +49,9 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
   identityFiles: () => ({ retrainA: MODEL_FILES, retrainB: MODEL_FILES }),
   async run(ctx) {
     const t0 = Date.now();
-    // Seconds per part, in the stats: where a large run's evaluation time goes.
+    // Seconds per part, in the stats: where a large run's evaluation time goes. `baselines`
+    // is this thread's time on them (waiting, when they ran on a thread); `popularity` and
+    // `itemknn` are their own durations.
     const timings: Record<string, number> = {};
     let lap = t0;
     const timed = (part: string) => {
@@ -71,28 +74,39 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
       });
+    // On large data the baselines run on a thread, started first so that they overlap
+    // ranking A and B here; on small data they follow B on this thread.
+    const stopBaselines = new AbortController();
+    const startBaselines = (threaded: boolean) =>
+      evaluateBaselines(data, options, {
+        threaded,
+        signal: AbortSignal.any([ctx.signal, stopBaselines.signal]),
+        onProgress: (name, done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
+      });
+    const early = cfg.baselines && baselinesWantThread(data) ? startBaselines(true) : undefined;
+    // Awaited only on success; if A or B fails first, its rejection must not go unhandled.
+    early?.catch(() => undefined);
 
     const results: Record<string, EvalResult> = {};
-    for (const variant of ['A', 'B'] as const) {
-      const model = await loadModel(await modelFiles(ctx, RETRAIN_STAGE[variant]));
-      try {
-        results[variant] = await evaluate(variant, model);
-      } finally {
-        model.dispose();
+    let base: BaselineResults | undefined;
+    try {
+      for (const variant of ['A', 'B'] as const) {
+        const model = await loadModel(await modelFiles(ctx, RETRAIN_STAGE[variant]));
+        try {
+          results[variant] = await evaluate(variant, model);
+        } finally {
+          model.dispose();
+        }
+        timed(variant);
       }
-      timed(variant);
+      if (cfg.baselines) base = await (early ?? startBaselines(false));
+      timed('baselines');
+    } finally {
+      stopBaselines.abort();
     }
-    const baselines: Record<string, EvalSummary> = {};
-    if (cfg.baselines) {
-      baselines.popularity = (
-        await evaluate('popularity', PopularityScorer.fit(splits.train, splits.nItems))
-      ).summary;
-      timed('popularity');
-      baselines.itemknn = (
-        await evaluate('itemknn', await ItemKnnScorer.fitAsync(splits.train, splits.nItems))
-      ).summary;
-      timed('itemknn');
-    }
+    const baselines: Record<string, EvalSummary> = { ...base?.summaries };
+    for (const [name, seconds] of Object.entries(base?.seconds ?? {}))
+      timings[`seconds.${name}`] = seconds;
     ctx.heartbeat({ phase: 'comparing' });
     const metric = cfg.metric as MetricKey;
     const { comparison, decision } = await abTestAsync(
@@ -130,6 +144,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         ),
         seconds: (Date.now() - t0) / 1000,
         ...timings,
+        ...(base ? { baselinesThreaded: base.threaded } : {}),
       },
     };
   },

@@ -11,3 +11,9 @@ export {
   topNewItemsCsrAsync,
 } from './top-new.ts';
 export type { TopNewItems } from './top-new.ts';
+export {
+  evaluateBaselines,
+  baselinesWantThread,
+  BASELINE_THREAD_MIN_PAIRS,
+} from './evaluate-baselines.ts';
+export type { BaselineName, BaselineResults } from './evaluate-baselines.ts';
