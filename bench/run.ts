@@ -4,12 +4,13 @@
  *   npm run bench -- --quick   # < 5 min: headline figures, ends with one JSON line
  *   npm run bench              # also the full-size benches (10M-row data, 10K-user GAN,
  *                              # evaluation, resample, LLM fallback, recommender training
- *                              # per backend, the whole pipeline at 100K/1M/10M): ~30 min
+ *                              # per backend, the whole pipeline at 100K/1M/10M): ~15 min
  *
  * Headline figures: `demoSeconds` (the demo command, whole process, nothing cached, stack
  * already up), `cachedRerunSeconds` (the same command again: every stage cached),
  * `cachedActivityMs` (the median stage's workflow wall time in that re-run: one activity
- * round trip that finds its outputs in the store), `dataRowsPerSec` (csv -> split Parquet incl. interactions.parquet, 1M rows),
+ * round trip that finds its outputs in the store), `dataRowsPerSec` (csv -> split Parquet
+ * incl. interactions.parquet, 1M rows),
  * `ganSamplesPerSec` and `ganVsTorch` (CFGAN epoch time vs the PyTorch reference, when
  * `npm run bench:setup` installed it), `peakRssMB` (largest peak RSS of any step).
  */

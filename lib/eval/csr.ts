@@ -1,3 +1,4 @@
+import { positionsWhere } from './summary.ts';
 import type { Csr } from './types.ts';
 
 /**
@@ -57,6 +58,12 @@ export function rowCounts(csr: Csr): Int32Array {
   const out = new Int32Array(rows);
   for (let u = 0; u < rows; u++) out[u] = csr.indptr[u + 1]! - csr.indptr[u]!;
   return out;
+}
+
+/** The rows with at least one entry, ascending (e.g. the users who have any). */
+export function nonEmptyRows(csr: Csr): Int32Array {
+  const { indptr } = csr;
+  return positionsWhere(indptr.length - 1, (u) => indptr[u + 1]! > indptr[u]!);
 }
 
 /** Number of entries per item (train popularity when applied to the train split). */

@@ -11,7 +11,14 @@ export type {
   MetricKey,
   Scorer,
 } from './types.ts';
-export { csrFromCoo, itemCounts, rowCounts, transposeCsr, validateCsr } from './csr.ts';
+export {
+  csrFromCoo,
+  itemCounts,
+  nonEmptyRows,
+  rowCounts,
+  transposeCsr,
+  validateCsr,
+} from './csr.ts';
 export { TopKSelector, fullRank } from './topk.ts';
 export {
   averagePrecisionAt,

@@ -6,6 +6,7 @@
  * A/B evaluation always ranks every test user.
  */
 import { Rng } from '../data/random.ts';
+import { nonEmptyRows } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
 import type { ValidationData } from './types.ts';
 
@@ -22,13 +23,9 @@ export function sampleValidationUsers(
   maxUsers: number,
   seed: number,
 ): ValidationData {
-  const { indptr } = v.valid;
-  const nUsers = indptr.length - 1;
-  let candidates = 0;
-  for (let u = 0; u < nUsers; u++) if (indptr[u + 1]! > indptr[u]!) candidates++;
+  const users = nonEmptyRows(v.valid);
+  const candidates = users.length;
   if (maxUsers <= 0 || candidates <= maxUsers) return v;
-  const users = new Int32Array(candidates);
-  for (let u = 0, k = 0; u < nUsers; u++) if (indptr[u + 1]! > indptr[u]!) users[k++] = u;
   // A partial Fisher-Yates: the first maxUsers slots become a uniform sample.
   const rng = new Rng((seed ^ SAMPLE_STREAM) >>> 0);
   for (let k = 0; k < maxUsers; k++) {
@@ -37,7 +34,7 @@ export function sampleValidationUsers(
     users[k] = users[j]!;
     users[j] = t;
   }
-  const keep = new Uint8Array(nUsers);
+  const keep = new Uint8Array(v.valid.indptr.length - 1);
   for (let k = 0; k < maxUsers; k++) keep[users[k]!] = 1;
   return { train: v.train, valid: keepRows(v.valid, keep) };
 }

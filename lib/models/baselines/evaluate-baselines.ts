@@ -7,6 +7,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../compute/ts-worker.ts';
+import { nonEmptyRows } from '../../eval/csr.ts';
 import { evaluateFullRankingAsync } from '../../eval/full-ranking.ts';
 import type { EvalData, EvalSummary, Scorer } from '../../eval/types.ts';
 import { ItemKnnScorer } from './item-knn.ts';
@@ -119,8 +120,5 @@ function onThread(
 
 /** True when ranking the test users is large enough to be worth a thread. */
 export function baselinesWantThread(data: EvalData): boolean {
-  const { indptr } = data.test;
-  let users = 0;
-  for (let u = 0; u + 1 < indptr.length; u++) if (indptr[u + 1]! > indptr[u]!) users++;
-  return users * data.nItems >= BASELINE_THREAD_MIN_PAIRS;
+  return nonEmptyRows(data.test).length * data.nItems >= BASELINE_THREAD_MIN_PAIRS;
 }
