@@ -1,19 +1,21 @@
 // How far above popularity can any recommender get on the built-in synthetic data?
 //
 //   npx tsx bench/eval/ceiling.ts [--users 3000] [--items 1500] [--interactions 150000]
-//                                 [--set '{"optimizer":"adam"}']
+//                                 [--seed 42] [--set '{"optimizer":"adam"}']
 //
-// The generator (lib/data/synthetic.ts) picks an item by genre affinity and then by global
-// popularity within the genre, so beyond "which genres, lately" there is no per-user item
-// signal to learn. This prints test NDCG@10 (the pipeline's preprocessing: rating >= 4,
-// 5-core, leave-last-out) of Popularity, ItemKNN, BPR-MF with the config defaults, and a
-// "genre oracle" that is handed the true item genres: a recency-weighted histogram of the
-// user's train genres times popularity within the genre, mixed with global popularity.
-// The oracle is close to the data's ceiling for models without time; its ratio to
-// popularity is the most a "BPR >= k x popularity" bar can ask of this data.
+// The generator (lib/data/synthetic.ts) picks a genre by the user's cluster affinity, then
+// (3 times in 4) restricts the pick to the user's favourite style, then picks by popularity.
+// This prints test NDCG@10 (the pipeline's preprocessing: rating >= 4, 5-core,
+// leave-last-out) of Popularity, ItemKNN, the model with the config defaults (or --set),
+// and two oracles handed the generator's truth:
+// - "genre oracle": a recency-weighted histogram of the user's train genres times
+//   popularity within the genre, mixed with global popularity (knows the item genres);
+// - "taste oracle": the same, with the within-genre pick split by the true user and item
+//   styles as the generator does (knows genres and styles). It is close to the data's
+//   ceiling for models without time.
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
-import { generateSynthetic, preprocess } from '../../lib/data/index.ts';
+import { STYLE_SHARE, generateSynthetic, preprocess } from '../../lib/data/index.ts';
 import { itemCounts } from '../../lib/eval/index.ts';
 import type { AsyncScorer } from '../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
@@ -67,21 +69,33 @@ for (let k = 0, prev = -1, rank = 0; k < order.length; k++, rank++) {
   if (u !== prev) [prev, rank] = [u, 0];
   hist[u * genres + genreOf[pre.train.item[row]!]!]! += 0.5 ** (rank / 8);
 }
-const oracle: AsyncScorer = {
+// Styles (truth): the user's and each item's, and each genre x style's popularity mass.
+const styles = Math.max(...g.truth.itemStyle) + 1;
+const styleOf = Int32Array.from({ length: nItems }, (_, i) => {
+  return g.truth.itemStyle[Number(pre.items.idOf(i)) - 1]!;
+});
+const userStyleOf = (u: number) => g.truth.userStyle[Number(pre.users.idOf(u)) - 1]!;
+const styleMass = new Float64Array(genres * styles);
+for (let i = 0; i < nItems; i++) styleMass[genreOf[i]! * styles + styleOf[i]!]! += counts[i]! + 1;
+
+/** The genre oracle; with `styleShare` > 0, the within-genre pick follows the true styles. */
+const oracle = (styleShare: number): AsyncScorer => ({
   scoreUsers(users, out) {
     for (let r = 0; r < users.length; r++) {
       const u = users[r]!;
+      const own = userStyleOf(u);
       let total = 0;
       for (let c = 0; c < genres; c++) total += hist[u * genres + c]!;
       for (let i = 0; i < nItems; i++) {
         const w = counts[i]! + 1;
         const c = genreOf[i]!;
-        out[r * nItems + i] =
-          (0.75 * hist[u * genres + c]! * w) / (total * genreMass[c]!) + (0.25 * w) / mass;
+        const inStyle = styleOf[i] === own ? w / styleMass[c * styles + own]! : 0;
+        const inGenre = (1 - styleShare) * (w / genreMass[c]!) + styleShare * inStyle;
+        out[r * nItems + i] = (0.75 * hist[u * genres + c]! * inGenre) / total + (0.25 * w) / mass;
       }
     }
   },
-};
+});
 
 const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const rows: [string, number][] = [['popularity', popularity]];
@@ -92,8 +106,9 @@ const bpr = await trainRecommender(
   { train: data.train, valid: data.valid },
   { ...model, seed: config.seed },
 );
-rows.push([args.set === '{}' ? 'bpr (defaults)' : 'bpr (--set)', await ndcg(bpr.model)]);
-rows.push(['genre oracle', await ndcg(oracle)]);
+rows.push([`${model.family} (${args.set === '{}' ? 'defaults' : '--set'})`, await ndcg(bpr.model)]);
+rows.push(['genre oracle', await ndcg(oracle(0))]);
+rows.push(['taste oracle', await ndcg(oracle(STYLE_SHARE))]);
 
 console.log(`${nUsers} users x ${nItems} items, ${pre.train.n} train positives; test NDCG@10:`);
 for (const [name, v] of rows)

@@ -37,7 +37,7 @@ export { InteractionParser } from './interaction-parser.ts';
 export type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
 export { MOVIELENS_LAYOUTS, detectLayout, findMovieLensFiles } from './movielens.ts';
 export type { MovieLensLayout, MovieLensFiles } from './movielens.ts';
-export { generateSynthetic, GENRES } from './synthetic.ts';
+export { generateSynthetic, GENRES, STYLE_SHARE } from './synthetic.ts';
 export type { SyntheticData } from './synthetic.ts';
 
 // Preprocess

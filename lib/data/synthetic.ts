@@ -7,11 +7,13 @@
  *   neighbouring genres somewhat, drift towards a second cluster over their active period,
  *   and have lognormal (heavy-tailed) activity;
  * - rows come grouped by user (as in MovieLens files), in random time order per user;
- * - 75% of interactions follow taste (genre by affinity, item by popularity within the
- *   genre), 25% follow global popularity; ratings (1-5) rise with user-genre affinity and
- *   item quality.
- * So who-likes-what depends on user cluster x item genre, which a collaborative model can
- * learn and a popularity ranking cannot.
+ * - every item has one of 4 styles and every user a favourite style (a personal taste
+ *   that cuts across genres: who likes which items within a genre);
+ * - 75% of interactions follow taste (genre by affinity, then an item by popularity within
+ *   the genre, among the user's style for 3 picks in 4), 25% follow global popularity;
+ *   ratings (1-5) rise with user-genre affinity and item quality.
+ * So who-likes-what depends on user cluster x item genre and user style x item style, which
+ * a collaborative model can learn and a popularity ranking cannot.
  */
 import { IdMap } from './id-map.ts';
 import { AliasTable, NORMAL_TABLE, Rng } from './random.ts';
@@ -46,6 +48,15 @@ const SEQUELS = ['', ' II', ' III', ': The Return', ': Origins', ' IV', ': Recko
 const T0 = 1_546_300_800;
 const SPAN = 3 * 365 * 86_400;
 const TASTE_SHARE = 0.75;
+/** Styles within each genre (a user's personal taste inside their genres). */
+const STYLES = 4;
+/** Share of taste picks made among the items of the user's own style. */
+/**
+ * Share of taste picks made among the items of the user's own style. 0.75 makes ItemKNN's
+ * NDCG@10 about 1.8x popularity's (1.57-1.94x over seeds 42, 1 and 7), as on MovieLens-100K
+ * (1.72x); with no styles it was 1.23x, and no model could learn more than "which genres".
+ */
+export const STYLE_SHARE = 0.75;
 
 export interface SyntheticData {
   table: Interactions;
@@ -53,7 +64,12 @@ export interface SyntheticData {
   items: IdMap;
   meta: ItemMeta;
   /** The ground truth, for tests and for judging models: cluster per user, genre per item. */
-  truth: { userCluster: Int32Array; itemGenre: Int32Array };
+  truth: {
+    userCluster: Int32Array;
+    itemGenre: Int32Array;
+    userStyle: Int32Array;
+    itemStyle: Int32Array;
+  };
 }
 
 /** Generates the log described by `spec` (users and items get IDs 1..n). */
@@ -117,11 +133,11 @@ export function generateSynthetic(
   }
   const global = new AliasTable(weight);
   // Within a genre, items follow the same popularity law.
-  const byGenre = members.map((m) =>
+  const pool = (m: number[]) =>
     m.length
       ? { items: Int32Array.from(m), table: new AliasTable(m.map((i) => weight[i]!)) }
-      : undefined,
-  );
+      : undefined;
+  const byGenre = members.map(pool);
 
   // Users: cluster, drift cluster, active window, lognormal activity.
   const userRng = rng.fork();
@@ -151,9 +167,16 @@ export function generateSynthetic(
     rating: new Float32Array(n),
     ts: new Float64Array(n),
   };
+  const r = rng.fork();
+  // Styles come from their own stream, so items, users and rows per user stay as they were.
+  const styleRng = rng.fork();
+  const itemStyle = Int32Array.from({ length: nI }, () => styleRng.int(STYLES));
+  const userStyle = Int32Array.from({ length: nU }, () => styleRng.int(STYLES));
+  const byGenreStyle = members.map((m) =>
+    Array.from({ length: STYLES }, (_, st) => pool(m.filter((i) => itemStyle[i] === st))),
+  );
   // Rows per user: one each (while there are rows), the rest by activity. Rows are then
   // written user by user, as MovieLens files are ordered, so each user's state stays hot.
-  const r = rng.fork();
   const perUser = new Int32Array(nU);
   for (let k = 0; k < n; k++) perUser[k < nU ? k : byActivity.sample(r)]!++;
   let k = 0;
@@ -171,8 +194,10 @@ export function generateSynthetic(
         const x = r.next() * genreChoice[G - 1]!;
         let off = 0;
         while (off < G - 1 && genreChoice[off]! <= x) off++;
-        const pool = byGenre[(base + off) % G];
-        it = pool ? pool.items[pool.table.sample(r)]! : global.sample(r);
+        const g = (base + off) % G;
+        const styled = r.next() < STYLE_SHARE ? byGenreStyle[g]![userStyle[u]!] : undefined;
+        const from = styled ?? byGenre[g];
+        it = from ? from.items[from.table.sample(r)]! : global.sample(r);
       } else {
         it = global.sample(r);
       }
@@ -194,5 +219,11 @@ export function generateSynthetic(
   for (let u = 0; u < nU; u++) users.fromNumber(u + 1);
   const items = new IdMap();
   for (let i = 0; i < nI; i++) items.fromNumber(i + 1);
-  return { table, users, items, meta, truth: { userCluster: cluster, itemGenre: genre } };
+  return {
+    table,
+    users,
+    items,
+    meta,
+    truth: { userCluster: cluster, itemGenre: genre, userStyle, itemStyle },
+  };
 }

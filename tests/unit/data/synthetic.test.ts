@@ -85,6 +85,22 @@ describe('synthetic generator', () => {
     expect(inSum / inN - outSum / outN).toBeGreaterThan(0.6);
   });
 
+  it('within genres, users pick items of their own style: a per-user signal beyond genre', () => {
+    // Taste picks (75%) keep to the user's style 3 times in 4; the rest land on a style at
+    // random (1 in 4): about 0.75 x (0.75 + 0.25 / 4) + 0.25 / 4 = 0.67 of rows.
+    let same = 0;
+    for (let k = 0; k < t.n; k++)
+      if (g.truth.userStyle[t.user[k]!] === g.truth.itemStyle[t.item[k]!]) same++;
+    expect(same / t.n).toBeGreaterThan(0.6);
+    expect(same / t.n).toBeLessThan(0.75);
+    // Styles are spread over users and items alike.
+    for (const styles of [g.truth.userStyle, g.truth.itemStyle]) {
+      const counts = new Int32Array(4);
+      for (const s of styles) counts[s]!++;
+      for (const c of counts) expect(c / styles.length).toBeGreaterThan(0.2);
+    }
+  });
+
   it('items have readable titles, genres and years', () => {
     expect(g.meta.title[0]).toMatch(/^[A-Z].+ \(\d{4}\)$/);
     expect(g.meta.genres.every((x) => /^[A-Za-z-]+( \d+)?(\|[A-Za-z-]+( \d+)?)?$/.test(x))).toBe(

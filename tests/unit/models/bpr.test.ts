@@ -64,8 +64,8 @@ const config: TrainConfig = {
 };
 
 describe('BPR-MF', () => {
-  // The bar is 2x popularity; on this generator's data BPR-MF reaches about 1.4x
-  // (popularity is strong under its power-law items), and it beats ItemKNN.
+  // The bar is 2x popularity's NDCG@10 on the synthetic data: the default optimizer
+  // (sgd, below) reaches 2.17x here and must keep >= 2x; Adam reaches 2.06x.
   it('learns: test NDCG@10 well above popularity and ItemKNN; the best epoch is kept', async () => {
     await initBackend();
     const tensors = tf.memory().numTensors;
@@ -80,7 +80,7 @@ describe('BPR-MF', () => {
       .summary.overall['ndcg@10']!;
     const knn = evaluateFullRanking(evalData, ItemKnnScorer.fit(train, nItems), { ks: [10] })
       .summary.overall['ndcg@10']!;
-    expect(bpr).toBeGreaterThan(1.3 * pop);
+    expect(bpr).toBeGreaterThan(1.8 * pop);
     expect(bpr).toBeGreaterThan(knn);
     expect(r.bestValidNdcg10).toBe(Math.max(...r.history.map((h) => h.validNdcg10 ?? 0)));
     // Saved in tfjs layout and loaded back: identical scores.
@@ -106,7 +106,7 @@ describe('BPR-MF', () => {
     60_000,
   );
 
-  it('optimizer sgd learns as well (above popularity and ItemKNN) and resumes exactly', async () => {
+  it('optimizer sgd learns as well (>= 2x popularity, above ItemKNN) and resumes exactly', async () => {
     const sgd: TrainConfig = { ...config, optimizer: 'sgd', learningRate: 0.05, patience: 10 };
     const set = asSet(pre.train);
     const r = await trainRecommender(set, validation, sgd);
@@ -114,7 +114,7 @@ describe('BPR-MF', () => {
     const ndcg = (m: Parameters<typeof evaluateFullRanking>[1]) =>
       evaluateFullRanking(evalData, m, { ks: [10] }).summary.overall['ndcg@10']!;
     const pop = ndcg(PopularityScorer.fit(train, nItems));
-    expect(ndcg(r.model)).toBeGreaterThan(1.3 * pop);
+    expect(ndcg(r.model)).toBeGreaterThanOrEqual(2 * pop);
     expect(ndcg(r.model)).toBeGreaterThan(ndcg(ItemKnnScorer.fit(train, nItems)));
     for (const kernel of ['simd', 'typed'] as const) {
       const short = { ...sgd, epochs: 4, kernel };
