@@ -1,7 +1,7 @@
 /**
  * A hyper-parameter search on MovieLens-100K that never looks at the test split to choose:
  *
- *   npx tsx bench/movielens/tune.ts [--family bpr] [--optimizer sgd|adam]
+ *   npx tsx bench/movielens/tune.ts [--family bpr|neumf|ials] [--optimizer sgd|adam]
  *                                   [--grid '{"l2":[1e-4,1e-3],...}']
  *                                   [--seeds 1] [--confirm-seeds 1,2,3] [--top 3]
  *
@@ -22,9 +22,12 @@ import { ML100K_RATINGS, movielens100k } from './data.ts';
 /**
  * The default grid. sgd's step sizes are about ten times Adam's, and its batch size changes
  * nothing (every sample steps on its own), so it searches the negatives further instead.
+ * iALS has no step size: its lambda (l2) and confidence weight (alpha) matter.
  */
-const defaultGrid = (optimizer: string) =>
-  optimizer === 'sgd'
+function defaultGrid(family: string, optimizer: string | undefined) {
+  if (family === 'ials')
+    return { factors: [64, 128, 256], l2: [0.3, 1, 3, 10], alpha: [2, 5, 10, 20] };
+  return optimizer === 'sgd'
     ? {
         factors: [32, 64, 128],
         l2: [1e-4, 1e-3, 1e-2],
@@ -38,11 +41,12 @@ const defaultGrid = (optimizer: string) =>
         batchSize: [256, 2048],
         negatives: [1, 4],
       };
+}
 
 const { values: args } = parseArgs({
   options: {
     family: { type: 'string', default: 'bpr' },
-    /** BPR-MF's optimizer (default: the config's, sgd); NeuMF trains with Adam. */
+    /** BPR-MF's optimizer (default: the config's, sgd); NeuMF trains with Adam, iALS with none. */
     optimizer: { type: 'string' },
     grid: { type: 'string' },
     seeds: { type: 'string', default: '1' },
@@ -52,10 +56,9 @@ const { values: args } = parseArgs({
 });
 const fixed = { family: args.family, ...(args.optimizer ? { optimizer: args.optimizer } : {}) };
 const base = parsePipelineConfig({ model: fixed });
-const grid = (args.grid ? JSON.parse(args.grid) : defaultGrid(base.model.optimizer)) as Record<
-  string,
-  unknown[]
->;
+const grid = (
+  args.grid ? JSON.parse(args.grid) : defaultGrid(args.family!, base.model.optimizer)
+) as Record<string, unknown[]>;
 const seeds = (s: string) => s.split(',').map(Number);
 
 /** Every combination of the grid's values, as model overrides. */

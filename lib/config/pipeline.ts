@@ -206,33 +206,52 @@ const llmSchema = z
   });
 
 /**
- * The defaults that depend on the optimizer: BPR-MF trains with sgd (the reference
- * algorithm, and the faster one) unless its batch math is tensor ops; sgd wants a larger
- * step and more patience than Adam.
+ * The defaults that depend on the family and optimizer: BPR-MF trains with sgd (the
+ * reference algorithm, and the faster one) unless its batch math is tensor ops; sgd wants a
+ * larger step and more patience than Adam. iALS has no optimizer; its l2 is each solve's
+ * lambda, on a scale of whole confidence-weighted rows rather than of one gradient step.
  */
 function withOptimizerDefaults<
   M extends {
-    family: 'bpr' | 'neumf';
+    family: 'bpr' | 'neumf' | 'ials';
     kernel: string;
     optimizer?: 'adam' | 'sgd';
     learningRate?: number;
     patience?: number;
+    l2?: number;
   },
 >(m: M) {
+  if (m.family === 'ials')
+    return {
+      ...m,
+      optimizer: undefined,
+      learningRate: m.learningRate ?? 0.005,
+      patience: m.patience ?? 5,
+      l2: m.l2 ?? IALS_DEFAULT_LAMBDA,
+    };
   const optimizer = m.optimizer ?? (m.family === 'bpr' && m.kernel !== 'tfjs' ? 'sgd' : 'adam');
   return {
     ...m,
     optimizer,
     learningRate: m.learningRate ?? (optimizer === 'sgd' ? 0.05 : 0.005),
     patience: m.patience ?? (optimizer === 'sgd' ? 10 : 3),
+    l2: m.l2 ?? 1e-4,
   };
 }
+
+/** iALS defaults (tuned on MovieLens-100K's validation split: bench/movielens/tune.ts). */
+const IALS_DEFAULT_ALPHA = 10;
+const IALS_DEFAULT_LAMBDA = 10;
 
 /** The recommender trained twice (A on real data, B on augmented data). */
 const modelSchema = z
   .strictObject({
-    /** `bpr` (BPR-MF, pairwise) or `neumf` (NeuMF: GMF + MLP, pointwise log loss). */
-    family: z.enum(['bpr', 'neumf']).default('bpr'),
+    /**
+     * `bpr` (BPR-MF, pairwise), `neumf` (NeuMF: GMF + MLP, pointwise log loss) or `ials`
+     * (implicit ALS: weighted squared loss over all user x item pairs, solved by conjugate
+     * gradient; batchSize, learningRate, negatives, kernel and optimizer do not apply).
+     */
+    family: z.enum(['bpr', 'neumf', 'ials']).default('bpr'),
     /** Embedding size. @default 64 */
     factors: z.int().min(1).max(1024).default(64),
     /** Upper bound on epochs; early stopping on validation NDCG@10 usually ends sooner. */
@@ -240,8 +259,15 @@ const modelSchema = z
     batchSize: z.int().min(1).max(1_000_000).default(2048),
     /** @default 0.05 with optimizer sgd, else 0.005 (Adam) */
     learningRate: z.number().gt(0).max(10).optional(),
-    /** L2 regularisation of the embeddings a batch touches. */
-    l2: z.number().min(0).max(10).default(1e-4),
+    /**
+     * L2 regularisation of the embeddings a batch touches; for ials, the lambda added to
+     * every row's solve. @default 1e-4; 10 for ials
+     */
+    l2: z.number().min(0).max(1000).optional(),
+    /** iALS: an observed row's confidence is 1 + alpha x its weight. */
+    alpha: z.number().gt(0).max(10_000).default(IALS_DEFAULT_ALPHA),
+    /** iALS: conjugate-gradient steps per row and half-epoch (warm-started). */
+    cgSteps: z.int().min(1).max(64).default(3),
     /** Sampled negatives per positive and epoch. */
     negatives: z.int().min(1).max(100).default(1),
     /**
@@ -254,7 +280,8 @@ const modelSchema = z
      * BPR-MF's optimizer: `sgd` (a plain SGD step per sample, as the `implicit` library does;
      * no optimizer state) or `adam` (a lazy Adam step per batch over the rows it touched:
      * about 3x slower per epoch). NeuMF always trains with Adam. sgd runs on the simd or
-     * typed kernel. @default sgd for BPR-MF (adam with kernel tfjs), adam for NeuMF
+     * typed kernel; iALS has none. @default sgd for BPR-MF (adam with kernel tfjs), adam
+     * for NeuMF
      */
     optimizer: z.enum(['adam', 'sgd']).optional(),
     /** NeuMF: MLP hidden layer sizes. */
@@ -262,7 +289,7 @@ const modelSchema = z
     /**
      * Evaluations without a better validation NDCG@10 before stopping. sgd's validation
      * NDCG sits near popularity's for its first epochs, so it gets more.
-     * @default 10 with optimizer sgd, else 3
+     * @default 10 with optimizer sgd, 5 for ials, else 3
      */
     patience: z.int().min(1).max(1000).optional(),
     /** Evaluate on validation every this many epochs. */
@@ -276,7 +303,15 @@ const modelSchema = z
     checkpointEvery: z.int().min(1).max(1000).default(2),
   })
   .prefault({})
+  .refine((m) => m.family !== 'ials' || m.optimizer === undefined, {
+    message: 'family ials has no optimizer (it solves for the factors in turn)',
+    path: ['optimizer'],
+  })
   .transform(withOptimizerDefaults)
+  .refine((m) => m.family !== 'ials' || m.kernel === 'auto', {
+    message: 'family ials solves in typed arrays: leave kernel at auto',
+    path: ['kernel'],
+  })
   .refine((m) => m.optimizer !== 'sgd' || m.family === 'bpr', {
     message: 'optimizer sgd is for family bpr (NeuMF trains with Adam)',
     path: ['optimizer'],

@@ -1,6 +1,8 @@
 /**
- * A trained BPR-MF model: user and item factors plus an item bias; score(u, i) =
- * <P_u, Q_i> + b_i, computed for evaluation by the WebAssembly SIMD dot-product kernel.
+ * A trained matrix-factorisation model (BPR-MF, or implicit ALS, whose item bias is 0): user
+ * and item factors plus an item bias; score(u, i) = <P_u, Q_i> + b_i, computed for
+ * evaluation by the WebAssembly SIMD dot-product kernel. model.json's `family` says which
+ * loss trained it.
  * Saved in the tfjs weights layout: `model.json` (format, sizes and a weights manifest)
  * and `weights.bin` (the float32 tables back to back).
  */
@@ -21,13 +23,18 @@ export interface BprMfWeights {
   itemBias: Float32Array;
 }
 
+/** The families whose models are factor tables in this layout. */
+export type FactorFamily = 'bpr' | 'ials';
+
 export class BprMfModel implements TrainedModel {
-  readonly family = 'bpr' as const;
   readonly nUsers: number;
   readonly nItems: number;
   private scorer: DotProductScorer | undefined;
 
-  constructor(readonly weights: BprMfWeights) {
+  constructor(
+    readonly weights: BprMfWeights,
+    readonly family: FactorFamily = 'bpr',
+  ) {
     this.nUsers = weights.nUsers;
     this.nItems = weights.nItems;
   }
@@ -47,7 +54,7 @@ export class BprMfModel implements TrainedModel {
     ];
     const modelJson = {
       format: BPR_FORMAT,
-      family: 'bpr',
+      family: this.family,
       config: { nUsers: w.nUsers, nItems: w.nItems, dim: w.dim },
       weightsManifest: [
         {
@@ -80,10 +87,14 @@ export function loadBprMf(files: ModelFile[]): BprMfModel {
   if (!json || !bin) throw new Error('a BPR-MF model needs model.json and weights.bin');
   const meta = JSON.parse(new TextDecoder().decode(json.bytes)) as {
     format?: string;
+    family?: string;
     config?: { nUsers: number; nItems: number; dim: number };
   };
   if (meta.format !== BPR_FORMAT || !meta.config)
     throw new Error(`model.json: expected format ${BPR_FORMAT}, got ${String(meta.format)}`);
+  const family = meta.family ?? 'bpr';
+  if (family !== 'bpr' && family !== 'ials')
+    throw new Error(`model.json: family ${family} is not a factor model (bpr or ials)`);
   const { nUsers, nItems, dim } = meta.config;
   const floats = nUsers * dim + nItems * dim + nItems;
   if (bin.bytes.byteLength !== floats * 4)
@@ -92,12 +103,15 @@ export function loadBprMf(files: ModelFile[]): BprMfModel {
   const copy = new Uint8Array(bin.bytes.byteLength);
   copy.set(bin.bytes);
   const all = new Float32Array(copy.buffer);
-  return new BprMfModel({
-    nUsers,
-    nItems,
-    dim,
-    users: all.subarray(0, nUsers * dim),
-    items: all.subarray(nUsers * dim, nUsers * dim + nItems * dim),
-    itemBias: all.subarray(nUsers * dim + nItems * dim),
-  });
+  return new BprMfModel(
+    {
+      nUsers,
+      nItems,
+      dim,
+      users: all.subarray(0, nUsers * dim),
+      items: all.subarray(nUsers * dim, nUsers * dim + nItems * dim),
+      itemBias: all.subarray(nUsers * dim + nItems * dim),
+    },
+    family,
+  );
 }

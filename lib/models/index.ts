@@ -1,12 +1,15 @@
 /**
- * Recommenders trained on the pipeline's training sets: BPR-MF (pairwise, `family: bpr`)
- * and NeuMF (GMF + MLP, pointwise log loss, `family: neumf`). Both train on TensorFlow.js
- * with written-out gradients, checkpoint and resume exactly, and save in the tfjs weights
- * layout; `trainRecommender` dispatches on `config.family`, `loadModel` on model.json's
- * format (`recsys-augment/bpr-mf@1` or `recsys-augment/neumf@1`).
+ * Recommenders trained on the pipeline's training sets: BPR-MF (pairwise, `family: bpr`),
+ * NeuMF (GMF + MLP, pointwise log loss, `family: neumf`) and implicit ALS (weighted squared
+ * loss over all pairs, `family: ials`). BPR-MF and NeuMF train on TensorFlow.js with
+ * written-out gradients; iALS solves in typed arrays. All checkpoint and resume exactly, and
+ * save in the tfjs weights layout; `trainRecommender` dispatches on `config.family`,
+ * `loadModel` on model.json's format (`recsys-augment/bpr-mf@1`, the factor layout BPR-MF
+ * and iALS share, or `recsys-augment/neumf@1`).
  */
 import { BPR_FORMAT, loadBprMf } from './bpr-mf.ts';
 import { trainBpr } from './bpr-train.ts';
+import { trainIals } from './ials-train.ts';
 import { NEUMF_FORMAT, loadNeuMf } from './neumf.ts';
 import { trainNeuMf } from './neumf-train.ts';
 import { sampleValidationUsers } from './validation-sample.ts';
@@ -36,6 +39,8 @@ export function trainRecommender(
       return trainBpr(set, valid, config, hooks);
     case 'neumf':
       return trainNeuMf(set, valid, config, hooks);
+    case 'ials':
+      return trainIals(set, valid, config, hooks);
     default:
       throw new Error(`model family ${String(config.family)} is not available`);
   }

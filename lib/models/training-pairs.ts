@@ -37,7 +37,7 @@ export class TrainingPairs {
 
   /** Validates the set (precise errors) and finds its positives; lookups come later. */
   constructor(readonly set: TrainingSet) {
-    validate(set);
+    validateTrainingSet(set);
     const { n, label } = set;
     let p = 0;
     for (let k = 0; k < n; k++) if (label[k] === 1) p++;
@@ -157,7 +157,8 @@ function byUser(
   return [ptr, items];
 }
 
-function validate(s: TrainingSet): void {
+/** Throws naming the first bad row and column of a training set. */
+export function validateTrainingSet(s: TrainingSet): void {
   const { n, nUsers, nItems } = s;
   if (!(nUsers > 0 && nItems > 1))
     throw new Error(`training set: nUsers ${nUsers}, nItems ${nItems}: expected >= 1 and >= 2`);

@@ -27,7 +27,7 @@ export interface ValidationData {
   valid: Csr;
 }
 
-export type ModelFamily = 'bpr' | 'neumf';
+export type ModelFamily = 'bpr' | 'neumf' | 'ials';
 
 /** Training hyper-parameters; every field has a default in the config schema. */
 export interface TrainConfig {
@@ -38,7 +38,7 @@ export interface TrainConfig {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** L2 regularisation of the embeddings touched by a batch. */
+  /** L2 regularisation of the embeddings touched by a batch (ials: lambda of each solve). */
   l2: number;
   /** Sampled negatives per positive and epoch (BPR: pairs per positive). */
   negatives: number;
@@ -48,6 +48,10 @@ export interface TrainConfig {
   kernel?: 'auto' | 'simd' | 'typed' | 'tfjs';
   /** BPR-MF: lazy Adam per batch (absent: adam) or plain SGD per sample. */
   optimizer?: 'adam' | 'sgd';
+  /** iALS: confidence of an observed row is 1 + alpha x its weight. */
+  alpha?: number;
+  /** iALS: conjugate-gradient steps per row and half-epoch. */
+  cgSteps?: number;
   /** Stop after this many evaluations without a better validation NDCG@10. */
   patience: number;
   /** Evaluate on validation every this many epochs. */

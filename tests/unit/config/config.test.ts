@@ -74,6 +74,21 @@ describe('pipeline config', () => {
     expect(pick({ family: 'neumf', learningRate: 0.001 })).toEqual(['adam', 0.001, 3]);
   });
 
+  it('gives iALS its own defaults (no optimizer, lambda and alpha) and refuses what it lacks', () => {
+    const m = parsePipelineConfig({ model: { family: 'ials' } }).model;
+    expect([m.optimizer, m.l2, m.alpha, m.cgSteps, m.patience]).toEqual([undefined, 10, 10, 3, 5]);
+    expect(parsePipelineConfig({}).model.l2).toBe(1e-4);
+    expect(parsePipelineConfig({ model: { family: 'ials', l2: 2 } }).model.l2).toBe(2);
+    const optimizer = configError(() =>
+      parsePipelineConfig({ model: { family: 'ials', optimizer: 'sgd' } }),
+    );
+    expect(optimizer.issues[0]!.field).toBe('model.optimizer');
+    const kernel = configError(() =>
+      parsePipelineConfig({ model: { family: 'ials', kernel: 'simd' } }),
+    );
+    expect(kernel.issues[0]!.field).toBe('model.kernel');
+  });
+
   it('reads YAML files and reports syntax errors with their position', () => {
     const dir = tempDir();
     const good = join(dir, 'good.yaml');

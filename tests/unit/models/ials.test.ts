@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateFullRanking } from '../../../lib/eval/index.ts';
+import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
+import { CgSolver, addDiagonal, gram, observations } from '../../../lib/models/ials.ts';
+import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
+import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import { expectExactResume } from '../../helpers/resume.ts';
+import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
+
+const { pre, nUsers, nItems, data } = syntheticSplits({
+  users: 3000,
+  items: 1500,
+  interactions: 150_000,
+  seed: 42,
+  kCore: 5,
+});
+const validation = { train: data.train, valid: data.valid };
+
+function trainSet(extra: { user: number; item: number; label: 0 | 1 }[] = []): TrainingSet {
+  const t = pre.train;
+  const n = t.n + extra.length;
+  const set: TrainingSet = {
+    nUsers,
+    nItems,
+    n,
+    user: new Int32Array(n),
+    item: new Int32Array(n),
+    label: new Uint8Array(n).fill(1),
+    weight: new Float32Array(n).fill(1),
+  };
+  set.user.set(t.user.subarray(0, t.n));
+  set.item.set(t.item.subarray(0, t.n));
+  extra.forEach((r, k) => {
+    set.user[t.n + k] = r.user;
+    set.item[t.n + k] = r.item;
+    set.label[t.n + k] = r.label;
+  });
+  return set;
+}
+
+const config: TrainConfig = {
+  family: 'ials',
+  factors: 32,
+  epochs: 15,
+  batchSize: 0,
+  learningRate: 0,
+  l2: 1,
+  alpha: 5,
+  cgSteps: 3,
+  negatives: 0,
+  mlpLayers: [],
+  patience: 5,
+  evalEvery: 1,
+  seed: 3,
+};
+
+const ndcg = (m: Parameters<typeof evaluateFullRanking>[1]) =>
+  evaluateFullRanking(data, m, { ks: [10] }).summary.overall['ndcg@10']!;
+
+/** x solving (G + sum_r extra_r y_r y_r') x = sum_r target_r y_r, by Gaussian elimination. */
+function exactRow(
+  g: Float64Array,
+  fixed: Float32Array,
+  dim: number,
+  rows: [number, number, number][],
+) {
+  const a = Array.from({ length: dim }, (_, i) => [
+    ...Array.from({ length: dim }, (_, j) => g[i * dim + j]!),
+    0,
+  ]);
+  for (const [item, extra, target] of rows)
+    for (let i = 0; i < dim; i++) {
+      const yi = fixed[item * dim + i]!;
+      a[i]![dim]! += target * yi;
+      for (let j = 0; j < dim; j++) a[i]![j]! += extra * yi * fixed[item * dim + j]!;
+    }
+  for (let c = 0; c < dim; c++) {
+    for (let r = c + 1; r < dim; r++) {
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let k = c; k <= dim; k++) a[r]![k]! -= f * a[c]![k]!;
+    }
+  }
+  const x = new Array<number>(dim).fill(0);
+  for (let r = dim - 1; r >= 0; r--) {
+    let s = a[r]![dim]!;
+    for (let k = r + 1; k < dim; k++) s -= a[r]![k]! * x[k]!;
+    x[r] = s / a[r]![r]!;
+  }
+  return x;
+}
+
+describe('implicit ALS', () => {
+  it('conjugate gradient with dim steps solves each row exactly; explicit negatives pull toward 0', () => {
+    const dim = 6;
+    const items = Float32Array.from({ length: 5 * dim }, (_, k) => Math.sin(k * 1.7) * 0.5);
+    const set: TrainingSet = {
+      nUsers: 2,
+      nItems: 5,
+      n: 4,
+      user: Int32Array.of(0, 0, 1, 0),
+      item: Int32Array.of(1, 3, 2, 4),
+      label: Uint8Array.of(1, 1, 1, 0),
+      weight: Float32Array.of(1, 2, 1, 0.5),
+    };
+    const obs = observations(set, 4, 'user');
+    // User 0: items 1 (c = 5), 3 (c = 9) and the explicit negative 4 (c = 3, target 0).
+    expect(Array.from(obs.ptr)).toEqual([0, 3, 4]);
+    expect(Array.from(obs.extra.subarray(0, 3))).toEqual([4, 8, 2]);
+    expect(Array.from(obs.target.subarray(0, 3))).toEqual([5, 9, 0]);
+    const g = addDiagonal(gram(items, dim), 0.1);
+    const users = new Float32Array(2 * dim).fill(0.3);
+    new CgSolver(dim, dim).solveRows(users, items, g, obs, 0, 2);
+    const want = exactRow(g, items, dim, [
+      [1, 4, 5],
+      [3, 8, 9],
+      [4, 2, 0],
+    ]);
+    for (let a = 0; a < dim; a++) expect(users[a]).toBeCloseTo(want[a]!, 4);
+  });
+
+  it('learns: above popularity and ItemKNN, the objective falls, saves and loads as ials', async () => {
+    const r = await trainRecommender(trainSet(), validation, config);
+    expect(r.kernel).toBe('cg');
+    const losses = r.history.map((h) => h.loss);
+    for (let e = 1; e < losses.length; e++) expect(losses[e]).toBeLessThan(losses[e - 1]!);
+    const model = ndcg(r.model);
+    expect(model).toBeGreaterThan(1.3 * ndcg(PopularityScorer.fit(data.train, nItems)));
+    expect(model).toBeGreaterThan(ndcg(ItemKnnScorer.fit(data.train, nItems)));
+    expect(r.bestValidNdcg10).toBe(Math.max(...r.history.map((h) => h.validNdcg10 ?? 0)));
+    const loaded = await loadModel(await r.model.save());
+    expect(loaded.family).toBe('ials');
+    const users = Int32Array.of(0, 7, 11);
+    const [a, b] = [new Float32Array(3 * nItems), new Float32Array(3 * nItems)];
+    await r.model.scoreUsers(users, a);
+    await loaded.scoreUsers(users, b);
+    expect(b).toEqual(a);
+  }, 60_000);
+
+  it('resumes from a checkpoint exactly; a BPR-MF checkpoint is refused', async () => {
+    const set = trainSet();
+    const short = { ...config, epochs: 4 };
+    const saved = await expectExactResume(
+      (hooks) => trainRecommender(set, validation, short, hooks),
+      nItems,
+    );
+    await expect(
+      trainRecommender(set, validation, { ...short, factors: 16 }, { resumeFrom: saved }),
+    ).rejects.toThrow(`(ials ${nUsers}x${nItems} dim 32)`);
+  }, 60_000);
+
+  it('scores explicit negatives lower, rejects bad rows precisely, and stops when aborted', async () => {
+    const target = 0;
+    const extra = Array.from({ length: nUsers }, (_, u) => ({
+      user: u,
+      item: target,
+      label: 0 as const,
+    }));
+    const short = { ...config, epochs: 3 };
+    const base = await trainRecommender(trainSet(), validation, short);
+    const neg = await trainRecommender(trainSet(extra), validation, short);
+    const meanScore = async (m: typeof base.model) => {
+      const out = new Float32Array(nUsers * nItems);
+      await m.scoreUsers(
+        Int32Array.from({ length: nUsers }, (_, u) => u),
+        out,
+      );
+      let s = 0;
+      for (let u = 0; u < nUsers; u++) s += out[u * nItems + target]!;
+      return s / nUsers;
+    };
+    expect(await meanScore(neg.model)).toBeLessThan(await meanScore(base.model));
+
+    const bad = trainSet();
+    bad.user[5] = -1;
+    await expect(trainRecommender(bad, validation, short)).rejects.toThrow(
+      `training set row 5: user -1 is not in [0, ${nUsers})`,
+    );
+    const ctrl = new AbortController();
+    ctrl.abort(new Error('cancelled by Temporal'));
+    await expect(
+      trainRecommender(trainSet(), validation, short, { signal: ctrl.signal }),
+    ).rejects.toThrow('cancelled by Temporal');
+  }, 60_000);
+});
