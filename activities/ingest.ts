@@ -44,8 +44,9 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
   };
   return {
     name: 'ingest',
-    // 2: items.parquet also carries year and text.
-    codeVersion: '2',
+    // 2: items.parquet also carries year and text. 3: the synthetic generator's styles
+    // (a synthetic source writes other rows).
+    codeVersion: '3',
     needs: [],
     extraIdentity: async ({ config }) => ({ source: (await open(config)).fingerprint }),
     async run(ctx) {
