@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/train/run.ts [--users 10000] [--items 10000] [--interactions 1000000]
  *                              [--epochs 2] [--backends wasm,cpu] [--quick]
- *                              [--families bpr,neumf] [--bpr-kernels simd,typed,tfjs]
+ *                              [--families bpr,neumf,ials] [--bpr-kernels simd,typed,tfjs]
  *                              [--bpr-optimizers sgd,adam]
  *
  * Each backend runs in its own process (tfjs picks one backend per process). Per model (and
@@ -14,8 +14,8 @@
  * for every user. Data: the built-in synthetic log at that size (all of it as training
  * positives). Then the same positives through the bench-only references, when
  * `npm run bench:setup` installed them: PyTorch CPU NeuMF (bench/train/torch_neumf.py) and
- * the `implicit` library's BPR (bench/train/implicit_bpr.py), with our/their epoch-time
- * ratios. Ends with one JSON line.
+ * the `implicit` library's BPR and ALS (bench/train/implicit_ref.py), with our/their
+ * epoch-time ratios. Ends with one JSON line.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,8 +37,8 @@ const { values: args } = parseArgs({
     interactions: { type: 'string', default: '1000000' },
     epochs: { type: 'string', default: '2' },
     backends: { type: 'string', default: 'wasm,cpu' },
-    /** Which models to train (bpr, neumf). */
-    families: { type: 'string', default: 'bpr,neumf' },
+    /** Which models to train (bpr, neumf, ials). */
+    families: { type: 'string', default: 'bpr,neumf,ials' },
     /** BPR-MF's batch kernels to time (typed, tfjs); each is a row of its own. */
     'bpr-kernels': { type: 'string', default: 'simd,typed,tfjs' },
     /** BPR-MF's optimizers to time (sgd, adam); sgd runs on the simd and typed kernels only. */
@@ -54,6 +54,8 @@ if (args.quick)
 function flopsPerSample(c: TrainConfig): number {
   const f = c.factors;
   if (c.family === 'bpr') return 3 * (2 * 2 * f); // x = <u, i - j>, then three gradient rows
+  // Per row and side: a dot and an axpy for the residual and for each CG step.
+  if (c.family === 'ials') return 2 * (1 + (c.cgSteps ?? 3)) * (2 * 2 * f);
   let mlp = 0;
   let fanIn = 2 * f;
   for (const size of c.mlpLayers) {
@@ -92,7 +94,7 @@ async function child() {
     nUsers,
   );
   const out: Record<string, unknown> = { backend: backend.name };
-  const runs: { family: string; kernel: string; optimizer: string }[] = args
+  const runs: { family: string; kernel: string; optimizer?: string }[] = args
     .families!.split(',')
     .flatMap((family) =>
       family === 'bpr'
@@ -101,7 +103,7 @@ async function child() {
               .filter((kernel) => optimizer !== 'sgd' || kernel !== 'tfjs')
               .map((kernel) => ({ family, kernel, optimizer })),
           )
-        : [{ family, kernel: 'auto', optimizer: 'adam' }],
+        : [{ family, kernel: 'auto', optimizer: family === 'ials' ? undefined : 'adam' }],
     );
   for (const { family, kernel, optimizer } of runs) {
     // Each optimizer at its default learning rate (sgd 0.05, Adam 0.005).
@@ -178,9 +180,10 @@ function parent() {
       refs.implicitBpr,
     ),
     neumfVsTorch: ratio('neumf', refs.torchNeumf),
+    ialsVsImplicit: ratio('ials', refs.implicitAls),
   };
   process.stderr.write(
-    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (adam: ${summary.bprAdamVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x\n`,
+    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (adam: ${summary.bprAdamVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x, iALS vs implicit ${summary.ialsVsImplicit ?? 'n/a'}x\n`,
   );
   console.log(JSON.stringify(summary));
 }
@@ -193,6 +196,7 @@ const MODEL_LABELS = {
   'bpr-typed-adam': 'BPR-MF (typed, adam)',
   'bpr-tfjs-adam': 'BPR-MF (tfjs, adam)',
   neumf: 'NeuMF',
+  ials: 'iALS (cg)',
 };
 
 interface ModelFigures {
@@ -234,15 +238,19 @@ function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof 
     console.log(`reference implicit BPR: ${refs.implicitBpr.secondsPerEpoch.toFixed(2)} s/epoch`);
   if (refs.torchNeumf)
     console.log(`reference PyTorch NeuMF: ${refs.torchNeumf.secondsPerEpoch.toFixed(2)} s/epoch`);
+  if (refs.implicitAls)
+    console.log(`reference implicit ALS: ${refs.implicitAls.secondsPerEpoch.toFixed(2)} s/epoch`);
 }
 
 /**
  * The same positives through the bench-only Python references (`npm run bench:setup`):
- * PyTorch CPU NeuMF and the `implicit` library's BPR. Skipped when the venv is missing.
+ * PyTorch CPU NeuMF and the `implicit` library's BPR and ALS. Skipped when the venv is
+ * missing.
  */
 function references(): {
   torchNeumf?: { secondsPerEpoch: number };
   implicitBpr?: { secondsPerEpoch: number };
+  implicitAls?: { secondsPerEpoch: number };
 } {
   const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
   if (!existsSync(python)) {
@@ -264,6 +272,7 @@ function references(): {
     csrFromCoo(g.table.user, g.table.item, g.table.n, g.users.size),
   );
   const { model } = parsePipelineConfig({ model: { family: 'neumf' } });
+  const als = parsePipelineConfig({ model: { family: 'ials' } }).model;
   const run = (script: string, extra: string[]) => {
     const r = spawnSync(
       python,
@@ -308,7 +317,21 @@ function references(): {
           ]),
       implicitBpr: !families.includes('bpr')
         ? undefined
-        : run('implicit_bpr.py', ['--factors', String(model.factors)]),
+        : run('implicit_ref.py', ['--model', 'bpr', '--factors', String(model.factors)]),
+      implicitAls: !families.includes('ials')
+        ? undefined
+        : run('implicit_ref.py', [
+            '--model',
+            'als',
+            '--factors',
+            String(als.factors),
+            '--alpha',
+            String(als.alpha),
+            '--regularization',
+            String(als.l2),
+            '--cg-steps',
+            String(als.cgSteps),
+          ]),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
