@@ -48,6 +48,8 @@ export const op = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   f32Add: 0x92,
+  f32Sub: 0x93,
+  f32Mul: 0x94,
   f64Sqrt: 0x9f,
   f64Add: 0xa0,
   f64Sub: 0xa1,

@@ -9,8 +9,11 @@ import { Rng } from '../data/random.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
-import { CgSolver, addDiagonal, gram, objective, observations } from './ials.ts';
-import type { Observations } from './ials.ts';
+import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compute/arena.ts';
+import type { Allocator } from '../compute/arena.ts';
+import { JsRowProducts, addDiagonal, cgSolveRows, gram, objective, observations } from './ials.ts';
+import type { Observations, RowProducts, Vec } from './ials.ts';
+import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from './ials-simd.ts';
 import { packState, unpackState } from './train-state.ts';
 import { validateTrainingSet } from './training-pairs.ts';
 import {
@@ -43,33 +46,64 @@ export async function trainIals(
   const dim = config.factors;
   const alpha = config.alpha ?? 1;
   const lambda = config.l2;
+  const steps = config.cgSteps ?? 3;
+  // Everything the products read lives in one wasm memory when the SIMD kernel runs.
+  const simd = ialsSimdAvailable(dim);
+  const layout = (alloc: Allocator) => ({
+    users: alloc.floats(nUsers * dim),
+    items: alloc.floats(nItems * dim),
+    byUser: observations(set, alpha, 'user', alloc),
+    byItem: observations(set, alpha, 'item', alloc),
+    gram: alloc.floats(dim * dim),
+    vectors: [0, 1, 2, 3].map(() => alloc.floats(dim)) as [Vec, Vec, Vec, Vec],
+  });
+  const arena = simd
+    ? new WasmArena(arenaBytes(countAllocations((a) => void layout(a))))
+    : undefined;
+  const tables = layout(arena ?? heapAllocator);
+  if (!arena)
+    tables.vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as typeof tables.vectors;
+  const kernel = arena && new IalsSimd(arena, dim);
   const state = hooks.resumeFrom
-    ? restore(hooks.resumeFrom, set, config)
-    : fresh(nUsers, nItems, dim, config.seed);
+    ? restore(hooks.resumeFrom, set, config, tables)
+    : fresh(nUsers, nItems, dim, config.seed, tables);
   const { w } = state;
-  const byUser = observations(set, alpha, 'user');
-  const byItem = observations(set, alpha, 'item');
-  const solver = new CgSolver(dim, config.cgSteps ?? 3);
+  const { byUser, byItem } = tables;
   const yielder = new EventLoopYielder();
 
-  const halfEpoch = async (solve: Float32Array, fixed: Float32Array, obs: Observations) => {
-    const g = addDiagonal(gram(fixed, dim), lambda);
-    const rows = obs.ptr.length - 1;
+  /** The products of one side: its rows against `fixed`, whose Gram matrix is `g`. */
+  const productsOf = (fixed: Float32Array, g: Float64Array, obs: Observations): RowProducts => {
+    const gramReg = addDiagonal(g.slice(), lambda);
+    if (!kernel) return new JsRowProducts(fixed, gramReg, obs, dim);
+    tables.gram.set(gramReg);
+    return new SimdRowProducts(kernel, fixed, tables.gram, obs, dim);
+  };
+  const solveAll = async (products: RowProducts, solve: Float32Array) => {
+    const rows = solve.length / dim;
     for (let from = 0; from < rows; from += CHUNK_ROWS) {
       hooks.signal?.throwIfAborted();
-      solver.solveRows(solve, fixed, g, obs, from, Math.min(rows, from + CHUNK_ROWS));
+      const to = Math.min(rows, from + CHUNK_ROWS);
+      cgSolveRows(products, solve, dim, steps, from, to, tables.vectors);
       await yielder.maybeYield();
     }
   };
 
   let stoppedEarly = false;
+  let itemsGram = gram(w.items, dim);
   for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
     const t0 = Date.now();
-    await halfEpoch(w.users, w.items, byUser);
-    await halfEpoch(w.items, w.users, byItem);
+    // Each Gram matrix serves a half-epoch and the objective: one per table and epoch.
+    const userSide = productsOf(w.items, itemsGram, byUser);
+    await solveAll(userSide, w.users);
+    const usersGram = gram(w.users, dim);
+    await solveAll(productsOf(w.users, usersGram, byItem), w.items);
+    itemsGram = gram(w.items, dim);
+    let observed = 0;
+    for (let u = 0; u < nUsers; u++)
+      observed += userSide.loss(u, w.users.subarray(u * dim, (u + 1) * dim));
     const log: EpochLog = {
       epoch,
-      loss: objective(w.users, w.items, dim, byUser, lambda),
+      loss: objective(usersGram, itemsGram, observed, lambda, set.n),
       samples: set.n,
       seconds: (Date.now() - t0) / 1000,
     };
@@ -90,7 +124,7 @@ export async function trainIals(
     bestValidNdcg10: state.bestScore,
     stoppedEarly,
     backend: 'js',
-    kernel: 'cg',
+    kernel: kernel ? 'cg-simd' : 'cg-js',
   };
 }
 
@@ -98,20 +132,22 @@ interface TrainState extends EarlyStopState<BprMfWeights> {
   w: BprMfWeights;
 }
 
+/** Where the factor tables live (the kernel's arena, or the JS heap). */
+interface Tables {
+  users: Float32Array;
+  items: Float32Array;
+}
+
 /** Small random factors (a zero start would leave CG nothing to separate items by). */
-function fresh(nUsers: number, nItems: number, dim: number, seed: number): TrainState {
+function fresh(nUsers: number, nItems: number, dim: number, seed: number, t: Tables): TrainState {
   const rng = new Rng(seed);
-  const init = (n: number) => {
-    const a = new Float32Array(n);
-    for (let k = 0; k < n; k++) a[k] = 0.01 * rng.normal();
-    return a;
-  };
+  for (const a of [t.users, t.items]) for (let k = 0; k < a.length; k++) a[k] = 0.01 * rng.normal();
   const w: BprMfWeights = {
     nUsers,
     nItems,
     dim,
-    users: init(nUsers * dim),
-    items: init(nItems * dim),
+    users: t.users,
+    items: t.items,
     itemBias: new Float32Array(nItems),
   };
   return { epoch: 0, w, bestScore: -1, bestEpoch: 0, bad: 0, history: [] };
@@ -140,7 +176,7 @@ function serialize(s: TrainState): Uint8Array {
   return packState({ family: 'ials', nUsers, nItems, dim, ...progressHeader(s) }, arrays);
 }
 
-function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): TrainState {
+function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig, t: Tables): TrainState {
   const { header: h, arrays: a } = unpackState(bytes);
   if (
     h.family !== 'ials' ||
@@ -152,12 +188,14 @@ function restore(bytes: Uint8Array, set: TrainingSet, config: TrainConfig): Trai
       `checkpoint does not match this training (${String(h.family)} ${String(h.nUsers)}x${String(h.nItems)} dim ${String(h.dim)})`,
     );
   const itemBias = new Float32Array(set.nItems);
+  t.users.set(a.users!);
+  t.items.set(a.items!);
   const w: BprMfWeights = {
     nUsers: set.nUsers,
     nItems: set.nItems,
     dim: config.factors,
-    users: a.users!,
-    items: a.items!,
+    users: t.users,
+    items: t.items,
     itemBias,
   };
   return {

@@ -12,6 +12,8 @@
  * A positive row has p = 1; an explicit negative (an LLM's disliked item) has p = 0, with its
  * own confidence. Duplicate rows each count. Pure: typed arrays in, typed arrays out.
  */
+import { heapAllocator } from '../compute/arena.ts';
+import type { Allocator } from '../compute/arena.ts';
 import type { TrainingSet } from './types.ts';
 
 /** The observed rows grouped by one side (users or items), in CSR form. */
@@ -26,7 +28,12 @@ export interface Observations {
 }
 
 /** Groups the training rows by user (`by: 'user'`) or by item, with their confidences. */
-export function observations(set: TrainingSet, alpha: number, by: 'user' | 'item'): Observations {
+export function observations(
+  set: TrainingSet,
+  alpha: number,
+  by: 'user' | 'item',
+  alloc: Allocator = heapAllocator,
+): Observations {
   const key = by === 'user' ? set.user : set.item;
   const val = by === 'user' ? set.item : set.user;
   const rows = by === 'user' ? set.nUsers : set.nItems;
@@ -34,9 +41,9 @@ export function observations(set: TrainingSet, alpha: number, by: 'user' | 'item
   for (let r = 0; r < set.n; r++) ptr[key[r]! + 1]!++;
   for (let k = 0; k < rows; k++) ptr[k + 1]! += ptr[k]!;
   const fill = ptr.slice(0, rows);
-  const other = new Int32Array(set.n);
-  const extra = new Float32Array(set.n);
-  const target = new Float32Array(set.n);
+  const other = alloc.ints(set.n);
+  const extra = alloc.floats(set.n);
+  const target = alloc.floats(set.n);
   for (let r = 0; r < set.n; r++) {
     const at = fill[key[r]!]!++;
     const e = alpha * set.weight[r]!;
@@ -64,84 +71,115 @@ export function gram(table: Float32Array, dim: number): Float64Array {
   return g;
 }
 
-/**
- * Re-solves the rows `from .. to` of `solve` against the fixed table `fixed` (whose Gram
- * matrix plus lambda on the diagonal is `gramReg`), in place. Returns nothing; the rows
- * only depend on `fixed`, so ranges can run in any order or split.
- */
-export class CgSolver {
-  private readonly r: Float64Array;
-  private readonly p: Float64Array;
-  private readonly ap: Float64Array;
-  private readonly x: Float64Array;
-  constructor(
-    readonly dim: number,
-    readonly steps: number,
-  ) {
-    this.r = new Float64Array(dim);
-    this.p = new Float64Array(dim);
-    this.ap = new Float64Array(dim);
-    this.x = new Float64Array(dim);
-  }
+/** A dense vector of `dim` floats: float64 in the JS loops, float32 in wasm memory. */
+export type Vec = Float32Array | Float64Array;
 
-  solveRows(
-    solve: Float32Array,
-    fixed: Float32Array,
-    gramReg: Float64Array,
-    obs: Observations,
-    from: number,
-    to: number,
-  ): void {
-    const { dim, r, p, ap, x } = this;
-    const { ptr, other, extra, target } = obs;
-    for (let u = from; u < to; u++) {
-      const o = u * dim;
-      for (let a = 0; a < dim; a++) x[a] = solve[o + a]!;
-      // r = b - A x, with A x = gramReg x + sum (c - 1) <y, x> y and b = sum c p y.
-      this.multiply(gramReg, x, r);
-      for (let a = 0; a < dim; a++) r[a] = -r[a]!;
-      for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
-        const y = other[k]! * dim;
-        let dot = 0;
-        for (let a = 0; a < dim; a++) dot += fixed[y + a]! * x[a]!;
-        const coef = target[k]! - extra[k]! * dot;
-        for (let a = 0; a < dim; a++) r[a]! += coef * fixed[y + a]!;
-      }
-      let rs = 0;
+/** The two products conjugate gradient needs for one row's system A x = b. */
+export interface RowProducts {
+  /** out = A v = gramReg v + sum over the row's observations of (c - 1) <y, v> y. */
+  aTimes(row: number, v: Vec, out: Vec): void;
+  /** out = b - A x, with b = sum over the row's observations of c p y. */
+  residual(row: number, x: Vec, out: Vec): void;
+  /** The row's observed part of the objective: sum of c (p - s)^2 - s^2, s = <y, x>. */
+  loss(row: number, x: Vec): number;
+}
+
+/**
+ * Re-solves the rows `from .. to` of the table `solve` (row-major, `dim` wide) in place:
+ * `steps` conjugate-gradient steps per row, warm-started from the row's current value.
+ * `x`, `r`, `p`, `ap` are scratch vectors of `dim` floats (where `products` reads them).
+ * Rows only depend on the fixed side, so ranges can run in any order or split.
+ */
+export function cgSolveRows(
+  products: RowProducts,
+  solve: Float32Array,
+  dim: number,
+  steps: number,
+  from: number,
+  to: number,
+  [x, r, p, ap]: [Vec, Vec, Vec, Vec],
+): void {
+  for (let u = from; u < to; u++) {
+    const o = u * dim;
+    for (let a = 0; a < dim; a++) x[a] = solve[o + a]!;
+    products.residual(u, x, r);
+    let rs = 0;
+    for (let a = 0; a < dim; a++) {
+      p[a] = r[a]!;
+      rs += r[a]! * r[a]!;
+    }
+    for (let step = 0; step < steps && rs > 1e-20; step++) {
+      products.aTimes(u, p, ap);
+      let pap = 0;
+      for (let a = 0; a < dim; a++) pap += p[a]! * ap[a]!;
+      if (!(pap > 0)) break;
+      const alpha = rs / pap;
+      let rsNew = 0;
       for (let a = 0; a < dim; a++) {
-        p[a] = r[a]!;
-        rs += r[a]! * r[a]!;
+        x[a]! += alpha * p[a]!;
+        r[a]! -= alpha * ap[a]!;
+        rsNew += r[a]! * r[a]!;
       }
-      for (let step = 0; step < this.steps && rs > 1e-20; step++) {
-        this.multiply(gramReg, p, ap);
-        for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
-          const y = other[k]! * dim;
-          let dot = 0;
-          for (let a = 0; a < dim; a++) dot += fixed[y + a]! * p[a]!;
-          const coef = extra[k]! * dot;
-          for (let a = 0; a < dim; a++) ap[a]! += coef * fixed[y + a]!;
-        }
-        let pap = 0;
-        for (let a = 0; a < dim; a++) pap += p[a]! * ap[a]!;
-        if (!(pap > 0)) break;
-        const alpha = rs / pap;
-        let rsNew = 0;
-        for (let a = 0; a < dim; a++) {
-          x[a]! += alpha * p[a]!;
-          r[a]! -= alpha * ap[a]!;
-          rsNew += r[a]! * r[a]!;
-        }
-        const beta = rsNew / rs;
-        for (let a = 0; a < dim; a++) p[a] = r[a]! + beta * p[a]!;
-        rs = rsNew;
-      }
-      for (let a = 0; a < dim; a++) solve[o + a] = x[a]!;
+      const beta = rsNew / rs;
+      for (let a = 0; a < dim; a++) p[a] = r[a]! + beta * p[a]!;
+      rs = rsNew;
+    }
+    for (let a = 0; a < dim; a++) solve[o + a] = x[a]!;
+  }
+}
+
+/** {@link RowProducts} as plain JS loops in float64 (the reference; no SIMD needed). */
+export class JsRowProducts implements RowProducts {
+  constructor(
+    private readonly fixed: Float32Array,
+    private readonly gramReg: Float64Array,
+    private readonly obs: Observations,
+    private readonly dim: number,
+  ) {}
+
+  aTimes(u: number, v: Vec, out: Vec): void {
+    const { fixed, dim } = this;
+    const { ptr, other, extra } = this.obs;
+    this.gramTimes(v, out);
+    for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
+      const y = other[k]! * dim;
+      let dot = 0;
+      for (let a = 0; a < dim; a++) dot += fixed[y + a]! * v[a]!;
+      const coef = extra[k]! * dot;
+      for (let a = 0; a < dim; a++) out[a]! += coef * fixed[y + a]!;
     }
   }
 
-  /** out = m v for the dim x dim matrix m. */
-  private multiply(m: Float64Array, v: Float64Array, out: Float64Array): void {
-    const dim = this.dim;
+  residual(u: number, x: Vec, out: Vec): void {
+    const { fixed, dim } = this;
+    const { ptr, other, extra, target } = this.obs;
+    this.gramTimes(x, out);
+    for (let a = 0; a < dim; a++) out[a] = -out[a]!;
+    for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
+      const y = other[k]! * dim;
+      let dot = 0;
+      for (let a = 0; a < dim; a++) dot += fixed[y + a]! * x[a]!;
+      const coef = target[k]! - extra[k]! * dot;
+      for (let a = 0; a < dim; a++) out[a]! += coef * fixed[y + a]!;
+    }
+  }
+
+  loss(u: number, x: Vec): number {
+    const { fixed, dim } = this;
+    const { ptr, other, extra, target } = this.obs;
+    let sum = 0;
+    for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
+      const y = other[k]! * dim;
+      let s = 0;
+      for (let a = 0; a < dim; a++) s += fixed[y + a]! * x[a]!;
+      // c (p - s)^2 - s^2 with p in {0, 1} and target = c p: target (1 - 2 s) + (c - 1) s^2.
+      sum += target[k]! * (1 - 2 * s) + extra[k]! * s * s;
+    }
+    return sum;
+  }
+
+  private gramTimes(v: Vec, out: Vec): void {
+    const { gramReg: m, dim } = this;
     for (let a = 0; a < dim; a++) {
       let s = 0;
       const row = a * dim;
@@ -159,35 +197,21 @@ export function addDiagonal(m: Float64Array, lambda: number): Float64Array {
 }
 
 /**
- * The objective per training row: sum over all pairs of s^2, plus sum over rows of
- * c (p - s)^2 - s^2, plus lambda (|X|^2 + |Y|^2), divided by the number of rows. The
- * all-pairs part is <X'X, Y'Y>, so this costs O(nnz x dim + (users + items) x dim^2).
+ * The objective per training row: sum over all pairs of s^2 (= <X'X, Y'Y>, from the two
+ * Gram matrices), plus the observed rows' part (sum of c (p - s)^2 - s^2, from
+ * {@link RowProducts.loss}), plus lambda (|X|^2 + |Y|^2), divided by the number of rows.
  */
 export function objective(
-  users: Float32Array,
-  items: Float32Array,
-  dim: number,
-  byUser: Observations,
+  usersGram: Float64Array,
+  itemsGram: Float64Array,
+  observed: number,
   lambda: number,
+  rows: number,
 ): number {
-  const gu = gram(users, dim);
-  const gi = gram(items, dim);
+  const dim = Math.round(Math.sqrt(usersGram.length));
   let all = 0;
-  for (let k = 0; k < dim * dim; k++) all += gu[k]! * gi[k]!;
-  let rows = 0;
-  const { ptr, other, extra, target } = byUser;
-  for (let u = 0; u + 1 < ptr.length; u++) {
-    const o = u * dim;
-    for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
-      const y = other[k]! * dim;
-      let s = 0;
-      for (let a = 0; a < dim; a++) s += users[o + a]! * items[y + a]!;
-      const c = 1 + extra[k]!;
-      const p = target[k]! / c;
-      rows += c * (p - s) * (p - s) - s * s;
-    }
-  }
+  for (let k = 0; k < dim * dim; k++) all += usersGram[k]! * itemsGram[k]!;
   let norms = 0;
-  for (let a = 0; a < dim; a++) norms += gu[a * dim + a]! + gi[a * dim + a]!;
-  return (all + rows + lambda * norms) / Math.max(ptr[ptr.length - 1]!, 1);
+  for (let a = 0; a < dim; a++) norms += usersGram[a * dim + a]! + itemsGram[a * dim + a]!;
+  return (all + observed + lambda * norms) / Math.max(rows, 1);
 }

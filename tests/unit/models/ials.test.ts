@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateFullRanking } from '../../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
-import { CgSolver, addDiagonal, gram, observations } from '../../../lib/models/ials.ts';
+import { WasmArena, allocCopy } from '../../../lib/compute/arena.ts';
+import {
+  JsRowProducts,
+  addDiagonal,
+  cgSolveRows,
+  gram,
+  observations,
+} from '../../../lib/models/ials.ts';
+import type { Vec } from '../../../lib/models/ials.ts';
+import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from '../../../lib/models/ials-simd.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
 import { expectExactResume } from '../../helpers/resume.ts';
@@ -109,7 +118,8 @@ describe('implicit ALS', () => {
     expect(Array.from(obs.target.subarray(0, 3))).toEqual([5, 9, 0]);
     const g = addDiagonal(gram(items, dim), 0.1);
     const users = new Float32Array(2 * dim).fill(0.3);
-    new CgSolver(dim, dim).solveRows(users, items, g, obs, 0, 2);
+    const vectors = () => [0, 1, 2, 3].map(() => new Float64Array(dim)) as [Vec, Vec, Vec, Vec];
+    cgSolveRows(new JsRowProducts(items, g, obs, dim), users, dim, dim, 0, 2, vectors());
     const want = exactRow(g, items, dim, [
       [1, 4, 5],
       [3, 8, 9],
@@ -118,9 +128,69 @@ describe('implicit ALS', () => {
     for (let a = 0; a < dim; a++) expect(users[a]).toBeCloseTo(want[a]!, 4);
   });
 
+  it("the WebAssembly SIMD products reach the JS loops' solution to float32 precision", () => {
+    expect(ialsSimdAvailable(8)).toBe(true);
+    const dim = 8;
+    const set = trainSet();
+    const items = Float32Array.from({ length: nItems * dim }, (_, k) => Math.cos(k * 0.37) * 0.1);
+    const users = Float32Array.from({ length: nUsers * dim }, (_, k) => Math.sin(k * 0.11) * 0.1);
+    const g = addDiagonal(gram(items, dim), 2);
+    const js = users.slice();
+    const vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as [Vec, Vec, Vec, Vec];
+    cgSolveRows(
+      new JsRowProducts(items, g, observations(set, 5, 'user'), dim),
+      js,
+      dim,
+      3,
+      0,
+      nUsers,
+      vectors,
+    );
+
+    const arena = new WasmArena(64 << 20);
+    const kernel = new IalsSimd(arena, dim);
+    const obs = observations(set, 5, 'user', arena);
+    const fixed = allocCopy(arena, items);
+    const gramReg = allocCopy(arena, Float32Array.from(g));
+    const wasm = allocCopy(arena, users);
+    const simdVectors = [0, 1, 2, 3].map(() => arena.floats(dim)) as [Vec, Vec, Vec, Vec];
+    cgSolveRows(
+      new SimdRowProducts(kernel, fixed, gramReg, obs, dim),
+      wasm,
+      dim,
+      3,
+      0,
+      nUsers,
+      simdVectors,
+    );
+    let worst = 0;
+    let scale = 0;
+    for (let k = 0; k < js.length; k++) {
+      worst = Math.max(worst, Math.abs(js[k]! - wasm[k]!));
+      scale = Math.max(scale, Math.abs(js[k]!));
+    }
+    expect(scale).toBeGreaterThan(0.01);
+    expect(worst / scale).toBeLessThan(1e-3);
+    // The observed part of the objective agrees too (float64 sums on both sides).
+    const jsProducts = new JsRowProducts(items, g, observations(set, 5, 'user'), dim);
+    const simdProducts = new SimdRowProducts(kernel, fixed, gramReg, obs, dim);
+    for (const u of [0, 1, 17, nUsers - 1]) {
+      const row = wasm.subarray(u * dim, (u + 1) * dim);
+      expect(simdProducts.loss(u, row)).toBeCloseTo(jsProducts.loss(u, Float64Array.from(row)), 4);
+    }
+    // A row outside the arena is refused, not read from the wrong memory.
+    expect(() =>
+      new SimdRowProducts(kernel, items, gramReg, obs, dim).aTimes(
+        0,
+        simdVectors[0],
+        simdVectors[1],
+      ),
+    ).toThrow('not in this wasm arena');
+  });
+
   it('learns: above popularity and ItemKNN, the objective falls, saves and loads as ials', async () => {
     const r = await trainRecommender(trainSet(), validation, config);
-    expect(r.kernel).toBe('cg');
+    expect(r.kernel).toBe('cg-simd');
     const losses = r.history.map((h) => h.loss);
     for (let e = 1; e < losses.length; e++) expect(losses[e]).toBeLessThan(losses[e - 1]!);
     const model = ndcg(r.model);
@@ -134,6 +204,13 @@ describe('implicit ALS', () => {
     await r.model.scoreUsers(users, a);
     await loaded.scoreUsers(users, b);
     expect(b).toEqual(a);
+  }, 60_000);
+
+  it('trains with the JS loops when factors do not fit the SIMD kernel', async () => {
+    const r = await trainRecommender(trainSet(), validation, { ...config, factors: 30, epochs: 4 });
+    expect(r.kernel).toBe('cg-js');
+    expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+    expect(ndcg(r.model)).toBeGreaterThan(1.3 * ndcg(PopularityScorer.fit(data.train, nItems)));
   }, 60_000);
 
   it('resumes from a checkpoint exactly; a BPR-MF checkpoint is refused', async () => {

@@ -1,0 +1,285 @@
+/**
+ * Implicit ALS's products (ials.ts {@link RowProducts}) as WebAssembly SIMD (f32x4): the
+ * per-observation dot product and multiply-add over a row's fixed-side vectors, and the
+ * Gram matrix times a vector. Everything they read lives in one wasm memory (a
+ * {@link WasmArena}), addressed by byte offset; conjugate gradient's scalar steps stay in JS.
+ * Float32 throughout (as the `implicit` library), so results differ from the float64 JS
+ * loops in the last bits; for a given input they are the same on every run.
+ */
+import type { WasmArena } from '../compute/arena.ts';
+import {
+  Code,
+  F64,
+  I32,
+  V128,
+  instantiate,
+  moduleBytes,
+  op,
+  simd,
+  wasmValidates,
+} from '../compute/wasm-writer.ts';
+import type { Observations, RowProducts, Vec } from './ials.ts';
+
+/** True when this runtime compiles the kernel and rows of `dim` floats fit it (dim % 4 = 0). */
+export function ialsSimdAvailable(dim: number): boolean {
+  return dim > 0 && dim % 4 === 0 && wasmValidates(() => assembleIalsSimd(4));
+}
+
+/** out[f] = sum over the row's n observations of coef_k y_k[f] (see {@link observedFunction}). */
+type Observed = (
+  n: number,
+  other: number,
+  extra: number,
+  target: number,
+  fixed: number,
+  rowBytes: number,
+  v: number,
+  out: number,
+) => void;
+/** out = m v for a rows x (rowBytes / 4) matrix m. */
+type MatVec = (m: number, rows: number, rowBytes: number, v: number, out: number) => void;
+/** The observed part of the objective over n observations (see {@link rowLossFunction}). */
+type RowLoss = (
+  n: number,
+  other: number,
+  extra: number,
+  target: number,
+  fixed: number,
+  rowBytes: number,
+  x: number,
+) => number;
+
+/** The kernel's entry points, bound to one arena's memory. */
+export class IalsSimd {
+  readonly observed: Observed;
+  readonly residual: Observed;
+  readonly matVec: MatVec;
+  readonly rowLoss: RowLoss;
+
+  constructor(
+    readonly arena: WasmArena,
+    readonly dim: number,
+  ) {
+    const exports = instantiate(assembleIalsSimd(dim), arena.memory);
+    this.observed = exports.observed as Observed;
+    this.residual = exports.residual as Observed;
+    this.matVec = exports.matVec as MatVec;
+    this.rowLoss = exports.rowLoss as RowLoss;
+  }
+}
+
+/**
+ * {@link RowProducts} for one half-epoch: the fixed table, its Gram matrix plus lambda and
+ * the rows' observations, all in the kernel's arena (as the vectors passed in must be).
+ */
+export class SimdRowProducts implements RowProducts {
+  private readonly rowBytes: number;
+
+  constructor(
+    private readonly kernel: IalsSimd,
+    private readonly fixed: Float32Array,
+    private readonly gramReg: Float32Array,
+    private readonly obs: Observations,
+    private readonly dim: number,
+  ) {
+    this.rowBytes = dim * 4;
+  }
+
+  aTimes(u: number, v: Vec, out: Vec): void {
+    this.call(false, u, v, out);
+  }
+
+  residual(u: number, x: Vec, out: Vec): void {
+    this.call(true, u, x, out);
+  }
+
+  loss(u: number, x: Vec): number {
+    const { kernel, obs } = this;
+    const at = (a: Float32Array | Int32Array) => kernel.arena.offsetOf(a);
+    const start = obs.ptr[u]!;
+    const n = obs.ptr[u + 1]! - start;
+    if (n === 0) return 0;
+    return kernel.rowLoss(
+      n,
+      at(obs.other) + 4 * start,
+      at(obs.extra) + 4 * start,
+      at(obs.target) + 4 * start,
+      at(this.fixed),
+      this.rowBytes,
+      at(x as Float32Array),
+    );
+  }
+
+  /** out = gramReg v (negated for the residual), then the row's observations. */
+  private call(residual: boolean, u: number, v: Vec, out: Vec): void {
+    const { kernel, obs, rowBytes, dim } = this;
+    const at = (a: Float32Array | Int32Array) => kernel.arena.offsetOf(a);
+    const vOff = at(v as Float32Array);
+    const outOff = at(out as Float32Array);
+    kernel.matVec(at(this.gramReg), dim, rowBytes, vOff, outOff);
+    if (residual) for (let a = 0; a < dim; a++) out[a] = -out[a]!;
+    const start = obs.ptr[u]!;
+    const n = obs.ptr[u + 1]! - start;
+    if (n === 0) return;
+    (residual ? kernel.residual : kernel.observed)(
+      n,
+      at(obs.other) + 4 * start,
+      at(obs.extra) + 4 * start,
+      at(obs.target) + 4 * start,
+      at(this.fixed),
+      rowBytes,
+      vOff,
+      outOff,
+    );
+  }
+}
+
+/** The kernel for rows of `dim` floats (a multiple of 4): its loops are unrolled. */
+export function assembleIalsSimd(dim: number): Uint8Array {
+  const vectors = dim / 4;
+  return moduleBytes([
+    observedFunction(false, vectors),
+    observedFunction(true, vectors),
+    matVecFunction(vectors),
+    rowLossFunction(vectors),
+  ]);
+}
+
+/**
+ * <row at local Y, vector at local V> over `vectors` f32x4 lanes, left on the stack as f32:
+ * unrolled, alternating two accumulators (ACC, ACC + 1) so the adds do not wait on each other.
+ */
+function dot(c: Code, [Y, V, ACC]: readonly number[], vectors: number) {
+  c.zeroV128(ACC!).zeroV128(ACC! + 1);
+  for (let f = 0; f < vectors; f++) {
+    const acc = ACC! + (f % 2);
+    c.get(acc);
+    c.get(Y!)
+      .simd(simd.load)
+      .mem(4, 16 * f);
+    c.get(V!)
+      .simd(simd.load)
+      .mem(4, 16 * f);
+    c.simd(simd.f32x4Mul).simd(simd.f32x4Add).set(acc);
+  }
+  c.get(ACC!)
+    .get(ACC! + 1)
+    .simd(simd.f32x4Add)
+    .set(ACC!);
+  c.get(ACC!).simd(simd.f32x4ExtractLane).push(0);
+  for (let lane = 1; lane < 4; lane++)
+    c.get(ACC!).simd(simd.f32x4ExtractLane).push(lane).push(op.f32Add);
+}
+
+/**
+ * observed / residual(n, other, extra, target, fixed, rowBytes, v, out): for each of the n
+ * observations k (their other-side ids, c - 1 and c p at the given addresses), with y the
+ * fixed row it names, out += coef y where coef = (c - 1) <y, v> (`observed`), or
+ * c p - (c - 1) <y, v> (`residual`).
+ */
+function observedFunction(residual: boolean, vectors: number) {
+  const [N, OTHER, EXTRA, TARGET, FIXED, ROWBYTES, V, OUT] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [K, Y] = [8, 9];
+  const [ACC, C] = [10, 12];
+  const c = new Code();
+  c.i32(0).set(K);
+  c.loopUntil(K, N, () => {
+    c.get(OTHER).push(op.i32Load, 2, 0).get(ROWBYTES).push(op.i32Mul).get(FIXED);
+    c.push(op.i32Add).set(Y);
+    // coef, splat into C
+    if (residual) c.get(TARGET).push(op.f32Load, 2, 0);
+    c.get(EXTRA).push(op.f32Load, 2, 0);
+    dot(c, [Y, V, ACC], vectors);
+    c.push(op.f32Mul);
+    if (residual) c.push(op.f32Sub);
+    c.simd(simd.f32x4Splat).set(C);
+    // out += C y
+    for (let f = 0; f < vectors; f++) {
+      c.get(OUT)
+        .get(OUT)
+        .simd(simd.load)
+        .mem(4, 16 * f);
+      c.get(C)
+        .get(Y)
+        .simd(simd.load)
+        .mem(4, 16 * f);
+      c.simd(simd.f32x4Mul)
+        .simd(simd.f32x4Add)
+        .simd(simd.store)
+        .mem(4, 16 * f);
+    }
+    c.addTo(OTHER, 4).addTo(EXTRA, 4).addTo(TARGET, 4).addTo(K, 1);
+  });
+  return {
+    name: residual ? 'residual' : 'observed',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [
+      [2, I32],
+      [3, V128],
+    ] as [number, number][],
+    code: c,
+  };
+}
+
+/** matVec(m, rows, rowBytes, v, out): out[a] = <row a of m, v>. */
+function matVecFunction(vectors: number) {
+  const [M, ROWS, ROWBYTES, V, OUT] = [0, 1, 2, 3, 4];
+  const [A] = [5];
+  const [ACC] = [6];
+  const c = new Code();
+  c.i32(0).set(A);
+  c.loopUntil(A, ROWS, () => {
+    c.get(OUT);
+    dot(c, [M, V, ACC], vectors);
+    c.push(op.f32Store, 2, 0);
+    c.get(M).get(ROWBYTES).push(op.i32Add).set(M);
+    c.addTo(OUT, 4).addTo(A, 1);
+  });
+  return {
+    name: 'matVec',
+    params: [I32, I32, I32, I32, I32],
+    locals: [
+      [1, I32],
+      [2, V128],
+    ] as [number, number][],
+    code: c,
+  };
+}
+
+/**
+ * rowLoss(n, other, extra, target, fixed, rowBytes, x): sum over the n observations of
+ * c (p - s)^2 - s^2 = target (1 - 2 s) + (c - 1) s^2 with s = <y, x>, summed in float64.
+ */
+function rowLossFunction(vectors: number) {
+  const [N, OTHER, EXTRA, TARGET, FIXED, ROWBYTES, X] = [0, 1, 2, 3, 4, 5, 6];
+  const [K, Y] = [7, 8];
+  const [ACC] = [9];
+  const [S, T, SUM] = [11, 12, 13];
+  const c = new Code();
+  c.i32(0).set(K);
+  c.loopUntil(K, N, () => {
+    c.get(OTHER).push(op.i32Load, 2, 0).get(ROWBYTES).push(op.i32Mul).get(FIXED);
+    c.push(op.i32Add).set(Y);
+    dot(c, [Y, X, ACC], vectors);
+    c.push(op.f64PromoteF32).set(S);
+    c.get(TARGET).push(op.f32Load, 2, 0).push(op.f64PromoteF32).set(T);
+    // sum += t - (t + t) s + e s s
+    c.get(SUM).get(T).push(op.f64Add);
+    c.get(T).get(T).push(op.f64Add).get(S).push(op.f64Mul).push(op.f64Sub);
+    c.get(EXTRA).push(op.f32Load, 2, 0).push(op.f64PromoteF32);
+    c.get(S).push(op.f64Mul).get(S).push(op.f64Mul).push(op.f64Add).set(SUM);
+    c.addTo(OTHER, 4).addTo(EXTRA, 4).addTo(TARGET, 4).addTo(K, 1);
+  });
+  c.get(SUM);
+  return {
+    name: 'rowLoss',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [
+      [2, I32],
+      [2, V128],
+      [3, F64],
+    ] as [number, number][],
+    code: c,
+    results: [F64],
+  };
+}
