@@ -9,7 +9,6 @@
  */
 import { initBackend } from '../compute/backend.ts';
 import { Rng } from '../data/random.ts';
-import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
 import { BprBatch, createBprKernel } from './bpr-kernel.ts';
 import { allocCopy } from '../compute/arena.ts';
@@ -24,6 +23,7 @@ import {
   finishEpoch,
   progressFromHeader,
   progressHeader,
+  validationNdcg10,
 } from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
@@ -101,7 +101,7 @@ export async function trainBpr(
         seconds: (Date.now() - t0) / 1000,
       };
       const stop = await finishEpoch(state, log, config, hooks, {
-        validate: () => validNdcg10(w, validation, hooks.signal),
+        validate: () => validationNdcg10(new BprMfModel(w), validation, hooks.signal),
         snapshot: () => copyWeights(w),
         serialize: () => serialize(state),
       });
@@ -184,19 +184,6 @@ function optimizers(w: BprMfWeights, lr: number, alloc: Allocator): Optimizer {
 
 function copyWeights(w: BprMfWeights): BprMfWeights {
   return { ...w, users: w.users.slice(), items: w.items.slice(), itemBias: w.itemBias.slice() };
-}
-
-async function validNdcg10(
-  w: BprMfWeights,
-  v: ValidationData,
-  signal?: AbortSignal,
-): Promise<number> {
-  const result = await evaluateFullRankingAsync(
-    { nUsers: w.nUsers, nItems: w.nItems, train: v.train, test: v.valid },
-    new BprMfModel(w),
-    { ks: [10], excludeValid: false, signal },
-  );
-  return result.summary.overall['ndcg@10'] ?? 0;
 }
 
 function serialize(s: TrainState): Uint8Array {

@@ -172,6 +172,24 @@ function dot(c: Code, [Y, V, ACC]: readonly number[], vectors: number) {
 }
 
 /**
+ * A loop over n observations: local Y holds the address of the fixed row each names, and
+ * the three column pointers move on after `body`.
+ */
+function forEachObservation(
+  c: Code,
+  [N, OTHER, EXTRA, TARGET, FIXED, ROWBYTES, K, Y]: readonly number[],
+  body: () => void,
+) {
+  c.i32(0).set(K!);
+  c.loopUntil(K!, N!, () => {
+    c.get(OTHER!).push(op.i32Load, 2, 0).get(ROWBYTES!).push(op.i32Mul).get(FIXED!);
+    c.push(op.i32Add).set(Y!);
+    body();
+    c.addTo(OTHER!, 4).addTo(EXTRA!, 4).addTo(TARGET!, 4).addTo(K!, 1);
+  });
+}
+
+/**
  * observed / residual(n, other, extra, target, fixed, rowBytes, v, out): for each of the n
  * observations k (their other-side ids, c - 1 and c p at the given addresses), with y the
  * fixed row it names, out += coef y where coef = (c - 1) <y, v> (`observed`), or
@@ -182,10 +200,7 @@ function observedFunction(residual: boolean, vectors: number) {
   const [K, Y] = [8, 9];
   const [ACC, C] = [10, 12];
   const c = new Code();
-  c.i32(0).set(K);
-  c.loopUntil(K, N, () => {
-    c.get(OTHER).push(op.i32Load, 2, 0).get(ROWBYTES).push(op.i32Mul).get(FIXED);
-    c.push(op.i32Add).set(Y);
+  forEachObservation(c, [N, OTHER, EXTRA, TARGET, FIXED, ROWBYTES, K, Y], () => {
     // coef, splat into C
     if (residual) c.get(TARGET).push(op.f32Load, 2, 0);
     c.get(EXTRA).push(op.f32Load, 2, 0);
@@ -208,7 +223,6 @@ function observedFunction(residual: boolean, vectors: number) {
         .simd(simd.store)
         .mem(4, 16 * f);
     }
-    c.addTo(OTHER, 4).addTo(EXTRA, 4).addTo(TARGET, 4).addTo(K, 1);
   });
   return {
     name: residual ? 'residual' : 'observed',
@@ -256,10 +270,7 @@ function rowLossFunction(vectors: number) {
   const [ACC] = [9];
   const [S, T, SUM] = [11, 12, 13];
   const c = new Code();
-  c.i32(0).set(K);
-  c.loopUntil(K, N, () => {
-    c.get(OTHER).push(op.i32Load, 2, 0).get(ROWBYTES).push(op.i32Mul).get(FIXED);
-    c.push(op.i32Add).set(Y);
+  forEachObservation(c, [N, OTHER, EXTRA, TARGET, FIXED, ROWBYTES, K, Y], () => {
     dot(c, [Y, X, ACC], vectors);
     c.push(op.f64PromoteF32).set(S);
     c.get(TARGET).push(op.f32Load, 2, 0).push(op.f64PromoteF32).set(T);
@@ -268,7 +279,6 @@ function rowLossFunction(vectors: number) {
     c.get(T).get(T).push(op.f64Add).get(S).push(op.f64Mul).push(op.f64Sub);
     c.get(EXTRA).push(op.f32Load, 2, 0).push(op.f64PromoteF32);
     c.get(S).push(op.f64Mul).get(S).push(op.f64Mul).push(op.f64Add).set(SUM);
-    c.addTo(OTHER, 4).addTo(EXTRA, 4).addTo(TARGET, 4).addTo(K, 1);
   });
   c.get(SUM);
   return {

@@ -6,7 +6,6 @@
  * BPR-MF's (its item bias stays 0).
  */
 import { Rng } from '../data/random.ts';
-import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { BprMfModel } from './bpr-mf.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
 import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compute/arena.ts';
@@ -21,6 +20,7 @@ import {
   finishEpoch,
   progressFromHeader,
   progressHeader,
+  validationNdcg10,
 } from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import type {
@@ -108,7 +108,7 @@ export async function trainIals(
       seconds: (Date.now() - t0) / 1000,
     };
     const stop = await finishEpoch(state, log, config, hooks, {
-      validate: () => validNdcg10(w, validation, hooks.signal),
+      validate: () => validationNdcg10(new BprMfModel(w, 'ials'), validation, hooks.signal),
       snapshot: () => ({ ...w, users: w.users.slice(), items: w.items.slice() }),
       serialize: () => serialize(state),
     });
@@ -151,19 +151,6 @@ function fresh(nUsers: number, nItems: number, dim: number, seed: number, t: Tab
     itemBias: new Float32Array(nItems),
   };
   return { epoch: 0, w, bestScore: -1, bestEpoch: 0, bad: 0, history: [] };
-}
-
-async function validNdcg10(
-  w: BprMfWeights,
-  v: ValidationData,
-  signal?: AbortSignal,
-): Promise<number> {
-  const result = await evaluateFullRankingAsync(
-    { nUsers: w.nUsers, nItems: w.nItems, train: v.train, test: v.valid },
-    new BprMfModel(w, 'ials'),
-    { ks: [10], excludeValid: false, signal },
-  );
-  return result.summary.overall['ndcg@10'] ?? 0;
 }
 
 function serialize(s: TrainState): Uint8Array {

@@ -11,7 +11,6 @@
  */
 import { initBackend, tf } from '../compute/backend.ts';
 import { Rng } from '../data/random.ts';
-import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { LazyAdam, sumRows } from './lazy-adam.ts';
 import { SimdAdam, simdAdamAvailable } from './adam-simd.ts';
 import { WasmArena, allocCopy, arenaBytes, heapAllocator } from '../compute/arena.ts';
@@ -29,6 +28,7 @@ import {
   progressFromHeader,
   progressHeader,
   shuffled,
+  validationNdcg10,
 } from './training-loop.ts';
 import type { EarlyStopState } from './training-loop.ts';
 import { TrainingPairs } from './training-pairs.ts';
@@ -323,6 +323,7 @@ function fresh(shape: NeuMfShape, config: TrainConfig, alloc: Allocator): TrainS
   };
 }
 
+/** NeuMF's scorer holds tfjs and wasm resources: made for one validation, then freed. */
 async function validNdcg10(
   w: NeuMfWeights,
   v: ValidationData,
@@ -330,12 +331,7 @@ async function validNdcg10(
 ): Promise<number> {
   const model = await NeuMfModel.create(w);
   try {
-    const result = await evaluateFullRankingAsync(
-      { nUsers: w.nUsers, nItems: w.nItems, train: v.train, test: v.valid },
-      model,
-      { ks: [10], excludeValid: false, signal },
-    );
-    return result.summary.overall['ndcg@10'] ?? 0;
+    return await validationNdcg10(model, v, signal);
   } finally {
     model.dispose();
   }

@@ -4,7 +4,9 @@
  * (the recommenders) early stopping with checkpoints.
  */
 import { Rng } from '../data/random.ts';
-import type { EpochLog, TrainConfig, TrainHooks } from './types.ts';
+import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
+import type { AsyncScorer } from '../eval/types.ts';
+import type { EpochLog, TrainConfig, TrainHooks, ValidationData } from './types.ts';
 import { eventLoopTurn } from '../async/turn.ts';
 
 /** The generator of one epoch: a function of (seed, epoch) only, so resuming repeats it. */
@@ -42,6 +44,21 @@ export class EventLoopYielder {
     await eventLoopTurn();
     this.last = Date.now();
   }
+}
+
+/** Early stopping's score: NDCG@10 on the validation split, the train items excluded. */
+export async function validationNdcg10(
+  model: AsyncScorer & { nUsers: number; nItems: number },
+  v: ValidationData,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { nUsers, nItems } = model;
+  const result = await evaluateFullRankingAsync(
+    { nUsers, nItems, train: v.train, test: v.valid },
+    model,
+    { ks: [10], excludeValid: false, signal },
+  );
+  return result.summary.overall['ndcg@10'] ?? 0;
 }
 
 /** What early stopping keeps between epochs (and what a checkpoint restores). */

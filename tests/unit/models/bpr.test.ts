@@ -4,10 +4,12 @@ import type { Interactions } from '../../../lib/data/index.ts';
 import { evaluateFullRanking } from '../../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
-import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
+import type { TrainConfig } from '../../../lib/models/index.ts';
 import { sampleValidationUsers } from '../../../lib/models/validation-sample.ts';
 import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { trainingSetOf } from '../../helpers/training-set.ts';
+import type { ExtraRow } from '../../helpers/training-set.ts';
 
 // The demo's data: 3000 users x 1500 items x 150K interactions (about 51K train positives).
 const {
@@ -25,29 +27,7 @@ const {
 const train = evalData.train;
 const validation = { train, valid: evalData.valid };
 
-function asSet(
-  t: Interactions,
-  extra?: { user: number; item: number; label: 0 | 1 }[],
-): TrainingSet {
-  const rows = t.n + (extra?.length ?? 0);
-  const set: TrainingSet = {
-    nUsers,
-    nItems,
-    n: rows,
-    user: new Int32Array(rows),
-    item: new Int32Array(rows),
-    label: new Uint8Array(rows).fill(1),
-    weight: new Float32Array(rows).fill(1),
-  };
-  set.user.set(t.user.subarray(0, t.n));
-  set.item.set(t.item.subarray(0, t.n));
-  extra?.forEach((r, k) => {
-    set.user[t.n + k] = r.user;
-    set.item[t.n + k] = r.item;
-    set.label[t.n + k] = r.label;
-  });
-  return set;
-}
+const asSet = (t: Interactions, extra?: ExtraRow[]) => trainingSetOf(t, nUsers, nItems, extra);
 
 const config: TrainConfig = {
   family: 'bpr',

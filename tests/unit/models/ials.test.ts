@@ -15,6 +15,8 @@ import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
 import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { trainingSetOf } from '../../helpers/training-set.ts';
+import type { ExtraRow } from '../../helpers/training-set.ts';
 
 const { pre, nUsers, nItems, data } = syntheticSplits({
   users: 3000,
@@ -25,27 +27,7 @@ const { pre, nUsers, nItems, data } = syntheticSplits({
 });
 const validation = { train: data.train, valid: data.valid };
 
-function trainSet(extra: { user: number; item: number; label: 0 | 1 }[] = []): TrainingSet {
-  const t = pre.train;
-  const n = t.n + extra.length;
-  const set: TrainingSet = {
-    nUsers,
-    nItems,
-    n,
-    user: new Int32Array(n),
-    item: new Int32Array(n),
-    label: new Uint8Array(n).fill(1),
-    weight: new Float32Array(n).fill(1),
-  };
-  set.user.set(t.user.subarray(0, t.n));
-  set.item.set(t.item.subarray(0, t.n));
-  extra.forEach((r, k) => {
-    set.user[t.n + k] = r.user;
-    set.item[t.n + k] = r.item;
-    set.label[t.n + k] = r.label;
-  });
-  return set;
-}
+const trainSet = (extra?: ExtraRow[]) => trainingSetOf(pre.train, nUsers, nItems, extra);
 
 const config: TrainConfig = {
   family: 'ials',
