@@ -11,7 +11,7 @@ import type { BprMfWeights } from './bpr-mf.ts';
 import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compute/arena.ts';
 import type { Allocator } from '../compute/arena.ts';
 import { JsRowProducts, addDiagonal, cgSolveRows, gram, objective, observations } from './ials.ts';
-import type { Observations, RowProducts, Vec } from './ials.ts';
+import type { CgScratch, Observations, RowProducts } from './ials.ts';
 import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from './ials-simd.ts';
 import { packState, unpackState } from './train-state.ts';
 import { validateTrainingSet } from './training-pairs.ts';
@@ -44,7 +44,8 @@ export async function trainIals(
   validateTrainingSet(set);
   const { nUsers, nItems } = set;
   const dim = config.factors;
-  const alpha = config.alpha ?? 1;
+  const alpha = config.alpha;
+  if (alpha === undefined) throw new Error('family ials needs model.alpha (the config gives 10)');
   const lambda = config.l2;
   const steps = config.cgSteps ?? 3;
   // Everything the products read lives in one wasm memory when the SIMD kernel runs.
@@ -55,14 +56,15 @@ export async function trainIals(
     byUser: observations(set, alpha, 'user', alloc),
     byItem: observations(set, alpha, 'item', alloc),
     gram: alloc.floats(dim * dim),
-    vectors: [0, 1, 2, 3].map(() => alloc.floats(dim)) as [Vec, Vec, Vec, Vec],
+    // CG's scratch vectors: where the kernel reads them, else float64 for the JS loops.
+    vectors: [0, 1, 2, 3].map(() =>
+      simd ? alloc.floats(dim) : new Float64Array(dim),
+    ) as CgScratch,
   });
   const arena = simd
     ? new WasmArena(arenaBytes(countAllocations((a) => void layout(a))))
     : undefined;
   const tables = layout(arena ?? heapAllocator);
-  if (!arena)
-    tables.vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as typeof tables.vectors;
   const kernel = arena && new IalsSimd(arena, dim);
   const state = hooks.resumeFrom
     ? restore(hooks.resumeFrom, set, config, tables)

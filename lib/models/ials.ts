@@ -74,7 +74,10 @@ export function gram(table: Float32Array, dim: number): Float64Array {
 /** A dense vector of `dim` floats: float64 in the JS loops, float32 in wasm memory. */
 export type Vec = Float32Array | Float64Array;
 
-/** The two products conjugate gradient needs for one row's system A x = b. */
+/** Conjugate gradient's four scratch vectors (x, r, p, A p). */
+export type CgScratch = [Vec, Vec, Vec, Vec];
+
+/** What conjugate gradient needs for one row's system A x = b, and the row's share of the loss. */
 export interface RowProducts {
   /** out = A v = gramReg v + sum over the row's observations of (c - 1) <y, v> y. */
   aTimes(row: number, v: Vec, out: Vec): void;
@@ -97,7 +100,7 @@ export function cgSolveRows(
   steps: number,
   from: number,
   to: number,
-  [x, r, p, ap]: [Vec, Vec, Vec, Vec],
+  [x, r, p, ap]: CgScratch,
 ): void {
   for (let u = from; u < to; u++) {
     const o = u * dim;

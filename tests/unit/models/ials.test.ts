@@ -9,7 +9,7 @@ import {
   gram,
   observations,
 } from '../../../lib/models/ials.ts';
-import type { Vec } from '../../../lib/models/ials.ts';
+import type { CgScratch } from '../../../lib/models/ials.ts';
 import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from '../../../lib/models/ials-simd.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
@@ -100,7 +100,7 @@ describe('implicit ALS', () => {
     expect(Array.from(obs.target.subarray(0, 3))).toEqual([5, 9, 0]);
     const g = addDiagonal(gram(items, dim), 0.1);
     const users = new Float32Array(2 * dim).fill(0.3);
-    const vectors = () => [0, 1, 2, 3].map(() => new Float64Array(dim)) as [Vec, Vec, Vec, Vec];
+    const vectors = () => [0, 1, 2, 3].map(() => new Float64Array(dim)) as CgScratch;
     cgSolveRows(new JsRowProducts(items, g, obs, dim), users, dim, dim, 0, 2, vectors());
     const want = exactRow(g, items, dim, [
       [1, 4, 5],
@@ -118,7 +118,7 @@ describe('implicit ALS', () => {
     const users = Float32Array.from({ length: nUsers * dim }, (_, k) => Math.sin(k * 0.11) * 0.1);
     const g = addDiagonal(gram(items, dim), 2);
     const js = users.slice();
-    const vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as [Vec, Vec, Vec, Vec];
+    const vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as CgScratch;
     cgSolveRows(
       new JsRowProducts(items, g, observations(set, 5, 'user'), dim),
       js,
@@ -135,7 +135,7 @@ describe('implicit ALS', () => {
     const fixed = allocCopy(arena, items);
     const gramReg = allocCopy(arena, Float32Array.from(g));
     const wasm = allocCopy(arena, users);
-    const simdVectors = [0, 1, 2, 3].map(() => arena.floats(dim)) as [Vec, Vec, Vec, Vec];
+    const simdVectors = [0, 1, 2, 3].map(() => arena.floats(dim)) as CgScratch;
     cgSolveRows(
       new SimdRowProducts(kernel, fixed, gramReg, obs, dim),
       wasm,
