@@ -74,15 +74,31 @@ export class IalsSimd {
  */
 export class SimdRowProducts implements RowProducts {
   private readonly rowBytes: number;
+  /** Byte offsets in the arena, fixed for this half-epoch (checked once, here). */
+  private readonly at: {
+    gram: number;
+    fixed: number;
+    other: number;
+    extra: number;
+    target: number;
+  };
 
   constructor(
     private readonly kernel: IalsSimd,
-    private readonly fixed: Float32Array,
-    private readonly gramReg: Float32Array,
+    fixed: Float32Array,
+    gramReg: Float32Array,
     private readonly obs: Observations,
     private readonly dim: number,
   ) {
     this.rowBytes = dim * 4;
+    const { arena } = kernel;
+    this.at = {
+      gram: arena.offsetOf(gramReg),
+      fixed: arena.offsetOf(fixed),
+      other: arena.offsetOf(obs.other),
+      extra: arena.offsetOf(obs.extra),
+      target: arena.offsetOf(obs.target),
+    };
   }
 
   aTimes(u: number, v: Vec, out: Vec): void {
@@ -94,43 +110,39 @@ export class SimdRowProducts implements RowProducts {
   }
 
   loss(u: number, x: Vec): number {
-    const { kernel, obs } = this;
-    const at = (a: Float32Array | Int32Array) => kernel.arena.offsetOf(a);
-    const start = obs.ptr[u]!;
-    const n = obs.ptr[u + 1]! - start;
+    const n = this.count(u);
     if (n === 0) return 0;
-    return kernel.rowLoss(
+    const { at, rowBytes } = this;
+    const k = 4 * this.obs.ptr[u]!;
+    const xOff = this.kernel.arena.offsetOf(x as Float32Array);
+    return this.kernel.rowLoss(
       n,
-      at(obs.other) + 4 * start,
-      at(obs.extra) + 4 * start,
-      at(obs.target) + 4 * start,
-      at(this.fixed),
-      this.rowBytes,
-      at(x as Float32Array),
+      at.other + k,
+      at.extra + k,
+      at.target + k,
+      at.fixed,
+      rowBytes,
+      xOff,
     );
   }
 
   /** out = gramReg v (negated for the residual), then the row's observations. */
   private call(residual: boolean, u: number, v: Vec, out: Vec): void {
-    const { kernel, obs, rowBytes, dim } = this;
-    const at = (a: Float32Array | Int32Array) => kernel.arena.offsetOf(a);
-    const vOff = at(v as Float32Array);
-    const outOff = at(out as Float32Array);
-    kernel.matVec(at(this.gramReg), dim, rowBytes, vOff, outOff);
+    const { kernel, at, rowBytes, dim } = this;
+    const vOff = kernel.arena.offsetOf(v as Float32Array);
+    const outOff = kernel.arena.offsetOf(out as Float32Array);
+    kernel.matVec(at.gram, dim, rowBytes, vOff, outOff);
     if (residual) for (let a = 0; a < dim; a++) out[a] = -out[a]!;
-    const start = obs.ptr[u]!;
-    const n = obs.ptr[u + 1]! - start;
+    const n = this.count(u);
     if (n === 0) return;
-    (residual ? kernel.residual : kernel.observed)(
-      n,
-      at(obs.other) + 4 * start,
-      at(obs.extra) + 4 * start,
-      at(obs.target) + 4 * start,
-      at(this.fixed),
-      rowBytes,
-      vOff,
-      outOff,
-    );
+    const k = 4 * this.obs.ptr[u]!;
+    const fn = residual ? kernel.residual : kernel.observed;
+    fn(n, at.other + k, at.extra + k, at.target + k, at.fixed, rowBytes, vOff, outOff);
+  }
+
+  /** Observations of row u. */
+  private count(u: number): number {
+    return this.obs.ptr[u + 1]! - this.obs.ptr[u]!;
   }
 }
 

@@ -141,28 +141,28 @@ export class JsRowProducts implements RowProducts {
   ) {}
 
   aTimes(u: number, v: Vec, out: Vec): void {
-    const { fixed, dim } = this;
-    const { ptr, other, extra } = this.obs;
     this.gramTimes(v, out);
+    this.addObserved(false, u, v, out);
+  }
+
+  residual(u: number, x: Vec, out: Vec): void {
+    this.gramTimes(x, out);
+    for (let a = 0; a < this.dim; a++) out[a] = -out[a]!;
+    this.addObserved(true, u, x, out);
+  }
+
+  /**
+   * out += coef y over the row's observations, coef = (c - 1) <y, v>, or for the residual
+   * c p - (c - 1) <y, v> (as the SIMD kernel's `observed` and `residual`).
+   */
+  private addObserved(residual: boolean, u: number, v: Vec, out: Vec): void {
+    const { fixed, dim } = this;
+    const { ptr, other, extra, target } = this.obs;
     for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
       const y = other[k]! * dim;
       let dot = 0;
       for (let a = 0; a < dim; a++) dot += fixed[y + a]! * v[a]!;
-      const coef = extra[k]! * dot;
-      for (let a = 0; a < dim; a++) out[a]! += coef * fixed[y + a]!;
-    }
-  }
-
-  residual(u: number, x: Vec, out: Vec): void {
-    const { fixed, dim } = this;
-    const { ptr, other, extra, target } = this.obs;
-    this.gramTimes(x, out);
-    for (let a = 0; a < dim; a++) out[a] = -out[a]!;
-    for (let k = ptr[u]!, end = ptr[u + 1]!; k < end; k++) {
-      const y = other[k]! * dim;
-      let dot = 0;
-      for (let a = 0; a < dim; a++) dot += fixed[y + a]! * x[a]!;
-      const coef = target[k]! - extra[k]! * dot;
+      const coef = residual ? target[k]! - extra[k]! * dot : extra[k]! * dot;
       for (let a = 0; a < dim; a++) out[a]! += coef * fixed[y + a]!;
     }
   }
