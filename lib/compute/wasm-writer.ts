@@ -191,6 +191,51 @@ export interface WasmFunction {
 }
 
 /**
+ * A function's params and locals by name: `params` first, in order, then `locals`, each
+ * given its type; their indices follow that order. Kernels then write `c.get(l.rows)`
+ * rather than `c.get(0)`, and the declaration is the one place that fixes the layout.
+ */
+export function namedLocals<P extends Record<string, number>, L extends Record<string, number>>(
+  params: P,
+  locals: L,
+): {
+  index: { readonly [K in keyof P | keyof L]: number };
+  params: number[];
+  locals: [number, number][];
+} {
+  const names = [...Object.keys(params), ...Object.keys(locals)];
+  if (new Set(names).size !== names.length) throw new Error(`duplicate local in ${names}`);
+  const index = Object.fromEntries(names.map((n, k) => [n, k])) as {
+    [K in keyof P | keyof L]: number;
+  };
+  // Locals are declared as runs of one type.
+  const runs: [number, number][] = [];
+  for (const type of Object.values(locals)) {
+    const last = runs.at(-1);
+    if (last && last[1] === type) last[0]++;
+    else runs.push([1, type]);
+  }
+  return { index, params: Object.values(params), locals: runs };
+}
+
+/**
+ * `count` locals of one `type` named `${name}0`, `${name}1`, ..., to spread into
+ * {@link namedLocals}' `locals`: a register block whose size is a parameter. They are
+ * declared together, so member k's index is `index[`${name}0`] + k`; the type names the
+ * first member only, the one such code reads.
+ */
+export function localRun<N extends string>(
+  name: N,
+  count: number,
+  type: number,
+): { [K in `${N}0`]: number } {
+  if (!(count >= 1)) throw new RangeError(`a run of ${count} locals named ${name}`);
+  return Object.fromEntries(Array.from({ length: count }, (_, k) => [`${name}${k}`, type])) as {
+    [K in `${N}0`]: number;
+  };
+}
+
+/**
  * A module importing `env.memory` and exporting `functions`. `shared`: the memory is a
  * shared one (see {@link newSharedMemory}), for kernels that several threads run on.
  */

@@ -61,7 +61,7 @@ export {
 export type { WrittenTable } from './table-io.ts';
 
 // Randomness
-export { Rng, AliasTable } from './random.ts';
+export { Rng, AliasTable } from '../training/random.ts';
 
 // Ingest from bytes (sources in S3), used by the ingest activity.
 export { firstFileRead, ingestSource } from './ingest-files.ts';

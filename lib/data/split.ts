@@ -2,7 +2,7 @@
  * Train / valid / test assignment over kept rows. Pure functions of their inputs: the
  * same rows (and seed) always give the same split.
  */
-import { Rng } from './random.ts';
+import { Rng } from '../training/random.ts';
 
 export const SPLIT_TRAIN = 0;
 export const SPLIT_VALID = 1;

@@ -4,7 +4,7 @@
  * a plausibility (for pruning); which generator made them
  * (`gan`, `llm`) and the id-space size travel in the footer metadata.
  */
-import type { SyntheticSource } from '../sampling/types.ts';
+import type { SyntheticSource } from './row-sets.ts';
 import { readLabeledRows } from './labeled-rows.ts';
 import { writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';

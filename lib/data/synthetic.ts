@@ -16,7 +16,7 @@
  * a collaborative model can learn and a popularity ranking cannot.
  */
 import { IdMap } from './id-map.ts';
-import { AliasTable, NORMAL_TABLE, Rng } from './random.ts';
+import { AliasTable, NORMAL_TABLE, Rng } from '../training/random.ts';
 import type { SyntheticSpec } from './sources.ts';
 import type { Interactions, ItemMeta } from './table.ts';
 

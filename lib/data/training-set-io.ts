@@ -3,7 +3,7 @@
  * (user, item) with its label, loss weight, provenance and score. nUsers/nItems travel in
  * the footer metadata, because a training set need not touch every user or item.
  */
-import type { TrainingSet } from '../models/types.ts';
+import type { TrainingSet } from './row-sets.ts';
 import { readLabeledRows } from './labeled-rows.ts';
 import { writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';

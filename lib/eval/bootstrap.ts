@@ -1,6 +1,6 @@
 import { runSteps } from '../async/steps.ts';
 import type { Steps } from '../async/steps.ts';
-import { SeededRandom } from './prng.ts';
+import { SplitMix32 } from '../training/random.ts';
 
 /** Options of {@link bootstrapMeanCi}. */
 export interface BootstrapOptions {
@@ -26,7 +26,7 @@ export interface MeanCi {
  * Percentile bootstrap interval of the mean of `values` (the paired per-user deltas): draw
  * `n` values with replacement `resamples` times, take the mean of each, and report the
  * (1 - level)/2 and (1 + level)/2 quantiles of those means (linear interpolation between
- * order statistics). Deterministic for a given seed (the layer's own SeededRandom, never
+ * order statistics). Deterministic for a given seed (the layer's own SplitMix32, never
  * Math.random). O(resamples * n). NaN interval for empty input.
  */
 export function bootstrapMeanCi(values: Float64Array, options: BootstrapOptions = {}): MeanCi {
@@ -83,7 +83,7 @@ export function* bootstrapMeansCiSteps(
   }
   const draws = columns.map(() => new Float64Array(resamples));
   if (n > 0) {
-    const rng = new SeededRandom(options.seed ?? 0);
+    const rng = new SplitMix32(options.seed ?? 0);
     const sum = new Float64Array(m);
     const cnt = new Int32Array(m);
     for (let b = 0; b < resamples; b++) {

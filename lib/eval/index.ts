@@ -45,4 +45,4 @@ export type { CompareOptions, Comparison, Effect, SegmentName } from './compare.
 export { abTest, abTestAsync, decide, metricLabel } from './decision.ts';
 export type { Decision, DecisionCheck, DecisionConfig, GuardRail } from './decision.ts';
 export { meanOf } from './summary.ts';
-export { SeededRandom } from './prng.ts';
+export { SplitMix32 } from '../training/random.ts';

@@ -20,7 +20,9 @@ import {
   MAX_BYTES,
   V128,
   instantiate,
+  localRun,
   moduleBytes,
+  namedLocals,
   newMemory,
   simd,
   wasmValidates,
@@ -138,73 +140,78 @@ export function assembleKernel(
   ub: number = USERS_PER_BLOCK,
   vb: number = VECTORS_PER_BLOCK,
 ): Uint8Array {
-  // Locals: params 0..4; r, ip, prow, qptr, optr, ocol, f, pp, qq, fend (i32); accumulators,
-  // p's, q's (v128).
-  const [QP, PB, OUT, GROUPS, PANELS] = [0, 1, 2, 3, 4];
-  const [R, IP, PROW, QPTR, OPTR, OCOL, F, PP, QQ, FEND] = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-  const ACC = 15;
-  const P0 = ACC + ub * vb;
-  const Q0 = P0 + ub;
+  const f = namedLocals(
+    { qp: I32, pb: I32, out: I32, groups: I32, panels: I32 },
+    {
+      // Loop counters, the current panel's and group's addresses, the factor step's pointers.
+      group: I32,
+      panel: I32,
+      groupRows: I32,
+      panelAt: I32,
+      groupOut: I32,
+      panelOut: I32,
+      factor: I32,
+      userFactor: I32,
+      itemFactors: I32,
+      factors: I32,
+      // The ub x vb accumulators, then one factor step's user splats and item vectors.
+      ...localRun('acc', ub * vb, V128),
+      ...localRun('user', ub, V128),
+      ...localRun('item', vb, V128),
+    },
+  );
+  const l = f.index;
+  const acc = (u: number, j: number) => l.acc0 + u * vb + j;
   const width = 4 * vb;
   const c = new Code();
   const rowBytes = paddedItems * 4;
 
   // Panels outside, user groups inside: one panel (dim * W * 4 bytes) stays in L1 while every
   // group of the chunk reads it, so the item factors stream from memory once per chunk.
-  c.i32(dim).set(FEND);
-  c.get(QP).set(QPTR).get(OUT).set(OCOL).i32(0).set(IP);
-  c.loopUntil(IP, PANELS, () => {
-    c.get(PB).set(PROW).get(OCOL).set(OPTR).i32(0).set(R);
-    c.loopUntil(R, GROUPS, () => {
-      for (let a = 0; a < ub * vb; a++) c.zeroV128(ACC + a);
-      c.get(PROW).set(PP).get(QPTR).set(QQ).i32(0).set(F);
-      c.loopUntil(F, FEND, () => {
+  c.i32(dim).set(l.factors);
+  c.get(l.qp).set(l.panelAt).get(l.out).set(l.panelOut).i32(0).set(l.panel);
+  c.loopUntil(l.panel, l.panels, () => {
+    c.get(l.pb).set(l.groupRows).get(l.panelOut).set(l.groupOut).i32(0).set(l.group);
+    c.loopUntil(l.group, l.groups, () => {
+      for (let a = 0; a < ub * vb; a++) c.zeroV128(l.acc0 + a);
+      c.get(l.groupRows).set(l.userFactor).get(l.panelAt).set(l.itemFactors).i32(0).set(l.factor);
+      c.loopUntil(l.factor, l.factors, () => {
         for (let u = 0; u < ub; u++)
-          c.get(PP)
+          c.get(l.userFactor)
             .simd(simd.load32Splat)
             .mem(2, u * dim * 4)
-            .set(P0 + u);
+            .set(l.user0 + u);
         for (let j = 0; j < vb; j++)
-          c.get(QQ)
+          c.get(l.itemFactors)
             .simd(simd.load)
             .mem(4, j * 16)
-            .set(Q0 + j);
+            .set(l.item0 + j);
         for (let u = 0; u < ub; u++)
           for (let j = 0; j < vb; j++)
-            c.get(ACC + u * vb + j)
-              .get(P0 + u)
-              .get(Q0 + j)
+            c.get(acc(u, j))
+              .get(l.user0 + u)
+              .get(l.item0 + j)
               .simd(simd.f32x4Mul)
               .simd(simd.f32x4Add)
-              .set(ACC + u * vb + j);
-        c.addTo(PP, 4)
-          .addTo(QQ, width * 4)
-          .addTo(F, 1);
+              .set(acc(u, j));
+        c.addTo(l.userFactor, 4)
+          .addTo(l.itemFactors, width * 4)
+          .addTo(l.factor, 1);
       });
       for (let u = 0; u < ub; u++)
         for (let j = 0; j < vb; j++)
-          c.get(OPTR)
-            .get(ACC + u * vb + j)
+          c.get(l.groupOut)
+            .get(acc(u, j))
             .simd(simd.store)
             .mem(4, u * rowBytes + j * 16);
-      c.addTo(PROW, ub * dim * 4)
-        .addTo(OPTR, ub * rowBytes)
-        .addTo(R, 1);
+      c.addTo(l.groupRows, ub * dim * 4)
+        .addTo(l.groupOut, ub * rowBytes)
+        .addTo(l.group, 1);
     });
-    c.addTo(QPTR, dim * width * 4)
-      .addTo(OCOL, width * 4)
-      .addTo(IP, 1);
+    c.addTo(l.panelAt, dim * width * 4)
+      .addTo(l.panelOut, width * 4)
+      .addTo(l.panel, 1);
   });
 
-  return moduleBytes([
-    {
-      name: 'score',
-      params: [I32, I32, I32, I32, I32],
-      locals: [
-        [10, I32],
-        [ub * vb + ub + vb, V128],
-      ],
-      code: c,
-    },
-  ]);
+  return moduleBytes([{ name: 'score', params: f.params, locals: f.locals, code: c }]);
 }

@@ -3,7 +3,7 @@
  * B on the primary metric, the paired delta with its interval and p-value, the decision),
  * ranked by B's primary metric, as JSON and as a self-contained HTML page.
  */
-import type { VariantRow } from '../contracts/index.ts';
+import type { VariantRow } from '../contracts/experiment.ts';
 import { f4, htmlDocument, pValue, section } from '../report/document.ts';
 import { esc } from '../report/escape.ts';
 import { intervalChart } from '../report/svg.ts';

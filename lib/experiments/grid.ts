@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ConfigError, issuesFromZod } from '../config/errors.ts';
 import { pipelineConfigSchema } from '../config/pipeline.ts';
-import type { ExperimentVariant } from '../contracts/index.ts';
+import type { ExperimentVariant } from '../contracts/experiment.ts';
 
 /** More children than this is a typo in the grid, not an experiment for one cluster night. */
 export const MAX_VARIANTS = 64;

@@ -9,7 +9,7 @@
  * variants that differ only in augmentation settings share.
  */
 import type { PipelineConfig } from '../config/pipeline.ts';
-import type { ExperimentVariant, WarmStep } from '../contracts/index.ts';
+import type { ExperimentVariant, WarmStep } from '../contracts/experiment.ts';
 import { stableStringify } from '../store/hash.ts';
 
 function dataKey(c: PipelineConfig): string {

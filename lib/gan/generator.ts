@@ -5,7 +5,7 @@
  */
 import { initBackend, tf } from '../compute/backend.ts';
 import type { AsyncScorer, Csr } from '../eval/types.ts';
-import { packState, unpackState } from '../models/train-state.ts';
+import { packState, unpackState } from '../training/train-state.ts';
 import { gatherSum } from './sparse-rows.ts';
 import type { GeneratorWeights } from './types.ts';
 

@@ -17,13 +17,13 @@ import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compu
 import type { Allocator } from '../compute/arena.ts';
 import { initBackend, tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
-import { NORMAL_TABLE, Rng } from '../data/random.ts';
+import { NORMAL_TABLE, Rng } from '../training/random.ts';
 import type { Csr } from '../eval/types.ts';
-import { LazyAdam, moments } from '../models/lazy-adam.ts';
-import type { Moments } from '../models/lazy-adam.ts';
-import { packState, unpackState } from '../models/train-state.ts';
-import { EventLoopYielder, epochRng, shuffled } from '../models/training-loop.ts';
-import type { TrainHooks } from '../models/types.ts';
+import { LazyAdam, moments } from '../training/adam.ts';
+import type { Moments } from '../training/adam.ts';
+import { packState, unpackState } from '../training/train-state.ts';
+import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.ts';
+import type { LoopHooks } from '../training/types.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
 import type { CfganConfig, DiscriminatorWeights, GanEpochLog, GeneratorWeights } from './types.ts';
@@ -60,7 +60,7 @@ interface GanState {
 export async function trainCfgan(
   data: GanTrainData,
   config: CfganConfig,
-  hooks: TrainHooks<GanEpochLog> = {},
+  hooks: LoopHooks<GanEpochLog> = {},
 ): Promise<GanTrainResult> {
   const info = await initBackend();
   const { nItems, train } = data;

@@ -9,7 +9,7 @@
  * arrays; the tensors of a step are created and freed inside it.
  */
 import { tf } from '../compute/backend.ts';
-import type { Rng } from '../data/random.ts';
+import type { Rng } from '../training/random.ts';
 
 export interface SequenceModelShape {
   nItems: number;

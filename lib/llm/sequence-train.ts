@@ -5,10 +5,10 @@
  */
 import { initBackend } from '../compute/backend.ts';
 import type { Csr } from '../eval/types.ts';
-import { Rng } from '../data/random.ts';
-import { LazyAdam, moments } from '../models/lazy-adam.ts';
-import type { Moments } from '../models/lazy-adam.ts';
-import { EventLoopYielder, epochRng, shuffled } from '../models/training-loop.ts';
+import { Rng } from '../training/random.ts';
+import { LazyAdam, moments } from '../training/adam.ts';
+import type { Moments } from '../training/adam.ts';
+import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.ts';
 import {
   PARAM_NAMES,
   initParams,

@@ -1,9 +1,9 @@
 /** Which users the expansion asks about: the sparse ones, all, or N drawn at random (seeded). */
-import { Rng } from '../data/random.ts';
+import { Rng } from '../training/random.ts';
 import { rowCounts } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
 import { selectUsers } from '../gan/augment.ts';
-import { shuffled } from '../models/training-loop.ts';
+import { shuffled } from '../training/training-loop.ts';
 
 export type LlmUsers = 'sparse' | 'all' | number;
 

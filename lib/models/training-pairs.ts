@@ -4,8 +4,8 @@
  * LLM's disliked item) half of the time when the user has any, otherwise a uniformly drawn
  * item that is not one of the user's positives. Per-user sorted CSRs, no per-row objects.
  */
-import type { Rng } from '../data/random.ts';
-import { shuffled } from './training-loop.ts';
+import type { Rng } from '../training/random.ts';
+import { shuffled } from '../training/training-loop.ts';
 import type { TrainingSet } from './types.ts';
 
 /** Share of negatives taken from the user's explicit negatives, when there are some. */

@@ -3,23 +3,10 @@
  * `retrain` activity and the evaluation layer. Pure types: no tfjs import here.
  */
 import type { AsyncScorer, Csr } from '../eval/types.ts';
+import type { EpochLog, LoopHooks } from '../training/types.ts';
 
-/**
- * A training set after resampling: positives (label 1) and explicit negatives (label 0,
- * e.g. an LLM's disliked item), each with a loss weight (synthetic rows can weigh less).
- * Columnar; dense user and item ids.
- */
-export interface TrainingSet {
-  nUsers: number;
-  nItems: number;
-  n: number;
-  user: Int32Array;
-  item: Int32Array;
-  /** 1 = positive, 0 = explicit negative. */
-  label: Uint8Array;
-  /** Per-row loss weight, > 0. */
-  weight: Float32Array;
-}
+export type { TrainingSet } from '../data/row-sets.ts';
+export type { EpochLog } from '../training/types.ts';
 
 /** What early stopping ranks against: the REAL train items are excluded, valid is the target. */
 export interface ValidationData {
@@ -27,7 +14,7 @@ export interface ValidationData {
   valid: Csr;
 }
 
-export type ModelFamily = 'bpr' | 'neumf' | 'ials';
+export type ModelFamily = 'bpr' | 'neumf' | 'ials' | 'ease';
 
 /** Training hyper-parameters; every field has a default in the config schema. */
 export interface TrainConfig {
@@ -61,30 +48,8 @@ export interface TrainConfig {
   seed: number;
 }
 
-/** One epoch of training, as heartbeated, tracked and charted. */
-export interface EpochLog {
-  epoch: number;
-  /** Mean weighted training loss of the epoch. */
-  loss: number;
-  /** Validation NDCG@10 when evaluated this epoch. */
-  validNdcg10?: number;
-  samples: number;
-  seconds: number;
-}
-
-/**
- * Hooks that connect training to a Temporal activity (heartbeats, checkpoints, cancel).
- * `L` is what one epoch reports (the GAN reports its two losses instead of one).
- */
-export interface TrainHooks<L = EpochLog> {
-  onEpoch?(log: L): void | Promise<void>;
-  /** Called every `checkpointEvery` epochs with the full training state, serialised. */
-  onCheckpoint?(state: Uint8Array, epoch: number): void | Promise<void>;
-  checkpointEvery?: number;
-  /** A state from `onCheckpoint`: training continues after its epoch. */
-  resumeFrom?: Uint8Array;
-  /** Training stops with the signal's reason at the next batch boundary when aborted. */
-  signal?: AbortSignal;
+/** The training loop's hooks, plus BPR-MF's choice of where its samples are drawn. */
+export interface TrainHooks extends LoopHooks<EpochLog> {
   /**
    * BPR-MF: draw each epoch's samples on a worker thread, one epoch ahead (default: when an
    * epoch has 250K samples or more). The samples are the same either way.

@@ -5,7 +5,7 @@
  * same users are scored every epoch, so epoch-to-epoch comparisons stay paired; the final
  * A/B evaluation always ranks every test user.
  */
-import { Rng } from '../data/random.ts';
+import { Rng } from '../training/random.ts';
 import { nonEmptyRows } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
 import type { ValidationData } from './types.ts';

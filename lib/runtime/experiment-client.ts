@@ -1,13 +1,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ConnectionSettings } from '../config/env.ts';
-import { experimentProgressQuery, taskQueues } from '../contracts/index.ts';
+import { taskQueues } from '../contracts/index.ts';
+import { experimentProgressQuery } from '../contracts/experiment.ts';
+import type { StageName } from '../contracts/index.ts';
 import type {
   ExperimentInput,
   ExperimentProgress,
   ExperimentResult,
   ExperimentVariant,
-  StageName,
-} from '../contracts/index.ts';
+} from '../contracts/experiment.ts';
 import type { Grid } from '../experiments/grid.ts';
 import { planWarmups } from '../experiments/warmup.ts';
 import { closedSeconds, endedStatus, followWorkflow } from './follow.ts';

@@ -8,7 +8,7 @@
  * and a step keeps the smallest keys. Keys are drawn for every row in table order, so a row's
  * key does not change when filters before it change.
  */
-import type { Rng } from '../data/random.ts';
+import type { Rng } from '../training/random.ts';
 import type { Candidates } from './candidates.ts';
 import { DROP, KEPT } from './candidates.ts';
 import { keepSmallest } from './select.ts';

@@ -9,8 +9,8 @@
  * hard: uniform over the user's `hardCandidates` that are not positives; a user with none
  * falls back to uniform.
  */
-import { AliasTable } from '../data/random.ts';
-import type { Rng } from '../data/random.ts';
+import { AliasTable } from '../training/random.ts';
+import type { Rng } from '../training/random.ts';
 import type { Csr } from '../eval/types.ts';
 import type { NegativeStats, NegativeStrategy } from './types.ts';
 

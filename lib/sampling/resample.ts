@@ -11,7 +11,7 @@
  * 6. dislikes of kept synthetic positives go; the rest become label-0 rows of B;
  * 7. A and B written with sampled negatives (separate seeded streams).
  */
-import { Rng } from '../data/random.ts';
+import { Rng } from '../training/random.ts';
 import { assemble } from './assemble.ts';
 import { allowedSynthetic, capPerUser, prune, sampleKeys, subsampleToShare } from './balance.ts';
 import { denoise, dropConflictingDislikes, gatherCandidates } from './candidates.ts';

@@ -4,7 +4,9 @@
  * it produces. Pure types and constants.
  */
 import type { Csr } from '../eval/types.ts';
-import type { TrainingSet } from '../models/types.ts';
+import type { SyntheticSource, TrainingSet } from '../data/row-sets.ts';
+
+export type { SyntheticSource } from '../data/row-sets.ts';
 
 /** Provenance code of an output row (the `source` column). */
 export const SOURCE = {
@@ -28,23 +30,6 @@ export interface RealRows {
   n: number;
   user: Int32Array;
   item: Int32Array;
-}
-
-/** One generator's output. Rows may duplicate real rows or rows of any source. */
-export interface SyntheticSource {
-  source: 'gan' | 'llm';
-  n: number;
-  user: Int32Array;
-  item: Int32Array;
-  /** Generator confidence; rows with score < `minScore` are dropped (positives only). */
-  score: Float32Array;
-  /** 1 = liked (a synthetic positive), 0 = disliked (an explicit negative). Absent: all 1. */
-  label?: Uint8Array;
-  /**
-   * Higher = more plausible (e.g. a base model's score or minus its BPR loss). Needed when
-   * `dropRate > 0`: the least plausible `dropRate` share of this source's positives go.
-   */
-  plausibility?: Float32Array;
 }
 
 export interface ResampleInput {

@@ -9,7 +9,7 @@
  * (fuzz: accepted or rejected, but never a crash).
  */
 import { gzipSync } from 'node:zlib';
-import { Rng } from '../../lib/data/random.ts';
+import { Rng } from '../../lib/training/random.ts';
 
 export type CaseKind = 'csv' | 'parquet' | 'items';
 

@@ -13,6 +13,7 @@ export {
 export type { TopNewItems } from './top-new.ts';
 export {
   evaluateBaselines,
+  evaluateBaselinesAlongside,
   baselinesWantThread,
   BASELINE_THREAD_MIN_PAIRS,
 } from './evaluate-baselines.ts';

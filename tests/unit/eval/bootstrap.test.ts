@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { bootstrapMeanCi, quantileSorted } from '../../../lib/eval/bootstrap.ts';
 
 function normalSample(seed: number, n: number, mean: number, sd: number): Float64Array {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   return Float64Array.from({ length: n }, () => mean + sd * rng.normal());
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { DotProductScorer } from '../../../lib/eval/factor-scorer.ts';
 import { assembleKernel, wasmSimdAvailable } from '../../../lib/eval/wasm-dot.ts';
 
@@ -8,7 +8,7 @@ const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array):
   .WebAssembly;
 
 function factors(seed: number, rows: number, dim: number): Float32Array {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   return Float32Array.from({ length: rows * dim }, () => rng.normal());
 }
 

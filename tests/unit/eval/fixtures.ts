@@ -1,5 +1,5 @@
 // Shared builders for evaluation and baseline tests: small seeded datasets and scorers.
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import type { Csr, EvalData, Scorer } from '../../../lib/eval/types.ts';
 
@@ -38,7 +38,7 @@ export function randomSplits(
   nItems: number,
   perUser: [number, number],
 ): EvalData {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   const train: number[][] = [];
   const valid: number[][] = [];
   const test: number[][] = [];
@@ -69,7 +69,7 @@ export function clusteredData(
   clusters: number,
   perUser: [number, number],
 ): EvalData & { clusterOf: (item: number) => number } {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   const size = Math.floor(nItems / clusters);
   const train: number[][] = [];
   const test: number[][] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { TopKSelector, fullRank } from '../../../lib/eval/topk.ts';
 
 /** Reference: sort every non-excluded item by (score desc, id asc). */
@@ -11,7 +11,7 @@ function sortedOrder(scores: Float32Array): number[] {
 
 describe('TopKSelector', () => {
   it('matches a full sort on random rows with many ties and exclusions', () => {
-    const rng = new SeededRandom(7);
+    const rng = new SplitMix32(7);
     for (let trial = 0; trial < 200; trial++) {
       const n = 1 + rng.int(300);
       const k = 1 + rng.int(30);
@@ -54,7 +54,7 @@ describe('TopKSelector', () => {
   });
 
   it('selectSparse matches the dense selection', () => {
-    const rng = new SeededRandom(3);
+    const rng = new SplitMix32(3);
     for (let trial = 0; trial < 100; trial++) {
       const n = 50 + rng.int(100);
       const dense = new Float64Array(n).fill(-Infinity);
@@ -81,7 +81,7 @@ describe('TopKSelector', () => {
 
 describe('fullRank', () => {
   it('agrees with the position in a full sort', () => {
-    const rng = new SeededRandom(11);
+    const rng = new SplitMix32(11);
     for (let trial = 0; trial < 100; trial++) {
       const n = 2 + rng.int(100);
       const scores = new Float32Array(n);
@@ -92,7 +92,7 @@ describe('fullRank', () => {
   });
 
   it('selectRanked = select + fullRank in one pass', () => {
-    const rng = new SeededRandom(12);
+    const rng = new SplitMix32(12);
     for (let trial = 0; trial < 200; trial++) {
       const n = 1 + rng.int(200);
       const k = 1 + rng.int(25);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { erfc, normalSf, normalTwoSided } from '../../../lib/eval/normal.ts';
 import { wilcoxonSignedRank } from '../../../lib/eval/wilcoxon.ts';
 
@@ -67,7 +67,7 @@ describe('wilcoxonSignedRank', () => {
   });
 
   it('exact p equals brute-force enumeration of all sign flips', () => {
-    const rng = new SeededRandom(4);
+    const rng = new SplitMix32(4);
     for (let trial = 0; trial < 20; trial++) {
       const n = 4 + rng.int(9);
       const d = Array.from({ length: n }, () => rng.int(7) - 3 || 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VariantRow } from '../../../lib/contracts/index.ts';
+import type { VariantRow } from '../../../lib/contracts/experiment.ts';
 import {
   buildComparison,
   comparisonLines,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/data/random.ts';
+import { Rng } from '../../../lib/training/random.ts';
 import {
   GeneratorScorer,
   initGenerator,

@@ -3,8 +3,8 @@ import { WasmArena, arenaBytes } from '../../../lib/compute/arena.ts';
 import { csrFromCoo } from '../../../lib/eval/index.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from '../../../lib/gan/kernels.ts';
 import { gatherSum, scatterRows } from '../../../lib/gan/sparse-rows.ts';
-import { Rng } from '../../../lib/data/random.ts';
-import { LazyAdam } from '../../../lib/models/lazy-adam.ts';
+import { Rng } from '../../../lib/training/random.ts';
+import { LazyAdam } from '../../../lib/training/adam.ts';
 
 /** Bit-for-bit equality (Object.is tells -0 from 0). */
 function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../lib/compute/backend.ts';
-import { Rng } from '../../../lib/data/random.ts';
+import { Rng } from '../../../lib/training/random.ts';
 import {
   PARAM_NAMES,
   initParams,

@@ -4,7 +4,7 @@ import {
   timeOrderedHistories,
   trainSequenceModel,
 } from '../../../lib/llm/index.ts';
-import { heldOutChoices } from '../../helpers/held-out-choices.ts';
+import { heldOutChoices } from '../../../lib/llm/held-out-choices.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 describe('item-sequence fallback', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../lib/compute/backend.ts';
-import { Rng } from '../../../lib/data/random.ts';
-import { BprBatch, createBprKernel } from '../../../lib/models/bpr-kernel.ts';
-import type { BprKernelSetting, BprOptimizer } from '../../../lib/models/bpr-kernel.ts';
-import type { BprMfWeights } from '../../../lib/models/bpr-mf.ts';
-import { LazyAdam } from '../../../lib/models/lazy-adam.ts';
+import { Rng } from '../../../lib/training/random.ts';
+import { BprBatch, createBprKernel } from '../../../lib/models/bpr/bpr-kernel.ts';
+import type { BprKernelSetting, BprOptimizer } from '../../../lib/models/bpr/bpr-kernel.ts';
+import type { BprMfWeights } from '../../../lib/models/bpr/bpr-mf.ts';
+import { LazyAdam } from '../../../lib/training/adam.ts';
 
 const shape = { nUsers: 30, nItems: 25, dim: 8, maxBatch: 64 };
 const l2 = 0.01;

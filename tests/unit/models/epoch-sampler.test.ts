@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/data/random.ts';
-import { sampleBprEpoch } from '../../../lib/models/bpr-samples.ts';
-import { openEpochSampler } from '../../../lib/models/epoch-sampler.ts';
-import { epochRng } from '../../../lib/models/training-loop.ts';
+import { Rng } from '../../../lib/training/random.ts';
+import { sampleBprEpoch } from '../../../lib/models/bpr/bpr-samples.ts';
+import { openEpochSampler } from '../../../lib/models/bpr/epoch-sampler.ts';
+import { epochRng } from '../../../lib/training/training-loop.ts';
 import { TrainingPairs } from '../../../lib/models/training-pairs.ts';
 import type { TrainingSet } from '../../../lib/models/types.ts';
 

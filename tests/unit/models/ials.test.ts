@@ -8,9 +8,13 @@ import {
   cgSolveRows,
   gram,
   observations,
-} from '../../../lib/models/ials.ts';
-import type { CgScratch } from '../../../lib/models/ials.ts';
-import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from '../../../lib/models/ials-simd.ts';
+} from '../../../lib/models/ials/ials.ts';
+import type { CgScratch } from '../../../lib/models/ials/ials.ts';
+import {
+  IalsSimd,
+  SimdRowProducts,
+  ialsSimdAvailable,
+} from '../../../lib/models/ials/ials-simd.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
 import { expectExactResume } from '../../helpers/resume.ts';

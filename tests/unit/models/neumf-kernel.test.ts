@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WasmArena, arenaBytes } from '../../../lib/compute/arena.ts';
 import { initBackend } from '../../../lib/compute/backend.ts';
-import { Rng } from '../../../lib/data/random.ts';
-import { sumRows } from '../../../lib/models/lazy-adam.ts';
-import { EMBEDDINGS, initNeuMf, tableShapes } from '../../../lib/models/neumf.ts';
-import type { NeuMfWeights } from '../../../lib/models/neumf.ts';
-import { NeuMfSimdKernel, neumfSimdAvailable } from '../../../lib/models/neumf-kernel.ts';
-import { neumfBatchGrads, pickNeuMfKernel } from '../../../lib/models/neumf-train.ts';
-import type { NeuMfBatch } from '../../../lib/models/neumf-train.ts';
+import { Rng } from '../../../lib/training/random.ts';
+import { sumRows } from '../../../lib/training/adam.ts';
+import { EMBEDDINGS, initNeuMf, tableShapes } from '../../../lib/models/neumf/neumf-weights.ts';
+import type { NeuMfWeights } from '../../../lib/models/neumf/neumf-weights.ts';
+import { NeuMfSimdKernel, neumfSimdAvailable } from '../../../lib/models/neumf/neumf-kernel.ts';
+import { neumfBatchGrads, pickNeuMfKernel } from '../../../lib/models/neumf/neumf-train.ts';
+import type { NeuMfBatch } from '../../../lib/models/neumf/neumf-train.ts';
 
 /** Per sample, the share of units of each hidden layer that are on (plain loops). */
 function activeShare(w: NeuMfWeights, b: NeuMfBatch): number[] {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/data/random.ts';
-import { NeuMfModel, initNeuMf } from '../../../lib/models/neumf.ts';
-import type { NeuMfShape } from '../../../lib/models/neumf.ts';
-import { NeuMfSimdScorer } from '../../../lib/models/neumf-scorer.ts';
+import { Rng } from '../../../lib/training/random.ts';
+import { NeuMfModel } from '../../../lib/models/neumf/neumf.ts';
+import { initNeuMf } from '../../../lib/models/neumf/neumf-weights.ts';
+import type { NeuMfShape } from '../../../lib/models/neumf/neumf-weights.ts';
+import { NeuMfSimdScorer } from '../../../lib/models/neumf/neumf-scorer.ts';
 
 /** Weights with every term in play: large embeddings, non-zero biases. */
 function weights(shape: NeuMfShape, seed: number) {

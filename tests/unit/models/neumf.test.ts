@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../../lib/compute/backend.ts';
-import { Rng } from '../../../lib/data/random.ts';
+import { Rng } from '../../../lib/training/random.ts';
 import { evaluateFullRankingAsync } from '../../../lib/eval/index.ts';
 import { PopularityScorer } from '../../../lib/models/baselines/index.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig, TrainingSet } from '../../../lib/models/index.ts';
-import {
-  NEUMF_FORMAT,
-  NeuMfModel,
-  initNeuMf,
-  loadNeuMf,
-  readNeuMf,
-  tableShapes,
-} from '../../../lib/models/neumf.ts';
-import type { NeuMfWeights } from '../../../lib/models/neumf.ts';
-import { neumfBatchGrads } from '../../../lib/models/neumf-train.ts';
-import type { NeuMfBatch } from '../../../lib/models/neumf-train.ts';
+import { NEUMF_FORMAT, NeuMfModel, loadNeuMf, readNeuMf } from '../../../lib/models/neumf/neumf.ts';
+import { initNeuMf, tableShapes } from '../../../lib/models/neumf/neumf-weights.ts';
+import type { NeuMfWeights } from '../../../lib/models/neumf/neumf-weights.ts';
+import { neumfBatchGrads } from '../../../lib/models/neumf/neumf-train.ts';
+import type { NeuMfBatch } from '../../../lib/models/neumf/neumf-train.ts';
 import { expectExactResume } from '../../helpers/resume.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 

@@ -1,5 +1,5 @@
 /** Small inputs and invariant checks shared by the resample tests. */
-import { Rng } from '../../../lib/data/random.ts';
+import { Rng } from '../../../lib/training/random.ts';
 import { DEFAULT_RESAMPLE_CONFIG, SOURCE } from '../../../lib/sampling/index.ts';
 import type {
   ResampleConfig,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/data/random.ts';
+import { Rng } from '../../../lib/training/random.ts';
 import { keepSmallest, kthSmallest } from '../../../lib/sampling/select.ts';
 import { orderByUserItem, realPositives } from '../../../lib/sampling/sort.ts';
 

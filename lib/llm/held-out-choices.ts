@@ -1,0 +1,37 @@
+/**
+ * Choice requests whose right answer is known: for each user with a validation item, that
+ * item among `size - 1` random items the user has not seen (seeded, shuffled position), with
+ * the user's train history most recent first. For testing and benchmarking choosers.
+ */
+import { Rng } from '../training/random.ts';
+import type { Csr } from '../eval/types.ts';
+import type { ChoiceRequest } from './types.ts';
+
+export function heldOutChoices(
+  histories: Csr,
+  valid: Csr,
+  nItems: number,
+  seed: number,
+  size = 10,
+): { requests: ChoiceRequest[]; truth: number[] } {
+  const rng = new Rng(seed);
+  const requests: ChoiceRequest[] = [];
+  const truth: number[] = [];
+  const users = valid.indptr.length - 1;
+  for (let u = 0; u < users; u++) {
+    if (valid.indptr[u + 1]! === valid.indptr[u]!) continue;
+    const v = valid.indices[valid.indptr[u]!]!;
+    const own = histories.indices.subarray(histories.indptr[u]!, histories.indptr[u + 1]!);
+    const seen = new Set(own);
+    const c = [v];
+    while (c.length < size) {
+      const i = rng.int(nItems);
+      if (!seen.has(i) && !c.includes(i)) c.push(i);
+    }
+    const at = rng.int(size);
+    [c[0], c[at]] = [c[at]!, c[0]!];
+    requests.push({ user: u, history: own.slice().reverse(), candidates: Int32Array.from(c) });
+    truth.push(v);
+  }
+  return { requests, truth };
+}

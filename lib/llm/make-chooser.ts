@@ -1,0 +1,119 @@
+/**
+ * The expandLlm stage's chooser: the configured LLM provider (an OpenAI-compatible endpoint
+ * or a local GGUF model, their answers cached in the artifact store), or - when none is
+ * configured - the item-sequence model trained on the train histories.
+ */
+import type { PipelineConfig } from '../config/pipeline.ts';
+import type { Csr } from '../eval/types.ts';
+import type { ArtifactStore } from '../store/index.ts';
+import { GgufProvider } from './gguf-provider.ts';
+import { LlmChooser } from './llm-chooser.ts';
+import { OpenAiProvider } from './openai-provider.ts';
+import type { ItemText } from './prompt.ts';
+import { ResponseCache } from './response-cache.ts';
+import { SequenceChooser } from './sequence-chooser.ts';
+import { trainSequenceModel } from './sequence-train.ts';
+import type { Chooser, LlmProvider } from './types.ts';
+
+/** What building a chooser needs from the stage that runs it. */
+export interface ChooserSetup {
+  llm: Omit<PipelineConfig['llm'], 'enabled'>;
+  seed: number;
+  /** Where LLM responses are cached. */
+  store: ArtifactStore;
+  heartbeat(details: Record<string, unknown>): void;
+  signal?: AbortSignal;
+}
+
+/** Requests handed to the chooser at once: enough to keep its concurrency busy. */
+export function chooserBatch(cfg: ChooserSetup['llm']): number {
+  if (cfg.provider === 'openai') return cfg.openai.concurrency * 8;
+  if (cfg.provider === 'gguf') return cfg.gguf.concurrency * 8;
+  return 256;
+}
+
+export interface MadeChooser {
+  chooser: Chooser;
+  training?: { epoch: number; loss: number; seconds: number }[];
+  /** Frees what the chooser holds (a loaded model). */
+  close: () => Promise<void>;
+  /** Facts about the chooser for the summary and stats (which llama.cpp build ran). */
+  details?: Record<string, string>;
+}
+
+/** The configured LLM, or the item-sequence fallback trained now on the train histories. */
+export async function makeChooser(
+  setup: ChooserSetup,
+  histories: Csr,
+  nItems: number,
+  text: ItemText,
+): Promise<MadeChooser> {
+  const cfg = setup.llm;
+  const nothing = () => Promise.resolve();
+  const llmChooser = (provider: LlmProvider, scope: Record<string, unknown>, concurrency: number) =>
+    new LlmChooser(provider, new ResponseCache(setup.store, scope), text, {
+      concurrency,
+      maxHistoryTokens: cfg.maxHistoryTokens,
+    });
+  if (cfg.provider === 'gguf') {
+    const g = cfg.gguf;
+    setup.heartbeat({ phase: 'loading the GGUF model' });
+    const provider = await GgufProvider.open({
+      modelPath: g.modelPath!,
+      gpu: g.gpu,
+      contextSize: g.contextSize,
+      threads: g.threads,
+      concurrency: g.concurrency,
+      temperature: g.temperature,
+      seed: setup.seed,
+      maxTokens: g.maxTokens,
+      timeoutMs: g.timeoutSeconds * 1000,
+    });
+    // The weights (by fingerprint, not path) and sampling settings decide the answers.
+    const scope = {
+      provider: 'gguf',
+      model: provider.fingerprint,
+      temperature: g.temperature,
+      maxTokens: g.maxTokens,
+      ...(g.temperature > 0 ? { seed: setup.seed } : {}),
+    };
+    return {
+      chooser: llmChooser(provider, scope, g.concurrency),
+      close: () => provider.close(),
+      details: { device: provider.device, modelFingerprint: provider.fingerprint },
+    };
+  }
+  if (cfg.provider === 'openai') {
+    const o = cfg.openai;
+    const provider = new OpenAiProvider({
+      baseUrl: o.baseUrl!,
+      model: o.model!,
+      // Read here, in the worker: the key never enters the config, history or MLflow.
+      apiKey: process.env[o.apiKeyEnv],
+      apiKeyEnv: o.apiKeyEnv,
+      timeoutMs: o.timeoutSeconds * 1000,
+      maxRetries: o.maxRetries,
+      structuredOutput: o.structuredOutput,
+      temperature: o.temperature,
+      maxTokens: o.maxTokens,
+    });
+    const scope = {
+      provider: 'openai',
+      model: o.model,
+      temperature: o.temperature,
+      maxTokens: o.maxTokens,
+    };
+    return { chooser: llmChooser(provider, scope, o.concurrency), close: nothing };
+  }
+  const model = await trainSequenceModel(
+    histories,
+    nItems,
+    { ...cfg.sequence, seed: setup.seed },
+    {
+      signal: setup.signal,
+      onEpoch: (epoch, loss) =>
+        setup.heartbeat({ phase: 'training the item-sequence model', epoch, loss }),
+    },
+  );
+  return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
+}
