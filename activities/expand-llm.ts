@@ -6,24 +6,14 @@ import {
   readItemsParquet,
   writeSyntheticParquet,
 } from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/index.ts';
-import {
-  GgufProvider,
-  LlmChooser,
-  OpenAiProvider,
-  ResponseCache,
-  SequenceChooser,
-  expandUsers,
-  pickUsers,
-  timeOrderedHistories,
-  trainSequenceModel,
-} from '../lib/llm/index.ts';
-import type { Chooser, ItemText, LlmProvider } from '../lib/llm/index.ts';
+import { csrFromCoo } from '../lib/eval/csr.ts';
+import { expandUsers, pickUsers, timeOrderedHistories } from '../lib/llm/index.ts';
+import { chooserBatch, makeChooser } from '../lib/llm/make-chooser.ts';
 import { topNewItemsAsync } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
-import type { StageContext, StageDefinition } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
 
 export interface ExpandLlmStageConfig {
   llm: Omit<PipelineConfig['llm'], 'enabled'>;
@@ -42,7 +32,7 @@ const MAX_HISTORY = 200;
  */
 export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
   name: 'expandLlm',
-  codeVersion: '1',
+  source: import.meta.url,
   needs: ['preprocess'],
   reads: { preprocess: ['train.parquet', 'items.parquet'] },
   async run(ctx) {
@@ -57,7 +47,18 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
     const candidates = await topNewItemsAsync(trainCsr, nItems, users, cfg.candidates);
-    const { chooser, training, close, details } = await makeChooser(ctx, histories, nItems, meta);
+    const { chooser, training, close, details } = await makeChooser(
+      {
+        llm: cfg,
+        seed: ctx.config.seed,
+        store: ctx.store,
+        heartbeat: ctx.heartbeat,
+        signal: ctx.signal,
+      },
+      histories,
+      nItems,
+      meta,
+    );
     const result = await expandUsers(users, histories, candidates, chooser, {
       batchSize: chooserBatch(cfg),
       maxHistory: MAX_HISTORY,
@@ -127,99 +128,6 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     };
   },
 };
-
-/** Requests handed to the chooser at once: enough to keep its concurrency busy. */
-function chooserBatch(cfg: ExpandLlmStageConfig['llm']): number {
-  if (cfg.provider === 'openai') return cfg.openai.concurrency * 8;
-  if (cfg.provider === 'gguf') return cfg.gguf.concurrency * 8;
-  return 256;
-}
-
-interface MadeChooser {
-  chooser: Chooser;
-  training?: { epoch: number; loss: number; seconds: number }[];
-  /** Frees what the chooser holds (a loaded model). */
-  close: () => Promise<void>;
-  /** Facts about the chooser for the summary and stats (which llama.cpp build ran). */
-  details?: Record<string, string>;
-}
-
-/** The configured LLM, or the item-sequence fallback trained now on the train histories. */
-async function makeChooser(
-  ctx: StageContext<ExpandLlmStageConfig>,
-  histories: ReturnType<typeof timeOrderedHistories>,
-  nItems: number,
-  text: ItemText,
-): Promise<MadeChooser> {
-  const cfg = ctx.config.llm;
-  const nothing = () => Promise.resolve();
-  const llmChooser = (provider: LlmProvider, scope: Record<string, unknown>, concurrency: number) =>
-    new LlmChooser(provider, new ResponseCache(ctx.store, scope), text, {
-      concurrency,
-      maxHistoryTokens: cfg.maxHistoryTokens,
-    });
-  if (cfg.provider === 'gguf') {
-    const g = cfg.gguf;
-    ctx.heartbeat({ phase: 'loading the GGUF model' });
-    const provider = await GgufProvider.open({
-      modelPath: g.modelPath!,
-      gpu: g.gpu,
-      contextSize: g.contextSize,
-      threads: g.threads,
-      concurrency: g.concurrency,
-      temperature: g.temperature,
-      seed: ctx.config.seed,
-      maxTokens: g.maxTokens,
-      timeoutMs: g.timeoutSeconds * 1000,
-    });
-    // The weights (by fingerprint, not path) and sampling settings decide the answers.
-    const scope = {
-      provider: 'gguf',
-      model: provider.fingerprint,
-      temperature: g.temperature,
-      maxTokens: g.maxTokens,
-      ...(g.temperature > 0 ? { seed: ctx.config.seed } : {}),
-    };
-    return {
-      chooser: llmChooser(provider, scope, g.concurrency),
-      close: () => provider.close(),
-      details: { device: provider.device, modelFingerprint: provider.fingerprint },
-    };
-  }
-  if (cfg.provider === 'openai') {
-    const o = cfg.openai;
-    const provider = new OpenAiProvider({
-      baseUrl: o.baseUrl!,
-      model: o.model!,
-      // Read here, in the worker: the key never enters the config, history or MLflow.
-      apiKey: process.env[o.apiKeyEnv],
-      apiKeyEnv: o.apiKeyEnv,
-      timeoutMs: o.timeoutSeconds * 1000,
-      maxRetries: o.maxRetries,
-      structuredOutput: o.structuredOutput,
-      temperature: o.temperature,
-      maxTokens: o.maxTokens,
-    });
-    const scope = {
-      provider: 'openai',
-      model: o.model,
-      temperature: o.temperature,
-      maxTokens: o.maxTokens,
-    };
-    return { chooser: llmChooser(provider, scope, o.concurrency), close: nothing };
-  }
-  const model = await trainSequenceModel(
-    histories,
-    nItems,
-    { ...cfg.sequence, seed: ctx.config.seed },
-    {
-      signal: ctx.signal,
-      onEpoch: (epoch, loss) =>
-        ctx.heartbeat({ phase: 'training the item-sequence model', epoch, loss }),
-    },
-  );
-  return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
-}
 
 export function expandLlmActivity(store: ArtifactStore) {
   return (input: StageInput<ExpandLlmStageConfig>): Promise<StageRef> =>

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
-import { evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import { evaluateFullRankingAsync } from '../lib/eval/full-ranking.ts';
 import {
   GeneratorScorer,
   generatePositives,
@@ -33,7 +33,7 @@ export interface GenerateGanStageConfig {
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   name: 'generateGan',
   // 2: gan.parquet carries a plausibility column.
-  codeVersion: '2',
+  source: import.meta.url,
   needs: ['preprocess', 'trainGan'],
   reads: { preprocess: ['train.parquet', 'valid.parquet'] },
   // The generator, not its training log (which holds timings): same weights, same key.

@@ -13,7 +13,7 @@ import {
 import type { SourceFiles } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { offerIngested } from './local-handoff.ts';
-import { openSource } from './source-files.ts';
+import { openSource } from '../lib/data/source-files.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -46,7 +46,7 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
     name: 'ingest',
     // 2: items.parquet also carries year and text. 3: the synthetic generator's styles
     // (a synthetic source writes other rows).
-    codeVersion: '3',
+    source: import.meta.url,
     needs: [],
     extraIdentity: async ({ config }) => ({ source: (await open(config)).fingerprint }),
     async run(ctx) {

@@ -27,7 +27,7 @@ export interface PreprocessStageConfig {
 export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
   name: 'preprocess',
   // 2: items.parquet also carries year and text.
-  codeVersion: '2',
+  source: import.meta.url,
   needs: ['ingest'],
   async run(ctx) {
     const t0 = Date.now();

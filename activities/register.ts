@@ -43,7 +43,7 @@ export interface Registration {
 function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfig> {
   return {
     name: 'register',
-    codeVersion: '1',
+    source: import.meta.url,
     needs: ['retrainA', 'retrainB', 'evaluate'],
     async run(ctx) {
       const { registry, parent } = ctx.config;

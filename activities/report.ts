@@ -28,7 +28,7 @@ async function json(ctx: StageContext<ReportStageConfig>, stage: StageName, file
  */
 export const reportStage: StageDefinition<ReportStageConfig> = {
   name: 'report',
-  codeVersion: '2',
+  source: import.meta.url,
   needs: ['resample', 'retrainA', 'retrainB', 'evaluate'],
   optional: ['preprocess', 'generateGan', 'expandLlm'],
   async run(ctx) {

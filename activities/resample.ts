@@ -6,7 +6,7 @@ import {
   readSyntheticParquet,
   writeTrainingSetParquet,
 } from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/index.ts';
+import { csrFromCoo } from '../lib/eval/csr.ts';
 import { topNewItemsCsrAsync } from '../lib/models/baselines/index.ts';
 import { resample } from '../lib/sampling/index.ts';
 import type { SyntheticSource } from '../lib/sampling/index.ts';
@@ -27,7 +27,7 @@ export interface ResampleStageConfig {
  */
 export const resampleStage: StageDefinition<ResampleStageConfig> = {
   name: 'resample',
-  codeVersion: '1',
+  source: import.meta.url,
   needs: ['preprocess'],
   /** Augmentation branches, when enabled. */
   optional: ['generateGan', 'expandLlm'],

@@ -31,7 +31,7 @@ export const VARIANT_FILE: Record<Variant, string> = { A: 'a.parquet', B: 'b.par
 function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
   return {
     name: RETRAIN_STAGE[variant],
-    codeVersion: '1',
+    source: import.meta.url,
     needs: ['preprocess', 'resample'],
     identityFiles: (c) => ({
       preprocess: ['train.parquet', 'valid.parquet'],

@@ -4,7 +4,7 @@
  */
 import { readInteractionsParquet } from '../lib/data/index.ts';
 import type { Interactions } from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/index.ts';
+import { csrFromCoo } from '../lib/eval/csr.ts';
 import type { Csr } from '../lib/eval/index.ts';
 import type { StageContext } from './stage-runner.ts';
 

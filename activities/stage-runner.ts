@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
+import { codeIdentityOf } from '../lib/code-identity/index.ts';
 import { makeWorkDir } from './work-dirs.ts';
 import { NON_RETRYABLE_ERRORS } from '../lib/contracts/index.ts';
 import {
@@ -63,11 +64,17 @@ export async function jsonOutput(
   return { name, path };
 }
 
-/** A stage definition: name, code version and a body. The runner does the rest. */
+/** A stage definition: name, where its code lives and a body. The runner does the rest. */
 export interface StageDefinition<C> {
   name: StageName;
-  /** Bump whenever the body changes what it writes: old cache entries stop matching. */
-  codeVersion: string;
+  /**
+   * `import.meta.url` of the module that defines the stage: its code identity (the files it
+   * reaches, see lib/code-identity) is part of every output key, so a code change can never
+   * return an output computed by older code.
+   */
+  source: string;
+  /** Optional hand-kept addition to the code identity, for deliberate invalidation only. */
+  salt?: string;
   /** Upstream stages whose outputs this stage reads. */
   needs: StageName[];
   /**
@@ -137,7 +144,7 @@ export async function runStage<C>(
       stage: def.name,
       config: input.config,
       inputs: { ...inputHashes, ...extra },
-      codeVersion: def.codeVersion,
+      code: stageCode(def),
     };
     const key = stageKey(identity);
     const cached = await readManifest(store, key);
@@ -196,6 +203,12 @@ export async function runStage<C>(
   }
 }
 
+/** The stage's code identity, with its salt when it has one. */
+export function stageCode(def: Pick<StageDefinition<unknown>, 'source' | 'salt'>): string {
+  const code = codeIdentityOf(def.source);
+  return def.salt ? `${code}+${def.salt}` : code;
+}
+
 /** Identity of some files of an upstream output: their names and content hashes. */
 function filesIdentity(m: StageManifest, names: string[]): string {
   const parts = names.map((n) => {
@@ -221,6 +234,7 @@ function toRef(
     key: m.key,
     manifestUri: store.uriOf(joinKey(m.key, MANIFEST_NAME)),
     sha256: m.sha256,
+    code: m.code,
     status,
     seconds,
     rows: m.rows,

@@ -26,7 +26,7 @@ export const GAN_READS = { preprocess: ['train.parquet'] };
  */
 export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
   name: 'trainGan',
-  codeVersion: '1',
+  source: import.meta.url,
   needs: ['preprocess'],
   reads: GAN_READS,
   identityFiles: () => GAN_READS,

@@ -7,25 +7,17 @@
  * `loadModel` on model.json's format (`recsys-augment/bpr-mf@1`, the factor layout BPR-MF
  * and iALS share, or `recsys-augment/neumf@1`).
  */
-import { BPR_FORMAT, loadBprMf } from './bpr-mf.ts';
-import { trainBpr } from './bpr-train.ts';
-import { trainIals } from './ials-train.ts';
-import { NEUMF_FORMAT, loadNeuMf } from './neumf.ts';
-import { trainNeuMf } from './neumf-train.ts';
+import { trainBpr } from './bpr/bpr-train.ts';
+import { trainIals } from './ials/ials-train.ts';
+import { trainEase } from './ease/ease-train.ts';
+import { trainNeuMf } from './neumf/neumf-train.ts';
 import { sampleValidationUsers } from './validation-sample.ts';
-import type {
-  ModelFile,
-  TrainConfig,
-  TrainHooks,
-  TrainResult,
-  TrainedModel,
-  TrainingSet,
-  ValidationData,
-} from './types.ts';
+import type { TrainConfig, TrainHooks, TrainResult, TrainingSet, ValidationData } from './types.ts';
 
 export type * from './types.ts';
-export { BprMfModel } from './bpr-mf.ts';
-export { NeuMfModel, loadNeuMf } from './neumf.ts';
+export { BprMfModel } from './bpr/bpr-mf.ts';
+export { NeuMfModel, loadNeuMf } from './neumf/neumf.ts';
+export { loadModel } from './load.ts';
 
 export function trainRecommender(
   set: TrainingSet,
@@ -41,24 +33,9 @@ export function trainRecommender(
       return trainNeuMf(set, valid, config, hooks);
     case 'ials':
       return trainIals(set, valid, config, hooks);
+    case 'ease':
+      return trainEase(set, valid, config, hooks);
     default:
       throw new Error(`model family ${String(config.family)} is not available`);
   }
-}
-
-/** A saved model of either family; throws naming the file and what is wrong. */
-export async function loadModel(files: ModelFile[]): Promise<TrainedModel> {
-  const json = files.find((f) => f.name === 'model.json');
-  let format: unknown;
-  try {
-    format =
-      json && (JSON.parse(new TextDecoder().decode(json.bytes)) as { format?: unknown }).format;
-  } catch {
-    throw new Error('model.json: not JSON');
-  }
-  if (format === NEUMF_FORMAT) return loadNeuMf(files);
-  if (format === BPR_FORMAT || !json) return loadBprMf(files);
-  throw new Error(
-    `model.json: unknown format ${String(format)} (expected ${BPR_FORMAT} or ${NEUMF_FORMAT})`,
-  );
 }

@@ -33,7 +33,8 @@ export const manifestSchema = z.object({
   stage: z.string(),
   key: z.string(),
   kind: z.string(),
-  codeVersion: z.string(),
+  /** The stage's code identity (see lib/code-identity). */
+  code: z.string(),
   configHash: z.string(),
   inputs: z.array(z.object({ name: z.string(), uri: z.string(), sha256: z.string() })),
   files: z.array(fileSchema),
@@ -57,8 +58,11 @@ export interface StageIdentity {
   config: unknown;
   /** Input artifacts by role, each identified by its manifest hash. */
   inputs: Record<string, string>;
-  /** Bumped whenever the stage's code changes what it produces. */
-  codeVersion: string;
+  /**
+   * The stage's code identity: a hash of the source files its activity reaches (and the
+   * packages they use), plus an optional hand-kept salt. Derived, never bumped by hand.
+   */
+  code: string;
 }
 
 export function configHash(config: unknown): string {
@@ -67,7 +71,7 @@ export function configHash(config: unknown): string {
 
 /**
  * Content-addressed key prefix of a stage output: `stages/<stage>/<hash>`, where the hash
- * covers stage name, config, input hashes and code version.
+ * covers stage name, config, input hashes and code identity.
  */
 export function stageKey(id: StageIdentity): string {
   const h = sha256(stableStringify({ ...id, config: configHash(id.config) })).slice(0, 24);
@@ -150,7 +154,7 @@ export async function publishStage(store: ArtifactStore, p: PublishInput): Promi
     stage: p.identity.stage,
     key,
     kind: p.kind,
-    codeVersion: p.identity.codeVersion,
+    code: p.identity.code,
     configHash: configHash(p.identity.config),
     inputs: p.inputs ?? [],
     files,

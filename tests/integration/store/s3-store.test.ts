@@ -74,7 +74,7 @@ describe('S3 artifact store on a real MinIO server', () => {
       stage: 'ingest',
       config: { a: 1 },
       inputs: { source: 'abc' },
-      codeVersion: '1',
+      code: '1',
     };
     const key = stageKey(identity);
     expect(await readManifest(s, key)).toBeUndefined();

@@ -16,7 +16,7 @@ function chain() {
   const runs = { ingest: 0, preprocess: 0 };
   const ingest: StageDefinition<{ n: number }> = {
     name: 'ingest',
-    codeVersion: '1',
+    source: import.meta.url,
     needs: [],
     async run(ctx) {
       runs.ingest++;
@@ -31,7 +31,7 @@ function chain() {
   };
   const preprocess: StageDefinition<{ factor: number }> = {
     name: 'preprocess',
-    codeVersion: '1',
+    source: import.meta.url,
     needs: ['ingest'],
     async run(ctx) {
       runs.preprocess++;
@@ -107,7 +107,8 @@ describe('cached stage runner', () => {
   it('leaves no manifest when the body fails, and bad input is non-retryable', async () => {
     const failing: StageDefinition<{ n: number }> = {
       name: 'ingest',
-      codeVersion: 'fail',
+      source: import.meta.url,
+      salt: 'fail',
       needs: [],
       async run() {
         throw new ConfigError('cfg.yaml', [

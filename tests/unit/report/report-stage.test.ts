@@ -22,7 +22,7 @@ function publish(
 ): Promise<StageRef> {
   const def: StageDefinition<{ tag: string }> = {
     name,
-    codeVersion: '1',
+    source: import.meta.url,
     needs: [],
     async run(ctx) {
       const out = [];

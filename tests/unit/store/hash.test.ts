@@ -34,7 +34,7 @@ describe('reading a file once to hash and use it', () => {
       writeFileSync(path, Buffer.alloc(1000 * (k + 1), k + 1));
       return { name, path, rows: k };
     });
-    const identity = { stage: 's', config: {}, inputs: {}, codeVersion: '1' };
+    const identity = { stage: 's', config: {}, inputs: {}, code: '1' };
     const plain = await publishStage(new LocalArtifactStore(join(dir, 'p')), {
       identity,
       kind: 'k',

@@ -25,13 +25,13 @@ describe('keys', () => {
     expect(stableStringify({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
       '{"a":{"d":[1,{"y":2,"z":1}]},"b":1}',
     );
-    const base = { stage: 's', config: { x: 1, y: 2 }, inputs: { a: 'h1' }, codeVersion: '1' };
+    const base = { stage: 's', config: { x: 1, y: 2 }, inputs: { a: 'h1' }, code: '1' };
     const k = stageKey(base);
     expect(k).toMatch(/^stages\/s\/[0-9a-f]{24}$/);
     expect(stageKey({ ...base, config: { y: 2, x: 1 } })).toBe(k);
     expect(stageKey({ ...base, config: { x: 1, y: 3 } })).not.toBe(k);
     expect(stageKey({ ...base, inputs: { a: 'h2' } })).not.toBe(k);
-    expect(stageKey({ ...base, codeVersion: '2' })).not.toBe(k);
+    expect(stageKey({ ...base, code: '2' })).not.toBe(k);
   });
 });
 
@@ -56,7 +56,7 @@ describe('local artifact store', () => {
 
   it('treats a stage without manifest as not done', async () => {
     const s = new LocalArtifactStore(join(dir, 'stages'));
-    const identity = { stage: 'p', config: {}, inputs: {}, codeVersion: '1' };
+    const identity = { stage: 'p', config: {}, inputs: {}, code: '1' };
     const f = join(dir, 'out.bin');
     writeFileSync(f, 'data');
     expect(await readManifest(s, stageKey(identity))).toBeUndefined();
