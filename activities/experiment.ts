@@ -1,4 +1,5 @@
-import type { MlflowRef, VariantRow } from '../lib/contracts/index.ts';
+import type { MlflowRef } from '../lib/contracts/index.ts';
+import type { VariantRow } from '../lib/contracts/experiment.ts';
 import { buildComparison, renderComparison } from '../lib/experiments/compare.ts';
 import type { ExperimentComparison } from '../lib/experiments/compare.ts';
 import { describeOverrides } from '../lib/experiments/grid.ts';

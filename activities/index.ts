@@ -1,4 +1,5 @@
 import type { ConnectionSettings } from '../lib/config/env.ts';
+import type { QueueKind } from '../lib/contracts/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { evaluateActivity } from './evaluate.ts';
@@ -23,16 +24,15 @@ export interface ActivityDeps {
   experiment: string;
 }
 
-/** Activities are built from their clients, so workers pass real ones and tests their own. */
-export function createActivities(deps: ActivityDeps) {
+/**
+ * Activities of the cpu task queue: data stages, evaluation, the report and everything
+ * that talks to MLflow (tracking, registry, experiment bookkeeping).
+ */
+export function createCpuActivities(deps: ActivityDeps) {
   return {
     ingest: ingestActivity(deps.store, deps.s3),
     preprocess: preprocessActivity(deps.store),
-    trainGan: trainGanActivity(deps.store),
-    generateGan: generateGanActivity(deps.store),
-    expandLlm: expandLlmActivity(deps.store),
     resample: resampleActivity(deps.store),
-    ...retrainActivities(deps.store),
     evaluate: evaluateActivity(deps.store),
     register: registerActivity(deps.store, deps.mlflow),
     report: reportActivity(deps.store),
@@ -40,3 +40,30 @@ export function createActivities(deps: ActivityDeps) {
     ...experimentActivities(deps.store, deps.mlflow, deps.experiment),
   };
 }
+
+/**
+ * Activities of the gpu task queue: the stages that train or run models (GAN, the LLM or
+ * its item-sequence fallback, the A/B recommenders). They need the artifact store only.
+ */
+export function createGpuActivities(deps: Pick<ActivityDeps, 'store'>) {
+  return {
+    trainGan: trainGanActivity(deps.store),
+    generateGan: generateGanActivity(deps.store),
+    expandLlm: expandLlmActivity(deps.store),
+    ...retrainActivities(deps.store),
+  };
+}
+
+export type CpuActivities = ReturnType<typeof createCpuActivities>;
+export type GpuActivities = ReturnType<typeof createGpuActivities>;
+
+/** What a worker of each queue registers; workflows proxy each queue with its own type. */
+export interface QueueActivities {
+  cpu: CpuActivities;
+  gpu: GpuActivities;
+}
+
+/** The builder of each queue's activities (a worker registers only its own queue's). */
+export const createQueueActivities: {
+  [K in QueueKind]: (deps: ActivityDeps) => QueueActivities[K];
+} = { cpu: createCpuActivities, gpu: createGpuActivities };

@@ -1,9 +1,10 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { MlflowRef, StageRef } from '../lib/contracts/index.ts';
 import { joinKey, readManifest } from '../lib/store/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
-import { flattenParams } from '../lib/tracking/index.ts';
+import { MlflowError, flattenParams } from '../lib/tracking/index.ts';
 import { toFailure } from './stage-runner.ts';
 
 const CODE_VERSION = process.env.AUGMENT_CODE_VERSION ?? 'dev';
@@ -57,6 +58,7 @@ export function trackingActivities(
             stage_key: ref.key,
             manifest: ref.manifestUri,
             sha256: ref.sha256,
+            code_identity: ref.code,
             ...labelTags(ref.stats),
           },
         }));
@@ -157,7 +159,27 @@ export function metricKey(key: string): string {
   return key.replace(/@/g, '_at_').replace(/[^A-Za-z0-9_\-./: ]/g, '_');
 }
 
-/** Errors that cannot succeed on retry (MLflow 4xx) become non-retryable failures. */
+/** Longest wait a server's Retry-After may impose on the next attempt. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * An MLflow failure as Temporal's retry policy should see it: errors that cannot succeed on
+ * retry (4xx, bad input) are non-retryable; a throttling server's Retry-After becomes the
+ * delay before the next attempt.
+ */
+export function trackingFailure(err: unknown): unknown {
+  if (err instanceof MlflowError && err.retryable && err.retryAfterMs !== undefined) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.name,
+      cause: err,
+      nextRetryDelay: Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS),
+    });
+  }
+  return toFailure(err);
+}
+
+/** Wraps MLflow activities so their failures reach Temporal classified (trackingFailure). */
 export function withFinalErrors<T extends Record<string, (input: never) => Promise<unknown>>>(
   acts: T,
 ): T {
@@ -168,7 +190,7 @@ export function withFinalErrors<T extends Record<string, (input: never) => Promi
         try {
           return await fn(input);
         } catch (err) {
-          throw toFailure(err);
+          throw trackingFailure(err);
         }
       },
     ]),

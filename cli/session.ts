@@ -2,35 +2,49 @@ import type { Client } from '@temporalio/client';
 import type { ConnectionSettings } from '../lib/config/env.ts';
 import { connectClient } from '../lib/temporal/connection.ts';
 import { createWorkers } from '../workers/start-worker.ts';
-import { startGpuProcesses } from './gpu-processes.ts';
+import { activityProcesses } from './gpu-processes.ts';
+import { startWorkerProcesses } from './worker-processes.ts';
 import { info } from './output.ts';
 
 /**
- * A Temporal client and - with `worker` - workers for both queues inside this process,
- * for the length of `body` (`run --worker`, `experiment --worker`, the demo). Workers
- * drain and everything is closed afterwards, whatever `body` did.
+ * A Temporal client and - with `worker` - workers for both queues for the length of `body`
+ * (`run --worker`, `experiment --worker`, the demo): the workflows run in this process, the
+ * activities in child processes (cli/worker-processes.ts says why). Workers drain and
+ * everything is closed afterwards, whatever `body` did.
  */
 export async function withClientAndWorker<T>(
   settings: ConnectionSettings,
   worker: boolean | undefined,
   body: (client: Client) => Promise<T>,
-  /** gpu-queue worker processes in all, this one included (see gpu-processes.ts). */
+  /** gpu-queue worker processes in all (see gpu-processes.ts). */
   gpuProcesses = 1,
 ): Promise<T> {
-  // The extra processes start first: they load while this one connects and bundles.
-  const extra = worker && gpuProcesses > 1 ? startGpuProcesses(gpuProcesses - 1, info) : undefined;
-  const client = await connectClient(settings.temporal);
-  const local = worker ? await createWorkers({ settings, queues: ['cpu', 'gpu'] }) : undefined;
-  const running = local?.workers.map((w) => w.run());
+  // The activity processes start first: they load while this one connects.
+  const children = worker ? startWorkerProcesses(activityProcesses(gpuProcesses), info) : undefined;
+  let client: Client | undefined;
+  let local: Awaited<ReturnType<typeof createWorkers>> | undefined;
+  let running: Promise<void>[] = [];
   try {
-    // Work is scheduled once they poll: otherwise this process may take both branches.
-    await extra?.ready;
-    return await body(client);
+    client = await connectClient(settings.temporal);
+    local = worker
+      ? await createWorkers({ settings, queues: ['cpu'], role: 'workflows' })
+      : undefined;
+    running = local?.workers.map((w) => w.run()) ?? [];
+    // Work waits on the server until the activity processes poll; a process that dies
+    // ends the session rather than leaving the run waiting here.
+    const lost = children?.failed.catch((err: Error) => {
+      throw new Error(
+        `${err.message}. The run goes on once a worker serves its queues: npx augment worker`,
+      );
+    });
+    return await (lost ? Promise.race([body(client), lost]) : body(client));
   } finally {
-    await extra?.stop();
-    local?.workers.forEach((w) => w.shutdown());
-    await Promise.allSettled(running ?? []);
+    await children?.stop();
+    local?.workers.forEach((w) => {
+      if (w.getState() === 'RUNNING') w.shutdown();
+    });
+    await Promise.allSettled(running);
     await local?.connection.close();
-    await client.connection.close();
+    await client?.connection.close();
   }
 }

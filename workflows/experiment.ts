@@ -6,22 +6,18 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as activities from '../activities/index.ts';
+import type { CpuActivities } from '../activities/index.ts';
 import { mapPool } from '../lib/async/pool.ts';
-import { WARMUP_PHASES, experimentProgressQuery } from '../lib/contracts/index.ts';
+import { WARMUP_PHASES, experimentProgressQuery } from '../lib/contracts/experiment.ts';
+import type { PipelineInput, PipelineResult, StageProgress } from '../lib/contracts/index.ts';
 import type {
   ExperimentInput,
   ExperimentProgress,
   ExperimentResult,
-  PipelineInput,
-  PipelineResult,
-  StageProgress,
   VariantRow,
-} from '../lib/contracts/index.ts';
+} from '../lib/contracts/experiment.ts';
 import { pipeline, trackingOptions } from './pipeline.ts';
 import { describeFailure } from './stage-tracker.ts';
-
-type Activities = ReturnType<typeof activities.createActivities>;
 
 /**
  * An experiment: one child `pipeline` per grid point, at most `maxParallel` at once, after
@@ -32,9 +28,9 @@ type Activities = ReturnType<typeof activities.createActivities>;
  */
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   const experimentId = workflowInfo().workflowId;
-  const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
+  const track = proxyActivities<CpuActivities>(trackingOptions(input.queues.cpu));
   // The comparison reads nothing big, but writes to the store: more time, same retries.
-  const acts = proxyActivities<Activities>({
+  const acts = proxyActivities<CpuActivities>({
     ...trackingOptions(input.queues.cpu),
     startToCloseTimeout: '10 minutes',
   });

@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
-import type * as activities from '../activities/index.ts';
+import type { CpuActivities, GpuActivities } from '../activities/index.ts';
 import {
   NON_RETRYABLE_ERRORS,
   RETRAIN_STAGE,
@@ -23,8 +23,6 @@ import type {
 } from '../lib/contracts/index.ts';
 import { expandDatedSource } from '../lib/config/dated.ts';
 import { StageTracker, describeFailure } from './stage-tracker.ts';
-
-type Activities = ReturnType<typeof activities.createActivities>;
 
 /** Short data stages: minutes, heartbeats between phases, quick retries. */
 function cpuStageOptions(taskQueue: string, heartbeatSeconds: number): ActivityOptions {
@@ -81,10 +79,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   setHandler(progressQuery, () => tracker.snapshot());
 
   const beat = input.config.orchestration.heartbeatTimeoutSeconds;
-  const cpu = proxyActivities<Activities>(cpuStageOptions(input.queues.cpu, beat));
-  const gpu = proxyActivities<Activities>(trainingStageOptions(input.queues.gpu, beat));
-  const track = proxyActivities<Activities>(trackingOptions(input.queues.cpu));
-  const registry = proxyActivities<Activities>({
+  // Each proxy is typed by its queue's activities: a stage sent to the wrong queue does
+  // not compile.
+  const cpu = proxyActivities<CpuActivities>(cpuStageOptions(input.queues.cpu, beat));
+  const gpu = proxyActivities<GpuActivities>(trainingStageOptions(input.queues.gpu, beat));
+  const track = proxyActivities<CpuActivities>(trackingOptions(input.queues.cpu));
+  const registry = proxyActivities<CpuActivities>({
     ...trackingOptions(input.queues.cpu),
     startToCloseTimeout: '30 minutes',
     heartbeatTimeout: `${beat} seconds`,

@@ -3,7 +3,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ConfigError } from '../../lib/config/errors.ts';
 import { loadPipelineConfig, readConfigFile } from '../../lib/config/pipeline.ts';
 import { STAGES } from '../../lib/contracts/index.ts';
-import type { ExperimentProgress, StageName } from '../../lib/contracts/index.ts';
+import type { StageName } from '../../lib/contracts/index.ts';
+import type { ExperimentProgress } from '../../lib/contracts/experiment.ts';
 import { buildComparison, comparisonLines } from '../../lib/experiments/compare.ts';
 import { describeOverrides, expandGrid, parseGrid } from '../../lib/experiments/grid.ts';
 import {

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeline.ts';
-import { STAGES, experimentProgressQuery, progressQuery } from '../../lib/contracts/index.ts';
+import { STAGES, progressQuery, taskQueues } from '../../lib/contracts/index.ts';
+import { experimentProgressQuery } from '../../lib/contracts/experiment.ts';
 import type { StageName } from '../../lib/contracts/index.ts';
 import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
+import { watchPollers } from '../../lib/runtime/poller-hint.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
-import { createWorkers } from '../../workers/start-worker.ts';
 import { GPU_WORKERS_FLAG, parseGpuWorkers } from '../gpu-processes.ts';
 import { withClientAndWorker } from '../session.ts';
+import { WORKER_ROLE_FLAG, serveWorkers } from '../worker-command.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
 import { experimentPrinter } from './experiment.ts';
@@ -40,6 +42,7 @@ export function printSummary(summary: RunSummary): void {
     info(`  ${s.name.padEnd(12)} ${s.status.padEnd(7)} ${stats}`);
   }
   if (summary.metrics) printMetrics(summary.metrics);
+  if (summary.segments) printSegments(summary.segments);
   if (summary.decision) {
     info(summary.decision.promote ? 'decision: PROMOTE B' : 'decision: KEEP A');
     for (const r of summary.decision.reasons.slice(1)) info(`  - ${r}`);
@@ -61,6 +64,22 @@ function printMetrics(m: NonNullable<RunSummary['metrics']>): void {
     const b = m.B[k] ?? NaN;
     const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
     info(`  ${k.padEnd(14)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change}`);
+  }
+}
+
+/** NDCG@10 per segment: where augmentation is meant to help (sparse users) and the guard rails. */
+function printSegments(segments: NonNullable<RunSummary['segments']>): void {
+  const words = { sparseUsers: 'sparse users', coldUsers: 'cold users', tailItems: 'tail items' };
+  for (const [name, seg] of Object.entries(segments)) {
+    const key = name === 'tailItems' ? 'recall@10' : 'ndcg@10';
+    const a = seg.A[key];
+    const b = seg.B[key];
+    if (a === undefined || b === undefined) continue;
+    const label = `${words[name as keyof typeof words]} ${key}`;
+    const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
+    info(
+      `  ${label.padEnd(24)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change} (${seg.users} users)`,
+    );
   }
 }
 
@@ -116,28 +135,8 @@ export function registerRun(program: Command): void {
     .command('worker')
     .description('run a worker until interrupted (Ctrl-C drains in-flight work)')
     .option('--queues <list>', 'task queues to serve: cpu, gpu or cpu,gpu', 'cpu,gpu')
-    .action((flags: { queues: string }) =>
-      guarded(async () => {
-        const queues = flags.queues.split(',').map((q) => q.trim());
-        for (const q of queues) {
-          if (q !== 'cpu' && q !== 'gpu')
-            throw new Error(`--queues: "${q}" is not a queue (expected cpu or gpu)`);
-        }
-        const settings = runtimeSettings();
-        const { workers, connection } = await createWorkers({
-          settings,
-          queues: queues as ('cpu' | 'gpu')[],
-        });
-        info(
-          `worker serving ${queues.join(', ')} on ${settings.temporal.address} (artifacts: ${settings.artifactUri})`,
-        );
-        try {
-          await Promise.all(workers.map((w) => w.run()));
-        } finally {
-          await connection.close();
-        }
-      }),
-    );
+    .option(...WORKER_ROLE_FLAG)
+    .action((flags: { queues: string; role: string }) => guarded(() => serveWorkers(flags)));
 }
 
 /** Starts a run (optionally with an in-process worker) and, with --wait, follows it. */
@@ -172,7 +171,12 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
         return undefined;
       }
       if (!flags.json) info(`run ${handle.workflowId} started`);
-      const summary = await watchPipeline(handle, flags.json ? undefined : progressPrinter());
+      const queues = taskQueues(settings.temporal.taskQueuePrefix);
+      const stopPollerWatch = watchPollers(client, queues, info);
+      const summary = await watchPipeline(
+        handle,
+        flags.json ? undefined : progressPrinter(),
+      ).finally(stopPollerWatch);
       if (!flags.silent) {
         if (flags.json) printJson(summary);
         else printSummary(summary);

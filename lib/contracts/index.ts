@@ -44,22 +44,6 @@ export const RETRAIN_STAGE = { A: 'retrainA', B: 'retrainB' } as const satisfies
   StageName
 >;
 
-/** Where each stage runs. Training stages go to the gpu queue. */
-export const STAGE_QUEUE: Record<StageName, QueueKind> = {
-  ingest: 'cpu',
-  preprocess: 'cpu',
-  trainGan: 'gpu',
-  generateGan: 'gpu',
-  // Trains the item-sequence fallback or talks to an LLM: where models run.
-  expandLlm: 'gpu',
-  resample: 'cpu',
-  retrainA: 'gpu',
-  retrainB: 'gpu',
-  evaluate: 'cpu',
-  register: 'cpu',
-  report: 'cpu',
-};
-
 /** A finished stage output, as it travels through workflow history: references only. */
 export interface StageRef {
   stage: StageName;
@@ -68,6 +52,8 @@ export interface StageRef {
   manifestUri: string;
   /** The output's identity; downstream stage keys hash it. */
   sha256: string;
+  /** The code identity of the stage that produced it (see lib/code-identity). */
+  code: string;
   /** `cached`: an earlier run's output was reused; `done`: computed now. */
   status: 'done' | 'cached';
   seconds: number;
@@ -152,7 +138,5 @@ export const NON_RETRYABLE_ERRORS = [
   'ConfigError',
   'InvalidKeyError',
   'InputNotFound',
+  'EaseTooLargeError',
 ];
-
-export type * from './experiment.ts';
-export { WARMUP_PHASES, experimentProgressQuery } from './experiment.ts';

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (this file lives in lib/stack/). */
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** Repository root: this file lives in lib/stack/, or in dist/lib/stack/ when compiled. */
+export const PROJECT_ROOT = resolve(
+  fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../..' : '../..', import.meta.url)),
+);
 
 /** Ports of one local stack. Two stacks (a developer's and the tests') differ only here. */
 export interface StackPorts {

@@ -13,6 +13,8 @@ export interface MlflowErrorInit {
   detail: string;
   /** Whether another attempt could succeed (decided by the retry classification). */
   retryable: boolean;
+  /** How long the server asked callers to wait (its Retry-After header), if it said. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export class MlflowError extends Error {
   readonly errorCode: string | undefined;
   readonly networkCode: string | undefined;
   readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
   /** How many attempts were made before giving up (1 when not retried). */
   attempts = 1;
 
@@ -45,6 +48,7 @@ export class MlflowError extends Error {
     this.errorCode = init.errorCode;
     this.networkCode = init.networkCode;
     this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
   }
 
   /** True for MLflow's "not found" answers (404 or `RESOURCE_DOES_NOT_EXIST`). */
@@ -66,6 +70,8 @@ export class MlflowError extends Error {
  */
 export class TrackingInputError extends Error {
   override readonly name = 'TrackingInputError';
+  /** Read by the activities' failure mapping: bad input fails without retries. */
+  readonly retryable = false;
   constructor(
     readonly field: string,
     message: string,

@@ -34,7 +34,7 @@ export interface HttpRequest {
 }
 
 /**
- * Fetch with MLflow's error format, auth, per-attempt timeouts and retries. The response
+ * Fetch with MLflow's error format, auth, per-attempt timeouts and (opt-in) retries. The response
  * is consumed by `read` inside the attempt, so a connection dropped mid-body is retried
  * like any other transport failure.
  */
@@ -153,8 +153,8 @@ export class HttpClient {
       } catch {
         // The error body is a nicety; the status is what matters.
       }
-      const error = this.#httpError(method, path, res.status, text);
-      throw new RetrySignal(error, retryAfterMs(res.headers.get('retry-after')));
+      const wait = retryAfterMs(res.headers.get('retry-after'));
+      throw new RetrySignal(this.#httpError(method, path, res.status, text, wait), wait);
     }
     try {
       return await read(res);
@@ -180,7 +180,13 @@ export class HttpClient {
     );
   }
 
-  #httpError(method: string, path: string, status: number, text: string): MlflowError {
+  #httpError(
+    method: string,
+    path: string,
+    status: number,
+    text: string,
+    retryAfter: number | undefined,
+  ): MlflowError {
     let errorCode: string | undefined;
     let detail = text;
     try {
@@ -201,6 +207,7 @@ export class HttpClient {
       errorCode,
       detail: this.#scrub(detail),
       retryable: isRetryableStatus(status),
+      ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
     });
   }
 }

@@ -51,7 +51,12 @@ export type {
   RunStatus,
 } from './types.ts';
 
-/** The one way to build the tracking client from connection settings. */
+/**
+ * The one way to build the tracking client from connection settings. Its users are
+ * activities, so it makes one attempt per call: Temporal's retry policy
+ * (workflows/pipeline.ts, `trackingOptions`) owns retries and backoff, and the client's
+ * classification (MlflowError.retryable, Retry-After) decides which failures it retries.
+ */
 export function createTracker(
   s: ConnectionSettings['mlflow'],
   logger?: TrackingLogger,

@@ -49,10 +49,11 @@ const entries = (x: Record<string, unknown> | KeyValue[] | undefined): [string, 
 /**
  * A typed client over MLflow's REST API on Node's fetch: experiments, runs (nested runs,
  * chunked log-batch, metric history), artifacts through the artifact proxy (`artifacts`)
- * and the model registry (`registry`). Transient failures (5xx, 429, connection errors,
- * timeouts) are retried with backoff; errors are `MlflowError` and never carry the token.
+ * and the model registry (`registry`). Each call is one attempt unless `retry` asks for
+ * more; its `MlflowError` says whether another attempt could succeed (5xx, 429, connection
+ * errors, timeouts) and never carries the token.
  *
- * Retries can repeat a call the server already applied. That is harmless for reads,
+ * Retries (the client's own or Temporal's) can repeat a call the server already applied. That is harmless for reads,
  * tags, params (same value), metrics (the server drops exact duplicates), log-batch and
  * get-or-create, but `createRun` and `registry.createVersion` may then create a second
  * run or version: callers that must be exactly-once look up by tag first.

@@ -18,9 +18,15 @@ export interface MlflowClientSettings {
   /** Basic auth (MLflow's built-in auth app). Mutually exclusive with `token`. */
   username?: string;
   password?: string;
-  /** Retries on 5xx, 429 and connection errors. @default { attempts: 5, baseDelayMs: 250, maxDelayMs: 10000 } */
+  /**
+   * Client-side retries on 5xx, 429 and connection errors; off by default (one attempt),
+   * since activities leave retrying to Temporal. @default { attempts: 1, baseDelayMs: 250, maxDelayMs: 10000 }
+   */
   retry?: Partial<RetryPolicy>;
-  /** Per-request timeout for API calls. @default 30000 */
+  /**
+   * Per-request timeout for API calls: short, so a hung server fails the attempt well
+   * inside the tracking activity's 1-minute limit and Temporal retries it. @default 10000
+   */
   timeoutMs?: number;
   /** Per-request timeout for artifact uploads and downloads. @default 600000 */
   artifactTimeoutMs?: number;
@@ -100,7 +106,7 @@ export function resolveClientOptions(o: MlflowClientOptions): ResolvedClientOpti
     if (password) secrets.push(password);
   }
 
-  const timeoutMs = o.timeoutMs ?? 30_000;
+  const timeoutMs = o.timeoutMs ?? 10_000;
   const artifactTimeoutMs = o.artifactTimeoutMs ?? 600_000;
   for (const [name, v] of [
     ['timeoutMs', timeoutMs],

@@ -1,6 +1,10 @@
-/** How transient failures are retried. */
+/**
+ * How the client itself retries transient failures. Off by default: inside activities
+ * Temporal's retry policy is the one retry layer (see createTracker); code that calls
+ * MLflow outside an activity opts in with a small explicit policy.
+ */
 export interface RetryPolicy {
-  /** Attempts per call, the first one included (1 = no retries). @default 5 */
+  /** Attempts per call, the first one included (1 = no retries). @default 1 */
   attempts: number;
   /** Backoff before the first retry; doubles per retry. @default 250 */
   baseDelayMs: number;
@@ -8,7 +12,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 10_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 250, maxDelayMs: 10_000 };
 
 /**
  * HTTP statuses worth another attempt: every 5xx and 429 (throttling). Other 4xx mean

@@ -62,7 +62,7 @@ export function childProcessEnv(settings: ConnectionSettings): NodeJS.ProcessEnv
 export async function withWorkers<T>(
   settings: ConnectionSettings,
   fn: (h: PipelineHarness) => Promise<T>,
-  extra: Pick<WorkerOptions, 'wrapActivity'> & Partial<Pick<WorkerOptions, 'queues'>> = {},
+  extra: Pick<WorkerOptions, 'wrapActivity' | 'role'> & Partial<Pick<WorkerOptions, 'queues'>> = {},
 ): Promise<T> {
   if (!runtime) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
-import { experimentProgressQuery } from '../../../lib/contracts/index.ts';
+import { experimentProgressQuery } from '../../../lib/contracts/experiment.ts';
 import { expandGrid, parseGrid } from '../../../lib/experiments/grid.ts';
 import {
   buildExperimentInput,

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { PipelineConfigInput } from '../../../lib/config/pipeline.ts';
-import type { ExperimentResult } from '../../../lib/contracts/index.ts';
+import type { ExperimentResult } from '../../../lib/contracts/experiment.ts';
 import { expandGrid, parseGrid } from '../../../lib/experiments/grid.ts';
 import {
   buildExperimentInput,

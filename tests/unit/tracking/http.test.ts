@@ -83,6 +83,21 @@ const failure = (p: Promise<unknown>) =>
   );
 
 describe('retries', () => {
+  it('by default makes one attempt and says whether another could succeed', async () => {
+    // Activities leave retrying to Temporal: the client must not add a second layer.
+    script = [reply(503, {}, { 'retry-after': '7' }), reply(200, { experiment_id: '6' })];
+    const logs: string[] = [];
+    const c = new MlflowClient({
+      trackingUri: url,
+      logger: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+    });
+    const err = await failure(c.createExperiment('x'));
+    expect(err).toMatchObject({ status: 503, retryable: true, attempts: 1, retryAfterMs: 7000 });
+    expect(err.message).not.toMatch(/attempts/);
+    expect(seen).toHaveLength(1);
+    expect(logs).toEqual([]);
+  });
+
   it('retries 503 twice and then succeeds', async () => {
     script = [reply(503), reply(503), reply(200, { experiment_id: '7' })];
     const { c, logs } = client();

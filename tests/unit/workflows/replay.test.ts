@@ -9,7 +9,10 @@ describe('workflow determinism', () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     // The CLI's JSON export; the replayer converts it to protobuf itself.
     const history = JSON.parse(readFileSync(REPLAY_FIXTURE, 'utf8')) as {
-      events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+      events: {
+        activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+        markerRecordedEventAttributes?: { markerName: string };
+      }[];
     };
     // The fixture is a real run: every stage scheduled, both augmentation branches.
     const types = history.events.flatMap((e) => {
@@ -18,6 +21,10 @@ describe('workflow determinism', () => {
     });
     for (const stage of ['trainGan', 'generateGan', 'expandLlm', 'resample', 'evaluate'])
       expect(types).toContain(stage);
+    // Recorded before `patched('report-stage')`: no patch marker, no report. Its replay is
+    // what proves that runs in flight across that upgrade go on without the report stage.
+    expect(types).not.toContain('report');
+    expect(history.events.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       logger: new DefaultLogger('WARN'),

@@ -1,0 +1,293 @@
+import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConnectionSettings } from '../../../lib/config/env.ts';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import { STAGES, progressQuery } from '../../../lib/contracts/index.ts';
+import type {
+  PipelineInput,
+  PipelineResult,
+  QueueKind,
+  StageInput,
+  StageName,
+} from '../../../lib/contracts/index.ts';
+import { createSchedule } from '../../../lib/runtime/schedules.ts';
+import {
+  FAKE_MLFLOW,
+  fakeActivities,
+  startWorkflowEnvironment,
+  uniqueQueues,
+  withFakeWorkers,
+} from '../../helpers/workflow-env.ts';
+import type { FakeCall } from '../../helpers/workflow-env.ts';
+
+/**
+ * The pipeline workflow's orchestration on a Temporal dev server with fake activities:
+ * `until`, disabled branches, the registry-skip path, cancellation, the `report-stage`
+ * patch and dated sources of scheduled runs. tests/unit/workflows/replay.test.ts replays a
+ * history recorded before the patch.
+ *
+ * No time-skipping server: the workflows start no timers (nothing to skip), and the Java
+ * time-skipping test server implements no Schedules; scheduled runs are therefore tested
+ * on the dev server by triggering the schedule.
+ */
+let env: TestWorkflowEnvironment;
+let bundle: { code: string };
+
+beforeAll(async () => {
+  ({ env, bundle } = await startWorkflowEnvironment());
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const TRAINING: StageName[] = ['trainGan', 'generateGan', 'expandLlm', 'retrainA', 'retrainB'];
+
+function input(
+  queues: Record<QueueKind, string>,
+  overrides: Record<string, unknown> = {},
+  until?: StageName,
+): PipelineInput {
+  const config = parsePipelineConfig({
+    name: 'wf-test',
+    data: { source: 's3://logs/{date}/' },
+    orchestration: { heartbeatTimeoutSeconds: 10 },
+    ...overrides,
+  });
+  return { config, queues, ...(until ? { until } : {}) };
+}
+
+const runPipeline = (client: Client, queues: Record<QueueKind, string>, args: PipelineInput) =>
+  client.workflow.start('pipeline', {
+    taskQueue: queues.cpu,
+    workflowId: `pipeline-${queues.cpu}`,
+    args: [args],
+  });
+
+const names = (calls: FakeCall[]) => calls.map((c) => c.name);
+const stageCalls = (calls: FakeCall[]) =>
+  names(calls).filter((n): n is StageName => (STAGES as readonly string[]).includes(n));
+const statusOf = (result: PipelineResult) =>
+  Object.fromEntries(
+    result.stages.map((s) => [s.name, s.note ? `${s.status}:${s.note}` : s.status]),
+  );
+
+describe('pipeline workflow on the test environment', () => {
+  it('a full run calls every stage once, each on its queue, and records the report-stage patch', async () => {
+    const queues = uniqueQueues();
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      const handle = await runPipeline(env.client, queues, input(queues));
+      const result = (await handle.result()) as PipelineResult;
+      expect(result.stages.map((s) => s.status)).toEqual(STAGES.map(() => 'done'));
+      expect(result.tracking.mlflow).toEqual(FAKE_MLFLOW);
+      expect([...stageCalls(calls)].sort()).toEqual([...STAGES].sort());
+      for (const c of calls)
+        expect(c.queue, c.name).toBe(
+          TRAINING.includes(c.name as StageName) ? queues.gpu : queues.cpu,
+        );
+      expect(calls.at(-1)).toMatchObject({ name: 'trackEnd', input: { status: 'FINISHED' } });
+
+      // A run started under the current code takes the patched branch and says so in its
+      // history; that history replays.
+      const history = await handle.fetchHistory();
+      const patches = history.events!.flatMap((e) => {
+        const m = e.markerRecordedEventAttributes;
+        const data = m?.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? [(JSON.parse(Buffer.from(data).toString()) as { id: string }).id] : [];
+      });
+      expect(patches).toEqual(['report-stage']);
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history);
+    });
+  });
+
+  it.each([
+    ['preprocess', ['ingest', 'preprocess']],
+    ['resample', ['ingest', 'preprocess', 'trainGan', 'generateGan', 'expandLlm', 'resample']],
+    [
+      'retrainA',
+      ['ingest', 'preprocess', 'trainGan', 'generateGan', 'expandLlm', 'resample', 'retrainA'],
+    ],
+  ] as const)('until %s stops after that stage', async (until, ran) => {
+    const queues = uniqueQueues();
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      const handle = await runPipeline(env.client, queues, input(queues, {}, until));
+      const result = (await handle.result()) as PipelineResult;
+      expect([...stageCalls(calls)].sort()).toEqual([...ran].sort());
+      const status = statusOf(result);
+      for (const s of STAGES)
+        expect(status[s], s).toBe(ran.includes(s as never) ? 'done' : 'skipped');
+      expect(calls.at(-1)).toMatchObject({ name: 'trackEnd', input: { status: 'FINISHED' } });
+    });
+  });
+
+  it('disabled GAN and LLM branches are skipped and resample gets real data only', async () => {
+    const queues = uniqueQueues();
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      const args = input(queues, { gan: { enabled: false }, llm: { enabled: false } });
+      const result = (await runPipeline(env.client, queues, args).then((h) =>
+        h.result(),
+      )) as PipelineResult;
+      expect(statusOf(result)).toMatchObject({
+        trainGan: 'skipped:disabled',
+        generateGan: 'skipped:disabled',
+        expandLlm: 'skipped:disabled',
+        resample: 'done',
+        report: 'done',
+      });
+      expect(stageCalls(calls)).not.toContain('trainGan');
+      expect(stageCalls(calls)).not.toContain('expandLlm');
+      const resample = calls.find((c) => c.name === 'resample')!.input as StageInput;
+      expect(Object.keys(resample.inputs)).toEqual(['preprocess']);
+    });
+  });
+
+  it('only the GAN off: the LLM rows still reach resample', async () => {
+    const queues = uniqueQueues();
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      const args = input(queues, { gan: { enabled: false } });
+      await runPipeline(env.client, queues, args).then((h) => h.result());
+      const resample = calls.find((c) => c.name === 'resample')!.input as StageInput;
+      expect(Object.keys(resample.inputs).sort()).toEqual(['expandLlm', 'preprocess']);
+    });
+  });
+
+  it('registry disabled: register is skipped, the report still runs', async () => {
+    const queues = uniqueQueues();
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      const args = input(queues, { registry: { enabled: false } });
+      const result = (await runPipeline(env.client, queues, args).then((h) =>
+        h.result(),
+      )) as PipelineResult;
+      expect(statusOf(result)).toMatchObject({ register: 'skipped:disabled', report: 'done' });
+      expect(names(calls)).not.toContain('register');
+    });
+  });
+
+  it('MLflow unreachable: tracking error recorded, register skipped, the run completes', async () => {
+    const queues = uniqueQueues();
+    const acts = fakeActivities();
+    acts.cpu.trackStart = async () => {
+      throw ApplicationFailure.nonRetryable('MLflow POST /runs/create failed: 503', 'MlflowError');
+    };
+    await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+      const result = (await runPipeline(env.client, queues, input(queues)).then((h) =>
+        h.result(),
+      )) as PipelineResult;
+      expect(result.tracking.mlflow).toBeUndefined();
+      expect(result.tracking.error).toMatch(/^starting the MLflow run: MlflowError: .*503/);
+      expect(statusOf(result)).toMatchObject({
+        evaluate: 'done',
+        register: 'skipped:MLflow was not reachable',
+        report: 'done',
+      });
+      // Without a parent run nothing else is sent to MLflow.
+      expect(names(calls).filter((n) => n.startsWith('track') || n === 'register')).toEqual([
+        'trackStart',
+      ]);
+    });
+  });
+
+  it('a failing registration is recorded, not fatal', async () => {
+    const queues = uniqueQueues();
+    const acts = fakeActivities();
+    acts.cpu.register = async () => {
+      throw ApplicationFailure.nonRetryable('model name taken', 'MlflowError');
+    };
+    await withFakeWorkers(env, bundle, queues, acts, async () => {
+      const result = (await runPipeline(env.client, queues, input(queues)).then((h) =>
+        h.result(),
+      )) as PipelineResult;
+      expect(result.tracking.error).toBe('registering the models: MlflowError: model name taken');
+      expect(statusOf(result)).toMatchObject({ register: 'failed', report: 'done' });
+    });
+  });
+
+  it('cancelling during GAN training cancels the activity, stops the DAG and closes the MLflow run as KILLED', async () => {
+    const queues = uniqueQueues();
+    const acts = fakeActivities();
+    let training!: () => void;
+    const trainingStarted = new Promise<void>((r) => (training = r));
+    let activityCancelled = false;
+    acts.gpu.trainGan = async () => {
+      training();
+      try {
+        // A long training loop: heartbeats, and sleeps that end on cancellation.
+        for (;;) {
+          heartbeat();
+          await sleep(50);
+        }
+      } catch (err) {
+        activityCancelled = err instanceof CancelledFailure;
+        throw err;
+      }
+    };
+    await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+      const handle = await runPipeline(env.client, queues, input(queues));
+      await trainingStarted;
+      await handle.cancel();
+      const err = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      const progress = await handle.query(progressQuery);
+      expect(progress.state).toBe('cancelled');
+      expect(progress.stages.find((s) => s.name === 'trainGan')).toMatchObject({
+        status: 'failed',
+        error: 'cancelled',
+      });
+      for (const later of ['resample', 'retrainA', 'retrainB', 'evaluate'] as const)
+        expect(stageCalls(calls)).not.toContain(later);
+      expect(calls.at(-1)).toMatchObject({ name: 'trackEnd', input: { status: 'KILLED' } });
+      // The heartbeat's answer carried the cancellation into the activity.
+      for (let i = 0; i < 50 && !activityCancelled; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(activityCancelled).toBe(true);
+    });
+  });
+
+  it('a scheduled run reads the dated source of its own start day', async () => {
+    const queues = uniqueQueues();
+    const prefix = queues.cpu.slice(0, -'-cpu'.length);
+    const settings = loadConnectionSettings(
+      { TASK_QUEUE_PREFIX: prefix },
+      { artifactUri: 'file:///unused', mlflowUri: 'http://127.0.0.1:9' },
+    );
+    const id = `nightly-${prefix}`;
+    await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+      await createSchedule(env.client, settings, input(queues).config, {
+        id,
+        cron: '0 2 * * *',
+        timezone: 'UTC',
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: '1h',
+        pauseOnFailure: false,
+      });
+      const schedule = env.client.schedule.getHandle(id);
+      try {
+        await schedule.trigger();
+        let workflowId: string | undefined;
+        for (let i = 0; i < 100 && !workflowId; i++) {
+          workflowId = (await schedule.describe()).info.recentActions[0]?.action.workflow
+            .workflowId;
+          if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(workflowId?.startsWith(`${id}-`)).toBe(true);
+        const run = env.client.workflow.getHandle(workflowId!);
+        await run.result();
+        const day = (await run.describe()).startTime.toISOString().slice(0, 10);
+        const ingest = calls.find((c) => c.name === 'ingest')!.input as StageInput<{
+          data: { source: string };
+        }>;
+        expect(ingest.config.data.source).toBe(`s3://logs/${day}/`);
+      } finally {
+        await schedule.delete();
+      }
+    });
+  });
+});
