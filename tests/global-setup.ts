@@ -17,7 +17,6 @@ import {
  * the end unless KEEP_TEST_STACK=1.
  */
 export default async function setup(project: TestProject) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const opts = resolveStackOptions({ dir: `${PROJECT_ROOT}/.stack-test` }, {}, TEST_PORTS);
   const up = await stackUp(opts, (m) => console.warn(`[test stack] ${m}`));
   const startedHere = up.services.some((s) => s.action === 'started');

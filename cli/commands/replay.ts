@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Command } from 'commander';
+import { ensureStderrRuntime } from '../../lib/temporal/runtime.ts';
 import { WORKFLOWS_PATH } from '../../workers/start-worker.ts';
 import { guarded, info, printJson } from '../output.ts';
 
@@ -16,6 +17,8 @@ export function registerReplay(program: Command): void {
     .option('--json', 'print the results as JSON')
     .action((files: string[], opts: { json?: boolean }) =>
       guarded(async () => {
+        // Replay runs on Temporal's runtime: its logs go to stderr, beside --json on stdout.
+        ensureStderrRuntime();
         const workflowBundle = await bundleWorkflowCode({
           workflowsPath: WORKFLOWS_PATH,
           logger: new DefaultLogger('WARN'),

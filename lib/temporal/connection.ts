@@ -3,6 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { ConnectionSettings } from '../config/env.ts';
 import { payloadCodecs } from './codec.ts';
+import { assertReachable, unreachable } from './reachability.ts';
+import { ensureStderrRuntime } from './runtime.ts';
 
 export { payloadCodecs } from './codec.ts';
 
@@ -24,7 +26,10 @@ function securityOptions(s: TemporalSettings) {
 
 /** A client for starting, querying and cancelling workflows and managing schedules. */
 export async function connectClient(s: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: s.address, ...securityOptions(s) });
+  await assertReachable(s.address);
+  const connection = await Connection.connect({ address: s.address, ...securityOptions(s) }).catch(
+    (err: unknown) => Promise.reject(unreachable(s.address, err)),
+  );
   return new Client({
     connection,
     namespace: s.namespace,
@@ -32,7 +37,13 @@ export async function connectClient(s: TemporalSettings): Promise<Client> {
   });
 }
 
-/** The native connection a worker polls with. */
-export function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: s.address, ...securityOptions(s) });
+/** The native connection a worker polls with (logging to stderr unless a runtime exists). */
+export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
+  await assertReachable(s.address);
+  ensureStderrRuntime();
+  try {
+    return await NativeConnection.connect({ address: s.address, ...securityOptions(s) });
+  } catch (err) {
+    throw unreachable(s.address, err);
+  }
 }
