@@ -10,9 +10,8 @@ import type {
   EvalSummary,
   MetricKey,
 } from '../lib/eval/index.ts';
-import { baselinesWantThread, evaluateBaselines } from '../lib/models/baselines/index.ts';
-import type { BaselineResults } from '../lib/models/baselines/index.ts';
-import { loadModel } from '../lib/models/index.ts';
+import { evaluateBaselinesAlongside } from '../lib/models/baselines/index.ts';
+import { loadModel } from '../lib/models/load.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { readSplitCsrs } from './split-data.ts';
@@ -43,7 +42,7 @@ export interface EvaluationFile {
  */
 export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
   name: 'evaluate',
-  codeVersion: '1',
+  source: import.meta.url,
   needs: ['preprocess', 'retrainA', 'retrainB'],
   // The models, not their training logs (which hold timings): same weights, same key.
   identityFiles: () => ({ retrainA: MODEL_FILES, retrainB: MODEL_FILES }),
@@ -67,6 +66,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       ks: cfg.ks,
       coldThreshold: cfg.coldThreshold,
       tailFraction: cfg.tailFraction,
+      sparseFraction: cfg.sparseFraction,
     };
     const evaluate = async (name: string, scorer: AsyncScorer): Promise<EvalResult> =>
       evaluateFullRankingAsync(data, scorer, {
@@ -74,36 +74,28 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
       });
-    // On large data the baselines run on a thread, started first so that they overlap
-    // ranking A and B here; on small data they follow B on this thread.
-    const stopBaselines = new AbortController();
-    const startBaselines = (threaded: boolean) =>
-      evaluateBaselines(data, options, {
-        threaded,
-        signal: AbortSignal.any([ctx.signal, stopBaselines.signal]),
-        onProgress: (name, done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
-      });
-    const early = cfg.baselines && baselinesWantThread(data) ? startBaselines(true) : undefined;
-    // Awaited only on success; if A or B fails first, its rejection must not go unhandled.
-    early?.catch(() => undefined);
-
     const results: Record<string, EvalResult> = {};
-    let base: BaselineResults | undefined;
-    try {
-      for (const variant of ['A', 'B'] as const) {
-        const model = await loadModel(await modelFiles(ctx, RETRAIN_STAGE[variant]));
-        try {
-          results[variant] = await evaluate(variant, model);
-        } finally {
-          model.dispose();
+    const { baselines: base } = await evaluateBaselinesAlongside(
+      data,
+      options,
+      {
+        enabled: cfg.baselines,
+        signal: ctx.signal,
+        onProgress: (name, done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
+      },
+      async () => {
+        for (const variant of ['A', 'B'] as const) {
+          const model = await loadModel(await modelFiles(ctx, RETRAIN_STAGE[variant]));
+          try {
+            results[variant] = await evaluate(variant, model);
+          } finally {
+            model.dispose();
+          }
+          timed(variant);
         }
-        timed(variant);
-      }
-      if (cfg.baselines) base = await (early ?? startBaselines(false));
-      timed('baselines');
-    } finally {
-      stopBaselines.abort();
-    }
+      },
+    );
+    timed('baselines');
     const baselines: Record<string, EvalSummary> = { ...base?.summaries };
     for (const [name, seconds] of Object.entries(base?.seconds ?? {}))
       timings[`seconds.${name}`] = seconds;
@@ -139,16 +131,34 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         ciHigh: main.ciHigh,
         pValue: main.p,
         metrics: { A: results.A!.summary.overall, B: results.B!.summary.overall },
+        segments: segmentStats(results.A!.summary, results.B!.summary),
+        exposure: { A: results.A!.summary.exposure, B: results.B!.summary.exposure },
+        coverage: { A: results.A!.summary.coverage, B: results.B!.summary.coverage },
         baselines: Object.fromEntries(
           Object.entries(baselines).map(([k, v]) => [k, v.overall[metric]]),
         ),
         seconds: (Date.now() - t0) / 1000,
         ...timings,
-        ...(base ? { baselinesThreaded: base.threaded } : {}),
+        ...(base
+          ? {
+              baselinesThreaded: base.threaded,
+              baselineChoices: base.chosen,
+              ...(Object.keys(base.skipped).length ? { baselinesSkipped: base.skipped } : {}),
+            }
+          : {}),
       },
     };
   },
 };
+
+/** Per segment: its users and the metrics of A and B there (the run summary's `segments`). */
+function segmentStats(a: EvalSummary, b: EvalSummary) {
+  return {
+    sparseUsers: { users: a.counts.sparseUsers, A: a.sparseUsers, B: b.sparseUsers },
+    coldUsers: { users: a.counts.coldUsers, A: a.coldUsers, B: b.coldUsers },
+    tailItems: { users: a.counts.tailUsers, A: a.tailItems, B: b.tailItems },
+  };
+}
 
 /** The tfjs model files a retrain stage published (everything but its history). */
 async function modelFiles(ctx: StageContext<unknown>, stage: StageName): Promise<ModelFile[]> {

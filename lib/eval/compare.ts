@@ -6,7 +6,7 @@ import { wilcoxonSignedRank } from './wilcoxon.ts';
 import type { WilcoxonOptions } from './wilcoxon.ts';
 
 /** Where a paired effect was measured. */
-export type SegmentName = 'all' | 'coldUsers' | 'tailItems';
+export type SegmentName = 'all' | 'coldUsers' | 'sparseUsers' | 'tailItems';
 
 /** Paired effect of B over A on one metric and segment (delta = B - A per user). */
 export interface Effect {
@@ -52,7 +52,7 @@ export interface Comparison {
 /**
  * Paired comparison of two evaluations of the same users (same data, same options, different
  * models): per-user deltas B - A, a bootstrap interval of their mean and a Wilcoxon
- * signed-rank p-value, for every metric on all users and on cold users, and tail recall on
+ * signed-rank p-value, for every metric on all users, cold users and sparse users, and tail recall on
  * users with a tail test item. All metrics of a segment share one seeded joint bootstrap
  * (common random numbers), so results are reproducible and the draws are paid once.
  *
@@ -91,6 +91,14 @@ export function* compareResultsSteps(
     effects: {
       all: yield* pairedEffectsSteps(rest, 'all', a, b, undefined, stats),
       coldUsers: yield* pairedEffectsSteps(rest, 'coldUsers', a, b, a.segments.coldUsers, stats),
+      sparseUsers: yield* pairedEffectsSteps(
+        rest,
+        'sparseUsers',
+        a,
+        b,
+        a.segments.sparseUsers,
+        stats,
+      ),
       tailItems: yield* pairedEffectsSteps(tail, 'tailItems', a, b, a.segments.tailUsers, stats),
     },
   };
@@ -186,6 +194,7 @@ function assertSameUsers(a: EvalResult, b: EvalResult): void {
     a.ks.join() === b.ks.join() &&
     a.users.every((u, q) => u === b.users[q]) &&
     a.segments.coldUsers.length === b.segments.coldUsers.length &&
+    a.segments.sparseUsers.length === b.segments.sparseUsers.length &&
     a.segments.tailUsers.length === b.segments.tailUsers.length;
   if (!same) {
     throw new Error(

@@ -5,7 +5,13 @@ import type { CompareOptions, Comparison, Effect } from './compare.ts';
 import type { EvalResult, MetricKey } from './types.ts';
 
 /** Guard-rail segments that must not drop. */
-export type GuardRail = 'coldUsers' | 'tailItems';
+export type GuardRail = 'coldUsers' | 'sparseUsers' | 'tailItems';
+
+const RAIL_WORDS: Record<GuardRail, string> = {
+  coldUsers: 'cold users',
+  sparseUsers: 'sparse users',
+  tailItems: 'tail items',
+};
 
 /** When B replaces A. */
 export interface DecisionConfig {
@@ -31,7 +37,8 @@ export interface DecisionConfig {
   alpha?: number;
   /**
    * Segments to guard. On `tailItems` the guarded metric is recall on tail test items at
-   * the primary metric's K (`tailRecall@K`; the smallest K for `mrr`). @default both
+   * the primary metric's K (`tailRecall@K`; the smallest K for `mrr`); on the user segments
+   * it is the primary metric. @default all three
    */
   guardRails?: GuardRail[];
 }
@@ -86,8 +93,8 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
       : `signed-rank test: ${fmtP(main.p)} is not below alpha ${alpha}`,
   });
 
-  for (const rail of config.guardRails ?? ['coldUsers', 'tailItems']) {
-    const key = rail === 'coldUsers' ? metric : tailMetric(metric, cmp);
+  for (const rail of config.guardRails ?? DEFAULT_RAILS) {
+    const key = rail === 'tailItems' ? tailMetric(metric, cmp) : metric;
     const effect = cmp.effects[rail][key];
     if (!effect) throw new Error(`the comparison has no effect for ${key} on ${rail}`);
     checks.push(guardCheck(rail, effect, config.maxDrop, mode));
@@ -100,6 +107,8 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
     : `keep A: ${failed} of ${checks.length} checks failed`;
   return { promote, reasons: [verdict, ...checks.map((c) => c.reason)], checks };
 }
+
+const DEFAULT_RAILS: GuardRail[] = ['coldUsers', 'sparseUsers', 'tailItems'];
 
 /**
  * Compare two evaluations and decide in one step, with intervals at level 1 - alpha.
@@ -139,7 +148,7 @@ function guardCheck(
   maxDrop: number,
   mode: 'relative' | 'absolute',
 ): DecisionCheck {
-  const where = rail === 'coldUsers' ? 'cold users' : 'tail items';
+  const where = RAIL_WORDS[rail];
   const name = metricLabel(e.metric);
   if (e.n === 0) {
     return {

@@ -1,4 +1,5 @@
-import { itemCounts, validateCsr } from './csr.ts';
+import { itemCounts, transposeCsr, validateCsr } from './csr.ts';
+import { intraListDiversity } from './diversity.ts';
 import {
   averagePrecisionAt,
   discounts,
@@ -22,6 +23,13 @@ import type {
   Scorer,
 } from './types.ts';
 import { eventLoopTurn } from '../async/turn.ts';
+
+/**
+ * Intra-list diversity is measured on the top lists of at most this many users, evenly spread
+ * over the evaluated ones: its cost grows with the items' train degrees, and its mean settles
+ * long before every user is counted.
+ */
+const DIVERSITY_USERS = 2000;
 
 const CUTOFF_METRICS: readonly CutoffMetric[] = [
   'recall',
@@ -119,6 +127,11 @@ export class FullRankingRun {
   private readonly testMark: Int32Array;
   // Best (smallest) 0-based list position at which each item was recommended: coverage@K.
   private readonly bestPos: Int32Array;
+  // Per cutoff, how many users' top K hold each item: exposure Gini@K.
+  private readonly exposure: Int32Array[];
+  // Top lists of every `diversityStride`-th position, kept for intra-list diversity.
+  private readonly diversityStride: number;
+  private readonly diversityLists: Int32Array;
   private readonly cuts: Array<{ k: number } & Record<CutoffMetric, Float64Array>>;
   private readonly mrr: Float64Array;
 
@@ -194,6 +207,10 @@ export class FullRankingRun {
     this.info = new Float64Array(this.maxK);
     this.testMark = new Int32Array(nItems);
     this.bestPos = new Int32Array(nItems).fill(0x7fffffff);
+    this.exposure = this.ks.map(() => new Int32Array(nItems));
+    this.diversityStride = Math.max(1, Math.ceil(this.userCount / DIVERSITY_USERS));
+    const kept = Math.ceil(this.userCount / this.diversityStride);
+    this.diversityLists = new Int32Array(kept * this.maxK).fill(-1);
 
     const n = this.userCount;
     this.cuts = this.ks.map((k) => ({
@@ -275,7 +292,10 @@ export class FullRankingRun {
       tailFlag[p] = tail[i]!;
       info[p] = this.selfInfo[i]!;
       if (p < this.bestPos[i]!) this.bestPos[i] = p;
+      for (let c = 0; c < this.ks.length; c++) if (p < this.ks[c]!) this.exposure[c]![i]!++;
     }
+    if (pos % this.diversityStride === 0)
+      this.diversityLists.set(ids.subarray(0, m), (pos / this.diversityStride) * this.maxK);
     const nRel = t1 - t0;
     for (const c of this.cuts) {
       const k = c.k;
@@ -304,14 +324,23 @@ export class FullRankingRun {
       }
       return false;
     });
+    const sparseUsers = sparsestPositions(
+      this.users,
+      this.trainCount,
+      this.options.sparseFraction ?? 0.25,
+    );
     const summary: EvalSummary = {
       overall: {},
       coldUsers: {},
+      sparseUsers: {},
       tailItems: {},
       coverage: {},
+      exposure: {},
+      diversity: {},
       counts: {
         users: n,
         coldUsers: coldUsers.length,
+        sparseUsers: sparseUsers.length,
         tailUsers: tailUsers.length,
         tailItems: countOnes(this.tail),
         items: this.nItems,
@@ -326,6 +355,7 @@ export class FullRankingRun {
     for (const [key, values] of Object.entries(perUser)) {
       summary.overall[key] = meanOf(values);
       summary.coldUsers[key] = meanOf(values, coldUsers);
+      summary.sparseUsers[key] = meanOf(values, sparseUsers);
     }
     for (const c of this.cuts) {
       const k = c.k;
@@ -334,15 +364,62 @@ export class FullRankingRun {
       for (let i = 0; i < this.nItems; i++) if (this.bestPos[i]! < k) covered++;
       summary.coverage[`coverage@${k}`] = covered / this.nItems;
     }
+    this.ks.forEach((k, c) => (summary.exposure[`gini@${k}`] = gini(this.exposure[c]!)));
+    const byItem = transposeCsr(this.data.train, this.nItems);
+    const lists = this.diversityLists.length / Math.max(1, this.maxK);
+    for (const k of this.ks) {
+      summary.diversity[`ild@${k}`] = intraListDiversity(
+        this.diversityLists,
+        this.maxK,
+        lists,
+        k,
+        byItem,
+        this.data.nUsers,
+      );
+    }
     return {
       nItems: this.nItems,
       ks: [...this.ks],
       users: this.users,
       perUser,
-      segments: { coldUsers, tailUsers, tailItems: this.tail },
+      segments: { coldUsers, tailUsers, sparseUsers, tailItems: this.tail },
       summary,
     };
   }
+}
+
+/**
+ * Positions of the `fraction` of users with the fewest train items (ties: lower user id
+ * first), ascending. At least one user when there are any and the fraction is above 0.
+ */
+export function sparsestPositions(
+  users: Int32Array,
+  trainCount: Int32Array,
+  fraction: number,
+): Int32Array {
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new RangeError(`sparseFraction must be in [0, 1], got ${fraction}`);
+  const n = users.length;
+  const take = fraction === 0 || n === 0 ? 0 : Math.max(1, Math.floor(n * fraction));
+  const order = new Int32Array(n);
+  for (let q = 0; q < n; q++) order[q] = q;
+  // Positions follow user ids, so a stable sort by count breaks ties by id.
+  order.sort((x, y) => trainCount[users[x]!]! - trainCount[users[y]!]! || x - y);
+  return order.slice(0, take).sort();
+}
+
+/** Gini coefficient of non-negative counts (0 when all are equal or all are 0). */
+export function gini(counts: Int32Array): number {
+  const n = counts.length;
+  const sorted = Int32Array.from(counts).sort();
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < n; i++) {
+    total += sorted[i]!;
+    weighted += (i + 1) * sorted[i]!;
+  }
+  if (total === 0) return 0;
+  return (2 * weighted) / (n * total) - (n + 1) / n;
 }
 
 function normalizeKs(ks: number[]): number[] {

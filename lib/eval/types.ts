@@ -62,6 +62,11 @@ export interface EvalOptions {
   coldThreshold?: number;
   /** Fraction of items, least popular first, that are "tail" items. @default 0.8 */
   tailFraction?: number;
+  /**
+   * Fraction of evaluated users, fewest train items first, that are "sparse" users: those
+   * augmentation is meant to help. @default 0.25
+   */
+  sparseFraction?: number;
   /** Exclude validation items from ranking as well as train items. @default true */
   excludeValid?: boolean;
   /** Users per scorer call. @default as many as fit in `maxBufferFloats` (at least 1) */
@@ -89,6 +94,8 @@ export interface EvalResult {
     coldUsers: Int32Array;
     /** Positions (into `users`) of users with at least one tail test item. */
     tailUsers: Int32Array;
+    /** Positions (into `users`) of the sparse users (fewest train items), ascending. */
+    sparseUsers: Int32Array;
     /** Tail items as a 0/1 mask over the catalog. */
     tailItems: Uint8Array;
   };
@@ -101,13 +108,26 @@ export interface EvalSummary {
   overall: Record<string, number>;
   /** Same metrics, cold users only. */
   coldUsers: Record<string, number>;
+  /** Same metrics, sparse users only (the `sparseFraction` with the fewest train items). */
+  sparseUsers: Record<string, number>;
   /** `recall@K` restricted to tail test items, mean over users with a tail test item. */
   tailItems: Record<string, number>;
   /** `coverage@K`: share of the catalog that appears in at least one user's top K. */
   coverage: Record<string, number>;
+  /**
+   * `gini@K`: Gini coefficient of how often each catalog item appears in the users' top K
+   * (0: every item equally often, 1: one item takes all exposure).
+   */
+  exposure: Record<string, number>;
+  /**
+   * `ild@K`: intra-list diversity of the top K by item co-occurrence in train (see
+   * `intraListDiversity`), over an even sample of at most 2,000 evaluated users.
+   */
+  diversity: Record<string, number>;
   counts: {
     users: number;
     coldUsers: number;
+    sparseUsers: number;
     tailUsers: number;
     tailItems: number;
     items: number;

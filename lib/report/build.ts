@@ -83,6 +83,8 @@ function comparisonRows(ev: unknown, primary: string) {
   const segments: ReportData['segments'] = [];
   const cold = (effects.coldUsers as Record<string, Obj> | undefined)?.[primary];
   if (cold) segments.push({ ...effectRow(cold, primary), segment: 'cold users' });
+  const sparse = (effects.sparseUsers as Record<string, Obj> | undefined)?.[primary];
+  if (sparse) segments.push({ ...effectRow(sparse, primary), segment: 'sparse users' });
   for (const [m, e] of Object.entries((effects.tailItems as Record<string, Obj>) ?? {}))
     segments.push({ ...effectRow(e, m), segment: 'tail items' });
   return {
@@ -92,20 +94,38 @@ function comparisonRows(ev: unknown, primary: string) {
 }
 
 /** Display names of evaluate's baseline keys. */
-const BASELINE_NAMES: Record<string, string> = { popularity: 'Popularity', itemknn: 'ItemKNN' };
+const BASELINE_NAMES: Record<string, string> = {
+  popularity: 'Popularity',
+  itemknn: 'ItemKNN',
+  rp3beta: 'RP3beta',
+  ease: 'EASE',
+};
 
 function models(ev: unknown, primary: string): ReportData['models'] {
   const file = 'evaluation.json';
-  const overall = (path: string) => num(needObj(ev, `${path}.overall`, file)[primary]);
+  const k = cutoffOf(primary, ((ev as Obj).A as Obj | undefined)?.coverage as Obj | undefined);
+  const row = (name: string, path: string) => {
+    const value = num(needObj(ev, `${path}.overall`, file)[primary]);
+    const summary = needObj(ev, path, file);
+    const coverage = (summary.coverage as Obj | undefined)?.[`coverage@${k}`];
+    const gini = (summary.exposure as Obj | undefined)?.[`gini@${k}`];
+    return typeof coverage === 'number' && typeof gini === 'number'
+      ? { name, value, breadth: { k, coverage, gini } }
+      : { name, value };
+  };
   const baselines = Object.keys((ev as Obj).baselines ?? {});
   return [
-    { name: 'A (real)', value: overall('A') },
-    { name: 'B (augmented)', value: overall('B') },
-    ...baselines.map((key) => ({
-      name: BASELINE_NAMES[key] ?? key,
-      value: overall(`baselines.${key}`),
-    })),
+    row('A (real)', 'A'),
+    row('B (augmented)', 'B'),
+    ...baselines.map((key) => row(BASELINE_NAMES[key] ?? key, `baselines.${key}`)),
   ];
+}
+
+/** The primary metric's K, or the smallest measured K for `mrr`. */
+function cutoffOf(primary: string, coverage: Obj | undefined): number {
+  const at = primary.indexOf('@');
+  if (at >= 0) return Number(primary.slice(at + 1));
+  return Math.min(...Object.keys(coverage ?? {}).map((c) => Number(c.slice(c.indexOf('@') + 1))));
 }
 
 function composition(c: unknown): NonNullable<ReportData['composition']> {

@@ -65,7 +65,7 @@ function abSection(d: ReportData): string {
 }
 
 function segmentSection(d: ReportData): string {
-  return section('segments', 'Guard rails: cold users and tail items', [
+  return section('segments', 'Guard rails: cold users, sparse users and tail items', [
     metricTable(d.segments, d.meta.level),
     intervalChart(
       `Paired difference B - A per segment, ${Math.round(d.meta.level * 100)}% bootstrap CI`,
@@ -89,7 +89,24 @@ function modelsSection(d: ReportData): string {
       d.models.map((x) => ({ label: x.name, values: [x.value] })),
       m,
     ),
+    ...breadthTable(d.models),
   ]);
+}
+
+/** How widely each model recommends: catalog coverage and exposure concentration. */
+function breadthTable(models: ReportData['models']): string[] {
+  const rows = models.filter((x) => x.breadth);
+  if (rows.length === 0) return [];
+  const k = rows[0]!.breadth!.k;
+  const head = `<tr><th>model</th><th>coverage@${k}</th><th>exposure Gini@${k}</th></tr>`;
+  const body = rows.map(
+    (x) =>
+      `<tr><td>${esc(x.name)}</td><td>${pct(x.breadth!.coverage)}</td><td>${f4(x.breadth!.gini)}</td></tr>`,
+  );
+  return [
+    `<table>${head}${body.join('')}</table>`,
+    `<p>Coverage: share of the catalog in at least one test user's top ${k}. Gini: 0 when every item is recommended equally often, near 1 when a few items take all the exposure.</p>`,
+  ];
 }
 
 function trainingSection(d: ReportData): string {

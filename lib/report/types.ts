@@ -37,10 +37,18 @@ export interface ReportData {
   decision: { promote: boolean; reasons: string[] };
   /** All users. */
   metrics: MetricRow[];
-  /** Guard-rail segments: cold users (primary metric) and tail items (tail recall). */
+  /** Guard-rail segments: cold and sparse users (primary metric) and tail items (tail recall). */
   segments: (MetricRow & { segment: string })[];
-  /** Primary metric of A, B and the baselines (Popularity, ItemKNN) on all test users. */
-  models: { name: string; value: number }[];
+  /**
+   * Primary metric of A, B and the baselines (Popularity, ItemKNN) on all test users, and how
+   * widely each recommends at the metric's K: catalog coverage and the Gini of exposure (when
+   * the evaluation measured them).
+   */
+  models: {
+    name: string;
+    value: number;
+    breadth?: { k: number; coverage: number; gini: number };
+  }[];
   curves: { A: EpochPoint[]; B: EpochPoint[] };
   /** The preprocessed data set (preprocess stats), when the stage was given it. */
   dataset?: Pick<

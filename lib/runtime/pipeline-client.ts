@@ -4,7 +4,6 @@ import type { ConnectionSettings } from '../config/env.ts';
 import type { PipelineConfig } from '../config/pipeline.ts';
 import { progressQuery, taskQueues } from '../contracts/index.ts';
 import type {
-  ExperimentInput,
   PipelineInput,
   PipelineProgress,
   PipelineResult,
@@ -12,6 +11,7 @@ import type {
   StageProgress,
   TrackingState,
 } from '../contracts/index.ts';
+import type { ExperimentInput } from '../contracts/experiment.ts';
 
 import { closedSeconds, endedStatus, followWorkflow } from './follow.ts';
 /** One stage in the `--json` run summary. */
@@ -24,6 +24,8 @@ export interface StageSummary {
   runSeconds: number | null;
   outputs: Record<string, string>;
   stats: Record<string, unknown>;
+  /** Code identity of the stage that produced the output (a hash of the code it reaches). */
+  code?: string;
   error?: string;
   /** Why a stage was skipped (e.g. `disabled`). */
   note?: string;
@@ -40,6 +42,14 @@ export interface RunSummary {
   tracking: TrackingState;
   /** Overall test metrics of model A (real data) and B (augmented), once evaluated. */
   metrics?: { A: Record<string, number>; B: Record<string, number> };
+  /**
+   * The same per segment: sparse users (the quarter with the fewest train items, by
+   * default), cold users, and tail items (`recall@K` on tail test items), with their users.
+   */
+  segments?: Record<
+    'sparseUsers' | 'coldUsers' | 'tailItems',
+    { users: number; A: Record<string, number>; B: Record<string, number> }
+  >;
   /** The A/B decision and its reasons in plain words, once evaluated. */
   decision?: { promote: boolean; reasons: string[] };
   /** The MLflow parent run, when tracking reached MLflow. */
@@ -197,7 +207,13 @@ function summarize(
 ): RunSummary {
   const stats = (name: StageName) => stages.find((s) => s.name === name)?.ref?.stats;
   const evaluation = stats('evaluate') as
-    { metrics?: RunSummary['metrics']; promote?: boolean; reasons?: string[] } | undefined;
+    | {
+        metrics?: RunSummary['metrics'];
+        segments?: RunSummary['segments'];
+        promote?: boolean;
+        reasons?: string[];
+      }
+    | undefined;
   return {
     workflowId,
     runId,
@@ -205,6 +221,7 @@ function summarize(
     seconds,
     tracking,
     ...(evaluation?.metrics ? { metrics: evaluation.metrics } : {}),
+    ...(evaluation?.segments ? { segments: evaluation.segments } : {}),
     ...(evaluation?.reasons
       ? { decision: { promote: evaluation.promote === true, reasons: evaluation.reasons } }
       : {}),
@@ -219,6 +236,7 @@ function summarize(
         runSeconds: s.ref?.seconds ?? null,
         outputs: s.ref?.outputs ?? {},
         stats: s.ref?.stats ?? {},
+        ...(s.ref?.code ? { code: s.ref.code } : {}),
         ...(s.error ? { error: s.error } : {}),
         ...(s.note ? { note: s.note } : {}),
       })),

@@ -65,6 +65,10 @@ describe('the whole pipeline on the real stack', () => {
       // The summary carries metrics of both models and the decision with its reasons.
       expect(first.metrics?.A['ndcg@10']).toBeGreaterThan(0);
       expect(first.metrics?.B['ndcg@10']).toBeGreaterThan(0);
+      // Per segment, with the same metric keys: the sparsest quarter of the test users.
+      const sparse = first.segments!.sparseUsers;
+      expect(sparse.users).toBe(Math.floor((byName.evaluate!.stats.users as number) / 4));
+      expect(Object.keys(sparse.B).sort()).toEqual(Object.keys(first.metrics!.A).sort());
       const promote = first.decision!.promote;
       expect(first.decision?.reasons[0]).toMatch(promote ? /^promote B/ : /^keep A/);
       expect(first.mlflow?.runId).toBeTruthy();
@@ -98,6 +102,9 @@ describe('the whole pipeline on the real stack', () => {
       expect(ganNdcg[0]?.value).toBeCloseTo(gan.generatorValidNdcg10 as number, 6);
       const llmRun = await mlflow.getRun(await stageRun('expandLlm'));
       expect(tagMap(llmRun.data.tags)).toMatchObject({ provider: 'sequence', fallback: 'true' });
+      // Each stage's entry and MLflow run name the code identity its output was computed by.
+      for (const s of first.stages) expect(s.code).toMatch(/^[0-9a-f]{16}$/);
+      expect(tagMap(llmRun.data.tags).code_identity).toBe(byName.expandLlm!.code);
       // The HTML report: in the artifact store and, like the other stage documents, in MLflow.
       const report = byName.report!;
       expect(Object.keys(report.outputs).sort()).toEqual(['report.html', 'report.json']);

@@ -29,12 +29,31 @@ describe('evaluateBaselines', () => {
     });
     expect(there.threaded).toBe(true);
     expect(there.summaries).toEqual(here.summaries);
-    expect([...seen].sort()).toEqual(['itemknn', 'popularity']);
-    expect(there.summaries.itemknn.overall['ndcg@10']).toBeGreaterThan(
-      there.summaries.popularity.overall['ndcg@10']! * 0.5,
+    expect(there.chosen).toEqual(here.chosen);
+    expect([...seen].sort()).toEqual(['ease', 'itemknn', 'popularity', 'rp3beta']);
+    const ndcg = (name: 'popularity' | 'itemknn' | 'rp3beta' | 'ease') =>
+      there.summaries[name]!.overall['ndcg@10']!;
+    expect(ndcg('itemknn')).toBeGreaterThan(ndcg('popularity') * 0.5);
+    // EASE's lambda was chosen among its candidates by validation NDCG@10 alone.
+    const ease = there.chosen.ease as {
+      lambda: number;
+      candidates: { lambda: number; validNdcg10: number }[];
+    };
+    const best = ease.candidates.reduce((a, b) => (b.validNdcg10 > a.validNdcg10 ? b : a));
+    expect(ease.lambda).toBe(best.lambda);
+    expect(ndcg('ease')).toBeGreaterThan(ndcg('popularity'));
+    const rp3 = there.chosen.rp3beta as {
+      beta: number;
+      candidates: { beta: number; validNdcg10: number }[];
+    };
+    expect(rp3.candidates.map((c) => c.beta)).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(rp3.beta).toBe(
+      rp3.candidates.reduce((a, b) => (b.validNdcg10 > a.validNdcg10 ? b : a)).beta,
     );
-    for (const name of ['popularity', 'itemknn'] as const)
+    expect(ndcg('rp3beta')).toBeGreaterThan(ndcg('popularity'));
+    for (const name of ['popularity', 'itemknn', 'rp3beta', 'ease'] as const)
       expect(there.seconds[name]).toBeGreaterThan(0);
+    expect(there.skipped).toEqual({});
   }, 60_000);
 
   it('stops the thread when aborted, with the signal reason', async () => {

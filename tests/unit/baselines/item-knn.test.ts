@@ -3,6 +3,7 @@ import { abTest } from '../../../lib/eval/decision.ts';
 import { evaluateFullRanking } from '../../../lib/eval/full-ranking.ts';
 import { ItemKnnScorer } from '../../../lib/models/baselines/item-knn.ts';
 import { PopularityScorer } from '../../../lib/models/baselines/popularity.ts';
+import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import { clusteredData, csrOf } from '../eval/fixtures.ts';
 
 // users: u0 {0, 1}, u1 {0, 1, 2}, u2 {1, 2}, u3 {3}
@@ -114,5 +115,29 @@ describe('ItemKNN vs Popularity on clustered data', () => {
     );
     expect(knn.summary.coverage['coverage@10']!).toBeGreaterThan(0.5);
     expect(pop.summary.coverage['coverage@10']!).toBeLessThan(0.1);
+  });
+});
+
+describe('RP3beta similarity', () => {
+  it('scores a random walk item -> user -> item, damped by the target popularity', () => {
+    // users: 0 {0, 1}, 1 {0, 1, 2}, 2 {2}, 3 {0}
+    const train = csrFromCoo(
+      Int32Array.of(0, 0, 1, 1, 1, 2, 3),
+      Int32Array.of(0, 1, 0, 1, 2, 2, 0),
+      7,
+      4,
+    );
+    const knn = ItemKnnScorer.fit(train, 3, {
+      similarity: 'rp3beta',
+      beta: 0.5,
+      popularityTieBreak: false,
+    });
+    const out = new Float32Array(3);
+    knn.scoreUsers(Int32Array.of(3), out);
+    // from item 0 (users 0, 1, 3): to 1 through users 0 (2 items) and 1 (3 items), |U_1| = 2
+    expect(out[1]).toBeCloseTo((1 / (3 * 2) + 1 / (3 * 3)) / Math.sqrt(2), 6);
+    // to 2 through user 1 only, |U_2| = 2
+    expect(out[2]).toBeCloseTo(1 / (3 * 3) / Math.sqrt(2), 6);
+    expect(out[0]).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import { compareResults } from '../../../lib/eval/compare.ts';
 import type { Comparison, Effect } from '../../../lib/eval/compare.ts';
 import { abTest, abTestAsync, decide, metricLabel } from '../../../lib/eval/decision.ts';
@@ -15,7 +15,7 @@ const options: EvalOptions = { ks: [10, 20], coldThreshold: 5 };
 
 /** A model that knows the clusters, blurred by Gaussian noise of the given strength. */
 function noisyOracle(seed: number, noise: number): Float32Array {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   const s = new Float32Array(nUsers * nItems);
   for (let u = 0; u < nUsers; u++) {
     for (let i = 0; i < nItems; i++) {
@@ -77,6 +77,7 @@ describe('decision rule', () => {
       ['lift', true],
       ['significance', true],
       ['coldUsers', true],
+      ['sparseUsers', true],
       ['tailItems', true],
     ]);
   });
@@ -115,8 +116,22 @@ describe('decision rule', () => {
     expect(cold.reason).toMatch(
       /^cold users: NDCG@10 fell by \d+(\.\d)?% \(0\.\d{4} -> 0\.\d{4}, n=\d+ users\), more than the allowed 2%$/,
     );
-    // without the guard rail the same B would have been promoted
+    // the sparsest quarter is mostly cold users here: its rail trips too
+    expect(decision.checks.find((c) => c.name === 'sparseUsers')!.passed).toBe(false);
+    // without the user guard rails the same B would have been promoted
     expect(decide(comparison, { ...config, guardRails: ['tailItems'] }).promote).toBe(true);
+  });
+
+  it('a lift for the sparsest quarter of users shows on its own segment', () => {
+    const counts = (u: number) => data.train.indptr[u + 1]! - data.train.indptr[u]!;
+    const sparse = A.segments.sparseUsers;
+    expect(sparse.length).toBe(Math.floor(A.users.length / 4));
+    const maxSparse = Math.max(...Array.from(sparse, (q) => counts(A.users[q]!)));
+    const B = evaluate(leak(baseScores, (u) => (counts(u) < maxSparse ? 4 : 0)));
+    const { comparison } = abTest(A, B, config, fast);
+    const e = comparison.effects.sparseUsers['ndcg@10']!;
+    expect(e.n).toBe(sparse.length);
+    expect(e.ciLow).toBeGreaterThan(comparison.effects.all['ndcg@10']!.ciLow);
   });
 
   it('absolute drop mode judges the drop in metric units', () => {
@@ -124,12 +139,11 @@ describe('decision rule', () => {
     const B = evaluate(leak(baseScores, (u) => (counts(u) <= 5 ? -3 : 4)));
     const cmp = compareResults(A, B, { metrics: ['ndcg@10', 'tailRecall@10'] });
     const drop = -cmp.effects.coldUsers['ndcg@10']!.delta;
-    expect(decide(cmp, { ...config, maxDropMode: 'absolute', maxDrop: drop * 1.01 }).promote).toBe(
-      true,
-    );
-    expect(decide(cmp, { ...config, maxDropMode: 'absolute', maxDrop: drop * 0.99 }).promote).toBe(
-      false,
-    );
+    const rails = { guardRails: ['coldUsers', 'tailItems'] } satisfies Partial<DecisionConfig>;
+    const absolute = (maxDrop: number) =>
+      decide(cmp, { ...config, ...rails, maxDropMode: 'absolute', maxDrop }).promote;
+    expect(absolute(drop * 1.01)).toBe(true);
+    expect(absolute(drop * 0.99)).toBe(false);
   });
 
   it('on hand-made effects: strict lift bound, exact wording', () => {
@@ -164,6 +178,15 @@ describe('decision rule', () => {
             delta: -0.0064,
           }),
         },
+        sparseUsers: {
+          'ndcg@10': effect({
+            segment: 'sparseUsers',
+            n: 250,
+            meanA: 0.15,
+            meanB: 0.18,
+            delta: 0.03,
+          }),
+        },
         tailItems: {
           'tailRecall@10': effect({ metric: 'tailRecall@10', segment: 'tailItems', n: 0 }),
         },
@@ -172,10 +195,11 @@ describe('decision rule', () => {
     const d = decide(cmp, config);
     expect(d.promote).toBe(false);
     expect(d.reasons).toEqual([
-      'keep A: 1 of 4 checks failed',
+      'keep A: 1 of 5 checks failed',
       'NDCG@10 rose by 0.0123 (95% CI 0.0081..0.0165, p=0.0004, n=1000 users; 300 better, 100 worse, 600 tied) - the CI lower bound is above the required lift 0.005',
       'signed-rank test: p=0.0004 is below alpha 0.05',
       'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, n=80 users), more than the allowed 2%',
+      'sparse users: NDCG@10 rose by 20% (0.1500 -> 0.1800, n=250 users)',
       'tail items: no users in this segment, guard rail not applied',
     ]);
     // a CI lower bound exactly at minLift is not "above" it
@@ -206,7 +230,7 @@ describe('decision rule', () => {
           },
         },
         { ...config, maxDrop: 0.05 },
-      ).reasons[4];
+      ).reasons[5];
     expect(fromZero(0.0062)).toBe(
       'tail items: Recall@10 on tail items rose from 0 (0.0000 -> 0.0062, n=1000 users)',
     );

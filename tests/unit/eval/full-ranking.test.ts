@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../../lib/training/random.ts';
 import {
   FullRankingRun,
   evaluateFullRanking,
@@ -85,9 +85,22 @@ describe('evaluateFullRanking on a hand-computed case', () => {
     expect(res.summary.overall['recall@3']).toBeCloseTo(0.75, 12);
     expect(res.summary.coldUsers['recall@3']).toBeCloseTo(0.5, 12);
     expect(res.summary.tailItems['recall@3']).toBeCloseTo(0.5, 12);
+    // sparse users: the quarter with the fewest train items, at least one: user 0
+    expect(Array.from(res.segments.sparseUsers)).toEqual([0]);
+    expect(res.summary.sparseUsers['recall@3']).toBeCloseTo(0.5, 12);
+    // exposure@1: items {2, 1} once each of 6 -> Gini 2/3; @3: counts [0,1,1,1,2,1] -> 10/36
+    expect(res.summary.exposure['gini@1']).toBeCloseTo(2 / 3, 12);
+    expect(res.summary.exposure['gini@3']).toBeCloseTo(10 / 36, 12);
+    for (const k of [1, 3]) {
+      const ild = res.summary.diversity[`ild@${k}`]!;
+      if (k === 1)
+        expect(ild).toBeNaN(); // a list of one item has no pairs
+      else expect(ild >= 0 && ild <= 1).toBe(true);
+    }
     expect(res.summary.counts).toEqual({
       users: 2,
       coldUsers: 1,
+      sparseUsers: 1,
       tailUsers: 2,
       tailItems: 3,
       items: 6,
@@ -145,7 +158,7 @@ function naive(data: EvalData, scores: Float32Array, k: number) {
 }
 
 function randomScores(seed: number, nUsers: number, nItems: number): Float32Array {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   // few distinct values, so ties are everywhere
   return Float32Array.from({ length: nUsers * nItems }, () => rng.int(20));
 }

@@ -40,6 +40,7 @@ describe('buildReportData', () => {
     });
     expect(d.segments.map((s) => `${s.segment} ${s.metric}`)).toEqual([
       'cold users ndcg@10',
+      'sparse users ndcg@10',
       'tail items tailRecall@10',
       'tail items tailRecall@20',
     ]);
@@ -51,6 +52,13 @@ describe('buildReportData', () => {
     ]);
     // A is Popularity in the fixture: its bar and the Popularity baseline's are the same.
     expect(d.models[0]!.value).toBe(d.models[2]!.value);
+    // Breadth at the primary metric's K, as the evaluation measured it.
+    const A = evaluation.A as { coverage: Json; exposure: Json };
+    expect(d.models[0]!.breadth).toEqual({
+      k: 10,
+      coverage: A.coverage['coverage@10'],
+      gini: A.exposure['gini@10'],
+    });
     expect(d.curves.A[0]).toEqual({
       epoch: 1,
       loss: (parts.historyA as Json[])[0]!.loss,

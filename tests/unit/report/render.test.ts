@@ -36,6 +36,10 @@ describe('the run report', () => {
     const d = buildReportData(reportParts());
     const html = renderReport(d);
     const ndcg = d.metrics.find((m) => m.metric === 'ndcg@10')!;
+    const breadth = d.models[1]!.breadth!;
+    expect(html).toContain(
+      `<tr><td>B (augmented)</td><td>${(100 * breadth.coverage).toFixed(1)}%</td><td>${breadth.gini.toFixed(4)}</td></tr>`,
+    );
     expect(html).toContain(
       `<td>ndcg@10</td><td>${ndcg.a.toFixed(4)}</td><td>${ndcg.b.toFixed(4)}</td>`,
     );
