@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveStackOptions, stackEnvironment, stackUp } from '../lib/stack/index.ts';
+import { writeBenchResult } from './common/results.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -28,6 +29,7 @@ interface StageTime {
 }
 
 interface StepResult {
+  label: string;
   seconds: number;
   peakRssMB: number;
   stdout: string;
@@ -77,7 +79,12 @@ function step(
       clearInterval(sampler);
       if (code !== 0) reject(new Error(`${label}: exited with ${code}`));
       else
-        resolve({ seconds: (performance.now() - t0) / 1000, peakRssMB: Math.round(peak), stdout });
+        resolve({
+          label,
+          seconds: (performance.now() - t0) / 1000,
+          peakRssMB: Math.round(peak),
+          stdout,
+        });
     });
   });
 }
@@ -161,7 +168,8 @@ async function main() {
   const g = lastJson(gan.stdout);
   // Orchestration overhead: in the cached re-run every stage is one activity that finds its
   // outputs in the store, so its workflow wall time is the per-activity round trip.
-  const cached = (JSON.parse(rerun.stdout) as { seconds: number; stages: StageTime[] }).stages
+  const rerunStages = (JSON.parse(rerun.stdout) as { seconds: number; stages: StageTime[] }).stages;
+  const cached = rerunStages
     .filter((s) => s.status === 'cached')
     .map((s) => s.seconds)
     .sort((a, b) => a - b);
@@ -174,6 +182,8 @@ async function main() {
     dataRowsPerSec: d.pipelineRowsPerSec,
     cachedRerunSeconds: +rerun.seconds.toFixed(1),
     cachedActivityMs: cached.length ? Math.round(1000 * cached[cached.length >> 1]!) : null,
+    // A re-run recomputes the stages whose code changed in between (their code identity).
+    rerunStagesCached: `${cached.length} of ${rerunStages.length}`,
     ganSamplesPerSec: g.ganSamplesPerSec,
     ganVsTorch: typeof g.ganVsTorch === 'number' ? +g.ganVsTorch.toFixed(2) : null,
     peakRssMB: Math.max(...steps.map((s) => s.peakRssMB)),
@@ -184,6 +194,12 @@ async function main() {
       `GAN ${String(headline.ganSamplesPerSec)} users/s (vs PyTorch ${String(headline.ganVsTorch ?? 'n/a')}x), ` +
       `peak RSS ${headline.peakRssMB} MB\n`,
   );
+  await writeBenchResult(quick ? 'suite-quick' : 'suite', {
+    ...headline,
+    'seconds per step': Object.fromEntries(
+      steps.map((s) => [s.label, { seconds: +s.seconds.toFixed(1), peakRssMB: s.peakRssMB }]),
+    ),
+  });
   console.log(JSON.stringify(headline));
 }
 

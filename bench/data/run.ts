@@ -37,6 +37,7 @@ import {
   writeUsersParquet,
 } from '../../lib/data/index.ts';
 import type { Interactions } from '../../lib/data/index.ts';
+import { sizeName, writeBenchResult } from '../common/results.ts';
 
 /** Writes the table as an ml-latest style ratings.csv (IDs 1-based, like MovieLens). */
 function writeCsv(t: Interactions, path: string): void {
@@ -135,24 +136,24 @@ async function one(rows: number): Promise<void> {
       console.log(
         `DuckDB ${duck.duckdb} (same steps, 2 threads)  ${duck.seconds.toFixed(2)} s   ${mRows(rows, duck.seconds)}   ours/DuckDB ${(coreS / duck.seconds).toFixed(2)}x`,
       );
-    console.log(
-      JSON.stringify({
-        ...(duck
-          ? { duckdbS: +duck.seconds.toFixed(3), oursVsDuckdb: +(coreS / duck.seconds).toFixed(2) }
-          : {}),
-        rows,
-        generateS: +genS.toFixed(3),
-        ingestS: +ingestS.toFixed(3),
-        preprocessS: +preS.toFixed(3),
-        writeSplitsS: +writeS.toFixed(3),
-        endToEndRowsPerSec: Math.round(rows / coreS),
-        endToEndCpuS: +coreCpu.toFixed(3),
-        interactionsWriteS: +interWriteS.toFixed(3),
-        interactionsReadS: +interReadS.toFixed(3),
-        pipelineRowsPerSec: Math.round(rows / pipelineS),
-        peakRssMB: peakMB,
-      }),
-    );
+    const figures = {
+      ...(duck
+        ? { duckdbS: +duck.seconds.toFixed(3), oursVsDuckdb: +(coreS / duck.seconds).toFixed(2) }
+        : {}),
+      rows,
+      generateS: +genS.toFixed(3),
+      ingestS: +ingestS.toFixed(3),
+      preprocessS: +preS.toFixed(3),
+      writeSplitsS: +writeS.toFixed(3),
+      endToEndRowsPerSec: Math.round(rows / coreS),
+      endToEndCpuS: +coreCpu.toFixed(3),
+      interactionsWriteS: +interWriteS.toFixed(3),
+      interactionsReadS: +interReadS.toFixed(3),
+      pipelineRowsPerSec: Math.round(rows / pipelineS),
+      peakRssMB: peakMB,
+    };
+    await writeBenchResult(`data-${sizeName(rows)}`, figures);
+    console.log(JSON.stringify(figures));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,7 @@ import { itemCounts } from '../../lib/eval/index.ts';
 import type { AsyncScorer } from '../../lib/eval/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
+import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
 
 const { values: args } = parseArgs({
@@ -113,4 +114,20 @@ rows.push(['taste oracle', await ndcg(oracle(STYLE_SHARE))]);
 console.log(`${nUsers} users x ${nItems} items, ${pre.train.n} train positives; test NDCG@10:`);
 for (const [name, v] of rows)
   console.log(`  ${name.padEnd(16)} ${v.toFixed(4)}  ${(v / popularity).toFixed(2)}x popularity`);
-console.log(JSON.stringify(Object.fromEntries(rows.map(([k, v]) => [k, Number(v.toFixed(4))]))));
+const figures = Object.fromEntries(rows.map(([k, v]) => [k, Number(v.toFixed(4))]));
+const shape = `${spec.users}x${spec.items}x${spec.interactions}`;
+await writeBenchResult(
+  `quality-synthetic-${model.family}-seed${spec.seed}` +
+    (shape === '3000x1500x150000' ? '' : `-${shape}`) +
+    // `--set '{"family":"neumf"}'` is still the family's defaults; anything more is custom.
+    (Object.keys(JSON.parse(args.set!) as object).some((k) => k !== 'family') ? '-custom' : ''),
+  {
+    family: model.family,
+    users: nUsers,
+    items: nItems,
+    trainPositives: pre.train.n,
+    // The model's row under one name, so results of different families line up.
+    testNdcg10: Object.fromEntries(rows.map(([k, v], i) => [i === 2 ? 'model' : k, +v.toFixed(4)])),
+  },
+);
+console.log(JSON.stringify(figures));

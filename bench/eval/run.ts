@@ -13,10 +13,11 @@ import { abTest } from '../../lib/eval/decision.ts';
 import { DotProductScorer } from '../../lib/eval/factor-scorer.ts';
 import { csrFromCoo } from '../../lib/eval/csr.ts';
 import { evaluateFullRankingAsync } from '../../lib/eval/full-ranking.ts';
-import { SeededRandom } from '../../lib/eval/prng.ts';
+import { SplitMix32 } from '../../lib/training/random.ts';
 import type { AsyncScorer, EvalData, EvalResult, Scorer } from '../../lib/eval/types.ts';
 import { ItemKnnScorer } from '../../lib/models/baselines/item-knn.ts';
 import { PopularityScorer } from '../../lib/models/baselines/popularity.ts';
+import { writeBenchResult } from '../common/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,7 +36,7 @@ const backend = args.backend as 'auto' | 'wasm' | 'js';
 
 /** Synthetic implicit feedback: 10-40 distinct items per user, popularity-skewed. */
 function makeData(seed: number): EvalData {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   const users: number[][] = [[], [], []];
   const items: number[][] = [[], [], []];
   const seen = new Int32Array(nItems).fill(-1);
@@ -59,7 +60,7 @@ function makeData(seed: number): EvalData {
 }
 
 function factors(seed: number, rows: number): Float32Array {
-  const rng = new SeededRandom(seed);
+  const rng = new SplitMix32(seed);
   return Float32Array.from({ length: rows * dim }, () => rng.normal() * 0.1);
 }
 
@@ -75,6 +76,9 @@ function timed(scorer: Scorer): AsyncScorer & { ms: number } {
   };
   return t;
 }
+
+/** Seconds per part, for bench/results. */
+const figures: Record<string, Record<string, number>> = {};
 
 async function run(name: string, data: EvalData, scorer: Scorer, fitMs = 0): Promise<EvalResult> {
   const t = timed(scorer);
@@ -94,6 +98,12 @@ async function run(name: string, data: EvalData, scorer: Scorer, fitMs = 0): Pro
     )} s${fitMs ? `, fit ${(fitMs / 1000).toFixed(2)} s` : ''}, ${beats} progress calls)` +
       `  ndcg@10=${res.summary.overall['ndcg@10']!.toFixed(4)}`,
   );
+  figures[name] = {
+    seconds: +sec.toFixed(2),
+    usersPerSec: Math.round(n / sec),
+    scoringSeconds: +(t.ms / 1000).toFixed(2),
+    fitSeconds: +(fitMs / 1000).toFixed(2),
+  };
   return res;
 }
 
@@ -143,4 +153,12 @@ if (!args['no-baselines']) {
     `A/B statistics         ${sec.toFixed(2).padStart(6)} s  (${effects} paired effects, ${resamples} bootstrap resamples, ${a.users.length} users)`,
   );
   console.log(`decision (dot-product -> item-knn): ${decision.reasons.join(' | ')}`);
+  figures['A/B statistics'] = { seconds: +sec.toFixed(2), pairedEffects: effects, resamples };
 }
+await writeBenchResult(`eval-${nUsers}x${nItems}`, {
+  users: nUsers,
+  items: nItems,
+  factors: dim,
+  trainInteractions: nnz,
+  parts: figures,
+});

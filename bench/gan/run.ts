@@ -20,8 +20,9 @@ import { evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import { GeneratorScorer, trainCfgan } from '../../lib/gan/index.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
-import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
+import { syntheticSplits } from '../../lib/data/synthetic-splits.ts';
 import { writeCsrFile } from '../common/csr-file.ts';
+import { writeBenchResult } from '../common/results.ts';
 
 function arg(name: string, fallback: number): number {
   const k = process.argv.indexOf(name);
@@ -81,17 +82,25 @@ async function validNdcg(data: ReturnType<typeof splits>, g: Awaited<ReturnType<
 async function noiseStudy() {
   const defaults = parsePipelineConfig({}).gan;
   const data = splits();
+  const validNdcg10: Record<string, number> = {};
   for (const noiseDim of [0, 32]) {
     const g = await ours(data, {
       ...defaults,
       noiseDim,
       epochs: arg('--epochs', defaults.epochs),
     });
+    validNdcg10[`noiseDim ${noiseDim}`] = +(await validNdcg(data, g)).toFixed(4);
     console.log(
       `noiseDim ${noiseDim}: ${g.history.length} epochs, generator valid NDCG@10 ` +
-        (await validNdcg(data, g)).toFixed(4),
+        validNdcg10[`noiseDim ${noiseDim}`]!.toFixed(4),
     );
   }
+  await writeBenchResult('gan-noise', {
+    users: data.nUsers,
+    items: data.nItems,
+    epochs: arg('--epochs', defaults.epochs),
+    generatorValidNdcg10: validNdcg10,
+  });
 }
 
 async function main() {
@@ -111,6 +120,7 @@ async function main() {
   );
   const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
   let ratio: number | undefined;
+  let torchSeconds: number | undefined;
   if (existsSync(python)) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-gan-'));
     const file = join(dir, 'train.bin');
@@ -135,6 +145,7 @@ async function main() {
       samplesPerSec: number;
     };
     ratio = o.secondsPerEpoch / ref.secondsPerEpoch;
+    torchSeconds = ref.secondsPerEpoch;
     console.log(
       `PyTorch ${ref.torch} CPU (dense inputs): ${ref.secondsPerEpoch.toFixed(2)} s/epoch, ` +
         `${Math.round(ref.samplesPerSec)} users/s`,
@@ -142,13 +153,22 @@ async function main() {
     console.log(`ours / PyTorch epoch time: ${ratio.toFixed(2)}x (goal: <= 2x)`);
   } else console.log('PyTorch reference skipped: run `npm run bench:setup` to install it');
 
-  console.log(
-    JSON.stringify({
-      ganSamplesPerSec: Math.round(o.samplesPerSec),
-      ganSecondsPerEpoch: o.secondsPerEpoch,
-      ganVsTorch: ratio,
-    }),
-  );
+  const figures = {
+    ganSamplesPerSec: Math.round(o.samplesPerSec),
+    ganSecondsPerEpoch: o.secondsPerEpoch,
+    ganVsTorch: ratio,
+  };
+  await writeBenchResult(`gan-speed-${data.nUsers}x${data.nItems}`, {
+    users: data.nUsers,
+    items: data.nItems,
+    trainPositives: nnz,
+    epochs,
+    backend,
+    ...figures,
+    ganVsTorch: ratio === undefined ? null : +ratio.toFixed(2),
+    torchSecondsPerEpoch: torchSeconds ?? null,
+  });
+  console.log(JSON.stringify(figures));
 }
 
 void main();

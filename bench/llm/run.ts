@@ -27,8 +27,9 @@ import {
 import type { Choice } from '../../lib/llm/index.ts';
 import { LocalArtifactStore } from '../../lib/store/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
-import { heldOutChoices } from '../../tests/helpers/held-out-choices.ts';
-import { syntheticSplits } from '../../tests/helpers/synthetic-splits.ts';
+import { heldOutChoices } from '../../lib/llm/held-out-choices.ts';
+import { syntheticSplits } from '../../lib/data/synthetic-splits.ts';
+import { writeBenchResult } from '../common/results.ts';
 
 function arg(name: string): string | undefined {
   const k = process.argv.indexOf(name);
@@ -50,6 +51,8 @@ const held = heldOutChoices(seqs, data.valid, nItems, 7);
 let requests = held.requests;
 let answers: Choice[];
 let chooseSeconds: number;
+/** What bench/results records besides the hit rates. */
+let run: Record<string, unknown>;
 if (ggufPath) {
   requests = requests.slice(0, Number(arg('--users') ?? 200));
   const provider = await GgufProvider.open({
@@ -83,6 +86,13 @@ if (ggufPath) {
       `(${(u.promptTokens / requests.length).toFixed(0)} prompt + ` +
       `${(u.completionTokens / requests.length).toFixed(1)} answer tokens per prompt); ${dropped} dropped`,
   );
+  run = {
+    model: provider.model,
+    device: provider.device,
+    promptsPerSec: +(requests.length / chooseSeconds).toFixed(2),
+    tokensPerSec: Math.round((u.promptTokens + u.completionTokens) / chooseSeconds),
+    dropped,
+  };
 } else {
   const t0 = performance.now();
   const model = await trainSequenceModel(seqs, nItems, { ...defaults, epochs, seed: 42 });
@@ -95,6 +105,12 @@ if (ggufPath) {
   const t1 = performance.now();
   answers = await new SequenceChooser(model).choose(requests);
   chooseSeconds = (performance.now() - t1) / 1000;
+  run = {
+    epochs,
+    trainSeconds: +trainSeconds.toFixed(1),
+    secondsPerEpoch: +(trainSeconds / epochs).toFixed(2),
+    backend: model.backend,
+  };
 }
 const truth = held.truth;
 const pop = itemCounts(data.train, nItems);
@@ -116,3 +132,15 @@ console.log(
   `held-out item liked: ${pct(liked)} (popularity chooser ${pct(popular)}, chance 10%); ` +
     `disliked: ${pct(disliked)}; ${n} users chosen in ${chooseSeconds.toFixed(2)} s`,
 );
+const share = (x: number) => +((100 * x) / n).toFixed(1);
+await writeBenchResult(ggufPath ? 'llm-gguf' : 'llm-sequence', {
+  users: nUsers,
+  items: nItems,
+  trainRows: pre.train.n,
+  ...run,
+  questions: n,
+  likedHeldOutPercent: share(liked),
+  popularityChooserPercent: share(popular),
+  dislikedHeldOutPercent: share(disliked),
+  chooseSeconds: +chooseSeconds.toFixed(2),
+});

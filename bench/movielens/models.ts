@@ -13,6 +13,7 @@ import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
+import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
 import { ML100K_RATINGS, movielens100k } from './data.ts';
 
@@ -56,12 +57,19 @@ const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
 console.error(
   `  mean ${mean.toFixed(4)}: ${(mean / popularity).toFixed(2)}x popularity, ${(mean / itemknn).toFixed(2)}x itemknn`,
 );
-console.log(
-  JSON.stringify({
-    family: model.family,
-    popularity: +popularity.toFixed(4),
-    itemknn: +itemknn.toFixed(4),
-    model: scores.map((s) => +s.toFixed(4)),
-    mean: +mean.toFixed(4),
-  }),
-);
+const figures = {
+  family: model.family,
+  popularity: +popularity.toFixed(4),
+  itemknn: +itemknn.toFixed(4),
+  model: scores.map((s) => +s.toFixed(4)),
+  mean: +mean.toFixed(4),
+};
+await writeBenchResult(`quality-movielens-${model.family}${args.set === '{}' ? '' : '-custom'}`, {
+  users: nUsers,
+  items: nItems,
+  seeds: args.seeds,
+  ...figures,
+  meanVsPopularity: +(mean / popularity).toFixed(2),
+  meanVsItemknn: +(mean / itemknn).toFixed(2),
+});
+console.log(JSON.stringify(figures));

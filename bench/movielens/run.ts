@@ -13,11 +13,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { readConfigFile } from '../../lib/config/pipeline.ts';
 import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
+import { writeBenchResult } from '../common/results.ts';
 import { ML100K_ITEMS, ML100K_RATINGS, movielens100k } from './data.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -93,4 +94,12 @@ console.error(
   `  test NDCG@10: A ${f(figures.A)}, B ${f(figures.B)}, popularity ${f(figures.popularity)}, itemknn ${f(figures.itemknn)}`,
 );
 console.error(`  decision: ${figures.decision}; ${summary.decision?.reasons[0] ?? ''}`);
+const configName = args.config ? basename(args.config).replace(/\.[a-z]+$/i, '') : '';
+await writeBenchResult(
+  `movielens-pipeline${configName ? `-${configName.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}` : ''}`,
+  {
+    ...figures,
+    stageSeconds: Object.fromEntries(summary.stages.map((s) => [s.name, s.seconds])),
+  },
+);
 console.log(JSON.stringify(figures));

@@ -16,6 +16,7 @@ import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
+import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
 import { ML100K_RATINGS, movielens100k } from './data.ts';
 
@@ -123,14 +124,32 @@ for (const r of ranked.slice(0, Number(args.top))) {
 // The choice is by validation again, over the confirmation seeds.
 confirmed.sort((a, b) => b.valid - a.valid);
 const chosen = confirmed[0]!;
-console.log(
-  JSON.stringify({
-    family: args.family,
-    optimizer: base.model.optimizer,
-    chosen: chosen.overrides,
-    valid: +chosen.valid.toFixed(4),
-    test: +chosen.test.toFixed(4),
-    popularity: +popularity.toFixed(4),
-    itemknn: +itemknn.toFixed(4),
-  }),
+const figures = {
+  family: args.family,
+  optimizer: base.model.optimizer,
+  chosen: chosen.overrides,
+  valid: +chosen.valid.toFixed(4),
+  test: +chosen.test.toFixed(4),
+  popularity: +popularity.toFixed(4),
+  itemknn: +itemknn.toFixed(4),
+};
+await writeBenchResult(
+  `movielens-tune-${args.family}${args.optimizer ? `-${args.optimizer}` : ''}`,
+  {
+    ...figures,
+    chosen: Object.entries(chosen.overrides)
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
+      .join(', '),
+    confirmed: Object.fromEntries(
+      confirmed.map((c) => [
+        label(c.overrides),
+        {
+          valid: +c.valid.toFixed(4),
+          test: +c.test.toFixed(4),
+          tests: c.tests.map((v) => v.toFixed(4)).join(', '),
+        },
+      ]),
+    ),
+  },
 );
+console.log(JSON.stringify(figures));

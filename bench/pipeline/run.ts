@@ -26,6 +26,7 @@ import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
+import { writeBenchResult } from '../common/results.ts';
 
 const SIZES: Record<string, { users: number; items: number; interactions: number }> = {
   '100k': { users: 2_000, items: 1_000, interactions: 100_000 },
@@ -160,4 +161,26 @@ try {
   await connection.close();
   await client.connection.close();
 }
+// One table per figure: stages as rows, sizes as columns.
+const runs = results as Record<string, { stages: Record<string, Record<string, number>> }>;
+const byStage = (figure: string) => {
+  const table: Record<string, Record<string, number>> = {};
+  for (const [size, r] of Object.entries(runs))
+    for (const [stage, f] of Object.entries(r.stages)) (table[stage] ??= {})[size] = f[figure]!;
+  return table;
+};
+await writeBenchResult(
+  `pipeline-${args.sizes!.split(',').join('-')}${args.until ? `-until-${args.until.toLowerCase()}` : ''}${args.source ? '-source' : ''}`,
+  {
+    ganEpochs: Number(args['gan-epochs']),
+    modelEpochs: Number(args['model-epochs']),
+    llmEpochs: Number(args['llm-epochs']),
+    ...(args.source ? { source: args.source } : {}),
+    runs: Object.fromEntries(Object.entries(runs).map(([size, { stages: _s, ...r }]) => [size, r])),
+    'stage seconds (wall, waiting included)': byStage('seconds'),
+    'stage seconds inside the activity': byStage('runSeconds'),
+    'stage peak RSS (MB)': byStage('peakRssMB'),
+    'stage longest event-loop stall (ms)': byStage('maxStallMs'),
+  },
+);
 console.log(JSON.stringify(results));

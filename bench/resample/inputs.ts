@@ -3,7 +3,7 @@
  * skewed user activity and Zipf item popularity (deduped per user), a GAN source and an
  * LLM source (half liked, half disliked) of which a share repeats real rows.
  */
-import { AliasTable, Rng } from '../../lib/data/random.ts';
+import { AliasTable, Rng } from '../../lib/training/random.ts';
 import type { ResampleInput, SyntheticSource } from '../../lib/sampling/index.ts';
 
 export interface BenchShape {

@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RESAMPLE_CONFIG, resample } from '../../lib/sampling/index.ts';
 import type { ResampleConfig } from '../../lib/sampling/index.ts';
+import { sizeName, writeBenchResult } from '../common/results.ts';
 import { benchInput, DEFAULT_SHAPE } from './inputs.ts';
 
 const CASES: Record<string, ResampleConfig> = {
@@ -30,7 +31,7 @@ function arg(name: string): string | undefined {
   return k >= 0 ? process.argv[k + 1] : undefined;
 }
 
-function one(name: string, real: number, syn: number): void {
+async function one(name: string, real: number, syn: number): Promise<void> {
   const cfg = CASES[name];
   if (!cfg) throw new Error(`unknown case ${name}; one of ${Object.keys(CASES).join(', ')}`);
   const input = benchInput({ ...DEFAULT_SHAPE, realRows: real, syntheticRows: syn });
@@ -48,12 +49,27 @@ function one(name: string, real: number, syn: number): void {
       `(load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
   );
   if (process.argv.includes('--report')) console.log(JSON.stringify(report, null, 1));
+  const shape =
+    real === DEFAULT_SHAPE.realRows && syn === DEFAULT_SHAPE.syntheticRows
+      ? ''
+      : `-${sizeName(real)}-${sizeName(syn)}`;
+  await writeBenchResult(`resample-${name}${shape}`, {
+    realRows: input.train.n,
+    syntheticRows: syn,
+    seconds: +s.toFixed(2),
+    rowsPerSec: Math.round(rows / s),
+    cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    rowsA: a.n,
+    rowsB: b.n,
+    syntheticShare: +report.share.achieved.toFixed(4),
+    peakRssMB: peakMB,
+  });
 }
 
 const real = Number(arg('--real') ?? DEFAULT_SHAPE.realRows);
 const syn = Number(arg('--synthetic') ?? DEFAULT_SHAPE.syntheticRows);
 const only = arg('--case');
-if (process.argv.includes('--one')) one(only!, real, syn);
+if (process.argv.includes('--one')) await one(only!, real, syn);
 else {
   for (const name of only ? [only] : Object.keys(CASES)) {
     execFileSync(

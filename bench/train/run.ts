@@ -29,6 +29,7 @@ import { trainRecommender } from '../../lib/models/index.ts';
 import type { TrainConfig } from '../../lib/models/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { writeCsrFile } from '../common/csr-file.ts';
+import { sizeName, writeBenchResult } from '../common/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -140,7 +141,7 @@ async function child() {
   console.log(JSON.stringify(out));
 }
 
-function parent() {
+async function parent() {
   process.stderr.write(
     `training ${args.interactions} synthetic interactions (${args.users} users x ${args.items} items), ${args.epochs} epochs per model\n`,
   );
@@ -184,6 +185,42 @@ function parent() {
   };
   process.stderr.write(
     `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (adam: ${summary.bprAdamVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x, iALS vs implicit ${summary.ialsVsImplicit ?? 'n/a'}x\n`,
+  );
+  // The name says what ran: the shape, the epochs, and every option left off its default.
+  const optionNames = ['backends', 'families', 'bpr-kernels', 'bpr-optimizers'] as const;
+  const defaults = {
+    backends: 'wasm,cpu',
+    families: 'bpr,neumf,ials',
+    'bpr-kernels': 'simd,typed,tfjs',
+    'bpr-optimizers': 'sgd,adam',
+  };
+  const variant = optionNames
+    .filter((o) => args[o] !== defaults[o])
+    .map((o) => args[o]!.replaceAll(',', '.'))
+    .join('-');
+  await writeBenchResult(
+    `train-${args.users}x${args.items}-${sizeName(Number(args.interactions))}-${args.epochs}ep${variant ? `-${variant}` : ''}`,
+    {
+      users: Number(args.users),
+      items: Number(args.items),
+      interactions: Number(args.interactions),
+      epochs: Number(args.epochs),
+      ...Object.fromEntries(
+        results.map((r) => [
+          `backend ${String(r.backend)}`,
+          Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'backend')),
+        ]),
+      ),
+      'references (s/epoch)': Object.fromEntries(
+        Object.entries(refs)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, v.secondsPerEpoch]),
+      ),
+      bprVsImplicit: summary.bprVsImplicit,
+      bprAdamVsImplicit: summary.bprAdamVsImplicit,
+      neumfVsTorch: summary.neumfVsTorch,
+      ialsVsImplicit: summary.ialsVsImplicit,
+    },
   );
   console.log(JSON.stringify(summary));
 }
@@ -339,4 +376,4 @@ function references(): {
 }
 
 if (args.child) await child();
-else parent();
+else await parent();

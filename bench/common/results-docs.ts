@@ -1,0 +1,344 @@
+/**
+ * Renders the latest bench results (bench/results/*.json) into docs/performance.md and
+ * docs/model-quality.md, between the markers of each section, so the documents quote the
+ * files rather than numbers copied by hand. Each result shows its command, the machine and
+ * the load average; a section without a result names the command that produces it.
+ *
+ *   npm run docs:bench    # re-render after editing the catalogue below
+ *
+ * (writeBenchResult calls this after every result it writes.)
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
+import type { BenchResult } from './result-types.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+
+/** A section of a document: the results whose names start with `prefix`. */
+interface Section {
+  id: string;
+  doc: 'performance.md' | 'model-quality.md' | 'README.md';
+  prefix: string;
+  /** The command that produces the section's headline result. */
+  command: string;
+}
+
+export const SECTIONS: Section[] = [
+  { id: 'suite', doc: 'performance.md', prefix: 'suite', command: 'npm run bench -- --quick' },
+  {
+    id: 'data',
+    doc: 'performance.md',
+    prefix: 'data-',
+    command: 'npx tsx bench/data/run.ts --rows 1000000 --rows 10000000',
+  },
+  {
+    id: 'pipeline',
+    doc: 'performance.md',
+    prefix: 'pipeline-',
+    command: 'npx tsx bench/pipeline/run.ts --sizes 100k,1m,10m',
+  },
+  { id: 'gan', doc: 'performance.md', prefix: 'gan-speed-', command: 'npx tsx bench/gan/run.ts' },
+  { id: 'llm', doc: 'performance.md', prefix: 'llm-', command: 'npx tsx bench/llm/run.ts' },
+  {
+    id: 'resample',
+    doc: 'performance.md',
+    prefix: 'resample-',
+    command: 'npx tsx bench/resample/run.ts',
+  },
+  { id: 'train', doc: 'performance.md', prefix: 'train-', command: 'npx tsx bench/train/run.ts' },
+  { id: 'eval', doc: 'performance.md', prefix: 'eval-', command: 'npx tsx bench/eval/run.ts' },
+  {
+    id: 'synthetic',
+    doc: 'model-quality.md',
+    prefix: 'quality-synthetic-',
+    command: 'npx tsx bench/eval/ceiling.ts',
+  },
+  {
+    id: 'movielens-models',
+    doc: 'model-quality.md',
+    prefix: 'quality-movielens-',
+    command: 'npx tsx bench/movielens/models.ts --family ials',
+  },
+  {
+    id: 'movielens-tune',
+    doc: 'model-quality.md',
+    prefix: 'movielens-tune-',
+    command: 'npx tsx bench/movielens/tune.ts --family ials',
+  },
+  {
+    id: 'movielens-pipeline',
+    doc: 'model-quality.md',
+    prefix: 'movielens-pipeline',
+    command: 'npx tsx bench/movielens/run.ts',
+  },
+  {
+    id: 'gan-noise',
+    doc: 'model-quality.md',
+    prefix: 'gan-noise',
+    command: 'npx tsx bench/gan/run.ts --noise',
+  },
+];
+
+/** One line of the README's short table: a figure picked from the first matching result. */
+interface Headline {
+  question: string;
+  prefix: string;
+  command: string;
+  link: string;
+  figure: (f: Record<string, unknown>) => string | undefined;
+}
+
+const num = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : undefined);
+const ratio = (a: unknown, b: unknown) =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}x` : undefined;
+const pick = (f: Record<string, unknown>, key: string) =>
+  f[key] as Record<string, unknown> | undefined;
+
+export const HEADLINES: Headline[] = [
+  {
+    question: 'demo, whole process, nothing cached',
+    prefix: 'suite',
+    command: 'npm run bench -- --quick',
+    link: 'docs/performance.md#headline-the-demo-and-a-cached-re-run',
+    figure: (f) => num(f.demoSeconds, 1) && `${num(f.demoSeconds, 1)} s`,
+  },
+  {
+    question: 'the same demo again, finished stages reused',
+    prefix: 'suite',
+    command: 'npm run bench -- --quick',
+    link: 'docs/performance.md#headline-the-demo-and-a-cached-re-run',
+    figure: (f) => num(f.cachedRerunSeconds, 1) && `${num(f.cachedRerunSeconds, 1)} s`,
+  },
+  {
+    question: 'CSV to split Parquet, 10M rows',
+    prefix: 'data-10m',
+    command: 'npx tsx bench/data/run.ts --rows 10000000',
+    link: 'docs/performance.md#data-stages',
+    figure: (f) =>
+      typeof f.endToEndRowsPerSec === 'number'
+        ? `${(f.endToEndRowsPerSec / 1e6).toFixed(2)}M rows/s`
+        : undefined,
+  },
+  {
+    question: 'CFGAN epoch time over PyTorch (CPU)',
+    prefix: 'gan-speed-',
+    command: 'npx tsx bench/gan/run.ts',
+    link: 'docs/performance.md#cfgan-training',
+    figure: (f) => num(f.ganVsTorch, 2) && `${num(f.ganVsTorch, 2)}x`,
+  },
+  {
+    question: 'BPR-MF epoch time over `implicit`, 20 epochs',
+    prefix: 'train-10000x10000-1m-20ep-wasm-bpr-simd-sgd',
+    command:
+      'npx tsx bench/train/run.ts --backends wasm --families bpr --bpr-kernels simd --bpr-optimizers sgd --epochs 20',
+    link: 'docs/performance.md#recommender-training',
+    figure: (f) => num(f.bprVsImplicit, 2) && `${num(f.bprVsImplicit, 2)}x`,
+  },
+  {
+    question: 'full ranking, 10K users x 10K items',
+    prefix: 'eval-10000x10000',
+    command: 'npx tsx bench/eval/run.ts',
+    link: 'docs/performance.md#full-ranking-evaluation',
+    figure: (f) => {
+      const parts = pick(f, 'parts') ?? {};
+      const dot = Object.entries(parts).find(([k]) => k.startsWith('dot-product'))?.[1];
+      return num((dot as Record<string, unknown> | undefined)?.seconds, 2)?.concat(' s');
+    },
+  },
+  {
+    question: 'BPR-MF test NDCG@10 over popularity, synthetic demo data',
+    prefix: 'quality-synthetic-bpr-seed42',
+    command: 'npx tsx bench/eval/ceiling.ts',
+    link: 'docs/model-quality.md#the-synthetic-data',
+    figure: (f) => {
+      const t = pick(f, 'testNdcg10') ?? {};
+      return ratio(t.model, t.popularity);
+    },
+  },
+  {
+    question: 'iALS test NDCG@10 over ItemKNN, MovieLens-100K',
+    prefix: 'quality-movielens-ials',
+    command: 'npx tsx bench/movielens/models.ts --family ials',
+    link: 'docs/model-quality.md#movielens-100k',
+    figure: (f) => num(f.meanVsItemknn, 2) && `${num(f.meanVsItemknn, 2)}x`,
+  },
+  {
+    question: 'item-sequence fallback picks the held-out item (chance 10%)',
+    prefix: 'llm-sequence',
+    command: 'npx tsx bench/llm/run.ts',
+    link: 'docs/performance.md#llm-branch-the-item-sequence-fallback',
+    figure: (f) => num(f.likedHeldOutPercent, 1) && `${num(f.likedHeldOutPercent, 1)}%`,
+  },
+];
+
+/** The README's table: each headline figure with the machine's load when it was measured. */
+export function renderHeadlines(results = readResults()): string {
+  const rows = HEADLINES.map((h) => {
+    const hit = results.find(([, r]) => r.bench.startsWith(h.prefix));
+    const value = hit && h.figure(hit[1].figures);
+    const source = hit
+      ? `[${hit[0]}](bench/results/${hit[0]}), load ${hit[1].loadAverage.start[0]!.toFixed(1)} on ${hit[1].machine.cores} cores`
+      : `not measured yet: \`${h.command}\``;
+    return `| ${cell(h.question)} | ${value ?? 'n/a'} | ${source} | [details](${h.link}) |`;
+  });
+  return ['| question | figure | result file | more |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
+}
+
+const begin = (id: string) => `<!-- bench-results:${id}:begin (npm run docs:bench) -->`;
+const end = (id: string) => `<!-- bench-results:${id}:end -->`;
+
+type Scalar = string | number | boolean | null;
+const isScalar = (v: unknown): v is Scalar => v === null || typeof v !== 'object';
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function text(v: unknown): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (Array.isArray(v) && v.every(isScalar)) return v.map(text).join(', ');
+  if (isScalar(v)) return String(v);
+  return `\`${JSON.stringify(v)}\``;
+}
+const cell = (s: string) => s.replaceAll('|', '\\|');
+
+/** Scalars as one figure/value table; records of records as a matrix; records as tables. */
+function figureTables(figures: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const plain = Object.entries(figures).filter(([, v]) => !isRecord(v));
+  if (plain.length) {
+    out.push('| figure | value |', '| --- | --- |');
+    for (const [k, v] of plain) out.push(`| ${cell(k)} | ${cell(text(v))} |`);
+    out.push('');
+  }
+  for (const [k, v] of Object.entries(figures)) {
+    if (!isRecord(v)) continue;
+    const rows = Object.entries(v);
+    if (rows.length && rows.every(([, r]) => isRecord(r))) {
+      const cols = [...new Set(rows.flatMap(([, r]) => Object.keys(r as object)))];
+      out.push(`${k}:`, '', `| | ${cols.map(cell).join(' | ')} |`);
+      out.push(`| --- | ${cols.map(() => '---').join(' | ')} |`);
+      for (const [name, r] of rows)
+        out.push(
+          `| ${cell(name)} | ${cols.map((c) => cell(text((r as Record<string, unknown>)[c]))).join(' | ')} |`,
+        );
+    } else {
+      out.push(`${k}:`, '', '| figure | value |', '| --- | --- |');
+      for (const [name, r] of rows) out.push(`| ${cell(name)} | ${cell(text(r))} |`);
+    }
+    out.push('');
+  }
+  return out;
+}
+
+function renderResult(file: string, r: BenchResult): string[] {
+  const m = r.machine;
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  return [
+    `**${r.bench}** ([${file}](../bench/results/${file})): \`${r.command}\``,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; load average ` +
+      `(1/5/15 min) ${load(r.loadAverage.start)} at start, ${load(r.loadAverage.end)} at the end.`,
+    '',
+    ...figureTables(r.figures),
+  ];
+}
+
+function readResults(): [string, BenchResult][] {
+  if (!existsSync(RESULTS)) return [];
+  return readdirSync(RESULTS)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => [f, JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as BenchResult]);
+}
+
+/** The Markdown of one section, from the results present. */
+export function renderSection(section: Section, results = readResults()): string {
+  const mine = results.filter(([, r]) => r.bench.startsWith(section.prefix));
+  if (!mine.length) return `No result in bench/results yet: \`${section.command}\` writes one.`;
+  const lines = sideBySide(mine) ?? mine.flatMap(([f, r]) => renderResult(f, r));
+  return lines.join('\n').trimEnd();
+}
+
+/** Nested figures as `a.b` keys (scalars and scalar lists only), or undefined if deeper. */
+function flatten(figures: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(figures)) {
+    if (isRecord(v)) Object.assign(out, flatten(v, `${prefix}${k}.`));
+    else out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
+/**
+ * Several results with the same figures (one bench over seeds, families or cases) as one
+ * table, a column per result, then each one's command and machine; undefined otherwise.
+ */
+function sideBySide(results: [string, BenchResult][]): string[] | undefined {
+  if (results.length < 2) return undefined;
+  const flat = results.map(([, r]) => flatten(r.figures));
+  const keys = Object.keys(flat[0]!);
+  const same = flat.every((f) => Object.keys(f).join('\n') === keys.join('\n'));
+  if (!same || keys.length > 40) return undefined;
+  const names = results.map(([, r]) => r.bench);
+  const out = [
+    `| figure | ${names.map(cell).join(' | ')} |`,
+    `|---|${names.map(() => '---').join('|')}|`,
+  ];
+  for (const k of keys)
+    out.push(`| ${cell(k)} | ${flat.map((f) => cell(text(f[k]))).join(' | ')} |`);
+  out.push('');
+  for (const [file, r] of results) {
+    const m = r.machine;
+    out.push(
+      `- [${r.bench}](../bench/results/${file}): \`${r.command}\`; ${m.cpu}, ${m.cores} cores, ` +
+        `Node ${m.node}; load average ${r.loadAverage.start[0]!.toFixed(2)} at start, ` +
+        `${r.loadAverage.end[0]!.toFixed(2)} at the end`,
+    );
+  }
+  return out;
+}
+
+/** `doc` with every section it has markers for re-rendered. */
+export function withResults(doc: string, name: string, results = readResults()): string {
+  let out = doc;
+  if (name === 'README.md') {
+    const b = out.indexOf(begin('headlines'));
+    const e = out.indexOf(end('headlines'));
+    if (b < 0 || e < b) throw new Error('README.md lacks the markers of the headline figures');
+    return `${out.slice(0, b + begin('headlines').length)}\n\n${renderHeadlines(results)}\n\n${out.slice(e)}`;
+  }
+  for (const s of SECTIONS.filter((x) => x.doc === name)) {
+    const b = out.indexOf(begin(s.id));
+    const e = out.indexOf(end(s.id));
+    if (b < 0 || e < b) throw new Error(`docs/${name} lacks the markers of section ${s.id}`);
+    out = `${out.slice(0, b + begin(s.id).length)}\n\n${renderSection(s, results)}\n\n${out.slice(e)}`;
+  }
+  return out;
+}
+
+/** The documents that quote bench results. */
+export const RENDERED_DOCS = ['README.md', 'performance.md', 'model-quality.md'] as const;
+const docPath = (name: Section['doc']) =>
+  name === 'README.md' ? join(ROOT, name) : join(ROOT, 'docs', name);
+
+/** The rendered, Prettier-formatted text of docs/<name> (or the README). */
+export async function renderedDoc(name: Section['doc']): Promise<string> {
+  const path = docPath(name);
+  const options = { ...(await resolveConfig(path)), filepath: path };
+  return format(withResults(readFileSync(path, 'utf8'), name), options);
+}
+
+/** Re-renders both documents in place. */
+export async function refreshResultDocs(): Promise<void> {
+  for (const name of RENDERED_DOCS) {
+    const path = docPath(name);
+    if (!existsSync(path)) continue;
+    const next = await renderedDoc(name);
+    if (next !== readFileSync(path, 'utf8')) writeFileSync(path, next);
+  }
+}
+
+if (import.meta.filename === process.argv[1]) await refreshResultDocs();

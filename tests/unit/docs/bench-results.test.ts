@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  RENDERED_DOCS,
+  renderedDoc,
+  renderHeadlines,
+  renderSection,
+  SECTIONS,
+} from '../../../bench/common/results-docs.ts';
+import type { BenchResult } from '../../../bench/common/results.ts';
+import { commandLine, sizeName, writeBenchResult } from '../../../bench/common/results.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+/** The scripts a user runs (their usage line is `npx tsx bench/...`), helpers excluded. */
+const BENCH_SCRIPTS = [
+  'bench/run.ts',
+  'bench/data/run.ts',
+  'bench/eval/run.ts',
+  'bench/eval/ceiling.ts',
+  'bench/gan/run.ts',
+  'bench/llm/run.ts',
+  'bench/movielens/models.ts',
+  'bench/movielens/run.ts',
+  'bench/movielens/tune.ts',
+  'bench/pipeline/run.ts',
+  'bench/resample/run.ts',
+  'bench/train/run.ts',
+];
+
+describe('bench results', () => {
+  it('every bench writes its figures through the shared helper', () => {
+    for (const script of BENCH_SCRIPTS)
+      expect(readFileSync(join(ROOT, script), 'utf8'), script).toMatch(/writeBenchResult\(/);
+  });
+
+  it('a result records machine, load, date, command and figures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-results-'));
+    try {
+      const path = await writeBenchResult('unit-check', { rowsPerSec: 5 }, dir);
+      const r = JSON.parse(readFileSync(path, 'utf8')) as BenchResult;
+      expect(r.bench).toBe('unit-check');
+      expect(Date.parse(r.date)).not.toBeNaN();
+      expect(r.command).toMatch(/^npx tsx /);
+      expect(r.machine.cores).toBeGreaterThan(0);
+      expect(r.machine.node).toBe(process.version);
+      expect(r.loadAverage.start).toHaveLength(3);
+      expect(r.loadAverage.end).toHaveLength(3);
+      expect(r.figures).toEqual({ rowsPerSec: 5 });
+      await expect(writeBenchResult('../escape', {}, dir)).rejects.toThrow(/name/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('commands are quoted for a shell and sizes named briefly', () => {
+    expect(
+      commandLine(['node', join(ROOT, 'bench/eval/ceiling.ts'), '--set', '{"family":"ials"}']),
+    ).toBe(`npx tsx bench/eval/ceiling.ts --set '{"family":"ials"}'`);
+    expect([sizeName(1_000_000), sizeName(150_000), sizeName(1234)]).toEqual([
+      '1m',
+      '150k',
+      '1234',
+    ]);
+  });
+
+  it('every committed result file is complete', () => {
+    const dir = join(ROOT, 'bench', 'results');
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult;
+      expect(`${r.bench}.json`, f).toBe(f);
+      expect(r.command, f).toMatch(/^npx tsx bench\//);
+      expect(Object.keys(r.machine), f).toEqual(
+        expect.arrayContaining(['cpu', 'cores', 'memoryGiB', 'node']),
+      );
+      expect(Object.keys(r.figures).length, f).toBeGreaterThan(0);
+    }
+  });
+
+  it('a section without results names the command that produces one', () => {
+    expect(
+      renderSection(
+        SECTIONS.find((s) => s.id === 'train')!,
+        [],
+      ),
+    ).toBe('No result in bench/results yet: `npx tsx bench/train/run.ts` writes one.');
+  });
+
+  it('names the command of a README figure not measured yet', () => {
+    expect(renderHeadlines([])).toContain('not measured yet: `npx tsx bench/eval/run.ts`');
+  });
+
+  for (const doc of RENDERED_DOCS)
+    it(`${doc} shows the figures in bench/results`, async () => {
+      // On failure: run `npm run docs:bench` (benches do it when they write a result).
+      const path = doc === 'README.md' ? join(ROOT, doc) : join(ROOT, 'docs', doc);
+      expect(readFileSync(path, 'utf8')).toBe(await renderedDoc(doc));
+    });
+});
