@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `augment` CLI: runs the TypeScript sources through tsx's loader, on a
-// supported Node (package.json "engines"). Started by an older one (`node bin/augment.mjs`
+// Entry point of the `augment` CLI, on a supported Node (package.json "engines"): runs the
+// compiled tree (dist/, `npm run build`) while it matches the sources, else the TypeScript
+// sources through tsx's loader (always with AUGMENT_FROM_SOURCE=1). Started by an older one (`node bin/augment.mjs`
 // outside npm scripts, on a machine whose Node is older), it hands over to the project's own
 // Node that `node infra/setup.mjs` installs as node_modules/.bin/node.
 import { spawn } from 'node:child_process';
@@ -36,8 +37,19 @@ if (major < MIN_NODE_MAJOR) {
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
+} else if (process.env.AUGMENT_FROM_SOURCE !== '1' && (await compiledIsCurrent())) {
+  // `npm run build` output that matches the sources: compiled JS, no loader, no bundling.
+  await import('../dist/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   await import('../cli/main.ts');
+}
+
+/** Whether dist/ was built from the sources as they are now (infra/source-stamp.mjs). */
+async function compiledIsCurrent() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  if (!existsSync(`${root}/dist/build-info.json`)) return false;
+  const stamp = await import('../infra/source-stamp.mjs');
+  return stamp.compiledIsCurrent(root);
 }

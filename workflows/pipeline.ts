@@ -108,13 +108,23 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       tracker.tracking.error = `${what}: ${describeFailure(err)}`;
     }
   };
+  // A stage's MLflow tracking runs alongside the stages after it instead of holding up the
+  // DAG (runs recorded before this change awaited each one in turn, and replay that way).
+  const trackAlongside = patched('tracking-alongside');
+  const tracking: Promise<void>[] = [];
   const stage = async (name: StageName, call: () => Promise<StageRef>) => {
     const ref = await tracker.run(name, call);
     const parent = tracker.tracking.mlflow;
-    if (parent) await safely(`tracking ${name}`, () => track.trackStage({ parent, ref }));
+    if (parent) {
+      const tracked = safely(`tracking ${name}`, () => track.trackStage({ parent, ref }));
+      if (trackAlongside) tracking.push(tracked.catch(() => undefined));
+      else await tracked;
+    }
     return ref;
   };
   const finish = async (status: 'FINISHED' | 'FAILED' | 'KILLED') => {
+    // Every stage's tracking has ended (done, failed into tracking.error, or cancelled).
+    await Promise.all(tracking);
     const parent = tracker.tracking.mlflow;
     // After a cancellation this must still run, so it gets a scope that is not cancelled.
     if (parent) {

@@ -36,6 +36,8 @@ export interface FakeCall {
   name: string;
   queue: string;
   input: unknown;
+  /** When the call reached the worker (ms since epoch). */
+  at: number;
 }
 
 /** The references a fake stage returns: enough for the workflow to wire the next stage. */
@@ -93,7 +95,7 @@ function recorded(acts: object, calls: FakeCall[]): Record<string, AnyActivity> 
     Object.entries(acts as Record<string, AnyActivity>).map(([name, fn]) => [
       name,
       (...args: never[]) => {
-        calls.push({ name, queue: activityInfo().taskQueue, input: args[0] });
+        calls.push({ name, queue: activityInfo().taskQueue, input: args[0], at: Date.now() });
         return fn(...args);
       },
     ]),

@@ -99,8 +99,30 @@ describe('pipeline workflow on the test environment', () => {
         const data = m?.details?.['patch-data']?.payloads?.[0]?.data;
         return data ? [(JSON.parse(Buffer.from(data).toString()) as { id: string }).id] : [];
       });
-      expect(patches).toEqual(['report-stage']);
+      expect(patches).toEqual(['tracking-alongside', 'report-stage']);
       await Worker.runReplayHistory({ workflowBundle: bundle }, history);
+    });
+  });
+
+  it("a stage's MLflow tracking does not hold up the stages after it, and ends before the run", async () => {
+    const queues = uniqueQueues();
+    const acts = fakeActivities();
+    let trackedIngest = 0;
+    // Tracking ingest takes a while; preprocess must not wait for it.
+    acts.cpu.trackStage = async ({ ref }) => {
+      if (ref.stage !== 'ingest') return;
+      await new Promise((r) => setTimeout(r, 1500));
+      trackedIngest = Date.now();
+    };
+    await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+      const handle = await runPipeline(env.client, queues, input(queues));
+      const result = (await handle.result()) as PipelineResult;
+      const started = (name: string) => calls.find((c) => c.name === name)!.at;
+      expect(started('preprocess')).toBeLessThan(trackedIngest);
+      // The run closes its MLflow run only after every stage's tracking finished.
+      expect(result.tracking.error).toBeUndefined();
+      expect(calls.at(-1)).toMatchObject({ name: 'trackEnd', input: { status: 'FINISHED' } });
+      expect(started('trackEnd')).toBeGreaterThanOrEqual(trackedIngest);
     });
   });
 
