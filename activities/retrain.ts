@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
 import type { StageInput, StageRef, Variant } from '../lib/contracts/index.ts';
-import { readTrainingSetParquet } from '../lib/data/index.ts';
+import { familyCandidates } from '../lib/config/pipeline.ts';
+import { readInteractionsParquet, readTrainingSetParquet } from '../lib/data/index.ts';
+import { chooseFamily, realTrainingSet, trainConfigOf } from '../lib/models/auto-family.ts';
 import { trainRecommender } from '../lib/models/index.ts';
 import type { EpochLog } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -39,28 +41,42 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
     }),
     async run(ctx) {
       const t0 = Date.now();
-      const { model, seed } = ctx.config;
+      const { seed } = ctx.config;
       const set = await readTrainingSetParquet(
         await ctx.inputFile('resample', VARIANT_FILE[ctx.config.variant]),
       );
       const splits = await readSplitCsrs(ctx, false);
+      const validation = { train: splits.train, valid: splits.valid };
+      // family auto: the same choice for A and B, made on the real train split.
+      const choice =
+        ctx.config.model.family === 'auto'
+          ? await chooseFamily(
+              realTrainingSet(
+                await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet')),
+                splits.nUsers,
+                splits.nItems,
+              ),
+              validation,
+              familyCandidates(ctx.config.model).map((m) => trainConfigOf(m, seed)),
+              {
+                signal: ctx.signal,
+                onCandidate: (family) => ctx.heartbeat({ phase: `trying family ${family}` }),
+              },
+            )
+          : undefined;
+      const train = choice?.chosen ?? trainConfigOf(ctx.config.model, seed);
+      const { checkpointEvery } = ctx.config.model;
       const checkpoints = createCheckpointer(ctx);
       const resume = await checkpoints.resume();
-      const { checkpointEvery, ...train } = model;
-      checkpoints.heartbeat({ phase: 'training', epoch: resume?.epoch ?? 0, epochs: model.epochs });
-      const result = await trainRecommender(
-        set,
-        { train: splits.train, valid: splits.valid },
-        { ...train, seed },
-        {
-          checkpointEvery,
-          resumeFrom: resume?.state,
-          signal: ctx.signal,
-          onEpoch: (log: EpochLog) =>
-            checkpoints.heartbeat({ phase: 'training', epochs: model.epochs, ...log }),
-          onCheckpoint: (state, epoch) => checkpoints.save(state, epoch),
-        },
-      );
+      checkpoints.heartbeat({ phase: 'training', epoch: resume?.epoch ?? 0, epochs: train.epochs });
+      const result = await trainRecommender(set, validation, train, {
+        checkpointEvery,
+        resumeFrom: resume?.state,
+        signal: ctx.signal,
+        onEpoch: (log: EpochLog) =>
+          checkpoints.heartbeat({ phase: 'training', epochs: train.epochs, ...log }),
+        onCheckpoint: (state, epoch) => checkpoints.save(state, epoch),
+      });
       ctx.heartbeat({ phase: 'saving' });
       const files = [];
       for (const f of await result.model.save()) {
@@ -79,9 +95,10 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
         afterPublish: () => checkpoints.clear(),
         stats: {
           variant: ctx.config.variant,
-          family: model.family,
+          family: train.family,
+          ...(choice ? { familyChoice: choice.candidates } : {}),
           backend: result.backend,
-          ...(result.kernel ? { kernel: result.kernel, optimizer: model.optimizer } : {}),
+          ...(result.kernel ? { kernel: result.kernel, optimizer: train.optimizer } : {}),
           rows: set.n,
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,

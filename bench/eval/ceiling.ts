@@ -22,6 +22,7 @@ import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/inde
 import { trainRecommender } from '../../lib/models/index.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
+import { trainConfigOf } from '../../lib/models/auto-family.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -101,12 +102,8 @@ const oracle = (styleShare: number): AsyncScorer => ({
 const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const rows: [string, number][] = [['popularity', popularity]];
 rows.push(['itemknn', await ndcg(ItemKnnScorer.fit(data.train, nItems))]);
-const { checkpointEvery: _c, ...model } = config.model;
-const bpr = await trainRecommender(
-  set,
-  { train: data.train, valid: data.valid },
-  { ...model, seed: config.seed },
-);
+const model = trainConfigOf(config.model, config.seed);
+const bpr = await trainRecommender(set, { train: data.train, valid: data.valid }, model);
 rows.push([`${model.family} (${args.set === '{}' ? 'defaults' : '--set'})`, await ndcg(bpr.model)]);
 rows.push(['genre oracle', await ndcg(oracle(0))]);
 rows.push(['taste oracle', await ndcg(oracle(STYLE_SHARE))]);

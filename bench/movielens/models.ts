@@ -9,13 +9,14 @@
  * ItemKNN and the model's NDCG@10 per seed and their mean, then one JSON line.
  */
 import { parseArgs } from 'node:util';
-import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { familyCandidates, parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { ItemKnnScorer, PopularityScorer } from '../../lib/models/baselines/index.ts';
 import { trainRecommender } from '../../lib/models/index.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
 import { ML100K_RATINGS, movielens100k } from './data.ts';
+import { chooseFamily, trainConfigOf } from '../../lib/models/auto-family.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,15 +40,24 @@ const itemknn = await ndcg(ItemKnnScorer.fit(data.train, nItems));
 console.error(
   `MovieLens-100K: ${nUsers} users x ${nItems} items; popularity ${popularity.toFixed(4)}, itemknn ${itemknn.toFixed(4)}`,
 );
-const { checkpointEvery: _c, ...model } = config.model;
+const validation = { train: data.train, valid: data.valid };
 const scores: number[] = [];
+const chosen: string[] = [];
 for (const seed of args.seeds!.split(',').map(Number)) {
   const t0 = performance.now();
-  const r = await trainRecommender(
-    set,
-    { train: data.train, valid: data.valid },
-    { ...model, seed },
-  );
+  // family auto: the candidates compete on validation; the winner is trained and tested.
+  const model =
+    config.model.family === 'auto'
+      ? (
+          await chooseFamily(
+            set,
+            validation,
+            familyCandidates(config.model).map((m) => trainConfigOf(m, seed)),
+          )
+        ).chosen
+      : trainConfigOf(config.model, seed);
+  const r = await trainRecommender(set, validation, model);
+  chosen.push(model.family);
   scores.push(await ndcg(r.model));
   console.error(
     `  ${model.family} seed ${seed}: best epoch ${r.bestEpoch}, valid ${r.bestValidNdcg10.toFixed(4)}, test ${scores.at(-1)!.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
@@ -58,18 +68,22 @@ console.error(
   `  mean ${mean.toFixed(4)}: ${(mean / popularity).toFixed(2)}x popularity, ${(mean / itemknn).toFixed(2)}x itemknn`,
 );
 const figures = {
-  family: model.family,
+  family: config.model.family,
+  ...(config.model.family === 'auto' ? { chosen } : {}),
   popularity: +popularity.toFixed(4),
   itemknn: +itemknn.toFixed(4),
   model: scores.map((s) => +s.toFixed(4)),
   mean: +mean.toFixed(4),
 };
-await writeBenchResult(`quality-movielens-${model.family}${args.set === '{}' ? '' : '-custom'}`, {
-  users: nUsers,
-  items: nItems,
-  seeds: args.seeds,
-  ...figures,
-  meanVsPopularity: +(mean / popularity).toFixed(2),
-  meanVsItemknn: +(mean / itemknn).toFixed(2),
-});
+await writeBenchResult(
+  `quality-movielens-${config.model.family}${args.set === '{}' ? '' : '-custom'}`,
+  {
+    users: nUsers,
+    items: nItems,
+    seeds: args.seeds,
+    ...figures,
+    meanVsPopularity: +(mean / popularity).toFixed(2),
+    meanVsItemknn: +(mean / itemknn).toFixed(2),
+  },
+);
 console.log(JSON.stringify(figures));

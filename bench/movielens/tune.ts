@@ -19,6 +19,7 @@ import { trainRecommender } from '../../lib/models/index.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
 import { ML100K_RATINGS, movielens100k } from './data.ts';
+import { trainConfigOf } from '../../lib/models/auto-family.ts';
 
 /**
  * The default grid. sgd's step sizes are about ten times Adam's, and its batch size changes
@@ -78,10 +79,12 @@ const pre = preprocess(
 const { nUsers, nItems, data, set, testNdcg10 } = benchSplits(pre);
 
 async function train(overrides: Record<string, unknown>, seed: number) {
-  const { checkpointEvery: _c, ...model } = parsePipelineConfig({
-    model: { ...fixed, ...overrides },
-  }).model;
-  return trainRecommender(set, { train: data.train, valid: data.valid }, { ...model, seed });
+  const { model } = parsePipelineConfig({ model: { ...fixed, ...overrides } });
+  return trainRecommender(
+    set,
+    { train: data.train, valid: data.valid },
+    trainConfigOf(model, seed),
+  );
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;

@@ -30,6 +30,7 @@ import type { TrainConfig } from '../../lib/models/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { writeCsrFile } from '../common/csr-file.ts';
 import { sizeName, writeBenchResult } from '../common/results.ts';
+import { trainConfigOf } from '../../lib/models/auto-family.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -108,9 +109,10 @@ async function child() {
     );
   for (const { family, kernel, optimizer } of runs) {
     // Each optimizer at its default learning rate (sgd 0.05, Adam 0.005).
-    const { checkpointEvery: _c, ...model } = parsePipelineConfig({
-      model: { family, kernel, optimizer },
-    }).model;
+    const model = trainConfigOf(
+      parsePipelineConfig({ model: { family, kernel, optimizer } }).model,
+      1,
+    );
     const epochs = Number(args.epochs);
     const config: TrainConfig = {
       ...model,

@@ -405,7 +405,7 @@ const llmSchema = z
  */
 function withOptimizerDefaults<
   M extends {
-    family: 'bpr' | 'neumf' | 'ials' | 'ease';
+    family: 'bpr' | 'neumf' | 'ials' | 'ease' | 'auto';
     kernel: string;
     optimizer?: 'adam' | 'sgd';
     learningRate?: number;
@@ -413,7 +413,7 @@ function withOptimizerDefaults<
     l2?: number;
   },
 >(m: M) {
-  if (m.family === 'ials' || m.family === 'ease')
+  if (m.family === 'ials' || m.family === 'ease' || m.family === 'auto')
     return {
       ...m,
       optimizer: undefined,
@@ -438,10 +438,18 @@ const IALS_DEFAULT_LAMBDA = 10;
 const modelSchema = z
   .strictObject({
     family: z
-      .enum(['bpr', 'neumf', 'ials', 'ease'])
+      .enum(['bpr', 'neumf', 'ials', 'ease', 'auto'])
       .default('bpr')
       .describe(
-        '`bpr` (BPR-MF, pairwise), `neumf` (NeuMF: GMF + MLP, pointwise log loss), `ials` (implicit ALS solved by conjugate gradient; batchSize, learningRate, negatives, kernel and optimizer do not apply) or `ease` (EASE, a closed-form item x item model with its lambda chosen on validation; catalogs up to 5,000 items; only the training rows and their weights apply).',
+        '`bpr` (BPR-MF, pairwise), `neumf` (NeuMF: GMF + MLP, pointwise log loss), `ials` (implicit ALS solved by conjugate gradient; batchSize, learningRate, negatives, kernel and optimizer do not apply), `ease` (EASE, a closed-form item x item model with its lambda chosen on validation; catalogs up to 5,000 items; only the training rows and their weights apply) or `auto` (each of `candidates` is trained on the real train split with its own defaults, and the one with the best validation NDCG@10 is used for both A and B).',
+      ),
+    candidates: z
+      .array(z.enum(['bpr', 'neumf', 'ials', 'ease']))
+      .min(1)
+      .max(4)
+      .default(['bpr', 'ials', 'ease'])
+      .describe(
+        'With family `auto`: the families tried. Each takes its own defaults; factors, epochs, evalEvery, validationUsers and checkpointEvery are shared. EASE is left out above 5,000 items.',
       ),
     factors: z.int().min(1).max(1024).default(64).describe('Embedding size.'),
     epochs: z
@@ -543,6 +551,10 @@ const modelSchema = z
     message: 'family ease has no optimizer (it is solved in closed form)',
     path: ['optimizer'],
   })
+  .refine((m) => m.family !== 'auto' || m.optimizer === undefined, {
+    message: 'family auto trains each candidate with its own optimizer: leave optimizer unset',
+    path: ['optimizer'],
+  })
   .transform(withOptimizerDefaults)
   .refine((m) => m.family !== 'ials' || m.kernel === 'auto', {
     message: 'family ials solves in typed arrays: leave kernel at auto',
@@ -550,6 +562,10 @@ const modelSchema = z
   })
   .refine((m) => m.family !== 'ease' || m.kernel === 'auto', {
     message: 'family ease solves in typed arrays: leave kernel at auto',
+    path: ['kernel'],
+  })
+  .refine((m) => m.family !== 'auto' || m.kernel === 'auto', {
+    message: 'family auto picks each candidate its own kernel: leave kernel at auto',
     path: ['kernel'],
   })
   .refine((m) => m.optimizer !== 'sgd' || m.family === 'bpr', {
@@ -567,6 +583,23 @@ const modelSchema = z
   .describe(
     'The recommender trained twice: A on real data, B on augmented data, same seed and budget.',
   );
+
+/**
+ * The model settings of each `model.candidates` family for `family: auto`: each family with
+ * its own defaults, sharing the budget fields of `model`.
+ */
+export function familyCandidates(model: PipelineConfig['model']): PipelineConfig['model'][] {
+  return model.candidates.map((family) =>
+    modelSchema.parse({
+      family,
+      factors: model.factors,
+      epochs: model.epochs,
+      evalEvery: model.evalEvery,
+      validationUsers: model.validationUsers,
+      checkpointEvery: model.checkpointEvery,
+    }),
+  );
+}
 
 const evaluateSchema = z
   .strictObject({

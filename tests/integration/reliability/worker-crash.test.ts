@@ -19,6 +19,7 @@ import {
 import type { RunSummary } from '../../../lib/runtime/pipeline-client.ts';
 import { PROJECT_ROOT } from '../../../lib/stack/config.ts';
 import { childProcessEnv, testSettings, withWorkers } from '../../helpers/temporal.ts';
+import { trainConfigOf } from '../../../lib/models/auto-family.ts';
 
 const CHECKPOINT_EVERY = 5;
 const EPOCHS = 60;
@@ -206,11 +207,10 @@ describe('a worker killed with SIGKILL mid-training', () => {
           const set = await readTrainingSetParquet(
             await store.getBytes(keyOf(resample.outputs['a.parquet']!)),
           );
-          const { checkpointEvery: _c, ...model } = bprConfig.model;
           const straight = await trainRecommender(
             set,
             { train: splits.train, valid: splits.valid },
-            { ...model, seed: bprConfig.seed },
+            trainConfigOf(bprConfig.model, bprConfig.seed),
           );
           expect(trained.stats.bestEpoch).toBe(straight.bestEpoch);
           for (const f of await straight.model.save()) {
