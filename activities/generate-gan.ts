@@ -3,15 +3,19 @@ import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
 import { evaluateFullRankingAsync } from '../lib/eval/full-ranking.ts';
+import { nonEmptyRows } from '../lib/eval/csr.ts';
+import type { AsyncScorer, Csr } from '../lib/eval/types.ts';
 import {
   GeneratorScorer,
+  gateVerdict,
   generatePositives,
   generationQuality,
   loadGenerator,
+  rowsOf,
   selectUsers,
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
-import { knnRowScoresAsync } from '../lib/models/baselines/index.ts';
+import { ItemKnnScorer, knnRowScoresAsync } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
@@ -21,14 +25,18 @@ export interface GenerateGanStageConfig {
   users: GanUsers;
   sparseThreshold: number;
   topK: number;
+  /** The source gate (lib/gan/gate.ts); absent in configs from before it existed: on. */
+  gate?: boolean;
   seed: number;
 }
 
 /**
  * generateGan: the trained generator's top-k new items for the selected users become
  * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
- * train split; the validation split is read afterwards, only to score the generator as a
- * recommender (its NDCG@10), and never reaches the generated rows.
+ * train split. The validation split scores the generator as a recommender (its NDCG@10) and
+ * decides the source gate: on the validation items of the users it would augment, the
+ * generator must beat ItemKNN, or no rows are emitted (the stats say why). No validation
+ * item ever becomes a generated row.
  */
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   name: 'generateGan',
@@ -50,12 +58,36 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
     const scorer = await GeneratorScorer.create(generator, train);
     try {
       const users = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
-      const rows = await generatePositives(scorer, train, nItems, users, {
+      ctx.heartbeat({ phase: 'scoring the generator on valid' });
+      const valid = await readSplitCsr(ctx, 'valid');
+      const ndcg10 = async (s: AsyncScorer, test: Csr) =>
+        (
+          await evaluateFullRankingAsync({ nUsers, nItems, train, test }, s, {
+            ks: [10],
+            excludeValid: false,
+            signal: ctx.signal,
+          })
+        ).summary;
+      const own = await ndcg10(scorer, valid);
+      const theirs = rowsOf(valid, users);
+      const gateUsers = nonEmptyRows(theirs).length;
+      const generatorOnUsers = gateUsers ? (await ndcg10(scorer, theirs)).overall['ndcg@10']! : 0;
+      const knn = await ItemKnnScorer.fitAsync(train, nItems);
+      const baselineOnUsers = gateUsers ? (await ndcg10(knn, theirs)).overall['ndcg@10']! : 0;
+      const gate = gateVerdict(
+        ctx.config.gate ?? true,
+        generatorOnUsers,
+        baselineOnUsers,
+        'itemknn',
+        gateUsers,
+      );
+      const emitted = gate.state === 'closed' ? users.subarray(0, 0) : users;
+      const rows = await generatePositives(scorer, train, nItems, emitted, {
         topK: ctx.config.topK,
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase: 'generating', done, total }),
       });
-      const quality = generationQuality(rows, train, nUsers, nItems);
+      const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
       const path = join(ctx.workDir, 'gan.parquet');
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
       const plausibility = await knnRowScoresAsync(train, nItems, rows);
@@ -66,14 +98,6 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         nUsers,
         nItems,
       });
-
-      ctx.heartbeat({ phase: 'scoring the generator on valid' });
-      const valid = await readSplitCsr(ctx, 'valid');
-      const own = await evaluateFullRankingAsync({ nUsers, nItems, train, test: valid }, scorer, {
-        ks: [10],
-        excludeValid: false,
-        signal: ctx.signal,
-      });
       let scoreSum = 0;
       for (let k = 0; k < rows.n; k++) scoreSum += rows.score[k]!;
       return {
@@ -81,10 +105,15 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         files: [{ name: 'gan.parquet', path, rows: rows.n, schema }],
         stats: {
           rows: rows.n,
-          users: users.length,
+          users: emitted.length,
           topK: ctx.config.topK,
           meanScore: rows.n ? scoreSum / rows.n : 0,
-          generatorValidNdcg10: own.summary.overall['ndcg@10'] ?? 0,
+          generatorValidNdcg10: own.overall['ndcg@10'] ?? 0,
+          gate: gate.state,
+          gateReason: gate.reason,
+          gateUsers: gate.users,
+          gateGeneratorValidNdcg10: gate.generatorNdcg10,
+          gateBaselineValidNdcg10: gate.baselineNdcg10,
           ...quality,
           seconds: (Date.now() - t0) / 1000,
         },

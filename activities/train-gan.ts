@@ -13,7 +13,7 @@ import type { StageDefinition } from './stage-runner.ts';
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
   PipelineConfig['gan'],
-  'enabled' | 'users' | 'sparseThreshold' | 'topK'
+  'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate'
 > & { seed: number };
 
 /** The GAN sees the real train split and nothing else. */

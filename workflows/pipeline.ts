@@ -176,7 +176,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         tracker.skip(['trainGan', 'generateGan'], 'disabled');
         return undefined;
       }
-      const { enabled: _on, users, sparseThreshold, topK, ...ganTraining } = config.gan;
+      const { enabled: _on, users, sparseThreshold, topK, gate, ...ganTraining } = config.gan;
       const trainGan = await stage('trainGan', () =>
         gpu.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
       );
@@ -184,7 +184,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       return stage('generateGan', () =>
         gpu.generateGan({
           runId,
-          config: { users, sparseThreshold, topK, seed },
+          config: { users, sparseThreshold, topK, gate, seed },
           inputs: { preprocess, trainGan },
         }),
       );

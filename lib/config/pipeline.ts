@@ -225,6 +225,12 @@ const ganSchema = z
       .max(1000)
       .default(5)
       .describe("Synthetic positives per augmented user: the generator's top new items."),
+    gate: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Emit rows only when the generator beats ItemKNN on the validation items of the users it would augment; when it does not, generateGan emits none and says why.',
+      ),
   })
   .prefault({})
   .describe('CFGAN augmentation (trainGan, generateGan).');

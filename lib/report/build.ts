@@ -254,7 +254,11 @@ export function buildReportData(parts: ReportParts): ReportData {
   };
   if (parts.dataset) data.dataset = dataset(parts.dataset);
   if (parts.composition) data.composition = composition(parts.composition);
-  if (parts.gan) data.gan = ganStats(parts.gan);
+  if (parts.gan) {
+    data.gan = ganStats(parts.gan);
+    const reason = (parts.gan as Obj).gateReason;
+    if (typeof reason === 'string') data.ganGate = reason;
+  }
   if (parts.llm) data.llm = llmStats(parts.llm);
   return data;
 }

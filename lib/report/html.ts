@@ -174,10 +174,14 @@ const GAN_LABELS: Record<string, string> = {
   rows: 'synthetic positives',
   users: 'users augmented',
   topK: 'positives per augmented user',
+  gateUsers: 'gate: users with validation items among those to augment',
+  gateGeneratorValidNdcg10: 'gate: generator validation NDCG@10 on those users',
+  gateBaselineValidNdcg10: 'gate: ItemKNN validation NDCG@10 on those users',
 };
 
-function ganSection(g: Record<string, number>): string {
+function ganSection(g: Record<string, number>, gate?: string): string {
   return section('gan', 'GAN augmentation (CFGAN)', [
+    ...(gate ? [`<p class="note" id="gan-gate">Source gate: ${esc(gate)}.</p>`] : []),
     kvTable(Object.entries(g).map(([k, v]) => [GAN_LABELS[k] ?? k, value(v)])),
   ]);
 }
@@ -217,7 +221,7 @@ export function renderReport(d: ReportData): string {
     modelsSection(d),
     trainingSection(d),
     ...(d.composition ? [compositionSection(d.composition)] : []),
-    ...(d.gan && Object.keys(d.gan).length ? [ganSection(d.gan)] : []),
+    ...(d.gan && Object.keys(d.gan).length ? [ganSection(d.gan, d.ganGate)] : []),
     ...(d.llm ? [llmSection(d.llm)] : []),
   ];
   return htmlDocument(`${d.meta.pipeline} - ${d.meta.runId}`, sections);

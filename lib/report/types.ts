@@ -69,6 +69,8 @@ export interface ReportData {
   };
   /** generateGan's stats: the named quality figures first, then any other numeric stat. */
   gan?: Record<string, number>;
+  /** The GAN source gate's verdict in words (whether its rows were emitted, and why). */
+  ganGate?: string;
   llm?: {
     provider: string;
     model: string;

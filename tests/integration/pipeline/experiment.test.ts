@@ -29,7 +29,15 @@ const base: PipelineConfigInput = {
   name: `exp-${Date.now().toString(36)}`,
   data: { source: 'synthetic:users=300,items=200,interactions=12000,seed=5' },
   preprocess: { kCore: 3 },
-  gan: { generatorUnits: 32, discriminatorUnits: 16, epochs: 2, users: 'all', topK: 3 },
+  // The gate off: a 2-epoch generator's rows must reach B for the variants to differ.
+  gan: {
+    generatorUnits: 32,
+    discriminatorUnits: 16,
+    epochs: 2,
+    users: 'all',
+    topK: 3,
+    gate: false,
+  },
   llm: { users: 'all', sequence: { epochs: 1 } },
   // NeuMF here (the e2e test runs BPR-MF): retrain, evaluate and report with the MLP model.
   model: { family: 'neumf', factors: 8, mlpLayers: [8], epochs: 3 },

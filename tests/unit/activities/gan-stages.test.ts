@@ -103,11 +103,12 @@ describe('GAN stages', () => {
       generateGanStage,
       {
         runId: 'r4',
-        config: { users: 'all', sparseThreshold, topK: 2, seed: 5 },
+        config: { users: 'all', sparseThreshold, topK: 2, gate: false, seed: 5 },
         inputs: { preprocess, trainGan },
       },
       store,
     );
+    expect(generateGan.stats.gate).toBe('off');
     const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
     expect(gan.source).toBe('gan');
     expect(gan.n).toBe(generateGan.stats.rows);
@@ -150,4 +151,32 @@ describe('GAN stages', () => {
     ) as { drops: { gan: { pruned: number } } };
     expect(composition.drops.gan.pruned).toBeGreaterThan(0);
   }, 60_000);
+  it('the source gate emits rows only when the generator beats ItemKNN on the users it would augment', async () => {
+    const preprocess = await preprocessed('r6');
+    const trainGan = await runStage(
+      trainGanStage,
+      { runId: 'r6', config: trainConfig, inputs: { preprocess } },
+      store,
+    );
+    const generateGan = await runStage(
+      generateGanStage,
+      {
+        runId: 'r6',
+        config: { users: 'all', sparseThreshold, topK: 2, gate: true, seed: 5 },
+        inputs: { preprocess, trainGan },
+      },
+      store,
+    );
+    const s = generateGan.stats;
+    const better = (s.gateGeneratorValidNdcg10 as number) > (s.gateBaselineValidNdcg10 as number);
+    expect(s.gate).toBe(better ? 'open' : 'closed');
+    expect(s.gateUsers).toBeGreaterThan(0);
+    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    expect(gan.n).toBe(s.rows);
+    if (better) expect(gan.n).toBeGreaterThan(0);
+    else {
+      expect(gan.n).toBe(0);
+      expect(s.gateReason).toMatch(/^no rows: the generator is not better than itemknn/);
+    }
+  });
 });

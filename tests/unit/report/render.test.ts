@@ -47,6 +47,8 @@ describe('the run report', () => {
     for (const name of ['A (real)', 'B (augmented)', 'Popularity', 'ItemKNN'])
       expect(html).toContain(`>${name}</text>`);
     for (const source of ['real', 'gan', 'llm']) expect(html).toContain(`>${source}</text>`);
+    // The GAN's source gate says in words whether its rows were emitted, and why.
+    expect(html).toContain('<p class="note" id="gan-gate">Source gate: the generator is better:');
     expect(html).toContain("Synthetic share of B's positives");
   });
 

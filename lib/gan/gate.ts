@@ -1,0 +1,56 @@
+/**
+ * The GAN's source gate: synthetic positives from a generator that recommends worse than a
+ * simple base model hurt the model trained on them, so generateGan emits rows only when the
+ * generator beats the reference on the validation items of the very users it would augment.
+ * Validation only: the test split plays no part.
+ */
+import type { Csr } from '../eval/types.ts';
+
+export interface GateVerdict {
+  /** `open`: rows are emitted; `closed`: none; `off`: the gate is disabled. */
+  state: 'open' | 'closed' | 'off';
+  /** The reason in plain words, for the stats and the report. */
+  reason: string;
+  generatorNdcg10: number;
+  baselineNdcg10: number;
+  baseline: string;
+  /** Users whose validation items were ranked. */
+  users: number;
+}
+
+export function gateVerdict(
+  enabled: boolean,
+  generatorNdcg10: number,
+  baselineNdcg10: number,
+  baseline: string,
+  users: number,
+): GateVerdict {
+  const figures = `generator ${generatorNdcg10.toFixed(4)} vs ${baseline} ${baselineNdcg10.toFixed(4)} validation NDCG@10 on the ${users} users it would augment`;
+  const base = { generatorNdcg10, baselineNdcg10, baseline, users };
+  if (!enabled) return { ...base, state: 'off', reason: `gate off (${figures})` };
+  if (users === 0)
+    return { ...base, state: 'closed', reason: 'no user to augment has a validation item' };
+  return generatorNdcg10 > baselineNdcg10
+    ? { ...base, state: 'open', reason: `the generator is better: ${figures}` }
+    : {
+        ...base,
+        state: 'closed',
+        reason: `no rows: the generator is not better than ${baseline} (${figures})`,
+      };
+}
+
+/** The rows of `csr` for `users` only (others emptied): a split restricted to some users. */
+export function rowsOf(csr: Csr, users: Int32Array): Csr {
+  const rows = csr.indptr.length - 1;
+  const keep = new Uint8Array(rows);
+  for (const u of users) keep[u] = 1;
+  const indptr = new Int32Array(rows + 1);
+  const indices = new Int32Array(csr.indptr[rows]!);
+  let w = 0;
+  for (let u = 0; u < rows; u++) {
+    if (keep[u])
+      for (let k = csr.indptr[u]!; k < csr.indptr[u + 1]!; k++) indices[w++] = csr.indices[k]!;
+    indptr[u + 1] = w;
+  }
+  return { indptr, indices: indices.subarray(0, w) };
+}
