@@ -67,6 +67,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       coldThreshold: cfg.coldThreshold,
       tailFraction: cfg.tailFraction,
       sparseFraction: cfg.sparseFraction,
+      diversity: true,
     };
     const evaluate = async (name: string, scorer: AsyncScorer): Promise<EvalResult> =>
       evaluateFullRankingAsync(data, scorer, {

@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
-import { evaluateFullRankingAsync } from '../lib/eval/full-ranking.ts';
-import { nonEmptyRows } from '../lib/eval/csr.ts';
+import { keepRows, nonEmptyRows } from '../lib/eval/csr.ts';
 import type { AsyncScorer, Csr } from '../lib/eval/types.ts';
 import {
   GeneratorScorer,
@@ -11,11 +10,11 @@ import {
   generatePositives,
   generationQuality,
   loadGenerator,
-  rowsOf,
   selectUsers,
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
 import { ItemKnnScorer, knnRowScoresAsync } from '../lib/models/baselines/index.ts';
+import { validationNdcg10 } from '../lib/models/validation-score.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
@@ -60,20 +59,15 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       const users = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
       ctx.heartbeat({ phase: 'scoring the generator on valid' });
       const valid = await readSplitCsr(ctx, 'valid');
-      const ndcg10 = async (s: AsyncScorer, test: Csr) =>
-        (
-          await evaluateFullRankingAsync({ nUsers, nItems, train, test }, s, {
-            ks: [10],
-            excludeValid: false,
-            signal: ctx.signal,
-          })
-        ).summary;
+      const ndcg10 = (s: AsyncScorer & { nItems: number }, v: Csr) =>
+        validationNdcg10(s, { train, valid: v }, ctx.signal);
       const own = await ndcg10(scorer, valid);
-      const theirs = rowsOf(valid, users);
+      const theirs = keepRows(valid, users);
       const gateUsers = nonEmptyRows(theirs).length;
-      const generatorOnUsers = gateUsers ? (await ndcg10(scorer, theirs)).overall['ndcg@10']! : 0;
+      // One item-kNN serves the gate and the rows' plausibility.
       const knn = await ItemKnnScorer.fitAsync(train, nItems);
-      const baselineOnUsers = gateUsers ? (await ndcg10(knn, theirs)).overall['ndcg@10']! : 0;
+      const generatorOnUsers = gateUsers ? await ndcg10(scorer, theirs) : 0;
+      const baselineOnUsers = gateUsers ? await ndcg10(knn, theirs) : 0;
       const gate = gateVerdict(
         ctx.config.gate ?? true,
         generatorOnUsers,
@@ -90,7 +84,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
       const path = join(ctx.workDir, 'gan.parquet');
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
-      const plausibility = await knnRowScoresAsync(train, nItems, rows);
+      const plausibility = await knnRowScoresAsync(train, nItems, rows, knn);
       const { schema } = await writeSyntheticParquet(path, {
         ...rows,
         plausibility,
@@ -108,7 +102,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
           users: emitted.length,
           topK: ctx.config.topK,
           meanScore: rows.n ? scoreSum / rows.n : 0,
-          generatorValidNdcg10: own.overall['ndcg@10'] ?? 0,
+          generatorValidNdcg10: own,
           gate: gate.state,
           gateReason: gate.reason,
           gateUsers: gate.users,

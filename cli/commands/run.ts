@@ -59,12 +59,13 @@ export function printSummary(summary: RunSummary): void {
 function printMetrics(m: NonNullable<RunSummary['metrics']>): void {
   const keys = Object.keys(m.A).filter((k) => !k.startsWith('tail') && Number.isFinite(m.A[k]));
   info(`  ${'metric'.padEnd(14)} ${'A (real)'.padStart(10)} ${'B (augm.)'.padStart(10)}  change`);
-  for (const k of keys) {
-    const a = m.A[k]!;
-    const b = m.B[k] ?? NaN;
-    const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
-    info(`  ${k.padEnd(14)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change}`);
-  }
+  for (const k of keys) info(abRow(k, 14, m.A[k]!, m.B[k] ?? NaN));
+}
+
+/** One line of an A-vs-B table: the label, both values and B's relative change. */
+function abRow(label: string, width: number, a: number, b: number): string {
+  const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
+  return `  ${label.padEnd(width)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change}`;
 }
 
 /** NDCG@10 per segment: where augmentation is meant to help (sparse users) and the guard rails. */
@@ -76,10 +77,7 @@ function printSegments(segments: NonNullable<RunSummary['segments']>): void {
     const b = seg.B[key];
     if (a === undefined || b === undefined) continue;
     const label = `${words[name as keyof typeof words]} ${key}`;
-    const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : '';
-    info(
-      `  ${label.padEnd(24)} ${a.toFixed(4).padStart(10)} ${b.toFixed(4).padStart(10)}  ${change} (${seg.users} users)`,
-    );
+    info(`${abRow(label, 24, a, b)} (${seg.users} users)`);
   }
 }
 

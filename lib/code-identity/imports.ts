@@ -1,3 +1,5 @@
+import { isBuiltin } from 'node:module';
+
 /**
  * The module references a source file makes at run time, read from its text. Pure: no I/O.
  *
@@ -53,26 +55,4 @@ function withoutCommentLines(source: string): string {
 export function packageName(spec: string): string {
   const parts = spec.split('/');
   return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
-
-const BUILTINS = new Set([
-  'assert',
-  'buffer',
-  'child_process',
-  'crypto',
-  'events',
-  'fs',
-  'http',
-  'https',
-  'os',
-  'path',
-  'stream',
-  'url',
-  'util',
-  'worker_threads',
-  'zlib',
-]);
-
-function isBuiltin(spec: string): boolean {
-  return spec.startsWith('node:') || BUILTINS.has(packageName(spec).split('/')[0]!);
 }

@@ -40,10 +40,16 @@ export function codeIdentityOf(moduleUrl: string): string {
  * call it before they poll.
  */
 export function preloadCodeIdentities(): void {
-  for (const name of readdirSync(join(RUN_ROOT, 'activities'))) {
-    if (/\.(ts|js)$/.test(name) && !name.endsWith('.d.ts'))
-      codeIdentityOf(pathToFileURL(join(RUN_ROOT, 'activities', name)).href);
-  }
+  for (const module of activityModules(RUN_ROOT))
+    codeIdentityOf(pathToFileURL(join(RUN_ROOT, module)).href);
+}
+
+/** The modules under `root`/activities/ (where stages are defined), root-relative, sorted. */
+export function activityModules(root: string): string[] {
+  return readdirSync(join(root, 'activities'))
+    .filter((name) => /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts'))
+    .sort()
+    .map((name) => `activities/${name}`);
 }
 
 /** The nearest folder above `path` with a package.json: the tree the module belongs to. */
@@ -55,7 +61,7 @@ function repositoryOf(path: string): string {
 }
 
 /** The repository-relative source path of a module, also when it runs compiled (`x.js`). */
-export function sourcePath(root: string, path: string): string {
+function sourcePath(root: string, path: string): string {
   return relative(root, path).split(sep).join('/').replace(/\.js$/, '.ts');
 }
 

@@ -1,22 +1,21 @@
 // Writes the code identities of every activity module into a compiled tree's
 // code-identity.json, so compiled workers key stages exactly as the sources do:
 //   node --import tsx lib/code-identity/write.ts dist
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { computeCodeIdentity } from './identity.ts';
-import { PRECOMPUTED_NAME } from './index.ts';
+import type { FileCache } from './identity.ts';
+import { PRECOMPUTED_NAME, activityModules } from './index.ts';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Identity of each module under activities/ (where stages are defined), by source path. */
 export function activityIdentities(repoRoot: string): Record<string, string> {
+  const files: FileCache = new Map();
   const modules: Record<string, string> = {};
-  for (const name of readdirSync(join(repoRoot, 'activities')).sort()) {
-    if (!name.endsWith('.ts')) continue;
-    const path = `activities/${name}`;
-    modules[path] = computeCodeIdentity(repoRoot, path).hash;
-  }
+  for (const path of activityModules(repoRoot))
+    modules[path] = computeCodeIdentity(repoRoot, path, files).hash;
   return modules;
 }
 

@@ -91,3 +91,19 @@ export function transposeCsr(csr: Csr, nCols: number): Csr {
   }
   return { indptr, indices };
 }
+
+/** The rows of `csr` for `rows` only, the others emptied: a split restricted to some users. */
+export function keepRows(csr: Csr, rows: Int32Array): Csr {
+  const n = csr.indptr.length - 1;
+  const keep = new Uint8Array(n);
+  for (const u of rows) keep[u] = 1;
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(csr.indptr[n]!);
+  let w = 0;
+  for (let u = 0; u < n; u++) {
+    if (keep[u])
+      for (let k = csr.indptr[u]!; k < csr.indptr[u + 1]!; k++) indices[w++] = csr.indices[k]!;
+    indptr[u + 1] = w;
+  }
+  return { indptr, indices: indices.subarray(0, w) };
+}

@@ -129,9 +129,11 @@ export class FullRankingRun {
   private readonly bestPos: Int32Array;
   // Per cutoff, how many users' top K hold each item: exposure Gini@K.
   private readonly exposure: Int32Array[];
-  // Top lists of every `diversityStride`-th position, kept for intra-list diversity.
+  // Top lists of every `diversityStride`-th position, kept for intra-list diversity (only
+  // when asked for: it walks the lists' items' train users, too much for every epoch's
+  // validation).
   private readonly diversityStride: number;
-  private readonly diversityLists: Int32Array;
+  private readonly diversityLists: Int32Array | undefined;
   private readonly cuts: Array<{ k: number } & Record<CutoffMetric, Float64Array>>;
   private readonly mrr: Float64Array;
 
@@ -210,7 +212,7 @@ export class FullRankingRun {
     this.exposure = this.ks.map(() => new Int32Array(nItems));
     this.diversityStride = Math.max(1, Math.ceil(this.userCount / DIVERSITY_USERS));
     const kept = Math.ceil(this.userCount / this.diversityStride);
-    this.diversityLists = new Int32Array(kept * this.maxK).fill(-1);
+    this.diversityLists = options.diversity ? new Int32Array(kept * this.maxK).fill(-1) : undefined;
 
     const n = this.userCount;
     this.cuts = this.ks.map((k) => ({
@@ -294,7 +296,7 @@ export class FullRankingRun {
       if (p < this.bestPos[i]!) this.bestPos[i] = p;
       for (let c = 0; c < this.ks.length; c++) if (p < this.ks[c]!) this.exposure[c]![i]!++;
     }
-    if (pos % this.diversityStride === 0)
+    if (this.diversityLists && pos % this.diversityStride === 0)
       this.diversityLists.set(ids.subarray(0, m), (pos / this.diversityStride) * this.maxK);
     const nRel = t1 - t0;
     for (const c of this.cuts) {
@@ -365,17 +367,19 @@ export class FullRankingRun {
       summary.coverage[`coverage@${k}`] = covered / this.nItems;
     }
     this.ks.forEach((k, c) => (summary.exposure[`gini@${k}`] = gini(this.exposure[c]!)));
-    const byItem = transposeCsr(this.data.train, this.nItems);
-    const lists = this.diversityLists.length / Math.max(1, this.maxK);
-    for (const k of this.ks) {
-      summary.diversity[`ild@${k}`] = intraListDiversity(
-        this.diversityLists,
-        this.maxK,
-        lists,
-        k,
-        byItem,
-        this.data.nUsers,
-      );
+    if (this.diversityLists) {
+      const byItem = transposeCsr(this.data.train, this.nItems);
+      const lists = this.diversityLists.length / Math.max(1, this.maxK);
+      for (const k of this.ks) {
+        summary.diversity[`ild@${k}`] = intraListDiversity(
+          this.diversityLists,
+          this.maxK,
+          lists,
+          k,
+          byItem,
+          this.data.nUsers,
+        );
+      }
     }
     return {
       nItems: this.nItems,

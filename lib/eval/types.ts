@@ -67,6 +67,11 @@ export interface EvalOptions {
    * augmentation is meant to help. @default 0.25
    */
   sparseFraction?: number;
+  /**
+   * Also measure intra-list diversity (`summary.diversity`): the A/B evaluation does; an
+   * epoch's early-stopping validation need not pay for it. @default false
+   */
+  diversity?: boolean;
   /** Exclude validation items from ranking as well as train items. @default true */
   excludeValid?: boolean;
   /** Users per scorer call. @default as many as fit in `maxBufferFloats` (at least 1) */
@@ -121,7 +126,8 @@ export interface EvalSummary {
   exposure: Record<string, number>;
   /**
    * `ild@K`: intra-list diversity of the top K by item co-occurrence in train (see
-   * `intraListDiversity`), over an even sample of at most 2,000 evaluated users.
+   * `intraListDiversity`), over an even sample of at most 2,000 evaluated users; empty
+   * unless `diversity` was asked for.
    */
   diversity: Record<string, number>;
   counts: {

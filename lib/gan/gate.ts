@@ -4,8 +4,6 @@
  * generator beats the reference on the validation items of the very users it would augment.
  * Validation only: the test split plays no part.
  */
-import type { Csr } from '../eval/types.ts';
-
 export interface GateVerdict {
   /** `open`: rows are emitted; `closed`: none; `off`: the gate is disabled. */
   state: 'open' | 'closed' | 'off';
@@ -37,20 +35,4 @@ export function gateVerdict(
         state: 'closed',
         reason: `no rows: the generator is not better than ${baseline} (${figures})`,
       };
-}
-
-/** The rows of `csr` for `users` only (others emptied): a split restricted to some users. */
-export function rowsOf(csr: Csr, users: Int32Array): Csr {
-  const rows = csr.indptr.length - 1;
-  const keep = new Uint8Array(rows);
-  for (const u of users) keep[u] = 1;
-  const indptr = new Int32Array(rows + 1);
-  const indices = new Int32Array(csr.indptr[rows]!);
-  let w = 0;
-  for (let u = 0; u < rows; u++) {
-    if (keep[u])
-      for (let k = csr.indptr[u]!; k < csr.indptr[u + 1]!; k++) indices[w++] = csr.indices[k]!;
-    indptr[u + 1] = w;
-  }
-  return { indptr, indices: indices.subarray(0, w) };
 }

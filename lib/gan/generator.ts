@@ -49,6 +49,10 @@ export class GeneratorScorer implements AsyncScorer {
     this.b2 = tf.tensor1d(weights.b2);
   }
 
+  get nItems(): number {
+    return this.weights.nItems;
+  }
+
   /**
    * Async because tfjs must have a backend first: a worker whose trainGan came from the
    * cache has not trained anything in this process when generateGan scores.

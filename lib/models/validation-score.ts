@@ -1,18 +1,21 @@
-/** Early stopping's score for the recommenders: validation NDCG@10. */
+/** Validation NDCG@10: early stopping's score, and how candidates are chosen on validation. */
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import type { AsyncScorer } from '../eval/types.ts';
 import type { ValidationData } from './types.ts';
 
-/** Early stopping's score: NDCG@10 on the validation split, the train items excluded. */
+/**
+ * NDCG@10 of `scorer` on the validation split (`v.valid`, possibly restricted to some users),
+ * the train items excluded from the ranking.
+ */
 export async function validationNdcg10(
-  model: AsyncScorer & { nUsers: number; nItems: number },
+  scorer: AsyncScorer & { nItems: number },
   v: ValidationData,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { nUsers, nItems } = model;
+  const nUsers = v.train.indptr.length - 1;
   const result = await evaluateFullRankingAsync(
-    { nUsers, nItems, train: v.train, test: v.valid },
-    model,
+    { nUsers, nItems: scorer.nItems, train: v.train, test: v.valid },
+    scorer,
     { ks: [10], excludeValid: false, signal },
   );
   return result.summary.overall['ndcg@10'] ?? 0;

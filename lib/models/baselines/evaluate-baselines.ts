@@ -7,10 +7,12 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../compute/ts-worker.ts';
-import { nonEmptyRows } from '../../eval/csr.ts';
+import { keepRows, nonEmptyRows } from '../../eval/csr.ts';
 import { evaluateFullRankingAsync } from '../../eval/full-ranking.ts';
 import type { Csr, EvalData, EvalSummary, Scorer } from '../../eval/types.ts';
 import { EASE_MAX_ITEMS, fitEaseOnValidation } from '../ease/ease.ts';
+import type { ValidationData } from '../types.ts';
+import { validationNdcg10 } from '../validation-score.ts';
 import { ItemKnnScorer } from './item-knn.ts';
 import { PopularityScorer } from './popularity.ts';
 
@@ -24,6 +26,8 @@ export interface BaselineEvalOptions {
   ks: number[];
   coldThreshold: number;
   tailFraction: number;
+  sparseFraction?: number;
+  diversity?: boolean;
 }
 
 export interface BaselineResults {
@@ -122,7 +126,7 @@ export async function evaluateBaselinesHere(
           similarity: 'rp3beta',
           beta,
         });
-        const validNdcg10 = await validationNdcg10(data, scorer, run.signal);
+        const validNdcg10 = await validationNdcg10(scorer, validationOf(data), run.signal);
         candidates.push({ beta, validNdcg10 });
         if (!best || validNdcg10 > best.score) best = { beta, scorer, score: validNdcg10 };
       }
@@ -138,7 +142,7 @@ export async function evaluateBaselinesHere(
       const choice = await fitEaseOnValidation(
         data.train,
         data.nItems,
-        (scorer) => validationNdcg10(data, scorer, run.signal),
+        (scorer) => validationNdcg10(scorer, validationOf(data), run.signal),
         { signal: run.signal },
       );
       out.chosen.ease = { lambda: choice.lambda, candidates: choice.candidates };
@@ -176,21 +180,11 @@ function easeUnavailable(data: EvalData): string | undefined {
 }
 
 /**
- * NDCG@10 of `scorer` on the validation split (train items excluded), over an even spread of
- * at most VALIDATION_USERS users: how a baseline's setting is chosen without the test split.
+ * How a baseline's setting is chosen without the test split: NDCG@10 on the validation items
+ * of an even spread of at most VALIDATION_USERS users.
  */
-async function validationNdcg10(
-  data: EvalData,
-  scorer: Scorer,
-  signal?: AbortSignal,
-): Promise<number> {
-  const valid = evenRows(data.valid!, VALIDATION_USERS);
-  const result = await evaluateFullRankingAsync(
-    { nUsers: data.nUsers, nItems: data.nItems, train: data.train, test: valid },
-    scorer,
-    { ks: [10], signal },
-  );
-  return result.summary.overall['ndcg@10']!;
+function validationOf(data: EvalData): ValidationData {
+  return { train: data.train, valid: evenRows(data.valid!, VALIDATION_USERS) };
 }
 
 const VALIDATION_USERS = 2000;
@@ -199,17 +193,10 @@ const VALIDATION_USERS = 2000;
 function evenRows(csr: Csr, max: number): Csr {
   const rows = nonEmptyRows(csr);
   const stride = Math.max(1, Math.ceil(rows.length / max));
-  const keep = new Uint8Array(csr.indptr.length - 1);
-  for (let q = 0; q < rows.length; q += stride) keep[rows[q]!] = 1;
-  const indptr = new Int32Array(csr.indptr.length);
-  const indices = new Int32Array(csr.indptr[csr.indptr.length - 1]!);
-  let w = 0;
-  for (let u = 0; u < keep.length; u++) {
-    if (keep[u])
-      for (let k = csr.indptr[u]!; k < csr.indptr[u + 1]!; k++) indices[w++] = csr.indices[k]!;
-    indptr[u + 1] = w;
-  }
-  return { indptr, indices: indices.subarray(0, w) };
+  return keepRows(
+    csr,
+    rows.filter((_, q) => q % stride === 0),
+  );
 }
 
 function onThread(

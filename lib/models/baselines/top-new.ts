@@ -105,8 +105,10 @@ function* knnRowScoresSteps(
   train: Csr,
   nItems: number,
   rows: { n: number; user: Int32Array; item: Int32Array },
+  /** An item-kNN already fitted on `train` with the default options, to reuse. */
+  fitted?: ItemKnnScorer,
 ): Steps<Float32Array> {
-  const knn = yield* ItemKnnScorer.fitSteps(train, nItems);
+  const knn = fitted ?? (yield* ItemKnnScorer.fitSteps(train, nItems));
   const out = new Float32Array(rows.n);
   const buf = new Float32Array(nItems);
   const one = new Int32Array(1);

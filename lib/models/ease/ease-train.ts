@@ -16,7 +16,6 @@ import type {
 } from '../types.ts';
 import type { Csr } from '../../eval/types.ts';
 import { fitEaseOnValidation } from './ease.ts';
-import type { EaseScorer } from './ease.ts';
 import { EaseModel } from './ease-model.ts';
 
 /** Fits EASE on the set's positives, lambda chosen by validation NDCG@10. */
@@ -33,7 +32,7 @@ export async function trainEase(
     history,
     set.nItems,
     async (scorer) => {
-      const model = new EaseModel(set.nUsers, scorer as EaseScorer, history, weight);
+      const model = new EaseModel(set.nUsers, scorer, history, weight);
       return validationNdcg10(model, validation, hooks.signal);
     },
     { signal: hooks.signal, rowWeight: weight },

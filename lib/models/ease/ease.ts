@@ -46,10 +46,6 @@ export class EaseScorer implements Scorer {
     return runSteps(EaseScorer.fitSteps(train, nItems, lambda, rowWeight));
   }
 
-  static fitAsync(train: Csr, nItems: number, lambda: number, rowWeight?: Float32Array) {
-    return runStepsAsync(EaseScorer.fitSteps(train, nItems, lambda, rowWeight));
-  }
-
   static *fitSteps(
     train: Csr,
     nItems: number,
@@ -161,7 +157,7 @@ export interface EaseChoice {
 export async function fitEaseOnValidation(
   train: Csr,
   nItems: number,
-  rank: (scorer: Scorer) => Promise<number>,
+  rank: (scorer: EaseScorer) => Promise<number>,
   options: EaseSelection = {},
 ): Promise<EaseChoice> {
   const relative = options.relativeLambdas ?? [0.5, 2, 8, 32];

@@ -50,6 +50,26 @@ async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Pr
   );
 }
 
+/** preprocess -> trainGan -> generateGan for every user, with the source gate on or off. */
+async function generated(tag: string, gate: boolean) {
+  const preprocess = await preprocessed(tag);
+  const trainGan = await runStage(
+    trainGanStage,
+    { runId: tag, config: trainConfig, inputs: { preprocess } },
+    store,
+  );
+  const generateGan = await runStage(
+    generateGanStage,
+    {
+      runId: tag,
+      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5 },
+      inputs: { preprocess, trainGan },
+    },
+    store,
+  );
+  return { preprocess, generateGan };
+}
+
 describe('GAN stages', () => {
   it('train on the train split only: other valid/test splits leave the GAN cached', async () => {
     const p1 = await preprocessed('r1');
@@ -93,21 +113,7 @@ describe('GAN stages', () => {
   });
 
   it('generate scored positives that resample puts into B, never into A', async () => {
-    const preprocess = await preprocessed('r4');
-    const trainGan = await runStage(
-      trainGanStage,
-      { runId: 'r4', config: trainConfig, inputs: { preprocess } },
-      store,
-    );
-    const generateGan = await runStage(
-      generateGanStage,
-      {
-        runId: 'r4',
-        config: { users: 'all', sparseThreshold, topK: 2, gate: false, seed: 5 },
-        inputs: { preprocess, trainGan },
-      },
-      store,
-    );
+    const { preprocess, generateGan } = await generated('r4', false);
     expect(generateGan.stats.gate).toBe('off');
     const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
     expect(gan.source).toBe('gan');
@@ -151,22 +157,9 @@ describe('GAN stages', () => {
     ) as { drops: { gan: { pruned: number } } };
     expect(composition.drops.gan.pruned).toBeGreaterThan(0);
   }, 60_000);
+
   it('the source gate emits rows only when the generator beats ItemKNN on the users it would augment', async () => {
-    const preprocess = await preprocessed('r6');
-    const trainGan = await runStage(
-      trainGanStage,
-      { runId: 'r6', config: trainConfig, inputs: { preprocess } },
-      store,
-    );
-    const generateGan = await runStage(
-      generateGanStage,
-      {
-        runId: 'r6',
-        config: { users: 'all', sparseThreshold, topK: 2, gate: true, seed: 5 },
-        inputs: { preprocess, trainGan },
-      },
-      store,
-    );
+    const { generateGan } = await generated('r6', true);
     const s = generateGan.stats;
     const better = (s.gateGeneratorValidNdcg10 as number) > (s.gateBaselineValidNdcg10 as number);
     expect(s.gate).toBe(better ? 'open' : 'closed');

@@ -31,6 +31,7 @@ describe('evaluateFullRanking on a hand-computed case', () => {
     ks: [3, 1],
     coldThreshold: 1,
     tailFraction: 0.5,
+    diversity: true,
   });
 
   it('evaluates users with a rankable test item only', () => {
@@ -97,6 +98,8 @@ describe('evaluateFullRanking on a hand-computed case', () => {
         expect(ild).toBeNaN(); // a list of one item has no pairs
       else expect(ild >= 0 && ild <= 1).toBe(true);
     }
+    // Measured only when asked for (early-stopping validation does not pay for it).
+    expect(evaluateFullRanking(handData, handScorer, { ks: [3] }).summary.diversity).toEqual({});
     expect(res.summary.counts).toEqual({
       users: 2,
       coldUsers: 1,

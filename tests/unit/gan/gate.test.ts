@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gateVerdict, rowsOf } from '../../../lib/gan/gate.ts';
+import { gateVerdict } from '../../../lib/gan/gate.ts';
 
 describe('the GAN source gate', () => {
   it('opens only for a generator strictly better than the baseline, and says why', () => {
@@ -11,12 +11,5 @@ describe('the GAN source gate', () => {
     );
     expect(gateVerdict(false, 0.01, 0.1, 'itemknn', 40).state).toBe('off');
     expect(gateVerdict(true, 0, 0, 'itemknn', 0).reason).toMatch(/no user to augment/);
-  });
-
-  it('restricts a split to the given users', () => {
-    const csr = { indptr: Int32Array.of(0, 2, 3, 5), indices: Int32Array.of(1, 2, 0, 3, 4) };
-    const r = rowsOf(csr, Int32Array.of(0, 2));
-    expect(Array.from(r.indptr)).toEqual([0, 2, 2, 4]);
-    expect(Array.from(r.indices)).toEqual([1, 2, 3, 4]);
   });
 });

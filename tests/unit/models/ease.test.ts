@@ -109,8 +109,8 @@ describe('EASE', () => {
     const seen: number[] = [];
     // A ranking function that prefers the largest lambda: the choice must follow it.
     const choice = await fitEaseOnValidation(train, 30, async (scorer) => {
-      seen.push((scorer as EaseScorer).lambda);
-      return (scorer as EaseScorer).lambda;
+      seen.push(scorer.lambda);
+      return scorer.lambda;
     });
     expect(seen).toHaveLength(4);
     expect(choice.lambda).toBe(Math.max(...seen));
