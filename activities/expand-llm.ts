@@ -7,9 +7,18 @@ import {
   writeSyntheticParquet,
 } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/csr.ts';
-import { expandUsers, pickUsers, timeOrderedHistories } from '../lib/llm/index.ts';
+import { strongestCandidates } from '../lib/llm/candidates.ts';
+import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
+import {
+  describeSideInformation,
+  expandUsers,
+  itemFeatures,
+  pickUsers,
+  timeOrderedHistories,
+} from '../lib/llm/index.ts';
 import { chooserBatch, makeChooser } from '../lib/llm/make-chooser.ts';
-import { topNewItemsAsync } from '../lib/models/baselines/index.ts';
+import { MIN_SIDE_QUESTIONS } from '../lib/llm/side-weight.ts';
+import type { SideWeightChoice } from '../lib/llm/side-weight.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { catalogSize } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
@@ -24,30 +33,44 @@ export interface ExpandLlmStageConfig {
 const MAX_HISTORY = 200;
 
 /**
- * expandLlm: for the selected users, item kNN on the train split proposes candidates and a
- * chooser names one liked and one disliked; each answer becomes a positive and an explicit
- * negative (`llm.parquet`, source llm). The chooser is an OpenAI-compatible LLM, or - when
- * none is configured - the item-sequence model trained here; the stats say which. Reads only
- * the train split and item metadata.
+ * expandLlm: for the selected users, a base model fitted on the train split (scored on
+ * validation; the stats name it) proposes candidates and a chooser names one liked and one
+ * disliked; each answer becomes a positive and an explicit negative (`llm.parquet`, source
+ * llm). The chooser is an OpenAI-compatible LLM, or - when none is configured - the
+ * item-sequence model trained here, with the items' side information mixed in at a weight
+ * chosen on validation; the stats say which, and say so plainly when the data has no item
+ * metadata. Reads the train and validation splits and item metadata, never the test split.
  */
 export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
   name: 'expandLlm',
   source: import.meta.url,
   needs: ['preprocess'],
-  reads: { preprocess: ['train.parquet', 'items.parquet'] },
+  reads: { preprocess: ['train.parquet', 'valid.parquet', 'items.parquet'] },
   async run(ctx) {
     const t0 = Date.now();
     const cfg = ctx.config.llm;
     const { nUsers, nItems } = catalogSize(ctx);
     const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
+    const valid = await readInteractionsParquet(await ctx.inputFile('preprocess', 'valid.parquet'));
     const { meta } = await readItemsParquet(await ctx.inputFile('preprocess', 'items.parquet'));
     const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
+    const validCsr = csrFromCoo(valid.user, valid.item, valid.n, nUsers);
     const histories = timeOrderedHistories(train, nUsers);
     const users = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
-    const candidates = await topNewItemsAsync(trainCsr, nItems, users, cfg.candidates);
-    const { chooser, training, close, details } = await makeChooser(
+    const base = await strongestCandidates({
+      train: trainCsr,
+      valid: validCsr,
+      nItems,
+      users,
+      perUser: cfg.candidates,
+      signal: ctx.signal,
+    });
+    const candidates = base.top;
+    const features = itemFeatures(meta, nItems);
+    const side = describeSideInformation(features);
+    const { chooser, training, close, details, sideWeight } = await makeChooser(
       {
         llm: cfg,
         seed: ctx.config.seed,
@@ -58,6 +81,10 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
       histories,
       nItems,
       meta,
+      {
+        features,
+        questions: heldOutAmongCandidates(users, histories, candidates, validCsr, ctx.config.seed),
+      },
     );
     const result = await expandUsers(users, histories, candidates, chooser, {
       batchSize: chooserBatch(cfg),
@@ -82,6 +109,11 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         : (usage.promptTokens * o.promptPricePerMillion +
             usage.completionTokens * o.completionPricePerMillion) /
           1e6;
+    const sideInformation = {
+      fields: side.fields,
+      note: sideInformationNote(side, chooser.info.fallback, sideWeight),
+      ...(sideWeight ? { weight: sideWeight.weight, validation: sideWeight } : {}),
+    };
     const summary = {
       ...chooser.info,
       note: chooser.info.fallback
@@ -89,6 +121,8 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         : chooser.info.provider === 'gguf'
           ? `Answers from the local GGUF model ${chooser.info.model}, run by llama.cpp.`
           : `Answers from ${o.model} at an OpenAI-compatible endpoint.`,
+      candidateModel: { name: base.name, validNdcg10: base.validNdcg10, tried: base.tried },
+      sideInformation,
       ...details,
       users: result.users,
       triples: result.triples,
@@ -109,6 +143,17 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         model: chooser.info.model,
         fallback: chooser.info.fallback,
         ...details,
+        candidateModel: base.name,
+        candidateValidNdcg10: base.validNdcg10,
+        sideInformation: side.fields,
+        ...(sideWeight
+          ? {
+              sideInformationWeight: sideWeight.weight,
+              sideInformationQuestions: sideWeight.questions,
+              chooserValidHitRate: hitRateAt(sideWeight, sideWeight.weight),
+              chooserValidHitRateIdsOnly: hitRateAt(sideWeight, 0),
+            }
+          : {}),
         rows: result.rows.n,
         users: result.users,
         triples: result.triples,
@@ -128,6 +173,30 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     };
   },
 };
+
+/** The sentence the summary and the report give about the side information. */
+function sideInformationNote(
+  side: { fields: string; note: string },
+  fallback: boolean,
+  weight?: SideWeightChoice,
+): string {
+  if (side.fields === 'none')
+    return fallback
+      ? side.note
+      : `${side.note} The LLM saw item numbers only, so its world knowledge could not apply.`;
+  if (!fallback) return `${side.note} The LLM saw titles, years and genres in its prompts.`;
+  if (!weight) return `${side.note} Not used: llm.sequence.sideInformation is off.`;
+  if (weight.questions < MIN_SIDE_QUESTIONS)
+    return `${side.note} Not used: only ${weight.questions} validation questions to weigh it on (${MIN_SIDE_QUESTIONS} needed).`;
+  if (weight.weight === 0)
+    return `${side.note} Not used: on ${weight.questions} validation questions it did not rank the held-out item higher than the item IDs alone.`;
+  const pct = (w: number) => `${(100 * hitRateAt(weight, w)).toFixed(1)}%`;
+  return `${side.note} Mixed in at weight ${weight.weight} (chosen on ${weight.questions} validation questions: held-out item liked ${pct(weight.weight)} with it, ${pct(0)} with the item IDs alone).`;
+}
+
+function hitRateAt(choice: SideWeightChoice, weight: number): number {
+  return choice.figures.find((f) => f.weight === weight)?.hitRate ?? 0;
+}
 
 export function expandLlmActivity(store: ArtifactStore) {
   return (input: StageInput<ExpandLlmStageConfig>): Promise<StageRef> =>

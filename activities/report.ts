@@ -21,7 +21,8 @@ async function json(ctx: StageContext<ReportStageConfig>, stage: StageName, file
 
 /**
  * report: one self-contained HTML report of the run (decision, metrics with intervals,
- * guard rails, training curves, training-set composition, GAN and LLM figures) plus the
+ * guard rails, training curves, training-set composition, GAN, LLM and teacher figures, the
+ * augmentation policy's candidates) plus the
  * same data as JSON. Per run, like the registry entries: its identity includes the run id.
  * Given `preprocess` (optional for callers that have no splits), it adds the data-set
  * section from its manifest; no file is downloaded.
@@ -30,7 +31,7 @@ export const reportStage: StageDefinition<ReportStageConfig> = {
   name: 'report',
   source: import.meta.url,
   needs: ['resample', 'retrainA', 'retrainB', 'evaluate'],
-  optional: ['preprocess', 'generateGan', 'expandLlm'],
+  optional: ['preprocess', 'generateGan', 'expandLlm', 'teacher', 'policy'],
   async run(ctx) {
     const c = ctx.config;
     const data = buildReportData({
@@ -45,6 +46,8 @@ export const reportStage: StageDefinition<ReportStageConfig> = {
       ...(ctx.hasInput('preprocess') ? { dataset: ctx.inputManifest('preprocess').stats } : {}),
       ...(ctx.hasInput('generateGan') ? { gan: ctx.inputManifest('generateGan').stats } : {}),
       ...(ctx.hasInput('expandLlm') ? { llm: await json(ctx, 'expandLlm', 'expansion.json') } : {}),
+      ...(ctx.hasInput('teacher') ? { teacher: ctx.inputManifest('teacher').stats } : {}),
+      ...(ctx.hasInput('policy') ? { policy: await json(ctx, 'policy', 'candidates.json') } : {}),
     });
     const html = renderReport(data);
     const path = join(ctx.workDir, 'report.html');

@@ -1,17 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import {
-  readInteractionsParquet,
-  readSyntheticParquet,
-  writeTrainingSetParquet,
-} from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/csr.ts';
-import { topNewItemsCsrAsync } from '../lib/models/baselines/index.ts';
+import { writeTrainingSetParquet } from '../lib/data/index.ts';
 import { resample } from '../lib/sampling/index.ts';
-import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { catalogSize } from './split-data.ts';
+import type { PolicyDecision } from './policy.ts';
+import { readResampleInput, SYNTHETIC_FILES } from './resample-input.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -23,37 +18,35 @@ export interface ResampleStageConfig {
 /**
  * resample: real train rows plus the synthetic rows of the augmentation stages become
  * training set A (real only) and B (augmented), with provenance, weights and negatives,
- * and a composition report. Reads only the train split: valid and test are never touched.
+ * and a composition report. With a policy stage's decision, B takes only the chosen sources
+ * with the chosen settings. Reads only the train split: valid and test are never touched.
  */
 export const resampleStage: StageDefinition<ResampleStageConfig> = {
   name: 'resample',
   source: import.meta.url,
   needs: ['preprocess'],
   /** Augmentation branches, when enabled. */
-  optional: ['generateGan', 'expandLlm'],
-  // The synthetic rows, not the branches' summaries (which hold timings).
-  identityFiles: () => ({ generateGan: ['gan.parquet'], expandLlm: ['llm.parquet'] }),
+  optional: ['generateGan', 'expandLlm', 'teacher', 'policy'],
+  // The synthetic rows and the policy's decision, not the summaries (which hold timings).
+  identityFiles: () => ({ ...SYNTHETIC_FILES, policy: ['decision.json'] }),
   async run(ctx) {
     const t0 = Date.now();
-    const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
-    const synthetic: SyntheticSource[] = [];
-    if (ctx.hasInput('generateGan'))
-      synthetic.push(await readSyntheticParquet(await ctx.inputFile('generateGan', 'gan.parquet')));
-    if (ctx.hasInput('expandLlm'))
-      synthetic.push(await readSyntheticParquet(await ctx.inputFile('expandLlm', 'llm.parquet')));
-    const neg = ctx.config.resample.negatives;
-    // Hard negatives: items a quick base model (item kNN on the train split) ranks high.
-    let hardCandidates;
-    if (neg.strategy === 'hard' && neg.perPositive > 0) {
-      ctx.heartbeat({ phase: 'ranking hard-negative candidates' });
-      const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
-      hardCandidates = await topNewItemsCsrAsync(trainCsr, nItems, neg.hardPool);
-    }
+    const decision = ctx.hasInput('policy')
+      ? (JSON.parse(
+          await readFile(await ctx.inputFile('policy', 'decision.json'), 'utf8'),
+        ) as PolicyDecision)
+      : undefined;
+    const config = { ...ctx.config.resample, ...decision?.overrides };
+    const read = await readResampleInput(ctx, config);
+    // With a policy, B takes only the chosen sources' rows.
+    const synthetic = decision
+      ? read.synthetic.filter((s) => decision.sources.includes(s.source))
+      : read.synthetic;
+    const { train, nUsers, nItems, hardCandidates } = read;
     ctx.heartbeat({ phase: 'resampling', rows: train.n });
     const { a, b, report } = resample(
       { nUsers, nItems, train, synthetic, ...(hardCandidates ? { hardCandidates } : {}) },
-      ctx.config.resample,
+      config,
       ctx.config.seed,
     );
     ctx.heartbeat({ phase: 'writing' });

@@ -6,6 +6,13 @@
  *
  *   npx tsx bench/llm/run.ts [--epochs 8]
  *
+ * Both data sets also measure item side information (see side-information.ts): the same
+ * question with the item IDs alone and with genres, years and title words mixed in, on the
+ * validation split only. `--data movielens` runs it on MovieLens-100K (titles, years and
+ * genres from the recbole wheel's ml-100k copy; the pipeline's preprocessing defaults).
+ *
+ *   npx tsx bench/llm/run.ts --data movielens
+ *
  * With `--gguf MODEL.gguf`, a local GGUF model (the gguf provider, CPU) answers the same
  * questions for the first `--users` users (default 200), with their titles and genres: the
  * same hit rates, plus prompts/s and tokens/s. Try a model here before configuring it.
@@ -28,8 +35,12 @@ import type { Choice } from '../../lib/llm/index.ts';
 import { LocalArtifactStore } from '../../lib/store/index.ts';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { heldOutChoices } from '../../lib/llm/held-out-choices.ts';
+import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { syntheticSplits } from '../../lib/data/synthetic-splits.ts';
 import { writeBenchResult } from '../common/results.ts';
+import { benchSplits } from '../common/splits.ts';
+import { ML100K_ITEMS, ML100K_RATINGS, movielens100k } from '../movielens/data.ts';
+import { measureSideInformation } from './side-information.ts';
 
 function arg(name: string): string | undefined {
   const k = process.argv.indexOf(name);
@@ -39,13 +50,26 @@ const config = parsePipelineConfig({}).llm;
 const defaults = config.sequence;
 const epochs = Number(arg('--epochs') ?? defaults.epochs);
 const ggufPath = arg('--gguf');
-const { pre, nUsers, nItems, data } = syntheticSplits({
-  users: 3000,
-  items: 1500,
-  interactions: 150_000,
-  seed: 42,
-  kCore: 5,
-});
+const movielens = arg('--data') === 'movielens';
+if (!['demo', 'movielens', undefined].includes(arg('--data')))
+  throw new Error('--data: demo (the default) or movielens');
+const { pre, nUsers, nItems, data } = movielens ? await movielensSplits() : demoSplits();
+
+function demoSplits() {
+  return syntheticSplits({ users: 3000, items: 1500, interactions: 150_000, seed: 42, kCore: 5 });
+}
+
+async function movielensSplits() {
+  const dir = movielens100k();
+  const ing = await ingestToTable(parseSource(ML100K_RATINGS(dir)), { items: ML100K_ITEMS(dir) });
+  const cfg = parsePipelineConfig({});
+  const pre = preprocess(
+    { table: ing.table, ...ing.idMaps, meta: ing.meta },
+    { ...cfg.preprocess, seed: cfg.seed },
+  );
+  const { nUsers, nItems, data } = benchSplits(pre);
+  return { pre, nUsers, nItems, data };
+}
 const seqs = timeOrderedHistories(pre.train, nUsers);
 const held = heldOutChoices(seqs, data.valid, nItems, 7);
 let requests = held.requests;
@@ -105,11 +129,47 @@ if (ggufPath) {
   const t1 = performance.now();
   answers = await new SequenceChooser(model).choose(requests);
   chooseSeconds = (performance.now() - t1) / 1000;
+  const side = await measureSideInformation({
+    model,
+    seqs,
+    train: data.train,
+    valid: data.valid,
+    meta: pre.meta,
+    nItems,
+    perUser: config.candidates,
+    sparseThreshold: config.sparseThreshold,
+    seed: 7,
+  });
+  const h = side.heldOutLiked;
+  const line = (
+    name: string,
+    f: (typeof h)['candidates'] & { candidateModelPercent?: number; popularityPercent?: number },
+  ) =>
+    `  ${name}: ${f.questions} questions, held-out item liked ${f.idsOnlyPercent}% with item IDs only, ` +
+    `${f.withSidePercent}% with side information (weights chosen on the other fold: ${f.chosenWeights}); ` +
+    `MRR ${f.idsOnlyMrr} -> ${f.withSideMrr}` +
+    (f.candidateModelPercent === undefined
+      ? ''
+      : `; ranked by the candidate model ${f.candidateModelPercent}%, by popularity ${f.popularityPercent}%`);
+  console.log(
+    [
+      `side information: ${side.sideInformationFields} (${side.sideInformationFeatures} features, ` +
+        `${side.itemsWithFeatures} items); candidates from ${side.candidateModel} ` +
+        `(validation NDCG@10 ${side.candidateModelValidNdcg10})`,
+      line('9 random unseen items', h.random),
+      line(`${config.candidates} base-model candidates, all users`, h.candidates),
+      line(
+        `${config.candidates} base-model candidates, users with <= ${config.sparseThreshold} train items`,
+        h.candidatesSparseUsers,
+      ),
+    ].join('\n'),
+  );
   run = {
     epochs,
     trainSeconds: +trainSeconds.toFixed(1),
     secondsPerEpoch: +(trainSeconds / epochs).toFixed(2),
     backend: model.backend,
+    ...side,
   };
 }
 const truth = held.truth;
@@ -133,14 +193,19 @@ console.log(
     `disliked: ${pct(disliked)}; ${n} users chosen in ${chooseSeconds.toFixed(2)} s`,
 );
 const share = (x: number) => +((100 * x) / n).toFixed(1);
-await writeBenchResult(ggufPath ? 'llm-gguf' : 'llm-sequence', {
-  users: nUsers,
-  items: nItems,
-  trainRows: pre.train.n,
-  ...run,
-  questions: n,
-  likedHeldOutPercent: share(liked),
-  popularityChooserPercent: share(popular),
-  dislikedHeldOutPercent: share(disliked),
-  chooseSeconds: +chooseSeconds.toFixed(2),
-});
+const benchName = ggufPath ? 'llm-gguf' : 'llm-sequence';
+await writeBenchResult(
+  movielens ? `llm-side-information-movielens${ggufPath ? '-gguf' : ''}` : benchName,
+  {
+    data: movielens ? 'MovieLens-100K' : 'demo',
+    users: nUsers,
+    items: nItems,
+    trainRows: pre.train.n,
+    ...run,
+    questions: n,
+    likedHeldOutPercent: share(liked),
+    popularityChooserPercent: share(popular),
+    dislikedHeldOutPercent: share(disliked),
+    chooseSeconds: +chooseSeconds.toFixed(2),
+  },
+);

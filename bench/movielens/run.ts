@@ -10,18 +10,12 @@
  * installed, never imported). Prints A, B, Popularity and ItemKNN test NDCG@10, the
  * decision and per-stage seconds, and ends with one JSON line.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { readConfigFile } from '../../lib/config/pipeline.ts';
-import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { ML100K_ITEMS, ML100K_RATINGS, movielens100k } from './data.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { runPipeline, stageStats } from './pipeline-run.ts';
 
 const { values: args } = parseArgs({ options: { config: { type: 'string' } } });
 
@@ -34,35 +28,9 @@ const config = {
   },
   ...(args.config ? (readConfigFile(args.config) as Record<string, unknown>) : {}),
 };
-const configFile = join(mkdtempSync(join(tmpdir(), 'ml100k-config-')), 'movielens.yaml');
-writeFileSync(configFile, stringify(config));
-
-const opts = resolveStackOptions();
-await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
-const env = {
-  ...process.env,
-  ...stackEnvironment(opts),
-  ARTIFACT_URI: `s3://${opts.bucket}/bench-movielens-${Date.now().toString(36)}`,
-};
-const t0 = performance.now();
-const run = spawnSync(
-  process.execPath,
-  [join(ROOT, 'bin', 'augment.mjs'), 'run', '--config', configFile, '--wait', '--json', '--worker'],
-  { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
-);
-const seconds = (performance.now() - t0) / 1000;
-if (run.status !== 0) throw new Error(`the run failed (exit ${run.status}); see above`);
-const summary = JSON.parse(run.stdout.toString()) as {
-  workflowId: string;
-  stages: {
-    name: string;
-    status: string;
-    seconds: number | null;
-    stats: Record<string, unknown>;
-  }[];
-  decision?: { promote: boolean; reasons: string[] };
-};
-const stats = (name: string) => summary.stages.find((s) => s.name === name)?.stats ?? {};
+const summary = await runPipeline(config);
+const { seconds } = summary;
+const stats = (name: string) => stageStats(summary, name);
 const ev = stats('evaluate') as {
   'A.ndcg@10': number;
   'B.ndcg@10': number;

@@ -17,8 +17,8 @@ export interface ExperimentVariant {
 
 /**
  * A child pipeline run before the fan-out so that stages several variants share are
- * computed once: the data stages (`until: preprocess`), then each distinct GAN/LLM branch
- * setting (`until: expandLlm`). Variants then find them cached.
+ * computed once: the data stages (`until: preprocess`), then each distinct GAN/LLM/teacher
+ * branch setting (`until: generateGan`, `expandLlm`, `teacher`). Variants then find them cached.
  */
 export interface WarmStep {
   until: StageName;
@@ -30,7 +30,7 @@ export interface WarmStep {
 /** Warm-up phases in order (by `until`): each reads the outputs of the one before. */
 export const WARMUP_PHASES: readonly (readonly StageName[])[] = [
   ['preprocess'],
-  ['generateGan', 'expandLlm'],
+  ['generateGan', 'expandLlm', 'teacher'],
   ['retrainA'],
 ];
 

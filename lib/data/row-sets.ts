@@ -21,9 +21,13 @@ export interface TrainingSet {
   weight: Float32Array;
 }
 
+/** The augmentation sources, as named in files and provenance. */
+export const SYNTHETIC_SOURCE_NAMES = ['gan', 'llm', 'teacher'] as const;
+export type SyntheticSourceName = (typeof SYNTHETIC_SOURCE_NAMES)[number];
+
 /** One generator's output. Rows may duplicate real rows or rows of any source. */
 export interface SyntheticSource {
-  source: 'gan' | 'llm';
+  source: SyntheticSourceName;
   n: number;
   user: Int32Array;
   item: Int32Array;

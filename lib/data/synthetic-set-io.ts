@@ -2,9 +2,10 @@
  * Parquet layout of an augmentation stage's output: one row per synthetic (user, item)
  * with its label (1 = liked, 0 = disliked), generator score and, when the generator has one,
  * a plausibility (for pruning); which generator made them
- * (`gan`, `llm`) and the id-space size travel in the footer metadata.
+ * (`gan`, `llm`, `teacher`) and the id-space size travel in the footer metadata.
  */
-import type { SyntheticSource } from './row-sets.ts';
+import { SYNTHETIC_SOURCE_NAMES } from './row-sets.ts';
+import type { SyntheticSource, SyntheticSourceName } from './row-sets.ts';
 import { readLabeledRows } from './labeled-rows.ts';
 import { writeParquet } from './parquet.ts';
 import type { WrittenTable } from './table-io.ts';
@@ -47,8 +48,9 @@ export async function readSyntheticParquet(
     'a synthetic-rows file',
     'synthetic rows',
   );
-  const kind = table.metadata.source;
-  if (kind !== 'gan' && kind !== 'llm') throw new Error(`${name}: unknown source ${String(kind)}`);
+  const kind = table.metadata.source as SyntheticSourceName;
+  if (!SYNTHETIC_SOURCE_NAMES.includes(kind))
+    throw new Error(`${name}: unknown source ${String(kind)}`);
   return {
     ...rows,
     source: kind,

@@ -3,8 +3,8 @@
  * Stage outputs are content-addressed, so a variant that starts after another finished a
  * stage with the same inputs reuses it; but children running side by side would each
  * compute it. So the experiment first runs the data stages once per distinct data setting
- * that two or more variants use, then - side by side - each GAN setting and each LLM
- * setting that two or more variants use, each branch alone (the other one disabled; a
+ * that two or more variants use, then - side by side - each GAN, LLM and teacher setting
+ * that two or more variants use, each branch alone (the others disabled or not reached; a
  * stage's key depends only on its own config section and inputs); last, model A, which
  * variants that differ only in augmentation settings share.
  */
@@ -45,6 +45,15 @@ const KINDS: {
     until: 'expandLlm',
     key: (c) => (c.llm.enabled ? stableStringify([dataKey(c), c.llm]) : undefined),
     config: (c) => ({ ...c, gan: { ...c.gan, enabled: false } }),
+  },
+  {
+    until: 'teacher',
+    key: (c) => (c.teacher.enabled ? stableStringify([dataKey(c), c.teacher]) : undefined),
+    config: (c) => ({
+      ...c,
+      gan: { ...c.gan, enabled: false },
+      llm: { ...c.llm, enabled: false },
+    }),
   },
   // Model A (real data only) is the same for every variant that keeps the data, the model
   // and the written negatives: its identity is its training file, not the resample config.

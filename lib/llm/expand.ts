@@ -3,6 +3,8 @@
  * answers -> rows. Each accepted answer is a BPR triple (user, liked, disliked), written as
  * a synthetic positive (label 1) and an explicit negative (label 0), both tagged llm by the
  * caller. Rejected answers are counted by reason, with a few examples kept for the summary.
+ * Both rows of a triple carry its plausibility: minus its BPR loss under the base model that
+ * proposed the candidates, so resample's pruning drops the highest-loss triples first.
  */
 import type { Csr } from '../eval/types.ts';
 import type { TopNewItems } from '../models/baselines/top-new.ts';
@@ -23,8 +25,17 @@ export interface ExpansionRows {
   item: Int32Array;
   label: Uint8Array;
   score: Float32Array;
-  /** Base-model score margin liked - disliked of the row's triple (higher = more plausible). */
+  /** Minus the BPR loss of the row's triple under the base model (higher = more plausible). */
   plausibility: Float32Array;
+}
+
+/**
+ * BPR loss of a triple (user, liked, disliked) whose base-model scores differ by `margin` =
+ * s(liked) - s(disliked): -log sigmoid(margin), written to stay finite for any margin. High
+ * when the base model prefers the disliked item: the least plausible triples.
+ */
+export function tripleLoss(margin: number): number {
+  return Math.max(-margin, 0) + Math.log1p(Math.exp(-Math.abs(margin)));
 }
 
 export interface ExpansionResult {
@@ -86,8 +97,9 @@ export async function expandUsers(
       }
       const r = where[b]!;
       const req = batch[b]!;
-      const margin =
-        candidates.scores[r * per + a.liked]! - candidates.scores[r * per + a.disliked]!;
+      const plausibility = -tripleLoss(
+        candidates.scores[r * per + a.liked]! - candidates.scores[r * per + a.disliked]!,
+      );
       for (const [item, label] of [
         [req.candidates[a.liked]!, 1],
         [req.candidates[a.disliked]!, 0],
@@ -97,7 +109,7 @@ export async function expandUsers(
         rows.item[k] = item;
         rows.label[k] = label;
         rows.score[k] = a.score;
-        rows.plausibility[k] = margin;
+        rows.plausibility[k] = plausibility;
       }
       triples++;
     });

@@ -35,3 +35,38 @@ export function heldOutChoices(
   }
   return { requests, truth };
 }
+
+/**
+ * The stage's own questions with a known answer: for each of `users` (row r of `candidates`)
+ * with a validation item, its first `perUser - 1` candidates and that item at a seeded
+ * position. `truth[q]` is the held-out item's position among request q's candidates.
+ * Candidates must exclude validation items (they are the answer here).
+ */
+export function heldOutAmongCandidates(
+  users: Int32Array,
+  histories: Csr,
+  candidates: { items: Int32Array; perUser: number },
+  valid: Csr,
+  seed: number,
+  maxQuestions = 2000,
+): { requests: ChoiceRequest[]; truth: number[] } {
+  const rng = new Rng(seed);
+  const per = candidates.perUser;
+  const requests: ChoiceRequest[] = [];
+  const truth: number[] = [];
+  for (let r = 0; r < users.length && requests.length < maxQuestions; r++) {
+    const u = users[r]!;
+    if (u >= valid.indptr.length - 1 || valid.indptr[u + 1]! === valid.indptr[u]!) continue;
+    const v = valid.indices[valid.indptr[u]!]!;
+    const c: number[] = [];
+    for (let k = 0; k < per - 1 && candidates.items[r * per + k]! >= 0; k++)
+      c.push(candidates.items[r * per + k]!);
+    if (c.length < 1 || c.includes(v)) continue;
+    const at = rng.int(c.length + 1);
+    c.splice(at, 0, v);
+    const own = histories.indices.subarray(histories.indptr[u]!, histories.indptr[u + 1]!);
+    requests.push({ user: u, history: own.slice().reverse(), candidates: Int32Array.from(c) });
+    truth.push(at);
+  }
+  return { requests, truth };
+}

@@ -1,7 +1,8 @@
 /**
  * The expandLlm stage's chooser: the configured LLM provider (an OpenAI-compatible endpoint
  * or a local GGUF model, their answers cached in the artifact store), or - when none is
- * configured - the item-sequence model trained on the train histories.
+ * configured - the item-sequence model trained on the train histories, with the items' side
+ * information mixed in at the weight that does best on validation questions.
  */
 import type { PipelineConfig } from '../config/pipeline.ts';
 import type { Csr } from '../eval/types.ts';
@@ -11,9 +12,12 @@ import { LlmChooser } from './llm-chooser.ts';
 import { OpenAiProvider } from './openai-provider.ts';
 import type { ItemText } from './prompt.ts';
 import { ResponseCache } from './response-cache.ts';
+import type { ItemFeatures } from './item-features.ts';
 import { SequenceChooser } from './sequence-chooser.ts';
 import { trainSequenceModel } from './sequence-train.ts';
-import type { Chooser, LlmProvider } from './types.ts';
+import { chooseSideWeight } from './side-weight.ts';
+import type { SideWeightChoice } from './side-weight.ts';
+import type { ChoiceRequest, Chooser, LlmProvider } from './types.ts';
 
 /** What building a chooser needs from the stage that runs it. */
 export interface ChooserSetup {
@@ -39,6 +43,15 @@ export interface MadeChooser {
   close: () => Promise<void>;
   /** Facts about the chooser for the summary and stats (which llama.cpp build ran). */
   details?: Record<string, string>;
+  /** The fallback's side-information weight and its validation figures, when it had features. */
+  sideWeight?: SideWeightChoice;
+}
+
+/** Item features for the fallback, and validation questions to weigh them on. */
+export interface FallbackSideInformation {
+  features: ItemFeatures;
+  /** Questions whose answer (`truth`: candidate position) is a held-out validation item. */
+  questions: { requests: ChoiceRequest[]; truth: number[] };
 }
 
 /** The configured LLM, or the item-sequence fallback trained now on the train histories. */
@@ -47,6 +60,7 @@ export async function makeChooser(
   histories: Csr,
   nItems: number,
   text: ItemText,
+  side?: FallbackSideInformation,
 ): Promise<MadeChooser> {
   const cfg = setup.llm;
   const nothing = () => Promise.resolve();
@@ -105,15 +119,25 @@ export async function makeChooser(
     };
     return { chooser: llmChooser(provider, scope, o.concurrency), close: nothing };
   }
+  const { sideInformation, ...train } = cfg.sequence;
   const model = await trainSequenceModel(
     histories,
     nItems,
-    { ...cfg.sequence, seed: setup.seed },
+    { ...train, seed: setup.seed },
     {
       signal: setup.signal,
       onEpoch: (epoch, loss) =>
         setup.heartbeat({ phase: 'training the item-sequence model', epoch, loss }),
     },
   );
-  return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
+  if (sideInformation === 'off' || !side || side.features.fields.length === 0)
+    return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
+  setup.heartbeat({ phase: 'weighing side information on validation' });
+  const sideWeight = chooseSideWeight(model, side.features, side.questions);
+  return {
+    chooser: new SequenceChooser(model, { features: side.features, weight: sideWeight.weight }),
+    training: model.history,
+    close: nothing,
+    sideWeight,
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * ReportData from the stages' own output files, parsed JSON: evaluate's evaluation.json, the
  * two retrain history.json, resample's composition.json and - when those stages ran -
- * preprocess's and generateGan's manifest stats and expandLlm's expansion.json. Validation is
+ * preprocess's, generateGan's and teacher's manifest stats, expandLlm's expansion.json and
+ * policy's candidates.json. Validation is
  * loose (shapes, not values) but a missing required field is an error naming file and field.
  */
 import type { EpochPoint, MetricRow, ReportData } from './types.ts';
@@ -22,6 +23,10 @@ export interface ReportParts {
   gan?: unknown;
   /** expandLlm's expansion.json. */
   llm?: unknown;
+  /** teacher manifest stats. */
+  teacher?: unknown;
+  /** policy's candidates.json. */
+  policy?: unknown;
 }
 
 type Obj = Record<string, unknown>;
@@ -198,6 +203,75 @@ function ganStats(stats: unknown): Record<string, number> {
   );
 }
 
+/** The teacher's candidates as its stats name them: `<candidate>ValidNdcg10`, `<candidate>Skipped`. */
+const TEACHER_CANDIDATES = ['ease', 'rp3beta', 'itemknn'];
+
+function teacherStats(stats: unknown): NonNullable<ReportData['teacher']> {
+  const f = 'teacher manifest stats';
+  const s = stats as Obj;
+  const candidates: Record<string, number> = {};
+  const skipped: Record<string, string> = {};
+  for (const c of TEACHER_CANDIDATES) {
+    if (typeof s[`${c}ValidNdcg10`] === 'number') candidates[c] = s[`${c}ValidNdcg10`] as number;
+    if (typeof s[`${c}Skipped`] === 'string') skipped[c] = s[`${c}Skipped`] as string;
+  }
+  return {
+    name: String(need(stats, 'teacher', f)),
+    validNdcg10: num(need(stats, 'teacherValidNdcg10', f)),
+    candidates,
+    skipped,
+    rows: num(need(stats, 'rows', f)),
+    users: num(need(stats, 'users', f)),
+    usersChosen: num(need(stats, 'usersChosen', f)),
+    excludedItems: num(need(stats, 'excludedItems', f)),
+    k: num(need(stats, 'k', f)),
+  };
+}
+
+function policyStats(p: unknown): NonNullable<ReportData['policy']> {
+  const f = 'policy candidates.json';
+  const choice = needObj(p, 'choice', f);
+  const a = needObj(p, 'a', f);
+  const list = need(p, 'candidates', f);
+  if (!Array.isArray(list)) throw new Error(`${f}: candidates is not an array`);
+  const opt = (o: Obj, k: string) => (typeof o[k] === 'number' ? { [k]: o[k] as number } : {});
+  return {
+    ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
+    beatsA: choice.beatsA === true,
+    reason: String(need(choice, 'reason', f)),
+    a: {
+      ndcg10: num(need(a, 'ndcg10', f)),
+      sparseNdcg10: num(need(a, 'sparseNdcg10', f)),
+      ...opt(a, 'tailRecall10'),
+    },
+    candidates: (list as Obj[]).map((c) => {
+      const valid = (c.valid ?? {}) as Obj;
+      return {
+        label: String(c.label),
+        ...opt(valid, 'ndcg10'),
+        ...opt(valid, 'sparseNdcg10'),
+        ...opt(valid, 'tailRecall10'),
+        ...opt(c, 'syntheticRows'),
+        ...(typeof c.skipped === 'string' ? { skipped: c.skipped } : {}),
+      };
+    }),
+  };
+}
+
+/** expansion.json's candidate model, when it names one. */
+function candidateModelOf(l: unknown): Pick<NonNullable<ReportData['llm']>, 'candidateModel'> {
+  const c = (l as Obj).candidateModel as Obj | undefined;
+  if (!c || typeof c.name !== 'string' || typeof c.validNdcg10 !== 'number') return {};
+  return { candidateModel: { name: c.name, validNdcg10: c.validNdcg10 } };
+}
+
+/** expansion.json's side-information sentence, when it has one. */
+function sideInformationOf(l: unknown): Pick<NonNullable<ReportData['llm']>, 'sideInformation'> {
+  const s = (l as Obj).sideInformation as Obj | undefined;
+  if (!s || typeof s.fields !== 'string' || typeof s.note !== 'string') return {};
+  return { sideInformation: { fields: s.fields, note: s.note } };
+}
+
 function llmStats(l: unknown): NonNullable<ReportData['llm']> {
   const f = 'expansion.json';
   const dropped = needObj(l, 'dropped', f);
@@ -206,6 +280,8 @@ function llmStats(l: unknown): NonNullable<ReportData['llm']> {
     provider: String(need(l, 'provider', f)),
     model: String(need(l, 'model', f)),
     fallback: need(l, 'fallback', f) === true,
+    ...candidateModelOf(l),
+    ...sideInformationOf(l),
     users: num(need(l, 'users', f)),
     triples: num(need(l, 'triples', f)),
     dropped: {
@@ -260,5 +336,7 @@ export function buildReportData(parts: ReportParts): ReportData {
     if (typeof reason === 'string') data.ganGate = reason;
   }
   if (parts.llm) data.llm = llmStats(parts.llm);
+  if (parts.teacher) data.teacher = teacherStats(parts.teacher);
+  if (parts.policy) data.policy = policyStats(parts.policy);
   return data;
 }

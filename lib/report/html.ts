@@ -127,7 +127,7 @@ function trainingSection(d: ReportData): string {
 }
 
 function compositionSection(c: NonNullable<ReportData['composition']>): string {
-  const sources = ['real', 'gan', 'llm', 'sampled'].filter(
+  const sources = ['real', 'gan', 'llm', 'teacher', 'sampled'].filter(
     (s) => (c.rows.a[s] ?? 0) + (c.rows.b[s] ?? 0) > 0,
   );
   const share = (xs: number[]) => {
@@ -186,11 +186,79 @@ function ganSection(g: Record<string, number>, gate?: string): string {
   ]);
 }
 
+function policySection(p: NonNullable<ReportData['policy']>): string {
+  const head =
+    '<tr><th>candidate</th><th>synthetic rows</th><th>NDCG@10</th><th>sparse users NDCG@10</th><th>tail items Recall@10</th></tr>';
+  const row = (label: string, cells: string[], chosen = false) =>
+    `<tr${chosen ? ' class="up"' : ''}><td>${esc(label)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  const figures = (v: { ndcg10?: number; sparseNdcg10?: number; tailRecall10?: number }) => [
+    f4(v.ndcg10 ?? NaN),
+    f4(v.sparseNdcg10 ?? NaN),
+    f4(v.tailRecall10 ?? NaN),
+  ];
+  const body = [
+    row('A (real data only)', ['0', ...figures(p.a)]),
+    ...p.candidates.map((c) =>
+      c.skipped !== undefined
+        ? row(c.label, [
+            c.syntheticRows !== undefined ? int(c.syntheticRows) : '',
+            esc(`skipped: ${c.skipped}`),
+            '',
+            '',
+          ])
+        : row(c.label, [int(c.syntheticRows ?? NaN), ...figures(c)], c.label === p.chosen),
+    ),
+  ];
+  return section('policy', 'Augmentation policy (chosen on validation)', [
+    `<p id="policy-choice">${p.beatsA ? 'B uses' : 'No candidate beats A on validation; B uses'} <strong>${esc(p.chosen ?? 'no synthetic rows')}</strong>: ${esc(p.reason)}.</p>`,
+    `<table>${head}${body.join('')}</table>`,
+    "<p>Each candidate is a model of the run's family trained on B built with that source and setting, scored on the validation split; the test split is read only by the A/B test above.</p>",
+  ]);
+}
+
+function teacherSection(t: NonNullable<ReportData['teacher']>): string {
+  const rows: [string, string][] = [
+    ...Object.entries(t.candidates).map(
+      ([name, ndcg]) =>
+        [`${BASELINE_LABELS[name] ?? name}: validation NDCG@10`, f4(ndcg)] as [string, string],
+    ),
+    ...Object.entries(t.skipped).map(
+      ([name, why]) => [`${BASELINE_LABELS[name] ?? name}: not tried`, why] as [string, string],
+    ),
+    ['users chosen (fewest train items first)', int(t.usersChosen)],
+    ['users given pseudo-positives', int(t.users)],
+    ['pseudo-positives', int(t.rows)],
+    ['most per user', int(t.k)],
+    ['most popular items never proposed', int(t.excludedItems)],
+  ];
+  return section('teacher', 'Teacher-guided augmentation', [
+    `<p id="teacher-name">Teacher: <strong>${esc(BASELINE_LABELS[t.name] ?? t.name)}</strong>, the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)}). Its top unseen items became pseudo-positives of the sparsest users.</p>`,
+    kvTable(rows),
+  ]);
+}
+
+const BASELINE_LABELS: Record<string, string> = {
+  ease: 'EASE',
+  rp3beta: 'RP3beta',
+  itemknn: 'ItemKNN',
+};
+
 function llmSection(l: NonNullable<ReportData['llm']>): string {
   const who = l.fallback
     ? `<p class="note" id="llm-fallback"><strong>No LLM produced these samples.</strong> A local item-sequence model (${esc(l.model)}), not an LLM, chose the liked and disliked items.</p>`
     : `<p>The liked and disliked items were chosen by the LLM <strong>${esc(l.model)}</strong> (provider ${esc(l.provider)}).</p>`;
+  const side = l.sideInformation
+    ? `<p class="note" id="llm-side-information">${l.sideInformation.fields === 'none' ? '<strong>No side information.</strong> ' : ''}${esc(l.sideInformation.note)}</p>`
+    : '';
   const rows: [string, string][] = [
+    ...(l.candidateModel
+      ? [
+          [
+            'candidates proposed by',
+            `${l.candidateModel.name} (validation NDCG@10 ${l.candidateModel.validNdcg10.toFixed(4)})`,
+          ] as [string, string],
+        ]
+      : []),
     ['users asked', int(l.users)],
     ['triples kept (liked, disliked)', int(l.triples)],
     ['dropped: malformed answer', int(l.dropped.malformed)],
@@ -209,7 +277,7 @@ function llmSection(l: NonNullable<ReportData['llm']>): string {
         `<ul>${l.examples.map((e) => `<li><code>${esc(e)}</code></li>`).join('')}</ul>`,
       ]
     : [];
-  return section('llm', 'LLM expansion', [who, kvTable(rows), ...examples]);
+  return section('llm', 'LLM expansion', [who, side, kvTable(rows), ...examples]);
 }
 
 export function renderReport(d: ReportData): string {
@@ -223,6 +291,8 @@ export function renderReport(d: ReportData): string {
     ...(d.composition ? [compositionSection(d.composition)] : []),
     ...(d.gan && Object.keys(d.gan).length ? [ganSection(d.gan, d.ganGate)] : []),
     ...(d.llm ? [llmSection(d.llm)] : []),
+    ...(d.teacher ? [teacherSection(d.teacher)] : []),
+    ...(d.policy ? [policySection(d.policy)] : []),
   ];
   return htmlDocument(`${d.meta.pipeline} - ${d.meta.runId}`, sections);
 }

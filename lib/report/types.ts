@@ -56,7 +56,7 @@ export interface ReportData {
     'users' | 'items' | 'trainRows' | 'validRows' | 'testRows' | 'density' | 'popularityGini'
   >;
   composition?: {
-    /** Rows of each set by source (real, gan, llm, sampled), positives + negatives. */
+    /** Rows of each set by source (real, gan, llm, teacher, sampled), positives + negatives. */
     rows: { a: Record<string, number>; b: Record<string, number> };
     /** Synthetic rows removed while denoising and balancing, by reason. */
     drops: Record<string, number>;
@@ -71,11 +71,47 @@ export interface ReportData {
   gan?: Record<string, number>;
   /** The GAN source gate's verdict in words (whether its rows were emitted, and why). */
   ganGate?: string;
+  /**
+   * The augmentation policy chosen on validation: A's figures, every candidate's (overall and
+   * sparse-user validation NDCG@10, or why it was skipped), the choice and its reason.
+   */
+  policy?: {
+    chosen?: string;
+    beatsA: boolean;
+    reason: string;
+    a: { ndcg10: number; sparseNdcg10: number; tailRecall10?: number };
+    candidates: {
+      label: string;
+      ndcg10?: number;
+      sparseNdcg10?: number;
+      tailRecall10?: number;
+      syntheticRows?: number;
+      skipped?: string;
+    }[];
+  };
+  /** The teacher source: which baseline taught, how each candidate did, what it proposed. */
+  teacher?: {
+    name: string;
+    validNdcg10: number;
+    /** Validation NDCG@10 of every candidate that ran, in the order tried. */
+    candidates: Record<string, number>;
+    /** Candidates that did not run, and why. */
+    skipped: Record<string, string>;
+    rows: number;
+    users: number;
+    usersChosen: number;
+    excludedItems: number;
+    k: number;
+  };
   llm?: {
     provider: string;
     model: string;
     /** True when the local item-sequence model, not an LLM, chose the items. */
     fallback: boolean;
+    /** The base model that proposed the candidates, and its validation NDCG@10. */
+    candidateModel?: { name: string; validNdcg10: number };
+    /** Item metadata the chooser had (`none` when the data has none), in a sentence. */
+    sideInformation?: { fields: string; note: string };
     users: number;
     triples: number;
     dropped: { malformed: number; outOfRange: number; same: number; failed: number };

@@ -1,6 +1,7 @@
 /**
  * Pruning and balancing of synthetic positives, after `denoise`:
- * 1. prune: per source, drop the least plausible `dropRate` share (LLMRec-style);
+ * 1. prune: per source, drop the least plausible (highest-loss) `dropRate` share of its
+ *    positives and of its dislikes (LLMRec's denoising);
  * 2. cap: per user, keep at most `maxSyntheticPerUser`;
  * 3. share: keep at most the number the target share allows, cold users' rows first.
  * Steps 2 and 3 are one seeded weighted sample without replacement (Efraimidis-Spirakis):
@@ -13,24 +14,32 @@ import type { Candidates } from './candidates.ts';
 import { DROP, KEPT } from './candidates.ts';
 import { keepSmallest } from './select.ts';
 
-/** Per source (input index), drops floor(dropRate * m) of its m kept positives, least plausible first. */
+/**
+ * Loss-based pruning, per source (input index) and per label: drops floor(dropRate * m) of its
+ * m kept positives and floor(dropRate * m') of its m' kept dislikes, the least plausible (highest base-model
+ * loss) first. A triple's liked and disliked rows share one plausibility, so the dislikes that
+ * go are those of the pruned triples. Ties: the earlier row in table order stays.
+ */
 export function prune(c: Candidates, nSources: number, dropRate: number): void {
   if (dropRate <= 0) return;
-  const sizes = new Int32Array(nSources);
-  for (let p = 0; p < c.n; p++) if (c.state[p] === KEPT && c.label[p] === 1) sizes[c.entry[p]!]!++;
-  for (let e = 0; e < nSources; e++) {
-    const m = sizes[e]!;
-    if (m === 0) continue;
-    const idx = new Int32Array(m);
-    const val = new Float64Array(m);
-    let j = 0;
-    for (let p = 0; p < c.n; p++) {
-      if (c.state[p] !== KEPT || c.label[p] !== 1 || c.entry[p] !== e) continue;
-      idx[j] = p;
-      val[j++] = -c.plausibility[p]!; // most plausible = smallest value
+  for (const label of [1, 0]) {
+    const sizes = new Int32Array(nSources);
+    for (let p = 0; p < c.n; p++)
+      if (c.state[p] === KEPT && c.label[p] === label) sizes[c.entry[p]!]!++;
+    for (let e = 0; e < nSources; e++) {
+      const m = sizes[e]!;
+      if (m === 0) continue;
+      const idx = new Int32Array(m);
+      const val = new Float64Array(m);
+      let j = 0;
+      for (let p = 0; p < c.n; p++) {
+        if (c.state[p] !== KEPT || c.label[p] !== label || c.entry[p] !== e) continue;
+        idx[j] = p;
+        val[j++] = -c.plausibility[p]!; // the lowest loss has the smallest value and stays
+      }
+      const drop = Math.floor(dropRate * m + 1e-9);
+      keepSmallest(idx, val, m, m - drop, c.state, DROP.pruned, new Float64Array(m));
     }
-    const drop = Math.floor(dropRate * m + 1e-9);
-    keepSmallest(idx, val, m, m - drop, c.state, DROP.pruned, new Float64Array(m));
   }
 }
 

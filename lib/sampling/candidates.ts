@@ -20,7 +20,7 @@ export interface Candidates {
   /** Rows of user u are `ptr[u] .. ptr[u+1]`, items ascending, ties in (source, row) order. */
   ptr: Int32Array;
   item: Int32Array;
-  /** SOURCE code (gan / llm). */
+  /** SOURCE code (gan / llm / teacher). */
   src: Uint8Array;
   /** Index of the input source (pruning is per source). */
   entry: Uint16Array;

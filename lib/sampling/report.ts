@@ -7,7 +7,7 @@ import { KEPT } from './candidates.ts';
 import type { Popularity } from './popularity.ts';
 import { POPULARITY_BUCKETS } from './popularity.ts';
 import type { PositiveCsr } from './sort.ts';
-import { DROP_REASONS, SOURCE, SOURCE_NAMES } from './types.ts';
+import { DROP_REASONS, SOURCE_NAMES, SYNTHETIC_SOURCE_NAMES } from './types.ts';
 import type {
   CompositionReport,
   DropReason,
@@ -16,6 +16,7 @@ import type {
   ResampledSet,
   RowCounts,
   SourceName,
+  SyntheticSourceName,
 } from './types.ts';
 
 /** Upper edges (exclusive) of the per-user synthetic count buckets; the last is open. */
@@ -40,8 +41,13 @@ export interface ReportArgs {
 export function buildReport(r: ReportArgs): CompositionReport {
   const { cand: c, pop, real } = r;
   const nUsers = c.ptr.length - 1;
-  const input = { gan: rowCounts(), llm: rowCounts() };
-  const drops = { total: dropCounts(), gan: dropCounts(), llm: dropCounts() };
+  const perSource = <T>(make: () => T) =>
+    Object.fromEntries(SYNTHETIC_SOURCE_NAMES.map((s) => [s, make()])) as Record<
+      SyntheticSourceName,
+      T
+    >;
+  const input = perSource(rowCounts);
+  const drops = { total: dropCounts(), ...perSource(dropCounts) };
   const synByBucket = new Array<number>(POPULARITY_BUCKETS).fill(0);
   let synTail = 0;
   let synKept = 0;
@@ -54,7 +60,7 @@ export function buildReport(r: ReportArgs): CompositionReport {
     let kept = 0;
     let dislikes = 0;
     for (let p = c.ptr[u]!, e = c.ptr[u + 1]!; p < e; p++) {
-      const kind = c.src[p] === SOURCE.gan ? 'gan' : 'llm';
+      const kind = SOURCE_NAMES[c.src[p]!] as SyntheticSourceName;
       const liked = c.label[p] === 1;
       input[kind][liked ? 'positive' : 'negative']++;
       const st = c.state[p]!;

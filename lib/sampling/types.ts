@@ -4,9 +4,10 @@
  * it produces. Pure types and constants.
  */
 import type { Csr } from '../eval/types.ts';
-import type { SyntheticSource, TrainingSet } from '../data/row-sets.ts';
+import type { SyntheticSource, SyntheticSourceName, TrainingSet } from '../data/row-sets.ts';
 
-export type { SyntheticSource } from '../data/row-sets.ts';
+export { SYNTHETIC_SOURCE_NAMES } from '../data/row-sets.ts';
+export type { SyntheticSource, SyntheticSourceName } from '../data/row-sets.ts';
 
 /** Provenance code of an output row (the `source` column). */
 export const SOURCE = {
@@ -18,11 +19,13 @@ export const SOURCE = {
   llm: 2,
   /** A negative drawn by the negative sampler (label 0). Not synthetic data: A has them too. */
   sampled: 3,
+  /** A strong model's pseudo-positive (the teacher stage). */
+  teacher: 4,
 } as const;
 export type SourceName = keyof typeof SOURCE;
 export type SourceCode = (typeof SOURCE)[SourceName];
 /** `SOURCE_NAMES[code]` is the name of a source code. */
-export const SOURCE_NAMES: readonly SourceName[] = ['real', 'gan', 'llm', 'sampled'];
+export const SOURCE_NAMES: readonly SourceName[] = ['real', 'gan', 'llm', 'sampled', 'teacher'];
 
 /** The real train split: dense ids, assumed deduped (duplicates are tolerated and counted). */
 export interface RealRows {
@@ -99,7 +102,7 @@ export const DROP_REASONS = [
   'belowMinScore',
   /** positive whose (user, item) an earlier kept synthetic positive has (source, then row order) */
   'duplicateOfSynthetic',
-  /** positive among the least plausible dropRate share of its source */
+  /** positive or dislike among the least plausible (highest-loss) dropRate share of its source's rows of that label */
   'pruned',
   /** positive beyond maxSyntheticPerUser for its user */
   'userCap',
@@ -128,15 +131,15 @@ export interface CompositionReport {
     realDuplicates: number;
     realPositives: number;
     /** Input rows per source kind: liked (positive) and disliked (negative). */
-    synthetic: Record<'gan' | 'llm', RowCounts>;
+    synthetic: Record<SyntheticSourceName, RowCounts>;
   };
   /** Rows of each set by source name and label. */
   rows: { a: Record<SourceName, RowCounts>; b: Record<SourceName, RowCounts> };
-  drops: {
-    total: Record<DropReason, number>;
-    gan: Record<DropReason, number>;
-    llm: Record<DropReason, number>;
-  };
+  /** Dropped synthetic rows by reason: in all and per source. */
+  drops: { total: Record<DropReason, number> } & Record<
+    SyntheticSourceName,
+    Record<DropReason, number>
+  >;
   share: {
     target: number;
     /** Synthetic positives / B positives. */

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { ConfigIssue } from '../config/errors.ts';
 import { DataValidationError } from '../data/errors.ts';
 import { validateCsr } from '../eval/csr.ts';
+import { SYNTHETIC_SOURCE_NAMES } from './types.ts';
 import type { ResampleConfig, ResampleInput, SyntheticSource } from './types.ts';
 
 const STRATEGIES = ['uniform', 'popularity', 'hard'];
@@ -92,12 +93,12 @@ function validateSource(
   cfg: ResampleConfig,
 ): void {
   const file = sourceLabel(s, e);
-  if (s.source !== 'gan' && s.source !== 'llm')
+  if (!SYNTHETIC_SOURCE_NAMES.includes(s.source))
     throw new DataValidationError({
       file,
       column: 'source',
       value: String(s.source),
-      expected: 'gan or llm',
+      expected: SYNTHETIC_SOURCE_NAMES.join(' or '),
     });
   checkLength(file, 'user', s.user, s.n);
   checkLength(file, 'item', s.item, s.n);

@@ -32,7 +32,7 @@ const config = parsePipelineConfig({
 });
 
 describe('the whole pipeline on the real stack', () => {
-  it('runs every stage with the GAN and the LLM branch, decides, registers both candidates; a re-run is fully cached', async () => {
+  it('runs every stage with the GAN, LLM and teacher branches, decides, registers both candidates; a re-run is fully cached', async () => {
     const settings = testSettings();
     await withWorkers(settings, async ({ client, store }) => {
       const first = await watchPipeline(await startPipeline(client, settings, config));
@@ -56,8 +56,13 @@ describe('the whole pipeline on the real stack', () => {
       const llm = byName.expandLlm!.stats;
       expect(llm).toMatchObject({ provider: 'sequence', fallback: true, requests: 0 });
       expect(llm.rows).toBe(2 * (llm.triples as number));
+      // The teacher (on by default): the best baseline on validation, and its pseudo-positives.
+      const teacher = byName.teacher!.stats;
+      expect(['ease', 'rp3beta', 'itemknn']).toContain(teacher.teacher);
+      expect(teacher.teacherValidNdcg10).toBe(teacher[`${teacher.teacher as string}ValidNdcg10`]);
+      expect(teacher.rows).toBeGreaterThan(0);
       expect(byName.resample!.stats.syntheticInput).toBe(
-        (gan.rows as number) + (llm.rows as number),
+        (gan.rows as number) + (llm.rows as number) + (teacher.rows as number),
       );
       expect(byName.resample!.stats.rowsB).toBeGreaterThan(byName.resample!.stats.rowsA as number);
       expect(byName.retrainA!.stats).toMatchObject({ family: 'bpr', backend: 'wasm' });

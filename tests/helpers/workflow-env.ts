@@ -66,6 +66,7 @@ export function fakeActivities(): { cpu: CpuActivities; gpu: GpuActivities } {
     cpu: {
       ingest: stage('ingest'),
       preprocess: stage('preprocess'),
+      teacher: stage('teacher'),
       resample: stage('resample'),
       evaluate: stage('evaluate'),
       register: stage('register'),
@@ -81,6 +82,7 @@ export function fakeActivities(): { cpu: CpuActivities; gpu: GpuActivities } {
       trainGan: stage('trainGan'),
       generateGan: stage('generateGan'),
       expandLlm: stage('expandLlm'),
+      policy: stage('policy'),
       retrainA: stage('retrainA'),
       retrainB: stage('retrainB'),
     },

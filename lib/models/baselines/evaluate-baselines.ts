@@ -7,14 +7,11 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startTsWorker } from '../../compute/ts-worker.ts';
-import { keepRows, nonEmptyRows } from '../../eval/csr.ts';
+import { nonEmptyRows } from '../../eval/csr.ts';
 import { evaluateFullRankingAsync } from '../../eval/full-ranking.ts';
-import type { Csr, EvalData, EvalSummary, Scorer } from '../../eval/types.ts';
-import { EASE_MAX_ITEMS, fitEaseOnValidation } from '../ease/ease.ts';
-import type { ValidationData } from '../types.ts';
-import { validationNdcg10 } from '../validation-score.ts';
-import { ItemKnnScorer } from './item-knn.ts';
+import type { EvalData, EvalSummary, Scorer } from '../../eval/types.ts';
 import { PopularityScorer } from './popularity.ts';
+import { fitTunedBaseline } from './tuned.ts';
 
 /** Ranked users x items from which the baselines move to a worker thread (~0.3 s to start). */
 export const BASELINE_THREAD_MIN_PAIRS = 1 << 24;
@@ -110,49 +107,20 @@ export async function evaluateBaselinesHere(
     chosen: {},
     skipped: {},
   };
-  const fit: Record<BaselineName, () => Promise<Scorer | undefined>> = {
-    popularity: () => Promise.resolve(PopularityScorer.fit(data.train, data.nItems)),
-    itemknn: () => ItemKnnScorer.fitAsync(data.train, data.nItems),
-    rp3beta: async () => {
-      if (!data.valid) {
-        out.skipped.rp3beta = 'no validation split to choose its beta on';
-        return undefined;
-      }
-      // beta damps popular targets; chosen by validation NDCG@10, the test split unread.
-      const candidates: { beta: number; validNdcg10: number }[] = [];
-      let best: { beta: number; scorer: Scorer; score: number } | undefined;
-      for (const beta of RP3_BETAS) {
-        const scorer = await ItemKnnScorer.fitAsync(data.train, data.nItems, {
-          similarity: 'rp3beta',
-          beta,
-        });
-        const validNdcg10 = await validationNdcg10(scorer, validationOf(data), run.signal);
-        candidates.push({ beta, validNdcg10 });
-        if (!best || validNdcg10 > best.score) best = { beta, scorer, score: validNdcg10 };
-      }
-      out.chosen.rp3beta = { beta: best!.beta, candidates };
-      return best!.scorer;
-    },
-    ease: async () => {
-      const why = easeUnavailable(data);
-      if (why) {
-        out.skipped.ease = why;
-        return undefined;
-      }
-      const choice = await fitEaseOnValidation(
-        data.train,
-        data.nItems,
-        (scorer) => validationNdcg10(scorer, validationOf(data), run.signal),
-        { signal: run.signal },
-      );
-      out.chosen.ease = { lambda: choice.lambda, candidates: choice.candidates };
-      return choice.scorer;
-    },
+  const fit = async (name: BaselineName): Promise<Scorer | undefined> => {
+    if (name === 'popularity') return PopularityScorer.fit(data.train, data.nItems);
+    const tuned = await fitTunedBaseline(name, data.train, data.nItems, data.valid, run.signal);
+    if ('skipped' in tuned) {
+      out.skipped[name] = tuned.skipped;
+      return undefined;
+    }
+    if (tuned.chosen) out.chosen[name] = tuned.chosen;
+    return tuned.scorer;
   };
   for (const name of BASELINES) {
     const t0 = performance.now();
     run.signal?.throwIfAborted();
-    const scorer = await fit[name]();
+    const scorer = await fit(name);
     if (!scorer) continue;
     const result = await evaluateFullRankingAsync(data, scorer, {
       ...options,
@@ -167,37 +135,6 @@ export async function evaluateBaselinesHere(
 
 /** Every reference recommender, cheapest first. */
 export const BASELINES: readonly BaselineName[] = ['popularity', 'itemknn', 'rp3beta', 'ease'];
-
-/** rp3beta's candidate popularity exponents. */
-const RP3_BETAS = [0, 0.25, 0.5, 0.75];
-
-/** Why EASE cannot run on this data, or undefined when it can. */
-function easeUnavailable(data: EvalData): string | undefined {
-  if (data.nItems > EASE_MAX_ITEMS)
-    return `the catalog has ${data.nItems} items, above EASE's dense limit of ${EASE_MAX_ITEMS}`;
-  if (!data.valid) return 'no validation split to choose its lambda on';
-  return undefined;
-}
-
-/**
- * How a baseline's setting is chosen without the test split: NDCG@10 on the validation items
- * of an even spread of at most VALIDATION_USERS users.
- */
-function validationOf(data: EvalData): ValidationData {
-  return { train: data.train, valid: evenRows(data.valid!, VALIDATION_USERS) };
-}
-
-const VALIDATION_USERS = 2000;
-
-/** The rows of an even spread of at most `max` non-empty rows; the others emptied. */
-function evenRows(csr: Csr, max: number): Csr {
-  const rows = nonEmptyRows(csr);
-  const stride = Math.max(1, Math.ceil(rows.length / max));
-  return keepRows(
-    csr,
-    rows.filter((_, q) => q % stride === 0),
-  );
-}
 
 function onThread(
   data: EvalData,

@@ -9,8 +9,13 @@ export {
   topNewItemsAsync,
   topNewItemsCsr,
   topNewItemsCsrAsync,
+  topUnseenItemsAsync,
 } from './top-new.ts';
-export type { TopNewItems } from './top-new.ts';
+export type { TopNewItems, UnseenExclusions } from './top-new.ts';
+export { fitTunedBaseline } from './tuned.ts';
+export type { TunedBaseline, TunedBaselineName } from './tuned.ts';
+export { strongestBaseline, TEACHER_CANDIDATES } from './strongest.ts';
+export type { CandidateFigure, StrongestBaseline, TeacherCandidate } from './strongest.ts';
 export {
   evaluateBaselines,
   evaluateBaselinesAlongside,

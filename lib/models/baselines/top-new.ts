@@ -9,7 +9,7 @@ import { runSteps, runStepsAsync } from '../../async/steps.ts';
 import type { Steps } from '../../async/steps.ts';
 import { csrFromCoo } from '../../eval/csr.ts';
 import { TopKSelector } from '../../eval/topk.ts';
-import type { Csr } from '../../eval/types.ts';
+import type { Csr, Scorer } from '../../eval/types.ts';
 import { ItemKnnScorer } from './item-knn.ts';
 
 export interface TopNewItems {
@@ -38,19 +38,54 @@ function* topNewItemsSteps(
   perUser: number,
 ): Steps<TopNewItems> {
   const knn = yield* ItemKnnScorer.fitSteps(train, nItems);
+  return yield* topUnseenSteps(knn, train, nItems, users, perUser);
+}
+
+/** Items a ranking must not propose beyond the user's own `seen` rows. */
+export interface UnseenExclusions {
+  /** Per user, more items to leave out (e.g. the validation split). */
+  rows?: Csr;
+  /** 1 = never proposed to anyone (e.g. the most popular items). */
+  items?: Uint8Array;
+}
+
+/**
+ * Any scorer's top `perUser` items for each of `users`, leaving out the user's `seen` items
+ * and the `exclude`d ones; best first (ties: lower item id), -1 where fewer remain.
+ */
+export function topUnseenItemsAsync(
+  ...args: Parameters<typeof topUnseenSteps>
+): Promise<TopNewItems> {
+  return runStepsAsync(topUnseenSteps(...args));
+}
+
+function* topUnseenSteps(
+  scorer: Scorer,
+  seen: Csr,
+  nItems: number,
+  users: Int32Array,
+  perUser: number,
+  exclude: UnseenExclusions = {},
+): Steps<TopNewItems> {
   const items = new Int32Array(users.length * perUser).fill(-1);
   const scores = new Float32Array(users.length * perUser);
   const top = new TopKSelector(perUser);
   const chunk = Math.max(1, Math.floor(4_194_304 / nItems));
   const buf = new Float32Array(chunk * nItems);
+  const mask = (rows: Csr, u: number, o: number) => {
+    for (let a = rows.indptr[u]!; a < rows.indptr[u + 1]!; a++)
+      buf[o + rows.indices[a]!] = -Infinity;
+  };
   for (let start = 0; start < users.length; start += chunk) {
     const batch = users.subarray(start, Math.min(users.length, start + chunk));
-    knn.scoreUsers(batch, buf);
+    scorer.scoreUsers(batch, buf);
     for (let r = 0; r < batch.length; r++) {
       const u = batch[r]!;
       const o = r * nItems;
-      for (let a = train.indptr[u]!; a < train.indptr[u + 1]!; a++)
-        buf[o + train.indices[a]!] = -Infinity;
+      mask(seen, u, o);
+      if (exclude.rows) mask(exclude.rows, u, o);
+      if (exclude.items)
+        for (let i = 0; i < nItems; i++) if (exclude.items[i]) buf[o + i] = -Infinity;
       const m = top.select(buf, o, nItems);
       const w = (start + r) * perUser;
       for (let c = 0; c < m; c++) {

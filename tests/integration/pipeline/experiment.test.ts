@@ -60,6 +60,7 @@ describe('augment experiment', () => {
       'preprocess',
       'generateGan',
       'expandLlm',
+      'teacher',
       'retrainA',
     ]);
     await withWorkers(settings, async ({ client, store }) => {
@@ -73,7 +74,7 @@ describe('augment experiment', () => {
       const result = summary.result as ExperimentResult;
       expect(phases[0]).toBe('warming');
       expect(phases).toContain('running');
-      expect(result.warmups.map((w) => w.status)).toEqual(Array(4).fill('completed'));
+      expect(result.warmups.map((w) => w.status)).toEqual(Array(5).fill('completed'));
 
       // Every variant completed and was evaluated; what they share came from the cache.
       expect(result.variants.map((v) => [v.label, v.status])).toEqual([
@@ -88,12 +89,12 @@ describe('augment experiment', () => {
           expect(Number.isFinite(v[k])).toBe(true);
         expect(typeof v.promote).toBe('boolean');
         expect(v.report).toMatch(/report\.html$/);
-        // ingest, preprocess, trainGan, generateGan, retrainA (+ expandLlm when on) are reused;
-        // resample, retrainB, evaluate and report are this variant's own - except v1's
+        // ingest, preprocess, trainGan, generateGan, teacher, retrainA (+ expandLlm when on) are
+        // reused; resample, retrainB, evaluate and report are this variant's own - except v1's
         // resample, which the warm-up for model A ran with v1's config.
         const llmOn = v.overrides['llm.enabled'] === true;
         const first = v.label === 'v1' ? 1 : 0;
-        expect([v.stagesCached, v.stagesDone]).toEqual([(llmOn ? 6 : 5) + first, 4 - first]);
+        expect([v.stagesCached, v.stagesDone]).toEqual([(llmOn ? 7 : 6) + first, 4 - first]);
       }
       // A is the same model everywhere; B differs with the augmentation.
       expect(new Set(result.variants.map((v) => v.a)).size).toBe(1);
@@ -181,6 +182,7 @@ describe('augment experiment', () => {
       'preprocess',
       'generateGan',
       'expandLlm',
+      'teacher',
       'retrainA',
       'retrainA',
     ]);

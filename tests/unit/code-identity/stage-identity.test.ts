@@ -14,6 +14,7 @@ const STAGE_MODULES = {
   trainGan: 'activities/train-gan.ts',
   generateGan: 'activities/generate-gan.ts',
   expandLlm: 'activities/expand-llm.ts',
+  teacher: 'activities/teacher.ts',
   resample: 'activities/resample.ts',
   retrain: 'activities/retrain.ts',
   evaluate: 'activities/evaluate.ts',
@@ -54,6 +55,10 @@ describe('stage code identity', () => {
 
   it('changes for the retrain stages only when model training code changes', () => {
     expect(changedBy('lib/models/bpr/bpr-train.ts')).toEqual(['retrain']);
+  });
+
+  it('changes for the teacher only when its proposals change', () => {
+    expect(changedBy('lib/teacher/propose.ts')).toEqual(['teacher']);
   });
 
   it('changes for evaluate only when the A/B test statistics change', () => {

@@ -131,6 +131,108 @@ describe('the run report', () => {
     expect(html).not.toMatch(/LLM expansion|CFGAN|Training sets|Guard rails|Popularity</);
   });
 
+  it('names the teacher, every candidate figure and what it proposed', () => {
+    // The teacher stage's stats as its manifest holds them.
+    const stats = {
+      teacher: 'rp3beta',
+      teacherValidNdcg10: 0.3142,
+      easeSkipped: "the catalog has 6000 items, above EASE's dense limit of 5000",
+      rp3betaValidNdcg10: 0.3142,
+      rp3betaBeta: 0.25,
+      itemknnValidNdcg10: 0.2715,
+      rows: 312,
+      users: 104,
+      usersChosen: 108,
+      excludedItems: 13,
+      k: 3,
+      seconds: 1.2,
+    };
+    const d = buildReportData(reportParts({ teacher: stats }));
+    expect(d.teacher).toEqual({
+      name: 'rp3beta',
+      validNdcg10: 0.3142,
+      candidates: { rp3beta: 0.3142, itemknn: 0.2715 },
+      skipped: { ease: stats.easeSkipped },
+      rows: 312,
+      users: 104,
+      usersChosen: 108,
+      excludedItems: 13,
+      k: 3,
+    });
+    const html = renderReport(d);
+    expect(sectionIds(html).at(-1)).toBe('teacher');
+    expect(html).toContain('Teacher: <strong>RP3beta</strong>');
+    expect(html).toContain('<td>ItemKNN: validation NDCG@10</td><td>0.2715</td>');
+    expect(html).toContain(`<td>EASE: not tried</td><td>${esc(stats.easeSkipped)}</td>`);
+    expect(html).toContain('<td>pseudo-positives</td><td>312</td>');
+    expect(() => buildReportData(reportParts({ teacher: { teacher: 'ease' } }))).toThrow(
+      'teacher manifest stats: missing field teacherValidNdcg10',
+    );
+  });
+
+  it('lists the policy candidates with their validation figures and the choice', () => {
+    // The policy stage's candidates.json, as lib/policy/search.ts returns it.
+    const policy = {
+      a: { ndcg10: 0.1, sparseNdcg10: 0.05 },
+      candidates: [
+        {
+          label: 'teacher k2 w0.5',
+          sources: ['teacher'],
+          overrides: {},
+          valid: { ndcg10: 0.101, sparseNdcg10: 0.061, tailRecall10: 0.02 },
+          syntheticRows: 40,
+          seconds: 1,
+        },
+        {
+          label: 'gan k2 w0.5',
+          sources: ['gan'],
+          overrides: {},
+          syntheticRows: 0,
+          skipped: 'no synthetic row left after the caps',
+        },
+      ],
+      choice: {
+        chosen: 'teacher k2 w0.5',
+        beatsA: true,
+        reason: 'teacher k2 w0.5 is best on sparse users',
+      },
+      seconds: 3,
+    };
+    const d = buildReportData(reportParts({ policy }));
+    expect(d.policy).toEqual({
+      chosen: 'teacher k2 w0.5',
+      beatsA: true,
+      reason: 'teacher k2 w0.5 is best on sparse users',
+      a: { ndcg10: 0.1, sparseNdcg10: 0.05 },
+      candidates: [
+        {
+          label: 'teacher k2 w0.5',
+          ndcg10: 0.101,
+          sparseNdcg10: 0.061,
+          tailRecall10: 0.02,
+          syntheticRows: 40,
+        },
+        { label: 'gan k2 w0.5', syntheticRows: 0, skipped: 'no synthetic row left after the caps' },
+      ],
+    });
+    const html = renderReport(d);
+    expect(sectionIds(html).at(-1)).toBe('policy');
+    expect(html).toContain('B uses <strong>teacher k2 w0.5</strong>');
+    expect(html).toContain(
+      '<tr class="up"><td>teacher k2 w0.5</td><td>40</td><td>0.1010</td><td>0.0610</td><td>0.0200</td></tr>',
+    );
+    expect(html).toContain('skipped: no synthetic row left after the caps');
+    const none = buildReportData(
+      reportParts({ policy: { ...policy, choice: { beatsA: false, reason: 'no source' } } }),
+    );
+    expect(renderReport(none)).toContain(
+      'No candidate beats A on validation; B uses <strong>no synthetic rows</strong>',
+    );
+    expect(() => buildReportData(reportParts({ policy: { a: {} } }))).toThrow(
+      'policy candidates.json: missing field choice',
+    );
+  });
+
   it('prints n/a, not a tiny p-value, when every paired delta is zero', () => {
     const html = renderReport(buildReportData(reportParts({}, { bEqualsA: true })));
     const row = /<tr><td>ndcg@10<\/td>.*?<\/tr>/.exec(html)![0];

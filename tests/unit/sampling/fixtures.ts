@@ -6,6 +6,7 @@ import type {
   ResampledSet,
   ResampleInput,
   SyntheticSource,
+  SyntheticSourceName,
 } from '../../../lib/sampling/index.ts';
 
 export function config(over: Partial<ResampleConfig> = {}): ResampleConfig {
@@ -26,7 +27,7 @@ export function rows(pairs: [number, number][]): { n: number; user: Int32Array; 
 }
 
 export function source(
-  kind: 'gan' | 'llm',
+  kind: SyntheticSourceName,
   list: { u: number; i: number; score?: number; label?: number; pl?: number }[],
 ): SyntheticSource {
   return {

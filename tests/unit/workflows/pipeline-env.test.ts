@@ -19,6 +19,7 @@ import { createSchedule } from '../../../lib/runtime/schedules.ts';
 import {
   FAKE_MLFLOW,
   fakeActivities,
+  fakeRef,
   startWorkflowEnvironment,
   uniqueQueues,
   withFakeWorkers,
@@ -27,8 +28,8 @@ import type { FakeCall } from '../../helpers/workflow-env.ts';
 
 /**
  * The pipeline workflow's orchestration on a Temporal dev server with fake activities:
- * `until`, disabled branches, the registry-skip path, cancellation, the `report-stage`
- * patch and dated sources of scheduled runs. tests/unit/workflows/replay.test.ts replays a
+ * `until`, disabled branches, the teacher branch, the registry-skip path, cancellation, the
+ * `report-stage`, `teacher-source` and `augmentation-policy` patches and dated sources of scheduled runs. tests/unit/workflows/replay.test.ts replays a
  * history recorded before the patch.
  *
  * No time-skipping server: the workflows start no timers (nothing to skip), and the Java
@@ -45,7 +46,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const TRAINING: StageName[] = ['trainGan', 'generateGan', 'expandLlm', 'retrainA', 'retrainB'];
+const TRAINING: StageName[] = [
+  'trainGan',
+  'generateGan',
+  'expandLlm',
+  'policy',
+  'retrainA',
+  'retrainB',
+];
 
 function input(
   queues: Record<QueueKind, string>,
@@ -77,7 +85,7 @@ const statusOf = (result: PipelineResult) =>
   );
 
 describe('pipeline workflow on the test environment', () => {
-  it('a full run calls every stage once, each on its queue, and records the report-stage patch', async () => {
+  it('a full run calls every stage once, each on its queue, and records its patches', async () => {
     const queues = uniqueQueues();
     await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
       const handle = await runPipeline(env.client, queues, input(queues));
@@ -99,7 +107,12 @@ describe('pipeline workflow on the test environment', () => {
         const data = m?.details?.['patch-data']?.payloads?.[0]?.data;
         return data ? [(JSON.parse(Buffer.from(data).toString()) as { id: string }).id] : [];
       });
-      expect(patches).toEqual(['tracking-alongside', 'report-stage']);
+      expect(patches).toEqual([
+        'tracking-alongside',
+        'teacher-source',
+        'augmentation-policy',
+        'report-stage',
+      ]);
       await Worker.runReplayHistory({ workflowBundle: bundle }, history);
     });
   });
@@ -128,10 +141,32 @@ describe('pipeline workflow on the test environment', () => {
 
   it.each([
     ['preprocess', ['ingest', 'preprocess']],
-    ['resample', ['ingest', 'preprocess', 'trainGan', 'generateGan', 'expandLlm', 'resample']],
+    [
+      'resample',
+      [
+        'ingest',
+        'preprocess',
+        'trainGan',
+        'generateGan',
+        'expandLlm',
+        'teacher',
+        'policy',
+        'resample',
+      ],
+    ],
     [
       'retrainA',
-      ['ingest', 'preprocess', 'trainGan', 'generateGan', 'expandLlm', 'resample', 'retrainA'],
+      [
+        'ingest',
+        'preprocess',
+        'trainGan',
+        'generateGan',
+        'expandLlm',
+        'teacher',
+        'policy',
+        'resample',
+        'retrainA',
+      ],
     ],
   ] as const)('until %s stops after that stage', async (until, ran) => {
     const queues = uniqueQueues();
@@ -146,10 +181,14 @@ describe('pipeline workflow on the test environment', () => {
     });
   });
 
-  it('disabled GAN and LLM branches are skipped and resample gets real data only', async () => {
+  it('disabled GAN, LLM and teacher branches are skipped and resample gets real data only', async () => {
     const queues = uniqueQueues();
     await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
-      const args = input(queues, { gan: { enabled: false }, llm: { enabled: false } });
+      const args = input(queues, {
+        gan: { enabled: false },
+        llm: { enabled: false },
+        teacher: { enabled: false },
+      });
       const result = (await runPipeline(env.client, queues, args).then((h) =>
         h.result(),
       )) as PipelineResult;
@@ -157,23 +196,100 @@ describe('pipeline workflow on the test environment', () => {
         trainGan: 'skipped:disabled',
         generateGan: 'skipped:disabled',
         expandLlm: 'skipped:disabled',
+        teacher: 'skipped:disabled',
+        policy: 'skipped:no augmentation source',
         resample: 'done',
         report: 'done',
       });
       expect(stageCalls(calls)).not.toContain('trainGan');
       expect(stageCalls(calls)).not.toContain('expandLlm');
+      expect(stageCalls(calls)).not.toContain('teacher');
       const resample = calls.find((c) => c.name === 'resample')!.input as StageInput;
       expect(Object.keys(resample.inputs)).toEqual(['preprocess']);
     });
   });
 
-  it('only the GAN off: the LLM rows still reach resample', async () => {
+  it('only the GAN off: the LLM and teacher rows still reach resample', async () => {
     const queues = uniqueQueues();
     await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
       const args = input(queues, { gan: { enabled: false } });
       await runPipeline(env.client, queues, args).then((h) => h.result());
       const resample = calls.find((c) => c.name === 'resample')!.input as StageInput;
-      expect(Object.keys(resample.inputs).sort()).toEqual(['expandLlm', 'preprocess']);
+      expect(Object.keys(resample.inputs).sort()).toEqual([
+        'expandLlm',
+        'policy',
+        'preprocess',
+        'teacher',
+      ]);
+    });
+  });
+
+  it('policy auto gets every source and its decision reaches resample; policy fixed skips it', async () => {
+    for (const policy of ['auto', 'fixed'] as const) {
+      const queues = uniqueQueues();
+      await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
+        const args = input(queues, { augmentation: { policy }, llm: { enabled: false } });
+        const result = (await runPipeline(env.client, queues, args).then((h) =>
+          h.result(),
+        )) as PipelineResult;
+        const resample = calls.find((c) => c.name === 'resample')!.input as StageInput;
+        if (policy === 'fixed') {
+          expect(statusOf(result).policy).toBe('skipped:policy fixed');
+          expect(Object.keys(resample.inputs).sort()).toEqual([
+            'generateGan',
+            'preprocess',
+            'teacher',
+          ]);
+          return;
+        }
+        const call = calls.find((c) => c.name === 'policy')!;
+        expect(call.queue).toBe(queues.gpu);
+        const { inputs, config } = call.input as StageInput<{ segments: object }>;
+        expect(Object.keys(inputs).sort()).toEqual(['generateGan', 'preprocess', 'teacher']);
+        expect(config.segments).toEqual({ sparseFraction: 0.25, tailFraction: 0.8, maxDrop: 0.05 });
+        expect(resample.inputs.policy).toMatchObject({ stage: 'policy' });
+      });
+    }
+  });
+
+  it('the teacher branch runs on the cpu queue beside the GAN and LLM; its ref reaches resample and report', async () => {
+    const queues = uniqueQueues();
+    const acts = fakeActivities();
+    // The teacher finishes only once both other branches have started: the three overlap.
+    let release!: () => void;
+    const othersStarted = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const startedOne = () => ++started === 2 && release();
+    const { trainGan, expandLlm } = acts.gpu;
+    acts.gpu.trainGan = async (i) => (startedOne(), trainGan(i));
+    acts.gpu.expandLlm = async (i) => (startedOne(), expandLlm(i));
+    acts.cpu.teacher = async () => {
+      await othersStarted;
+      return { ...fakeRef('teacher'), sha256: 'sha-teacher-rows' };
+    };
+    await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+      const args = input(queues, {
+        teacher: { usersFraction: 0.5, k: 2, candidates: ['rp3beta', 'itemknn'] },
+      });
+      const result = (await runPipeline(env.client, queues, args).then((h) =>
+        h.result(),
+      )) as PipelineResult;
+      expect(statusOf(result).teacher).toBe('done');
+      const teacher = calls.find((c) => c.name === 'teacher')!;
+      expect(teacher.queue).toBe(queues.cpu);
+      const { teacher: section } = (teacher.input as StageInput<{ teacher: object }>).config;
+      expect(section).toEqual({
+        usersFraction: 0.5,
+        k: 2,
+        maxPerRealItem: 1,
+        excludeTopPopular: 0.05,
+        candidates: ['rp3beta', 'itemknn'],
+      });
+      expect(Object.keys((teacher.input as StageInput).inputs)).toEqual(['preprocess']);
+      for (const next of ['resample', 'report']) {
+        const ref = (calls.find((c) => c.name === next)!.input as StageInput).inputs.teacher;
+        expect(ref, next).toMatchObject({ stage: 'teacher', sha256: 'sha-teacher-rows' });
+      }
     });
   });
 

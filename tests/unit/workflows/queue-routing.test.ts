@@ -60,7 +60,14 @@ describe('task-queue routing', () => {
     expect(cpu.filter((name) => gpu.includes(name))).toEqual([]);
     for (const stage of STAGES)
       expect([cpu.includes(stage), gpu.includes(stage)].filter(Boolean), stage).toHaveLength(1);
-    expect(gpu.sort()).toEqual(['expandLlm', 'generateGan', 'retrainA', 'retrainB', 'trainGan']);
+    expect(gpu.sort()).toEqual([
+      'expandLlm',
+      'generateGan',
+      'policy',
+      'retrainA',
+      'retrainB',
+      'trainGan',
+    ]);
     for (const name of ['trackStart', 'trackStage', 'trackEnd', 'register', 'compareExperiment'])
       expect(cpu).toContain(name);
   });

@@ -1,0 +1,39 @@
+/**
+ * What resample (and the policy search, which builds candidate B sets the same way) reads:
+ * the real train rows, the synthetic rows of every augmentation branch the workflow passed,
+ * and for hard negatives each user's top item-kNN items.
+ */
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import type { StageName } from '../lib/contracts/index.ts';
+import { readInteractionsParquet, readSyntheticParquet } from '../lib/data/index.ts';
+import { csrFromCoo } from '../lib/eval/csr.ts';
+import { topNewItemsCsrAsync } from '../lib/models/baselines/index.ts';
+import type { ResampleInput, SyntheticSource } from '../lib/sampling/index.ts';
+import { catalogSize } from './split-data.ts';
+import type { StageContext } from './stage-runner.ts';
+
+/** The synthetic-rows file of each augmentation branch (also the identity of its rows). */
+export const SYNTHETIC_FILES: Partial<Record<StageName, string[]>> = {
+  generateGan: ['gan.parquet'],
+  expandLlm: ['llm.parquet'],
+  teacher: ['teacher.parquet'],
+};
+
+export async function readResampleInput(
+  ctx: StageContext<unknown>,
+  cfg: PipelineConfig['resample'],
+): Promise<ResampleInput> {
+  const { nUsers, nItems } = catalogSize(ctx);
+  const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
+  const synthetic: SyntheticSource[] = [];
+  for (const [stage, [file]] of Object.entries(SYNTHETIC_FILES) as [StageName, [string]][])
+    if (ctx.hasInput(stage))
+      synthetic.push(await readSyntheticParquet(await ctx.inputFile(stage, file)));
+  // Hard negatives: items a quick base model (item kNN on the train split) ranks high.
+  const neg = cfg.negatives;
+  if (neg.strategy !== 'hard' || neg.perPositive === 0) return { nUsers, nItems, train, synthetic };
+  ctx.heartbeat({ phase: 'ranking hard-negative candidates' });
+  const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
+  const hardCandidates = await topNewItemsCsrAsync(trainCsr, nItems, neg.hardPool);
+  return { nUsers, nItems, train, synthetic, hardCandidates };
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
+import type { StageInput, StageRef } from '../lib/contracts/index.ts';
+import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { strongestBaseline } from '../lib/models/baselines/index.ts';
+import type { ArtifactStore } from '../lib/store/index.ts';
+import { proposePseudoPositives } from '../lib/teacher/index.ts';
+import { catalogSize, readSplitCsr } from './split-data.ts';
+import { runStage } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
+
+export interface TeacherStageConfig {
+  /** No seed: the teacher is deterministic, so runs that differ only in seed share it. */
+  teacher: Omit<PipelineConfig['teacher'], 'enabled'>;
+}
+
+/**
+ * teacher: the strongest of the candidate baselines on validation (each fitted on the train
+ * split with its own setting chosen on validation) proposes, for the sparsest users, its top
+ * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
+ * teacher; score = rank-based confidence, plausibility = the teacher's raw score). Reads the
+ * train and validation splits only; no validation item is ever proposed, so B's training
+ * and early stopping never see one.
+ */
+export const teacherStage: StageDefinition<TeacherStageConfig> = {
+  name: 'teacher',
+  source: import.meta.url,
+  needs: ['preprocess'],
+  reads: { preprocess: ['train.parquet', 'valid.parquet'] },
+  // What it reads, not the test split: another test split leaves the teacher cached.
+  identityFiles: () => ({ preprocess: ['train.parquet', 'valid.parquet'] }),
+  async run(ctx) {
+    const t0 = Date.now();
+    const cfg = ctx.config.teacher;
+    const { nUsers, nItems } = catalogSize(ctx);
+    const train = await readSplitCsr(ctx, 'train');
+    const valid = await readSplitCsr(ctx, 'valid');
+    const teacher = await strongestBaseline(train, valid, nItems, {
+      candidates: cfg.candidates,
+      signal: ctx.signal,
+      onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
+    });
+    ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });
+    const rows = await proposePseudoPositives(train, nItems, teacher, cfg, valid);
+    const path = join(ctx.workDir, 'teacher.parquet');
+    const { schema } = await writeSyntheticParquet(path, {
+      ...rows,
+      source: 'teacher',
+      nUsers,
+      nItems,
+    });
+    // Flat figures, so MLflow logs each (it logs numbers as metrics and words as tags).
+    const perCandidate: Record<string, number | string> = {};
+    for (const c of teacher.candidates) {
+      if (c.validNdcg10 !== undefined) perCandidate[`${c.name}ValidNdcg10`] = c.validNdcg10;
+      if (c.skipped) perCandidate[`${c.name}Skipped`] = c.skipped;
+      for (const [key, value] of Object.entries(c.chosen ?? {}))
+        if (typeof value === 'number') perCandidate[`${c.name}${capitalized(key)}`] = value;
+    }
+    return {
+      kind: 'synthetic-rows',
+      files: [{ name: 'teacher.parquet', path, rows: rows.n, schema }],
+      stats: {
+        teacher: teacher.name,
+        teacherValidNdcg10: teacher.validNdcg10,
+        ...perCandidate,
+        rows: rows.n,
+        users: rows.usersAugmented,
+        usersChosen: rows.usersChosen,
+        excludedItems: rows.excludedItems,
+        k: cfg.k,
+        seconds: (Date.now() - t0) / 1000,
+      },
+    };
+  },
+};
+
+function capitalized(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+export function teacherActivity(store: ArtifactStore) {
+  return (input: StageInput<TeacherStageConfig>): Promise<StageRef> =>
+    runStage(teacherStage, input, store);
+}

@@ -1,0 +1,70 @@
+/**
+ * One whole pipeline run for a bench: the config written to a temporary file, the local
+ * stack started if it is not up, `augment run --wait --json --worker` in a child process,
+ * and its run summary parsed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface RunSummary {
+  workflowId: string;
+  stages: {
+    name: string;
+    status: string;
+    seconds: number | null;
+    stats: Record<string, unknown>;
+  }[];
+  decision?: { promote: boolean; reasons: string[] };
+}
+
+let env: NodeJS.ProcessEnv | undefined;
+
+/** Starts the local stack once per process and returns the environment that points at it. */
+async function stackEnv(): Promise<NodeJS.ProcessEnv> {
+  if (env) return env;
+  const opts = resolveStackOptions();
+  await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
+  env = {
+    ...process.env,
+    ...stackEnvironment(opts),
+    ARTIFACT_URI: `s3://${opts.bucket}/bench-${Date.now().toString(36)}`,
+  };
+  return env;
+}
+
+export async function runPipeline(
+  config: Record<string, unknown>,
+  extraArgs: string[] = [],
+): Promise<RunSummary & { seconds: number }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-config-')), 'config.yaml');
+  writeFileSync(file, stringify(config));
+  const t0 = performance.now();
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'augment.mjs'),
+      'run',
+      '--config',
+      file,
+      '--wait',
+      '--json',
+      '--worker',
+      ...extraArgs,
+    ],
+    { cwd: ROOT, env: await stackEnv(), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+  );
+  if (run.status !== 0) throw new Error(`the run failed (exit ${run.status}); see above`);
+  const summary = JSON.parse(run.stdout.toString()) as RunSummary;
+  return { ...summary, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A stage's stats from a run summary ({} when it did not run). */
+export function stageStats(summary: RunSummary, name: string): Record<string, unknown> {
+  return summary.stages.find((s) => s.name === name)?.stats ?? {};
+}

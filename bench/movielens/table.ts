@@ -1,0 +1,130 @@
+/**
+ * The quality table: does augmentation help, on MovieLens-100K and on the demo data, over
+ * several seeds. Per data set and seed, one pipeline run with the defaults (model.family
+ * auto, augmentation.policy auto, every source on) and one real-data-only run per family
+ * (its model A is that family's figure). Prints, per data set, the mean over seeds of:
+ * popularity, ItemKNN, RP3beta, EASE, each family; the CFGAN generator's validation NDCG@10
+ * and its gate; A and B overall and on sparse users; tail-item recall; and each seed's
+ * chosen policy. Every choice inside the runs is made on validation; the test figures are
+ * the evaluate stage's. Run by hand (about 10-20 minutes on 2 cores):
+ *
+ *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
+ */
+import { parseArgs } from 'node:util';
+import { writeBenchResult } from '../common/results.ts';
+import { ML100K_ITEMS, ML100K_RATINGS, movielens100k } from './data.ts';
+import { runPipeline, stageStats } from './pipeline-run.ts';
+import type { RunSummary } from './pipeline-run.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: 'movielens,demo' },
+    seeds: { type: 'string', default: '1,2,3' },
+    families: { type: 'string', default: 'bpr,ials,ease' },
+  },
+});
+const seeds = args.seeds.split(',').map(Number);
+const families = args.families.split(',').filter(Boolean);
+
+function dataConfig(name: string): Record<string, unknown> {
+  if (name === 'demo') return { name: 'quality-demo' };
+  if (name !== 'movielens') throw new Error(`--data: movielens or demo, not ${name}`);
+  const dir = movielens100k();
+  return {
+    name: 'quality-movielens',
+    data: { source: ML100K_RATINGS(dir), items: ML100K_ITEMS(dir) },
+  };
+}
+
+type Metrics = Record<string, number>;
+interface Evaluate {
+  metrics: { A: Metrics; B: Metrics };
+  segments: Record<'sparseUsers' | 'tailItems', { A: Metrics; B: Metrics }>;
+  baselines: Record<string, number>;
+  promote: boolean;
+}
+
+/** One seed's row of the table. */
+function seedRow(main: RunSummary & { seconds: number }, familyRuns: Record<string, RunSummary>) {
+  const ev = stageStats(main, 'evaluate') as unknown as Evaluate;
+  const policy = stageStats(main, 'policy');
+  const gan = stageStats(main, 'generateGan');
+  const retrain = stageStats(main, 'retrainA');
+  return {
+    ...Object.fromEntries(Object.entries(ev.baselines).map(([k, v]) => [k, v])),
+    ...Object.fromEntries(
+      Object.entries(familyRuns).map(([f, s]) => [
+        f,
+        (stageStats(s, 'evaluate') as unknown as Evaluate).metrics.A['ndcg@10']!,
+      ]),
+    ),
+    generatorValidNdcg10: gan.generatorValidNdcg10 as number | undefined,
+    ganGate: gan.gate as string | undefined,
+    family: retrain.family as string,
+    A: ev.metrics.A['ndcg@10']!,
+    B: ev.metrics.B['ndcg@10']!,
+    sparseA: ev.segments.sparseUsers.A['ndcg@10']!,
+    sparseB: ev.segments.sparseUsers.B['ndcg@10']!,
+    tailRecallA: ev.segments.tailItems.A['recall@10']!,
+    tailRecallB: ev.segments.tailItems.B['recall@10']!,
+    policy: (policy.chosen as string | undefined) ?? 'fixed',
+    policyBeatsA: policy.beatsA as boolean | undefined,
+    promote: ev.promote,
+    seconds: +main.seconds.toFixed(1),
+  };
+}
+type Row = ReturnType<typeof seedRow>;
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const pct = (b: number, a: number) => (a > 0 ? ((b - a) / a) * 100 : NaN);
+
+const tables: Record<string, unknown> = {};
+for (const name of args.data.split(',')) {
+  const base = dataConfig(name);
+  const rows: Row[] = [];
+  for (const seed of seeds) {
+    process.stderr.write(`[quality] ${name} seed ${seed}: the pipeline with its defaults\n`);
+    const main = await runPipeline({ ...base, seed, model: { family: 'auto' } });
+    const familyRuns: Record<string, RunSummary> = {};
+    for (const family of families) {
+      process.stderr.write(`[quality] ${name} seed ${seed}: family ${family} on real data\n`);
+      familyRuns[family] = await runPipeline(
+        {
+          ...base,
+          seed,
+          model: { family },
+          gan: { enabled: false },
+          llm: { enabled: false },
+          teacher: { enabled: false },
+          registry: { enabled: false },
+        },
+        ['--until', 'evaluate'],
+      );
+    }
+    rows.push(seedRow(main, familyRuns));
+  }
+  const numeric = Object.keys(rows[0]!).filter((k) =>
+    rows.every((r) => typeof r[k as keyof Row] === 'number'),
+  );
+  const means = Object.fromEntries(
+    numeric.map((k) => [k, +mean(rows.map((r) => r[k as keyof Row] as number)).toFixed(4)]),
+  );
+  const goals = {
+    sparseLiftPct: +pct(means.sparseB!, means.sparseA!).toFixed(1),
+    overallLiftPct: +pct(means.B!, means.A!).toFixed(1),
+    tailRecallDelta: +(means.tailRecallB! - means.tailRecallA!).toFixed(4),
+    aVsEase: means.ease !== undefined ? +(means.A! - means.ease).toFixed(4) : null,
+  };
+  tables[name] = { seeds, means, goals, perSeed: rows };
+  console.error(`\n${name}: mean over seeds ${seeds.join(', ')} (test NDCG@10 unless said)`);
+  for (const [k, v] of Object.entries(means)) console.error(`  ${k.padEnd(22)} ${v}`);
+  console.error(
+    `  B vs A: sparse users ${goals.sparseLiftPct}% (goal >= +5%), overall ${goals.overallLiftPct}% (goal >= -1%), tail recall ${goals.tailRecallDelta} (goal >= 0)`,
+  );
+  for (const r of rows)
+    console.error(
+      `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}`,
+    );
+  await writeBenchResult(`quality-table-${name}`, tables[name] as Record<string, unknown>);
+}
+console.log(JSON.stringify(tables));

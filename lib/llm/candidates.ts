@@ -1,0 +1,60 @@
+/**
+ * Where the expansion's candidates come from: the strongest base model on validation (fitted
+ * on the train split), proposing each asked user's top unseen items (LLMRec's base
+ * recommender). A candidate never is a train item or a validation item of the user: a
+ * validation item taken up as a synthetic positive would flatter B on the very split that
+ * stops its training and chooses its policy.
+ */
+import type { Csr, Scorer } from '../eval/types.ts';
+import { strongestBaseline } from '../models/baselines/strongest.ts';
+import type { CandidateFigure, TeacherCandidate } from '../models/baselines/strongest.ts';
+import type { TopNewItems } from '../models/baselines/top-new.ts';
+
+export interface CandidateQuery {
+  train: Csr;
+  valid: Csr;
+  nItems: number;
+  /** Users asked, in the order of the result's rows. */
+  users: Int32Array;
+  perUser: number;
+  signal?: AbortSignal;
+}
+
+/** The base model's proposals, and which model it was. */
+export interface CandidateModel {
+  /** Display name of the model, e.g. `ItemKNN`. */
+  name: string;
+  /** Its NDCG@10 on the validation split (fitted on train). */
+  validNdcg10: number;
+  /** Row r holds the candidates of `users[r]`, best first. */
+  top: TopNewItems;
+  /** Every model tried, with its validation figure. */
+  tried?: CandidateFigure[];
+  /** The model itself, for callers that score other items with it. */
+  scorer?: Scorer & { nItems: number };
+}
+
+/** Proposes candidates for a query; the stage is written against this. */
+export type ProposeCandidates = (q: CandidateQuery) => Promise<CandidateModel>;
+
+const DISPLAY_NAMES: Record<TeacherCandidate, string> = {
+  ease: 'EASE',
+  rp3beta: 'RP3beta',
+  itemknn: 'ItemKNN',
+};
+
+/**
+ * The strongest tuned baseline on validation (EASE, RP3beta or ItemKNN, each with its setting
+ * chosen on validation; see lib/models/baselines/strongest.ts) proposes the candidates.
+ */
+export const strongestCandidates: ProposeCandidates = async (q) => {
+  const best = await strongestBaseline(q.train, q.valid, q.nItems, { signal: q.signal });
+  const top = await best.topUnseen(q.users, q.perUser, { rows: q.valid });
+  return {
+    name: DISPLAY_NAMES[best.name],
+    validNdcg10: best.validNdcg10,
+    top,
+    tried: best.candidates,
+    scorer: best.scorer,
+  };
+};

@@ -1,0 +1,104 @@
+/**
+ * The strongest tuned baseline on validation: a teacher whose top unseen items can serve as
+ * pseudo-positives (lib/teacher) or as candidates for another model to choose from. Each
+ * candidate is fitted on the train split with its own setting chosen on validation
+ * (tuned.ts), and the one with the best validation NDCG@10 wins. The test split is never
+ * read. Pure: no Temporal, no I/O.
+ */
+import type { Csr, Scorer } from '../../eval/types.ts';
+import { validationNdcg10 } from '../validation-score.ts';
+import { topUnseenItemsAsync } from './top-new.ts';
+import type { TopNewItems, UnseenExclusions } from './top-new.ts';
+import { fitTunedBaseline, validationOf } from './tuned.ts';
+import type { TunedBaselineName } from './tuned.ts';
+
+export type TeacherCandidate = TunedBaselineName;
+
+/** The default candidates; on equal validation NDCG@10 the earlier one wins. */
+export const TEACHER_CANDIDATES: readonly TeacherCandidate[] = ['ease', 'rp3beta', 'itemknn'];
+
+/** One candidate's outcome. */
+export interface CandidateFigure {
+  name: TeacherCandidate;
+  /** NDCG@10 of its chosen setting on the validation users; absent when skipped. */
+  validNdcg10?: number;
+  /** The setting chosen on validation (EASE: lambda; RP3beta: beta) and the grid's figures. */
+  chosen?: Record<string, unknown>;
+  /** Fit and validation time. */
+  seconds: number;
+  /** Why it did not run (EASE above its catalog limit). */
+  skipped?: string;
+}
+
+export interface StrongestBaseline {
+  name: TeacherCandidate;
+  validNdcg10: number;
+  scorer: Scorer & { nItems: number };
+  /** Every candidate in the order tried, the winner included. */
+  candidates: CandidateFigure[];
+  /**
+   * The winner's top `k` items per user of `users` that the user has not seen in train (nor
+   * in `exclude`), best first with the teacher's raw scores; -1 where fewer remain.
+   */
+  topUnseen(users: Int32Array, k: number, exclude?: UnseenExclusions): Promise<TopNewItems>;
+}
+
+export interface StrongestOptions {
+  /** @default TEACHER_CANDIDATES */
+  candidates?: readonly TeacherCandidate[];
+  /** Called as each candidate starts (for heartbeats). */
+  onCandidate?: (name: TeacherCandidate) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fits each candidate on `train`, scores it by NDCG@10 on `valid` (train items excluded from
+ * the ranking; at most 2,000 users, evenly spread) and returns the best. Throws a RangeError
+ * when no candidate is given or every one was skipped.
+ */
+export async function strongestBaseline(
+  train: Csr,
+  valid: Csr,
+  nItems: number,
+  options: StrongestOptions = {},
+): Promise<StrongestBaseline> {
+  const names = options.candidates ?? TEACHER_CANDIDATES;
+  if (names.length === 0) throw new RangeError('strongestBaseline: no candidate given');
+  const validation = validationOf(train, valid);
+  const candidates: CandidateFigure[] = [];
+  let best:
+    { name: TeacherCandidate; scorer: Scorer & { nItems: number }; score: number } | undefined;
+  for (const name of new Set(names)) {
+    options.signal?.throwIfAborted();
+    options.onCandidate?.(name);
+    const t0 = performance.now();
+    const fitted = await fitTunedBaseline(name, train, nItems, valid, options.signal);
+    if ('skipped' in fitted) {
+      candidates.push({ name, seconds: (performance.now() - t0) / 1000, skipped: fitted.skipped });
+      continue;
+    }
+    // ItemKNN has no setting to choose, so nothing scored it yet.
+    const score =
+      fitted.validNdcg10 ?? (await validationNdcg10(fitted.scorer, validation, options.signal));
+    candidates.push({
+      name,
+      validNdcg10: score,
+      ...(fitted.chosen ? { chosen: fitted.chosen } : {}),
+      seconds: (performance.now() - t0) / 1000,
+    });
+    if (!best || score > best.score) best = { name, scorer: fitted.scorer, score };
+  }
+  if (!best)
+    throw new RangeError(
+      `strongestBaseline: every candidate was skipped (${candidates.map((c) => `${c.name}: ${c.skipped}`).join('; ')})`,
+    );
+  const { scorer } = best;
+  return {
+    name: best.name,
+    validNdcg10: best.score,
+    scorer,
+    candidates,
+    topUnseen: (users, k, exclude) =>
+      topUnseenItemsAsync(scorer, train, nItems, users, k, exclude ?? {}),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The candidates of `augmentation.policy: auto`: which synthetic sources feed B and with what
+ * per-user count and loss weight. Pure: the grid is a function of the sources that produced
+ * rows and the configured axes, in a fixed order (the order the search tries them in).
+ */
+
+/** The resample settings a candidate changes; every other setting stays as configured. */
+export interface PolicyOverrides {
+  maxSyntheticPerUser: number;
+  syntheticWeight: number;
+}
+
+export interface PolicyCandidate {
+  /** Short and stable, e.g. `teacher k2 w0.5` or `all k5 w1`. */
+  label: string;
+  /** Source names whose rows B may take (`gan`, `llm`, `teacher`). */
+  sources: string[];
+  overrides: PolicyOverrides;
+}
+
+export interface PolicyGrid {
+  /** Synthetic positives per user tried (resample.maxSyntheticPerUser). */
+  perUser: readonly number[];
+  /** Loss weights of synthetic rows tried (resample.syntheticWeight). */
+  weights: readonly number[];
+  /** Also try every source together (when more than one produced rows). */
+  combined: boolean;
+  /** At most this many candidates (the first ones in grid order). */
+  maxCandidates: number;
+}
+
+/**
+ * Each source alone (in the given order), then all of them together, crossed with the
+ * per-user counts and weights. The cheapest settings come first within a source so that a
+ * budget cut keeps a spread of sources rather than one source's whole grid: the order is
+ * setting-major (every source at the first setting, then every source at the next).
+ */
+export function policyCandidates(sources: readonly string[], grid: PolicyGrid): PolicyCandidate[] {
+  const groups = sources.map((s) => [s]);
+  if (grid.combined && sources.length > 1) groups.push([...sources]);
+  const out: PolicyCandidate[] = [];
+  for (const k of grid.perUser) {
+    for (const w of grid.weights) {
+      for (const group of groups) {
+        out.push({
+          label: `${group.length > 1 ? 'all' : group[0]} k${k} w${w}`,
+          sources: group,
+          overrides: { maxSyntheticPerUser: k, syntheticWeight: w },
+        });
+      }
+    }
+  }
+  return out.slice(0, grid.maxCandidates);
+}

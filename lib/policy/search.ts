@@ -1,0 +1,67 @@
+/**
+ * The search of `augmentation.policy: auto`: A's validation figures, then each candidate's
+ * (its training set built, a model trained on it, scored on validation), within a time
+ * budget, and the choice. Building, training and scoring are passed in, so the search is
+ * testable without models and the stage decides how sets are built.
+ */
+import type { TrainingSet } from '../data/row-sets.ts';
+import { choosePolicy } from './choose.ts';
+import type { PolicyChoice, ScoredCandidate, ValidationFigures } from './choose.ts';
+import type { PolicyCandidate, PolicyOverrides } from './grid.ts';
+
+export interface PolicySearchDeps {
+  /** The training set with the given sources' rows (none: A) and the synthetic rows it kept. */
+  build(
+    sources: string[],
+    overrides?: PolicyOverrides,
+  ): { set: TrainingSet; syntheticRows: number };
+  /** Trains the configured model on `set` and scores it on validation. */
+  score(set: TrainingSet): Promise<ValidationFigures>;
+  /** Reports progress before each model is trained (heartbeats). */
+  onStep?(label: string, done: number, total: number): void;
+  signal?: AbortSignal;
+}
+
+export interface PolicySearchResult {
+  a: ValidationFigures;
+  candidates: ScoredCandidate[];
+  choice: PolicyChoice;
+  seconds: number;
+}
+
+/**
+ * Tries the candidates in order. One with no synthetic row left after resample's caps is
+ * skipped (it would be A again); once `budgetSeconds` have passed, the rest are skipped,
+ * but at least one candidate is always trained.
+ */
+export async function searchPolicy(
+  candidates: readonly PolicyCandidate[],
+  deps: PolicySearchDeps,
+  budgetSeconds: number,
+  maxDrop?: number,
+): Promise<PolicySearchResult> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  deps.onStep?.('A (real data only)', 0, candidates.length + 1);
+  const a = await deps.score(deps.build([]).set);
+  const scored: ScoredCandidate[] = [];
+  let trained = 0;
+  for (const [i, c] of candidates.entries()) {
+    deps.signal?.throwIfAborted();
+    if (trained > 0 && elapsed() > budgetSeconds) {
+      scored.push({ ...c, skipped: `time budget of ${budgetSeconds} s spent` });
+      continue;
+    }
+    const { set, syntheticRows } = deps.build(c.sources, c.overrides);
+    if (syntheticRows === 0) {
+      scored.push({ ...c, syntheticRows, skipped: 'no synthetic row left after the caps' });
+      continue;
+    }
+    deps.onStep?.(c.label, i + 1, candidates.length + 1);
+    const s0 = performance.now();
+    const valid = await deps.score(set);
+    trained++;
+    scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
+  }
+  return { a, candidates: scored, choice: choosePolicy(a, scored, maxDrop), seconds: elapsed() };
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { policyStage } from '../../../activities/policy.ts';
+import type { PolicyDecision, PolicyStageConfig } from '../../../activities/policy.ts';
+import { resampleStage } from '../../../activities/resample.ts';
+import { runStage } from '../../../activities/stage-runner.ts';
+import { teacherStage } from '../../../activities/teacher.ts';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import { readTrainingSetParquet } from '../../../lib/data/index.ts';
+import type { PolicySearchResult } from '../../../lib/policy/index.ts';
+import { SOURCE } from '../../../lib/sampling/index.ts';
+import { LocalArtifactStore } from '../../../lib/store/index.ts';
+import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const store = new LocalArtifactStore(join(tempDir(), 'store'));
+const { pre, nUsers, nItems } = syntheticSplits({
+  users: 400,
+  items: 200,
+  interactions: 16_000,
+  seed: 3,
+  kCore: 5,
+});
+const base = parsePipelineConfig({
+  model: { family: 'ials', factors: 16, epochs: 4 },
+  augmentation: { perUser: [2], weights: [0.5, 1] },
+});
+const config: PolicyStageConfig = {
+  augmentation: base.augmentation,
+  resample: base.resample,
+  model: base.model,
+  segments: { sparseFraction: 0.25, tailFraction: 0.8, maxDrop: 0.05 },
+  seed: 7,
+};
+
+describe('policy stage', () => {
+  it('scores A and each candidate on validation, and resample builds B from the decision', async () => {
+    const preprocess = await runStage(
+      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
+      { runId: 'p1', config: { tag: 'p1' }, inputs: {} },
+      store,
+    );
+    const { enabled: _on, ...teacherConfig } = base.teacher;
+    const teacher = await runStage(
+      teacherStage,
+      {
+        runId: 'p1',
+        config: { teacher: { ...teacherConfig, candidates: ['itemknn'] } },
+        inputs: { preprocess },
+      },
+      store,
+    );
+    const policy = await runStage(
+      policyStage,
+      { runId: 'p1', config, inputs: { preprocess, teacher } },
+      store,
+    );
+    const result = JSON.parse(
+      new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
+    ) as PolicySearchResult;
+    expect(result.candidates.map((c) => c.label)).toEqual(['teacher k2 w0.5', 'teacher k2 w1']);
+    for (const c of result.candidates) {
+      expect(c.valid!.ndcg10).toBeGreaterThan(0);
+      expect(c.syntheticRows).toBeGreaterThan(0);
+    }
+    expect(result.a.ndcg10).toBeGreaterThan(0);
+    const decision = JSON.parse(
+      new TextDecoder().decode(await store.getBytes(`${policy.key}/decision.json`)),
+    ) as PolicyDecision;
+    expect(decision.chosen).toBe(result.choice.chosen);
+    expect(decision.sources).toEqual(['teacher']);
+    expect(policy.stats).toMatchObject({ family: 'ials', chosen: decision.chosen });
+
+    const resample = await runStage(
+      resampleStage,
+      {
+        runId: 'p1',
+        config: { resample: { ...base.resample, syntheticWeight: 0.123 }, seed: 7 },
+        inputs: { preprocess, teacher, policy },
+      },
+      store,
+    );
+    const b = await readTrainingSetParquet(await store.getBytes(`${resample.key}/b.parquet`));
+    const weights = new Set<number>();
+    const perUser = new Map<number, number>();
+    for (let r = 0; r < b.n; r++) {
+      if (b.source[r] !== SOURCE.teacher) continue;
+      weights.add(b.weight[r]!);
+      perUser.set(b.user[r]!, (perUser.get(b.user[r]!) ?? 0) + 1);
+    }
+    // The decision's settings replace the configured ones.
+    expect([...weights]).toEqual([decision.overrides!.syntheticWeight]);
+    expect(Math.max(...perUser.values())).toBeLessThanOrEqual(2);
+  }, 120_000);
+});

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resampleStage } from '../../../activities/resample.ts';
+import { runStage } from '../../../activities/stage-runner.ts';
+import type { StageDefinition } from '../../../activities/stage-runner.ts';
+import { teacherStage } from '../../../activities/teacher.ts';
+import type { TeacherStageConfig } from '../../../activities/teacher.ts';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import type { StageRef } from '../../../lib/contracts/index.ts';
+import { readSyntheticParquet, readTrainingSetParquet } from '../../../lib/data/index.ts';
+import type { Interactions } from '../../../lib/data/index.ts';
+import { SOURCE } from '../../../lib/sampling/index.ts';
+import { LocalArtifactStore } from '../../../lib/store/index.ts';
+import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const store = new LocalArtifactStore(join(tempDir(), 'store'));
+const { pre, nUsers, nItems } = syntheticSplits({
+  users: 500,
+  items: 250,
+  interactions: 25_000,
+  seed: 11,
+  kCore: 5,
+});
+const { enabled: _on, ...defaults } = parsePipelineConfig({}).teacher;
+const config: TeacherStageConfig = { teacher: { ...defaults, candidates: ['rp3beta', 'itemknn'] } };
+
+function head(t: Interactions, n: number): Interactions {
+  return { n, user: t.user.slice(0, n), item: t.item.slice(0, n), rating: t.rating, ts: t.ts };
+}
+
+function preprocessed(tag: string, test = pre.test): Promise<StageRef> {
+  return runStage(
+    splitsStage({ train: pre.train, valid: pre.valid, test }, { nUsers, nItems }),
+    { runId: tag, config: { tag }, inputs: {} },
+    store,
+  );
+}
+
+describe('teacher stage', () => {
+  it('writes pseudo-positives with the teacher and every candidate figure; resample puts them into B only', async () => {
+    const preprocess = await preprocessed('t1');
+    const teacher = await runStage(
+      teacherStage,
+      { runId: 't1', config, inputs: { preprocess } },
+      store,
+    );
+    const s = teacher.stats;
+    expect(['rp3beta', 'itemknn']).toContain(s.teacher);
+    expect(s.teacherValidNdcg10).toBe(
+      Math.max(s.rp3betaValidNdcg10 as number, s.itemknnValidNdcg10 as number),
+    );
+    expect(s.teacherValidNdcg10).toBe(s[`${s.teacher as string}ValidNdcg10`]);
+    expect([0, 0.25, 0.5, 0.75]).toContain(s.rp3betaBeta);
+    expect(s.usersChosen).toBe(Math.floor(nUsers * 0.25));
+    const rows = await readSyntheticParquet(await store.getBytes(`${teacher.key}/teacher.parquet`));
+    expect(rows.source).toBe('teacher');
+    expect(rows.n).toBe(s.rows);
+    expect(rows.n).toBeGreaterThan(0);
+    expect(rows.n).toBeLessThanOrEqual(3 * (s.users as number));
+    expect(rows.plausibility).toHaveLength(rows.n);
+
+    const resampleConfig = { resample: parsePipelineConfig({}).resample, seed: 5 };
+    const resample = await runStage(
+      resampleStage,
+      { runId: 't1', config: resampleConfig, inputs: { preprocess, teacher } },
+      store,
+    );
+    expect(resample.stats.syntheticInput).toBe(rows.n);
+    const a = await readTrainingSetParquet(await store.getBytes(`${resample.key}/a.parquet`));
+    const b = await readTrainingSetParquet(await store.getBytes(`${resample.key}/b.parquet`));
+    expect(a.source.includes(SOURCE.teacher)).toBe(false);
+    // Nothing is lost to denoising: no proposal repeats a train row.
+    expect(b.source.filter((x) => x === SOURCE.teacher).length).toBe(rows.n);
+  }, 60_000);
+
+  it('reads only train and valid, so another test split leaves it cached', async () => {
+    const first = await runStage(
+      teacherStage,
+      { runId: 't2', config, inputs: { preprocess: await preprocessed('t2') } },
+      store,
+    );
+    const other = await preprocessed('t3', head(pre.test, 40));
+    const second = await runStage(
+      teacherStage,
+      { runId: 't3', config, inputs: { preprocess: other } },
+      store,
+    );
+    expect(second.status).toBe('cached');
+    expect(second.key).toBe(first.key);
+    const peeking: StageDefinition<TeacherStageConfig> = {
+      ...teacherStage,
+      async run(ctx) {
+        await ctx.inputFile('preprocess', 'test.parquet');
+        throw new Error('unreachable: the read should have failed');
+      },
+    };
+    await expect(
+      runStage(
+        peeking,
+        {
+          runId: 't4',
+          config: { teacher: { ...config.teacher, k: 4 } },
+          inputs: { preprocess: other },
+        },
+        store,
+      ),
+    ).rejects.toThrow('stage teacher may not read preprocess/test.parquet');
+  }, 60_000);
+});

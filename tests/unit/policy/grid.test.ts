@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { policyCandidates } from '../../../lib/policy/index.ts';
+
+const grid = { perUser: [2, 5], weights: [0.5, 1], combined: true, maxCandidates: 64 };
+
+describe('policyCandidates', () => {
+  it('crosses each source alone and all together with every setting, setting-major', () => {
+    const c = policyCandidates(['gan', 'teacher'], grid);
+    expect(c.map((x) => x.label)).toEqual([
+      'gan k2 w0.5',
+      'teacher k2 w0.5',
+      'all k2 w0.5',
+      'gan k2 w1',
+      'teacher k2 w1',
+      'all k2 w1',
+      'gan k5 w0.5',
+      'teacher k5 w0.5',
+      'all k5 w0.5',
+      'gan k5 w1',
+      'teacher k5 w1',
+      'all k5 w1',
+    ]);
+    expect(c[2]!.sources).toEqual(['gan', 'teacher']);
+    expect(c[9]!.overrides).toEqual({ maxSyntheticPerUser: 5, syntheticWeight: 1 });
+  });
+
+  it('has no combined candidate for a single source, and none at all without sources', () => {
+    expect(policyCandidates(['llm'], grid).map((x) => x.sources)).toEqual([
+      ['llm'],
+      ['llm'],
+      ['llm'],
+      ['llm'],
+    ]);
+    expect(policyCandidates([], grid)).toEqual([]);
+  });
+
+  it('keeps the first maxCandidates, so a cut still spans the sources', () => {
+    const c = policyCandidates(['gan', 'llm', 'teacher'], { ...grid, maxCandidates: 3 });
+    expect(c.map((x) => x.sources[0])).toEqual(['gan', 'llm', 'teacher']);
+  });
+});

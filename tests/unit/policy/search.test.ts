@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { policyCandidates, searchPolicy } from '../../../lib/policy/index.ts';
+import type { PolicySearchDeps } from '../../../lib/policy/index.ts';
+
+/** A fake training set whose `n` encodes which sources and weight built it. */
+function deps(scoreOf: (n: number) => number, rowsOf: (sources: string[]) => number) {
+  const steps: string[] = [];
+  const d: PolicySearchDeps = {
+    build: (sources, o) => {
+      const n =
+        sources.length * 100 + (o?.syntheticWeight ?? 0) * 10 + (o?.maxSyntheticPerUser ?? 0);
+      const set = {
+        nUsers: 1,
+        nItems: 1,
+        n,
+        user: new Int32Array(0),
+        item: new Int32Array(0),
+        label: new Uint8Array(0),
+        weight: new Float32Array(0),
+      };
+      return { set, syntheticRows: rowsOf(sources) };
+    },
+    score: async (set) => ({ ndcg10: 0.1, sparseNdcg10: scoreOf(set.n), tailRecall10: 0.1 }),
+    onStep: (label) => steps.push(label),
+  };
+  return { d, steps };
+}
+const grid = { perUser: [2], weights: [0.5, 1], combined: true, maxCandidates: 16 };
+
+describe('searchPolicy', () => {
+  it('scores A and every candidate and keeps the best on sparse users', async () => {
+    const { d, steps } = deps(
+      (n) => (n === 112 ? 0.2 : 0.05),
+      () => 10,
+    );
+    const r = await searchPolicy(policyCandidates(['gan', 'teacher'], grid), d, 1000);
+    expect(steps[0]).toMatch(/^A/);
+    expect(r.candidates.every((c) => c.valid)).toBe(true);
+    expect(r.choice.chosen).toBe('gan k2 w1');
+    expect(r.choice.beatsA).toBe(true);
+  });
+
+  it('skips a candidate left without synthetic rows, and the rest once the budget is spent', async () => {
+    const { d } = deps(
+      () => 0.06,
+      (s) => (s.includes('llm') && s.length === 1 ? 0 : 5),
+    );
+    const cands = policyCandidates(['llm', 'teacher'], grid);
+    const r = await searchPolicy(cands, d, 1000);
+    expect(r.candidates.filter((c) => c.skipped).map((c) => c.label)).toEqual([
+      'llm k2 w0.5',
+      'llm k2 w1',
+    ]);
+    const cut = await searchPolicy(cands, d, 0);
+    // The first trainable candidate always runs; after it the budget (0 s) is spent.
+    expect(cut.candidates.filter((c) => c.valid).map((c) => c.label)).toEqual(['teacher k2 w0.5']);
+    expect(cut.candidates.at(-1)!.skipped).toMatch(/time budget/);
+  });
+});
