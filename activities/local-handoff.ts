@@ -7,6 +7,9 @@
  * stage key, and preprocess takes it instead of reading the files. The published files
  * are the same either way; another worker, a retry or a cached ingest reads them as before.
  * `AUGMENT_WORKER_HANDOFF=0` turns it off (a worker then never holds a table in memory).
+ * Nothing is read from the store here, so there is nothing to verify: these are the very
+ * tables ingest serialized into the files its manifest hashes. A later change to the stored
+ * copy is caught by the next reader of those files (verified reads) or `augment verify`.
  */
 import type { IdMap, Interactions, ItemMeta } from '../lib/data/index.ts';
 

@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
 import { codeIdentityOf } from '../lib/code-identity/index.ts';
-import { makeWorkDir } from './work-dirs.ts';
+import { diskFullError, makeWorkDir } from './work-dirs.ts';
 import { NON_RETRYABLE_ERRORS } from '../lib/contracts/index.ts';
 import {
+  ArtifactCorruptedError,
   MANIFEST_NAME,
   joinKey,
   publishStage,
   readManifest,
+  readOutputFile,
   sha256,
   stageKey,
 } from '../lib/store/index.ts';
@@ -30,7 +32,10 @@ export interface StageContext<C> {
   previousHeartbeat?: Record<string, unknown>;
   /** Scratch folder, removed after the attempt. */
   workDir: string;
-  /** Downloads an upstream output file to the scratch folder and returns its path. */
+  /**
+   * Downloads an upstream output file to the scratch folder and returns its path; its
+   * sha256 is checked against the upstream manifest while it streams (ArtifactCorrupted).
+   */
   inputFile(stage: StageName, file: string): Promise<string>;
   /** Upstream manifest (stats, rows), already loaded. */
   inputManifest(stage: StageName): StageManifest;
@@ -110,6 +115,18 @@ export async function runStage<C>(
   input: StageInput<C>,
   store: ArtifactStore,
 ): Promise<StageRef> {
+  try {
+    return await runCachedStage(def, input, store);
+  } catch (err) {
+    throw toFailure(err);
+  }
+}
+
+async function runCachedStage<C>(
+  def: StageDefinition<C>,
+  input: StageInput<C>,
+  store: ArtifactStore,
+): Promise<StageRef> {
   const t0 = Date.now();
   const upstream: Partial<Record<StageName, StageManifest>> = {};
   const inputHashes: Record<string, string> = {};
@@ -138,23 +155,23 @@ export async function runStage<C>(
     const m = upstream[need as StageName] ?? fail(`${def.name}: ${need} is not in needs`);
     inputHashes[need] = filesIdentity(m, names);
   }
-  try {
-    const extra = def.extraIdentity ? await def.extraIdentity({ config: input.config, store }) : {};
-    const identity: StageIdentity = {
-      stage: def.name,
-      config: input.config,
-      inputs: { ...inputHashes, ...extra },
-      code: stageCode(def),
-    };
-    const key = stageKey(identity);
-    const cached = await readManifest(store, key);
-    if (cached) return toRef(def.name, store, cached, 'cached', (Date.now() - t0) / 1000);
+  const extra = def.extraIdentity ? await def.extraIdentity({ config: input.config, store }) : {};
+  const identity: StageIdentity = {
+    stage: def.name,
+    config: input.config,
+    inputs: { ...inputHashes, ...extra },
+    code: stageCode(def),
+  };
+  const key = stageKey(identity);
+  const cached = await readManifest(store, key);
+  if (cached) return toRef(def.name, store, cached, 'cached', (Date.now() - t0) / 1000);
 
-    const ctx = activityContext();
-    const keepAlive = setInterval(ctx.beat, KEEPALIVE_MS);
-    const workDir = await makeWorkDir(def.name);
-    try {
-      const out = await def.run({
+  const ctx = activityContext();
+  const keepAlive = setInterval(ctx.beat, KEEPALIVE_MS);
+  const workDir = await makeWorkDir(def.name);
+  try {
+    const out = await def
+      .run({
         config: input.config,
         runId: input.runId,
         key,
@@ -173,33 +190,34 @@ export async function runStage<C>(
           if (allowed && !allowed.includes(file))
             fail(`stage ${def.name} may not read ${stage}/${file} (only ${allowed.join(', ')})`);
           const local = join(workDir, 'in', stage, file);
-          await store.getFile(joinKey(m.key, file), local);
+          await readOutputFile(store, m, file, local);
           return local;
         },
+      })
+      .catch((err: unknown) => {
+        // ENOSPC from whatever wrote (a Parquet writer, a download) becomes one clear error.
+        throw diskFullError(err, def.name, workDir) ?? err;
       });
-      ctx.heartbeat({ phase: 'publishing' });
-      const manifest = await publishStage(store, {
-        identity,
-        kind: out.kind,
-        files: out.files,
-        inputs: needs.map((n) => ({
-          name: n,
-          uri: store.uriOf(joinKey(upstream[n]!.key, MANIFEST_NAME)),
-          sha256: inputHashes[n]!,
-        })),
-        stats: out.stats,
-        seconds: (Date.now() - t0) / 1000,
-        signal: ctx.signal,
-        onProgress: (bytes) => ctx.heartbeat({ phase: 'publishing', bytes }),
-      });
-      await out.afterPublish?.();
-      return toRef(def.name, store, manifest, 'done', (Date.now() - t0) / 1000);
-    } finally {
-      clearInterval(keepAlive);
-      await rm(workDir, { recursive: true, force: true });
-    }
-  } catch (err) {
-    throw toFailure(err);
+    ctx.heartbeat({ phase: 'publishing' });
+    const manifest = await publishStage(store, {
+      identity,
+      kind: out.kind,
+      files: out.files,
+      inputs: needs.map((n) => ({
+        name: n,
+        uri: store.uriOf(joinKey(upstream[n]!.key, MANIFEST_NAME)),
+        sha256: inputHashes[n]!,
+      })),
+      stats: out.stats,
+      seconds: (Date.now() - t0) / 1000,
+      signal: ctx.signal,
+      onProgress: (bytes) => ctx.heartbeat({ phase: 'publishing', bytes }),
+    });
+    await out.afterPublish?.();
+    return toRef(def.name, store, manifest, 'done', (Date.now() - t0) / 1000);
+  } finally {
+    clearInterval(keepAlive);
+    await rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -240,7 +258,22 @@ function toRef(
     rows: m.rows,
     outputs: Object.fromEntries(m.files.map((f) => [f.name, f.uri])),
     stats: m.stats,
+    ...withWorker(),
   };
+}
+
+/**
+ * The identity of the worker running this activity (its client reports the worker's
+ * `identity` option), so a run's summary says which host did each stage. Nothing outside
+ * an activity, or where the context has no client (a mock activity environment).
+ */
+function withWorker(): { worker?: string } {
+  try {
+    const identity = Context.current().client.options.identity;
+    return identity ? { worker: identity } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -298,6 +331,12 @@ export function toFailure(err: unknown): unknown {
       type: e.name,
       nonRetryable: true,
       cause: e,
+      // What `augment resume --recompute` and operators need, readable from the history.
+      ...(e instanceof ArtifactCorruptedError
+        ? {
+            details: [{ uri: e.uri, expected: e.expected, actual: e.actual, producer: e.producer }],
+          }
+        : {}),
     });
   }
   return err;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** sha256 of bytes or a string, hex. */
 export function sha256(data: Uint8Array | string): string {
@@ -9,9 +11,33 @@ export function sha256(data: Uint8Array | string): string {
 
 /** sha256 of a file, streamed (big artifacts never sit in memory twice). */
 export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+  return sha256Stream(createReadStream(path, { highWaterMark: 1 << 20 }));
+}
+
+/**
+ * A pass-through stream that hashes what flows through it, for verifying a download on its
+ * way to disk: the bytes are hashed once, as they arrive, with no second read of the file.
+ * `digest()` is valid once the stream has ended.
+ */
+export function hashingTap(): { tap: Transform; digest: () => { sha256: string; bytes: number } } {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  let result: { sha256: string; bytes: number } | undefined;
+  return { tap, digest: () => (result ??= { sha256: hash.digest('hex'), bytes }) };
+}
+
+/** sha256 and size of everything a stream yields (the bytes are not kept). */
+export async function sha256Stream(source: Readable): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of source) {
     hash.update(chunk as Buffer);
     bytes += (chunk as Buffer).length;
   }

@@ -4,9 +4,9 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { fileHash, sha256 } from './hash.ts';
-import { NotFoundError, checkKey } from './types.ts';
-import type { ArtifactStore, PutOptions, PutResult } from './types.ts';
+import { fileHash, hashingTap, sha256, sha256File } from './hash.ts';
+import { NotFoundError, checkContent, checkKey } from './types.ts';
+import type { ArtifactStore, ExpectedContent, PutOptions, PutResult } from './types.ts';
 
 /**
  * Artifact store on a local folder: the zero-setup default and what a single machine
@@ -62,22 +62,34 @@ export class LocalArtifactStore implements ArtifactStore {
     }
   }
 
-  async getBytes(key: string): Promise<Uint8Array> {
+  async getBytes(key: string, expected?: ExpectedContent): Promise<Uint8Array> {
+    let bytes: Buffer;
     try {
-      return await readFile(this.pathOf(key));
+      bytes = await readFile(this.pathOf(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new NotFoundError(this.uriOf(key));
       throw err;
     }
+    if (expected)
+      checkContent(this.uriOf(key), expected, { sha256: sha256(bytes), bytes: bytes.length });
+    return bytes;
   }
 
-  async getFile(key: string, localPath: string): Promise<void> {
+  async getFile(key: string, localPath: string, expected?: ExpectedContent): Promise<void> {
     const source = this.pathOf(key);
     if (!(await this.exists(key))) throw new NotFoundError(this.uriOf(key));
-    await this.atomicWrite(localPath, (tmp) =>
-      pipeline(createReadStream(source), createWriteStream(tmp)),
-    );
+    await this.atomicWrite(localPath, async (tmp) => {
+      if (!expected) return pipeline(createReadStream(source), createWriteStream(tmp));
+      const { tap, digest } = hashingTap();
+      await pipeline(createReadStream(source), tap, createWriteStream(tmp));
+      checkContent(this.uriOf(key), expected, digest());
+    });
+  }
+
+  async hashObject(key: string): Promise<{ sha256: string; bytes: number }> {
+    if (!(await this.exists(key))) throw new NotFoundError(this.uriOf(key));
+    return sha256File(this.pathOf(key));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -95,7 +107,10 @@ export class LocalArtifactStore implements ArtifactStore {
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
-      } catch {
+      } catch (err) {
+        // A prefix that is a whole key (one file) lists that key, as in S3.
+        if ((err as NodeJS.ErrnoException).code === 'ENOTDIR' && dir === base)
+          out.push(relative(this.rootDir, dir).split(sep).join('/'));
         return;
       }
       for (const e of entries) {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { mapPool } from '../async/pool.ts';
 import { sha256, stableStringify } from './hash.ts';
-import { NotFoundError, joinKey } from './types.ts';
-import type { ArtifactStore, PutOptions } from './types.ts';
+import { ArtifactCorruptedError, NotFoundError, joinKey } from './types.ts';
+import type { ArtifactStore, ExpectedContent, PutOptions } from './types.ts';
 
 /**
  * Stage outputs are published data-first, manifest-last. Readers trust only manifests, so
@@ -28,8 +28,15 @@ const fileSchema = z.object({
   schema: z.record(z.string(), z.string()).optional(),
 });
 
+/**
+ * The manifest format. Version 2 manifests carry `manifestSha256`; a version 1 manifest
+ * (unsealed, so an edit to it cannot be told apart) is never trusted: it reads as "not
+ * done", and the stage runs again and overwrites it with a sealed one.
+ */
+const MANIFEST_VERSION = 2;
+
 export const manifestSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(MANIFEST_VERSION),
   stage: z.string(),
   key: z.string(),
   kind: z.string(),
@@ -46,6 +53,11 @@ export const manifestSchema = z.object({
   stats: z.record(z.string(), z.unknown()),
   created: z.string(),
   seconds: z.number(),
+  /**
+   * sha256 of the manifest's own content: `stableStringify` of every other field, as the
+   * JSON reads back. Catches a truncated or edited manifest.
+   */
+  manifestSha256: z.string(),
 });
 
 export type StageManifest = z.infer<typeof manifestSchema>;
@@ -83,16 +95,105 @@ export async function readManifest(
   store: ArtifactStore,
   key: string,
 ): Promise<StageManifest | undefined> {
+  const loaded = await loadManifest(store, key);
+  return loaded.state === 'sealed' ? loaded.manifest : undefined;
+}
+
+export type LoadedManifest =
+  | { state: 'missing' }
+  /** A version 1 manifest: unsealed, so treated as not done. */
+  | { state: 'legacy' }
+  | { state: 'sealed'; manifest: StageManifest };
+
+/**
+ * Reads and validates the manifest under `key`: JSON, its own hash, the schema and the key
+ * it names. A manifest that fails any of these throws ArtifactCorruptedError (never
+ * retried: reading it again returns the same bytes).
+ */
+export async function loadManifest(store: ArtifactStore, key: string): Promise<LoadedManifest> {
+  const uri = store.uriOf(joinKey(key, MANIFEST_NAME));
   let bytes: Uint8Array;
   try {
     bytes = await store.getBytes(joinKey(key, MANIFEST_NAME));
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    if (err instanceof NotFoundError) return { state: 'missing' };
     throw err;
   }
-  const parsed = manifestSchema.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
-  // A manifest from an incompatible version is treated as "not done": the stage reruns.
-  return parsed.success ? parsed.data : undefined;
+  const corrupted = (reason: string, producer?: string) =>
+    new ArtifactCorruptedError(uri, '', '', producer, reason);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw corrupted(`not valid JSON (${bytes.length} bytes; truncated or edited)`, stageOf(key));
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw corrupted('not a JSON object', stageOf(key));
+  const { manifestSha256: sealed, ...body } = raw as Record<string, unknown>;
+  if (body.version === 1) return { state: 'legacy' };
+  const producer = typeof body.stage === 'string' ? body.stage : stageOf(key);
+  if (typeof sealed !== 'string') throw corrupted('no manifestSha256', producer);
+  const actual = manifestHash(body);
+  if (actual !== sealed) {
+    throw new ArtifactCorruptedError(
+      uri,
+      sealed,
+      actual,
+      producer,
+      `its content does not match its manifestSha256 (recorded ${sealed}, computed ${actual}): truncated or edited`,
+    );
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success)
+    throw corrupted(
+      `not a version ${MANIFEST_VERSION} manifest: ${parsed.error.message}`,
+      producer,
+    );
+  if (parsed.data.key !== key)
+    throw corrupted(`it names key ${parsed.data.key}, not its own ${key}`, producer);
+  return { state: 'sealed', manifest: parsed.data };
+}
+
+/** The stage name in a `stages/<stage>/<hash>` key, for errors about an unreadable manifest. */
+function stageOf(key: string): string | undefined {
+  return /(?:^|\/)stages\/([^/]+)\/[^/]+$/.exec(key)?.[1];
+}
+
+/** The seal of a manifest: sha256 over its fields (all but the seal) in canonical JSON. */
+function manifestHash(body: Record<string, unknown>): string {
+  return sha256(stableStringify(body));
+}
+
+/** A file of a stage output, by name. */
+export function outputFile(m: StageManifest, name: string): ManifestFile {
+  const f = m.files.find((x) => x.name === name);
+  if (!f) throw new NotFoundError(`${m.key}/${name} (not in the manifest of ${m.stage})`);
+  return f;
+}
+
+/** What the manifest records of one of its files, for a verified read. */
+export function expectedContent(m: StageManifest, name: string): ExpectedContent {
+  const f = outputFile(m, name);
+  return { sha256: f.sha256, bytes: f.bytes, producer: m.stage };
+}
+
+/** Downloads a stage output file, verified against its manifest while it streams. */
+export function readOutputFile(
+  store: ArtifactStore,
+  m: StageManifest,
+  name: string,
+  localPath: string,
+): Promise<void> {
+  return store.getFile(joinKey(m.key, name), localPath, expectedContent(m, name));
+}
+
+/** A (small) stage output file in memory, verified against its manifest. */
+export function readOutputBytes(
+  store: ArtifactStore,
+  m: StageManifest,
+  name: string,
+): Promise<Uint8Array> {
+  return store.getBytes(joinKey(m.key, name), expectedContent(m, name));
 }
 
 export interface OutputFile {
@@ -149,8 +250,8 @@ export async function publishStage(store: ArtifactStore, p: PublishInput): Promi
     },
     p.signal,
   );
-  const manifest: StageManifest = {
-    version: 1,
+  const body = {
+    version: MANIFEST_VERSION,
     stage: p.identity.stage,
     key,
     kind: p.kind,
@@ -165,6 +266,9 @@ export async function publishStage(store: ArtifactStore, p: PublishInput): Promi
     created: new Date().toISOString(),
     seconds: p.seconds,
   };
+  // Sealed as it will read back: JSON turns undefined, NaN and Infinity into what readers see.
+  const plain = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+  const manifest = { ...plain, manifestSha256: manifestHash(plain) } as StageManifest;
   p.signal?.throwIfAborted();
   await store.putBytes(joinKey(key, MANIFEST_NAME), JSON.stringify(manifest, null, 2), {
     contentType: 'application/json',

@@ -13,9 +13,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { fileHash, readFileHashed, readWhole, sha256 } from './hash.ts';
-import { NotFoundError, checkKey } from './types.ts';
-import type { ArtifactStore, PutOptions, PutResult } from './types.ts';
+import { fileHash, hashingTap, readFileHashed, readWhole, sha256, sha256Stream } from './hash.ts';
+import { NotFoundError, checkContent, checkKey } from './types.ts';
+import type { ArtifactStore, ExpectedContent, PutOptions, PutResult } from './types.ts';
 
 /** Files up to this size are uploaded from memory (see `fileBody`). */
 const IN_MEMORY_MAX = 128 * 1024 * 1024;
@@ -153,26 +153,41 @@ export class S3ArtifactStore implements ArtifactStore {
     return { key, bytes, sha256: sha256(body) };
   }
 
-  async getBytes(key: string): Promise<Uint8Array> {
+  async getBytes(key: string, expected?: ExpectedContent): Promise<Uint8Array> {
     const res = await this.get(key);
-    return res.Body!.transformToByteArray();
+    const bytes = await res.Body!.transformToByteArray();
+    if (res.ContentLength !== undefined && bytes.length !== res.ContentLength)
+      throw new Error(`short read of ${this.uriOf(key)}: expected ${res.ContentLength} bytes`);
+    if (expected)
+      checkContent(this.uriOf(key), expected, { sha256: sha256(bytes), bytes: bytes.length });
+    return bytes;
   }
 
-  async getFile(key: string, localPath: string): Promise<void> {
+  async getFile(key: string, localPath: string, expected?: ExpectedContent): Promise<void> {
     const res = await this.get(key);
     await mkdir(dirname(localPath), { recursive: true });
     const tmp = `${localPath}.tmp-${randomBytes(6).toString('hex')}`;
     try {
-      await pipeline(res.Body as Readable, createWriteStream(tmp));
-      const expected = res.ContentLength;
-      if (expected !== undefined && (await stat(tmp)).size !== expected) {
-        throw new Error(`short read of ${this.uriOf(key)}: expected ${expected} bytes`);
+      // Hashed on the way to disk: verifying costs no second pass over the file.
+      const { tap, digest } = hashingTap();
+      if (expected) await pipeline(res.Body as Readable, tap, createWriteStream(tmp));
+      else await pipeline(res.Body as Readable, createWriteStream(tmp));
+      // A short read is a transient fault (retried), not corruption: checked first.
+      const length = res.ContentLength;
+      if (length !== undefined && (await stat(tmp)).size !== length) {
+        throw new Error(`short read of ${this.uriOf(key)}: expected ${length} bytes`);
       }
+      if (expected) checkContent(this.uriOf(key), expected, digest());
       await rename(tmp, localPath);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  async hashObject(key: string): Promise<{ sha256: string; bytes: number }> {
+    const res = await this.get(key);
+    return sha256Stream(res.Body as Readable);
   }
 
   private async get(key: string) {

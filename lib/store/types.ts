@@ -12,10 +12,19 @@ export interface ArtifactStore {
   /** Uploads a local file (multipart when large). Returns its size and sha256. */
   putFile(key: string, localPath: string, opts?: PutOptions): Promise<PutResult>;
   putBytes(key: string, body: Uint8Array | string, opts?: PutOptions): Promise<PutResult>;
-  /** Throws NotFoundError when the key does not exist. */
-  getBytes(key: string): Promise<Uint8Array>;
-  /** Downloads to a local path atomically (temp file + rename). */
-  getFile(key: string, localPath: string): Promise<void>;
+  /**
+   * Throws NotFoundError when the key does not exist. With `expected`, the bytes are
+   * checked against it and a mismatch throws ArtifactCorruptedError.
+   */
+  getBytes(key: string, expected?: ExpectedContent): Promise<Uint8Array>;
+  /**
+   * Downloads to a local path atomically (temp file + rename). With `expected`, the bytes
+   * are hashed as they stream to disk; a mismatch throws ArtifactCorruptedError and leaves
+   * nothing at `localPath`.
+   */
+  getFile(key: string, localPath: string, expected?: ExpectedContent): Promise<void>;
+  /** sha256 and size of an object, streamed (nothing is kept); for `augment verify`. */
+  hashObject(key: string): Promise<{ sha256: string; bytes: number }>;
   exists(key: string): Promise<boolean>;
   /** Keys below a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
@@ -48,6 +57,53 @@ export class NotFoundError extends Error {
   constructor(readonly uri: string) {
     super(`not found: ${uri}`);
   }
+}
+
+/** What a reader expects of an object: the hash (and size) its manifest records. */
+export interface ExpectedContent {
+  sha256: string;
+  bytes?: number;
+  /** The stage that produced it, named in the error. */
+  producer?: string;
+}
+
+/**
+ * Bytes read that differ from what their manifest records, or a manifest that is not what
+ * its writer sealed. Never retryable: the stored copy is wrong and reading it again returns
+ * the same bytes. `augment verify` finds every such object of a run; `augment resume
+ * --recompute <stage>` republishes it.
+ */
+export class ArtifactCorruptedError extends Error {
+  override readonly name = 'ArtifactCorrupted';
+  constructor(
+    readonly uri: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly producer: string | undefined,
+    /** What differs, when not the hash (e.g. `not valid JSON`). */
+    readonly reason?: string,
+  ) {
+    super(
+      `${uri} is corrupted${producer ? ` (produced by stage ${producer})` : ''}: ` +
+        (reason ?? `expected sha256 ${expected}, read ${actual}`) +
+        (producer ? `; repair it with: augment resume <workflowId> --recompute ${producer}` : ''),
+    );
+  }
+}
+
+/** Throws ArtifactCorruptedError unless `actual` matches `expected`. */
+export function checkContent(
+  uri: string,
+  expected: ExpectedContent,
+  actual: { sha256: string; bytes: number },
+): void {
+  if (actual.sha256 === expected.sha256 && (expected.bytes ?? actual.bytes) === actual.bytes)
+    return;
+  const reason =
+    expected.bytes !== undefined && expected.bytes !== actual.bytes
+      ? `expected ${expected.bytes} bytes with sha256 ${expected.sha256}, read ${actual.bytes} bytes with sha256 ${actual.sha256}`
+      : undefined;
+  throw new ArtifactCorruptedError(uri, expected.sha256, actual.sha256, expected.producer, reason);
 }
 
 /** A key that would escape its root or is malformed. Never retryable. */
