@@ -1,17 +1,13 @@
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
-import type {
-  MlflowRef,
-  StageInput,
-  StageName,
-  StageRef,
-  Variant,
-} from '../lib/contracts/index.ts';
+import type { MlflowRef, StageInput, StageRef, Variant } from '../lib/contracts/index.ts';
+import type { ServingCatalog } from '../lib/serving/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { tagMap } from '../lib/tracking/index.ts';
+import { logServingModel, servingCatalog } from './serving-model.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
-import type { StageContext, StageDefinition } from './stage-runner.ts';
+import type { StageDefinition } from './stage-runner.ts';
 
 export interface RegisterStageConfig {
   registry: PipelineConfig['registry'];
@@ -35,8 +31,9 @@ export interface Registration {
 }
 
 /**
- * register: both trained candidates become versions of the registered model (files logged
- * to the run's MLflow artifacts, tags: variant, data and model hashes, metrics, decision).
+ * register: both trained candidates become versions of the registered model, each an MLflow
+ * model (ONNX + pyfunc flavors serving top-K item IDs by user ID, see serving-model.ts) in
+ * the run's MLflow artifacts; tags: variant, data and model hashes, metrics, decision.
  * The alias (`champion`) moves to B only when the evaluation promotes it; otherwise it
  * stays where it was. Idempotent: versions are found by run id and variant before created.
  */
@@ -44,7 +41,8 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
   return {
     name: 'register',
     source: import.meta.url,
-    needs: ['retrainA', 'retrainB', 'evaluate'],
+    // preprocess: the ID maps and seen items the served model carries.
+    needs: ['preprocess', 'retrainA', 'retrainB', 'evaluate'],
     async run(ctx) {
       const { registry, parent } = ctx.config;
       const name = registry.model ?? ctx.config.pipeline;
@@ -57,6 +55,8 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
         `name='${name}' and run_id='${parent.runId}'`,
       );
       const versions = { A: '', B: '' };
+      const flavors: Partial<Record<Variant, string>> = {};
+      let catalog: Promise<ServingCatalog> | undefined;
       for (const variant of ['A', 'B'] as const) {
         const stage = RETRAIN_STAGE[variant];
         const found = existing.find((v) => tagMap(v.tags).variant === variant);
@@ -65,11 +65,19 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
           continue;
         }
         ctx.heartbeat({ phase: `logging model ${variant}` });
-        const source = await logModelFiles(ctx, mlflow, parent.runId, stage, variant);
+        const logged = await logServingModel(
+          ctx,
+          mlflow,
+          parent.runId,
+          stage,
+          variant,
+          () => (catalog ??= servingCatalog(ctx)),
+        );
+        flavors[variant] = logged.flavor;
         const trained = ctx.inputManifest(stage);
         const mv = await mlflow.registry.createVersion({
           name,
-          source,
+          source: logged.source,
           runId: parent.runId,
           description: `${variant === 'A' ? 'real data only' : 'augmented data'}, run ${ctx.config.workflowId}`,
           tags: {
@@ -85,6 +93,7 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
               evaluation[`${variant}.${String(evaluation.metric)}`],
             ),
             decision: promote ? 'promote B' : 'keep A',
+            mlflow_flavor: logged.flavor.slice(0, 250),
           },
         });
         versions[variant] = mv.version;
@@ -102,26 +111,10 @@ function registerStage(mlflow: MlflowClient): StageDefinition<RegisterStageConfi
       return {
         kind: 'registration',
         files: [await jsonOutput(ctx.workDir, 'registration.json', result, 1)],
-        stats: { ...result },
+        stats: { ...result, ...(Object.keys(flavors).length ? { flavors } : {}) },
       };
     },
   };
-}
-
-/** Logs a retrain stage's model files as `models/<variant>/` of the parent run. */
-async function logModelFiles(
-  ctx: StageContext<unknown>,
-  mlflow: MlflowClient,
-  runId: string,
-  stage: StageName,
-  variant: Variant,
-): Promise<string> {
-  for (const f of ctx.inputManifest(stage).files) {
-    await mlflow.artifacts.upload(runId, `models/${variant}/${f.name}`, {
-      file: await ctx.inputFile(stage, f.name),
-    });
-  }
-  return mlflow.artifacts.uri(runId, `models/${variant}`);
 }
 
 export function registerActivity(store: ArtifactStore, mlflow: MlflowClient) {

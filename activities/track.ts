@@ -1,13 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { MlflowRef, StageRef } from '../lib/contracts/index.ts';
-import { joinKey, readManifest } from '../lib/store/index.ts';
+import { readManifest, readOutputBytes } from '../lib/store/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { MlflowError, flattenParams } from '../lib/tracking/index.ts';
+import { stageDatasets } from './lineage.ts';
 import { toFailure } from './stage-runner.ts';
 
 const CODE_VERSION = process.env.AUGMENT_CODE_VERSION ?? 'dev';
+/**
+ * The experiment kind MLflow's UI opens an experiment in (tag `mlflow.experimentKind`):
+ * its model-training view, not the GenAI one.
+ */
+const MODEL_TRAINING = { 'mlflow.experimentKind': 'custom_model_development' };
 /** Larger stage documents stay in the artifact store only (MLflow keeps their URI in tags). */
 const DOCUMENT_LIMIT = 20 * 1024 * 1024;
 
@@ -59,6 +65,7 @@ export function trackingActivities(
             manifest: ref.manifestUri,
             sha256: ref.sha256,
             code_identity: ref.code,
+            ...(ref.worker ? { worker: ref.worker } : {}),
             ...labelTags(ref.stats),
           },
         }));
@@ -76,9 +83,11 @@ export function trackingActivities(
       // The stage's documents (report, evaluation, composition, expansion, histories) become
       // artifacts of the parent run, under the stage's name.
       const manifest = await readManifest(store, ref.key);
+      // Splits and training sets become the pipeline run's dataset inputs (lineage).
+      if (manifest) await mlflow.logInputs(parent.runId, stageDatasets(manifest));
       for (const f of manifest?.files ?? []) {
         if (!/\.(html|json)$/.test(f.name) || f.bytes > DOCUMENT_LIMIT) continue;
-        const bytes = await store.getBytes(joinKey(ref.key, f.name));
+        const bytes = await readOutputBytes(store, manifest!, f.name);
         await mlflow.artifacts.upload(parent.runId, `${ref.stage}/${f.name}`, bytes);
       }
       await mlflow.updateRun(run.run_id, 'FINISHED');
@@ -109,7 +118,10 @@ export async function workflowRun(
     parentRunId?: string;
   },
 ): Promise<MlflowRef> {
-  const experimentId = await mlflow.getOrCreateExperiment(`${experimentName}/${input.pipeline}`);
+  const experimentId = await mlflow.getOrCreateExperiment(
+    `${experimentName}/${input.pipeline}`,
+    MODEL_TRAINING,
+  );
   const [found] = await mlflow.searchRuns(
     [experimentId],
     `tags.workflow_id = '${input.workflowId}'`,

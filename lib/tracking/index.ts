@@ -3,7 +3,13 @@ import { MlflowClient } from './mlflow.ts';
 import type { MlflowClientSettings, TrackingLogger } from './options.ts';
 
 export { MlflowClient } from './mlflow.ts';
-export type { CreateRunInput, LogBatchInput, LogBatchResult, PingResult } from './mlflow.ts';
+export type {
+  CreateRunInput,
+  DatasetInput,
+  LogBatchInput,
+  LogBatchResult,
+  PingResult,
+} from './mlflow.ts';
 export { ArtifactsApi, checkArtifactPath, proxyRoot } from './artifacts.ts';
 export { RegistryApi } from './registry.ts';
 export type { CreateModelVersionInput } from './registry.ts';

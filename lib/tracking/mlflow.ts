@@ -37,6 +37,23 @@ export interface LogBatchResult {
 }
 
 /** Result of `ping()`: never throws, says why when unhealthy. */
+/** A dataset logged as a run input (MLflow's Dataset entity plus the input's tags). */
+export interface DatasetInput {
+  name: string;
+  /** At most 36 characters (MLflow's limit). */
+  digest: string;
+  /** `s3`, `local`, ... : the scheme of the source. */
+  sourceType: string;
+  /** JSON naming where the data is, e.g. `{"uri": "s3://bucket/key"}`. */
+  source: string;
+  /** JSON, e.g. `{"mlflow_colspec": [{"type": "integer", "name": "user"}]}`. */
+  schema?: string;
+  /** JSON of summary figures (rows, full hash). */
+  profile?: string;
+  /** Input tags; `mlflow.data.context` (training, validation, test) labels the use. */
+  tags?: Record<string, string>;
+}
+
 export interface PingResult {
   healthy: boolean;
   latencyMs: number;
@@ -238,6 +255,38 @@ export class MlflowClient {
       pageToken = r.next_page_token || undefined;
     } while (pageToken && out.length < maxResults);
     return out;
+  }
+
+  /**
+   * Logs datasets as inputs of a run (the run page's "Datasets"). The server keeps one
+   * dataset per (name, digest) in the experiment and one input per dataset and run, so
+   * logging the same ones again adds nothing.
+   */
+  async logInputs(runId: string, datasets: DatasetInput[]): Promise<void> {
+    if (datasets.length === 0) return;
+    await this.#http.json('POST', `${API}/runs/log-inputs`, {
+      run_id: runId,
+      datasets: datasets.map((d) => ({
+        dataset: {
+          name: d.name,
+          digest: d.digest,
+          source_type: d.sourceType,
+          source: d.source,
+          ...(d.schema !== undefined ? { schema: d.schema } : {}),
+          ...(d.profile !== undefined ? { profile: d.profile } : {}),
+        },
+        tags: toKeyValues(d.tags),
+      })),
+    });
+  }
+
+  /** Sets (or overwrites) an experiment tag. */
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    await this.#http.json('POST', `${API}/experiments/set-experiment-tag`, {
+      experiment_id: experimentId,
+      key,
+      value,
+    });
   }
 
   /** Sets (or overwrites) a run tag. */

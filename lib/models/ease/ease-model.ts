@@ -16,9 +16,16 @@ export class EaseModel implements TrainedModel {
   constructor(
     readonly nUsers: number,
     private readonly scorer: EaseScorer,
-    private readonly history: Csr,
-    private readonly historyWeight: Float32Array,
+    /** The users' training histories the model scores from. */
+    readonly history: Csr,
+    /** The weight of each history entry (aligned with `history.indices`). */
+    readonly historyWeight: Float32Array,
   ) {}
+
+  /** Item x item weights, row-major. */
+  get weights(): Float32Array {
+    return this.scorer.weights;
+  }
 
   get nItems(): number {
     return this.scorer.nItems;
