@@ -3,9 +3,9 @@
  * of each trained model (run by hand):
  *
  *   npx tsx bench/train/run.ts [--users 10000] [--items 10000] [--interactions 1000000]
- *                              [--epochs 2] [--backends wasm,cpu] [--quick]
- *                              [--families bpr,neumf,ials] [--bpr-kernels simd,typed,tfjs]
- *                              [--bpr-optimizers sgd,adam]
+ *                              [--epochs 2] [--backends wasm,cpu] [--quick] [--runs 3]
+ *                              [--threads 0] [--families bpr,neumf,ials]
+ *                              [--bpr-kernels simd,typed,tfjs] [--bpr-optimizers sgd,adam]
  *
  * Each backend runs in its own process (tfjs picks one backend per process). Per model (and
  * per BPR-MF batch kernel, `model.kernel`, and optimizer, `model.optimizer`):
@@ -14,12 +14,17 @@
  * for every user. Data: the built-in synthetic log at that size (all of it as training
  * positives). Then the same positives through the bench-only references, when
  * `npm run bench:setup` installed them: PyTorch CPU NeuMF (bench/train/torch_neumf.py) and
- * the `implicit` library's BPR and ALS (bench/train/implicit_ref.py), with our/their
- * epoch-time ratios. Ends with one JSON line.
+ * the `implicit` library's BPR and ALS (bench/train/implicit_ref.py), on as many threads as
+ * ours (`--threads`, `model.threads`: 0 = one per core).
+ *
+ * The whole round (every backend, then every reference) repeats `--runs` times, so ours and
+ * the references alternate on the same machine state; each figure is the median of the runs,
+ * with the min and max beside it, and the ratios are our median epoch time over the
+ * reference's. Ends with one JSON line.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSynthetic } from '../../lib/data/index.ts';
@@ -45,6 +50,10 @@ const { values: args } = parseArgs({
     'bpr-kernels': { type: 'string', default: 'simd,typed,tfjs' },
     /** BPR-MF's optimizers to time (sgd, adam); sgd runs on the simd and typed kernels only. */
     'bpr-optimizers': { type: 'string', default: 'sgd,adam' },
+    /** Rounds of every backend and reference, interleaved; figures are their medians. */
+    runs: { type: 'string', default: '3' },
+    /** `model.threads` for ours, and the references' thread count (0: one per core). */
+    threads: { type: 'string', default: '0' },
     quick: { type: 'boolean', default: false },
     child: { type: 'boolean', default: false },
   },
@@ -110,7 +119,8 @@ async function child() {
   for (const { family, kernel, optimizer } of runs) {
     // Each optimizer at its default learning rate (sgd 0.05, Adam 0.005).
     const model = trainConfigOf(
-      parsePipelineConfig({ model: { family, kernel, optimizer } }).model,
+      parsePipelineConfig({ model: { family, kernel, optimizer, threads: Number(args.threads) } })
+        .model,
       1,
     );
     const epochs = Number(args.epochs);
@@ -130,63 +140,80 @@ async function child() {
     r.model.dispose();
     const label = family === 'bpr' ? `bpr-${r.kernel}-${optimizer}` : family;
     out[label] = {
-      epochSeconds: +perEpoch.toFixed(2),
+      threads: r.threads ?? 1,
+      epochSeconds: +perEpoch.toFixed(3),
       samplesPerSec: Math.round(samples / perEpoch),
       gflops: +((samples * flopsPerSample(config)) / perEpoch / 1e9).toFixed(2),
       evalSeconds: +evalSeconds.toFixed(1),
       evalUsersPerSec: Math.round(nUsers / evalSeconds),
     };
     process.stderr.write(
-      `  [${backend.name}] ${label}: ${perEpoch.toFixed(2)} s/epoch, ${Math.round(samples / perEpoch)} samples/s, full ranking ${nUsers} x ${nItems}: ${evalSeconds.toFixed(1)} s\n`,
+      `  [${backend.name}] ${label} (${r.threads ?? 1} threads): ${perEpoch.toFixed(2)} s/epoch, ${Math.round(samples / perEpoch)} samples/s, full ranking ${nUsers} x ${nItems}: ${evalSeconds.toFixed(1)} s\n`,
     );
   }
   console.log(JSON.stringify(out));
 }
 
 async function parent() {
+  const runs = Math.max(1, Number(args.runs));
   process.stderr.write(
-    `training ${args.interactions} synthetic interactions (${args.users} users x ${args.items} items), ${args.epochs} epochs per model\n`,
+    `training ${args.interactions} synthetic interactions (${args.users} users x ${args.items} items), ${args.epochs} epochs per model, ${runs} interleaved runs\n`,
   );
-  const results: Record<string, unknown>[] = [];
-  for (const backend of args.backends!.split(',')) {
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', import.meta.filename, '--child', ...process.argv.slice(2)],
-      {
-        env: { ...process.env, TFJS_BACKEND: backend },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    if (r.status !== 0) throw new Error(`backend ${backend}: exit ${r.status}`);
-    results.push(
-      JSON.parse(r.stdout.toString().trim().split('\n').at(-1)!) as Record<string, unknown>,
-    );
+  const refs = openReferences();
+  const perRun: Record<string, unknown>[][] = [];
+  const refRuns: References[] = [];
+  try {
+    for (let run = 1; run <= runs; run++) {
+      process.stderr.write(`run ${run} of ${runs}\n`);
+      const results: Record<string, unknown>[] = [];
+      for (const backend of args.backends!.split(',')) {
+        const r = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', import.meta.filename, '--child', ...process.argv.slice(2)],
+          {
+            env: { ...process.env, TFJS_BACKEND: backend },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        if (r.status !== 0) throw new Error(`backend ${backend}: exit ${r.status}`);
+        results.push(
+          JSON.parse(r.stdout.toString().trim().split('\n').at(-1)!) as Record<string, unknown>,
+        );
+      }
+      perRun.push(results);
+      refRuns.push(refs.run());
+    }
+  } finally {
+    refs.close();
   }
-  const refs = references();
-  printTable(results, refs);
+  const results = perRun[0]!.map((first, b) =>
+    medianResult(
+      perRun.map((r) => r[b]!),
+      first,
+    ),
+  );
+  const references = medianReferences(refRuns);
+  printTable(results, references);
   const ours = results.find((r) => r.backend === 'wasm') ?? results[0]!;
-  const ratio = (label: string, ref?: { secondsPerEpoch: number }) => {
-    const m = ours[label] as { epochSeconds: number } | undefined;
-    return ref && m ? +(m.epochSeconds / ref.secondsPerEpoch).toFixed(2) : null;
+  const ratio = (label: string, ref?: Spread) => {
+    const m = ours[label] as ModelFigures | undefined;
+    return ref && m ? +(m.epochSeconds / ref.median).toFixed(2) : null;
   };
+  const bprLabel = ['bpr-simd-sgd', 'bpr-typed-sgd'].find((k) => ours[k]) ?? 'bpr-simd-sgd';
+  const bprAdamLabel =
+    ['bpr-simd-adam', 'bpr-typed-adam', 'bpr-tfjs-adam'].find((k) => ours[k]) ?? 'bpr-simd-adam';
   const summary = {
     results,
-    references: refs,
+    references,
     // What the pipeline runs by default on this backend (auto: simd on wasm and cpu, sgd),
     // and with `optimizer: adam`.
-    bprVsImplicit: ratio(
-      ['bpr-simd-sgd', 'bpr-typed-sgd'].find((k) => ours[k]) ?? 'bpr-simd-sgd',
-      refs.implicitBpr,
-    ),
-    bprAdamVsImplicit: ratio(
-      ['bpr-simd-adam', 'bpr-typed-adam', 'bpr-tfjs-adam'].find((k) => ours[k]) ?? 'bpr-simd-adam',
-      refs.implicitBpr,
-    ),
-    neumfVsTorch: ratio('neumf', refs.torchNeumf),
-    ialsVsImplicit: ratio('ials', refs.implicitAls),
+    bprVsImplicit: ratio(bprLabel, references.implicitBpr),
+    bprAdamVsImplicit: ratio(bprAdamLabel, references.implicitBpr),
+    neumfVsTorch: ratio('neumf', references.torchNeumf),
+    ialsVsImplicit: ratio('ials', references.implicitAls),
   };
   process.stderr.write(
-    `ours (${String(ours.backend)}) over the reference, epoch time: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (adam: ${summary.bprAdamVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x, iALS vs implicit ${summary.ialsVsImplicit ?? 'n/a'}x\n`,
+    `ours (${String(ours.backend)}) over the reference, median epoch time of ${runs} runs: BPR vs implicit ${summary.bprVsImplicit ?? 'n/a'}x (adam: ${summary.bprAdamVsImplicit ?? 'n/a'}x), NeuMF vs PyTorch ${summary.neumfVsTorch ?? 'n/a'}x, iALS vs implicit ${summary.ialsVsImplicit ?? 'n/a'}x\n`,
   );
   // The name says what ran: the shape, the epochs, and every option left off its default.
   const optionNames = ['backends', 'families', 'bpr-kernels', 'bpr-optimizers'] as const;
@@ -196,10 +223,10 @@ async function parent() {
     'bpr-kernels': 'simd,typed,tfjs',
     'bpr-optimizers': 'sgd,adam',
   };
-  const variant = optionNames
-    .filter((o) => args[o] !== defaults[o])
-    .map((o) => args[o]!.replaceAll(',', '.'))
-    .join('-');
+  const variant = [
+    ...optionNames.filter((o) => args[o] !== defaults[o]).map((o) => args[o]!.replaceAll(',', '.')),
+    ...(args.threads !== '0' ? [`${args.threads}t`] : []),
+  ].join('-');
   await writeBenchResult(
     `train-${args.users}x${args.items}-${sizeName(Number(args.interactions))}-${args.epochs}ep${variant ? `-${variant}` : ''}`,
     {
@@ -207,16 +234,16 @@ async function parent() {
       items: Number(args.items),
       interactions: Number(args.interactions),
       epochs: Number(args.epochs),
+      runs,
+      referenceThreads: refs.threads,
       ...Object.fromEntries(
         results.map((r) => [
-          `backend ${String(r.backend)}`,
+          `backend ${String(r.backend)} (medians; min and max of ${runs} runs)`,
           Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'backend')),
         ]),
       ),
       'references (s/epoch)': Object.fromEntries(
-        Object.entries(refs)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, v.secondsPerEpoch]),
+        Object.entries(references).filter(([, v]) => v !== undefined),
       ),
       bprVsImplicit: summary.bprVsImplicit,
       bprAdamVsImplicit: summary.bprAdamVsImplicit,
@@ -225,6 +252,56 @@ async function parent() {
     },
   );
   console.log(JSON.stringify(summary));
+}
+
+/** The median of a run's figures, with the min and max of the epoch time. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s.at(-1)! };
+}
+
+/** One backend's figures over the runs: per model, medians (epoch time with its min and max). */
+function medianResult(
+  runs: Record<string, unknown>[],
+  first: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { backend: first.backend };
+  for (const label of Object.keys(first)) {
+    if (label === 'backend') continue;
+    const figures = runs.map((r) => r[label] as ModelFigures);
+    const med = (k: keyof ModelFigures) => spread(figures.map((f) => f[k])).median;
+    const epoch = spread(figures.map((f) => f.epochSeconds));
+    out[label] = {
+      threads: figures[0]!.threads,
+      epochSeconds: +epoch.median.toFixed(3),
+      epochSecondsMin: +epoch.min.toFixed(3),
+      epochSecondsMax: +epoch.max.toFixed(3),
+      samplesPerSec: Math.round(med('samplesPerSec')),
+      gflops: +med('gflops').toFixed(2),
+      evalSeconds: +med('evalSeconds').toFixed(1),
+      evalUsersPerSec: Math.round(med('evalUsersPerSec')),
+    };
+  }
+  return out;
+}
+
+type References = Partial<Record<'torchNeumf' | 'implicitBpr' | 'implicitAls', number>>;
+
+function medianReferences(runs: References[]): Partial<Record<keyof References, Spread>> {
+  const out: Partial<Record<keyof References, Spread>> = {};
+  for (const k of ['torchNeumf', 'implicitBpr', 'implicitAls'] as const) {
+    const xs = runs.map((r) => r[k]).filter((x): x is number => x !== undefined);
+    if (xs.length) out[k] = spread(xs);
+  }
+  return out;
 }
 
 /** Result keys and their names in the table. */
@@ -239,7 +316,10 @@ const MODEL_LABELS = {
 };
 
 interface ModelFigures {
+  threads: number;
   epochSeconds: number;
+  epochSecondsMin: number;
+  epochSecondsMax: number;
   samplesPerSec: number;
   gflops: number;
   evalSeconds: number;
@@ -247,8 +327,22 @@ interface ModelFigures {
 }
 
 /** The human-readable summary: one row per backend and model, then the references. */
-function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof references>): void {
-  const head = ['backend', 'model', 's/epoch', 'samples/s', 'GFLOP/s', 'full ranking s', 'users/s'];
+function printTable(
+  results: Record<string, unknown>[],
+  refs: Partial<Record<keyof References, Spread>>,
+): void {
+  const head = [
+    'backend',
+    'model',
+    'threads',
+    's/epoch',
+    'min',
+    'max',
+    'samples/s',
+    'GFLOP/s',
+    'full ranking s',
+    'users/s',
+  ];
   const rows: string[][] = [];
   for (const r of results)
     for (const [label, name] of Object.entries(MODEL_LABELS)) {
@@ -257,7 +351,10 @@ function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof 
       rows.push([
         String(r.backend),
         name,
-        m.epochSeconds.toFixed(2),
+        String(m.threads),
+        m.epochSeconds.toFixed(3),
+        m.epochSecondsMin.toFixed(3),
+        m.epochSecondsMax.toFixed(3),
         m.samplesPerSec.toLocaleString('en-US'),
         m.gflops.toFixed(2),
         m.evalSeconds.toFixed(1),
@@ -268,33 +365,36 @@ function printTable(results: Record<string, unknown>[], refs: ReturnType<typeof 
   const line = (cells: string[]) =>
     cells.map((v, c) => (c < 2 ? v.padEnd(width[c]!) : v.padStart(width[c]!))).join('  ');
   console.log(
-    `\nrecommender training: ${args.users} users x ${args.items} items, ${args.interactions} synthetic interactions, ${args.epochs} epochs; full ranking of every user x every item`,
+    `\nrecommender training: ${args.users} users x ${args.items} items, ${args.interactions} synthetic interactions, ${args.epochs} epochs; medians of ${args.runs} runs; full ranking of every user x every item`,
   );
   console.log(line(head));
   console.log(width.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
-  if (refs.implicitBpr)
-    console.log(`reference implicit BPR: ${refs.implicitBpr.secondsPerEpoch.toFixed(2)} s/epoch`);
-  if (refs.torchNeumf)
-    console.log(`reference PyTorch NeuMF: ${refs.torchNeumf.secondsPerEpoch.toFixed(2)} s/epoch`);
-  if (refs.implicitAls)
-    console.log(`reference implicit ALS: ${refs.implicitAls.secondsPerEpoch.toFixed(2)} s/epoch`);
+  const names = {
+    implicitBpr: 'implicit BPR',
+    torchNeumf: 'PyTorch NeuMF',
+    implicitAls: 'implicit ALS',
+  } as const;
+  for (const [k, name] of Object.entries(names)) {
+    const s = refs[k as keyof References];
+    if (s)
+      console.log(
+        `reference ${name}: ${s.median.toFixed(3)} s/epoch (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`,
+      );
+  }
 }
 
 /**
  * The same positives through the bench-only Python references (`npm run bench:setup`):
- * PyTorch CPU NeuMF and the `implicit` library's BPR and ALS. Skipped when the venv is
- * missing.
+ * PyTorch CPU NeuMF and the `implicit` library's BPR and ALS, on `threads` threads. The data
+ * file is written once; `run` times each reference once. Skipped when the venv is missing.
  */
-function references(): {
-  torchNeumf?: { secondsPerEpoch: number };
-  implicitBpr?: { secondsPerEpoch: number };
-  implicitAls?: { secondsPerEpoch: number };
-} {
+function openReferences(): { threads: number; run(): References; close(): void } {
+  const threads = Number(args.threads) > 0 ? Number(args.threads) : availableParallelism();
   const python = join(import.meta.dirname, '..', '..', '.venv-bench', 'bin', 'python');
   if (!existsSync(python)) {
     process.stderr.write('no .venv-bench (npm run bench:setup): references skipped\n');
-    return {};
+    return { threads, run: () => ({}), close: () => undefined };
   }
   const g = generateSynthetic({
     users: Number(args.users),
@@ -312,7 +412,7 @@ function references(): {
   );
   const { model } = parsePipelineConfig({ model: { family: 'neumf' } });
   const als = parsePipelineConfig({ model: { family: 'ials' } }).model;
-  const run = (script: string, extra: string[]) => {
+  const time = (script: string, extra: string[]) => {
     const r = spawnSync(
       python,
       [
@@ -322,7 +422,7 @@ function references(): {
         '--epochs',
         args.epochs!,
         '--threads',
-        '2',
+        String(threads),
         ...extra,
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -334,15 +434,18 @@ function references(): {
     const out = JSON.parse(r.stdout.toString().trim().split('\n').at(-1)!) as {
       secondsPerEpoch: number;
     };
-    process.stderr.write(`  ${script}: ${out.secondsPerEpoch.toFixed(2)} s/epoch\n`);
-    return out;
+    process.stderr.write(
+      `  ${script} (${threads} threads): ${out.secondsPerEpoch.toFixed(2)} s/epoch\n`,
+    );
+    return out.secondsPerEpoch;
   };
   const families = args.families!.split(',');
-  try {
-    return {
+  return {
+    threads,
+    run: () => ({
       torchNeumf: !families.includes('neumf')
         ? undefined
-        : run('torch_neumf.py', [
+        : time('torch_neumf.py', [
             '--factors',
             String(model.factors),
             '--layers',
@@ -356,10 +459,10 @@ function references(): {
           ]),
       implicitBpr: !families.includes('bpr')
         ? undefined
-        : run('implicit_ref.py', ['--model', 'bpr', '--factors', String(model.factors)]),
+        : time('implicit_ref.py', ['--model', 'bpr', '--factors', String(model.factors)]),
       implicitAls: !families.includes('ials')
         ? undefined
-        : run('implicit_ref.py', [
+        : time('implicit_ref.py', [
             '--model',
             'als',
             '--factors',
@@ -371,10 +474,9 @@ function references(): {
             '--cg-steps',
             String(als.cgSteps),
           ]),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    }),
+    close: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 if (args.child) await child();

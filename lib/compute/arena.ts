@@ -4,7 +4,7 @@
  * the kernel addresses by byte offset. Code that only reads and writes the arrays cannot
  * tell the two apart.
  */
-import { newMemory } from './wasm-writer.ts';
+import { newMemory, newSharedMemory } from './wasm-writer.ts';
 import type { WasmMemory } from './wasm-writer.ts';
 
 export interface Allocator {
@@ -45,13 +45,26 @@ export function arenaBytes(counts: number[]): number {
   return counts.reduce((s, n) => s + aligned(4 * n), 0);
 }
 
-/** A bump allocator over a fresh wasm memory of `bytes` (from {@link arenaBytes}). */
+/**
+ * A bump allocator over a fresh wasm memory of `bytes` (from {@link arenaBytes}), or over
+ * `memory` (a shared arena of another thread, whose arrays {@link floatsAt} finds).
+ */
 export class WasmArena implements Allocator {
-  readonly memory: WasmMemory;
   private next = 0;
 
-  constructor(readonly bytes: number) {
-    this.memory = newMemory(bytes);
+  constructor(
+    readonly bytes: number,
+    readonly memory: WasmMemory = newMemory(bytes),
+  ) {}
+
+  /** An arena worker threads can share (kernels on it must import their memory `shared`). */
+  static shared(bytes: number): WasmArena {
+    return new WasmArena(bytes, newSharedMemory(bytes));
+  }
+
+  /** True when the memory is shared between threads. */
+  get shared(): boolean {
+    return isShared(this.memory);
   }
 
   floats(n: number): Float32Array {
@@ -69,10 +82,34 @@ export class WasmArena implements Allocator {
     return a.byteOffset;
   }
 
+  /** Where `a` lies, for {@link floatsAt} / {@link intsAt} on a thread sharing this memory. */
+  placeOf(a: Float32Array | Int32Array): ArenaPlace {
+    return { at: this.offsetOf(a), n: a.length };
+  }
+
+  /** The Float32Array at `place` (from {@link placeOf} on the thread that allocated it). */
+  floatsAt(place: ArenaPlace): Float32Array {
+    return new Float32Array(this.memory.buffer, place.at, place.n);
+  }
+
+  intsAt(place: ArenaPlace): Int32Array {
+    return new Int32Array(this.memory.buffer, place.at, place.n);
+  }
+
   private take(n: number): number {
     const at = this.next;
     this.next += aligned(4 * n);
     if (this.next > this.bytes) throw new RangeError(`wasm arena of ${this.bytes} bytes is full`);
     return at;
   }
+}
+
+/** An array's place in an arena: its byte offset and length. */
+export interface ArenaPlace {
+  at: number;
+  n: number;
+}
+
+export function isShared(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }

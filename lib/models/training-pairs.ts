@@ -133,6 +133,46 @@ export class TrainingPairs {
     }
     return start; // every item is positive: nothing better exists
   }
+  /**
+   * A negative item for user u among `pool` (the items of one of `blocks` blocks of a
+   * random partition of the catalog, `blockOf[item] === block`), drawn as {@link negative}
+   * draws from the whole catalog: one of the user's explicit negatives in the block when
+   * there are some, else a uniform item of the pool that is not a positive of u. The share
+   * of explicit ones is raised so that, over the blocks, it stays EXPLICIT_SHARE as far as
+   * it can (only the blocks holding one of the user's explicit negatives can use them).
+   */
+  negativeWithin(
+    u: number,
+    rng: Rng,
+    pool: Int32Array,
+    blockOf: Int32Array,
+    block: number,
+    blocks: number,
+  ): number {
+    const { negPtr, negItems } = this.lookup();
+    const n0 = negPtr[u]!;
+    const n1 = negPtr[u + 1]!;
+    let inBlock = 0;
+    for (let k = n0; k < n1; k++) if (blockOf[negItems[k]!] === block) inBlock++;
+    // The chance that a block holds at least one of the user's n1 - n0 explicit negatives.
+    const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
+    if (inBlock > 0 && rng.next() < Math.min(1, EXPLICIT_SHARE / covered)) {
+      let pick = rng.int(inBlock);
+      for (let k = n0; k < n1; k++)
+        if (blockOf[negItems[k]!] === block && pick-- === 0) return negItems[k]!;
+    }
+    const n = pool.length;
+    for (let t = 0; t < MAX_REJECTIONS; t++) {
+      const j = pool[rng.int(n)]!;
+      if (!this.isPositive(u, j)) return j;
+    }
+    const start = rng.int(n);
+    for (let d = 0; d < n; d++) {
+      const j = pool[(start + d) % n]!;
+      if (!this.isPositive(u, j)) return j;
+    }
+    return pool[start]!; // every item of the block is positive: nothing better exists
+  }
 }
 
 function hash(u: number, i: number, shift: number): number {

@@ -45,6 +45,11 @@ export interface TrainConfig {
   evalEvery: number;
   /** Validate on a seeded sample of at most this many users (0 or absent: all of them). */
   validationUsers?: number;
+  /**
+   * BPR-MF (sgd, simd kernel) and iALS (simd): threads that train. 0 or absent: one per
+   * core when an epoch is large enough to repay starting them (thread-pool.ts), else one.
+   */
+  threads?: number;
   seed: number;
 }
 
@@ -83,4 +88,6 @@ export interface TrainResult {
   backend: string;
   /** BPR-MF: which batch kernel ran (`simd`, `typed` or `tfjs`). */
   kernel?: string;
+  /** BPR-MF and iALS: the threads that trained. */
+  threads?: number;
 }

@@ -28,6 +28,7 @@ import { MAX_BYTES } from '../../compute/wasm-writer.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
 import { SimdAdam, simdAdamAvailable } from '../../training/adam-simd.ts';
 import { BprSimd, bprSimdAvailable } from './bpr-simd.ts';
+import { logSigmoid, sgdSteps } from './bpr-sgd.ts';
 import type { LazyAdam } from '../../training/adam.ts';
 
 export type BprKernelSetting = 'auto' | 'simd' | 'typed' | 'tfjs';
@@ -142,6 +143,10 @@ export interface BprShape {
   maxBatch: number;
   /** `sgd`: per-sample steps, no Adam moments. Adam when absent. */
   optimizer?: BprOptimizer;
+  /** simd: put the tables in a memory that BPR-MF's threads share (bpr-threads.ts). */
+  shared?: boolean;
+  /** simd: floats of scratch to leave room for (the threads' own). */
+  scratch?: number;
 }
 
 export type BprOptimizer = 'adam' | 'sgd';
@@ -175,7 +180,11 @@ export function createBprKernel(
   backend: string,
   shape: BprShape,
 ): BprKernel {
-  const bytes = arenaBytes([...bprStateSizes(shape), ...BprBatch.sizes(shape.maxBatch, shape.dim)]);
+  const bytes = arenaBytes([
+    ...bprStateSizes(shape),
+    ...BprBatch.sizes(shape.maxBatch, shape.dim),
+    shape.scratch ?? 0,
+  ]);
   const simdFits =
     bprSimdAvailable(shape.dim) && simdAdamAvailable(shape.dim) && bytes <= MAX_BYTES;
   // tfjs only where its per-op cost is low (native backends), and never for per-sample SGD.
@@ -188,7 +197,8 @@ export function createBprKernel(
     );
   if (name === 'tfjs' && shape.optimizer === 'sgd')
     throw new Error('model.optimizer sgd: runs on the simd or typed kernel, not tfjs');
-  if (name === 'simd') return simdKernel(new WasmArena(bytes), shape.dim);
+  if (name === 'simd')
+    return simdKernel(shape.shared ? WasmArena.shared(bytes) : new WasmArena(bytes), shape.dim);
   const apply: BprKernel['adam'] = (adam, ...args) => adam.apply(...args);
   return {
     name,
@@ -197,11 +207,6 @@ export function createBprKernel(
     adam: apply,
     sgd: typedSgd,
   };
-}
-
-/** log sigmoid(x) = -log(1 + e^-x), without overflow for large |x|. */
-function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
 /** Scratch for sampleScore's second result. */
@@ -380,7 +385,8 @@ function tfjsGradients(): BprKernel['gradients'] {
 /** The simd kernel: tables in `arena`, the vector work in wasm, the scalar tail in JS. */
 function simdKernel(arena: WasmArena, dim: number): BprKernel {
   const k = new BprSimd(arena, dim);
-  const rowsAdam = new SimdAdam(arena, dim);
+  // Compiled on first use: an sgd run (whose memory may be shared) never steps Adam.
+  let rowsAdam: SimdAdam | undefined;
   const at = (a: Float32Array | Int32Array) => arena.offsetOf(a);
   return {
     name: 'simd',
@@ -410,32 +416,22 @@ function simdKernel(arena: WasmArena, dim: number): BprKernel {
     },
     adam(adam, mo, param, rows, count, grad, d, rate) {
       if (d !== dim) return adam.apply(mo, param, rows, count, grad, d, rate);
+      rowsAdam ??= new SimdAdam(arena, dim);
       rowsAdam.apply(adam, mo, param, rows, count, grad, rate);
     },
     sgd(b, w, lr, l2) {
-      const { n, user, pos, neg, weight, sq } = b;
-      const bias = w.itemBias;
-      const rowBytes = 4 * dim;
-      const [users, items, sqAt] = [at(w.users), at(w.items), at(sq)];
-      const d = 1 - 2 * lr * l2;
-      let reg = 0;
-      let logLik = 0;
-      for (let q = 0; q < n; q++) {
-        const i = pos[q]!;
-        const j = neg[q]!;
-        const ou = users + user[q]! * rowBytes;
-        const oi = items + i * rowBytes;
-        const oj = items + j * rowBytes;
-        const x = k.sgdDot(ou, oi, oj, sqAt) + bias[i]! - bias[j]!;
-        const wq = weight[q]!;
-        reg += sq[0]!;
-        logLik += wq * logSigmoid(x);
-        const a = (lr * wq) / (1 + Math.exp(x));
-        bias[i] = bias[i]! + a;
-        bias[j] = bias[j]! - a;
-        k.sgdStep(ou, oi, oj, a, d);
-      }
-      return (l2 * reg - logLik) / n;
+      const { n, sq } = b;
+      const tables = {
+        users: at(w.users),
+        items: at(w.items),
+        sqAt: at(sq),
+        sq,
+        bias: w.itemBias,
+        dim,
+      };
+      const acc = new Float64Array(2);
+      sgdSteps(k, tables, b, 0, n, lr, l2, acc);
+      return (l2 * acc[0]! - acc[1]!) / n;
     },
   };
 }

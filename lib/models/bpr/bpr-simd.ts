@@ -71,7 +71,7 @@ export class BprSimd {
     arena: WasmArena,
     readonly dim: number,
   ) {
-    const exports = instantiate(assembleBprSimd(dim), arena.memory);
+    const exports = instantiate(assembleBprSimd(dim, arena.shared), arena.memory);
     this.dots = exports.dots as Dots;
     this.grads = exports.grads as Grads;
     this.sgdDot = exports.sgdDot as SgdDot;
@@ -119,15 +119,19 @@ function sampleDot(c: Code, l: SampleDotLocals, vectors: number) {
 /** The v128 locals of {@link sampleDot}, in the order every caller declares them. */
 const SAMPLE_VECTORS = { acc: V128, accSq: V128, u: V128, i: V128, j: V128 };
 
-export function assembleBprSimd(dim: number): Uint8Array {
+/** The kernel for `dim`; `shared`: for a memory that threads share. */
+export function assembleBprSimd(dim: number, shared = false): Uint8Array {
   const rowBytes = dim * 4;
   const vectors = dim / 4;
-  return moduleBytes([
-    dotsFunction(rowBytes, vectors),
-    gradsFunction(rowBytes, vectors),
-    sgdDotFunction(vectors),
-    sgdStepFunction(vectors),
-  ]);
+  return moduleBytes(
+    [
+      dotsFunction(rowBytes, vectors),
+      gradsFunction(rowBytes, vectors),
+      sgdDotFunction(vectors),
+      sgdStepFunction(vectors),
+    ],
+    shared,
+  );
 }
 
 /**

@@ -3,9 +3,10 @@
  * (typed-array loops on CPU backends, TensorFlow.js ops on native ones; bpr-kernel.ts), and
  * embedding gathers/scatters plus a lazy Adam run in typed arrays: a batch costs
  * O(batch x dim), never O(catalog). `optimizer: sgd` instead steps each sample's rows in
- * turn (plain SGD, as the `implicit` library does), with no optimizer state. Each epoch's
- * randomness derives from (seed, epoch), so a run resumed from a checkpoint repeats the
- * uninterrupted run exactly.
+ * turn (plain SGD, as the `implicit` library does), with no optimizer state; on the simd
+ * kernel it runs on `model.threads` threads (bpr-threads.ts) when that resolves to more than
+ * one. Each epoch's randomness derives from (seed, epoch) (and the thread, with threads), so
+ * a run resumed from a checkpoint repeats the uninterrupted run exactly.
  */
 import { initBackend } from '../../compute/backend.ts';
 import { Rng } from '../../training/random.ts';
@@ -18,6 +19,10 @@ import { LazyAdam } from '../../training/adam.ts';
 import type { Moments } from '../../training/adam.ts';
 import { packState, unpackState } from '../../training/train-state.ts';
 import { openEpochSampler } from './epoch-sampler.ts';
+import type { EpochSampler } from './epoch-sampler.ts';
+import { BprThreads, SCRATCH_PER_THREAD, maxBprThreads } from './bpr-threads.ts';
+import { resolveThreads } from '../../compute/thread-pool.ts';
+import type { WasmArena } from '../../compute/arena.ts';
 import { EventLoopYielder } from '../../training/training-loop.ts';
 import { finishEpoch, progressFromHeader, progressHeader } from '../../training/early-stopping.ts';
 import { validationNdcg10 } from '../validation-score.ts';
@@ -43,13 +48,21 @@ export async function trainBpr(
   const { nUsers, nItems } = set;
   const dim = config.factors;
   const optimizer = config.optimizer ?? 'adam';
+  // Plain SGD splits over threads; Adam's batches stay on this thread.
+  const samplesPerEpoch = pairs.positives.length * config.negatives;
+  const resolved = optimizer === 'sgd' ? resolveThreads(config.threads, samplesPerEpoch) : 1;
+  const wanted = resolved > 1 ? Math.min(resolved, maxBprThreads(set)) : 1;
   const kernel = createBprKernel(config.kernel ?? 'auto', info.name, {
     nUsers,
     nItems,
     dim,
     maxBatch: config.batchSize,
     optimizer,
+    shared: wanted > 1,
+    scratch: wanted > 1 ? SCRATCH_PER_THREAD * wanted : 0,
   });
+  // The typed kernel's loops stay on this thread.
+  const threads = kernel.name === 'simd' ? wanted : 1;
   // The weights and moments live where the kernel reads them (a wasm memory for simd).
   const state = hooks.resumeFrom
     ? restore(hooks.resumeFrom, set, config, kernel.alloc)
@@ -59,43 +72,31 @@ export async function trainBpr(
 
   const yielder = new EventLoopYielder();
   let stoppedEarly = false;
-  const sampler = openEpochSampler(pairs, config.seed, config.negatives, hooks.sampleThread);
+  let sampler: EpochSampler | undefined;
+  let pool: BprThreads | undefined;
   try {
+    if (threads > 1)
+      pool = await BprThreads.start(
+        pairs,
+        kernel.alloc as WasmArena,
+        w,
+        kernel.alloc.floats(SCRATCH_PER_THREAD * threads),
+        {
+          threads,
+          seed: config.seed,
+          negatives: config.negatives,
+          lr: config.learningRate,
+          l2: config.l2,
+        },
+        hooks.signal,
+      );
+    else sampler = openEpochSampler(pairs, config.seed, config.negatives, hooks.sampleThread);
     for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = Date.now();
-      const drawn = await sampler.epoch(epoch, epoch < config.epochs ? epoch + 1 : undefined);
-      let lossSum = 0;
-      let samples = 0;
-      const total = drawn.n;
-      for (let start = 0; start < total; start += config.batchSize) {
-        hooks.signal?.throwIfAborted();
-        const n = Math.min(config.batchSize, total - start);
-        const end = start + n;
-        batch.user.set(drawn.user.subarray(start, end));
-        batch.pos.set(drawn.pos.subarray(start, end));
-        batch.neg.set(drawn.neg.subarray(start, end));
-        batch.weight.set(drawn.weight.subarray(start, end));
-        batch.n = n;
-        samples += n;
-        if (opt) {
-          batch.index(n);
-          lossSum += kernel.gradients(batch, w, config.l2) * n;
-          // One lazy Adam step over the distinct rows the batch touched.
-          const { adam } = opt;
-          const rate = adam.begin();
-          const { userRows, itemRows, nUserRows, nItemRows } = batch;
-          kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
-          kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
-          kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
-        } else lossSum += kernel.sgd(batch, w, config.learningRate, config.l2) * n;
-        await yielder.maybeYield();
-      }
-      const log: EpochLog = {
-        epoch,
-        loss: lossSum / Math.max(samples, 1),
-        samples,
-        seconds: (Date.now() - t0) / 1000,
-      };
+      const { loss, samples } = pool
+        ? await pool.epoch(epoch, hooks.signal)
+        : await oneThreadEpoch(epoch);
+      const log: EpochLog = { epoch, loss, samples, seconds: (Date.now() - t0) / 1000 };
       const stop = await finishEpoch(state, log, config, hooks, {
         validate: () => validationNdcg10(new BprMfModel(w), validation, hooks.signal),
         snapshot: () => copyWeights(w),
@@ -107,7 +108,7 @@ export async function trainBpr(
       }
     }
   } finally {
-    await sampler.close();
+    await Promise.all([sampler?.close(), pool?.close()]);
   }
   return {
     model: new BprMfModel(state.best ?? copyWeights(w)),
@@ -117,7 +118,40 @@ export async function trainBpr(
     stoppedEarly,
     backend: info.name,
     kernel: kernel.name,
+    threads,
   };
+
+  /** An epoch's batches on this thread; the mean loss and the samples. */
+  async function oneThreadEpoch(epoch: number): Promise<{ loss: number; samples: number }> {
+    const drawn = await sampler!.epoch(epoch, epoch < config.epochs ? epoch + 1 : undefined);
+    let lossSum = 0;
+    let samples = 0;
+    const total = drawn.n;
+    for (let start = 0; start < total; start += config.batchSize) {
+      hooks.signal?.throwIfAborted();
+      const n = Math.min(config.batchSize, total - start);
+      const end = start + n;
+      batch.user.set(drawn.user.subarray(start, end));
+      batch.pos.set(drawn.pos.subarray(start, end));
+      batch.neg.set(drawn.neg.subarray(start, end));
+      batch.weight.set(drawn.weight.subarray(start, end));
+      batch.n = n;
+      samples += n;
+      if (opt) {
+        batch.index(n);
+        lossSum += kernel.gradients(batch, w, config.l2) * n;
+        // One lazy Adam step over the distinct rows the batch touched.
+        const { adam } = opt;
+        const rate = adam.begin();
+        const { userRows, itemRows, nUserRows, nItemRows } = batch;
+        kernel.adam(adam, opt.users, w.users, userRows, nUserRows, batch.gUser, dim, rate);
+        kernel.adam(adam, opt.items, w.items, itemRows, nItemRows, batch.gItem, dim, rate);
+        kernel.adam(adam, opt.bias, w.itemBias, itemRows, nItemRows, batch.gBias, 1, rate);
+      } else lossSum += kernel.sgd(batch, w, config.learningRate, config.l2) * n;
+      await yielder.maybeYield();
+    }
+    return { loss: lossSum / Math.max(samples, 1), samples };
+  }
 }
 
 interface TrainState extends EarlyStopState<BprMfWeights> {

@@ -62,7 +62,7 @@ export class IalsSimd {
     readonly arena: WasmArena,
     readonly dim: number,
   ) {
-    const exports = instantiate(assembleIalsSimd(dim), arena.memory);
+    const exports = instantiate(assembleIalsSimd(dim, arena.shared), arena.memory);
     this.observed = exports.observed as Observed;
     this.residual = exports.residual as Observed;
     this.matVec = exports.matVec as MatVec;
@@ -148,15 +148,21 @@ export class SimdRowProducts implements RowProducts {
   }
 }
 
-/** The kernel for rows of `dim` floats (a multiple of 4): its loops are unrolled. */
-export function assembleIalsSimd(dim: number): Uint8Array {
+/**
+ * The kernel for rows of `dim` floats (a multiple of 4): its loops are unrolled. `shared`:
+ * for a memory that threads share.
+ */
+export function assembleIalsSimd(dim: number, shared = false): Uint8Array {
   const vectors = dim / 4;
-  return moduleBytes([
-    observedFunction(false, vectors),
-    observedFunction(true, vectors),
-    matVecFunction(vectors),
-    rowLossFunction(vectors),
-  ]);
+  return moduleBytes(
+    [
+      observedFunction(false, vectors),
+      observedFunction(true, vectors),
+      matVecFunction(vectors),
+      rowLossFunction(vectors),
+    ],
+    shared,
+  );
 }
 
 /**

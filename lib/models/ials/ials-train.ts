@@ -1,7 +1,8 @@
 /**
  * Implicit-ALS training (`family: ials`, the math in ials.ts): each epoch re-solves every
- * user row against the item table, then every item row against the users. No randomness
- * after the seeded initialisation, so a run resumed from a checkpoint repeats the
+ * user row against the item table, then every item row against the users, on `model.threads`
+ * threads with the SIMD kernel (ials-threads.ts; the same factors for any count). No
+ * randomness after the seeded initialisation, so a run resumed from a checkpoint repeats the
  * uninterrupted run exactly. The result is a plain factor model, saved and scored like
  * BPR-MF's (its item bias stays 0).
  */
@@ -13,6 +14,8 @@ import type { Allocator } from '../../compute/arena.ts';
 import { JsRowProducts, addDiagonal, cgSolveRows, gram, objective, observations } from './ials.ts';
 import type { CgScratch, Observations, RowProducts } from './ials.ts';
 import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from './ials-simd.ts';
+import { IalsThreads } from './ials-threads.ts';
+import { resolveThreads } from '../../compute/thread-pool.ts';
 import { packState, unpackState } from '../../training/train-state.ts';
 import { validateTrainingSet } from '../training-pairs.ts';
 import { EventLoopYielder } from '../../training/training-loop.ts';
@@ -46,6 +49,8 @@ export async function trainIals(
   const steps = config.cgSteps ?? 3;
   // Everything the products read lives in one wasm memory when the SIMD kernel runs.
   const simd = ialsSimdAvailable(dim);
+  // Threads split the SIMD kernel's rows; the JS loops stay on this thread.
+  const threads = simd ? Math.min(resolveThreads(config.threads, set.n), nUsers, nItems) : 1;
   const layout = (alloc: Allocator) => ({
     users: alloc.floats(nUsers * dim),
     items: alloc.floats(nItems * dim),
@@ -56,10 +61,12 @@ export async function trainIals(
     vectors: [0, 1, 2, 3].map(() =>
       simd ? alloc.floats(dim) : new Float64Array(dim),
     ) as CgScratch,
+    threadVectors: Array.from({ length: threads > 1 ? threads : 0 }, () =>
+      [0, 1, 2, 3].map(() => alloc.floats(dim)),
+    ),
   });
-  const arena = simd
-    ? new WasmArena(arenaBytes(countAllocations((a) => void layout(a))))
-    : undefined;
+  const bytes = arenaBytes(countAllocations((a) => void layout(a)));
+  const arena = simd ? (threads > 1 ? WasmArena.shared(bytes) : new WasmArena(bytes)) : undefined;
   const tables = layout(arena ?? heapAllocator);
   const kernel = arena && new IalsSimd(arena, dim);
   const state = hooks.resumeFrom
@@ -88,32 +95,45 @@ export async function trainIals(
 
   let stoppedEarly = false;
   let itemsGram = gram(w.items, dim);
-  for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
-    const t0 = Date.now();
-    // Each Gram matrix serves a half-epoch and the objective: one per table and epoch.
-    const userSide = productsOf(w.items, itemsGram, byUser);
-    await solveAll(userSide, w.users);
-    const usersGram = gram(w.users, dim);
-    await solveAll(productsOf(w.users, usersGram, byItem), w.items);
-    itemsGram = gram(w.items, dim);
-    let observed = 0;
-    for (let u = 0; u < nUsers; u++)
-      observed += userSide.loss(u, w.users.subarray(u * dim, (u + 1) * dim));
-    const log: EpochLog = {
-      epoch,
-      loss: objective(usersGram, itemsGram, observed, lambda, set.n),
-      samples: set.n,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    const stop = await finishEpoch(state, log, config, hooks, {
-      validate: () => validationNdcg10(new BprMfModel(w, 'ials'), validation, hooks.signal),
-      snapshot: () => ({ ...w, users: w.users.slice(), items: w.items.slice() }),
-      serialize: () => serialize(state),
-    });
-    if (stop) {
-      stoppedEarly = epoch < config.epochs;
-      break;
+  const pool =
+    arena && threads > 1
+      ? await IalsThreads.start(arena, tables, dim, steps, hooks.signal)
+      : undefined;
+  try {
+    for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
+      const t0 = Date.now();
+      // Each Gram matrix serves a half-epoch and the objective: one per table and epoch.
+      const userSide = productsOf(w.items, itemsGram, byUser);
+      if (pool) await pool.solve('users', hooks.signal);
+      else await solveAll(userSide, w.users);
+      const usersGram = pool ? await pool.gram('users', hooks.signal) : gram(w.users, dim);
+      const itemSide = productsOf(w.users, usersGram, byItem);
+      if (pool) await pool.solve('items', hooks.signal);
+      else await solveAll(itemSide, w.items);
+      itemsGram = pool ? await pool.gram('items', hooks.signal) : gram(w.items, dim);
+      let observed = 0;
+      if (pool) observed = await pool.observedLoss(hooks.signal);
+      else
+        for (let u = 0; u < nUsers; u++)
+          observed += userSide.loss(u, w.users.subarray(u * dim, (u + 1) * dim));
+      const log: EpochLog = {
+        epoch,
+        loss: objective(usersGram, itemsGram, observed, lambda, set.n),
+        samples: set.n,
+        seconds: (Date.now() - t0) / 1000,
+      };
+      const stop = await finishEpoch(state, log, config, hooks, {
+        validate: () => validationNdcg10(new BprMfModel(w, 'ials'), validation, hooks.signal),
+        snapshot: () => ({ ...w, users: w.users.slice(), items: w.items.slice() }),
+        serialize: () => serialize(state),
+      });
+      if (stop) {
+        stoppedEarly = epoch < config.epochs;
+        break;
+      }
     }
+  } finally {
+    await pool?.close();
   }
   return {
     model: new BprMfModel(state.best ?? w, 'ials'),
@@ -123,6 +143,7 @@ export async function trainIals(
     stoppedEarly,
     backend: 'js',
     kernel: kernel ? 'cg-simd' : 'cg-js',
+    threads: pool?.threads ?? 1,
   };
 }
 

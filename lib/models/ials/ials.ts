@@ -57,18 +57,38 @@ export function observations(
 /** Y'Y of a row-major `rows x dim` table, in float64 (dim x dim, row-major). */
 export function gram(table: Float32Array, dim: number): Float64Array {
   const g = new Float64Array(dim * dim);
+  gramUpper(table, dim, g, 0, dim);
+  mirrorUpper(g, dim);
+  return g;
+}
+
+/**
+ * Adds the upper-triangle entries of Y'Y in matrix rows `a0 .. a1` into g (zeroed), each
+ * entry summed over the table's rows in order: ranges of matrix rows can be computed apart
+ * (on threads) and give the same bits as one pass.
+ */
+export function gramUpper(
+  table: Float32Array,
+  dim: number,
+  g: Float64Array,
+  a0: number,
+  a1: number,
+): void {
   const rows = table.length / dim;
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    for (let a = 0; a < dim; a++) {
+    for (let a = a0; a < a1; a++) {
       const va = table[o + a]!;
       if (va === 0) continue;
       const ga = a * dim;
       for (let b = a; b < dim; b++) g[ga + b]! += va * table[o + b]!;
     }
   }
+}
+
+/** Copies the upper triangle of a dim x dim matrix onto its lower triangle. */
+export function mirrorUpper(g: Float64Array, dim: number): void {
   for (let a = 0; a < dim; a++) for (let b = 0; b < a; b++) g[a * dim + b] = g[b * dim + a]!;
-  return g;
 }
 
 /** A dense vector of `dim` floats: float64 in the JS loops, float32 in wasm memory. */
