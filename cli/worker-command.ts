@@ -4,6 +4,7 @@ import { createWorkers } from '../workers/start-worker.ts';
 import type { WorkerRole } from '../workers/start-worker.ts';
 import { info } from './output.ts';
 import { READY_LINE, startWorkerProcesses } from './worker-processes.ts';
+import { startPythonWorker } from './python-worker.ts';
 
 const ROLES: readonly string[] = ['split', 'workflows', 'activities', 'both'];
 
@@ -48,11 +49,15 @@ export async function serveWorkers(flags: { queues: string; role?: string }): Pr
   const here: WorkerRole = split ? 'workflows' : role === 'split' ? 'both' : role;
   const child = split ? startWorkerProcesses([{ queues, role: 'activities' }], info) : undefined;
   try {
-    const { workers, connection } = await createWorkers({ settings, queues, role: here });
+    const { workers, connection, identity } = await createWorkers({
+      settings,
+      queues,
+      role: here,
+    });
     // The ready line (which parents of this process wait for) means every part polls.
     await child?.ready;
     info(
-      `${READY_LINE} ${queues.join(', ')} (${split ? 'workflows; activities in a child process' : here}) on ${settings.temporal.address} (artifacts: ${settings.artifactUri})`,
+      `${READY_LINE} ${queues.join(', ')} (${split ? 'workflows; activities in a child process' : here}) as ${identity} on ${settings.temporal.address} (artifacts: ${settings.artifactUri})`,
     );
     const running = Promise.all(workers.map((w) => w.run()));
     try {
@@ -71,5 +76,26 @@ export async function serveWorkers(flags: { queues: string; role?: string }): Pr
     }
   } finally {
     await child?.stop();
+  }
+}
+
+/**
+ * `augment worker --python [device]`: the Python training worker in a child process with
+ * this process's settings, until SIGINT/SIGTERM (then it drains) or until it exits.
+ */
+export async function servePythonWorker(device: string): Promise<void> {
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda')
+    throw configError(`--python: "${device}" is not a device (expected auto, cpu or cuda)`);
+  const settings = runtimeSettings();
+  const worker = startPythonWorker(settings, device, info);
+  await worker.ready;
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  try {
+    await Promise.race([stop, worker.failed]);
+  } finally {
+    await worker.stop();
   }
 }

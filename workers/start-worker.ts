@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
@@ -42,12 +43,21 @@ export interface WorkerOptions {
 }
 
 /**
+ * What this process reports to Temporal as its identity, and what each stage it runs
+ * records as `worker` in the run summary and the stage's MLflow run:
+ * `<host>:<pid>:<role>:<queues>`, e.g. `gpu-node-3:4121:activities:gpu`.
+ */
+export function workerIdentity(role: WorkerRole, queues: QueueKind[]): string {
+  return `${hostname()}:${process.pid}:${role}:${queues.join('+')}`;
+}
+
+/**
  * Builds the workers of one process: the cpu queue hosts the workflows and the data
  * stages; the gpu queue hosts training stages. Returns them unstarted.
  */
 export async function createWorkers(
   opts: WorkerOptions,
-): Promise<{ workers: Worker[]; connection: NativeConnection }> {
+): Promise<{ workers: Worker[]; connection: NativeConnection; identity: string }> {
   const connection = opts.connection ?? (await connectWorker(opts.settings.temporal));
   await removeOrphanWorkDirs();
   const role = opts.role ?? 'both';
@@ -75,6 +85,7 @@ export async function createWorkers(
       : created;
   };
   const queues = taskQueues(opts.settings.temporal.taskQueuePrefix);
+  const identity = workerIdentity(role, opts.queues);
   const workers: Worker[] = [];
   for (const kind of opts.queues) {
     // Workflows run on the cpu queue only: a workflows-only process has no gpu worker.
@@ -85,6 +96,7 @@ export async function createWorkers(
         connection,
         namespace: opts.settings.temporal.namespace,
         taskQueue: queues[kind],
+        identity,
         activities: activitiesOf(kind),
         dataConverter: { payloadCodecs: payloadCodecs(opts.settings.temporal.payloadKey) },
         ...(hostsWorkflows ? workflowSource(opts) : {}),
@@ -96,7 +108,7 @@ export async function createWorkers(
       }),
     );
   }
-  return { workers, connection };
+  return { workers, connection, identity };
 }
 
 /** Where the cpu worker's workflow code comes from: compiled workers never bundle at start. */

@@ -26,6 +26,8 @@ export interface StageSummary {
   stats: Record<string, unknown>;
   /** Code identity of the stage that produced the output (a hash of the code it reaches). */
   code?: string;
+  /** The worker that ran the stage, `<host>:<pid>:<role>:<queues>` (workers/start-worker.ts). */
+  worker?: string;
   error?: string;
   /** Why a stage was skipped (e.g. `disabled`). */
   note?: string;
@@ -237,6 +239,7 @@ function summarize(
         outputs: s.ref?.outputs ?? {},
         stats: s.ref?.stats ?? {},
         ...(s.ref?.code ? { code: s.ref.code } : {}),
+        ...(s.ref?.worker ? { worker: s.ref.worker } : {}),
         ...(s.error ? { error: s.error } : {}),
         ...(s.note ? { note: s.note } : {}),
       })),
@@ -255,7 +258,14 @@ export function failureMessage(err: unknown): string {
  * input. Finished stages are content-addressed, so they come back `cached` and only what
  * did not finish runs again; the MLflow parent run (tagged with the id) is reused.
  */
-export async function resumePipeline(client: Client, workflowId: string): Promise<WorkflowHandle> {
+export async function resumePipeline(
+  client: Client,
+  workflowId: string,
+  opts: {
+    /** Restart a completed run too (after its outputs were invalidated for recomputing). */
+    completed?: boolean;
+  } = {},
+): Promise<WorkflowHandle> {
   const old = client.workflow.getHandle(workflowId);
   const desc = await old.describe();
   const state = desc.status.name;
@@ -263,7 +273,7 @@ export async function resumePipeline(client: Client, workflowId: string): Promis
     throw new Error(
       `${workflowId} is still running; resume restarts runs that failed or were cancelled`,
     );
-  if (state === 'COMPLETED') {
+  if (state === 'COMPLETED' && !opts.completed) {
     throw new Error(
       `${workflowId} completed; nothing to resume (run the config again to reuse its cached stages)`,
     );
