@@ -9,9 +9,11 @@ import { generateGanActivity } from './generate-gan.ts';
 import { ingestActivity } from './ingest.ts';
 import { preprocessActivity } from './preprocess.ts';
 import { registerActivity } from './register.ts';
+import { policyActivity } from './policy.ts';
 import { reportActivity } from './report.ts';
 import { resampleActivity } from './resample.ts';
 import { retrainActivities } from './retrain.ts';
+import { teacherActivity } from './teacher.ts';
 import { trackingActivities } from './track.ts';
 import { trainGanActivity } from './train-gan.ts';
 
@@ -25,13 +27,15 @@ export interface ActivityDeps {
 }
 
 /**
- * Activities of the cpu task queue: data stages, evaluation, the report and everything
+ * Activities of the cpu task queue: data stages, the teacher's baselines (closed form or
+ * neighbourhoods, no training loop), evaluation, the report and everything
  * that talks to MLflow (tracking, registry, experiment bookkeeping).
  */
 export function createCpuActivities(deps: ActivityDeps) {
   return {
     ingest: ingestActivity(deps.store, deps.s3),
     preprocess: preprocessActivity(deps.store),
+    teacher: teacherActivity(deps.store),
     resample: resampleActivity(deps.store),
     evaluate: evaluateActivity(deps.store),
     register: registerActivity(deps.store, deps.mlflow),
@@ -50,6 +54,8 @@ export function createGpuActivities(deps: Pick<ActivityDeps, 'store'>) {
     trainGan: trainGanActivity(deps.store),
     generateGan: generateGanActivity(deps.store),
     expandLlm: expandLlmActivity(deps.store),
+    // The policy search trains one model per candidate: training work.
+    policy: policyActivity(deps.store),
     ...retrainActivities(deps.store),
   };
 }

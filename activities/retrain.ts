@@ -13,6 +13,7 @@ import { createCheckpointer } from './checkpoints.ts';
 import { readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
+import { trainingRuntime } from '../lib/compute/runtime-stats.ts';
 
 export interface RetrainStageConfig {
   variant: Variant;
@@ -98,6 +99,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
           family: train.family,
           ...(choice ? { familyChoice: choice.candidates } : {}),
           backend: result.backend,
+          ...trainingRuntime(result.backend),
           ...(result.kernel ? { kernel: result.kernel, optimizer: train.optimizer } : {}),
           rows: set.n,
           epochs: result.history.length,

@@ -4,6 +4,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerExperiment } from './commands/experiment.ts';
 import { registerOps } from './commands/ops.ts';
+import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
@@ -24,6 +25,7 @@ registerOps(program);
 registerSchedule(program);
 registerExperiment(program);
 registerReport(program);
+registerRecommend(program);
 registerReplay(program);
 registerDemo(program);
 

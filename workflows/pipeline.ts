@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   isCancellation,
   patched,
@@ -22,6 +23,7 @@ import type {
   Variant,
 } from '../lib/contracts/index.ts';
 import { expandDatedSource } from '../lib/config/dated.ts';
+import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { StageTracker, describeFailure } from './stage-tracker.ts';
 
 /** Short data stages: minutes, heartbeats between phases, quick retries. */
@@ -66,6 +68,30 @@ export function trackingOptions(taskQueue: string): ActivityOptions {
   };
 }
 
+/** The stages a training worker serves: the TypeScript gpu queue's, or the Python worker's. */
+type TrainingActivities = Pick<GpuActivities, 'trainGan' | 'retrainA' | 'retrainB'>;
+
+/**
+ * With `training.worker: python`, trainGan and retrainA/retrainB go to the Python worker's
+ * queue (the same StageInput/StageRef contract); otherwise, and on replay of runs recorded
+ * before the Python worker existed, to the gpu queue. patched() is asked only when the
+ * config names python, so other runs carry no marker.
+ */
+function trainingWorker(
+  input: PipelineInput,
+  beat: number,
+  gpu: GpuActivities,
+): TrainingActivities {
+  if (input.config.training?.worker !== 'python' || !patched('python-training-worker')) return gpu;
+  const queue = input.queues.gpuPy;
+  if (!queue)
+    throw ApplicationFailure.nonRetryable(
+      'training.worker python: the run was started without a gpu-py task queue name',
+      'ConfigError',
+    );
+  return proxyActivities<TrainingActivities>(trainingStageOptions(queue, beat));
+}
+
 /**
  * The augmentation pipeline: each stage a cached activity returning a small reference.
  * Stages that do not exist yet are not wired (no stubs); `until` stops early.
@@ -83,6 +109,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   // not compile.
   const cpu = proxyActivities<CpuActivities>(cpuStageOptions(input.queues.cpu, beat));
   const gpu = proxyActivities<GpuActivities>(trainingStageOptions(input.queues.gpu, beat));
+  const trainer = trainingWorker(input, beat, gpu);
   const track = proxyActivities<CpuActivities>(trackingOptions(input.queues.cpu));
   const registry = proxyActivities<CpuActivities>({
     ...trackingOptions(input.queues.cpu),
@@ -178,7 +205,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       }
       const { enabled: _on, users, sparseThreshold, topK, gate, ...ganTraining } = config.gan;
       const trainGan = await stage('trainGan', () =>
-        gpu.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
+        trainer.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
       );
       if (!wants('generateGan')) return undefined;
       return stage('generateGan', () =>
@@ -200,22 +227,90 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         gpu.expandLlm({ runId, config: { llm, seed }, inputs: { preprocess } }),
       );
     };
-    const [generateGan, expandLlm] = await Promise.all([ganBranch(), llmBranch()]);
+    const teacherBranch = async (): Promise<StageRef | undefined> => {
+      if (!wants('teacher')) return undefined;
+      // Added after runs were already in flight: their histories replay without it.
+      if (!patched('teacher-source')) {
+        tracker.skip(['teacher'], "not in this run's workflow version");
+        return undefined;
+      }
+      // A run started by a client older than the section has none: as if disabled.
+      const settings = config.teacher as PipelineConfig['teacher'] | undefined;
+      if (!settings?.enabled) {
+        tracker.skip(
+          ['teacher'],
+          settings ? 'disabled' : "no teacher section in this run's config",
+        );
+        return undefined;
+      }
+      const { enabled: _on, ...teacher } = settings;
+      return stage('teacher', () =>
+        cpu.teacher({ runId, config: { teacher }, inputs: { preprocess } }),
+      );
+    };
+    // augmentation.policy auto: B's sources and settings chosen on validation.
+    const policyStage = async (
+      sources: Partial<Record<StageName, StageRef>>,
+    ): Promise<StageRef | undefined> => {
+      if (!wants('policy')) return undefined;
+      // Added after runs were already in flight: their histories replay without it.
+      if (!patched('augmentation-policy')) {
+        tracker.skip(['policy'], "not in this run's workflow version");
+        return undefined;
+      }
+      // A run started by a client older than the section has none: as if fixed.
+      const augmentation = config.augmentation as PipelineConfig['augmentation'] | undefined;
+      if (augmentation?.policy !== 'auto') {
+        tracker.skip(
+          ['policy'],
+          augmentation ? 'policy fixed' : "no augmentation section in this run's config",
+        );
+        return undefined;
+      }
+      if (Object.keys(sources).length === 0) {
+        tracker.skip(['policy'], 'no augmentation source');
+        return undefined;
+      }
+      return stage('policy', () =>
+        gpu.policy({
+          runId,
+          config: {
+            augmentation,
+            resample: config.resample,
+            model: config.model,
+            segments: {
+              sparseFraction: config.evaluate.sparseFraction,
+              tailFraction: config.evaluate.tailFraction,
+              maxDrop: config.evaluate.maxDrop,
+            },
+            seed,
+          },
+          inputs: { preprocess, ...sources },
+        }),
+      );
+    };
+    const [generateGan, expandLlm, teacher] = await Promise.all([
+      ganBranch(),
+      llmBranch(),
+      teacherBranch(),
+    ]);
+    const sources = {
+      ...(generateGan ? { generateGan } : {}),
+      ...(expandLlm ? { expandLlm } : {}),
+      ...(teacher ? { teacher } : {}),
+    };
+    const policy = await policyStage(sources);
     if (!wants('resample')) return;
     const resample = await stage('resample', () =>
       cpu.resample({
         runId,
         config: { resample: config.resample, seed },
-        inputs: {
-          preprocess,
-          ...(generateGan ? { generateGan } : {}),
-          ...(expandLlm ? { expandLlm } : {}),
-        },
+        inputs: { preprocess, ...sources, ...(policy ? { policy } : {}) },
       }),
     );
     const retrain = (variant: Variant) =>
       stage(RETRAIN_STAGE[variant], () =>
-        gpu[RETRAIN_STAGE[variant]]({
+        trainer[RETRAIN_STAGE[variant]]({
           runId,
           config: { variant, model: config.model, seed },
           inputs: { preprocess, resample },
@@ -246,7 +341,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
           registry.register({
             runId,
             config: { registry: config.registry, pipeline: config.name, parent, workflowId: runId },
-            inputs: { retrainA, retrainB, evaluate },
+            inputs: { preprocess, retrainA, retrainB, evaluate },
           }),
         ),
       );
@@ -271,6 +366,8 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
           evaluate,
           ...(generateGan ? { generateGan } : {}),
           ...(expandLlm ? { expandLlm } : {}),
+          ...(teacher ? { teacher } : {}),
+          ...(policy ? { policy } : {}),
         },
       }),
     );

@@ -10,7 +10,7 @@ import { runtimeSettings } from '../../lib/runtime/settings.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { GPU_WORKERS_FLAG, parseGpuWorkers } from '../gpu-processes.ts';
 import { withClientAndWorker } from '../session.ts';
-import { WORKER_ROLE_FLAG, serveWorkers } from '../worker-command.ts';
+import { WORKER_ROLE_FLAG, servePythonWorker, serveWorkers } from '../worker-command.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
 import { experimentPrinter } from './experiment.ts';
@@ -134,7 +134,17 @@ export function registerRun(program: Command): void {
     .description('run a worker until interrupted (Ctrl-C drains in-flight work)')
     .option('--queues <list>', 'task queues to serve: cpu, gpu or cpu,gpu', 'cpu,gpu')
     .option(...WORKER_ROLE_FLAG)
-    .action((flags: { queues: string; role: string }) => guarded(() => serveWorkers(flags)));
+    .option(
+      '--python [device]',
+      'instead: the Python training worker (queue <prefix>-gpu-py) on auto, cpu or cuda',
+    )
+    .action((flags: { queues: string; role: string; python?: string | boolean }) =>
+      guarded(() =>
+        flags.python === undefined
+          ? serveWorkers(flags)
+          : servePythonWorker(typeof flags.python === 'string' ? flags.python : 'auto'),
+      ),
+    );
 }
 
 /** Starts a run (optionally with an in-process worker) and, with --wait, follows it. */
@@ -183,5 +193,6 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
       return summary;
     },
     gpuWorkers,
+    config.training.worker === 'python' ? config.training.device : undefined,
   );
 }

@@ -151,14 +151,20 @@ const resampleSchema = z
   .prefault({})
   .describe('Merging real and synthetic rows into training sets A (real only) and B (augmented).');
 
-// Defaults follow the CFGAN paper's ML-100K setup except the learning rate and epochs,
-// which are sized for a nightly run.
+// Defaults follow the CFGAN authors' code (parameters.py, ML-100K) where validation agreed
+// with it; docs/models.md says which settings differ and why.
 const ganSchema = z
   .strictObject({
     enabled: z
       .boolean()
       .default(true)
       .describe('Train a CFGAN and add its synthetic positives to training set B.'),
+    variant: z
+      .enum(['user', 'item'])
+      .default('user')
+      .describe(
+        "`user`: the GAN learns each user's vector over the catalog; `item`: each item's vector over the users (the authors' setting for ML-100K, ML-1M and Ciao), which scores the whole user x item matrix at once (up to 2^27 cells).",
+      ),
     generatorUnits: z
       .int()
       .min(1)
@@ -177,14 +183,64 @@ const ganSchema = z
       .max(1024)
       .default(0)
       .describe("Gaussian noise inputs of the generator; 0 = the paper's noise-free generator."),
-    epochs: z.int().min(1).max(100_000).default(60).describe('Training epochs.'),
-    batchSize: z.int().min(1).max(65_536).default(64).describe('Users per mini-batch.'),
+    epochs: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
+      .describe(
+        'Maximum epochs; an epoch is dSteps discriminator passes then gSteps generator passes over all vectors.',
+      ),
+    dSteps: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(2)
+      .describe('Discriminator passes per epoch (reference: 2).'),
+    gSteps: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(4)
+      .describe('Generator passes per epoch (reference: 4).'),
+    batchSize: z
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(32)
+      .describe('Vectors per generator mini-batch (reference: 32).'),
+    discriminatorBatchSize: z
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(64)
+      .describe('Vectors per discriminator mini-batch (reference: 64).'),
     learningRate: z
       .number()
       .gt(0)
       .max(1)
       .default(0.001)
-      .describe('Adam learning rate of both networks.'),
+      .describe('Adam learning rate of both networks (reference: 0.0001 over 750-1000 passes).'),
+    regG: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0.001)
+      .describe("L2 penalty on the generator's weights, regG x sum(w^2) / 2 (reference: 0.001)."),
+    validateEvery: z
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(1)
+      .describe(
+        "Score the generator's validation NDCG@10 every this many epochs and keep the best; 0 = keep the last epoch's generator.",
+      ),
+    patience: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(3)
+      .describe('Stop after this many validations in a row without a better NDCG@10.'),
     zrRatio: z
       .number()
       .min(0)
@@ -201,8 +257,10 @@ const ganSchema = z
       .number()
       .min(0)
       .max(100)
-      .default(0.03)
-      .describe('Weight of the zero-reconstruction term.'),
+      .default(1)
+      .describe(
+        'Weight of the zero-reconstruction term (reference: 0.03; 1 scored higher on validation).',
+      ),
     checkpointEvery: z
       .int()
       .min(1)
@@ -264,7 +322,9 @@ const llmSchema = z
       .min(2)
       .max(50)
       .default(10)
-      .describe('Candidates proposed per user by the base model (item kNN on the train split).'),
+      .describe(
+        "Candidates proposed per user by the base model (fitted on the train split, scored on validation), never an item of the user's train or validation split.",
+      ),
     maxHistoryTokens: z
       .int()
       .min(16)
@@ -384,6 +444,12 @@ const llmSchema = z
           .max(100_000)
           .default(256)
           .describe('Shared sampled negatives of the sampled softmax, per batch.'),
+        sideInformation: z
+          .enum(['auto', 'off'])
+          .default('auto')
+          .describe(
+            "`auto`: when the data has item metadata (genres, year, title words, tags), mix each candidate's content similarity to the user's history into the model's scores, with a weight chosen on the validation split (0 when it does not help); `off`: item IDs only.",
+          ),
       })
       .prefault({})
       .describe(
@@ -401,6 +467,58 @@ const llmSchema = z
   })
   .describe(
     'LLMRec-style expansion (expandLlm): a base model proposes candidates per user, a chooser names one liked and one disliked.',
+  );
+
+const teacherSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Teacher-guided augmentation: the strongest baseline on validation proposes each chosen user's top unseen items as pseudo-positives for training set B.",
+      ),
+    usersFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.25)
+      .describe(
+        'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users).',
+      ),
+    k: z
+      .int()
+      .min(1)
+      .max(1000)
+      .default(3)
+      .describe("Most pseudo-positives per user: the teacher's top unseen items."),
+    maxPerRealItem: z
+      .number()
+      .gt(0)
+      .max(1000)
+      .default(1)
+      .describe(
+        "Most pseudo-positives per real train item of the user (every chosen user may get at least 1): caps a short history's synthetic share.",
+      ),
+    excludeTopPopular: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.05)
+      .describe(
+        'Share of the catalog, most popular in train first, that is never proposed (so augmentation does not amplify popularity).',
+      ),
+    candidates: z
+      .array(z.enum(['ease', 'rp3beta', 'itemknn']))
+      .min(1)
+      .max(3)
+      .default(['ease', 'rp3beta', 'itemknn'])
+      .describe(
+        'Baselines that compete to be the teacher, each with its own setting chosen on validation; the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'Teacher-guided augmentation (teacher): pseudo-positives from the strongest baseline on validation, for the sparsest users.',
   );
 
 /**
@@ -455,7 +573,7 @@ const modelSchema = z
       .max(4)
       .default(['bpr', 'ials', 'ease'])
       .describe(
-        'With family `auto`: the families tried. Each takes its own defaults; factors, epochs, evalEvery, validationUsers and checkpointEvery are shared. EASE is left out above 5,000 items.',
+        'With family `auto`: the families tried. Each takes its own defaults; factors, epochs, evalEvery, validationUsers, checkpointEvery and threads are shared. EASE is left out above 5,000 items.',
       ),
     factors: z.int().min(1).max(1024).default(64).describe('Embedding size.'),
     epochs: z
@@ -547,6 +665,14 @@ const modelSchema = z
       .describe(
         'Checkpoint to the artifact store every this many epochs (the resume point after a crash).',
       ),
+    threads: z
+      .int()
+      .min(0)
+      .max(1024)
+      .default(0)
+      .describe(
+        "Threads that train BPR-MF (optimizer sgd, kernel simd) and iALS (factors divisible by 4); 0 = one per core for epochs of at least 100K samples or rows, one below. iALS gives the same factors for any count; BPR-MF splits users and items into one block per thread (a negative is drawn from its positive's block) and gives the same factors for the same count, so results differ between counts (and, with 0, between machines with different core counts). 1 runs the single-thread loop. NeuMF, Adam and the typed kernel use one thread.",
+      ),
   })
   .prefault({})
   .refine((m) => m.family !== 'ials' || m.optimizer === undefined, {
@@ -603,9 +729,52 @@ export function familyCandidates(model: PipelineConfig['model']): PipelineConfig
       evalEvery: model.evalEvery,
       validationUsers: model.validationUsers,
       checkpointEvery: model.checkpointEvery,
+      threads: model.threads,
     }),
   );
 }
+
+const augmentationSchema = z
+  .strictObject({
+    policy: z
+      .enum(['auto', 'fixed'])
+      .default('auto')
+      .describe(
+        "`auto`: B's sources and settings are chosen on the validation split (the policy stage trains one model per candidate and keeps the best on sparse users among those not below A overall); `fixed`: B takes every source's rows with the `resample` settings as written.",
+      ),
+    perUser: z
+      .array(z.int().min(1).max(1000))
+      .min(1)
+      .max(4)
+      .default([2, 5])
+      .describe('Policy grid: synthetic positives per user tried (resample.maxSyntheticPerUser).'),
+    weights: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .max(4)
+      .default([0.5, 1])
+      .describe('Policy grid: loss weights of synthetic rows tried (resample.syntheticWeight).'),
+    combined: z
+      .boolean()
+      .default(true)
+      .describe('Policy grid: besides each source alone, try all sources together.'),
+    maxCandidates: z
+      .int()
+      .min(1)
+      .max(64)
+      .default(16)
+      .describe('Policy grid: at most this many candidates (in grid order).'),
+    budgetSeconds: z
+      .number()
+      .gt(0)
+      .max(86_400)
+      .default(600)
+      .describe(
+        'Once the policy search has run this long, the remaining candidates are skipped (at least one is always trained).',
+      ),
+  })
+  .prefault({})
+  .describe('How training set B is composed from the augmentation sources.');
 
 const evaluateSchema = z
   .strictObject({
@@ -713,6 +882,24 @@ const orchestrationSchema = z
   .prefault({})
   .describe('How the workflow drives its activities.');
 
+const trainingSchema = z
+  .strictObject({
+    worker: z
+      .enum(['typescript', 'python'])
+      .default('typescript')
+      .describe(
+        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN and BPR-MF (model.family bpr); it reads file:// artifact stores.',
+      ),
+    device: z
+      .enum(['auto', 'cpu', 'cuda'])
+      .default('auto')
+      .describe(
+        'With worker python: where the Python worker started by `augment run --worker` trains: `auto` (the first GPU, else the CPU), `cpu`, or `cuda` (fails without a CUDA device).',
+      ),
+  })
+  .prefault({})
+  .describe('Which worker runs the training stages, and on what device.');
+
 export const pipelineConfigSchema = z.strictObject({
   name: z
     .string()
@@ -729,11 +916,14 @@ export const pipelineConfigSchema = z.strictObject({
   preprocess: preprocessSchema,
   gan: ganSchema,
   llm: llmSchema,
+  teacher: teacherSchema,
   resample: resampleSchema,
+  augmentation: augmentationSchema,
   model: modelSchema,
   evaluate: evaluateSchema,
   registry: registrySchema,
   orchestration: orchestrationSchema,
+  training: trainingSchema,
 });
 
 /** The config as users write it (everything optional). */

@@ -13,6 +13,8 @@ export const STAGES = [
   'trainGan',
   'generateGan',
   'expandLlm',
+  'teacher',
+  'policy',
   'resample',
   'retrainA',
   'retrainB',
@@ -28,11 +30,16 @@ export type QueueKind = 'cpu' | 'gpu';
 export interface TaskQueues {
   cpu: string;
   gpu: string;
+  /**
+   * The Python training worker's queue (training.worker: python). Optional: runs started
+   * before it existed carry no such name.
+   */
+  gpuPy?: string;
 }
 
 /** Task-queue names for a deployment prefix (TASK_QUEUE_PREFIX). */
 export function taskQueues(prefix: string): TaskQueues {
-  return { cpu: `${prefix}-cpu`, gpu: `${prefix}-gpu` };
+  return { cpu: `${prefix}-cpu`, gpu: `${prefix}-gpu`, gpuPy: `${prefix}-gpu-py` };
 }
 
 /** The two trained models: A on real data only, B on augmented data. */
@@ -62,6 +69,11 @@ export interface StageRef {
   outputs: Record<string, string>;
   /** Small, JSON-friendly stage statistics (counts, rates). */
   stats: Record<string, unknown>;
+  /**
+   * Identity of the Temporal worker that ran the stage (or found it cached):
+   * `<host>:<pid>:<role>:<queues>`. Absent when the stage ran outside a worker.
+   */
+  worker?: string;
 }
 
 /** What every stage activity receives. */
@@ -139,4 +151,5 @@ export const NON_RETRYABLE_ERRORS = [
   'InvalidKeyError',
   'InputNotFound',
   'EaseTooLargeError',
+  'ArtifactCorrupted',
 ];

@@ -1,0 +1,210 @@
+"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF), each a
+thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to the store under
+`checkpoints/<stage key>/` and every later heartbeat names the last one, as
+activities/checkpoints.ts does, so a retried attempt resumes from it. Randomness comes from
+numpy, seeded by (seed, epoch): a resumed run repeats the uninterrupted one, and results
+match the TypeScript worker's in distribution (the tests compare the same draws exactly).
+"""
+
+import os
+import time
+
+import jax
+import numpy as np
+
+from . import bpr, cfgan
+from .parquet_io import read_split_csr, read_training_set
+from .randomness import NumpyRandomness
+from .ranking import make_validation
+from .stage_runner import StageDefinition, json_output
+from .state_io import BadArtifact
+from .store import NotFound
+
+VARIANT_FILE = {"A": "a.parquet", "B": "b.parquet"}
+GAN_READS = {"preprocess": ["train.parquet", "valid.parquet"]}
+# How long a superseded checkpoint is kept: longer than a heartbeat can be held back.
+RETAIN_SECONDS = float(os.environ.get("AUGMENT_CHECKPOINT_RETAIN_SECONDS", "120"))
+
+
+def training_device(setting: str | None = None):
+    """`auto`: the first GPU, else the CPU; `cuda` without a GPU is a configuration error."""
+    setting = setting or os.environ.get("AUGMENT_TRAINING_DEVICE", "auto")
+    if setting not in ("auto", "cpu", "cuda"):
+        raise BadArtifact(f"training.device {setting!r}: expected auto, cpu or cuda")
+    if setting != "cpu":
+        try:
+            gpus = jax.devices("gpu")
+        except RuntimeError:
+            gpus = []
+        if gpus:
+            return gpus[0]
+        if setting == "cuda":
+            raise BadArtifact("training.device cuda: this worker has no CUDA device")
+    return jax.devices("cpu")[0]
+
+
+def describe_device(dev) -> str:
+    return "cpu" if dev.platform == "cpu" else f"cuda:{dev.id} {dev.device_kind}"
+
+
+def runtime_stats(dev) -> dict:
+    return {"framework": f"jax {jax.__version__}", "device": describe_device(dev), "workerKind": "python"}
+
+
+class Checkpointer:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.prefix = f"checkpoints/{ctx.key}"
+        prev = ctx.previous_heartbeat or {}
+        self.current = None
+        if isinstance(prev.get("checkpoint"), str) and isinstance(prev.get("checkpointEpoch"), (int, float)):
+            if prev["checkpoint"].startswith(f"{self.prefix}/"):
+                self.current = {"checkpoint": prev["checkpoint"], "checkpointEpoch": int(prev["checkpointEpoch"])}
+        self.written = [(self.current["checkpoint"], time.time())] if self.current else []
+
+    def resume(self):
+        if not self.current:
+            return None
+        try:
+            return self.ctx.store.get_bytes(self.current["checkpoint"]), self.current["checkpointEpoch"]
+        except NotFound:
+            return None
+
+    def save(self, state: bytes, epoch: int):
+        key = f"{self.prefix}/epoch-{epoch:06d}.bin"
+        self.ctx.store.put_bytes(key, state)
+        self.current = {"checkpoint": key, "checkpointEpoch": epoch}
+        self.ctx.heartbeat({"phase": "checkpointed", **self.current})
+        now = time.time()
+        self.written.append((key, now))
+        # Heartbeats reach the server throttled (up to 0.8 x the heartbeat timeout late), so
+        # the checkpoint it names may be several epochs old: keep every checkpoint of the
+        # last RETAIN_SECONDS, and at least the last two.
+        while len(self.written) > 2 and now - self.written[0][1] > RETAIN_SECONDS:
+            self.ctx.store.delete_prefix(self.written.pop(0)[0])
+
+    def heartbeat(self, details: dict):
+        self.ctx.heartbeat({**details, **(self.current or {})})
+
+    def clear(self):
+        self.ctx.store.delete_prefix(self.prefix)
+
+
+def _catalog(ctx):
+    stats = ctx.input_manifest("preprocess")["stats"]
+    n_users, n_items = int(stats.get("users") or 0), int(stats.get("items") or 0)
+    if not (n_users > 0 and n_items > 0):
+        raise BadArtifact("the preprocess manifest does not say how many users and items there are")
+    return n_users, n_items
+
+
+def _run_train_gan(ctx):
+    t0 = time.time()
+    config = dict(ctx.config)
+    checkpoint_every = int(config.pop("checkpointEvery", 0))
+    c = cfgan.CfganConfig.from_json(config)
+    n_users, n_items = _catalog(ctx)
+    train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
+    valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+    dev = training_device()
+    cp = Checkpointer(ctx)
+    resume = cp.resume()
+    cp.heartbeat({"phase": "training", "epoch": resume[1] if resume else 0, "epochs": c.epochs})
+    s = cfgan.train_cfgan(
+        train, n_users, n_items, c, NumpyRandomness(c.seed), valid=valid,
+        resume_from=resume[0] if resume else None,
+        on_epoch=lambda log: cp.heartbeat({"phase": "training", "epochs": c.epochs, **log}),
+        on_checkpoint=cp.save, checkpoint_every=checkpoint_every,
+        should_stop=ctx.should_stop, device=dev,
+    )
+    ctx.heartbeat({"phase": "saving"})
+    path = ctx.work_dir / "generator.bin"
+    path.write_bytes(cfgan.save_generator(cfgan.best_generator(s), c.variant, n_users, n_items))
+    files = [{"name": "generator.bin", "path": str(path)}, json_output(ctx.work_dir, "history.json", s.history)]
+    trained = [h for h in s.history if h["epoch"] > (resume[1] if resume else 0)]
+    seconds = sum(h["seconds"] for h in trained)
+    last = s.history[-1] if s.history else {}
+    stats = {
+        **runtime_stats(dev),
+        "backend": "jax",
+        "epochs": len(s.history),
+        "bestEpoch": s.best["epoch"] if s.best else s.epoch,
+        "resumedFromEpoch": resume[1] if resume else 0,
+        **{k: last.get(k) for k in ("dLoss", "gLoss", "dReal", "dFake")},
+        "samplesPerSecond": round(sum(h["samples"] for h in trained) / seconds) if seconds > 0 else 0,
+        "secondsPerEpoch": seconds / len(trained) if trained else 0,
+        "seconds": time.time() - t0,
+        "history": s.history,
+    }
+    if s.best:
+        stats["bestValidNdcg10"] = s.best["ndcg10"]
+    return {"kind": "gan-model", "files": files, "stats": stats, "after_publish": cp.clear}
+
+
+train_gan_stage = StageDefinition(
+    name="trainGan", needs=["preprocess"], run=_run_train_gan, reads=GAN_READS,
+    identity_files=lambda config: GAN_READS,
+)
+
+
+def _retrain(variant: str):
+    def run(ctx):
+        t0 = time.time()
+        model = dict(ctx.config["model"])
+        if model.get("family") != "bpr":
+            raise BadArtifact(f"model.family {model.get('family')}: the Python worker trains bpr only")
+        checkpoint_every = int(model.pop("checkpointEvery", 0))
+        c = bpr.BprConfig.from_json({**model, "seed": ctx.config["seed"]})
+        t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
+        pairs = bpr.TrainingPairs(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"])
+        n_users, n_items = _catalog(ctx)
+        train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
+        valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+        validation = make_validation(*train, *valid, c.validation_users, c.seed)
+        cp = Checkpointer(ctx)
+        resume = cp.resume()
+        cp.heartbeat({"phase": "training", "epoch": resume[1] if resume else 0, "epochs": c.epochs})
+        dev = training_device()
+        with jax.default_device(dev):
+            s, best, stopped = bpr.train_bpr(
+                pairs, validation, c, NumpyRandomness(c.seed), resume_from=resume[0] if resume else None,
+                on_epoch=lambda log: cp.heartbeat({"phase": "training", "epochs": c.epochs, **log}),
+                on_checkpoint=cp.save, checkpoint_every=checkpoint_every,
+            )
+        ctx.heartbeat({"phase": "saving"})
+        files = []
+        for name, data in bpr.model_files(best).items():
+            (ctx.work_dir / name).write_bytes(data)
+            files.append({"name": name, "path": str(ctx.work_dir / name)})
+        files.append(json_output(ctx.work_dir, "history.json", s.history))
+        trained = [h for h in s.history if h["epoch"] > (resume[1] if resume else 0)]
+        seconds = sum(h["seconds"] for h in trained)
+        stats = {
+            **runtime_stats(dev),
+            "variant": variant,
+            "family": "bpr",
+            "backend": "jax",
+            "optimizer": c.optimizer,
+            "rows": int(len(t["user"])),
+            "epochs": len(s.history),
+            "bestEpoch": s.best_epoch,
+            "bestValidNdcg10": s.best_score,
+            "stoppedEarly": stopped,
+            "resumedFromEpoch": resume[1] if resume else 0,
+            "samplesPerSecond": round(sum(h["samples"] for h in trained) / seconds) if seconds > 0 else 0,
+            "secondsPerEpoch": seconds / len(trained) if trained else 0,
+            "seconds": time.time() - t0,
+            "history": s.history,
+        }
+        return {"kind": "model", "files": files, "stats": stats, "after_publish": cp.clear}
+
+    return StageDefinition(
+        name=f"retrain{variant}", needs=["preprocess", "resample"], run=run,
+        identity_files=lambda config: {
+            "preprocess": ["train.parquet", "valid.parquet"],
+            "resample": [VARIANT_FILE[config["variant"]]],
+        },
+    )
+
+
+STAGES = {"trainGan": train_gan_stage, "retrainA": _retrain("A"), "retrainB": _retrain("B")}

@@ -1,0 +1,168 @@
+"""Where a trainer's randomness comes from, injected: initial weights, each epoch's user
+order, CFGAN's ZR/PM masks and noise, BPR-MF's negatives.
+
+- `TsRandomness`: the TypeScript trainers' draws, one for one (rng.py), so a Python run
+  repeats the TypeScript run of the same seed within float tolerance. Pure Python per draw:
+  for tests and small data sets.
+- `NumpyRandomness`: the same distributions from numpy's PCG64, seeded by (seed, epoch), so
+  a resumed run still repeats itself; for sizes where a GPU matters.
+"""
+
+import math
+
+import numpy as np
+
+from .rng import NORMAL_TABLE, Rng, epoch_rng, shuffled
+
+
+def js_round(x: float) -> int:
+    """Math.round: halves round up (Python's round() rounds them to even)."""
+    return math.floor(x + 0.5)
+
+
+def csr_rows(indptr: np.ndarray, indices: np.ndarray, users: np.ndarray):
+    """(row index, item) of every non-zero of the given users: a batch's multi-hot input."""
+    starts = indptr[users]
+    counts = indptr[users + 1] - starts
+    rows = np.repeat(np.arange(len(users)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return rows, indices[np.repeat(starts, counts) + offsets]
+
+
+def glorot_tables(normal, tables):
+    """Glorot-normal tables drawn in order from `normal()` (gan/train.ts's fresh())."""
+    out = []
+    for rows, cols in tables:
+        std = math.sqrt(2 / (rows + cols))
+        out.append(np.array([std * normal() for _ in range(rows * cols)], dtype=np.float32).reshape(rows, cols))
+    return out
+
+
+class TsRandomness:
+    """The TypeScript trainers' randomness (see the module comment)."""
+
+    name = "typescript-xoshiro128"
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def cfgan_init(self, width, h_g, h_d, nz):
+        rng = Rng(self.seed)
+        return glorot_tables(
+            rng.normal, [(width, h_g), (nz, h_g), (h_g, width), (width, h_d), (width, h_d), (h_d, 1)]
+        )
+
+    def cfgan_epoch(self, epoch):
+        return _TsCfganEpoch(epoch_rng(self.seed, epoch))
+
+    def bpr_init(self, n_users, n_items, dim):
+        rng = Rng(self.seed)
+        users = np.array([0.1 * rng.normal() for _ in range(n_users * dim)], dtype=np.float32)
+        items = np.array([0.1 * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
+        return users.reshape(n_users, dim), items.reshape(n_items, dim)
+
+    def bpr_epoch(self, epoch, pairs, negatives):
+        """One epoch's (user, pos, neg, weight) columns, as bpr-samples.ts draws them."""
+        rng = epoch_rng(self.seed, epoch)
+        order = shuffled(np.arange(len(pairs.pos_user), dtype=np.int64), rng)
+        n = len(order) * negatives
+        rec = np.resize(order, n)
+        user = pairs.pos_user[rec]
+        neg = np.array([pairs.negative(int(u), rng) for u in user], dtype=np.int32)
+        return user, pairs.pos_item[rec], neg, pairs.pos_weight[rec]
+
+
+class NumpyRandomness:
+    """The same distributions from numpy (see the module comment)."""
+
+    name = "numpy-pcg64"
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def _gen(self, epoch):
+        return np.random.default_rng([self.seed & 0xFFFFFFFF, epoch])
+
+    def cfgan_init(self, width, h_g, h_d, nz):
+        gen = self._gen(0)
+        shapes = [(width, h_g), (nz, h_g), (h_g, width), (width, h_d), (width, h_d), (h_d, 1)]
+        return [
+            (math.sqrt(2 / (r + c)) * gen.standard_normal((r, c))).astype(np.float32) for r, c in shapes
+        ]
+
+    def cfgan_epoch(self, epoch):
+        return _NumpyCfganEpoch(self._gen(epoch))
+
+    def bpr_init(self, n_users, n_items, dim):
+        gen = self._gen(0)
+        return (
+            (0.1 * gen.standard_normal((n_users, dim))).astype(np.float32),
+            (0.1 * gen.standard_normal((n_items, dim))).astype(np.float32),
+        )
+
+    def bpr_epoch(self, epoch, pairs, negatives):
+        """Uniform negatives, one vectorised rejection round (a rare positive may remain)."""
+        gen = self._gen(epoch)
+        order = np.tile(gen.permutation(len(pairs.pos_user)), negatives)
+        user = pairs.pos_user[order]
+        neg = gen.integers(0, pairs.n_items, len(order), dtype=np.int32)
+        clash = pairs.is_positive_many(user, neg)
+        neg[clash] = gen.integers(0, pairs.n_items, int(clash.sum()), dtype=np.int32)
+        return user, pairs.pos_item[order], neg, pairs.pos_weight[order]
+
+
+class _TsCfganEpoch:
+    """One CFGAN epoch's draws in gan/train.ts's order: a pass's user order, then per batch
+    its masks and noise."""
+
+    def __init__(self, rng: Rng):
+        self.rng = rng
+
+    def order(self, active):
+        return shuffled(active, self.rng)
+
+    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz):
+        """(mask, zr, z) of a batch, as gan/train.ts's sampleMasks and noise draw them."""
+        rng = self.rng
+        indptr, indices = rows
+        zr_t = js_round(zr_ratio * 65536)
+        pm_t = js_round(pm_ratio * 65536)
+        n = len(users)
+        mask = np.zeros((n, width), dtype=np.float32)
+        zr = np.zeros((n, width), dtype=np.float32)
+        for r, u in enumerate(users):
+            seen = np.zeros(width, dtype=bool)
+            seen[indices[indptr[u] : indptr[u + 1]]] = True
+            free = np.flatnonzero(~seen)
+            x = np.array([rng.u32() for _ in range(len(free))], dtype=np.uint32)
+            zr[r, free] = (x & 0xFFFF) < zr_t
+            mask[r, free] = (x >> 16) < pm_t
+            mask[r, seen] = 1
+        z = NORMAL_TABLE[[rng.u32() & 4095 for _ in range(n * nz)]].astype(np.float32).reshape(n, nz)
+        return mask, zr, z
+
+
+class _NumpyCfganEpoch:
+    def __init__(self, gen):
+        self.gen = gen
+
+    def order(self, active):
+        return self.gen.permutation(active)
+
+    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz):
+        gen = self.gen
+        n = len(users)
+        r, cols = csr_rows(rows[0], rows[1], users)
+        zr = (gen.random((n, width), dtype=np.float32) < zr_ratio).astype(np.float32)
+        mask = (gen.random((n, width), dtype=np.float32) < pm_ratio).astype(np.float32)
+        zr[r, cols] = 0
+        mask[r, cols] = 1
+        return mask, zr, gen.standard_normal((n, nz), dtype=np.float32)
+
+
+def make_randomness(kind: str, seed: int):
+    if kind == "typescript":
+        return TsRandomness(seed)
+    if kind == "numpy":
+        return NumpyRandomness(seed)
+    raise ValueError(f"randomness {kind!r}: expected typescript or numpy")
