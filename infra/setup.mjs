@@ -108,7 +108,12 @@ results.push(
     // `npm install` with the committed lock file installs exactly the locked versions. Not
     // `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file and
     // `npm ci` then refuses it as out of sync.
-    () => run('npm', ['install', '--no-audit', '--no-fund'], { env: nodeFirst }),
+    // onnxruntime-node's postinstall would fetch extra (GPU) binaries from outside the
+    // registries; its Linux CPU binaries are in the package, which is all it needs here.
+    () =>
+      run('npm', ['install', '--no-audit', '--no-fund'], {
+        env: { ...nodeFirst, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+      }),
   ),
 );
 
