@@ -1,13 +1,11 @@
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
-import { familyCandidates } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readInteractionsParquet } from '../lib/data/index.ts';
-import { chooseFamily, realTrainingSet, trainConfigOf } from '../lib/models/auto-family.ts';
 import { policyCandidates, searchPolicy } from '../lib/policy/index.ts';
 import type { PolicyOverrides } from '../lib/policy/index.ts';
 import { validationFigures } from '../lib/policy/validation.ts';
 import { resample, SOURCE } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
+import { runTrainConfig } from './family-choice.ts';
 import { readResampleInput, SYNTHETIC_FILES } from './resample-input.ts';
 import { readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
@@ -52,23 +50,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     const input = await readResampleInput(ctx, resampleConfig);
     const splits = await readSplitCsrs(ctx, false);
     const validation = { train: splits.train, valid: splits.valid };
-    const choice =
-      model.family === 'auto'
-        ? await chooseFamily(
-            realTrainingSet(
-              await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet')),
-              splits.nUsers,
-              splits.nItems,
-            ),
-            validation,
-            familyCandidates(model).map((m) => trainConfigOf(m, seed)),
-            {
-              signal: ctx.signal,
-              onCandidate: (family) => ctx.heartbeat({ phase: `trying family ${family}` }),
-            },
-          )
-        : undefined;
-    const train = choice?.chosen ?? trainConfigOf(model, seed);
+    const { train } = await runTrainConfig(ctx, model, seed, splits);
     const produced = input.synthetic.filter((s) => s.n > 0).map((s) => s.source);
     const candidates = policyCandidates(produced, augmentation);
     const result = await searchPolicy(

@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
 import type { StageInput, StageRef, Variant } from '../lib/contracts/index.ts';
-import { familyCandidates } from '../lib/config/pipeline.ts';
-import { readInteractionsParquet, readTrainingSetParquet } from '../lib/data/index.ts';
-import { chooseFamily, realTrainingSet, trainConfigOf } from '../lib/models/auto-family.ts';
+import { readTrainingSetParquet } from '../lib/data/index.ts';
 import { trainRecommender } from '../lib/models/index.ts';
 import type { EpochLog } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
+import { runTrainConfig } from './family-choice.ts';
 import { readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -49,23 +48,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
       const splits = await readSplitCsrs(ctx, false);
       const validation = { train: splits.train, valid: splits.valid };
       // family auto: the same choice for A and B, made on the real train split.
-      const choice =
-        ctx.config.model.family === 'auto'
-          ? await chooseFamily(
-              realTrainingSet(
-                await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet')),
-                splits.nUsers,
-                splits.nItems,
-              ),
-              validation,
-              familyCandidates(ctx.config.model).map((m) => trainConfigOf(m, seed)),
-              {
-                signal: ctx.signal,
-                onCandidate: (family) => ctx.heartbeat({ phase: `trying family ${family}` }),
-              },
-            )
-          : undefined;
-      const train = choice?.chosen ?? trainConfigOf(ctx.config.model, seed);
+      const { train, choice } = await runTrainConfig(ctx, ctx.config.model, seed, splits);
       const { checkpointEvery } = ctx.config.model;
       const checkpoints = createCheckpointer(ctx);
       const resume = await checkpoints.resume();
