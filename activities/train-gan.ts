@@ -9,6 +9,7 @@ import { createCheckpointer } from './checkpoints.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
+import { trainingRuntime } from '../lib/compute/runtime-stats.ts';
 
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
@@ -16,12 +17,13 @@ export type TrainGanStageConfig = Omit<
   'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate'
 > & { seed: number };
 
-/** The GAN sees the real train split and nothing else. */
-export const GAN_READS = { preprocess: ['train.parquet'] };
+/** The GAN learns from the real train split; the valid split scores it (early stopping). */
+export const GAN_READS = { preprocess: ['train.parquet', 'valid.parquet'] };
 
 /**
- * trainGan: CFGAN on the real train split. Heartbeats every epoch (losses), checkpoints
- * every `checkpointEvery` epochs; a retried attempt resumes from the checkpoint its last
+ * trainGan: CFGAN on the real train split, the generator kept at its best validation
+ * NDCG@10 (early stopping). Heartbeats every epoch (losses), checkpoints every
+ * `checkpointEvery` epochs; a retried attempt resumes from the checkpoint its last
  * heartbeat named and, being seeded per epoch, ends with the same generator.
  */
 export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
@@ -35,10 +37,11 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
     const { checkpointEvery, ...config } = ctx.config;
     const { nUsers, nItems } = catalogSize(ctx);
     const train = await readSplitCsr(ctx, 'train');
+    const valid = await readSplitCsr(ctx, 'valid');
     const checkpoints = createCheckpointer(ctx);
     const resume = await checkpoints.resume();
     checkpoints.heartbeat({ phase: 'training', epoch: resume?.epoch ?? 0, epochs: config.epochs });
-    const result = await trainCfgan({ nUsers, nItems, train }, config, {
+    const result = await trainCfgan({ nUsers, nItems, train, valid }, config, {
       checkpointEvery,
       resumeFrom: resume?.state,
       signal: ctx.signal,
@@ -62,7 +65,12 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
       afterPublish: () => checkpoints.clear(),
       stats: {
         backend: result.backend,
+        ...trainingRuntime(result.backend),
+        variant: config.variant,
         epochs: result.history.length,
+        bestEpoch: result.bestEpoch,
+        bestValidNdcg10: result.bestValidNdcg10,
+        stoppedEarly: result.stoppedEarly,
         resumedFromEpoch: resume?.epoch ?? 0,
         dLoss: last?.dLoss,
         gLoss: last?.gLoss,

@@ -79,6 +79,18 @@ export const SECTIONS: Section[] = [
     prefix: 'gan-noise',
     command: 'npx tsx bench/gan/run.ts --noise',
   },
+  {
+    id: 'gan-quality',
+    doc: 'model-quality.md',
+    prefix: 'gan-quality',
+    command: 'npx tsx bench/gan/quality.ts',
+  },
+  {
+    id: 'quality-table',
+    doc: 'model-quality.md',
+    prefix: 'quality-table-',
+    command: 'npx tsx bench/movielens/table.ts --data movielens,demo --seeds 1,2,3',
+  },
 ];
 
 /** One line of the README's short table: a figure picked from the first matching result. */

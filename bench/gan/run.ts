@@ -36,15 +36,23 @@ const interactions = arg('--interactions', users * 50);
 // (3,000 x 50 = 150K: the demo's data.)
 const epochs = arg('--epochs', 3);
 
+/** Speed: the paper's network, one D and one G pass per epoch over users, no validation. */
 const PAPER: Omit<CfganConfig, 'epochs' | 'seed'> = {
+  variant: 'user',
   generatorUnits: 400,
   discriminatorUnits: 125,
   noiseDim: 0,
+  dSteps: 1,
+  gSteps: 1,
   batchSize: 64,
+  discriminatorBatchSize: 64,
   learningRate: 1e-4,
+  regG: 0,
   zrRatio: 0.7,
   pmRatio: 0.7,
   zrCoefficient: 0.03,
+  validateEvery: 0,
+  patience: 1,
 };
 
 function splits() {

@@ -1,9 +1,11 @@
 """PyTorch CPU reference of the CFGAN network the pipeline trains (bench only).
 
-Same shapes and steps as lib/gan/train.ts: generator nItems -> hidden -> nItems (sigmoid),
-discriminator [condition | vector] -> hidden -> 1 (sigmoid), ZR and PM masks, one D step
-then one G step per mini-batch of users, Adam. Inputs are dense multi-hot rows, as
-PyTorch CFGAN implementations do. Prints one JSON line with its timings.
+Same shapes and losses as lib/gan/train.ts with one D and one G pass per epoch (the speed
+bench's setting): generator nItems -> hidden (sigmoid) -> nItems (linear), discriminator
+[condition | vector] -> hidden (sigmoid) -> 1, ZR and PM masks, the non-saturating generator
+loss, Adam. Here each mini-batch of users takes its D step then its G step; the work per
+epoch is the same. Inputs are dense multi-hot rows, as PyTorch CFGAN implementations do.
+Prints one JSON line with its timings.
 
   .venv-bench/bin/python bench/gan/torch_ref.py --data FILE --epochs 3 --threads 2
 """
@@ -40,7 +42,7 @@ def main():
     real_all = torch.from_numpy(dense)
     active = torch.from_numpy(np.nonzero(np.diff(indptr) > 0)[0])
 
-    G = nn.Sequential(nn.Linear(n_items, a.g_units), nn.Sigmoid(), nn.Linear(a.g_units, n_items), nn.Sigmoid())
+    G = nn.Sequential(nn.Linear(n_items, a.g_units), nn.Sigmoid(), nn.Linear(a.g_units, n_items))
     D = nn.Sequential(nn.Linear(2 * n_items, a.d_units), nn.Sigmoid(), nn.Linear(a.d_units, 1))
     opt_g = torch.optim.Adam(G.parameters(), lr=a.lr)
     opt_d = torch.optim.Adam(D.parameters(), lr=a.lr)
@@ -62,7 +64,7 @@ def main():
             opt_d.step()
             # G step
             out = G(e)
-            g_loss = logsig(-D(torch.cat([e, out * mask], 1))).mean() + 0.03 * (zr * out * out).sum() / len(e)
+            g_loss = -logsig(D(torch.cat([e, out * mask], 1))).mean() + 0.03 * (zr * out * out).sum() / len(e)
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()

@@ -34,7 +34,10 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-/** Top-k new items per user by generator score (ties: lower item id), excluding train items. */
+/**
+ * Top-k new items per user by generator score (ties: lower item id), excluding train items.
+ * A row's score is the generator's output clamped to [0, 1]: its estimate of the 0/1 entry.
+ */
 export async function generatePositives(
   scorer: AsyncScorer,
   train: Csr,
@@ -66,7 +69,7 @@ export async function generatePositives(
       for (let q = 0; q < m; q++) {
         out.user[out.n] = u;
         out.item[out.n] = top.ids[q]!;
-        out.score[out.n] = top.scores[q]!;
+        out.score[out.n] = Math.min(1, Math.max(0, top.scores[q]!));
         out.n++;
       }
     }

@@ -1,15 +1,21 @@
 /**
  * CFGAN training (Chae et al., CIKM 2018) with zero-reconstruction (ZR) and partial masking
- * (PM). The generator G maps a user's real vector e_u (the condition) to a vector over the
- * catalog; the discriminator D sees [e_u | x] with x = e_u (real) or G(e_u) * (e_u + k_u)
- * (fake, where k_u are PM-sampled non-interacted items). G also pays zrCoefficient x the
- * squared output on ZR-sampled non-interacted items.
+ * (PM). The generator G maps a real vector e_u (the condition: a user's row of the train
+ * matrix, or with variant item an item's column) to a vector of the same length; the
+ * discriminator D sees [e_u | x] with x = e_u (real) or G(e_u) * (e_u + k_u) (fake, where
+ * k_u are PM-sampled zero entries). G also pays zrCoefficient x the squared output on
+ * ZR-sampled zero entries, and regG x its squared weights / 2. As in the authors' code, an
+ * epoch is dSteps passes of D updates over all vectors, then gSteps passes of G updates,
+ * each with its own batch size; every validateEvery epochs the generator is scored on the
+ * validation split (NDCG@10 as a recommender) and the best one is kept, training stopping
+ * after `patience` scorings without improvement.
  *
  * Cost: the first layers over e_u are gathers of the user's item rows (sparse-rows.ts);
  * the dense parts (G's output layer, D over the fake vector) are tfjs matmuls. Gradients
  * are written out (tfjs-core's node build has no gradient functions); parameters and Adam
- * moments live in typed arrays, so checkpoints are exact and a resumed run repeats the
- * uninterrupted one: every epoch's randomness derives from (seed, epoch). The row gathers,
+ * moments live in typed arrays, so checkpoints (which also hold the best generator so far
+ * and the early-stopping counters) are exact and a resumed run repeats the uninterrupted
+ * one: every epoch's randomness derives from (seed, epoch). The row gathers,
  * scatters and Adam steps run as WebAssembly SIMD kernels (kernels.ts) over one wasm
  * memory holding the weights, with the same floats as the JS loops they fall back to.
  */
@@ -18,27 +24,55 @@ import type { Allocator } from '../compute/arena.ts';
 import { initBackend, tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
 import { NORMAL_TABLE, Rng } from '../training/random.ts';
+import { transposeCsr } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
+import { validationNdcg10 } from '../models/validation-score.ts';
 import { LazyAdam, moments } from '../training/adam.ts';
 import type { Moments } from '../training/adam.ts';
 import { packState, unpackState } from '../training/train-state.ts';
 import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.ts';
 import type { LoopHooks } from '../training/types.ts';
+import { GeneratorScorer, checkItemVariantSize, ganInputError, inputWidth } from './generator.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
-import type { CfganConfig, DiscriminatorWeights, GanEpochLog, GeneratorWeights } from './types.ts';
+import type {
+  CfganConfig,
+  DiscriminatorWeights,
+  GanEpochLog,
+  GanVariant,
+  GeneratorWeights,
+} from './types.ts';
 
-/** The real train split the GAN learns from: nothing else (no valid, no test). */
+/**
+ * The real train split the GAN learns from, and the validation split that scores it for
+ * early stopping (never the test split).
+ */
 export interface GanTrainData {
   nUsers: number;
   nItems: number;
+  /** User x item train rows. */
   train: Csr;
+  /** User x item validation rows; required when config.validateEvery > 0. */
+  valid?: Csr;
 }
 
 export interface GanTrainResult {
+  /** The best generator on validation, or the last one when nothing was validated. */
   generator: GeneratorWeights;
   history: GanEpochLog[];
   backend: string;
+  /** The epoch the returned generator comes from. */
+  bestEpoch: number;
+  bestValidNdcg10?: number;
+  /** True when patience ran out before config.epochs. */
+  stoppedEarly: boolean;
+}
+
+/** The best generator seen on validation. */
+interface Best {
+  epoch: number;
+  ndcg10: number;
+  tables: Record<GTable, Float32Array>;
 }
 
 type GTable = 'w1' | 'wz' | 'b1' | 'w2' | 'b2';
@@ -55,6 +89,9 @@ interface GanState {
   gm: Record<GTable, Moments>;
   dm: Record<DTable, Moments>;
   history: GanEpochLog[];
+  best?: Best;
+  /** Validations in a row without a better NDCG@10. */
+  sinceBest: number;
 }
 
 export async function trainCfgan(
@@ -63,207 +100,304 @@ export async function trainCfgan(
   hooks: LoopHooks<GanEpochLog> = {},
 ): Promise<GanTrainResult> {
   const info = await initBackend();
-  const { nItems, train } = data;
+  const { nUsers, nItems, train } = data;
+  if (config.validateEvery > 0 && !data.valid)
+    throw ganInputError('CFGAN: validateEvery > 0 needs the valid split');
+  if (config.variant === 'item') checkItemVariantSize(nUsers, nItems);
+  const shape = shapeOf(config, nUsers, nItems);
+  // The GAN's vectors: users' rows, or items' columns of the train matrix.
+  const rows = config.variant === 'item' ? transposeCsr(train, nItems) : train;
+  const width = shape.width;
   const yielder = new EventLoopYielder();
   const s = hooks.resumeFrom
-    ? restore(hooks.resumeFrom, nItems, config)
-    : await fresh(nItems, config, () => yielder.maybeYield());
+    ? restore(hooks.resumeFrom, shape, config)
+    : await fresh(shape, config, () => yielder.maybeYield());
   await yielder.maybeYield();
-  const { ops, w } = prepare(s, train, config);
+  const { ops, w } = prepare(s, rows, config);
   const { g, d } = s;
   const hG = config.generatorUnits;
   const hD = config.discriminatorUnits;
   const nz = config.noiseDim;
-  const B = config.batchSize;
+  const B = Math.max(config.batchSize, config.discriminatorBatchSize);
   const alpha = config.zrCoefficient;
-  // Users with at least one train item: the ones with a condition to learn from.
-  const active = activeUsers(train, data.nUsers);
+  const reg = config.regG;
+  // Vectors with at least one non-zero: the ones with a condition to learn from.
+  const active = activeRows(rows);
   // Reused buffers.
   const bu = new Int32Array(B);
-  const mask = new Float32Array(B * nItems);
-  const zr = new Float32Array(B * nItems);
+  const mask = new Float32Array(B * width);
+  const zr = new Float32Array(B * width);
   const z = new Float32Array(Math.max(1, B * nz));
   const zrT = Math.round(config.zrRatio * 65536);
   const pmT = Math.round(config.pmRatio * 65536);
   // G's output layer is updated in its transposed layout (Adam is elementwise, so the
   // floats are the same); g.w2 and its moments are transposed copies, refreshed per batch
   // (the weights) or per checkpoint (the moments).
-  ops.transpose(g.w2, hG, nItems, w.w2T);
-  ops.transpose(s.gm.w2.m, hG, nItems, w.w2Tmo.m);
-  ops.transpose(s.gm.w2.v, hG, nItems, w.w2Tmo.v);
-  ops.transpose(d.wx, nItems, hD, w.wxT);
+  ops.transpose(g.w2, hG, width, w.w2T);
+  ops.transpose(s.gm.w2.m, hG, width, w.w2Tmo.m);
+  ops.transpose(s.gm.w2.v, hG, width, w.w2Tmo.v);
+  ops.transpose(d.wx, width, hD, w.wxT);
+
+  /** Batch `bu[0..n)`: masks, noise and G's forward pass (batch x width kept width-major). */
+  const generate = (n: number, rng: Rng) => {
+    sampleMasks(rows, bu, n, width, rng, zrT, pmT, mask, zr);
+    for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
+    // Batch x width matrices are kept width-major ([width, n], names ending in T): the
+    // wasm matmul repacks its second operand on every call (for G's hidden x width output
+    // layer that cost more than the product), so width-sized weights come first, from
+    // transposed copies where needed, and no batch x width matrix is transposed.
+    ops.gather(g.w1, hG, bu, n, w.preG, g.b1);
+    return tf.tidy(() => {
+      let pre: tf.Tensor2D = tf.tensor2d(w.preG.subarray(0, n * hG), [n, hG]);
+      const zt = tf.tensor2d(z.subarray(0, n * nz), [n, nz]);
+      if (nz > 0) pre = tf.add(pre, tf.matMul(zt, tf.tensor2d(g.wz, [nz, hG])));
+      const h = tf.sigmoid(pre);
+      const w2 = tf.tensor2d(g.w2, [hG, width]);
+      const w2t = tf.tensor2d(w.w2T, [width, hG]);
+      const b2 = tf.reshape(tf.tensor1d(g.b2), [width, 1]);
+      // A linear output layer, as in the authors' code.
+      const outT = tf.add(tf.matMul(w2t, tf.transpose(h)), b2);
+      const mT = tf.tensor2d(mask.subarray(0, n * width), [width, n]);
+      return { h, outT, fakeT: tf.mul(outT, mT), mT, w2, zt };
+    });
+  };
+
+  /** One discriminator update on batch `bu[0..n)`: real e_u against the masked fake. */
+  const discriminatorStep = (n: number, rng: Rng, sums: Sums) => {
+    const fwd = generate(n, rng);
+    ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
+    ops.gather(d.wx, hD, bu, n, w.realX);
+    const dOut = tf.tidy(() => {
+      const c = tf.tensor2d(w.cond.subarray(0, n * hD), [n, hD]);
+      const wxt = tf.tensor2d(w.wxT, [hD, width]);
+      const w2 = tf.tensor2d(d.w2, [hD, 1]);
+      const w2row = tf.reshape(w2, [1, hD]);
+      const b2 = tf.scalar(d.b2[0]!);
+      const hr = tf.sigmoid(tf.add(c, tf.tensor2d(w.realX.subarray(0, n * hD), [n, hD])));
+      const hf = tf.sigmoid(tf.add(c, tf.transpose(tf.matMul(wxt, fwd.fakeT))));
+      const or = tf.add(tf.matMul(hr, w2), b2);
+      const of = tf.add(tf.matMul(hf, w2), b2);
+      const loss = tf.add(
+        tf.mean(tf.neg(tf.logSigmoid(or))),
+        tf.mean(tf.neg(tf.logSigmoid(tf.neg(of)))),
+      );
+      const pr = tf.sigmoid(or);
+      const pf = tf.sigmoid(of);
+      // d loss / d logit: (D(real) - 1) / n and D(fake) / n.
+      const dor = tf.div(tf.sub(pr, 1), n);
+      const dof = tf.div(pf, n);
+      const dar = tf.mul(tf.mul(dor, w2row), tf.mul(hr, tf.sub(1, hr)));
+      const daf = tf.mul(tf.mul(dof, w2row), tf.mul(hf, tf.sub(1, hf)));
+      return [
+        dar,
+        daf,
+        tf.matMul(fwd.fakeT, daf),
+        tf.add(tf.matMul(tf.transpose(hr), dor), tf.matMul(tf.transpose(hf), dof)),
+        tf.add(tf.sum(dor), tf.sum(dof)),
+        loss,
+        tf.mean(pr),
+        tf.mean(pf),
+      ];
+    });
+    tf.dispose(Object.values(fwd));
+    const [dar, daf, gWx, gW2, gB2, dLoss, dReal, dFake] = read(dOut);
+    sums.d += dLoss![0]!;
+    sums.real += dReal![0]!;
+    sums.fake += dFake![0]!;
+    sums.dBatches++;
+    for (let k = 0; k < n * hD; k++) w.daSum[k] = dar![k]! + daf![k]!;
+    w.dar.set(dar!);
+    const rate = s.dAdam.begin();
+    // wx: the dense fake part plus the real vector's rows.
+    const rc = ops.scatter(bu, n, w.dar, hD, w.rows, w.rowGrad);
+    w.dWx.set(gWx!);
+    ops.addInto(w.dWx, hD, w.rows, rc, w.rowGrad);
+    ops.adamDense(s.dAdam, s.dm.wx, d.wx, w.dWx, rate);
+    ops.transpose(d.wx, width, hD, w.wxT);
+    const cc = ops.scatter(bu, n, w.daSum, hD, w.rows, w.rowGrad);
+    ops.adamRows(s.dAdam, s.dm.wc, d.wc, w.rows, cc, w.rowGrad, hD, rate);
+    sumOverRows(w.daSum, n, hD, w.dB1);
+    ops.adamDense(s.dAdam, s.dm.b1, d.b1, w.dB1, rate);
+    w.dW2.set(gW2!);
+    ops.adamDense(s.dAdam, s.dm.w2, d.w2, w.dW2, rate);
+    w.dB2.set(gB2!);
+    ops.adamDense(s.dAdam, s.dm.b2, d.b2, w.dB2, rate);
+  };
+
+  /** One generator update on batch `bu[0..n)` against the current discriminator. */
+  const generatorStep = (n: number, rng: Rng, sums: Sums) => {
+    const fwd = generate(n, rng);
+    ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
+    const gOut = tf.tidy(() => {
+      const c = tf.tensor2d(w.cond.subarray(0, n * hD), [n, hD]);
+      const wx = tf.tensor2d(d.wx, [width, hD]);
+      const wxt = tf.tensor2d(w.wxT, [hD, width]);
+      const w2 = tf.tensor2d(d.w2, [hD, 1]);
+      const hf = tf.sigmoid(tf.add(c, tf.transpose(tf.matMul(wxt, fwd.fakeT))));
+      const of = tf.add(tf.matMul(hf, w2), tf.scalar(d.b2[0]!));
+      const zrT = tf.tensor2d(zr.subarray(0, n * width), [width, n]);
+      const { outT, h } = fwd;
+      // -log D(fake) (the non-saturating loss of the authors' code) + alpha * sum over ZR
+      // entries of out^2, batch means.
+      const loss = tf.add(
+        tf.mean(tf.neg(tf.logSigmoid(of))),
+        tf.mul(alpha / n, tf.sum(tf.mul(zrT, tf.square(outT)))),
+      );
+      const dof = tf.div(tf.sub(tf.sigmoid(of), 1), n);
+      const daf = tf.mul(tf.mul(dof, tf.reshape(w2, [1, hD])), tf.mul(hf, tf.sub(1, hf)));
+      const dfakeT = tf.matMul(wx, tf.transpose(daf));
+      const doutT = tf.add(tf.mul(dfakeT, fwd.mT), tf.mul((2 * alpha) / n, tf.mul(zrT, outT)));
+      const dh = tf.transpose(tf.matMul(fwd.w2, doutT));
+      const dpre = tf.mul(dh, tf.mul(h, tf.sub(1, h)));
+      return [
+        // W2's gradient transposed ([width, hidden]); transposed back in the arena.
+        tf.matMul(doutT, h),
+        tf.sum(doutT, 1),
+        dpre,
+        nz > 0 ? tf.matMul(tf.transpose(fwd.zt), dpre) : tf.zeros([1]),
+        loss,
+      ];
+    });
+    tf.dispose(Object.values(fwd));
+    const [gGW2T, gGB2, dpre, gWz, gLoss] = read(gOut);
+    sums.g += gLoss![0]!;
+    sums.gBatches++;
+    const rate = s.gAdam.begin();
+    w.gW2T.set(gGW2T!);
+    addScaled(w.gW2T, reg, w.w2T);
+    ops.adamDense(s.gAdam, w.w2Tmo, w.w2T, w.gW2T, rate);
+    ops.transpose(w.w2T, width, hG, g.w2);
+    w.gB2.set(gGB2!);
+    addScaled(w.gB2, reg, g.b2);
+    ops.adamDense(s.gAdam, s.gm.b2, g.b2, w.gB2, rate);
+    w.dpre.set(dpre!);
+    const gc = ops.scatter(bu, n, w.dpre, hG, w.rows, w.rowGrad);
+    if (reg > 0) {
+      // The penalty reaches every row of w1, so its update is dense.
+      w.gW1.fill(0);
+      addScaled(w.gW1, reg, g.w1);
+      ops.addInto(w.gW1, hG, w.rows, gc, w.rowGrad);
+      ops.adamDense(s.gAdam, s.gm.w1, g.w1, w.gW1, rate);
+    } else ops.adamRows(s.gAdam, s.gm.w1, g.w1, w.rows, gc, w.rowGrad, hG, rate);
+    sumOverRows(w.dpre, n, hG, w.gB1);
+    addScaled(w.gB1, reg, g.b1);
+    ops.adamDense(s.gAdam, s.gm.b1, g.b1, w.gB1, rate);
+    if (nz > 0) {
+      w.gWz.set(gWz!);
+      addScaled(w.gWz, reg, g.wz);
+      ops.adamDense(s.gAdam, s.gm.wz, g.wz, w.gWz, rate);
+    }
+  };
+
+  /** `passes` shuffled passes over the active vectors in batches of `size`. */
+  const passes = async (
+    count: number,
+    size: number,
+    rng: Rng,
+    sums: Sums,
+    step: (n: number, rng: Rng, sums: Sums) => void,
+  ) => {
+    for (let pass = 0; pass < count; pass++) {
+      const order = shuffled(active, rng);
+      for (let start = 0; start < order.length; start += size) {
+        hooks.signal?.throwIfAborted();
+        const n = Math.min(size, order.length - start);
+        bu.set(order.subarray(start, start + n));
+        step(n, rng, sums);
+        // A step may end a turn of the event loop; nothing depends on when it resumes.
+        await yielder.maybeYield();
+      }
+    }
+  };
 
   await yielder.maybeYield();
   for (let epoch = s.epoch + 1; epoch <= config.epochs; epoch++) {
+    if (patienceSpent(s, config)) break;
     const t0 = Date.now();
     const rng = epochRng(config.seed, epoch);
-    const order = shuffled(active, rng);
-    let dLossSum = 0;
-    let gLossSum = 0;
-    let dRealSum = 0;
-    let dFakeSum = 0;
-    let batches = 0;
-    for (let start = 0; start < order.length; start += B) {
-      hooks.signal?.throwIfAborted();
-      const n = Math.min(B, order.length - start);
-      bu.set(order.subarray(start, start + n));
-      sampleMasks(train, bu, n, nItems, rng, zrT, pmT, mask, zr);
-      for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
-
-      // Generator forward; G does not change during the D step, so the G step reuses it.
-      // Batch x catalog matrices are kept item-major ([catalog, n], names ending in T): the
-      // wasm matmul repacks its second operand on every call (for G's hidden x catalog
-      // output layer that cost more than the product), so catalog-sized weights come first,
-      // from transposed copies where needed, and no batch x catalog matrix is transposed.
-      ops.gather(g.w1, hG, bu, n, w.preG, g.b1);
-      const fwd = tf.tidy(() => {
-        let pre: tf.Tensor2D = tf.tensor2d(w.preG.subarray(0, n * hG), [n, hG]);
-        const zt = tf.tensor2d(z.subarray(0, n * nz), [n, nz]);
-        if (nz > 0) pre = tf.add(pre, tf.matMul(zt, tf.tensor2d(g.wz, [nz, hG])));
-        const h = tf.sigmoid(pre);
-        const w2 = tf.tensor2d(g.w2, [hG, nItems]);
-        const w2t = tf.tensor2d(w.w2T, [nItems, hG]);
-        const b2 = tf.reshape(tf.tensor1d(g.b2), [nItems, 1]);
-        const outT = tf.sigmoid(tf.add(tf.matMul(w2t, tf.transpose(h)), b2));
-        const mT = tf.tensor2d(mask.subarray(0, n * nItems), [nItems, n]);
-        return { h, outT, fakeT: tf.mul(outT, mT), mT, w2, zt };
-      });
-
-      // Discriminator step: real e_u against the masked fake.
-      ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
-      ops.gather(d.wx, hD, bu, n, w.realX);
-      const dOut = tf.tidy(() => {
-        const c = tf.tensor2d(w.cond.subarray(0, n * hD), [n, hD]);
-        const wxt = tf.tensor2d(w.wxT, [hD, nItems]);
-        const w2 = tf.tensor2d(d.w2, [hD, 1]);
-        const w2row = tf.reshape(w2, [1, hD]);
-        const b2 = tf.scalar(d.b2[0]!);
-        const hr = tf.sigmoid(tf.add(c, tf.tensor2d(w.realX.subarray(0, n * hD), [n, hD])));
-        const hf = tf.sigmoid(tf.add(c, tf.transpose(tf.matMul(wxt, fwd.fakeT))));
-        const or = tf.add(tf.matMul(hr, w2), b2);
-        const of = tf.add(tf.matMul(hf, w2), b2);
-        const loss = tf.add(
-          tf.mean(tf.neg(tf.logSigmoid(or))),
-          tf.mean(tf.neg(tf.logSigmoid(tf.neg(of)))),
-        );
-        const pr = tf.sigmoid(or);
-        const pf = tf.sigmoid(of);
-        // d loss / d logit: (D(real) - 1) / n and D(fake) / n.
-        const dor = tf.div(tf.sub(pr, 1), n);
-        const dof = tf.div(pf, n);
-        const dar = tf.mul(tf.mul(dor, w2row), tf.mul(hr, tf.sub(1, hr)));
-        const daf = tf.mul(tf.mul(dof, w2row), tf.mul(hf, tf.sub(1, hf)));
-        return [
-          dar,
-          daf,
-          tf.matMul(fwd.fakeT, daf),
-          tf.add(tf.matMul(tf.transpose(hr), dor), tf.matMul(tf.transpose(hf), dof)),
-          tf.add(tf.sum(dor), tf.sum(dof)),
-          loss,
-          tf.mean(pr),
-          tf.mean(pf),
-        ];
-      });
-      const [dar, daf, gWx, gW2, gB2, dLoss, dReal, dFake] = read(dOut);
-      dLossSum += dLoss![0]!;
-      dRealSum += dReal![0]!;
-      dFakeSum += dFake![0]!;
-      for (let k = 0; k < n * hD; k++) w.daSum[k] = dar![k]! + daf![k]!;
-      w.dar.set(dar!);
-      let rate = s.dAdam.begin();
-      // wx: the dense fake part plus the real vector's rows.
-      const rc = ops.scatter(bu, n, w.dar, hD, w.rows, w.rowGrad);
-      w.dWx.set(gWx!);
-      ops.addInto(w.dWx, hD, w.rows, rc, w.rowGrad);
-      ops.adamDense(s.dAdam, s.dm.wx, d.wx, w.dWx, rate);
-      ops.transpose(d.wx, nItems, hD, w.wxT);
-      const cc = ops.scatter(bu, n, w.daSum, hD, w.rows, w.rowGrad);
-      ops.adamRows(s.dAdam, s.dm.wc, d.wc, w.rows, cc, w.rowGrad, hD, rate);
-      sumOverRows(w.daSum, n, hD, w.dB1);
-      ops.adamDense(s.dAdam, s.dm.b1, d.b1, w.dB1, rate);
-      w.dW2.set(gW2!);
-      ops.adamDense(s.dAdam, s.dm.w2, d.w2, w.dW2, rate);
-      w.dB2.set(gB2!);
-      ops.adamDense(s.dAdam, s.dm.b2, d.b2, w.dB2, rate);
-      // The D and G steps may each end a turn of the event loop (a turn then lasts about
-      // half a batch beyond the yielder's 100 ms); nothing depends on when it resumes.
-      await yielder.maybeYield();
-
-      // Generator step against the updated discriminator.
-      ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
-      const gOut = tf.tidy(() => {
-        const c = tf.tensor2d(w.cond.subarray(0, n * hD), [n, hD]);
-        const wx = tf.tensor2d(d.wx, [nItems, hD]);
-        const wxt = tf.tensor2d(w.wxT, [hD, nItems]);
-        const w2 = tf.tensor2d(d.w2, [hD, 1]);
-        const hf = tf.sigmoid(tf.add(c, tf.transpose(tf.matMul(wxt, fwd.fakeT))));
-        const of = tf.add(tf.matMul(hf, w2), tf.scalar(d.b2[0]!));
-        const zrT = tf.tensor2d(zr.subarray(0, n * nItems), [nItems, n]);
-        const { outT, h } = fwd;
-        // log(1 - D(fake)) + alpha * sum over ZR items of out^2, batch means.
-        const loss = tf.add(
-          tf.mean(tf.logSigmoid(tf.neg(of))),
-          tf.mul(alpha / n, tf.sum(tf.mul(zrT, tf.square(outT)))),
-        );
-        const dof = tf.div(tf.neg(tf.sigmoid(of)), n);
-        const daf = tf.mul(tf.mul(dof, tf.reshape(w2, [1, hD])), tf.mul(hf, tf.sub(1, hf)));
-        const dfakeT = tf.matMul(wx, tf.transpose(daf));
-        const doutT = tf.add(tf.mul(dfakeT, fwd.mT), tf.mul((2 * alpha) / n, tf.mul(zrT, outT)));
-        const dlogitT = tf.mul(doutT, tf.mul(outT, tf.sub(1, outT)));
-        const dh = tf.transpose(tf.matMul(fwd.w2, dlogitT));
-        const dpre = tf.mul(dh, tf.mul(h, tf.sub(1, h)));
-        return [
-          // W2's gradient transposed ([catalog, hidden]); transposed back in the arena.
-          tf.matMul(dlogitT, h),
-          tf.sum(dlogitT, 1),
-          dpre,
-          nz > 0 ? tf.matMul(tf.transpose(fwd.zt), dpre) : tf.zeros([1]),
-          loss,
-        ];
-      });
-      tf.dispose(Object.values(fwd));
-      const [gGW2T, gGB2, dpre, gWz, gLoss] = read(gOut);
-      gLossSum += gLoss![0]!;
-      rate = s.gAdam.begin();
-      w.gW2T.set(gGW2T!);
-      ops.adamDense(s.gAdam, w.w2Tmo, w.w2T, w.gW2T, rate);
-      ops.transpose(w.w2T, nItems, hG, g.w2);
-      w.gB2.set(gGB2!);
-      ops.adamDense(s.gAdam, s.gm.b2, g.b2, w.gB2, rate);
-      w.dpre.set(dpre!);
-      const gc = ops.scatter(bu, n, w.dpre, hG, w.rows, w.rowGrad);
-      ops.adamRows(s.gAdam, s.gm.w1, g.w1, w.rows, gc, w.rowGrad, hG, rate);
-      sumOverRows(w.dpre, n, hG, w.gB1);
-      ops.adamDense(s.gAdam, s.gm.b1, g.b1, w.gB1, rate);
-      if (nz > 0) {
-        w.gWz.set(gWz!);
-        ops.adamDense(s.gAdam, s.gm.wz, g.wz, w.gWz, rate);
-      }
-      batches++;
-      await yielder.maybeYield();
-    }
+    const sums: Sums = { d: 0, g: 0, real: 0, fake: 0, dBatches: 0, gBatches: 0 };
+    await passes(config.dSteps, config.discriminatorBatchSize, rng, sums, discriminatorStep);
+    await passes(config.gSteps, config.batchSize, rng, sums, generatorStep);
+    const per = (x: number, k: number) => x / Math.max(k, 1);
     const log: GanEpochLog = {
       epoch,
-      dLoss: dLossSum / Math.max(batches, 1),
-      gLoss: gLossSum / Math.max(batches, 1),
-      dReal: dRealSum / Math.max(batches, 1),
-      dFake: dFakeSum / Math.max(batches, 1),
-      samples: order.length,
+      dLoss: per(sums.d, sums.dBatches),
+      gLoss: per(sums.g, sums.gBatches),
+      dReal: per(sums.real, sums.dBatches),
+      dFake: per(sums.fake, sums.dBatches),
+      samples: active.length,
       seconds: (Date.now() - t0) / 1000,
     };
+    if (data.valid && config.validateEvery > 0) {
+      if (epoch % config.validateEvery === 0 || epoch === config.epochs) {
+        log.validNdcg10 = await scoreOnValid(g, shape, data, hooks.signal);
+        if (!s.best || log.validNdcg10 > s.best.ndcg10) {
+          s.best = { epoch, ndcg10: log.validNdcg10, tables: copyTables(g) };
+          s.sinceBest = 0;
+        } else s.sinceBest++;
+      }
+    }
     s.history.push(log);
     s.epoch = epoch;
     await hooks.onEpoch?.(log);
     if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0) {
-      ops.transpose(w.w2Tmo.m, nItems, hG, s.gm.w2.m);
-      ops.transpose(w.w2Tmo.v, nItems, hG, s.gm.w2.v);
-      await hooks.onCheckpoint(serialize(s, config), epoch);
+      ops.transpose(w.w2Tmo.m, width, hG, s.gm.w2.m);
+      ops.transpose(w.w2Tmo.v, width, hG, s.gm.w2.v);
+      await hooks.onCheckpoint(serialize(s, config, shape), epoch);
     }
   }
   // Copies: the arrays may be views into the kernels' wasm memory, which they would keep.
-  const generator = { ...g };
-  for (const t of G_TABLES) generator[t] = g[t].slice();
-  return { generator, history: s.history, backend: info.name };
+  const generator = { ...g, ...(s.best ? s.best.tables : copyTables(g)) };
+  return {
+    generator,
+    history: s.history,
+    backend: info.name,
+    bestEpoch: s.best?.epoch ?? s.epoch,
+    ...(s.best ? { bestValidNdcg10: s.best.ndcg10 } : {}),
+    stoppedEarly: s.epoch < config.epochs,
+  };
+}
+
+/** Loss and D(x) sums of one epoch. */
+interface Sums {
+  d: number;
+  g: number;
+  real: number;
+  fake: number;
+  dBatches: number;
+  gBatches: number;
+}
+
+function patienceSpent(s: GanState, c: CfganConfig): boolean {
+  return c.validateEvery > 0 && s.sinceBest >= c.patience;
+}
+
+/** `a += scale * b`, elementwise (a no-op for scale 0). */
+function addScaled(a: Float32Array, scale: number, b: Float32Array): void {
+  if (scale === 0) return;
+  for (let k = 0; k < a.length; k++) a[k] = a[k]! + scale * b[k]!;
+}
+
+function copyTables(g: GeneratorWeights): Record<GTable, Float32Array> {
+  return Object.fromEntries(G_TABLES.map((t) => [t, g[t].slice()])) as Record<GTable, Float32Array>;
+}
+
+/** The current generator's NDCG@10 on the validation split, as a recommender. */
+async function scoreOnValid(
+  g: GeneratorWeights,
+  shape: Shape,
+  data: GanTrainData,
+  signal?: AbortSignal,
+): Promise<number> {
+  const scorer = await GeneratorScorer.create(
+    { ...g, variant: shape.variant, nUsers: shape.nUsers, nItems: shape.nItems },
+    data.train,
+  );
+  try {
+    return await validationNdcg10(scorer, { train: data.train, valid: data.valid! }, signal);
+  } finally {
+    scorer.dispose();
+  }
 }
 
 /** The per-batch row loops: JS over heap arrays, or SIMD kernels over one wasm arena. */
@@ -336,14 +470,17 @@ interface Work {
   gB2: Float32Array;
   gB1: Float32Array;
   gWz: Float32Array;
+  /** w1's dense gradient, used when regG > 0. */
+  gW1: Float32Array;
   dWx: Float32Array;
   dW2: Float32Array;
   dB1: Float32Array;
   dB2: Float32Array;
 }
 
-function workBuffers(alloc: Allocator, nItems: number, c: CfganConfig): Work {
-  const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz, batchSize: B } = c;
+function workBuffers(alloc: Allocator, width: number, c: CfganConfig): Work {
+  const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz } = c;
+  const B = Math.max(c.batchSize, c.discriminatorBatchSize);
   const f = (n: number) => alloc.floats(n);
   return {
     preG: f(B * hG),
@@ -352,17 +489,18 @@ function workBuffers(alloc: Allocator, nItems: number, c: CfganConfig): Work {
     daSum: f(B * hD),
     dar: f(B * hD),
     dpre: f(B * hG),
-    rowGrad: f(nItems * Math.max(hG, hD)),
-    rows: alloc.ints(nItems),
+    rowGrad: f(width * Math.max(hG, hD)),
+    rows: alloc.ints(width),
     pairs: alloc.ints(2 * 16384),
-    w2T: f(hG * nItems),
-    w2Tmo: { m: f(hG * nItems), v: f(hG * nItems) },
-    wxT: f(nItems * hD),
-    gW2T: f(nItems * hG),
-    gB2: f(nItems),
+    w2T: f(hG * width),
+    w2Tmo: { m: f(hG * width), v: f(hG * width) },
+    wxT: f(width * hD),
+    gW2T: f(width * hG),
+    gB2: f(width),
     gB1: f(hG),
     gWz: f(nz * hG),
-    dWx: f(nItems * hD),
+    gW1: f(c.regG > 0 ? width * hG : 0),
+    dWx: f(width * hD),
     dW2: f(hD),
     dB1: f(hD),
     dB2: f(1),
@@ -397,11 +535,11 @@ function copyState(alloc: Allocator, s: GanState): Pick<GanState, 'g' | 'd' | 'g
  * compute the same floats.
  */
 function prepare(s: GanState, train: Csr, c: CfganConfig): { ops: RowOps; w: Work } {
-  const nItems = s.g.nItems;
-  const slot = new Int32Array(nItems).fill(-1);
+  const width = s.d.width;
+  const slot = new Int32Array(width).fill(-1);
   const build = (alloc: Allocator) => ({
     state: copyState(alloc, s),
-    w: workBuffers(alloc, nItems, c),
+    w: workBuffers(alloc, width, c),
   });
   if (ganSimdAvailable()) {
     const bytes = arenaBytes(countAllocations((alloc) => void build(alloc)));
@@ -417,7 +555,7 @@ function prepare(s: GanState, train: Csr, c: CfganConfig): { ops: RowOps; w: Wor
       return { w, ops: simdOps(arena, train, slot, w, c) };
     }
   }
-  return { w: workBuffers(heapAllocator, nItems, c), ops: jsOps(train, slot) };
+  return { w: workBuffers(heapAllocator, width, c), ops: jsOps(train, slot) };
 }
 
 function jsOps(train: Csr, slot: Int32Array): RowOps {
@@ -486,23 +624,24 @@ function read(ts: tf.Tensor[]): Float32Array[] {
   return out;
 }
 
-function activeUsers(train: Csr, nUsers: number): Int32Array {
-  const out = new Int32Array(nUsers);
+function activeRows(rows: Csr): Int32Array {
+  const nRows = rows.indptr.length - 1;
+  const out = new Int32Array(nRows);
   let n = 0;
-  for (let u = 0; u < nUsers; u++) if (train.indptr[u + 1]! > train.indptr[u]!) out[n++] = u;
+  for (let u = 0; u < nRows; u++) if (rows.indptr[u + 1]! > rows.indptr[u]!) out[n++] = u;
   return out.slice(0, n);
 }
 
 /**
- * Per user of the batch: `mask` = e_u + k_u (PM) and `zr` = the ZR sample, both drawn among
- * the user's non-interacted items with probabilities pmT/65536 and zrT/65536 (one 32-bit
- * draw serves both). Both are written item-major: user r's item j at `j * n + r`.
+ * Per vector of the batch: `mask` = e_u + k_u (PM) and `zr` = the ZR sample, both drawn among
+ * the vector's zero entries with probabilities pmT/65536 and zrT/65536 (one 32-bit draw
+ * serves both). Both are written entry-major: vector r's entry j at `j * n + r`.
  */
 function sampleMasks(
   train: Csr,
   users: Int32Array,
   n: number,
-  nItems: number,
+  width: number,
   rng: Rng,
   zrT: number,
   pmT: number,
@@ -510,11 +649,11 @@ function sampleMasks(
   zr: Float32Array,
 ): void {
   const { indptr, indices } = train;
-  mask.fill(0, 0, n * nItems);
+  mask.fill(0, 0, n * width);
   for (let r = 0; r < n; r++) {
     const u = users[r]!;
     for (let p = indptr[u]!; p < indptr[u + 1]!; p++) mask[indices[p]! * n + r] = 2; // interacted
-    for (let j = 0, o = r; j < nItems; j++, o += n) {
+    for (let j = 0, o = r; j < width; j++, o += n) {
       if (mask[o] === 2) {
         mask[o] = 1;
         zr[o] = 0;
@@ -528,25 +667,51 @@ function sampleMasks(
   }
 }
 
+/** What the networks are sized by; checkpoints must match it. */
+interface Shape {
+  variant: GanVariant;
+  nUsers: number;
+  nItems: number;
+  /** Length of the vectors: nItems (variant user) or nUsers (variant item). */
+  width: number;
+  key: string;
+}
+
+function shapeOf(c: CfganConfig, nUsers: number, nItems: number): Shape {
+  const width = inputWidth({ variant: c.variant, nUsers, nItems });
+  // The user variant does not depend on the user count.
+  const users = c.variant === 'item' ? nUsers : 0;
+  return {
+    variant: c.variant,
+    nUsers,
+    nItems,
+    width,
+    key: `${c.variant}/${users}x${nItems}/${c.generatorUnits}/${c.discriminatorUnits}/${c.noiseDim}`,
+  };
+}
+
 /** Zero weights and moments of this shape. */
-function zeroState(nItems: number, c: CfganConfig): GanState {
+function zeroState(shape: Shape, c: CfganConfig): GanState {
   const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz } = c;
+  const { width } = shape;
   const f = (n: number) => new Float32Array(n);
   const g: GeneratorWeights = {
-    nItems,
+    variant: shape.variant,
+    nUsers: shape.nUsers,
+    nItems: shape.nItems,
     hidden: hG,
     noiseDim: nz,
-    w1: f(nItems * hG),
+    w1: f(width * hG),
     wz: f(nz * hG),
     b1: f(hG),
-    w2: f(hG * nItems),
-    b2: f(nItems),
+    w2: f(hG * width),
+    b2: f(width),
   };
   const d: DiscriminatorWeights = {
-    nItems,
+    width,
     hidden: hD,
-    wc: f(nItems * hD),
-    wx: f(nItems * hD),
+    wc: f(width * hD),
+    wx: f(width * hD),
     b1: f(hD),
     w2: f(hD),
     b2: f(1),
@@ -559,17 +724,18 @@ function zeroState(nItems: number, c: CfganConfig): GanState {
  * of initGenerator and then the discriminator's, zero biases. `pause` is awaited between
  * chunks of draws (catalog-sized tables take a second at 10K items).
  */
-async function fresh(nItems: number, c: CfganConfig, pause: () => Promise<void>) {
-  const s = zeroState(nItems, c);
+async function fresh(shape: Shape, c: CfganConfig, pause: () => Promise<void>) {
+  const s = zeroState(shape, c);
   const rng = new Rng(c.seed);
   const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz } = c;
   const { g, d } = s;
+  const { width } = shape;
   const tables: [Float32Array, number, number][] = [
-    [g.w1, nItems, hG],
+    [g.w1, width, hG],
     [g.wz, nz, hG],
-    [g.w2, hG, nItems],
-    [d.wc, nItems, hD],
-    [d.wx, nItems, hD],
+    [g.w2, hG, width],
+    [d.wc, width, hD],
+    [d.wx, width, hD],
     [d.w2, hD, 1],
   ];
   for (const [a, rows, cols] of tables) {
@@ -599,15 +765,17 @@ function withOptimizers(
     gm: Object.fromEntries(G_TABLES.map((t) => [t, moments(g[t].length)])) as GanState['gm'],
     dm: Object.fromEntries(D_TABLES.map((t) => [t, moments(d[t].length)])) as GanState['dm'],
     history,
+    sinceBest: 0,
   };
 }
 
-function serialize(s: GanState, c: CfganConfig): Uint8Array {
+function serialize(s: GanState, c: CfganConfig, shape: Shape): Uint8Array {
   const arrays: Record<string, Float32Array> = {};
   for (const t of G_TABLES) {
     arrays[`g.${t}`] = s.g[t];
     arrays[`g.${t}.m`] = s.gm[t].m;
     arrays[`g.${t}.v`] = s.gm[t].v;
+    if (s.best) arrays[`best.${t}`] = s.best.tables[t];
   }
   for (const t of D_TABLES) {
     arrays[`d.${t}`] = s.d[t];
@@ -618,27 +786,24 @@ function serialize(s: GanState, c: CfganConfig): Uint8Array {
     {
       family: 'cfgan',
       epoch: s.epoch,
-      nItems: s.g.nItems,
-      shape: shapeOf(c),
+      shape: shape.key,
       gStep: s.gAdam.step,
       dStep: s.dAdam.step,
       history: s.history,
+      best: s.best ? { epoch: s.best.epoch, ndcg10: s.best.ndcg10 } : null,
+      sinceBest: s.sinceBest,
     },
     arrays,
   );
 }
 
-function shapeOf(c: CfganConfig): string {
-  return `${c.generatorUnits}/${c.discriminatorUnits}/${c.noiseDim}`;
-}
-
-function restore(bytes: Uint8Array, nItems: number, c: CfganConfig): GanState {
+function restore(bytes: Uint8Array, shape: Shape, c: CfganConfig): GanState {
   const { header: h, arrays: a } = unpackState(bytes);
-  if (h.family !== 'cfgan' || h.nItems !== nItems || h.shape !== shapeOf(c))
+  if (h.family !== 'cfgan' || h.shape !== shape.key)
     throw new Error(
-      `checkpoint does not match this GAN (${String(h.family)} ${String(h.nItems)} items, ${String(h.shape)})`,
+      `checkpoint does not match this GAN (${String(h.family)} ${String(h.shape)}, expected ${shape.key})`,
     );
-  const s = zeroState(nItems, c);
+  const s = zeroState(shape, c);
   for (const t of G_TABLES) {
     s.g[t].set(a[`g.${t}`]!);
     s.gm[t].m.set(a[`g.${t}.m`]!);
@@ -653,5 +818,13 @@ function restore(bytes: Uint8Array, nItems: number, c: CfganConfig): GanState {
   s.dAdam.step = h.dStep as number;
   s.epoch = h.epoch as number;
   s.history = h.history as GanEpochLog[];
+  const best = h.best as { epoch: number; ndcg10: number } | null | undefined;
+  if (best) {
+    const tables = Object.fromEntries(
+      G_TABLES.map((t) => [t, a[`best.${t}`]!.slice()]),
+    ) as Best['tables'];
+    s.best = { ...best, tables };
+  }
+  s.sinceBest = (h.sinceBest as number | undefined) ?? 0;
   return s;
 }

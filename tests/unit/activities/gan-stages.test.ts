@@ -35,6 +35,8 @@ const trainConfig: TrainGanStageConfig = {
   generatorUnits: 32,
   discriminatorUnits: 16,
   epochs: 3,
+  // All three epochs run: the tests count them.
+  patience: 10,
   seed: 5,
 };
 
@@ -71,45 +73,46 @@ async function generated(tag: string, gate: boolean) {
 }
 
 describe('GAN stages', () => {
-  it('train on the train split only: other valid/test splits leave the GAN cached', async () => {
+  it('train on the train split and stop on the valid split: another test split leaves the GAN cached', async () => {
     const p1 = await preprocessed('r1');
-    const p2 = await preprocessed('r2', head(pre.valid, 100), head(pre.test, 50));
+    const p2 = await preprocessed('r2', pre.valid, head(pre.test, 50));
+    const p3 = await preprocessed('r2v', head(pre.valid, 100), pre.test);
     expect(p2.key).not.toBe(p1.key);
-    const g1 = await runStage(
-      trainGanStage,
-      { runId: 'r1', config: trainConfig, inputs: { preprocess: p1 } },
-      store,
-    );
-    const g2 = await runStage(
-      trainGanStage,
-      { runId: 'r2', config: trainConfig, inputs: { preprocess: p2 } },
-      store,
-    );
+    const train = (runId: string, preprocess: StageRef) =>
+      runStage(trainGanStage, { runId, config: trainConfig, inputs: { preprocess } }, store);
+    const g1 = await train('r1', p1);
+    const g2 = await train('r2', p2);
+    const g3 = await train('r2v', p3);
     expect(g1.status).toBe('done');
     expect(g2.status).toBe('cached');
     expect(g2.key).toBe(g1.key);
+    // The valid split chooses the generator's epoch: another one retrains.
+    expect(g3.status).toBe('done');
+    expect(g3.key).not.toBe(g1.key);
     expect(g1.stats.epochs).toBe(3);
+    expect(g1.stats.bestEpoch).toBeGreaterThanOrEqual(1);
+    expect(g1.stats.bestValidNdcg10).toBeGreaterThan(0);
     expect(Object.keys(g1.outputs).sort()).toEqual(['generator.bin', 'history.json']);
   }, 60_000);
 
-  it('refuse to read the validation or test split', async () => {
+  it('refuse to read the test split', async () => {
     const p = await preprocessed('r3');
-    for (const file of ['valid.parquet', 'test.parquet']) {
-      const peeking: StageDefinition<TrainGanStageConfig> = {
-        ...trainGanStage,
-        async run(ctx) {
-          await ctx.inputFile('preprocess', file);
-          throw new Error('unreachable: the read should have failed');
-        },
-      };
-      await expect(
-        runStage(
-          peeking,
-          { runId: 'r3', config: { ...trainConfig, seed: 99 }, inputs: { preprocess: p } },
-          store,
-        ),
-      ).rejects.toThrow(`stage trainGan may not read preprocess/${file} (only train.parquet)`);
-    }
+    const peeking: StageDefinition<TrainGanStageConfig> = {
+      ...trainGanStage,
+      async run(ctx) {
+        await ctx.inputFile('preprocess', 'test.parquet');
+        throw new Error('unreachable: the read should have failed');
+      },
+    };
+    await expect(
+      runStage(
+        peeking,
+        { runId: 'r3', config: { ...trainConfig, seed: 99 }, inputs: { preprocess: p } },
+        store,
+      ),
+    ).rejects.toThrow(
+      'stage trainGan may not read preprocess/test.parquet (only train.parquet, valid.parquet)',
+    );
   });
 
   it('generate scored positives that resample puts into B, never into A', async () => {

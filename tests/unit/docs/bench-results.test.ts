@@ -21,6 +21,7 @@ const BENCH_SCRIPTS = [
   'bench/eval/run.ts',
   'bench/eval/ceiling.ts',
   'bench/gan/run.ts',
+  'bench/gan/quality.ts',
   'bench/llm/run.ts',
   'bench/movielens/models.ts',
   'bench/movielens/run.ts',

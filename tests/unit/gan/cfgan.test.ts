@@ -23,12 +23,19 @@ const { nUsers, nItems, data } = syntheticSplits({
 });
 
 const config: CfganConfig = {
+  variant: 'user',
   generatorUnits: 64,
   discriminatorUnits: 32,
   noiseDim: 0,
   epochs: 6,
+  dSteps: 1,
+  gSteps: 1,
   batchSize: 64,
+  discriminatorBatchSize: 64,
   learningRate: 0.003,
+  regG: 0,
+  validateEvery: 0,
+  patience: 1,
   zrRatio: 0.7,
   pmRatio: 0.7,
   zrCoefficient: 0.03,
@@ -71,34 +78,124 @@ describe('sparse first layer', () => {
   });
 });
 
+/** A random ranking's expected validation NDCG@10 (about 0.012 here). */
+function chanceNdcg10(): number {
+  // The one valid item of a user lands at each rank of the user's unseen items with equal
+  // chance.
+  const top10 = Array.from({ length: 10 }, (_, r) => 1 / Math.log2(r + 2)).reduce((a, b) => a + b);
+  let chance = 0;
+  let users = 0;
+  for (let u = 0; u < nUsers; u++) {
+    if (data.valid.indptr[u + 1] === data.valid.indptr[u]) continue;
+    chance += top10 / (nItems - (data.train.indptr[u + 1]! - data.train.indptr[u]!));
+    users++;
+  }
+  return chance / users;
+}
+
+const splits = { nUsers, nItems, train: data.train, valid: data.valid };
+
 describe('CFGAN', () => {
-  it('learns a generator that ranks validation items far better than chance', async () => {
-    const { generator, history } = await trainCfgan(
-      { nUsers, nItems, train: data.train },
-      { ...config, epochs: 30 },
-    );
-    expect(history).toHaveLength(30);
-    for (const h of history)
-      expect(Number.isFinite(h.dLoss) && Number.isFinite(h.gLoss)).toBe(true);
-    const scorer = await GeneratorScorer.create(generator, data.train);
-    const ndcg = await validNdcg(scorer);
+  it.each(['user', 'item'] as const)(
+    'variant %s learns a generator that ranks validation items far better than chance',
+    async (variant) => {
+      const { generator, history } = await trainCfgan(splits, {
+        ...config,
+        variant,
+        epochs: 30,
+        validateEvery: 3,
+        patience: 100,
+      });
+      expect(history).toHaveLength(30);
+      for (const h of history)
+        expect(Number.isFinite(h.dLoss) && Number.isFinite(h.gLoss)).toBe(true);
+      expect(generator.variant).toBe(variant);
+      const scorer = await GeneratorScorer.create(generator, data.train);
+      const ndcg = await validNdcg(scorer);
+      scorer.dispose();
+      const chance = chanceNdcg10();
+      expect(chance).toBeLessThan(0.02);
+      expect(ndcg).toBeGreaterThan(3 * chance);
+    },
+    120_000,
+  );
+
+  it('keeps the best generator on validation and stops when patience runs out', async () => {
+    const patience = 2;
+    const r = await trainCfgan(splits, {
+      ...config,
+      learningRate: 0.01,
+      epochs: 60,
+      validateEvery: 1,
+      patience,
+    });
+    const scored = r.history.map((h) => h.validNdcg10!);
+    expect(scored.every(Number.isFinite)).toBe(true);
+    expect(r.bestValidNdcg10).toBe(Math.max(...scored));
+    expect(r.history[r.bestEpoch - 1]!.validNdcg10).toBe(r.bestValidNdcg10);
+    if (r.stoppedEarly) expect(r.history).toHaveLength(r.bestEpoch + patience);
+    else expect(r.history).toHaveLength(60);
+    // The returned generator is the best one, not the last.
+    const scorer = await GeneratorScorer.create(r.generator, data.train);
+    expect(await validNdcg(scorer)).toBeCloseTo(r.bestValidNdcg10!, 12);
     scorer.dispose();
-    // A random ranking's expected NDCG@10: the one valid item of a user lands at each rank
-    // of the user's unseen items with equal chance (about 0.012 here).
-    const top10 = Array.from({ length: 10 }, (_, r) => 1 / Math.log2(r + 2)).reduce(
-      (a, b) => a + b,
-    );
-    let chance = 0;
-    let users = 0;
-    for (let u = 0; u < nUsers; u++) {
-      if (data.valid.indptr[u + 1] === data.valid.indptr[u]) continue;
-      chance += top10 / (nItems - (data.train.indptr[u + 1]! - data.train.indptr[u]!));
-      users++;
-    }
-    chance /= users;
-    expect(chance).toBeLessThan(0.02);
-    expect(ndcg).toBeGreaterThan(3 * chance);
   }, 120_000);
+
+  it('refuses, as non-retryable, an item variant whose score matrix is too large', async () => {
+    const users = 20_000;
+    const empty = { indptr: new Int32Array(users + 1), indices: new Int32Array(0) };
+    const err = await trainCfgan(
+      { nUsers: users, nItems: 10_000, train: empty },
+      { ...config, variant: 'item' },
+    ).catch((e: unknown) => e as Error & { retryable?: boolean });
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/20000 x 10000 matrix.*use gan.variant user/);
+    expect((err as { retryable?: boolean }).retryable).toBe(false);
+  });
+
+  it('refuses validation without the valid split', async () => {
+    await expect(
+      trainCfgan({ nUsers, nItems, train: data.train }, { ...config, validateEvery: 1 }),
+    ).rejects.toThrow(/needs the valid split/);
+  });
+
+  it.each(['user', 'item'] as const)(
+    'variant %s with validation resumes from a checkpoint to exactly the uninterrupted result',
+    async (variant) => {
+      const c = {
+        ...config,
+        variant,
+        regG: 0.001,
+        dSteps: 2,
+        gSteps: 2,
+        validateEvery: 2,
+        patience: 2,
+      };
+      const straight = await trainCfgan(splits, c);
+      let saved: Uint8Array | undefined;
+      await trainCfgan(
+        splits,
+        { ...c, epochs: 4 },
+        {
+          checkpointEvery: 4,
+          onCheckpoint: (state) => {
+            saved = state;
+          },
+        },
+      );
+      const resumed = await trainCfgan(splits, c, { resumeFrom: saved });
+      expect(resumed.history).toEqual(
+        straight.history.map((h, k) => ({ ...h, seconds: resumed.history[k]!.seconds })),
+      );
+      expect(resumed.bestEpoch).toBe(straight.bestEpoch);
+      expect(
+        Buffer.from(saveGenerator(resumed.generator)).equals(
+          Buffer.from(saveGenerator(straight.generator)),
+        ),
+      ).toBe(true);
+    },
+    120_000,
+  );
 
   it('resumes from a checkpoint to exactly the uninterrupted result', async () => {
     const straight = await trainCfgan({ nUsers, nItems, train: data.train }, config);
@@ -154,6 +251,7 @@ describe('CFGAN', () => {
     );
     const back = loadGenerator(saveGenerator(generator));
     expect(back.noiseDim).toBe(8);
+    expect(back.variant).toBe('user');
     expect([...back.wz]).toEqual([...generator.wz]);
     expect(() => loadGenerator(new Uint8Array(16))).toThrow(/checkpoint|generator/);
   });
