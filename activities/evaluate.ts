@@ -23,8 +23,11 @@ export interface EvaluateStageConfig {
   seed: number;
 }
 
-/** The files of a saved model (tfjs layout): all that evaluation reads of a retrain stage. */
-const MODEL_FILES = ['model.json', 'weights.bin'];
+/**
+ * The files of a saved model: all that evaluation reads of a retrain stage (every file but
+ * the training log; names differ by family).
+ */
+const MODEL_FILES = { except: ['history.json'] };
 
 /** What evaluation.json holds (and the report reads). */
 export interface EvaluationFile {

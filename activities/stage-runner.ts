@@ -69,6 +69,9 @@ export async function jsonOutput(
   return { name, path };
 }
 
+/** Some files of an upstream output: by name, or every file but the named ones. */
+export type FileSelection = string[] | { except: string[] };
+
 /** A stage definition: name, where its code lives and a body. The runner does the rest. */
 export interface StageDefinition<C> {
   name: StageName;
@@ -98,7 +101,7 @@ export interface StageDefinition<C> {
    * augmented, so experiments that differ only in augmentation share A. Also how logs with
    * timings (histories) stay out of downstream keys: same data, same key.
    */
-  identityFiles?: (config: C) => Partial<Record<StageName, string[]>>;
+  identityFiles?: (config: C) => Partial<Record<StageName, FileSelection>>;
   /** Identity parts beyond config and inputs (e.g. a source file's hash). */
   extraIdentity?: (ctx: { config: C; store: ArtifactStore }) => Promise<Record<string, string>>;
   run(ctx: StageContext<C>): Promise<StageOutput>;
@@ -228,7 +231,10 @@ export function stageCode(def: Pick<StageDefinition<unknown>, 'source' | 'salt'>
 }
 
 /** Identity of some files of an upstream output: their names and content hashes. */
-function filesIdentity(m: StageManifest, names: string[]): string {
+function filesIdentity(m: StageManifest, selection: FileSelection): string {
+  const names = Array.isArray(selection)
+    ? selection
+    : m.files.map((f) => f.name).filter((n) => !selection.except.includes(n));
   const parts = names.map((n) => {
     const f = m.files.find((x) => x.name === n) ?? fail(`${m.stage} has no output file ${n}`);
     return `${f.name}:${f.sha256}`;
