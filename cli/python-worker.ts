@@ -2,7 +2,9 @@
  * The Python training worker (python/recsys_worker/worker.py) as a child process: it serves
  * trainGan and retrainA/retrainB on `<prefix>-gpu-py` for runs with `training.worker:
  * python`. It gets the settings this process resolved (address, namespace, queue prefix,
- * artifact store) as flags, since it cannot read the local stack's context itself.
+ * artifact store, S3 endpoint, region and path style) as flags, since it cannot read the
+ * local stack's context itself; S3 credentials reach it through the environment only
+ * (runtimeSettings writes the local stack's into process.env), never on its command line.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,9 +48,23 @@ export function pythonWorkerCommand(settings: ConnectionSettings, device: Traini
       settings.artifactUri,
       '--device',
       device,
+      ...s3Flags(settings),
     ],
     cwd: `${ROOT}python`,
   };
+}
+
+/** The S3 settings as the worker's flags; none for a file:// store. */
+function s3Flags(settings: ConnectionSettings): string[] {
+  if (!settings.artifactUri.startsWith('s3://')) return [];
+  const { endpoint, region, forcePathStyle } = settings.s3;
+  return [
+    ...(endpoint ? ['--s3-endpoint', endpoint] : []),
+    '--s3-region',
+    region,
+    '--s3-path-style',
+    String(forcePathStyle),
+  ];
 }
 
 export function startPythonWorker(

@@ -154,18 +154,20 @@ results.push(
 );
 
 // The Python training worker (python/recsys_worker): JAX on CPU (jaxlib is ~100 MB; the GPU
-// machines bring their own CUDA build of the same API), Temporal's Python SDK, and the array
-// and Parquet libraries. Into the same venv, with pip's cache: about 15 s on a fresh venv.
+// machines bring their own CUDA build of the same API), Temporal's Python SDK, the array
+// and Parquet libraries, and boto3 for s3:// artifact stores. Into the same venv, with pip's
+// cache: about 15 s on a fresh venv (boto3 adds ~15 MB and a few seconds).
 const workerPins = [
   `jax==${pins.jax}`,
   `jaxlib==${pins.jax}`,
   `temporalio==${pins.temporalio}`,
   `numpy==${pins.numpy}`,
   `pyarrow==${pins.pyarrow}`,
+  `boto3==${pins.boto3}`,
 ];
 results.push(
   step(
-    'python training worker (jax, temporalio, pyarrow)',
+    'python training worker (jax, temporalio, pyarrow, boto3)',
     join(venv, '.setup-stamp-worker'),
     workerPins.join(' '),
     () => existsSync(join(venv, 'bin', 'python')),

@@ -888,7 +888,7 @@ const trainingSchema = z
       .enum(['typescript', 'python'])
       .default('typescript')
       .describe(
-        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN and BPR-MF (model.family bpr); it reads file:// artifact stores.',
+        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN and BPR-MF: with it, model.family must be bpr; it reads and writes file:// and s3:// artifact stores.',
       ),
     device: z
       .enum(['auto', 'cpu', 'cuda'])
@@ -900,7 +900,8 @@ const trainingSchema = z
   .prefault({})
   .describe('Which worker runs the training stages, and on what device.');
 
-export const pipelineConfigSchema = z.strictObject({
+/** Every section; the rules that span sections are added below. */
+const pipelineSections = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64)')
@@ -925,6 +926,16 @@ export const pipelineConfigSchema = z.strictObject({
   orchestration: orchestrationSchema,
   training: trainingSchema,
 });
+
+export const pipelineConfigSchema = pipelineSections.refine(
+  (c) => c.training.worker !== 'python' || c.model.family === 'bpr',
+  {
+    // Checked here, not when retrainA reaches the Python worker after the data stages ran.
+    message:
+      'training.worker python trains model.family bpr only (BPR-MF; neumf, ials, ease and auto train on the typescript worker)',
+    path: ['model', 'family'],
+  },
+);
 
 /** The config as users write it (everything optional). */
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;

@@ -88,21 +88,27 @@ def read_manifest(store, key: str) -> dict | None:
     except NotFound:
         return None
     uri = store.uri_of(f"{key}/{MANIFEST_NAME}")
+    # `stages/<stage>/<hash>`: the stage that wrote it, until its own body says otherwise.
+    parts = key.split("/")
+    producer = parts[1] if len(parts) == 3 and parts[0] == "stages" else None
     try:
         raw = json.loads(data)
     except ValueError:
-        raise ArtifactCorrupted(f"{uri}: not valid JSON ({len(data)} bytes; truncated or edited)") from None
+        raise ArtifactCorrupted(uri, producer=producer, reason=f"not valid JSON ({len(data)} bytes; truncated or edited)") from None
     if not isinstance(raw, dict):
-        raise ArtifactCorrupted(f"{uri}: not a JSON object")
+        raise ArtifactCorrupted(uri, producer=producer, reason="not a JSON object")
     body = {k: v for k, v in raw.items() if k != "manifestSha256"}
     if body.get("version") == 1:
         return None
+    if isinstance(body.get("stage"), str):
+        producer = body["stage"]
     sealed = raw.get("manifestSha256")
     actual = sha256_hex(stable_stringify(body))
     if sealed != actual:
-        raise ArtifactCorrupted(f"{uri}: its content does not match its manifestSha256 (recorded {sealed}, computed {actual})")
+        reason = f"its content does not match its manifestSha256 (recorded {sealed}, computed {actual}): truncated or edited"
+        raise ArtifactCorrupted(uri, sealed, actual, producer, reason)
     if raw.get("key") != key:
-        raise ArtifactCorrupted(f"{uri}: it names key {raw.get('key')}, not its own {key}")
+        raise ArtifactCorrupted(uri, producer=producer, reason=f"it names key {raw.get('key')}, not its own {key}")
     return raw
 
 

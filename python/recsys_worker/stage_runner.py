@@ -4,8 +4,7 @@ sealed manifest, so a cached output is returned without running and the TypeScri
 downstream read these outputs as their own. The code identity is a hash of this package's
 sources, prefixed `python:`, so the outputs of the two workers never share a key.
 
-What it leaves out: only `file://` stores (store.py), and no `optional` inputs or
-`extraIdentity` (the training stages have none).
+What it leaves out: `optional` inputs and `extraIdentity` (the training stages have none).
 """
 
 import hashlib
@@ -65,7 +64,8 @@ class StageContext:
         if allowed and name not in allowed:
             raise BadArtifact(f"stage {self.stage} may not read {stage}/{name} (only {', '.join(allowed)})")
         local = self.work_dir / "in" / stage / name
-        self.store.get_file(f"{m['key']}/{name}", str(local), {"sha256": entry["sha256"], "bytes": entry["bytes"]})
+        expected = {"sha256": entry["sha256"], "bytes": entry["bytes"], "producer": m["stage"]}
+        self.store.get_file(f"{m['key']}/{name}", str(local), expected)
         return str(local)
 
 

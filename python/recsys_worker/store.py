@@ -21,7 +21,19 @@ class NotFound(FileNotFoundError):
 
 
 class ArtifactCorrupted(BadArtifact):
-    """A stored object whose content is not what its manifest records."""
+    """A stored object whose content is not what its manifest records. Message and fields as
+    lib/store/types.ts's ArtifactCorruptedError writes them, so a failure from this worker
+    reads the same to `augment verify` and `augment resume --recompute <producer>`."""
+
+    def __init__(self, uri: str, expected="", actual="", producer=None, reason=None):
+        self.uri, self.expected, self.actual, self.producer = uri, expected, actual, producer
+        made_by = f" (produced by stage {producer})" if producer else ""
+        repair = f"; repair it with: augment resume <workflowId> --recompute {producer}" if producer else ""
+        super().__init__(f"{uri} is corrupted{made_by}: {reason or f'expected sha256 {expected}, read {actual}'}{repair}")
+
+    def details(self) -> dict:
+        d = {"uri": self.uri, "expected": self.expected, "actual": self.actual}
+        return {**d, "producer": self.producer} if self.producer else d
 
 
 def sha256_file(path) -> tuple[str, int]:
@@ -35,12 +47,15 @@ def sha256_file(path) -> tuple[str, int]:
 
 
 def check_content(uri: str, expected: dict, digest: str, n: int) -> None:
-    """Raises ArtifactCorrupted unless (digest, n) is what `expected` records (`bytes` optional)."""
+    """Raises ArtifactCorrupted unless (digest, n) is what `expected` records; `expected` is
+    {sha256, bytes?, producer?} as lib/store/types.ts's ExpectedContent."""
     want_bytes = expected.get("bytes")
     if expected["sha256"] == digest and (want_bytes is None or want_bytes == n):
         return
-    records = f"{want_bytes} bytes with sha256" if want_bytes is not None else "sha256"
-    raise ArtifactCorrupted(f"{uri}: {n} bytes with sha256 {digest}, its manifest records {records} {expected['sha256']}")
+    reason = None
+    if want_bytes is not None and want_bytes != n:
+        reason = f"expected {want_bytes} bytes with sha256 {expected['sha256']}, read {n} bytes with sha256 {digest}"
+    raise ArtifactCorrupted(uri, expected["sha256"], digest, expected.get("producer"), reason)
 
 
 def check_key(key: str) -> str:

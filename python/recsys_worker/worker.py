@@ -2,10 +2,13 @@
 `<prefix>-gpu-py` with the TypeScript stages' StageInput/StageRef contract (stage_runner.py).
 
     python -m recsys_worker.worker --address 127.0.0.1:7233 --namespace default \\
-        --queue-prefix augment --artifact-uri file:///data/artifacts [--device auto|cpu|cuda]
+        --queue-prefix augment --artifact-uri s3://bucket/prefix [--device auto|cpu|cuda] \\
+        [--s3-endpoint http://minio:9000] [--s3-region us-east-1] [--s3-path-style true|false]
 
 Flags default to the environment the TypeScript workers read (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, TASK_QUEUE_PREFIX, ARTIFACT_URI, AUGMENT_TRAINING_DEVICE). Each activity
+TEMPORAL_NAMESPACE, TASK_QUEUE_PREFIX, ARTIFACT_URI, AUGMENT_TRAINING_DEVICE,
+AWS_ENDPOINT_URL_S3, AWS_REGION, S3_FORCE_PATH_STYLE); S3 credentials come from the
+environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or boto3's default chain. Each activity
 runs in a thread, one at a time per process (one accelerator, one training); it heartbeats
 its progress and re-sends the last heartbeat every few seconds, so a dead worker is noticed
 by the heartbeat timeout, and a retried attempt resumes from the checkpoint the last
@@ -32,7 +35,7 @@ from temporalio.worker import Worker
 from .activities import STAGES, describe_device, training_device
 from .stage_runner import run_stage
 from .state_io import BadArtifact
-from .store import open_store
+from .store import ArtifactCorrupted, open_store
 
 KEEPALIVE_SECONDS = 5.0
 QUEUE_SUFFIX = "-gpu-py"
@@ -72,7 +75,9 @@ def stage_activity(name: str, store):
                 defn, stage_input, store, heartbeat=heartbeat, previous_heartbeat=previous, should_stop=should_stop
             )
         except BadArtifact as err:
-            raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+            # A corrupted object carries what `augment verify` and `--recompute` read.
+            details = [err.details()] if isinstance(err, ArtifactCorrupted) else []
+            raise ApplicationError(str(err), *details, type=type(err).__name__, non_retryable=True) from err
         finally:
             done.set()
 
@@ -84,7 +89,9 @@ async def serve(args) -> None:
         raise SystemExit("TEMPORAL_PAYLOAD_KEY is set: the Python worker has no payload codec; unset it for its queue")
     device = training_device(args.device)
     os.environ["AUGMENT_TRAINING_DEVICE"] = args.device
-    store = open_store(args.artifact_uri)
+    store = open_store(
+        args.artifact_uri, {"endpoint": args.s3_endpoint, "region": args.s3_region, "path_style": args.s3_path_style}
+    )
     client = await Client.connect(args.address, namespace=args.namespace)
     queue = f"{args.queue_prefix}{QUEUE_SUFFIX}"
     # Heartbeats reach the server at most every min(this, 0.8 x the heartbeat timeout).
@@ -118,7 +125,13 @@ def main(argv=None) -> int:
     ap.add_argument("--artifact-uri", default=env.get("ARTIFACT_URI"))
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default=env.get("AUGMENT_TRAINING_DEVICE", "auto"))
     ap.add_argument("--heartbeat-throttle-seconds", type=float, default=None)
+    # S3 settings as the caller resolved them; unset, the environment's (s3_store.s3_settings).
+    # Credentials are never flags: they come from the environment or boto3's default chain.
+    ap.add_argument("--s3-endpoint", default=None)
+    ap.add_argument("--s3-region", default=None)
+    ap.add_argument("--s3-path-style", choices=["true", "false"], default=None)
     args = ap.parse_args(argv)
+    args.s3_path_style = None if args.s3_path_style is None else args.s3_path_style == "true"
     if not args.artifact_uri:
         print("--artifact-uri (or ARTIFACT_URI) is required", file=sys.stderr)
         return 2

@@ -61,6 +61,28 @@ describe('pipeline config', () => {
     expect(parsePipelineConfig({ model: { optimizer: 'sgd' } }).model.optimizer).toBe('sgd');
   });
 
+  it('refuses model families the Python worker does not train when it trains', () => {
+    const python = { worker: 'python' };
+    for (const family of ['neumf', 'ials', 'ease', 'auto']) {
+      const err = configError(() =>
+        parsePipelineConfig({ training: python, model: { family } }, 'exp.yaml'),
+      );
+      expect(err.issues).toEqual([
+        {
+          field: 'model.family',
+          value: family,
+          expected: expect.stringContaining(
+            'training.worker python trains model.family bpr only',
+          ) as unknown,
+        },
+      ]);
+      // The same family is fine on the TypeScript worker.
+      expect(parsePipelineConfig({ model: { family } }).model.family).toBe(family);
+    }
+    const bpr = parsePipelineConfig({ training: python });
+    expect([bpr.training.worker, bpr.model.family]).toEqual(['python', 'bpr']);
+  });
+
   it('chooses the optimizer and its step size and patience from the model', () => {
     const pick = (model: object) => {
       const m = parsePipelineConfig({ model }).model;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import {
   MAX_VARIANTS,
   combinations,
@@ -30,7 +31,7 @@ describe('experiment grids', () => {
     expect(variants[4]!.config.resample.syntheticShare).toBe(0.3);
     expect(variants[4]!.config.model.factors).toBe(8);
     expect(variants[4]!.config.name).toBe('exp');
-    expect(variants[4]!.config.gan.epochs).toBe(60);
+    expect(variants[4]!.config.gan.epochs).toBe(parsePipelineConfig({}).gan.epochs);
   });
 
   it('creates missing sections and replaces whole values (arrays too) without touching the base', () => {
