@@ -79,6 +79,35 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const pct = (b: number, a: number) => (a > 0 ? ((b - a) / a) * 100 : NaN);
 
 const tables: Record<string, unknown> = {};
+
+/** The means over the seeds so far, the goals, printed and written as a result. */
+async function summarise(name: string, rows: Row[]): Promise<void> {
+  const seedsDone = seeds.slice(0, rows.length);
+  const numeric = Object.keys(rows[0]!).filter((k) =>
+    rows.every((r) => typeof r[k as keyof Row] === 'number'),
+  );
+  const means = Object.fromEntries(
+    numeric.map((k) => [k, +mean(rows.map((r) => r[k as keyof Row] as number)).toFixed(4)]),
+  );
+  const goals = {
+    sparseLiftPct: +pct(means.sparseB!, means.sparseA!).toFixed(1),
+    overallLiftPct: +pct(means.B!, means.A!).toFixed(1),
+    tailRecallDelta: +(means.tailRecallB! - means.tailRecallA!).toFixed(4),
+    aVsEase: means.ease !== undefined ? +(means.A! - means.ease).toFixed(4) : null,
+  };
+  tables[name] = { seeds: seedsDone, means, goals, perSeed: rows };
+  console.error(`\n${name}: mean over seeds ${seedsDone.join(', ')} (test NDCG@10 unless said)`);
+  for (const [k, v] of Object.entries(means)) console.error(`  ${k.padEnd(22)} ${v}`);
+  console.error(
+    `  B vs A: sparse users ${goals.sparseLiftPct}% (goal >= +5%), overall ${goals.overallLiftPct}% (goal >= -1%), tail recall ${goals.tailRecallDelta} (goal >= 0)`,
+  );
+  for (const r of rows)
+    console.error(
+      `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}`,
+    );
+  await writeBenchResult(`quality-table-${name}`, tables[name] as Record<string, unknown>);
+}
+
 for (const name of args.data.split(',')) {
   const base = dataConfig(name);
   const rows: Row[] = [];
@@ -102,29 +131,8 @@ for (const name of args.data.split(',')) {
       );
     }
     rows.push(seedRow(main, familyRuns));
+    // Written after every seed, so a long run interrupted keeps what it measured.
+    await summarise(name, rows);
   }
-  const numeric = Object.keys(rows[0]!).filter((k) =>
-    rows.every((r) => typeof r[k as keyof Row] === 'number'),
-  );
-  const means = Object.fromEntries(
-    numeric.map((k) => [k, +mean(rows.map((r) => r[k as keyof Row] as number)).toFixed(4)]),
-  );
-  const goals = {
-    sparseLiftPct: +pct(means.sparseB!, means.sparseA!).toFixed(1),
-    overallLiftPct: +pct(means.B!, means.A!).toFixed(1),
-    tailRecallDelta: +(means.tailRecallB! - means.tailRecallA!).toFixed(4),
-    aVsEase: means.ease !== undefined ? +(means.A! - means.ease).toFixed(4) : null,
-  };
-  tables[name] = { seeds, means, goals, perSeed: rows };
-  console.error(`\n${name}: mean over seeds ${seeds.join(', ')} (test NDCG@10 unless said)`);
-  for (const [k, v] of Object.entries(means)) console.error(`  ${k.padEnd(22)} ${v}`);
-  console.error(
-    `  B vs A: sparse users ${goals.sparseLiftPct}% (goal >= +5%), overall ${goals.overallLiftPct}% (goal >= -1%), tail recall ${goals.tailRecallDelta} (goal >= 0)`,
-  );
-  for (const r of rows)
-    console.error(
-      `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}`,
-    );
-  await writeBenchResult(`quality-table-${name}`, tables[name] as Record<string, unknown>);
 }
 console.log(JSON.stringify(tables));
