@@ -888,7 +888,7 @@ const trainingSchema = z
       .enum(['typescript', 'python'])
       .default('typescript')
       .describe(
-        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN and BPR-MF: with it, model.family must be bpr; it reads and writes file:// and s3:// artifact stores.',
+        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN, BPR-MF and NeuMF: with it, model.family must be bpr or neumf; it reads and writes file:// and s3:// artifact stores.',
       ),
     device: z
       .enum(['auto', 'cpu', 'cuda'])
@@ -927,12 +927,15 @@ const pipelineSections = z.strictObject({
   training: trainingSchema,
 });
 
+/** The model families the Python training worker trains. */
+const PYTHON_FAMILIES: readonly string[] = ['bpr', 'neumf'];
+
 export const pipelineConfigSchema = pipelineSections.refine(
-  (c) => c.training.worker !== 'python' || c.model.family === 'bpr',
+  (c) => c.training.worker !== 'python' || PYTHON_FAMILIES.includes(c.model.family),
   {
     // Checked here, not when retrainA reaches the Python worker after the data stages ran.
     message:
-      'training.worker python trains model.family bpr only (BPR-MF; neumf, ials, ease and auto train on the typescript worker)',
+      'training.worker python trains model.family bpr or neumf (ials, ease and auto train on the typescript worker)',
     path: ['model', 'family'],
   },
 );

@@ -1,6 +1,6 @@
-"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF), each a
-thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to the store under
-`checkpoints/<stage key>/` and every later heartbeat names the last one, as
+"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF or
+NeuMF), each a thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to
+the store under `checkpoints/<stage key>/` and every later heartbeat names the last one, as
 activities/checkpoints.ts does, so a retried attempt resumes from it. Randomness comes from
 numpy, seeded by (seed, epoch): a resumed run repeats the uninterrupted one, and results
 match the TypeScript worker's in distribution (the tests compare the same draws exactly).
@@ -8,11 +8,13 @@ match the TypeScript worker's in distribution (the tests compare the same draws 
 
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import jax
 import numpy as np
 
-from . import bpr, cfgan
+from . import bpr, cfgan, neumf
 from .parquet_io import read_split_csr, read_training_set
 from .randomness import NumpyRandomness
 from .ranking import make_validation
@@ -147,16 +149,47 @@ train_gan_stage = StageDefinition(
 )
 
 
+@dataclass
+class _Family:
+    """How retrain trains one model family: its config, data, trainer and model files."""
+
+    config_of: Callable
+    data_of: Callable
+    train: Callable
+    files_of: Callable
+    details: Callable
+
+
+FAMILIES = {
+    "bpr": _Family(
+        bpr.BprConfig.from_json,
+        lambda t: bpr.TrainingPairs(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
+        bpr.train_bpr,
+        lambda best, c: bpr.model_files(best),
+        lambda c: {"optimizer": c.optimizer},
+    ),
+    "neumf": _Family(
+        neumf.NeuMfConfig.from_json,
+        lambda t: neumf.NeuMfSet(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
+        neumf.train_neumf,
+        neumf.model_files,
+        lambda c: {"optimizer": "adam", "mlpLayers": c.layers},
+    ),
+}
+
+
 def _retrain(variant: str):
     def run(ctx):
         t0 = time.time()
         model = dict(ctx.config["model"])
-        if model.get("family") != "bpr":
-            raise BadArtifact(f"model.family {model.get('family')}: the Python worker trains bpr only")
+        family = FAMILIES.get(model.get("family"))
+        if family is None:
+            trains = " and ".join(FAMILIES)
+            raise BadArtifact(f"model.family {model.get('family')}: the Python worker trains {trains}")
         checkpoint_every = int(model.pop("checkpointEvery", 0))
-        c = bpr.BprConfig.from_json({**model, "seed": ctx.config["seed"]})
+        c = family.config_of({**model, "seed": ctx.config["seed"]})
         t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
-        pairs = bpr.TrainingPairs(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"])
+        data = family.data_of(t)
         n_users, n_items = _catalog(ctx)
         train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
         valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
@@ -166,15 +199,15 @@ def _retrain(variant: str):
         cp.heartbeat({"phase": "training", "epoch": resume[1] if resume else 0, "epochs": c.epochs})
         dev = training_device()
         with jax.default_device(dev):
-            s, best, stopped = bpr.train_bpr(
-                pairs, validation, c, NumpyRandomness(c.seed), resume_from=resume[0] if resume else None,
+            s, best, stopped = family.train(
+                data, validation, c, NumpyRandomness(c.seed), resume_from=resume[0] if resume else None,
                 on_epoch=lambda log: cp.heartbeat({"phase": "training", "epochs": c.epochs, **log}),
                 on_checkpoint=cp.save, checkpoint_every=checkpoint_every,
             )
         ctx.heartbeat({"phase": "saving"})
         files = []
-        for name, data in bpr.model_files(best).items():
-            (ctx.work_dir / name).write_bytes(data)
+        for name, blob in family.files_of(best, c).items():
+            (ctx.work_dir / name).write_bytes(blob)
             files.append({"name": name, "path": str(ctx.work_dir / name)})
         files.append(json_output(ctx.work_dir, "history.json", s.history))
         trained = [h for h in s.history if h["epoch"] > (resume[1] if resume else 0)]
@@ -182,9 +215,9 @@ def _retrain(variant: str):
         stats = {
             **runtime_stats(dev),
             "variant": variant,
-            "family": "bpr",
+            "family": model["family"],
             "backend": "jax",
-            "optimizer": c.optimizer,
+            **family.details(c),
             "rows": int(len(t["user"])),
             "epochs": len(s.history),
             "bestEpoch": s.best_epoch,

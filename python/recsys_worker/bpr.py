@@ -42,7 +42,7 @@ class BprConfig:
     def from_json(c: dict) -> "BprConfig":
         """From lib/models/types.ts's TrainConfig (camelCase)."""
         if c.get("family", "bpr") != "bpr":
-            raise BadArtifact(f"model.family {c.get('family')}: the Python worker trains bpr only")
+            raise BadArtifact(f"model.family {c.get('family')}: expected bpr")
         return BprConfig(
             factors=int(c["factors"]),
             epochs=int(c["epochs"]),

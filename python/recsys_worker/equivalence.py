@@ -1,12 +1,12 @@
 """The Python half of the equivalence tests (tests/unit/python): trains on a fixture the
 TypeScript side wrote, with the TypeScript randomness, and writes what the tests compare.
 
-    python -m recsys_worker.equivalence cfgan|bpr FIXTURE.json OUT_DIR [--resume CHECKPOINT]
+    python -m recsys_worker.equivalence cfgan|bpr|neumf FIXTURE.json OUT_DIR [--resume CHECKPOINT]
     python -m recsys_worker.equivalence read-split FILE N_USERS N_ITEMS
     python -m recsys_worker.equivalence read-set FILE
 
 Writes OUT_DIR/epoch-<n>.bin (the checkpoint after every epoch); for cfgan also
-generator.bin, for bpr the best model's files (model.json, weights.bin) and scores.bin:
+generator.bin, for bpr and neumf the best model's files (model.json, weights.bin) and scores.bin:
 float32 scores of every item for the fixture's `scoreUsers`, from the trainer's weights.
 """
 
@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
         except BadArtifact as err:
             print(f"BadArtifact: {err}", file=sys.stderr)
             return 3
-    from . import bpr, cfgan  # JAX loads here: the Parquet commands above do without it
+    from . import bpr, cfgan, neumf  # JAX loads here: the Parquet commands above do without it
     from .randomness import TsRandomness
     from .ranking import make_validation
 
@@ -89,7 +89,28 @@ def main(argv: list[str]) -> int:
         scores = best["users"][users] @ best["items"].T + best["bias"]
         (out / "scores.bin").write_bytes(np.asarray(scores, dtype="<f4").tobytes())
         return 0
-    print(f"unknown kind {kind!r}: expected cfgan or bpr", file=sys.stderr)
+    if kind == "neumf":
+        config = neumf.NeuMfConfig.from_json(fixture["config"])
+        s = fixture["set"]
+        data = neumf.NeuMfSet(
+            s["nUsers"], s["nItems"], _i32(s["user"]), _i32(s["item"]), _i32(s["label"]),
+            np.asarray(s["weight"], dtype=np.float32),
+        )
+        validation = make_validation(
+            _i32(fixture["train"]["indptr"]), _i32(fixture["train"]["indices"]),
+            _i32(fixture["valid"]["indptr"]), _i32(fixture["valid"]["indices"]),
+            config.validation_users, config.seed,
+        )
+        _, best, _ = neumf.train_neumf(
+            data, validation, config, TsRandomness(config.seed), resume_from=resume,
+            on_checkpoint=save, checkpoint_every=1,
+        )
+        for name, blob in neumf.model_files(best, config).items():
+            (out / name).write_bytes(blob)
+        scores = neumf.score_users(best, fixture["scoreUsers"])
+        (out / "scores.bin").write_bytes(np.asarray(scores, dtype="<f4").tobytes())
+        return 0
+    print(f"unknown kind {kind!r}: expected cfgan, bpr or neumf", file=sys.stderr)
     return 2
 
 

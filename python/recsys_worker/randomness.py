@@ -1,5 +1,5 @@
 """Where a trainer's randomness comes from, injected: initial weights, each epoch's user
-order, CFGAN's ZR/PM masks and noise, BPR-MF's negatives.
+order, CFGAN's ZR/PM masks and noise, BPR-MF's and NeuMF's negatives.
 
 - `TsRandomness`: the TypeScript trainers' draws, one for one (rng.py), so a Python run
   repeats the TypeScript run of the same seed within float tolerance. Pure Python per draw:
@@ -70,6 +70,37 @@ class TsRandomness:
         user = pairs.pos_user[rec]
         neg = np.array([pairs.negative(int(u), rng) for u in user], dtype=np.int32)
         return user, pairs.pos_item[rec], neg, pairs.pos_weight[rec]
+    def neumf_init(self, shapes):
+        """initNeuMf's tables, drawn in order from one generator (zero tables draw nothing)."""
+        rng = Rng(self.seed)
+        out = {}
+        for name, rows, cols in shapes:
+            std = neumf_init_std(name, rows, cols)
+            draws = [std * rng.normal() for _ in range(rows * cols)] if std > 0 else np.zeros(rows * cols)
+            out[name] = np.array(draws, dtype=np.float32).reshape(rows, cols)
+        return out
+
+    def neumf_epoch(self, epoch, data, negatives):
+        """One epoch's (user, item, target, weight) samples, as neumf-train.ts draws them:
+        every row in a shuffled order, a positive followed by its sampled negatives."""
+        rng = epoch_rng(self.seed, epoch)
+        order = shuffled(np.arange(len(data.user), dtype=np.int32), rng)
+        user, item, target, weight = [], [], [], []
+        for row in order.tolist():
+            u, w = int(data.user[row]), data.weight[row]
+            user.append(u)
+            item.append(int(data.item[row]))
+            weight.append(w)
+            if data.label[row] == 0:
+                target.append(0)
+                continue
+            target.append(1)
+            for _ in range(negatives):
+                user.append(u)
+                item.append(data.pairs.negative(u, rng))
+                target.append(0)
+                weight.append(w)
+        return _columns(user, item, target, weight)
 
 
 class NumpyRandomness:
@@ -109,6 +140,51 @@ class NumpyRandomness:
         clash = pairs.is_positive_many(user, neg)
         neg[clash] = gen.integers(0, pairs.n_items, int(clash.sum()), dtype=np.int32)
         return user, pairs.pos_item[order], neg, pairs.pos_weight[order]
+
+    def neumf_init(self, shapes):
+        gen = self._gen(0)
+        out = {}
+        for name, rows, cols in shapes:
+            std = neumf_init_std(name, rows, cols)
+            out[name] = (std * gen.standard_normal((rows, cols))).astype(np.float32)
+        return out
+
+    def neumf_epoch(self, epoch, data, negatives):
+        """Every row in a permuted order, each positive followed by `negatives` uniform items
+        (one vectorised rejection round, as bpr_epoch)."""
+        gen = self._gen(epoch)
+        order = gen.permutation(len(data.user))
+        counts = np.where(data.label[order] == 1, 1 + negatives, 1)
+        rec = np.repeat(order, counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        own = np.arange(len(rec)) == first
+        user = data.user[rec]
+        item = data.item[rec].copy()
+        drawn = ~own
+        neg = gen.integers(0, data.n_items, int(drawn.sum()), dtype=np.int32)
+        clash = data.pairs.is_positive_many(user[drawn], neg)
+        neg[clash] = gen.integers(0, data.n_items, int(clash.sum()), dtype=np.int32)
+        item[drawn] = neg
+        target = (own & (data.label[rec] == 1)).astype(np.float32)
+        return user, item, target, data.weight[rec]
+
+
+def _columns(user, item, target, weight):
+    return (
+        np.array(user, dtype=np.int32),
+        np.array(item, dtype=np.int32),
+        np.array(target, dtype=np.float32),
+        np.array(weight, dtype=np.float32),
+    )
+
+
+def neumf_init_std(name, rows, cols) -> float:
+    """initNeuMf: embeddings N(0, 0.01^2), layers Glorot-normal, biases 0."""
+    if name in ("userGmf", "itemGmf", "userMlp", "itemMlp"):
+        return 0.01
+    if name.startswith("b") or name == "h0":
+        return 0.0
+    return math.sqrt(2 / (rows + cols))
 
 
 class _TsCfganEpoch:

@@ -116,7 +116,8 @@ describe('Python stages on the stage-runner contract', () => {
     expect([again.status, again.key]).toEqual(['cached', ref.key]);
   }, 180_000);
 
-  it('retrainA: a BPR-MF model the TypeScript loader reads; bad family is refused', async () => {
+  /** Publishes a preprocess and a resample output with training set A over `splits`. */
+  async function retrainInputs() {
     const set = trainingSetOf(splits, 5);
     await writeTrainingSetParquet(join(dir, 'a.parquet'), {
       ...set,
@@ -133,45 +134,77 @@ describe('Python stages on the stage-runner contract', () => {
     const resample = await published('resample', [
       { name: 'a.parquet', path: join(dir, 'a.parquet') },
     ]);
-    const model = {
-      family: 'bpr',
-      factors: 8,
-      epochs: 3,
-      batchSize: 64,
-      learningRate: 0.01,
-      l2: 0.001,
-      negatives: 1,
-      mlpLayers: [],
-      optimizer: 'adam',
-      patience: 3,
-      evalEvery: 1,
-      checkpointEvery: 1,
-    };
-    const ref = await runStage('retrainA', {
-      runId: 'test',
-      inputs: { preprocess, resample },
-      config: { variant: 'A', model, seed: 4 },
-    });
-    expect(ref.stats).toMatchObject({ family: 'bpr', workerKind: 'python', epochs: 3 });
+    return { preprocess, resample };
+  }
+
+  async function modelFiles(ref: StageRef) {
     const manifest = (await readManifest(store, ref.key))!;
-    const files = await Promise.all(
+    return Promise.all(
       ['model.json', 'weights.bin'].map(async (name) => ({
         name,
         bytes: await readOutputBytes(store, manifest, name),
       })),
     );
-    const loaded = await loadModel(files);
+  }
+
+  const model = {
+    family: 'bpr',
+    factors: 8,
+    epochs: 3,
+    batchSize: 64,
+    learningRate: 0.01,
+    l2: 0.001,
+    negatives: 1,
+    mlpLayers: [16, 8],
+    optimizer: 'adam',
+    patience: 3,
+    evalEvery: 1,
+    checkpointEvery: 1,
+  };
+
+  it('retrainA: a BPR-MF model the TypeScript loader reads; bad family is refused', async () => {
+    const inputs = await retrainInputs();
+    const ref = await runStage('retrainA', {
+      runId: 'test',
+      inputs,
+      config: { variant: 'A', model, seed: 4 },
+    });
+    expect(ref.stats).toMatchObject({ family: 'bpr', workerKind: 'python', epochs: 3 });
+    const loaded = await loadModel(await modelFiles(ref));
     expect([loaded.family, loaded.nUsers, loaded.nItems]).toEqual(['bpr', 50, 30]);
 
     await expect(
       runStage('retrainA', {
         runId: 'test',
-        inputs: { preprocess, resample },
-        config: { variant: 'A', model: { ...model, family: 'neumf' }, seed: 4 },
+        inputs,
+        config: { variant: 'A', model: { ...model, family: 'ials' }, seed: 4 },
       }),
-    ).rejects.toThrow('model.family neumf: the Python worker trains bpr only');
+    ).rejects.toThrow('model.family ials: the Python worker trains bpr and neumf');
     expect(readFileSync(join(root, ...ref.key.split('/'), 'manifest.json'), 'utf8')).toContain(
       '"manifestSha256"',
     );
+  }, 180_000);
+
+  it('retrainA: a NeuMF model the TypeScript loader reads and scores', async () => {
+    const inputs = await retrainInputs();
+    const ref = await runStage('retrainA', {
+      runId: 'test',
+      inputs,
+      config: { variant: 'A', model: { ...model, family: 'neumf' }, seed: 4 },
+    });
+    expect(ref.status).toBe('done');
+    expect(ref.stats).toMatchObject({
+      family: 'neumf',
+      mlpLayers: [16, 8],
+      workerKind: 'python',
+      epochs: 3,
+    });
+    const loaded = await loadModel(await modelFiles(ref));
+    expect([loaded.family, loaded.nUsers, loaded.nItems]).toEqual(['neumf', 50, 30]);
+    const scores = new Float32Array(2 * splits.nItems);
+    await loaded.scoreUsers(Int32Array.of(0, 1), scores);
+    expect(scores.every(Number.isFinite)).toBe(true);
+    expect(new Set(scores).size).toBeGreaterThan(splits.nItems);
+    expect(await store.list('checkpoints')).toEqual([]);
   }, 180_000);
 });
