@@ -34,8 +34,8 @@ export interface GenerateGanStageConfig {
  * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
  * train split. The validation split scores the generator as a recommender (its NDCG@10) and
  * decides the source gate: on the validation items of the users it would augment, the
- * generator must beat ItemKNN, or no rows are emitted (the stats say why). No validation
- * item ever becomes a generated row.
+ * generator must beat ItemKNN, or no rows are emitted (the stats say why). Rows come from
+ * train alone: one may be a user's validation item, as one may be a test item.
  */
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   name: 'generateGan',

@@ -19,8 +19,8 @@ export interface TeacherStageConfig {
  * split with its own setting chosen on validation) proposes, for the sparsest users, its top
  * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
  * teacher; score = rank-based confidence, plausibility = the teacher's raw score). Reads the
- * train and validation splits only; no validation item is ever proposed, so B's training
- * and early stopping never see one.
+ * train and validation splits only; validation chooses the teacher, the proposals come from
+ * train alone (see lib/teacher/propose.ts).
  */
 export const teacherStage: StageDefinition<TeacherStageConfig> = {
   name: 'teacher',
@@ -41,7 +41,7 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
       onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
     });
     ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });
-    const rows = await proposePseudoPositives(train, nItems, teacher, cfg, valid);
+    const rows = await proposePseudoPositives(train, nItems, teacher, cfg);
     const path = join(ctx.workDir, 'teacher.parquet');
     const { schema } = await writeSyntheticParquet(path, {
       ...rows,

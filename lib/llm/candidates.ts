@@ -1,9 +1,10 @@
 /**
  * Where the expansion's candidates come from: the strongest base model on validation (fitted
  * on the train split), proposing each asked user's top unseen items (LLMRec's base
- * recommender). A candidate never is a train item or a validation item of the user: a
- * validation item taken up as a synthetic positive would flatter B on the very split that
- * stops its training and chooses its policy.
+ * recommender). A candidate is never a train item of the user. The validation split chooses
+ * the model but does not filter its proposals: a candidate that happens to be a validation
+ * item comes from train alone, as one that is a test item does, so B's validation figures
+ * estimate its test figures; leaving validation items out would bias them down.
  */
 import type { Csr, Scorer } from '../eval/types.ts';
 import { strongestBaseline } from '../models/baselines/strongest.ts';
@@ -49,7 +50,7 @@ const DISPLAY_NAMES: Record<TeacherCandidate, string> = {
  */
 export const strongestCandidates: ProposeCandidates = async (q) => {
   const best = await strongestBaseline(q.train, q.valid, q.nItems, { signal: q.signal });
-  const top = await best.topUnseen(q.users, q.perUser, { rows: q.valid });
+  const top = await best.topUnseen(q.users, q.perUser);
   return {
     name: DISPLAY_NAMES[best.name],
     validNdcg10: best.validNdcg10,

@@ -48,16 +48,18 @@ export interface PseudoPositives {
 
 /**
  * The pseudo-positives of `teacher` for the chosen users of `train`. Items in the user's
- * train rows, in `alsoSeen` (the validation split: a proposal there would leak it into B's
- * training and early stopping) and in the popular head are never proposed. Rows are in
- * (user ascending, rank) order; the result depends only on the inputs.
+ * train rows and in the popular head are never proposed. The validation split is not looked
+ * at: a proposal that happens to be a user's validation item is the teacher's knowledge from
+ * train, and counts on validation exactly as a proposal that is a test item counts on test.
+ * Leaving validation items out would make every validation figure of B pessimistic (the
+ * right answer could never be proposed there, while on test it can). Rows are in (user
+ * ascending, rank) order; the result depends only on the inputs.
  */
 export async function proposePseudoPositives(
   train: Csr,
   nItems: number,
   teacher: TeacherModel,
   options: TeacherOptions,
-  alsoSeen?: Csr,
 ): Promise<PseudoPositives> {
   validateOptions(options);
   const users = teacherUsers(train, options.usersFraction);
@@ -67,7 +69,6 @@ export async function proposePseudoPositives(
   const perUser = Math.max(1, Math.min(options.k, nItems));
   const top = await teacher.topUnseen(users, perUser, {
     items: head,
-    ...(alsoSeen ? { rows: alsoSeen } : {}),
   });
   const cap = users.length * perUser;
   const out: PseudoPositives = {

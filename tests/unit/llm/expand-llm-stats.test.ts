@@ -1,7 +1,7 @@
 /**
  * What the expandLlm stage says about its sources: the candidate model and its validation
  * NDCG@10, whether the fallback had side information (and the plain sentence when the data
- * has none), and that no candidate taken up is one of the user's validation items.
+ * has none), and that no candidate taken up is one of the user's train items.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,13 +78,14 @@ describe('expandLlm stats', () => {
     expect(ref.stats.sideInformationQuestions).toBeGreaterThan(100);
     expect(summary.sideInformation.note).not.toMatch(/no information beyond/);
 
-    // No synthetic row names a validation item of its user.
+    // No liked row names a train item of its user (validation does not filter candidates).
     const rows = await readSyntheticParquet(await store.getBytes(`${ref.key}/llm.parquet`));
     expect(rows.n).toBeGreaterThan(0);
-    const valid = csrFromCoo(pre.valid.user, pre.valid.item, pre.valid.n, nUsers);
+    const train = csrFromCoo(pre.train.user, pre.train.item, pre.train.n, nUsers);
     for (let k = 0; k < rows.n; k++) {
+      if (rows.label && rows.label[k] === 0) continue;
       const u = rows.user[k]!;
-      const own = valid.indices.subarray(valid.indptr[u]!, valid.indptr[u + 1]!);
+      const own = train.indices.subarray(train.indptr[u]!, train.indptr[u + 1]!);
       expect(own.includes(rows.item[k]!)).toBe(false);
     }
   }, 60_000);
