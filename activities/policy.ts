@@ -92,6 +92,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       stats: {
         family: train.family,
         chosen: decision.chosen ?? 'none',
+        sources: decision.sources.join(','),
         beatsA: decision.beatsA,
         reason: decision.reason,
         validNdcg10A: result.a.ndcg10,

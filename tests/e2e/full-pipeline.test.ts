@@ -61,8 +61,18 @@ describe('the whole pipeline on the real stack', () => {
       expect(['ease', 'rp3beta', 'itemknn']).toContain(teacher.teacher);
       expect(teacher.teacherValidNdcg10).toBe(teacher[`${teacher.teacher as string}ValidNdcg10`]);
       expect(teacher.rows).toBeGreaterThan(0);
+      // The policy chose B's sources on validation; resample took exactly their rows.
+      const policy = byName.policy!.stats;
+      expect((policy.candidates as unknown[]).length).toBeGreaterThan(0);
+      const rowsOf: Record<string, number> = {
+        gan: gan.rows as number,
+        llm: llm.rows as number,
+        teacher: teacher.rows as number,
+      };
+      const chosen = String(policy.sources).split(',').filter(Boolean);
+      expect(chosen.length).toBeGreaterThan(0);
       expect(byName.resample!.stats.syntheticInput).toBe(
-        (gan.rows as number) + (llm.rows as number) + (teacher.rows as number),
+        chosen.reduce((sum, source) => sum + rowsOf[source]!, 0),
       );
       expect(byName.resample!.stats.rowsB).toBeGreaterThan(byName.resample!.stats.rowsA as number);
       expect(byName.retrainA!.stats).toMatchObject({ family: 'bpr', backend: 'wasm' });

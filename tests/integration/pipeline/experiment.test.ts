@@ -90,11 +90,12 @@ describe('augment experiment', () => {
         expect(typeof v.promote).toBe('boolean');
         expect(v.report).toMatch(/report\.html$/);
         // ingest, preprocess, trainGan, generateGan, teacher, retrainA (+ expandLlm when on) are
-        // reused; resample, retrainB, evaluate and report are this variant's own - except v1's
-        // resample, which the warm-up for model A ran with v1's config.
+        // reused; retrainB, evaluate and report are this variant's own. policy and resample
+        // are reused where a warm-up or another variant already computed the same ones.
         const llmOn = v.overrides['llm.enabled'] === true;
-        const first = v.label === 'v1' ? 1 : 0;
-        expect([v.stagesCached, v.stagesDone]).toEqual([(llmOn ? 7 : 6) + first, 4 - first]);
+        expect(v.stagesCached! + v.stagesDone!).toBe(llmOn ? 12 : 11);
+        expect(v.stagesCached).toBeGreaterThanOrEqual(llmOn ? 7 : 6);
+        expect(v.stagesDone).toBeGreaterThanOrEqual(3);
       }
       // A is the same model everywhere; B differs with the augmentation.
       expect(new Set(result.variants.map((v) => v.a)).size).toBe(1);

@@ -43,13 +43,18 @@ function killEpoch(s: number): number {
   return CHECKPOINT_EVERY + 1 + ((Math.imul(s + 1, 0x9e3779b1) >>> 0) % span);
 }
 
-/** BPR-MF long enough to be killed mid-training: no early stop, no GAN. */
+/**
+ * BPR-MF long enough to be killed mid-training: no early stop, no augmentation source (so
+ * no policy search trains models before retrainA).
+ */
 const bprConfig = parsePipelineConfig({
   name: `crash-bpr-${Date.now().toString(36)}`,
   seed: 17,
   // The demo's data: about 0.4 s per epoch, so a kill lands mid-training.
   data: { source: 'synthetic:users=3000,items=1500,interactions=150000,seed=17' },
   gan: { enabled: false },
+  llm: { enabled: false },
+  teacher: { enabled: false },
   model: { epochs: TRAIN_EPOCHS, patience: 1000, checkpointEvery: CHECKPOINT_EVERY },
   orchestration: { heartbeatTimeoutSeconds: 10 },
 });
