@@ -118,9 +118,9 @@ describe('cancellation', () => {
         const p = await handle.query(experimentProgressQuery).catch(() => undefined);
         const w = p?.warmups.find((x) => x.until === 'generateGan' && x.status === 'running');
         if (!w) return undefined;
-        const gan = (await liveActivities(client.workflow.getHandle(w.workflowId))).find(
-          (a) => a.activity === 'trainGan',
-        );
+        // The progress names the child as it starts it; until the server has it, ask again.
+        const live = await liveActivities(client.workflow.getHandle(w.workflowId)).catch(() => []);
+        const gan = live.find((a) => a.activity === 'trainGan');
         return gan ? w.workflowId : undefined;
       });
       await handle.cancel();
