@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .adam import AdamClock, adam_update
+from .early_stop import best_weights, end_epoch
 from .ranking import validation_ndcg10
 from .rng import Rng
 from .state_io import BadArtifact, pack_state, unpack_state
@@ -224,25 +225,13 @@ def train_bpr(pairs: TrainingPairs, validation, config: BprConfig, randomness, r
             loss_sum += float(loss) * len(batch[0])
         seconds = time.time() - t0
         log = {"epoch": epoch, "loss": loss_sum / max(len(user), 1), "samples": len(user), "seconds": seconds}
-        if epoch % config.eval_every == 0 or epoch == config.epochs:
-            score = validation_ndcg10(s.params, validation)
-            log["validNdcg10"] = score
-            if score > s.best_score:
-                s.best_score, s.best_epoch, s.bad = score, epoch, 0
-                s.best = {k: np.asarray(v).copy() for k, v in s.params.items()}
-            else:
-                s.bad += 1
-        s.history.append(log)
-        s.epoch = epoch
-        if on_epoch:
-            on_epoch(log)
-        stop = s.bad >= config.patience
-        if on_checkpoint and checkpoint_every and epoch % checkpoint_every == 0 and not stop:
-            on_checkpoint(serialize(s), epoch)
+        stop = end_epoch(s, s.params, log, epoch, config,
+                         lambda: validation_ndcg10(s.params, validation),
+                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s))
         if stop:
             stopped_early = epoch < config.epochs
             break
-    best = s.best if s.best is not None else {k: np.asarray(v) for k, v in s.params.items()}
+    best = best_weights(s, s.params)
     return s, best, stopped_early
 
 

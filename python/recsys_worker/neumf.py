@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .adam import AdamClock, adam_update
+from .early_stop import best_weights, end_epoch
 from .bpr import TrainingPairs
 from .ranking import ndcg10_of_scores
 from .state_io import BadArtifact, pack_state, unpack_state
@@ -233,25 +234,13 @@ def train_neumf(data: NeuMfSet, validation, config: NeuMfConfig, randomness, res
             loss_sum += float(loss) * len(user[sl])
         log = {"epoch": epoch, "loss": loss_sum / max(len(user), 1), "samples": len(user),
                "seconds": time.time() - t0}
-        if epoch % config.eval_every == 0 or epoch == config.epochs:
-            score = validation_ndcg10(s.tables, validation)
-            log["validNdcg10"] = score
-            if score > s.best_score:
-                s.best_score, s.best_epoch, s.bad = score, epoch, 0
-                s.best = {k: np.asarray(v).copy() for k, v in s.tables.items()}
-            else:
-                s.bad += 1
-        s.history.append(log)
-        s.epoch = epoch
-        if on_epoch:
-            on_epoch(log)
-        stop = s.bad >= config.patience
-        if on_checkpoint and checkpoint_every and epoch % checkpoint_every == 0 and not stop:
-            on_checkpoint(serialize(s, config), epoch)
+        stop = end_epoch(s, s.tables, log, epoch, config,
+                         lambda: validation_ndcg10(s.tables, validation),
+                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s, config))
         if stop:
             stopped_early = epoch < config.epochs
             break
-    best = s.best if s.best is not None else {k: np.asarray(v) for k, v in s.tables.items()}
+    best = best_weights(s, s.tables)
     return s, best, stopped_early
 
 
