@@ -24,6 +24,24 @@ def _i32(a):
     return np.asarray(a, dtype=np.int32)
 
 
+def _fixture_set(fixture):
+    """The training set of a fixture: nUsers, nItems, user, item, label, weight."""
+    s = fixture["set"]
+    return (s["nUsers"], s["nItems"], _i32(s["user"]), _i32(s["item"]), _i32(s["label"]),
+            np.asarray(s["weight"], dtype=np.float32))
+
+
+def _fixture_validation(fixture, config):
+    """The validation data of a fixture, sampled as the trainer's config says."""
+    from .ranking import make_validation  # after JAX, as in main
+
+    return make_validation(
+        _i32(fixture["train"]["indptr"]), _i32(fixture["train"]["indices"]),
+        _i32(fixture["valid"]["indptr"]), _i32(fixture["valid"]["indices"]),
+        config.validation_users, config.seed,
+    )
+
+
 def read(argv: list[str]) -> int:
     """Prints what the Parquet readers got, as JSON, for the TypeScript side to check."""
     if argv[0] == "read-split":
@@ -44,7 +62,6 @@ def main(argv: list[str]) -> int:
             return 3
     from . import bpr, cfgan, neumf  # JAX loads here: the Parquet commands above do without it
     from .randomness import TsRandomness
-    from .ranking import make_validation
 
     kind, fixture, out = argv[0], json.loads(Path(argv[1]).read_text()), Path(argv[2])
     resume = Path(argv[4]).read_bytes() if len(argv) > 4 and argv[3] == "--resume" else None
@@ -69,16 +86,8 @@ def main(argv: list[str]) -> int:
         return 0
     if kind == "bpr":
         config = bpr.BprConfig.from_json(fixture["config"])
-        s = fixture["set"]
-        pairs = bpr.TrainingPairs(
-            s["nUsers"], s["nItems"], _i32(s["user"]), _i32(s["item"]), _i32(s["label"]),
-            np.asarray(s["weight"], dtype=np.float32),
-        )
-        validation = make_validation(
-            _i32(fixture["train"]["indptr"]), _i32(fixture["train"]["indices"]),
-            _i32(fixture["valid"]["indptr"]), _i32(fixture["valid"]["indices"]),
-            config.validation_users, config.seed,
-        )
+        pairs = bpr.TrainingPairs(*_fixture_set(fixture))
+        validation = _fixture_validation(fixture, config)
         _, best, _ = bpr.train_bpr(
             pairs, validation, config, TsRandomness(config.seed), resume_from=resume,
             on_checkpoint=save, checkpoint_every=1,
@@ -91,16 +100,8 @@ def main(argv: list[str]) -> int:
         return 0
     if kind == "neumf":
         config = neumf.NeuMfConfig.from_json(fixture["config"])
-        s = fixture["set"]
-        data = neumf.NeuMfSet(
-            s["nUsers"], s["nItems"], _i32(s["user"]), _i32(s["item"]), _i32(s["label"]),
-            np.asarray(s["weight"], dtype=np.float32),
-        )
-        validation = make_validation(
-            _i32(fixture["train"]["indptr"]), _i32(fixture["train"]["indices"]),
-            _i32(fixture["valid"]["indptr"]), _i32(fixture["valid"]["indices"]),
-            config.validation_users, config.seed,
-        )
+        data = neumf.NeuMfSet(*_fixture_set(fixture))
+        validation = _fixture_validation(fixture, config)
         _, best, _ = neumf.train_neumf(
             data, validation, config, TsRandomness(config.seed), resume_from=resume,
             on_checkpoint=save, checkpoint_every=1,
