@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import type { ConnectionSettings } from '../../lib/config/env.ts';
+import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import type { PipelineConfig } from '../../lib/config/pipeline.ts';
 import { STAGES, progressQuery } from '../../lib/contracts/index.ts';
 import type { StageName } from '../../lib/contracts/index.ts';
 import { liveActivities } from '../../lib/runtime/pipeline-client.ts';
@@ -485,4 +487,33 @@ export async function withActivityWorker<T>(
     },
     { role: 'workflows', queues: ['cpu'] },
   );
+}
+
+/**
+ * Every branch on (GAN without its gate, LLM fallback, teacher, a two-candidate policy),
+ * small enough that the whole DAG takes seconds per stage. A killed worker's attempt is
+ * retried 10 s after its last heartbeat (the minimum).
+ */
+export function smallPipelineConfig(name: string, seed: number, ganEpochs: number): PipelineConfig {
+  return parsePipelineConfig({
+    name: `${name}-${Date.now().toString(36)}`,
+    seed,
+    data: { source: `synthetic:users=600,items=300,interactions=20000,seed=${seed}` },
+    preprocess: { kCore: 3 },
+    gan: {
+      generatorUnits: 32,
+      discriminatorUnits: 16,
+      epochs: ganEpochs,
+      checkpointEvery: 2,
+      users: 'all',
+      topK: 3,
+      // A few-epoch generator rarely beats ItemKNN: without the gate its rows reach resample.
+      gate: false,
+    },
+    llm: { users: 'all', sequence: { epochs: 2 } },
+    augmentation: { perUser: [2], weights: [1], combined: false, maxCandidates: 2 },
+    model: { factors: 8, epochs: 4, checkpointEvery: 2 },
+    evaluate: { resamples: 1000 },
+    orchestration: { heartbeatTimeoutSeconds: 10 },
+  });
 }

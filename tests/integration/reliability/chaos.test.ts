@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import type { StageName } from '../../../lib/contracts/index.ts';
 import { startPipeline, watchPipeline } from '../../../lib/runtime/pipeline-client.ts';
 import {
@@ -9,6 +8,7 @@ import {
   expectCleanMlflow,
   expectWholeArtifacts,
   injectKills,
+  smallPipelineConfig,
   stageIdentities,
   withActivityWorker,
 } from '../../helpers/chaos.ts';
@@ -27,29 +27,7 @@ const KILLS = Number(process.env.CHAOS_KILLS ?? '2');
  */
 const TARGETS = process.env.CHAOS_STAGES ?? 'trainGan,expandLlm,teacher,evaluate';
 
-/** Every branch on, small enough that the whole DAG takes seconds per stage. */
-const config = parsePipelineConfig({
-  name: `chaos-${Date.now().toString(36)}`,
-  seed: 23,
-  data: { source: 'synthetic:users=600,items=300,interactions=20000,seed=23' },
-  preprocess: { kCore: 3 },
-  gan: {
-    generatorUnits: 32,
-    discriminatorUnits: 16,
-    epochs: 4,
-    checkpointEvery: 2,
-    users: 'all',
-    topK: 3,
-    // A 4-epoch generator rarely beats ItemKNN: without the gate its rows reach resample.
-    gate: false,
-  },
-  llm: { users: 'all', sequence: { epochs: 2 } },
-  augmentation: { perUser: [2], weights: [1], combined: false, maxCandidates: 2 },
-  model: { factors: 8, epochs: 4, checkpointEvery: 2 },
-  evaluate: { resamples: 1000 },
-  // A killed worker's attempt is retried 10 s after its last heartbeat (the minimum).
-  orchestration: { heartbeatTimeoutSeconds: 10 },
-});
+const config = smallPipelineConfig('chaos', 23, 4);
 
 interface Reference {
   identities: Awaited<ReturnType<typeof stageIdentities>>;

@@ -12,6 +12,7 @@ import {
   completedAttempts,
   expectCleanMlflow,
   expectWholeArtifacts,
+  smallPipelineConfig,
   stageIdentities,
   withActivityWorker,
 } from '../../helpers/chaos.ts';
@@ -31,29 +32,8 @@ const ALL = process.env.SERVER_CRASHES === 'all';
 /** Files above this size go up to S3 in parts (the S3 store's default). */
 const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 
-/** Every branch on, small (as in chaos.test.ts). */
-function smallConfig(name: string): PipelineConfig {
-  return parsePipelineConfig({
-    name: `${name}-${Date.now().toString(36)}`,
-    seed: 29,
-    data: { source: 'synthetic:users=600,items=300,interactions=20000,seed=29' },
-    preprocess: { kCore: 3 },
-    gan: {
-      generatorUnits: 32,
-      discriminatorUnits: 16,
-      epochs: 6,
-      checkpointEvery: 2,
-      users: 'all',
-      topK: 3,
-      gate: false,
-    },
-    llm: { users: 'all', sequence: { epochs: 2 } },
-    augmentation: { perUser: [2], weights: [1], combined: false, maxCandidates: 2 },
-    model: { factors: 8, epochs: 4, checkpointEvery: 2 },
-    evaluate: { resamples: 1000 },
-    orchestration: { heartbeatTimeoutSeconds: 10 },
-  });
-}
+/** Every branch on, small. */
+const smallConfig = (name: string): PipelineConfig => smallPipelineConfig(name, 29, 6);
 
 type Identities = Awaited<ReturnType<typeof stageIdentities>>;
 
