@@ -96,15 +96,15 @@ export const SECTIONS: Section[] = [
 /** One line of the README's short table: a figure picked from the first matching result. */
 interface Headline {
   question: string;
+  /** The result's bench name starts with this (the first such file, by name), or is it when `exact`. */
   prefix: string;
+  exact?: boolean;
   command: string;
   link: string;
   figure: (f: Record<string, unknown>) => string | undefined;
 }
 
 const num = (v: unknown, digits: number) => (typeof v === 'number' ? v.toFixed(digits) : undefined);
-const ratio = (a: unknown, b: unknown) =>
-  typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}x` : undefined;
 const pick = (f: Record<string, unknown>, key: string) =>
   f[key] as Record<string, unknown> | undefined;
 
@@ -134,20 +134,25 @@ export const HEADLINES: Headline[] = [
         : undefined,
   },
   {
-    question: 'CFGAN epoch time over PyTorch (CPU)',
-    prefix: 'gan-speed-',
-    command: 'npx tsx bench/gan/run.ts',
+    question: 'CFGAN epoch time over PyTorch (CPU, 2 threads each)',
+    prefix: 'gan-speed-8741x4727-2t',
+    exact: true,
+    command: 'npx tsx bench/gan/run.ts --threads 2',
     link: 'docs/performance.md#cfgan-training',
     figure: (f) => num(f.ganVsTorch, 2) && `${num(f.ganVsTorch, 2)}x`,
   },
-  {
-    question: 'BPR-MF epoch time over `implicit`, 20 epochs',
-    prefix: 'train-10000x10000-1m-20ep-wasm-bpr-simd-sgd',
+  ...(['bpr', 'ials'] as const).map((family): Headline => ({
+    question: `${family === 'bpr' ? 'BPR-MF' : 'iALS'} epoch time over \`implicit\` (2 threads each)`,
+    prefix: 'train-10000x10000-1m-2ep-wasm-bpr.ials-simd-sgd',
+    exact: true,
     command:
-      'npx tsx bench/train/run.ts --backends wasm --families bpr --bpr-kernels simd --bpr-optimizers sgd --epochs 20',
+      'npx tsx bench/train/run.ts --backends wasm --families bpr,ials --bpr-kernels simd --bpr-optimizers sgd --epochs 2 --runs 5',
     link: 'docs/performance.md#recommender-training',
-    figure: (f) => num(f.bprVsImplicit, 2) && `${num(f.bprVsImplicit, 2)}x`,
-  },
+    figure: (f) => {
+      const r = family === 'bpr' ? f.bprVsImplicit : f.ialsVsImplicit;
+      return num(r, 2) && `${num(r, 2)}x`;
+    },
+  })),
   {
     question: 'full ranking, 10K users x 10K items',
     prefix: 'eval-10000x10000',
@@ -157,16 +162,6 @@ export const HEADLINES: Headline[] = [
       const parts = pick(f, 'parts') ?? {};
       const dot = Object.entries(parts).find(([k]) => k.startsWith('dot-product'))?.[1];
       return num((dot as Record<string, unknown> | undefined)?.seconds, 2)?.concat(' s');
-    },
-  },
-  {
-    question: 'BPR-MF test NDCG@10 over popularity, synthetic demo data',
-    prefix: 'quality-synthetic-bpr-seed42',
-    command: 'npx tsx bench/eval/ceiling.ts',
-    link: 'docs/model-quality.md#the-synthetic-data',
-    figure: (f) => {
-      const t = pick(f, 'testNdcg10') ?? {};
-      return ratio(t.model, t.popularity);
     },
   },
   {
@@ -188,7 +183,9 @@ export const HEADLINES: Headline[] = [
 /** The README's table: each headline figure with the machine's load when it was measured. */
 export function renderHeadlines(results = readResults()): string {
   const rows = HEADLINES.map((h) => {
-    const hit = results.find(([, r]) => r.bench.startsWith(h.prefix));
+    const hit = results.find(([, r]) =>
+      h.exact ? r.bench === h.prefix : r.bench.startsWith(h.prefix),
+    );
     const value = hit && h.figure(hit[1].figures);
     const source = hit
       ? `[${hit[0]}](bench/results/${hit[0]}), load ${hit[1].loadAverage.start[0]!.toFixed(1)} on ${hit[1].machine.cores} cores`

@@ -9,6 +9,9 @@
  * Every job is bracketed by an atomic operation on a shared counter on both sides, so
  * whatever one thread wrote to shared memory before answering is seen by every thread that
  * reads after the round (the JS memory model orders plain accesses through atomics).
+ * Threads whose jobs run in steps meet between steps at a {@link ThreadBarrier} instead
+ * of ending a round per step: a round costs a message to and from every thread, and the
+ * owning thread's event loop in between.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -220,3 +223,59 @@ export function balancedRanges(n: number, parts: number, cost: (i: number) => nu
   while (bounds.length <= parts) bounds.push(n);
   return bounds;
 }
+
+/**
+ * A barrier for the threads of one job round: threads that work in steps which must not
+ * overlap (BPR-MF's strata, iALS's half-epochs) meet here between steps without a round
+ * trip through the owning thread. Built with {@link ThreadBarrier.state} on the owning
+ * thread, used by pool threads only (it blocks: never on the owning thread); each thread
+ * wraps the same state, and every one must arrive at every meeting. A thread whose job
+ * fails calls {@link ThreadBarrier.break}, so the others leave with an error instead of
+ * waiting for it forever; a broken barrier stays broken (the pool is closed after).
+ */
+export class ThreadBarrier {
+  /** Shared state for `parties` threads: [arrived, generation, broken]. */
+  static state(parties: number): { parties: number; cells: Int32Array } {
+    return { parties, cells: new Int32Array(new SharedArrayBuffer(12)) };
+  }
+
+  private readonly cells: Int32Array;
+  private readonly parties: number;
+
+  constructor(state: { parties: number; cells: Int32Array }) {
+    this.cells = state.cells;
+    this.parties = state.parties;
+  }
+
+  /** Returns once every party has arrived (each call is one meeting); throws once broken. */
+  arrive(): void {
+    const { cells, parties } = this;
+    const generation = Atomics.load(cells, GENERATION);
+    if (Atomics.add(cells, ARRIVED, 1) === parties - 1) {
+      Atomics.store(cells, ARRIVED, 0);
+      Atomics.add(cells, GENERATION, 1);
+      Atomics.notify(cells, GENERATION);
+      return;
+    }
+    // A partner that is nearly done is caught by a short spin (tens of microseconds),
+    // without a sleep and a wake-up.
+    for (let spin = 0; spin < SPINS && Atomics.load(cells, GENERATION) === generation; spin++);
+    while (Atomics.load(cells, GENERATION) === generation) {
+      if (Atomics.load(cells, BROKEN) !== 0) throw new Error('another thread of the round failed');
+      // Bounded waits: a thread being terminated is never stuck in one.
+      Atomics.wait(cells, GENERATION, generation, WAIT_MS);
+    }
+  }
+
+  /** Releases every waiting party with an error (this thread's job failed). */
+  break(): void {
+    Atomics.store(this.cells, BROKEN, 1);
+    Atomics.notify(this.cells, GENERATION);
+  }
+}
+
+const ARRIVED = 0;
+const GENERATION = 1;
+const BROKEN = 2;
+const SPINS = 20_000;
+const WAIT_MS = 50;

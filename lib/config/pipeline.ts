@@ -267,6 +267,14 @@ const ganSchema = z
       .max(100_000)
       .default(5)
       .describe('Checkpoint every this many epochs (the resume point after a crash).'),
+    threads: z
+      .int()
+      .min(0)
+      .max(1024)
+      .default(0)
+      .describe(
+        "Threads that train the CFGAN: the catalog rows of G's output layer and D's input layer are split into one range per thread; 0 = one per core when the train split has at least 1M vectors x catalog entries (e.g. 1,000 users x 1,000 items), one below. A run repeats itself exactly for a given count; counts differ from each other (and from 1) by float rounding (the catalog's partial sums add in another order), so results differ slightly between counts (and, with 0, between machines with different core counts). 1 runs the one-thread loop (tfjs).",
+      ),
     users: z
       .enum(['sparse', 'all'])
       .default('sparse')

@@ -51,7 +51,7 @@ export class TransposeKernel {
     readonly rows: number,
     readonly cols: number,
   ) {
-    const e = instantiate(moduleBytes([transposeFunction(rows, cols)]), arena.memory);
+    const e = instantiate(moduleBytes([transposeFunction(rows, cols)], arena.shared), arena.memory);
     this.run = e.transpose as (a: number, out: number) => void;
   }
 
@@ -80,7 +80,7 @@ export class RowKernels {
     private readonly pairs: Int32Array,
   ) {
     const e = instantiate(
-      moduleBytes([addRowsFunction(dim), adamRowsFunction(dim), adamDenseFunction()]),
+      moduleBytes([addRowsFunction(dim), adamRowsFunction(dim), adamDenseFunction()], arena.shared),
       arena.memory,
     );
     this.addRowsRun = e.addRows as AddRows;

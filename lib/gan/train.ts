@@ -11,8 +11,9 @@
  * after `patience` scorings without improvement.
  *
  * Cost: the first layers over e_u are gathers of the user's item rows (sparse-rows.ts);
- * the dense parts (G's output layer, D over the fake vector) are tfjs matmuls. Gradients
- * are written out (tfjs-core's node build has no gradient functions); parameters and Adam
+ * the dense parts (G's output layer, D over the fake vector) are tfjs matmuls on one thread,
+ * or with `threads` above 1 the SIMD products of train-threads.ts, split over threads.
+ * Gradients are written out (tfjs-core's node build has no gradient functions); parameters and Adam
  * moments live in typed arrays, so checkpoints (which also hold the best generator so far
  * and the early-stopping counters) are exact and a resumed run repeats the uninterrupted
  * one: every epoch's randomness derives from (seed, epoch). The row gathers,
@@ -34,7 +35,10 @@ import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.
 import type { LoopHooks } from '../training/types.ts';
 import { GeneratorScorer, checkItemVariantSize, ganInputError, inputWidth } from './generator.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
+import { activeRows, sampleMasks } from './masks.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
+import { threadBuffers } from './thread-layout.ts';
+import { GanThreads, ganThreads } from './train-threads.ts';
 import type {
   CfganConfig,
   DiscriminatorWeights,
@@ -107,13 +111,132 @@ export async function trainCfgan(
   const shape = shapeOf(config, nUsers, nItems);
   // The GAN's vectors: users' rows, or items' columns of the train matrix.
   const rows = config.variant === 'item' ? transposeCsr(train, nItems) : train;
-  const width = shape.width;
   const yielder = new EventLoopYielder();
   const s = hooks.resumeFrom
     ? restore(hooks.resumeFrom, shape, config)
     : await fresh(shape, config, () => yielder.maybeYield());
   await yielder.maybeYield();
+  // Vectors with at least one non-zero: the ones with a condition to learn from.
+  const active = activeRows(rows);
+  const trainer = await trainerFor(s, rows, config, active, hooks, yielder);
+  const { g } = s;
+  try {
+    await yielder.maybeYield();
+    for (let epoch = s.epoch + 1; epoch <= config.epochs; epoch++) {
+      if (patienceSpent(s, config)) break;
+      const t0 = Date.now();
+      const rng = epochRng(config.seed, epoch);
+      const sums: Sums = { d: 0, g: 0, real: 0, fake: 0, dBatches: 0, gBatches: 0 };
+      await trainer.epoch(rng, sums);
+      const per = (x: number, k: number) => x / Math.max(k, 1);
+      const log: GanEpochLog = {
+        epoch,
+        dLoss: per(sums.d, sums.dBatches),
+        gLoss: per(sums.g, sums.gBatches),
+        dReal: per(sums.real, sums.dBatches),
+        dFake: per(sums.fake, sums.dBatches),
+        samples: active.length,
+        seconds: (Date.now() - t0) / 1000,
+      };
+      if (data.valid && config.validateEvery > 0) {
+        if (epoch % config.validateEvery === 0 || epoch === config.epochs) {
+          trainer.beforeScoring();
+          log.validNdcg10 = await scoreOnValid(g, shape, data, hooks.signal);
+          if (!s.best || log.validNdcg10 > s.best.ndcg10) {
+            s.best = { epoch, ndcg10: log.validNdcg10, tables: copyTables(g) };
+            s.sinceBest = 0;
+          } else s.sinceBest++;
+        }
+      }
+      s.history.push(log);
+      s.epoch = epoch;
+      await hooks.onEpoch?.(log);
+      if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0) {
+        trainer.beforeSaving();
+        await hooks.onCheckpoint(serialize(s, config, shape), epoch);
+      }
+    }
+    trainer.beforeScoring();
+  } finally {
+    await trainer.close();
+  }
+  // Copies: the arrays may be views into the kernels' wasm memory, which they would keep.
+  const generator = { ...g, ...(s.best ? s.best.tables : copyTables(g)) };
+  return {
+    generator,
+    history: s.history,
+    backend: info.name,
+    bestEpoch: s.best?.epoch ?? s.epoch,
+    ...(s.best ? { bestValidNdcg10: s.best.ndcg10 } : {}),
+    stoppedEarly: s.epoch < config.epochs,
+  };
+}
+
+/** What an epoch runs on: the one-thread loop (tfjs) or the threads (train-threads.ts). */
+interface GanTrainer {
+  epoch(rng: Rng, sums: Sums): Promise<void>;
+  /** Brings the state's tables up to date before the generator is scored or saved. */
+  beforeScoring(): void;
+  beforeSaving(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The threads for this run (train-threads.ts) when it gets more than one and their shared
+ * memory can be had (the state moves there), else the one-thread trainer.
+ */
+async function trainerFor(
+  s: GanState,
+  rows: Csr,
+  config: CfganConfig,
+  active: Int32Array,
+  hooks: LoopHooks<GanEpochLog>,
+  yielder: EventLoopYielder,
+): Promise<GanTrainer> {
+  const width = s.d.width;
+  const threads = ganSimdAvailable() ? ganThreads(config, width, active.length) : 1;
+  if (threads > 1) {
+    const build = (alloc: Allocator) => ({
+      state: copyState(alloc, s),
+      buffers: threadBuffers(alloc, width, config, threads),
+    });
+    const bytes = arenaBytes(countAllocations((alloc) => void build(alloc)));
+    let arena: WasmArena | undefined;
+    try {
+      if (bytes <= MAX_BYTES) arena = WasmArena.shared(bytes);
+    } catch {
+      // No shared memory of that size here: one thread.
+    }
+    if (arena) {
+      const { state, buffers } = build(arena);
+      Object.assign(s, state);
+      const t = await GanThreads.start(arena, s, buffers, rows, config, threads, hooks.signal);
+      const { dSteps, gSteps, discriminatorBatchSize: dSize, batchSize: gSize } = config;
+      return {
+        async epoch(rng, sums) {
+          await t.discriminatorPasses(dSteps, active, dSize, rng, sums, yielder);
+          await t.generatorPasses(gSteps, active, gSize, rng, sums, yielder);
+        },
+        beforeScoring: () => t.sync(),
+        beforeSaving: () => t.sync(),
+        close: () => t.close(),
+      };
+    }
+  }
+  return oneThread(s, rows, config, active, hooks, yielder);
+}
+
+/** The one-thread trainer: tfjs for the dense layers, the row kernels for the sparse ones. */
+function oneThread(
+  s: GanState,
+  rows: Csr,
+  config: CfganConfig,
+  active: Int32Array,
+  hooks: LoopHooks<GanEpochLog>,
+  yielder: EventLoopYielder,
+): GanTrainer {
   const { ops, w } = prepare(s, rows, config);
+  const width = s.d.width;
   const { g, d } = s;
   const hG = config.generatorUnits;
   const hD = config.discriminatorUnits;
@@ -121,8 +244,6 @@ export async function trainCfgan(
   const B = Math.max(config.batchSize, config.discriminatorBatchSize);
   const alpha = config.zrCoefficient;
   const reg = config.regG;
-  // Vectors with at least one non-zero: the ones with a condition to learn from.
-  const active = activeRows(rows);
   // Reused buffers.
   const bu = new Int32Array(B);
   const mask = new Float32Array(B * width);
@@ -310,51 +431,17 @@ export async function trainCfgan(
     }
   };
 
-  await yielder.maybeYield();
-  for (let epoch = s.epoch + 1; epoch <= config.epochs; epoch++) {
-    if (patienceSpent(s, config)) break;
-    const t0 = Date.now();
-    const rng = epochRng(config.seed, epoch);
-    const sums: Sums = { d: 0, g: 0, real: 0, fake: 0, dBatches: 0, gBatches: 0 };
-    await passes(config.dSteps, config.discriminatorBatchSize, rng, sums, discriminatorStep);
-    await passes(config.gSteps, config.batchSize, rng, sums, generatorStep);
-    const per = (x: number, k: number) => x / Math.max(k, 1);
-    const log: GanEpochLog = {
-      epoch,
-      dLoss: per(sums.d, sums.dBatches),
-      gLoss: per(sums.g, sums.gBatches),
-      dReal: per(sums.real, sums.dBatches),
-      dFake: per(sums.fake, sums.dBatches),
-      samples: active.length,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    if (data.valid && config.validateEvery > 0) {
-      if (epoch % config.validateEvery === 0 || epoch === config.epochs) {
-        log.validNdcg10 = await scoreOnValid(g, shape, data, hooks.signal);
-        if (!s.best || log.validNdcg10 > s.best.ndcg10) {
-          s.best = { epoch, ndcg10: log.validNdcg10, tables: copyTables(g) };
-          s.sinceBest = 0;
-        } else s.sinceBest++;
-      }
-    }
-    s.history.push(log);
-    s.epoch = epoch;
-    await hooks.onEpoch?.(log);
-    if (hooks.onCheckpoint && hooks.checkpointEvery && epoch % hooks.checkpointEvery === 0) {
+  return {
+    async epoch(rng, sums) {
+      await passes(config.dSteps, config.discriminatorBatchSize, rng, sums, discriminatorStep);
+      await passes(config.gSteps, config.batchSize, rng, sums, generatorStep);
+    },
+    beforeScoring() {},
+    beforeSaving() {
       ops.transpose(w.w2Tmo.m, width, hG, s.gm.w2.m);
       ops.transpose(w.w2Tmo.v, width, hG, s.gm.w2.v);
-      await hooks.onCheckpoint(serialize(s, config, shape), epoch);
-    }
-  }
-  // Copies: the arrays may be views into the kernels' wasm memory, which they would keep.
-  const generator = { ...g, ...(s.best ? s.best.tables : copyTables(g)) };
-  return {
-    generator,
-    history: s.history,
-    backend: info.name,
-    bestEpoch: s.best?.epoch ?? s.epoch,
-    ...(s.best ? { bestValidNdcg10: s.best.ndcg10 } : {}),
-    stoppedEarly: s.epoch < config.epochs,
+    },
+    close: async () => {},
   };
 }
 
@@ -622,49 +709,6 @@ function read(ts: tf.Tensor[]): Float32Array[] {
   const out = ts.map((t) => t.dataSync() as Float32Array);
   tf.dispose(ts);
   return out;
-}
-
-function activeRows(rows: Csr): Int32Array {
-  const nRows = rows.indptr.length - 1;
-  const out = new Int32Array(nRows);
-  let n = 0;
-  for (let u = 0; u < nRows; u++) if (rows.indptr[u + 1]! > rows.indptr[u]!) out[n++] = u;
-  return out.slice(0, n);
-}
-
-/**
- * Per vector of the batch: `mask` = e_u + k_u (PM) and `zr` = the ZR sample, both drawn among
- * the vector's zero entries with probabilities pmT/65536 and zrT/65536 (one 32-bit draw
- * serves both). Both are written entry-major: vector r's entry j at `j * n + r`.
- */
-function sampleMasks(
-  train: Csr,
-  users: Int32Array,
-  n: number,
-  width: number,
-  rng: Rng,
-  zrT: number,
-  pmT: number,
-  mask: Float32Array,
-  zr: Float32Array,
-): void {
-  const { indptr, indices } = train;
-  mask.fill(0, 0, n * width);
-  for (let r = 0; r < n; r++) {
-    const u = users[r]!;
-    for (let p = indptr[u]!; p < indptr[u + 1]!; p++) mask[indices[p]! * n + r] = 2; // interacted
-    for (let j = 0, o = r; j < width; j++, o += n) {
-      if (mask[o] === 2) {
-        mask[o] = 1;
-        zr[o] = 0;
-        continue;
-      }
-      // Branch-free `low < zrT ? 1 : 0` (the draws are coin flips a predictor cannot learn).
-      const x = rng.u32();
-      zr[o] = ((x & 0xffff) - zrT) >>> 31;
-      mask[o] = ((x >>> 16) - pmT) >>> 31;
-    }
-  }
 }
 
 /** What the networks are sized by; checkpoints must match it. */

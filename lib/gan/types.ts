@@ -52,6 +52,11 @@ export interface CfganConfig {
   /** Weight of the zero-reconstruction term in the generator loss (paper: 0.03). */
   zrCoefficient: number;
   seed: number;
+  /**
+   * Threads that train (train-threads.ts); 0 or absent = one per core for data of at least
+   * 1M catalog entries x vectors, one below; 1 = the one-thread loop.
+   */
+  threads?: number;
 }
 
 /** One epoch of GAN training, as heartbeated, tracked and charted. */

@@ -154,12 +154,15 @@ export class TrainingPairs {
     const n1 = negPtr[u + 1]!;
     let inBlock = 0;
     for (let k = n0; k < n1; k++) if (blockOf[negItems[k]!] === block) inBlock++;
-    // The chance that a block holds at least one of the user's n1 - n0 explicit negatives.
-    const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
-    if (inBlock > 0 && rng.next() < Math.min(1, EXPLICIT_SHARE / covered)) {
-      let pick = rng.int(inBlock);
-      for (let k = n0; k < n1; k++)
-        if (blockOf[negItems[k]!] === block && pick-- === 0) return negItems[k]!;
+    if (inBlock > 0) {
+      // The chance that a block holds at least one of the user's n1 - n0 explicit negatives
+      // (worked out only here: most users have none in the block).
+      const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
+      if (rng.next() < Math.min(1, EXPLICIT_SHARE / covered)) {
+        let pick = rng.int(inBlock);
+        for (let k = n0; k < n1; k++)
+          if (blockOf[negItems[k]!] === block && pick-- === 0) return negItems[k]!;
+      }
     }
     const n = pool.length;
     for (let t = 0; t < MAX_REJECTIONS; t++) {

@@ -72,6 +72,22 @@ export class Rng implements RandomSource {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** Writes the four state words into `out`, to continue the stream elsewhere. */
+  saveState(out: Int32Array): void {
+    out[0] = this.a;
+    out[1] = this.b;
+    out[2] = this.c;
+    out[3] = this.d;
+  }
+
+  /** Continues the stream from state words written by {@link saveState} (or a copy of it). */
+  loadState(from: Int32Array): void {
+    this.a = from[0]!;
+    this.b = from[1]!;
+    this.c = from[2]!;
+    this.d = from[3]!;
+  }
+
   /** An independent generator derived from this one (for a separate stream). */
   fork(): Rng {
     return new Rng(this.u32());

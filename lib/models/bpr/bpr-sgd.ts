@@ -65,8 +65,10 @@ export function sgdSteps(
     const x = k.sgdDot(ou, oi, oj, sqAt) + bias[i]! - bias[j]!;
     const wq = weight[q]!;
     reg += sq[0]!;
-    logLik += wq * logSigmoid(x);
-    const a = (lr * wq) / (1 + Math.exp(x));
+    // One exp serves the step and the loss: log sigmoid(x) = -log(1 + 1 / e^x).
+    const e = Math.exp(x);
+    logLik += wq * (x >= 0 ? -Math.log1p(1 / e) : x - Math.log1p(e));
+    const a = (lr * wq) / (1 + e);
     bias[i] = bias[i]! + a;
     bias[j] = bias[j]! - a;
     k.sgdStep(ou, oi, oj, a, d);

@@ -4,8 +4,8 @@
  * the run, and each epoch the items are split into T blocks of about equal positives drawn
  * afresh from (seed, epoch). Thread t owns the users of block t and draws their samples from
  * its own seeded stream; a sample's negative is drawn from its positive's item block, so
- * each sample touches one item block. An epoch is T rounds: in round r thread t steps its
- * samples of item block (t + r) mod T. Within a round no two threads touch the same user,
+ * each sample touches one item block. An epoch is T steps: in step r thread t steps its
+ * samples of item block (t + r) mod T. Within a step no two threads touch the same user,
  * item or bias, so the result of every step is fixed by the order within a thread: the same
  * for a given (data, seed, T) on every run, whatever the threads' timing. Redrawing the item
  * blocks every epoch lets every pair of items meet as positive and negative (a fixed split
@@ -112,10 +112,22 @@ export function threadEpochRng(seed: number, epoch: number, thread: number): Rng
 }
 
 /**
- * One thread's samples per epoch, one stratum per item block of the epoch: its positives in
- * a seeded order (each `negatives` times), each with a negative from the positive's block.
+ * One thread's samples per epoch, one stratum per item block of the epoch: its positives
+ * whose item is in the block, in a seeded order (each `negatives` times), each with a
+ * negative from the block. The positives are grouped by block first and each group is
+ * shuffled apart (a group is 1/T of the thread's records, so the shuffle's random swaps
+ * range over less memory), straight into the buffers the strata are views of: nothing of
+ * the epoch's size is allocated per epoch. An epoch's strata are valid until the next is
+ * drawn.
  */
 export class StrataSampler {
+  /** This thread's positives as [user, item, weight's float32 bits] records, in row order. */
+  private readonly records: Int32Array;
+  /** The records grouped by the epoch's item block, each group shuffled. */
+  private readonly grouped: Int32Array;
+  /** Every stratum's samples, one stratum after another. */
+  private readonly columns: Omit<BprSamples, 'n'>;
+
   constructor(
     private readonly pairs: TrainingPairs,
     /** Items by positives, largest first (of the whole set: every thread deals the same). */
@@ -124,43 +136,83 @@ export class StrataSampler {
     private readonly negatives: number,
     private readonly seed: number,
     private readonly thread: number,
-  ) {}
-
-  /** The epoch's item blocks and this thread's strata. */
-  epoch(epoch: number): { itemBlock: Int32Array; strata: BprSamples[] } {
-    const { pairs, blocks } = this;
-    const itemBlock = epochItemBlocks(this.itemOrder, blocks, this.seed, epoch);
-    const pools = Array.from({ length: blocks }, () => [] as number[]);
-    for (let i = 0; i < itemBlock.length; i++) pools[itemBlock[i]!]!.push(i);
-    const blockItems = pools.map((items) => Int32Array.from(items));
-    const sizes = new Int32Array(blocks);
-    const { item } = pairs.set;
-    for (const row of pairs.positives) sizes[itemBlock[item[row]!]!]! += this.negatives;
-    const strata = Array.from(sizes, (n) => ({
-      n: 0,
+  ) {
+    const { positives, set } = pairs;
+    this.records = new Int32Array(RECORD * positives.length);
+    const bits = new Float32Array(this.records.buffer);
+    positives.forEach((row, k) => {
+      this.records[RECORD * k] = set.user[row]!;
+      this.records[RECORD * k + 1] = set.item[row]!;
+      bits[RECORD * k + 2] = set.weight[row]!;
+    });
+    this.grouped = new Int32Array(this.records.length);
+    const n = positives.length * negatives;
+    this.columns = {
       user: new Int32Array(n),
       pos: new Int32Array(n),
       neg: new Int32Array(n),
       weight: new Float32Array(n),
-    }));
+    };
+  }
+
+  /** The epoch's item blocks and this thread's strata (see the class comment). */
+  epoch(epoch: number): { itemBlock: Int32Array; strata: BprSamples[] } {
+    const { pairs, blocks, negatives, records, grouped, columns } = this;
+    const itemBlock = epochItemBlocks(this.itemOrder, blocks, this.seed, epoch);
+    const pools = Array.from({ length: blocks }, () => [] as number[]);
+    for (let i = 0; i < itemBlock.length; i++) pools[itemBlock[i]!]!.push(i);
+    const blockItems = pools.map((items) => Int32Array.from(items));
+    // Group the records by their item's block (a counting sort: row order within a block).
+    const first = new Int32Array(blocks + 1);
+    for (let r = 1; r < records.length; r += RECORD) first[itemBlock[records[r]!]! + 1]!++;
+    for (let b = 0; b < blocks; b++) first[b + 1]! += first[b]!;
+    const fill = first.slice(0, blocks);
+    for (let r = 0; r < records.length; r += RECORD) {
+      const to = RECORD * fill[itemBlock[records[r + 1]!]!]!++;
+      grouped[to] = records[r]!;
+      grouped[to + 1] = records[r + 1]!;
+      grouped[to + 2] = records[r + 2]!;
+    }
+    const weights = new Float32Array(grouped.buffer);
     const rng = threadEpochRng(this.seed, epoch, this.thread);
-    const rec = pairs.shuffledRecords(rng);
-    const weights = new Float32Array(rec.buffer);
-    const end = rec.length;
-    const n = (end / RECORD) * this.negatives;
-    for (let k = 0, r = 0; k < n; k++) {
-      const u = rec[r]!;
-      const i = rec[r + 1]!;
-      const b = itemBlock[i]!;
-      const s = strata[b]!;
-      const q = s.n++;
-      s.user[q] = u;
-      s.pos[q] = i;
-      s.neg[q] = pairs.negativeWithin(u, rng, blockItems[b]!, itemBlock, b, blocks);
-      s.weight[q] = weights[r + 2]!;
-      r += RECORD;
-      if (r === end) r = 0;
+    const strata: BprSamples[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const start = RECORD * first[b]!;
+      const end = RECORD * first[b + 1]!;
+      shuffleRecords(grouped, start, end, rng);
+      const at = first[b]! * negatives;
+      const n = (first[b + 1]! - first[b]!) * negatives;
+      const s: BprSamples = {
+        n,
+        user: columns.user.subarray(at, at + n),
+        pos: columns.pos.subarray(at, at + n),
+        neg: columns.neg.subarray(at, at + n),
+        weight: columns.weight.subarray(at, at + n),
+      };
+      for (let k = 0, r = start; k < n; k++) {
+        const u = grouped[r]!;
+        s.user[k] = u;
+        s.pos[k] = grouped[r + 1]!;
+        s.neg[k] = pairs.negativeWithin(u, rng, blockItems[b]!, itemBlock, b, blocks);
+        s.weight[k] = weights[r + 2]!;
+        r += RECORD;
+        if (r === end) r = start;
+      }
+      strata.push(s);
     }
     return { itemBlock, strata };
+  }
+}
+
+/** A seeded Fisher-Yates shuffle, in place, of the RECORD-int records in a[start .. end). */
+function shuffleRecords(a: Int32Array, start: number, end: number, rng: Rng): void {
+  for (let k = (end - start) / RECORD - 1; k > 0; k--) {
+    const x = start + RECORD * k;
+    const y = start + RECORD * rng.int(k + 1);
+    for (let c = 0; c < RECORD; c++) {
+      const t = a[x + c]!;
+      a[x + c] = a[y + c]!;
+      a[y + c] = t;
+    }
   }
 }

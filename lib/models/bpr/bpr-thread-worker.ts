@@ -1,15 +1,15 @@
 /**
  * A BPR-MF thread (bpr-threads.ts): builds its users' sampler and the SIMD kernel over the
- * shared weights, then steps one stratum of its samples per job (bpr-strata.ts says which).
+ * shared weights, then per job (an epoch) draws its strata and steps them, one per step,
+ * meeting the other threads at the barrier between steps (bpr-strata.ts says which).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmArena } from '../../compute/arena.ts';
-import { serveJobs } from '../../compute/thread-pool.ts';
+import { ThreadBarrier, serveJobs } from '../../compute/thread-pool.ts';
 import { TrainingPairs } from '../training-pairs.ts';
 import { BprSimd } from './bpr-simd.ts';
 import { sgdSteps } from './bpr-sgd.ts';
 import { StrataSampler } from './bpr-strata.ts';
-import type { BprSamples } from './bpr-samples.ts';
 import type { BprJob, BprJobResult, BprThreadInit } from './bpr-threads.ts';
 
 serveJobs<BprThreadInit, BprJob, BprJobResult>(
@@ -35,14 +35,24 @@ serveJobs<BprThreadInit, BprJob, BprJobResult>(
       bias: arena.floatsAt(init.bias),
       dim: init.dim,
     };
-    let drawn: { epoch: number; strata: BprSamples[] } | undefined;
+    const barrier = new ThreadBarrier(init.barrier);
     return (job) => {
-      if (drawn?.epoch !== job.epoch)
-        drawn = { epoch: job.epoch, strata: sampler.epoch(job.epoch).strata };
-      const s = drawn.strata[(thread + job.round) % blocks]!;
-      const acc = new Float64Array(2);
-      sgdSteps(kernel, tables, s, 0, s.n, job.lr, job.l2, acc);
-      return { reg: acc[0]!, logLik: acc[1]!, samples: s.n };
+      try {
+        const { strata } = sampler.epoch(job.epoch);
+        const acc = new Float64Array(2);
+        let samples = 0;
+        for (let step = 0; step < blocks; step++) {
+          // Every thread is done with the previous step's strata (sampling touches no weights).
+          if (step > 0) barrier.arrive();
+          const s = strata[(thread + step) % blocks]!;
+          sgdSteps(kernel, tables, s, 0, s.n, job.lr, job.l2, acc);
+          samples += s.n;
+        }
+        return { reg: acc[0]!, logLik: acc[1]!, samples };
+      } catch (err) {
+        barrier.break();
+        throw err;
+      }
     };
   },
   parentPort!,

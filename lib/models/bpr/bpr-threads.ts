@@ -1,12 +1,15 @@
 /**
  * BPR-MF's SGD on T threads over weights in a shared wasm memory (bpr-strata.ts: how the
  * work is split so that results are reproducible for a given T). This thread partitions
- * the set, starts the threads, and per epoch runs T rounds and sums the loss in a fixed
- * order; it only waits meanwhile.
+ * the set, starts the threads, and per epoch posts one job to each and sums the losses
+ * they answer in thread order; it only waits meanwhile. Within the epoch each thread draws
+ * its samples, then steps its strata one per step, meeting the others at a barrier between
+ * steps (thread-pool.ts ThreadBarrier), so the epoch costs one message round, not one per
+ * step.
  */
 import type { ArenaPlace, WasmArena } from '../../compute/arena.ts';
 import type { WasmMemory } from '../../compute/wasm-writer.ts';
-import { ThreadPool } from '../../compute/thread-pool.ts';
+import { ThreadBarrier, ThreadPool } from '../../compute/thread-pool.ts';
 import type { TrainingPairs } from '../training-pairs.ts';
 import type { TrainingSet } from '../types.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
@@ -28,15 +31,17 @@ export interface BprThreadInit {
   rows: TrainingSet;
   /** Items by positives, largest first (see bpr-strata.ts epochItemBlocks). */
   itemOrder: Int32Array;
+  /** Item blocks: strata per thread and steps per epoch (as many as threads). */
   blocks: number;
   thread: number;
+  /** The barrier the threads meet at between steps. */
+  barrier: ReturnType<typeof ThreadBarrier.state>;
   seed: number;
   negatives: number;
 }
 
 export interface BprJob {
   epoch: number;
-  round: number;
   lr: number;
   l2: number;
 }
@@ -77,6 +82,7 @@ export class BprThreads {
     const counts = positiveCounts(pairs.set);
     const userBlock = balancedBlocks(counts.users, T);
     const itemOrder = byCount(counts.items);
+    const barrier = ThreadBarrier.state(T);
     const inits = Array.from({ length: T }, (_, t): BprThreadInit => ({
       memory: arena.memory,
       bytes: arena.bytes,
@@ -89,6 +95,7 @@ export class BprThreads {
       itemOrder,
       blocks: T,
       thread: t,
+      barrier,
       seed: o.seed,
       negatives: o.negatives,
     }));
@@ -101,19 +108,16 @@ export class BprThreads {
     return this.pool.size;
   }
 
-  /** One epoch: T rounds; the mean loss (as the one-thread loop reports it) and samples. */
+  /** One epoch; the mean loss (as the one-thread loop reports it) and samples. */
   async epoch(epoch: number, signal?: AbortSignal): Promise<{ loss: number; samples: number }> {
-    const T = this.pool.size;
+    const job: BprJob = { epoch, lr: this.lr, l2: this.l2 };
     let reg = 0;
     let logLik = 0;
     let samples = 0;
-    for (let round = 0; round < T; round++) {
-      const jobs = Array.from({ length: T }, () => ({ epoch, round, lr: this.lr, l2: this.l2 }));
-      for (const r of await this.pool.run(jobs, signal)) {
-        reg += r.reg;
-        logLik += r.logLik;
-        samples += r.samples;
-      }
+    for (const r of await this.pool.run(Array<BprJob>(this.pool.size).fill(job), signal)) {
+      reg += r.reg;
+      logLik += r.logLik;
+      samples += r.samples;
     }
     return { loss: (this.l2 * reg - logLik) / Math.max(samples, 1), samples };
   }

@@ -5,6 +5,8 @@
  * {@link WasmArena}), addressed by byte offset; conjugate gradient's scalar steps stay in JS.
  * Float32 throughout (as the `implicit` library), so results differ from the float64 JS
  * loops in the last bits; for a given input they are the same on every run.
+ * The Gram matrix Y'Y is built here too, in float64 (f64x2), with the same arithmetic as
+ * ials.ts `gram`: each entry is a float64 sum, in row order, of exact float32 products.
  */
 import type { WasmArena } from '../../compute/arena.ts';
 import {
@@ -13,10 +15,12 @@ import {
   I32,
   V128,
   instantiate,
+  localRun,
   moduleBytes,
   namedLocals,
   op,
   simd,
+  uleb,
   wasmValidates,
 } from '../../compute/wasm-writer.ts';
 import type { WasmFunction } from '../../compute/wasm-writer.ts';
@@ -51,12 +55,20 @@ type RowLoss = (
   x: number,
 ) => number;
 
+/**
+ * gramRows(table, rows, g, a0, a1): adds, for every table row y in order, y_a y_b to the
+ * float64 g[a][b] for a0 <= a < a1 and b >= a (and b = a - 1 for odd a: lower-triangle
+ * entries are left to the caller's mirror).
+ */
+type GramRows = (table: number, rows: number, g: number, a0: number, a1: number) => void;
+
 /** The kernel's entry points, bound to one arena's memory. */
 export class IalsSimd {
   readonly observed: Observed;
   readonly residual: Observed;
   readonly matVec: MatVec;
   readonly rowLoss: RowLoss;
+  readonly gramRows: GramRows;
 
   constructor(
     readonly arena: WasmArena,
@@ -67,6 +79,20 @@ export class IalsSimd {
     this.residual = exports.residual as Observed;
     this.matVec = exports.matVec as MatVec;
     this.rowLoss = exports.rowLoss as RowLoss;
+    this.gramRows = exports.gramRows as GramRows;
+  }
+
+  /**
+   * Matrix rows a0 .. a1 of `table`'s Gram matrix into `g` (float64, dim x dim, in the
+   * arena): their upper-triangle entries the same bits as ials.ts `gram`; the rest of g is
+   * left as it was. Ranges of rows can be computed apart (on threads).
+   */
+  gram(table: Float32Array, g: Float64Array, a0 = 0, a1 = this.dim): void {
+    const { arena, dim } = this;
+    if (g.buffer !== arena.memory.buffer) throw new Error('the Gram matrix is not in this arena');
+    if (a1 <= a0) return;
+    g.fill(0, a0 * dim, a1 * dim);
+    this.gramRows(arena.offsetOf(table), table.length / dim, g.byteOffset, a0, a1);
   }
 }
 
@@ -160,9 +186,73 @@ export function assembleIalsSimd(dim: number, shared = false): Uint8Array {
       observedFunction(true, vectors),
       matVecFunction(vectors),
       rowLossFunction(vectors),
+      gramRowsFunction(dim),
     ],
     shared,
   );
+}
+
+/**
+ * gramRows (see {@link GramRows}): per table row, its dim / 2 float pairs are widened to
+ * f64x2 locals once; then for each matrix row a, y_a times the pairs from a's own pair on
+ * is added into g[a]. The pairs a row needs start at a / 2: a jump into an unrolled run
+ * (br_table into nested blocks), so no pair is tested or skipped one by one.
+ */
+function gramRowsFunction(dim: number): WasmFunction {
+  const pairs = dim / 2;
+  const f = namedLocals(
+    { table: I32, rows: I32, g: I32, a0: I32, a1: I32 },
+    { r: I32, row: I32, a: I32, ga: I32, va: V128, ...localRun('y', pairs, V128) },
+  );
+  const l = f.index;
+  const c = new Code();
+  const rowBytes = 4 * dim;
+  c.get(l.table).set(l.row);
+  c.i32(0).set(l.r);
+  c.loopUntil(l.r, l.rows, () => {
+    for (let p = 0; p < pairs; p++) {
+      c.get(l.row)
+        .simd(simd.load64Splat)
+        .mem(3, 8 * p);
+      c.simd(simd.f64x2PromoteLowF32x4).set(l.y0 + p);
+    }
+    // ga = g + a0 * dim * 8: the byte address of matrix row a.
+    c.get(l.a0).set(l.a);
+    c.get(l.a0)
+      .i32(8 * dim)
+      .push(op.i32Mul)
+      .get(l.g)
+      .push(op.i32Add)
+      .set(l.ga);
+    c.loopUntil(l.a, l.a1, () => {
+      c.get(l.row).get(l.a).i32(4).push(op.i32Mul).push(op.i32Add).push(op.f32Load, 2, 0);
+      c.push(op.f64PromoteF32).simd(simd.f64x2Splat).set(l.va);
+      for (let p = 0; p < pairs; p++) c.push(op.block, 0x40);
+      c.get(l.a).i32(1).push(op.i32ShrU);
+      c.push(
+        op.brTable,
+        ...uleb(pairs),
+        ...Array.from({ length: pairs }, (_, p) => p).flatMap((p) => uleb(p)),
+        ...uleb(pairs - 1),
+      );
+      for (let p = 0; p < pairs; p++) {
+        c.push(op.end);
+        // g[a][2p .. 2p + 1] += y_a * y[2p .. 2p + 1]
+        c.get(l.ga)
+          .get(l.ga)
+          .simd(simd.load)
+          .mem(3, 16 * p);
+        c.get(l.va)
+          .get(l.y0 + p)
+          .simd(simd.f64x2Mul)
+          .simd(simd.f64x2Add);
+        c.simd(simd.store).mem(3, 16 * p);
+      }
+      c.addTo(l.ga, 8 * dim).addTo(l.a, 1);
+    });
+    c.addTo(l.row, rowBytes).addTo(l.r, 1);
+  });
+  return { name: 'gramRows', params: f.params, locals: f.locals, code: c };
 }
 
 /**

@@ -1,16 +1,30 @@
 /**
- * iALS on T threads: within a half-epoch every row's solve reads only the fixed side, so
- * the rows are split into T contiguous ranges of about equal work and each thread solves
- * its range in place in the shared wasm memory, with the same code the one-thread loop
- * runs. A row's result does not depend on the thread that solved it, and the objective's
- * per-row terms are summed here in row order, so the factors and losses are the same bits
- * for every thread count. This thread only waits meanwhile.
+ * iALS on T threads. An epoch is one job per thread, in four phases with a barrier between
+ * each (thread-pool.ts ThreadBarrier): solve the user rows, the users' Gram matrix, solve
+ * the item rows (and each item's objective terms), the items' Gram matrix. Within a phase
+ * the threads take chunks of rows (or of Gram-matrix rows) from a shared counter as they
+ * get free, so a thread slowed by the rest of the machine holds up no other. Every row is
+ * solved by the same code as the one-thread loop, and reads only the fixed side; every
+ * Gram entry and objective term is computed whole by one thread; the terms are summed here
+ * in item order. So the factors and losses are the same bits for every thread count and
+ * every run, whichever thread took which chunk. This thread only waits meanwhile.
  */
 import type { ArenaPlace, WasmArena } from '../../compute/arena.ts';
 import type { WasmMemory } from '../../compute/wasm-writer.ts';
-import { ThreadPool, balancedRanges } from '../../compute/thread-pool.ts';
-import { mirrorUpper } from './ials.ts';
+import { ThreadBarrier, ThreadPool, balancedRanges } from '../../compute/thread-pool.ts';
 import type { Observations } from './ials.ts';
+
+/**
+ * Chunks of rows per thread and phase, of about equal work each: a chunk is a small share
+ * of a phase (what a thread can be left to finish alone at its end), and large next to the
+ * cost of taking one.
+ */
+const ROW_CHUNKS_PER_THREAD = 32;
+/** Chunks of Gram-matrix rows per thread (each reads the whole table once). */
+const GRAM_CHUNKS_PER_THREAD = 4;
+
+/** The phases of an epoch, in order: each one's index among the chunk counters. */
+export const PHASE = { users: 0, gramUsers: 1, items: 2, gramItems: 3 } as const;
 
 /** Where one side's observations are: the row pointers (copied), the columns (shared). */
 export interface ObservationPlaces {
@@ -25,132 +39,122 @@ export interface IalsThreadInit {
   bytes: number;
   dim: number;
   steps: number;
+  lambda: number;
   users: ArenaPlace;
   items: ArenaPlace;
-  /** The Gram matrix plus lambda that the current half-epoch solves with. */
-  gram: ArenaPlace;
+  /** The Gram matrices (float64, upper triangle) of the users and the items tables. */
+  usersGram: ArenaPlace;
+  itemsGram: ArenaPlace;
   byUser: ObservationPlaces;
   byItem: ObservationPlaces;
-  /** This thread's four CG vectors. */
+  /** This thread's Gram matrix plus lambda (float32, full) and four CG vectors. */
+  gram: ArenaPlace;
   vectors: ArenaPlace[];
-  /** Per user: its share of the objective (written by the `loss` job). */
-  rowLoss: Float64Array;
-  /** dim x dim: the Gram matrix a `gram-*` job adds its matrix rows to. */
-  gramSum: Float64Array;
+  /** Per item: its share of the objective (written while its row is solved). */
+  itemLoss: Float64Array;
+  /** Per phase: the next chunk to take (reset before each epoch). */
+  next: Int32Array;
+  /** Per phase, the bounds of its chunks (chunk c: rows b[c] .. b[c + 1]). */
+  chunks: Record<keyof typeof PHASE, number[]>;
+  barrier: ReturnType<typeof ThreadBarrier.state>;
 }
 
-/**
- * Solve the rows from .. to of one table, write their objective terms (`loss`), or add
- * matrix rows from .. to of a table's Gram matrix (`gram-*`).
- */
-export interface IalsJob {
-  kind: 'users' | 'items' | 'loss' | 'gram-users' | 'gram-items';
-  from: number;
-  to: number;
-}
+/** An epoch's job: no parameters (everything it reads is in the shared memory). */
+export type IalsJob = Record<string, never>;
 
 /** The tables the threads work on, all in `arena` (shared). */
 export interface IalsTables {
   users: Float32Array;
   items: Float32Array;
-  gram: Float32Array;
+  usersGram: Float64Array;
+  itemsGram: Float64Array;
   byUser: Observations;
   byItem: Observations;
-  /** Per thread, four CG vectors of dim floats. */
-  threadVectors: Float32Array[][];
+  /** Per thread: its Gram matrix plus lambda, then four CG vectors of dim floats. */
+  threadScratch: { gram: Float32Array; vectors: Float32Array[] }[];
 }
 
 export class IalsThreads {
-  private readonly ranges: Record<'users' | 'items' | 'gram', number[]>;
-
   private constructor(
     private readonly pool: ThreadPool<IalsJob, void>,
-    private readonly rowLoss: Float64Array,
-    private readonly gramSum: Float64Array,
-    tables: IalsTables,
-    private readonly dim: number,
-  ) {
-    const T = pool.size;
-    // A row costs its observations plus the Gram product (about dim of them).
-    const rangesOf = (obs: Observations) =>
-      balancedRanges(obs.ptr.length - 1, T, (r) => obs.ptr[r + 1]! - obs.ptr[r]! + dim);
-    this.ranges = {
-      users: rangesOf(tables.byUser),
-      items: rangesOf(tables.byItem),
-      // Matrix row a of the upper triangle has dim - a entries.
-      gram: balancedRanges(dim, T, (a) => dim - a),
-    };
-  }
+    private readonly itemLoss: Float64Array,
+    private readonly next: Int32Array,
+  ) {}
 
   static async start(
     arena: WasmArena,
     tables: IalsTables,
-    dim: number,
-    steps: number,
+    o: { dim: number; steps: number; lambda: number },
     signal?: AbortSignal,
   ): Promise<IalsThreads> {
-    const nUsers = tables.byUser.ptr.length - 1;
-    const rowLoss = new Float64Array(new SharedArrayBuffer(8 * nUsers));
-    const gramSum = new Float64Array(new SharedArrayBuffer(8 * dim * dim));
-    const places = (o: Observations): ObservationPlaces => ({
-      ptr: o.ptr,
-      other: arena.placeOf(o.other),
-      extra: arena.placeOf(o.extra),
-      target: arena.placeOf(o.target),
+    const T = tables.threadScratch.length;
+    const nItems = tables.byItem.ptr.length - 1;
+    const itemLoss = new Float64Array(new SharedArrayBuffer(8 * nItems));
+    const next = new Int32Array(new SharedArrayBuffer(4 * Object.keys(PHASE).length));
+    const places = (obs: Observations): ObservationPlaces => ({
+      ptr: obs.ptr,
+      other: arena.placeOf(obs.other),
+      extra: arena.placeOf(obs.extra),
+      target: arena.placeOf(obs.target),
     });
-    const inits = tables.threadVectors.map((vectors): IalsThreadInit => ({
+    const f64Place = (a: Float64Array): ArenaPlace => ({ at: a.byteOffset, n: 2 * a.length });
+    // Matrix row a of the upper triangle has dim - a entries.
+    // A row costs its observations plus the Gram product (about dim of them); matrix row a
+    // of the Gram matrix's upper triangle, dim - a entries.
+    const rowChunks = (obs: Observations) =>
+      balancedRanges(
+        obs.ptr.length - 1,
+        ROW_CHUNKS_PER_THREAD * T,
+        (r) => obs.ptr[r + 1]! - obs.ptr[r]! + o.dim,
+      );
+    const gramChunks = balancedRanges(o.dim, GRAM_CHUNKS_PER_THREAD * T, (a) => o.dim - a);
+    const chunks = {
+      users: rowChunks(tables.byUser),
+      gramUsers: gramChunks,
+      items: rowChunks(tables.byItem),
+      gramItems: gramChunks,
+    };
+    const barrier = ThreadBarrier.state(T);
+    const inits = tables.threadScratch.map((scratch): IalsThreadInit => ({
       memory: arena.memory,
       bytes: arena.bytes,
-      dim,
-      steps,
+      ...o,
       users: arena.placeOf(tables.users),
       items: arena.placeOf(tables.items),
-      gram: arena.placeOf(tables.gram),
+      usersGram: f64Place(tables.usersGram),
+      itemsGram: f64Place(tables.itemsGram),
       byUser: places(tables.byUser),
       byItem: places(tables.byItem),
-      vectors: vectors.map((v) => arena.placeOf(v)),
-      rowLoss,
-      gramSum,
+      gram: arena.placeOf(scratch.gram),
+      vectors: scratch.vectors.map((v) => arena.placeOf(v)),
+      itemLoss,
+      next,
+      chunks,
+      barrier,
     }));
     const entry = new URL('./ials-thread-worker.ts', import.meta.url);
     const pool = await ThreadPool.start<IalsJob, void>('iALS', entry, inits, signal);
-    return new IalsThreads(pool, rowLoss, gramSum, tables, dim);
+    return new IalsThreads(pool, itemLoss, next);
   }
 
   get threads(): number {
     return this.pool.size;
   }
 
-  /** Re-solves every row of one table against the Gram matrix now in `tables.gram`. */
-  async solve(kind: 'users' | 'items', signal?: AbortSignal): Promise<void> {
-    await this.pool.run(this.jobs(kind, this.ranges[kind]), signal);
-  }
-
-  /** The Gram matrix of one table, the same bits as ials.ts `gram`. */
-  async gram(table: 'users' | 'items', signal?: AbortSignal): Promise<Float64Array> {
-    this.gramSum.fill(0);
-    await this.pool.run(this.jobs(`gram-${table}`, this.ranges.gram), signal);
-    mirrorUpper(this.gramSum, this.dim);
-    return this.gramSum.slice();
-  }
-
-  /** The observed part of the objective (as RowProducts.loss summed over users in order). */
-  async observedLoss(signal?: AbortSignal): Promise<number> {
-    await this.pool.run(this.jobs('loss', this.ranges.users), signal);
+  /**
+   * One epoch (see the module comment), from the items' Gram matrix in `tables.itemsGram`;
+   * leaves both Gram matrices' upper triangles there and returns the observed part of the
+   * objective (as the one-thread loop sums it).
+   */
+  async epoch(signal?: AbortSignal): Promise<number> {
+    this.next.fill(0);
+    await this.pool.run(Array<IalsJob>(this.pool.size).fill({}), signal);
     let sum = 0;
-    for (const x of this.rowLoss) sum += x;
+    for (const x of this.itemLoss) sum += x;
     return sum;
   }
 
   close(): Promise<void> {
     return this.pool.close();
-  }
-
-  private jobs(kind: IalsJob['kind'], bounds: number[]): IalsJob[] {
-    return Array.from({ length: this.pool.size }, (_, t) => ({
-      kind,
-      from: bounds[t]!,
-      to: bounds[t + 1]!,
-    }));
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Implicit-ALS training (`family: ials`, the math in ials.ts): each epoch re-solves every
  * user row against the item table, then every item row against the users, on `model.threads`
- * threads with the SIMD kernel (ials-threads.ts; the same factors for any count). No
- * randomness after the seeded initialisation, so a run resumed from a checkpoint repeats the
- * uninterrupted run exactly. The result is a plain factor model, saved and scored like
+ * threads with the SIMD kernel (ials-threads.ts; the same factors and losses for any
+ * count). The objective's observed part is summed per item, as each item row is solved.
+ * No randomness after the seeded initialisation, so a run resumed from a checkpoint repeats
+ * the uninterrupted run exactly. The result is a plain factor model, saved and scored like
  * BPR-MF's (its item bias stays 0).
  */
 import { Rng } from '../../training/random.ts';
@@ -11,7 +12,15 @@ import { BprMfModel } from '../bpr/bpr-mf.ts';
 import type { BprMfWeights } from '../bpr/bpr-mf.ts';
 import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../../compute/arena.ts';
 import type { Allocator } from '../../compute/arena.ts';
-import { JsRowProducts, addDiagonal, cgSolveRows, gram, objective, observations } from './ials.ts';
+import {
+  JsRowProducts,
+  cgSolveRows,
+  gram,
+  mirrorUpper,
+  objective,
+  observations,
+  regularizedGram,
+} from './ials.ts';
 import type { CgScratch, Observations, RowProducts } from './ials.ts';
 import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from './ials-simd.ts';
 import { IalsThreads } from './ials-threads.ts';
@@ -57,13 +66,17 @@ export async function trainIals(
     byUser: observations(set, alpha, 'user', alloc),
     byItem: observations(set, alpha, 'item', alloc),
     gram: alloc.floats(dim * dim),
+    // The two tables' Gram matrices, float64 (two floats' room per entry).
+    usersGram: doubles(alloc.floats(2 * dim * dim)),
+    itemsGram: doubles(alloc.floats(2 * dim * dim)),
     // CG's scratch vectors: where the kernel reads them, else float64 for the JS loops.
     vectors: [0, 1, 2, 3].map(() =>
       simd ? alloc.floats(dim) : new Float64Array(dim),
     ) as CgScratch,
-    threadVectors: Array.from({ length: threads > 1 ? threads : 0 }, () =>
-      [0, 1, 2, 3].map(() => alloc.floats(dim)),
-    ),
+    threadScratch: Array.from({ length: threads > 1 ? threads : 0 }, () => ({
+      gram: alloc.floats(dim * dim),
+      vectors: [0, 1, 2, 3].map(() => alloc.floats(dim)),
+    })),
   });
   const bytes = arenaBytes(countAllocations((a) => void layout(a)));
   const arena = simd ? (threads > 1 ? WasmArena.shared(bytes) : new WasmArena(bytes)) : undefined;
@@ -73,49 +86,59 @@ export async function trainIals(
     ? restore(hooks.resumeFrom, set, config, tables)
     : fresh(nUsers, nItems, dim, config.seed, tables);
   const { w } = state;
-  const { byUser, byItem } = tables;
+  const { byUser, byItem, usersGram, itemsGram } = tables;
   const yielder = new EventLoopYielder();
 
   /** The products of one side: its rows against `fixed`, whose Gram matrix is `g`. */
   const productsOf = (fixed: Float32Array, g: Float64Array, obs: Observations): RowProducts => {
-    const gramReg = addDiagonal(g.slice(), lambda);
+    const gramReg = regularizedGram(g, dim, lambda);
     if (!kernel) return new JsRowProducts(fixed, gramReg, obs, dim);
     tables.gram.set(gramReg);
     return new SimdRowProducts(kernel, fixed, tables.gram, obs, dim);
   };
-  const solveAll = async (products: RowProducts, solve: Float32Array) => {
+  /** A table's Gram matrix into `g` (full; the same bits from the kernel and the JS loops). */
+  const gramOf = (table: Float32Array, g: Float64Array) => {
+    if (kernel) kernel.gram(table, g);
+    else g.set(gram(table, dim));
+    mirrorUpper(g, dim);
+  };
+  /** Re-solves every row of `solve`; with `loss`, returns their objective terms' sum. */
+  const solveAll = async (products: RowProducts, solve: Float32Array, loss = false) => {
     const rows = solve.length / dim;
+    let sum = 0;
     for (let from = 0; from < rows; from += CHUNK_ROWS) {
       hooks.signal?.throwIfAborted();
       const to = Math.min(rows, from + CHUNK_ROWS);
       cgSolveRows(products, solve, dim, steps, from, to, tables.vectors);
+      if (loss)
+        for (let r = from; r < to; r++)
+          sum += products.loss(r, solve.subarray(r * dim, (r + 1) * dim));
       await yielder.maybeYield();
     }
+    return sum;
   };
 
   let stoppedEarly = false;
-  let itemsGram = gram(w.items, dim);
+  gramOf(w.items, itemsGram);
   const pool =
     arena && threads > 1
-      ? await IalsThreads.start(arena, tables, dim, steps, hooks.signal)
+      ? await IalsThreads.start(arena, tables, { dim, steps, lambda }, hooks.signal)
       : undefined;
   try {
     for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = Date.now();
       // Each Gram matrix serves a half-epoch and the objective: one per table and epoch.
-      const userSide = productsOf(w.items, itemsGram, byUser);
-      if (pool) await pool.solve('users', hooks.signal);
-      else await solveAll(userSide, w.users);
-      const usersGram = pool ? await pool.gram('users', hooks.signal) : gram(w.users, dim);
-      const itemSide = productsOf(w.users, usersGram, byItem);
-      if (pool) await pool.solve('items', hooks.signal);
-      else await solveAll(itemSide, w.items);
-      itemsGram = pool ? await pool.gram('items', hooks.signal) : gram(w.items, dim);
-      let observed = 0;
-      if (pool) observed = await pool.observedLoss(hooks.signal);
-      else
-        for (let u = 0; u < nUsers; u++)
-          observed += userSide.loss(u, w.users.subarray(u * dim, (u + 1) * dim));
+      let observed: number;
+      if (pool) {
+        observed = await pool.epoch(hooks.signal);
+        mirrorUpper(usersGram, dim);
+        mirrorUpper(itemsGram, dim);
+      } else {
+        await solveAll(productsOf(w.items, itemsGram, byUser), w.users);
+        gramOf(w.users, usersGram);
+        observed = await solveAll(productsOf(w.users, usersGram, byItem), w.items, true);
+        gramOf(w.items, itemsGram);
+      }
       const log: EpochLog = {
         epoch,
         loss: objective(usersGram, itemsGram, observed, lambda, set.n),
@@ -145,6 +168,11 @@ export async function trainIals(
     kernel: kernel ? 'cg-simd' : 'cg-js',
     threads: pool?.threads ?? 1,
   };
+}
+
+/** A float64 view of `a`'s bytes (the arena allocates 4-byte elements). */
+function doubles(a: Float32Array): Float64Array {
+  return new Float64Array(a.buffer, a.byteOffset, a.length / 2);
 }
 
 interface TrainState extends EarlyStopState<BprMfWeights> {

@@ -212,6 +212,13 @@ export class JsRowProducts implements RowProducts {
   }
 }
 
+/** The full matrix of a Gram matrix's upper triangle (a copy), plus `lambda` on its diagonal. */
+export function regularizedGram(upper: Float64Array, dim: number, lambda: number): Float64Array {
+  const g = upper.slice();
+  mirrorUpper(g, dim);
+  return addDiagonal(g, lambda);
+}
+
 /** Adds `lambda` to the diagonal of a dim x dim matrix, in place. */
 export function addDiagonal(m: Float64Array, lambda: number): Float64Array {
   const dim = Math.round(Math.sqrt(m.length));

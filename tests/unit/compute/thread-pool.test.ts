@@ -2,14 +2,16 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   AUTO_THREADS_MIN_WORK,
+  ThreadBarrier,
   ThreadPool,
   balancedRanges,
   resolveThreads,
 } from '../../../lib/compute/thread-pool.ts';
 
 const entry = new URL('./fixtures/pool-worker.ts', import.meta.url);
+type Job = { kind: string; value?: number; steps?: number; failAt?: number };
 const start = (inits: unknown[], signal?: AbortSignal) =>
-  ThreadPool.start<{ kind: string; value?: number }, number>('test', entry, inits, signal);
+  ThreadPool.start<Job, number>('test', entry, inits, signal);
 
 describe('thread pool', () => {
   it('runs job k on thread k, answers in thread order, and its writes are seen after the round', async () => {
@@ -58,6 +60,25 @@ describe('thread pool', () => {
       await expect(crashing.run([{ kind: 'add', value: 1 }])).rejects.toThrow('exited with code 3');
     } finally {
       await crashing.close();
+    }
+  }, 30_000);
+
+  it('a barrier orders the steps of a job across threads; a failed step releases the others', async () => {
+    const shared = new Int32Array(new SharedArrayBuffer(4 * 8));
+    const barrier = ThreadBarrier.state(2);
+    const pool = await start([0, 1].map((thread) => ({ thread, shared, barrier })));
+    try {
+      // Each step reads what the other thread wrote in the step before: 1, 2, 3, 4.
+      const job = { kind: 'steps', steps: 4 };
+      expect(await pool.run([job, job])).toEqual([4, 4]);
+      expect([...shared]).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+      // Thread 1 fails in step 1: thread 0, waiting for it at the barrier, is let go.
+      const failing = { kind: 'steps', steps: 4, failAt: 1 };
+      await expect(pool.run([failing, failing])).rejects.toThrow(
+        'test thread 0: another thread of the round failed',
+      );
+    } finally {
+      await pool.close();
     }
   }, 30_000);
 

@@ -7,6 +7,7 @@ import {
   addDiagonal,
   cgSolveRows,
   gram,
+  mirrorUpper,
   observations,
 } from '../../../lib/models/ials/ials.ts';
 import type { CgScratch } from '../../../lib/models/ials/ials.ts';
@@ -172,6 +173,29 @@ describe('implicit ALS', () => {
         simdVectors[1],
       ),
     ).toThrow('not in this wasm arena');
+  });
+
+  it("the SIMD Gram matrix is the JS loops' bits, whole or built from ranges of its rows", () => {
+    for (const dim of [8, 12]) {
+      const rows = 301;
+      const arena = new WasmArena(1 << 20);
+      const kernel = new IalsSimd(arena, dim);
+      const table = arena.floats(rows * dim);
+      for (let k = 0; k < table.length; k++) table[k] = Math.sin(k * 0.37) * (k % 7 === 0 ? 0 : 3);
+      const want = gram(table, dim);
+      const cells = arena.floats(2 * dim * dim);
+      const g = new Float64Array(cells.buffer, cells.byteOffset, dim * dim);
+      for (const bounds of [
+        [0, dim],
+        [0, 1, 5, 6, dim],
+      ]) {
+        g.fill(NaN);
+        for (let c = 0; c + 1 < bounds.length; c++) kernel.gram(table, g, bounds[c], bounds[c + 1]);
+        mirrorUpper(g, dim);
+        expect(g).toEqual(want);
+        expect(g.every((x, k) => Object.is(x, want[k]))).toBe(true);
+      }
+    }
   });
 
   it('learns: above popularity and ItemKNN, the objective falls, saves and loads as ials', async () => {

@@ -114,9 +114,22 @@ describe('BPR-MF on threads', () => {
     for (let q = 0; q < inBlock.n; q++) if (inBlock.user[q]! % 50 === 0) theirs++;
     expect(theirs).toBeGreaterThan(0);
     expect(explicit).toBe(theirs);
-    // A function of (data, seed, epoch, thread): drawn again, the same samples.
-    expect(sampler.epoch(4)).toEqual(drawn);
-    expect(sampler.epoch(5).strata[0]!.neg).not.toEqual(strata[0]!.neg);
+    // Each stratum in a shuffled order (not sorted by user).
+    for (const s of strata)
+      expect(s.user.every((u, q) => q === 0 || u >= s.user[q - 1]!)).toBe(false);
+    // A function of (data, seed, epoch, thread): drawn again, the same samples. The strata
+    // are views of buffers the sampler reuses, so they are compared as copies.
+    const copies = (d: typeof drawn) =>
+      d.strata.map((s) => ({
+        n: s.n,
+        user: s.user.slice(),
+        pos: s.pos.slice(),
+        neg: s.neg.slice(),
+        weight: s.weight.slice(),
+      }));
+    const first = copies(drawn);
+    expect(copies(sampler.epoch(4))).toEqual(first);
+    expect(sampler.epoch(5).strata[0]!.neg).not.toEqual(first[0]!.neg);
   });
 
   it('learns as well as one thread; the same result on every run and after a resume', async () => {
