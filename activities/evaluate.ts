@@ -11,6 +11,9 @@ import type {
   MetricKey,
 } from '../lib/eval/index.ts';
 import { evaluateBaselinesAlongside } from '../lib/models/baselines/index.ts';
+import type { KnownChoices } from '../lib/models/baselines/evaluate-baselines.ts';
+import { TEACHER_CANDIDATES } from '../lib/models/baselines/strongest.ts';
+import { baselineChoiceKey, storedBaselineChoice } from './baseline-choice.ts';
 import { loadModel } from '../lib/models/load.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -79,12 +82,14 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         onProgress: (done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
       });
     const results: Record<string, EvalResult> = {};
+    const known = cfg.baselines ? await knownBaselineSettings(ctx) : undefined;
     const { baselines: base } = await evaluateBaselinesAlongside(
       data,
       options,
       {
         enabled: cfg.baselines,
         signal: ctx.signal,
+        ...(known ? { known } : {}),
         onProgress: (name, done, total) => ctx.heartbeat({ phase: `ranking ${name}`, done, total }),
       },
       async () => {
@@ -146,6 +151,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         ...(base
           ? {
               baselinesThreaded: base.threaded,
+              baselineSettingsReused: Object.keys(known ?? {}),
               baselineChoices: base.chosen,
               ...(Object.keys(base.skipped).length ? { baselinesSkipped: base.skipped } : {}),
             }
@@ -180,4 +186,20 @@ async function modelFiles(ctx: StageContext<unknown>, stage: StageName): Promise
 export function evaluateActivity(store: ArtifactStore) {
   return (input: StageInput<EvaluateStageConfig>): Promise<StageRef> =>
     runStage(evaluateStage, input, store);
+}
+
+/**
+ * The baselines' settings chosen by this run's strongest-baseline search (teacher or
+ * expandLlm, on the same train and validation splits), so that evaluate refits them instead
+ * of searching again; undefined when no search was stored.
+ */
+async function knownBaselineSettings(
+  ctx: Parameters<typeof baselineChoiceKey>[0] & { store: ArtifactStore },
+): Promise<KnownChoices | undefined> {
+  const choice = await storedBaselineChoice(ctx.store, baselineChoiceKey(ctx, TEACHER_CANDIDATES));
+  if (!choice) return undefined;
+  const known: KnownChoices = {};
+  for (const c of choice.candidates)
+    if (c.chosen) known[c.name] = { chosen: c.chosen, validNdcg10: c.validNdcg10 };
+  return known;
 }

@@ -8,6 +8,7 @@ import {
 } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/csr.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
+import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
 import {
   describeSideInformation,
@@ -59,6 +60,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const users = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
+    const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems);
     const base = await strongestCandidates({
       train: trainCsr,
       valid: validCsr,
@@ -66,6 +68,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
       users,
       perUser: cfg.candidates,
       signal: ctx.signal,
+      baseline,
     });
     const candidates = base.top;
     const features = itemFeatures(meta, nItems);
@@ -121,7 +124,12 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         : chooser.info.provider === 'gguf'
           ? `Answers from the local GGUF model ${chooser.info.model}, run by llama.cpp.`
           : `Answers from ${o.model} at an OpenAI-compatible endpoint.`,
-      candidateModel: { name: base.name, validNdcg10: base.validNdcg10, tried: base.tried },
+      candidateModel: {
+        name: base.name,
+        validNdcg10: base.validNdcg10,
+        tried: base.tried,
+        searchReused: baseline.reused,
+      },
       sideInformation,
       ...details,
       users: result.users,

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
-import { strongestBaseline } from '../lib/models/baselines/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { proposePseudoPositives } from '../lib/teacher/index.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
+import { sharedStrongestBaseline } from './baseline-choice.ts';
 
 export interface TeacherStageConfig {
   /** No seed: the teacher is deterministic, so runs that differ only in seed share it. */
@@ -20,7 +20,8 @@ export interface TeacherStageConfig {
  * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
  * teacher; score = rank-based confidence, plausibility = the teacher's raw score). Reads the
  * train and validation splits only; validation chooses the teacher, the proposals come from
- * train alone (see lib/teacher/propose.ts).
+ * train alone (see lib/teacher/propose.ts). The search is shared with the other stages that
+ * want the same baseline (baseline-choice.ts).
  */
 export const teacherStage: StageDefinition<TeacherStageConfig> = {
   name: 'teacher',
@@ -35,9 +36,8 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     const { nUsers, nItems } = catalogSize(ctx);
     const train = await readSplitCsr(ctx, 'train');
     const valid = await readSplitCsr(ctx, 'valid');
-    const teacher = await strongestBaseline(train, valid, nItems, {
+    const teacher = await sharedStrongestBaseline(ctx, train, valid, nItems, {
       candidates: cfg.candidates,
-      signal: ctx.signal,
       onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
     });
     ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });
@@ -63,6 +63,8 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
       stats: {
         teacher: teacher.name,
         teacherValidNdcg10: teacher.validNdcg10,
+        // The search ran in another stage of a run on the same splits (baseline-choice.ts).
+        teacherSearchReused: teacher.reused,
         ...perCandidate,
         rows: rows.n,
         users: rows.usersAugmented,

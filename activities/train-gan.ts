@@ -6,10 +6,12 @@ import { saveGenerator, trainCfgan } from '../lib/gan/index.ts';
 import type { GanEpochLog } from '../lib/gan/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
+import { ganTrainingUsers } from './gan-users.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 import { trainingRuntime } from '../lib/compute/runtime-stats.ts';
+import { spentByEarlierAttempt, trainingBudget } from '../lib/training/budget.ts';
 
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
@@ -21,10 +23,13 @@ export type TrainGanStageConfig = Omit<
 export const GAN_READS = { preprocess: ['train.parquet', 'valid.parquet'] };
 
 /**
- * trainGan: CFGAN on the real train split, the generator kept at its best validation
- * NDCG@10 (early stopping). Heartbeats every epoch (losses), checkpoints every
- * `checkpointEvery` epochs; a retried attempt resumes from the checkpoint its last
- * heartbeat named and, being seeded per epoch, ends with the same generator.
+ * trainGan: CFGAN on the real train split (at most `maxTrainUsers` users of it, see
+ * gan-users.ts), the generator kept at its best validation NDCG@10 (early stopping), within
+ * `budgetSeconds` of training (checked between epochs).
+ * Heartbeats every epoch (losses, seconds spent), checkpoints every `checkpointEvery`
+ * epochs; a retried attempt resumes from the checkpoint its last heartbeat named with the
+ * seconds already spent counted against the budget and, being seeded per epoch, ends with
+ * the same generator unless the budget cuts it.
  */
 export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
   name: 'trainGan',
@@ -34,20 +39,44 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
   identityFiles: () => GAN_READS,
   async run(ctx) {
     const t0 = Date.now();
-    const { checkpointEvery, ...config } = ctx.config;
+    const { checkpointEvery, budgetSeconds, maxTrainUsers, ...config } = ctx.config;
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readSplitCsr(ctx, 'train');
-    const valid = await readSplitCsr(ctx, 'valid');
+    const split = {
+      train: await readSplitCsr(ctx, 'train'),
+      valid: await readSplitCsr(ctx, 'valid'),
+    };
+    // Variant item learns each item's vector over all users: it has no users to sample.
+    const sampled =
+      config.variant === 'user'
+        ? ganTrainingUsers(split.train, split.valid, maxTrainUsers, config.seed)
+        : undefined;
+    const { train, valid } = sampled ?? split;
     const checkpoints = createCheckpointer(ctx);
     const resume = await checkpoints.resume();
+    // Only a resumed attempt inherits the seconds spent: one that starts over trains anew.
+    const budget = trainingBudget(budgetSeconds, {
+      alreadySpent: resume ? spentByEarlierAttempt(ctx.previousHeartbeat) : 0,
+    });
     checkpoints.heartbeat({ phase: 'training', epoch: resume?.epoch ?? 0, epochs: config.epochs });
     const result = await trainCfgan({ nUsers, nItems, train, valid }, config, {
       checkpointEvery,
       resumeFrom: resume?.state,
       signal: ctx.signal,
-      onEpoch: (log: GanEpochLog) =>
-        checkpoints.heartbeat({ phase: 'training', epochs: config.epochs, ...log }),
-      onCheckpoint: (state, epoch) => checkpoints.save(state, epoch),
+      shouldStop: budget.shouldStop,
+      onEpoch: (log: GanEpochLog) => {
+        budget.epochDone();
+        checkpoints.heartbeat({
+          phase: 'training',
+          epochs: config.epochs,
+          trainingSeconds: budget.spentSeconds(),
+          ...log,
+        });
+      },
+      onCheckpoint: async (state, epoch) => {
+        await checkpoints.save(state, epoch);
+        // The save's heartbeat names the checkpoint only: a retry also needs the seconds.
+        checkpoints.heartbeat({ phase: 'checkpointed', trainingSeconds: budget.spentSeconds() });
+      },
     });
     ctx.heartbeat({ phase: 'saving' });
     const path = join(ctx.workDir, 'generator.bin');
@@ -67,10 +96,14 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
         backend: result.backend,
         ...trainingRuntime(result.backend),
         variant: config.variant,
+        ...(sampled ? { trainUsers: sampled.users, usersWithTrainRows: sampled.of } : {}),
         epochs: result.history.length,
         bestEpoch: result.bestEpoch,
         bestValidNdcg10: result.bestValidNdcg10,
+        // stoppedEarly: before gan.epochs, by patience or by the budget (then stoppedOnBudget).
         stoppedEarly: result.stoppedEarly,
+        stoppedOnBudget: budget.stopped,
+        budgetSeconds,
         resumedFromEpoch: resume?.epoch ?? 0,
         dLoss: last?.dLoss,
         gLoss: last?.gLoss,

@@ -151,6 +151,18 @@ const resampleSchema = z
   .prefault({})
   .describe('Merging real and synthetic rows into training sets A (real only) and B (augmented).');
 
+/**
+ * Default seconds budgets of the training stages (the GAN, the item-sequence model, the
+ * policy search): on this project's 2-core reference machine they do not bind on
+ * MovieLens-100K or the demo data, and they bound the default config at 10M rows
+ * (docs/performance.md).
+ */
+const GAN_BUDGET_SECONDS = 300;
+/** Users CFGAN learns from at most: all of them up to 1M-row logs (10K users). */
+const GAN_MAX_TRAIN_USERS = 10_000;
+const SEQUENCE_BUDGET_SECONDS = 300;
+const POLICY_BUDGET_SECONDS = 300;
+
 // Defaults follow the CFGAN authors' code (parameters.py, ML-100K) where validation agreed
 // with it; docs/models.md says which settings differ and why.
 const ganSchema = z
@@ -241,6 +253,22 @@ const ganSchema = z
       .max(100_000)
       .default(3)
       .describe('Stop after this many validations in a row without a better NDCG@10.'),
+    maxTrainUsers: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(GAN_MAX_TRAIN_USERS)
+      .describe(
+        "With variant user: the GAN learns from at most this many users with train rows, a seeded sample when there are more (an epoch's cost grows with users x items); the generator still scores every user. The Python worker trains on every user.",
+      ),
+    budgetSeconds: z
+      .number()
+      .gt(0)
+      .max(86_400)
+      .default(GAN_BUDGET_SECONDS)
+      .describe(
+        "Once training has run this long, no epoch is started that would end past it (judged by the last epoch's duration, validation included) and the best generator so far is kept (trainGan's stats say `stoppedOnBudget`); at least one epoch is trained. The Python worker (training.worker python) does not apply it. A budget that ends training makes the generator depend on the machine's speed: raise it for runs that must repeat exactly.",
+      ),
     zrRatio: z
       .number()
       .min(0)
@@ -444,6 +472,14 @@ const llmSchema = z
           .describe('Context length: items before the predicted one.'),
         hidden: z.int().min(4).max(2048).default(64).describe('Feed-forward hidden units.'),
         epochs: z.int().min(1).max(1000).default(8).describe('Training epochs.'),
+        budgetSeconds: z
+          .number()
+          .gt(0)
+          .max(86_400)
+          .default(SEQUENCE_BUDGET_SECONDS)
+          .describe(
+            "Once training has run this long, no epoch is started that would end past it (judged by the last epoch's duration); at least one epoch is trained, and expandLlm's stats say `sequenceStoppedOnBudget`. A budget that ends training makes the model depend on the machine's speed.",
+          ),
         batchSize: z.int().min(1).max(4096).default(64).describe('Sequences per batch.'),
         learningRate: z.number().gt(0).max(1).default(0.005).describe('Adam learning rate.'),
         negatives: z
@@ -776,7 +812,7 @@ const augmentationSchema = z
       .number()
       .gt(0)
       .max(86_400)
-      .default(600)
+      .default(POLICY_BUDGET_SECONDS)
       .describe(
         'Once the policy search has run this long, the remaining candidates are skipped (at least one is always trained).',
       ),

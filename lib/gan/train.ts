@@ -123,7 +123,7 @@ export async function trainCfgan(
   try {
     await yielder.maybeYield();
     for (let epoch = s.epoch + 1; epoch <= config.epochs; epoch++) {
-      if (patienceSpent(s, config)) break;
+      if (patienceSpent(s, config) || hooks.shouldStop?.()) break;
       const t0 = Date.now();
       const rng = epochRng(config.seed, epoch);
       const sums: Sums = { d: 0, g: 0, real: 0, fake: 0, dBatches: 0, gBatches: 0 };

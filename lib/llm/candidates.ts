@@ -8,7 +8,11 @@
  */
 import type { Csr, Scorer } from '../eval/types.ts';
 import { strongestBaseline } from '../models/baselines/strongest.ts';
-import type { CandidateFigure, TeacherCandidate } from '../models/baselines/strongest.ts';
+import type {
+  CandidateFigure,
+  StrongestBaseline,
+  TeacherCandidate,
+} from '../models/baselines/strongest.ts';
 import type { TopNewItems } from '../models/baselines/top-new.ts';
 
 export interface CandidateQuery {
@@ -19,6 +23,8 @@ export interface CandidateQuery {
   users: Int32Array;
   perUser: number;
   signal?: AbortSignal;
+  /** The strongest baseline when the caller has it already (searched once per run's splits). */
+  baseline?: StrongestBaseline;
 }
 
 /** The base model's proposals, and which model it was. */
@@ -49,7 +55,8 @@ const DISPLAY_NAMES: Record<TeacherCandidate, string> = {
  * chosen on validation; see lib/models/baselines/strongest.ts) proposes the candidates.
  */
 export const strongestCandidates: ProposeCandidates = async (q) => {
-  const best = await strongestBaseline(q.train, q.valid, q.nItems, { signal: q.signal });
+  const best =
+    q.baseline ?? (await strongestBaseline(q.train, q.valid, q.nItems, { signal: q.signal }));
   const top = await best.topUnseen(q.users, q.perUser);
   return {
     name: DISPLAY_NAMES[best.name],

@@ -15,6 +15,7 @@ import { ResponseCache } from './response-cache.ts';
 import type { ItemFeatures } from './item-features.ts';
 import { SequenceChooser } from './sequence-chooser.ts';
 import { trainSequenceModel } from './sequence-train.ts';
+import { trainingBudget } from '../training/budget.ts';
 import { chooseSideWeight } from './side-weight.ts';
 import type { SideWeightChoice } from './side-weight.ts';
 import type { ChoiceRequest, Chooser, LlmProvider } from './types.ts';
@@ -41,8 +42,11 @@ export interface MadeChooser {
   training?: { epoch: number; loss: number; seconds: number }[];
   /** Frees what the chooser holds (a loaded model). */
   close: () => Promise<void>;
-  /** Facts about the chooser for the summary and stats (which llama.cpp build ran). */
-  details?: Record<string, string>;
+  /**
+   * Facts about the chooser for the summary and stats (which llama.cpp build ran; how many
+   * epochs the fallback trained and whether its seconds budget stopped it).
+   */
+  details?: Record<string, string | number | boolean>;
   /** The fallback's side-information weight and its validation figures, when it had features. */
   sideWeight?: SideWeightChoice;
 }
@@ -119,25 +123,39 @@ export async function makeChooser(
     };
     return { chooser: llmChooser(provider, scope, o.concurrency), close: nothing };
   }
-  const { sideInformation, ...train } = cfg.sequence;
+  const { sideInformation, budgetSeconds, ...train } = cfg.sequence;
+  const budget = trainingBudget(budgetSeconds);
   const model = await trainSequenceModel(
     histories,
     nItems,
     { ...train, seed: setup.seed },
     {
       signal: setup.signal,
-      onEpoch: (epoch, loss) =>
-        setup.heartbeat({ phase: 'training the item-sequence model', epoch, loss }),
+      shouldStop: budget.shouldStop,
+      onEpoch: (epoch, loss) => {
+        budget.epochDone();
+        setup.heartbeat({ phase: 'training the item-sequence model', epoch, loss });
+      },
     },
   );
+  const trained = {
+    sequenceEpochs: model.history.length,
+    sequenceStoppedOnBudget: budget.stopped,
+  };
   if (sideInformation === 'off' || !side || side.features.fields.length === 0)
-    return { chooser: new SequenceChooser(model), training: model.history, close: nothing };
+    return {
+      chooser: new SequenceChooser(model),
+      training: model.history,
+      close: nothing,
+      details: trained,
+    };
   setup.heartbeat({ phase: 'weighing side information on validation' });
   const sideWeight = chooseSideWeight(model, side.features, side.questions);
   return {
     chooser: new SequenceChooser(model, { features: side.features, weight: sideWeight.weight }),
     training: model.history,
     close: nothing,
+    details: trained,
     sideWeight,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Training of the item-sequence model: seeded windows and negatives per (seed, epoch), Adam
  * (lazy on the embedding rows a batch touched, dense on the small weights), a fixed number
- * of epochs with the loss per epoch reported.
+ * of epochs (or fewer, when a budget stops it between epochs) with the loss per epoch reported.
  */
 import { initBackend } from '../compute/backend.ts';
 import type { Csr } from '../eval/types.ts';
@@ -50,6 +50,8 @@ export interface SequenceTrainResult extends SequenceModel {
 export interface SequenceTrainHooks {
   onEpoch?: (epoch: number, loss: number) => void;
   signal?: AbortSignal;
+  /** Asked before each epoch after the first: true ends training there (a seconds budget). */
+  shouldStop?: () => boolean;
 }
 
 /** The user (row) of an absolute CSR index: binary search over `indptr`. */
@@ -109,6 +111,7 @@ export async function trainSequenceModel(
   const history: SequenceTrainResult['history'] = [];
 
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    if (epoch > 1 && hooks.shouldStop?.()) break;
     const t0 = Date.now();
     const rng = epochRng(cfg.seed, epoch);
     const order = shuffled(windows, rng);

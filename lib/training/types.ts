@@ -23,4 +23,9 @@ export interface LoopHooks<L = EpochLog> {
   resumeFrom?: Uint8Array;
   /** Training stops with the signal's reason at the next batch boundary when aborted. */
   signal?: AbortSignal;
+  /**
+   * Asked before each epoch: true ends training there, as patience running out would (the
+   * best model so far is kept). A seconds budget (budget.ts) plugs in here.
+   */
+  shouldStop?(): boolean;
 }

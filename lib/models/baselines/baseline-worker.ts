@@ -5,14 +5,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EvalData } from '../../eval/types.ts';
 import { evaluateBaselinesHere } from './evaluate-baselines.ts';
-import type { BaselineEvalOptions, BaselineMessage } from './evaluate-baselines.ts';
+import type { BaselineEvalOptions, BaselineMessage, KnownChoices } from './evaluate-baselines.ts';
 
-const { data, options } = (workerData as { data: { data: EvalData; options: BaselineEvalOptions } })
-  .data;
+const { data, options, known } = (
+  workerData as { data: { data: EvalData; options: BaselineEvalOptions; known?: KnownChoices } }
+).data;
 const post = (m: BaselineMessage) => parentPort!.postMessage(m);
 try {
   const result = await evaluateBaselinesHere(data, options, {
     onProgress: (name, done, total) => post({ progress: [name, done, total] }),
+    ...(known ? { known } : {}),
   });
   post({ result });
 } catch (err) {

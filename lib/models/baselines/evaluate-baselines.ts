@@ -12,6 +12,7 @@ import { evaluateFullRankingAsync } from '../../eval/full-ranking.ts';
 import type { EvalData, EvalSummary, Scorer } from '../../eval/types.ts';
 import { PopularityScorer } from './popularity.ts';
 import { fitTunedBaseline } from './tuned.ts';
+import type { KnownChoice } from './tuned.ts';
 
 /** Ranked users x items from which the baselines move to a worker thread (~0.3 s to start). */
 export const BASELINE_THREAD_MIN_PAIRS = 1 << 24;
@@ -47,7 +48,15 @@ export interface BaselineRunOptions {
   signal?: AbortSignal;
   /** @default when users with test items x items >= BASELINE_THREAD_MIN_PAIRS */
   threaded?: boolean;
+  /**
+   * Settings chosen earlier on the same train and validation splits (e.g. by the teacher's
+   * search): those baselines are refitted with them instead of searching again.
+   */
+  known?: KnownChoices;
 }
+
+/** Per baseline, a setting chosen earlier on the same splits (tuned.ts's KnownChoice). */
+export type KnownChoices = Partial<Record<BaselineName, KnownChoice>>;
 
 /** Messages from the baseline thread. */
 export type BaselineMessage =
@@ -71,6 +80,7 @@ export async function evaluateBaselinesAlongside<T>(
     evaluateBaselines(data, options, {
       threaded,
       onProgress: run.onProgress,
+      ...(run.known ? { known: run.known } : {}),
       signal: run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal,
     });
   const early = run.enabled && baselinesWantThread(data) ? start(true) : undefined;
@@ -109,7 +119,14 @@ export async function evaluateBaselinesHere(
   };
   const fit = async (name: BaselineName): Promise<Scorer | undefined> => {
     if (name === 'popularity') return PopularityScorer.fit(data.train, data.nItems);
-    const tuned = await fitTunedBaseline(name, data.train, data.nItems, data.valid, run.signal);
+    const tuned = await fitTunedBaseline(
+      name,
+      data.train,
+      data.nItems,
+      data.valid,
+      run.signal,
+      run.known?.[name],
+    );
     if ('skipped' in tuned) {
       out.skipped[name] = tuned.skipped;
       return undefined;
@@ -146,6 +163,7 @@ function onThread(
     const worker: Worker = startTsWorker(new URL('./baseline-worker.ts', import.meta.url), {
       data,
       options,
+      known: run.known,
     });
     let settled = false;
     const finish = (err: unknown, result?: BaselineResults) => {

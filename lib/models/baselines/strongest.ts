@@ -43,9 +43,21 @@ export interface StrongestBaseline {
   topUnseen(users: Int32Array, k: number, exclude?: UnseenExclusions): Promise<TopNewItems>;
 }
 
+/** What the search found, as plain data: enough to refit the winner without searching. */
+export interface StrongestChoice {
+  name: TeacherCandidate;
+  validNdcg10: number;
+  candidates: CandidateFigure[];
+}
+
 export interface StrongestOptions {
   /** @default TEACHER_CANDIDATES */
   candidates?: readonly TeacherCandidate[];
+  /**
+   * The choice an earlier search made on the same splits and candidates (its `choice`):
+   * only the winner is fitted, with its chosen setting, which gives the same scorer.
+   */
+  known?: StrongestChoice;
   /** Called as each candidate starts (for heartbeats). */
   onCandidate?: (name: TeacherCandidate) => void;
   signal?: AbortSignal;
@@ -64,6 +76,7 @@ export async function strongestBaseline(
 ): Promise<StrongestBaseline> {
   const names = options.candidates ?? TEACHER_CANDIDATES;
   if (names.length === 0) throw new RangeError('strongestBaseline: no candidate given');
+  if (options.known) return refitted(options.known, train, valid, nItems, options);
   const validation = validationOf(train, valid);
   const candidates: CandidateFigure[] = [];
   let best:
@@ -92,13 +105,43 @@ export async function strongestBaseline(
     throw new RangeError(
       `strongestBaseline: every candidate was skipped (${candidates.map((c) => `${c.name}: ${c.skipped}`).join('; ')})`,
     );
-  const { scorer } = best;
+  return withTopUnseen(
+    { name: best.name, validNdcg10: best.score, candidates },
+    best.scorer,
+    train,
+  );
+}
+
+/** The plain-data part of a search's result, for sharing it (see `known`). */
+export function choiceOf(best: StrongestBaseline): StrongestChoice {
+  return { name: best.name, validNdcg10: best.validNdcg10, candidates: best.candidates };
+}
+
+/** The known winner fitted with its chosen setting. */
+async function refitted(
+  known: StrongestChoice,
+  train: Csr,
+  valid: Csr,
+  nItems: number,
+  options: StrongestOptions,
+): Promise<StrongestBaseline> {
+  const figure = known.candidates.find((c) => c.name === known.name && !c.skipped);
+  if (!figure) throw new RangeError(`strongestBaseline: the known choice lists no ${known.name}`);
+  options.onCandidate?.(known.name);
+  const fitted = await fitTunedBaseline(known.name, train, nItems, valid, options.signal, figure);
+  if ('skipped' in fitted) throw new RangeError(`strongestBaseline: ${fitted.skipped}`);
+  return withTopUnseen(known, fitted.scorer, train);
+}
+
+function withTopUnseen(
+  choice: StrongestChoice,
+  scorer: Scorer & { nItems: number },
+  train: Csr,
+): StrongestBaseline {
   return {
-    name: best.name,
-    validNdcg10: best.score,
+    ...choice,
     scorer,
-    candidates,
     topUnseen: (users, k, exclude) =>
-      topUnseenItemsAsync(scorer, train, nItems, users, k, exclude ?? {}),
+      topUnseenItemsAsync(scorer, train, scorer.nItems, users, k, exclude ?? {}),
   };
 }

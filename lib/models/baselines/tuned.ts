@@ -7,7 +7,8 @@
  */
 import { keepRows, nonEmptyRows } from '../../eval/csr.ts';
 import type { Csr, Scorer } from '../../eval/types.ts';
-import { EASE_MAX_ITEMS, fitEaseOnValidation } from '../ease/ease.ts';
+import { runStepsAsync } from '../../async/steps.ts';
+import { EASE_MAX_ITEMS, EaseScorer, fitEaseOnValidation } from '../ease/ease.ts';
 import type { ValidationData } from '../types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
 import { ItemKnnScorer } from './item-knn.ts';
@@ -31,19 +32,35 @@ export const RP3_BETAS = [0, 0.25, 0.5, 0.75];
 /** Users whose validation items score a candidate (an even spread, so the cost is bounded). */
 export const VALIDATION_USERS = 2000;
 
-/** Fits `name` on `train`; RP3beta and EASE need `valid` to choose their setting on. */
+/**
+ * A choice made earlier on the same train and validation splits by this code: the setting
+ * (EASE: `lambda`, RP3beta: `beta`) and its validation NDCG@10. Refitting with it gives the
+ * same scorer as the search did, without the search.
+ */
+export interface KnownChoice {
+  chosen?: Record<string, unknown>;
+  validNdcg10?: number;
+}
+
+/**
+ * Fits `name` on `train`; RP3beta and EASE need `valid` to choose their setting on, unless
+ * `known` carries the setting chosen earlier on the same splits.
+ */
 export async function fitTunedBaseline(
   name: TunedBaselineName,
   train: Csr,
   nItems: number,
   valid: Csr | undefined,
   signal?: AbortSignal,
+  known?: KnownChoice,
 ): Promise<TunedBaseline> {
   if (name === 'itemknn') return { scorer: await ItemKnnScorer.fitAsync(train, nItems) };
   if (name === 'ease' && nItems > EASE_MAX_ITEMS)
     return {
       skipped: `the catalog has ${nItems} items, above EASE's dense limit of ${EASE_MAX_ITEMS}`,
     };
+  const refitted = await refit(name, train, nItems, known);
+  if (refitted) return refitted;
   if (!valid)
     return {
       skipped: `no validation split to choose its ${name === 'ease' ? 'lambda' : 'beta'} on`,
@@ -76,6 +93,26 @@ export async function fitTunedBaseline(
     scorer: best!.scorer,
     chosen: { beta: best!.beta, candidates },
     validNdcg10: best!.score,
+  };
+}
+
+/** `name` fitted with a known setting; undefined when `known` has none for it. */
+async function refit(
+  name: 'rp3beta' | 'ease',
+  train: Csr,
+  nItems: number,
+  known: KnownChoice | undefined,
+): Promise<TunedBaseline | undefined> {
+  const setting = known?.chosen?.[name === 'ease' ? 'lambda' : 'beta'];
+  if (typeof setting !== 'number' || !Number.isFinite(setting)) return undefined;
+  const scorer =
+    name === 'ease'
+      ? await runStepsAsync(EaseScorer.fitSteps(train, nItems, setting))
+      : await ItemKnnScorer.fitAsync(train, nItems, { similarity: 'rp3beta', beta: setting });
+  return {
+    scorer,
+    chosen: known!.chosen,
+    ...(known!.validNdcg10 !== undefined ? { validNdcg10: known!.validNdcg10 } : {}),
   };
 }
 

@@ -65,6 +65,8 @@ describe('expandLlm stage', () => {
       store,
     );
     expect(ref.stats).toMatchObject({ provider: 'sequence', fallback: true, requests: 0 });
+    // Both epochs fit the default seconds budget, and the stats say the budget did not bind.
+    expect(ref.stats).toMatchObject({ sequenceEpochs: 2, sequenceStoppedOnBudget: false });
     const summary = JSON.parse(await published(ref, 'expansion.json')) as { note: string };
     expect(summary.note).toContain('not an LLM');
 
