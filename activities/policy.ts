@@ -1,12 +1,22 @@
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { policyCandidates, searchPolicy } from '../lib/policy/index.ts';
+import {
+  policyCandidates,
+  searchPolicy,
+  TEACHER_WITH_HEAD,
+  validationHalves,
+} from '../lib/policy/index.ts';
 import type { PolicyOverrides } from '../lib/policy/index.ts';
 import { validationFigures } from '../lib/policy/validation.ts';
 import { resample, SOURCE } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { runTrainConfig } from './family-choice.ts';
-import { readResampleInput, SYNTHETIC_FILES } from './resample-input.ts';
+import {
+  namedSynthetic,
+  readResampleInput,
+  readTeacherHeadRows,
+  SYNTHETIC_FILES,
+} from './resample-input.ts';
 import { readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -31,12 +41,13 @@ export interface PolicyDecision {
 }
 
 /**
- * policy (`augmentation.policy: auto`): for each source that produced rows and each grid
- * setting, builds B as resample would, trains the configured model on it and scores it on
- * the validation split (overall, sparse users, tail items); A is scored the same way. The
- * best on sparse users among those not below A overall and within the gate's tail guard
- * rail is chosen (lib/policy/choose.ts) and resample applies it. The test split is never
- * read.
+ * policy (`augmentation.policy: auto`): for each source that produced rows (and the teacher
+ * with its popular head allowed) and each grid setting, builds B as resample would, trains
+ * the configured model on it, early-stopped on the selection half of the validation users,
+ * and scores it on validation (overall, sparse users, tail items, per half); A is scored the
+ * same way. The best on sparse users of the selection half among those not below A overall
+ * and within the gate's tail guard rail is chosen, and confirmed or not on the other half
+ * (lib/policy/choose.ts); resample applies it. The test split is never read.
  */
 export const policyStage: StageDefinition<PolicyStageConfig> = {
   name: 'policy',
@@ -50,15 +61,27 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     const input = await readResampleInput(ctx, resampleConfig);
     const splits = await readSplitCsrs(ctx, false);
     const validation = { train: splits.train, valid: splits.valid };
+    const halves = validationHalves(splits.train, splits.valid, segments.sparseFraction, seed);
     const { train } = await runTrainConfig(ctx, model, seed, splits);
     const produced = input.synthetic.filter((s) => s.n > 0).map((s) => s.source);
-    const candidates = policyCandidates(produced, augmentation);
+    // The teacher with its popular head allowed, when that gives other rows than the teacher's.
+    const teacherHead =
+      augmentation.teacherHead && produced.includes('teacher')
+        ? await readTeacherHeadRows(ctx)
+        : undefined;
+    const headDiffers =
+      teacherHead !== undefined && Number(ctx.inputManifest('teacher').stats.excludedItems) > 0;
+    const candidates = policyCandidates(
+      produced,
+      augmentation,
+      headDiffers ? [TEACHER_WITH_HEAD] : [],
+    );
     const result = await searchPolicy(
       candidates,
       {
         build: (sources, overrides) => {
           const { b } = resample(
-            { ...input, synthetic: input.synthetic.filter((s) => sources.includes(s.source)) },
+            { ...input, synthetic: namedSynthetic(input.synthetic, sources, teacherHead) },
             { ...resampleConfig, ...overrides },
             seed,
           );
@@ -67,7 +90,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
             if (b.source[r] !== SOURCE.real && b.source[r] !== SOURCE.sampled) syntheticRows++;
           return { set: b, syntheticRows };
         },
-        score: (set) => validationFigures(set, validation, train, segments, ctx.signal),
+        score: (set) => validationFigures(set, validation, halves, train, segments, ctx.signal),
         onStep: (label, done, total) =>
           ctx.heartbeat({ phase: `training candidate ${label}`, done, total }),
         signal: ctx.signal,
@@ -98,16 +121,31 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         validNdcg10A: result.a.ndcg10,
         validSparseNdcg10A: result.a.sparseNdcg10,
         validTailRecall10A: result.a.tailRecall10,
+        // The confirmation half: the estimate no choice has seen (lib/policy/halves.ts).
+        confirmNdcg10A: result.a.confirmation.ndcg10,
+        confirmSparseNdcg10A: result.a.confirmation.sparseNdcg10,
+        selectionUsers: halves.selection.length,
+        confirmationUsers: halves.confirmation.length,
         ...(chosen?.valid
           ? {
               validNdcg10B: chosen.valid.ndcg10,
               validSparseNdcg10B: chosen.valid.sparseNdcg10,
               validTailRecall10B: chosen.valid.tailRecall10,
+              confirmNdcg10B: chosen.valid.confirmation.ndcg10,
+              confirmSparseNdcg10B: chosen.valid.confirmation.sparseNdcg10,
             }
           : {}),
         candidates: result.candidates.map((c) => ({
           label: c.label,
-          ...(c.valid ?? {}),
+          ...(c.valid
+            ? {
+                ndcg10: c.valid.ndcg10,
+                sparseNdcg10: c.valid.sparseNdcg10,
+                tailRecall10: c.valid.tailRecall10,
+                selectionSparseNdcg10: c.valid.selection.sparseNdcg10,
+                confirmSparseNdcg10: c.valid.confirmation.sparseNdcg10,
+              }
+            : {}),
           ...(c.syntheticRows !== undefined ? { syntheticRows: c.syntheticRows } : {}),
           ...(c.skipped ? { skipped: c.skipped } : {}),
         })),

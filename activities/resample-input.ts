@@ -8,15 +8,22 @@ import type { StageName } from '../lib/contracts/index.ts';
 import { readInteractionsParquet, readSyntheticParquet } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/csr.ts';
 import { topNewItemsCsrAsync } from '../lib/models/baselines/index.ts';
+import { TEACHER_WITH_HEAD } from '../lib/policy/grid.ts';
 import type { ResampleInput, SyntheticSource } from '../lib/sampling/index.ts';
 import { catalogSize } from './split-data.ts';
 import type { StageContext } from './stage-runner.ts';
 
-/** The synthetic-rows file of each augmentation branch (also the identity of its rows). */
+/** The teacher's proposals with the popular items allowed (the policy's `teacher+head`). */
+export const TEACHER_HEAD_FILE = 'teacher-head.parquet';
+
+/**
+ * The synthetic-rows files of each augmentation branch, the one resample takes first (also
+ * the identity of its rows).
+ */
 export const SYNTHETIC_FILES: Partial<Record<StageName, string[]>> = {
   generateGan: ['gan.parquet'],
   expandLlm: ['llm.parquet'],
-  teacher: ['teacher.parquet'],
+  teacher: ['teacher.parquet', TEACHER_HEAD_FILE],
 };
 
 export async function readResampleInput(
@@ -26,9 +33,9 @@ export async function readResampleInput(
   const { nUsers, nItems } = catalogSize(ctx);
   const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
   const synthetic: SyntheticSource[] = [];
-  for (const [stage, [file]] of Object.entries(SYNTHETIC_FILES) as [StageName, [string]][])
+  for (const [stage, [file]] of Object.entries(SYNTHETIC_FILES) as [StageName, string[]][])
     if (ctx.hasInput(stage))
-      synthetic.push(await readSyntheticParquet(await ctx.inputFile(stage, file)));
+      synthetic.push(await readSyntheticParquet(await ctx.inputFile(stage, file!)));
   // Hard negatives: items a quick base model (item kNN on the train split) ranks high.
   const neg = cfg.negatives;
   if (neg.strategy !== 'hard' || neg.perPositive === 0) return { nUsers, nItems, train, synthetic };
@@ -36,4 +43,29 @@ export async function readResampleInput(
   const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
   const hardCandidates = await topNewItemsCsrAsync(trainCsr, nItems, neg.hardPool);
   return { nUsers, nItems, train, synthetic, hardCandidates };
+}
+
+/** The teacher's head-allowed rows, when the run has a teacher. */
+export async function readTeacherHeadRows(
+  ctx: StageContext<unknown>,
+): Promise<SyntheticSource | undefined> {
+  if (!ctx.hasInput('teacher')) return undefined;
+  return readSyntheticParquet(await ctx.inputFile('teacher', TEACHER_HEAD_FILE));
+}
+
+/**
+ * The rows of the named sources (a policy candidate's or decision's); `teacher+head` names
+ * the teacher's head-allowed rows.
+ */
+export function namedSynthetic(
+  synthetic: readonly SyntheticSource[],
+  sources: readonly string[],
+  teacherHead: SyntheticSource | undefined,
+): SyntheticSource[] {
+  const out = synthetic.filter((s) => sources.includes(s.source));
+  if (sources.includes(TEACHER_WITH_HEAD)) {
+    if (!teacherHead) throw new Error(`${TEACHER_WITH_HEAD} was chosen but the run has no teacher`);
+    out.push(teacherHead);
+  }
+  return out;
 }

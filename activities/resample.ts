@@ -3,10 +3,16 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeTrainingSetParquet } from '../lib/data/index.ts';
+import { TEACHER_WITH_HEAD } from '../lib/policy/grid.ts';
 import { resample } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { PolicyDecision } from './policy.ts';
-import { readResampleInput, SYNTHETIC_FILES } from './resample-input.ts';
+import {
+  namedSynthetic,
+  readResampleInput,
+  readTeacherHeadRows,
+  SYNTHETIC_FILES,
+} from './resample-input.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -40,7 +46,11 @@ export const resampleStage: StageDefinition<ResampleStageConfig> = {
     const read = await readResampleInput(ctx, config);
     // With a policy, B takes only the chosen sources' rows.
     const synthetic = decision
-      ? read.synthetic.filter((s) => decision.sources.includes(s.source))
+      ? namedSynthetic(
+          read.synthetic,
+          decision.sources,
+          decision.sources.includes(TEACHER_WITH_HEAD) ? await readTeacherHeadRows(ctx) : undefined,
+        )
       : read.synthetic;
     const { train, nUsers, nItems, hardCandidates } = read;
     ctx.heartbeat({ phase: 'resampling', rows: train.n });

@@ -4,10 +4,11 @@ import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { proposePseudoPositives } from '../lib/teacher/index.ts';
+import { sharedStrongestBaseline } from './baseline-choice.ts';
+import { TEACHER_HEAD_FILE } from './resample-input.ts';
 import { catalogSize, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
-import { sharedStrongestBaseline } from './baseline-choice.ts';
 
 export interface TeacherStageConfig {
   /** No seed: the teacher is deterministic, so runs that differ only in seed share it. */
@@ -18,7 +19,8 @@ export interface TeacherStageConfig {
  * teacher: the strongest of the candidate baselines on validation (each fitted on the train
  * split with its own setting chosen on validation) proposes, for the sparsest users, its top
  * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
- * teacher; score = rank-based confidence, plausibility = the teacher's raw score). Reads the
+ * teacher; score = rank-based confidence, plausibility = the teacher's raw score), and the
+ * same with the popular items allowed (`teacher-head.parquet`, for the policy). Reads the
  * train and validation splits only; validation chooses the teacher, the proposals come from
  * train alone (see lib/teacher/propose.ts). The search is shared with the other stages that
  * want the same baseline (baseline-choice.ts).
@@ -42,13 +44,25 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     });
     ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });
     const rows = await proposePseudoPositives(train, nItems, teacher, cfg);
-    const path = join(ctx.workDir, 'teacher.parquet');
-    const { schema } = await writeSyntheticParquet(path, {
-      ...rows,
-      source: 'teacher',
-      nUsers,
-      nItems,
+    // The same proposals with the popular head allowed: the policy tries both (teacher+head).
+    const headRows = await proposePseudoPositives(train, nItems, teacher, {
+      ...cfg,
+      excludeTopPopular: 0,
     });
+    const files = [];
+    for (const [name, r] of [
+      ['teacher.parquet', rows],
+      [TEACHER_HEAD_FILE, headRows],
+    ] as const) {
+      const path = join(ctx.workDir, name);
+      const { schema } = await writeSyntheticParquet(path, {
+        ...r,
+        source: 'teacher',
+        nUsers,
+        nItems,
+      });
+      files.push({ name, path, rows: r.n, schema });
+    }
     // Flat figures, so MLflow logs each (it logs numbers as metrics and words as tags).
     const perCandidate: Record<string, number | string> = {};
     for (const c of teacher.candidates) {
@@ -59,7 +73,7 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     }
     return {
       kind: 'synthetic-rows',
-      files: [{ name: 'teacher.parquet', path, rows: rows.n, schema }],
+      files,
       stats: {
         teacher: teacher.name,
         teacherValidNdcg10: teacher.validNdcg10,
@@ -70,6 +84,7 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
         users: rows.usersAugmented,
         usersChosen: rows.usersChosen,
         excludedItems: rows.excludedItems,
+        headRows: headRows.n,
         k: cfg.k,
         seconds: (Date.now() - t0) / 1000,
       },

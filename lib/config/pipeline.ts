@@ -784,7 +784,7 @@ const augmentationSchema = z
       .enum(['auto', 'fixed'])
       .default('auto')
       .describe(
-        "`auto`: B's sources and settings are chosen on the validation split (the policy stage trains one model per candidate and keeps the best on sparse users among those not below A overall); `fixed`: B takes every source's rows with the `resample` settings as written.",
+        "`auto`: B's sources and settings are chosen on the validation split (the policy stage trains one model per candidate and keeps the best on sparse users among those not below A overall, ranked on one half of the validation users and confirmed on the other); `fixed`: B takes every source's rows with the `resample` settings as written.",
       ),
     perUser: z
       .array(z.int().min(1).max(1000))
@@ -796,12 +796,20 @@ const augmentationSchema = z
       .array(z.number().gt(0).max(100))
       .min(1)
       .max(4)
-      .default([0.5, 1])
-      .describe('Policy grid: loss weights of synthetic rows tried (resample.syntheticWeight).'),
+      .default([0.25, 0.5])
+      .describe(
+        'Policy grid: loss weights of synthetic rows tried (resample.syntheticWeight); for ials a weight w gives a confidence of 1 + alpha x w, real rows having w = 1.',
+      ),
     combined: z
       .boolean()
       .default(true)
       .describe('Policy grid: besides each source alone, try all sources together.'),
+    teacherHead: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Policy grid: also try the teacher's proposals with the most popular items allowed (`teacher+head`, as with teacher.excludeTopPopular 0) as a source of its own, when teacher.excludeTopPopular is above 0; whether the head helps depends on the data and the model.",
+      ),
     maxCandidates: z
       .int()
       .min(1)

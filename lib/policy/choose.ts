@@ -1,8 +1,12 @@
 /**
- * The choice of `augmentation.policy: auto`, made on the validation split only: among the
- * candidates whose overall validation NDCG@10 is not below A's and whose tail-item recall
- * does not fall by more than the gate allows (evaluate.maxDrop), the best on sparse users.
- * The same guard rail as the A/B gate, applied on validation, so the choice is one the gate
+ * The choice of `augmentation.policy: auto`, made on the validation split only, in two steps
+ * against the winner's curse (halves.ts):
+ * 1. on the selection half: among the candidates whose overall NDCG@10 is not below A's and
+ *    whose tail-item recall does not fall by more than the gate allows (evaluate.maxDrop),
+ *    the best on sparse users is the pick;
+ * 2. on the confirmation half: the pick beats A when it is better on sparse users there too,
+ *    under the same two guard rails. Its lift there is the honest estimate.
+ * The guard rails are the A/B gate's, applied on validation, so the choice is one the gate
  * can accept. Pure: the figures come from the search.
  */
 import type { PolicyCandidate } from './grid.ts';
@@ -15,9 +19,15 @@ export interface ValidationFigures {
   tailRecall10: number;
 }
 
+/** The figures on every validation user, and on each half (selection, confirmation). */
+export interface SplitFigures extends ValidationFigures {
+  selection: ValidationFigures;
+  confirmation: ValidationFigures;
+}
+
 export interface ScoredCandidate extends PolicyCandidate {
   /** Absent when the candidate was not trained (see `skipped`). */
-  valid?: ValidationFigures;
+  valid?: SplitFigures;
   /** Synthetic positives in the candidate's training set. */
   syntheticRows?: number;
   seconds?: number;
@@ -27,26 +37,39 @@ export interface ScoredCandidate extends PolicyCandidate {
 export interface PolicyChoice {
   /** The chosen candidate's label, or undefined when no candidate was trained. */
   chosen?: string;
-  /** True when the chosen candidate beats A on sparse users without losing overall. */
+  /**
+   * True when the pick beats A on sparse users without losing overall or on tail items, on
+   * the selection half and again on the confirmation half.
+   */
   beatsA: boolean;
   reason: string;
 }
 
 const f = (x: number) => x.toFixed(4);
 
+/** `x` keeps A's overall NDCG@10 and, within `maxDrop`, its tail recall. */
+function eligible(a: ValidationFigures, x: ValidationFigures, maxDrop: number): boolean {
+  // No tail item among these users: nothing to guard.
+  const tailKept = !(a.tailRecall10 > 0) || x.tailRecall10 >= a.tailRecall10 * (1 - maxDrop);
+  return x.ndcg10 >= a.ndcg10 && tailKept;
+}
+
+const figures = (x: ValidationFigures, a: ValidationFigures) =>
+  `sparse users ${f(x.sparseNdcg10)} vs A ${f(a.sparseNdcg10)}, overall ${f(x.ndcg10)} vs A ${f(a.ndcg10)}`;
+
 /**
- * The eligible candidates (overall >= A's, tail recall >= A's x (1 - maxDrop)) ranked by
- * sparse-user NDCG@10, then overall (first in grid order on ties). When none is eligible,
- * the best overall stands in as B, so the run still trains and evaluates one; the gate then
- * keeps A.
+ * Picks on the selection half (ranked by sparse-user NDCG@10, then overall; the first in
+ * grid order on ties) and confirms on the other. When no candidate is eligible on the
+ * selection half, the best overall there stands in as B, so the run still trains and
+ * evaluates one; the gate then keeps A.
  */
 export function choosePolicy(
-  a: ValidationFigures,
+  a: SplitFigures,
   candidates: ScoredCandidate[],
   maxDrop = 0.05,
 ): PolicyChoice {
   const trained = candidates.filter(
-    (c): c is ScoredCandidate & { valid: ValidationFigures } => c.valid !== undefined,
+    (c): c is ScoredCandidate & { valid: SplitFigures } => c.valid !== undefined,
   );
   if (trained.length === 0)
     return {
@@ -56,34 +79,36 @@ export function choosePolicy(
           ? 'no augmentation source produced rows: B is trained on the real data only'
           : 'no candidate could be trained within the budget: B is trained on the real data only',
     };
+  const sel = (c: { valid: SplitFigures }) => c.valid.selection;
   const better = (x: ValidationFigures, y: ValidationFigures) =>
     x.sparseNdcg10 > y.sparseNdcg10 || (x.sparseNdcg10 === y.sparseNdcg10 && x.ndcg10 > y.ndcg10);
-  // No tail item in validation: nothing to guard.
-  const tailKept = (v: ValidationFigures) =>
-    !(a.tailRecall10 > 0) || v.tailRecall10 >= a.tailRecall10 * (1 - maxDrop);
-  const eligible = trained.filter((c) => c.valid.ndcg10 >= a.ndcg10 && tailKept(c.valid));
-  if (eligible.length > 0) {
-    let best = eligible[0]!;
-    for (const c of eligible) if (better(c.valid, best.valid)) best = c;
-    const gain = best.valid.sparseNdcg10 - a.sparseNdcg10;
-    const figures = `validation NDCG@10 sparse users ${f(best.valid.sparseNdcg10)} vs A ${f(a.sparseNdcg10)}, overall ${f(best.valid.ndcg10)} vs A ${f(a.ndcg10)}`;
-    return gain > 0
-      ? {
-          chosen: best.label,
-          beatsA: true,
-          reason: `${best.label} is best on sparse users (${figures})`,
-        }
-      : {
-          chosen: best.label,
-          beatsA: false,
-          reason: `no candidate beats A on sparse users without losing overall or on tail items; B is the closest, ${best.label} (${figures})`,
-        };
+  const pool = trained.filter((c) => eligible(a.selection, sel(c), maxDrop));
+  if (pool.length === 0) {
+    let best = trained[0]!;
+    for (const c of trained) if (sel(c).ndcg10 > sel(best).ndcg10) best = c;
+    return {
+      chosen: best.label,
+      beatsA: false,
+      reason: `on the selection half of the validation users every candidate is below A overall or loses tail-item recall (best overall ${best.label}: ${f(sel(best).ndcg10)} vs A ${f(a.selection.ndcg10)}); B is that candidate`,
+    };
   }
-  let best = trained[0]!;
-  for (const c of trained) if (c.valid.ndcg10 > best.valid.ndcg10) best = c;
+  let best = pool[0]!;
+  for (const c of pool) if (better(sel(c), sel(best))) best = c;
+  const picked = `${best.label} is best on the selection half (${figures(sel(best), a.selection)})`;
+  if (!(sel(best).sparseNdcg10 > a.selection.sparseNdcg10))
+    return {
+      chosen: best.label,
+      beatsA: false,
+      reason: `no candidate beats A on sparse users of the selection half without losing overall or on tail items; B is the closest: ${picked}`,
+    };
+  const conf = best.valid.confirmation;
+  const confirmed =
+    conf.sparseNdcg10 > a.confirmation.sparseNdcg10 && eligible(a.confirmation, conf, maxDrop);
   return {
     chosen: best.label,
-    beatsA: false,
-    reason: `every candidate is below A overall or loses tail-item recall on validation (best overall ${best.label}: ${f(best.valid.ndcg10)} vs A ${f(a.ndcg10)}); B is that candidate`,
+    beatsA: confirmed,
+    reason: confirmed
+      ? `${picked} and beats A on the confirmation half too (${figures(conf, a.confirmation)})`
+      : `${picked} but does not beat A on the confirmation half (${figures(conf, a.confirmation)}, tail recall ${f(conf.tailRecall10)} vs A ${f(a.confirmation.tailRecall10)}): its lift is not confirmed`,
   };
 }

@@ -30,13 +30,24 @@ export interface PolicyGrid {
 }
 
 /**
- * Each source alone (in the given order), then all of them together, crossed with the
+ * The teacher's rows with the most popular items allowed (teacher.excludeTopPopular 0): a
+ * variant of the teacher source that the policy tries alone (`augmentation.teacherHead`).
+ */
+export const TEACHER_WITH_HEAD = 'teacher+head';
+
+/**
+ * Each source alone (in the given order), then each of `alone` (variants of a source's rows,
+ * tried by themselves and never combined), then all of `sources` together, crossed with the
  * per-user counts and weights. The cheapest settings come first within a source so that a
  * budget cut keeps a spread of sources rather than one source's whole grid: the order is
  * setting-major (every source at the first setting, then every source at the next).
  */
-export function policyCandidates(sources: readonly string[], grid: PolicyGrid): PolicyCandidate[] {
-  const groups = sources.map((s) => [s]);
+export function policyCandidates(
+  sources: readonly string[],
+  grid: PolicyGrid,
+  alone: readonly string[] = [],
+): PolicyCandidate[] {
+  const groups = [...sources, ...alone].map((s) => [s]);
   if (grid.combined && sources.length > 1) groups.push([...sources]);
   const out: PolicyCandidate[] = [];
   for (const k of grid.perUser) {

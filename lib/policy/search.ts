@@ -6,7 +6,7 @@
  */
 import type { TrainingSet } from '../data/row-sets.ts';
 import { choosePolicy } from './choose.ts';
-import type { PolicyChoice, ScoredCandidate, ValidationFigures } from './choose.ts';
+import type { PolicyChoice, ScoredCandidate, SplitFigures } from './choose.ts';
 import type { PolicyCandidate, PolicyOverrides } from './grid.ts';
 
 export interface PolicySearchDeps {
@@ -15,15 +15,15 @@ export interface PolicySearchDeps {
     sources: string[],
     overrides?: PolicyOverrides,
   ): { set: TrainingSet; syntheticRows: number };
-  /** Trains the configured model on `set` and scores it on validation. */
-  score(set: TrainingSet): Promise<ValidationFigures>;
+  /** Trains the configured model on `set` and scores it on validation, per half. */
+  score(set: TrainingSet): Promise<SplitFigures>;
   /** Reports progress before each model is trained (heartbeats). */
   onStep?(label: string, done: number, total: number): void;
   signal?: AbortSignal;
 }
 
 export interface PolicySearchResult {
-  a: ValidationFigures;
+  a: SplitFigures;
   candidates: ScoredCandidate[];
   choice: PolicyChoice;
   seconds: number;

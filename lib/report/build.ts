@@ -235,6 +235,17 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
   const list = need(p, 'candidates', f);
   if (!Array.isArray(list)) throw new Error(`${f}: candidates is not an array`);
   const opt = (o: Obj, k: string) => (typeof o[k] === 'number' ? { [k]: o[k] as number } : {});
+  // Sparse users on each half of the validation users (lib/policy/halves.ts).
+  const halves = (v: Obj) => {
+    const sparse = (half: string, key: string) => {
+      const x = (v[half] as Obj | undefined)?.sparseNdcg10;
+      return typeof x === 'number' ? { [key]: x } : {};
+    };
+    return {
+      ...sparse('selection', 'selectionSparseNdcg10'),
+      ...sparse('confirmation', 'confirmSparseNdcg10'),
+    };
+  };
   return {
     ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
     beatsA: choice.beatsA === true,
@@ -243,6 +254,7 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
       ndcg10: num(need(a, 'ndcg10', f)),
       sparseNdcg10: num(need(a, 'sparseNdcg10', f)),
       ...opt(a, 'tailRecall10'),
+      ...halves(a),
     },
     candidates: (list as Obj[]).map((c) => {
       const valid = (c.valid ?? {}) as Obj;
@@ -251,6 +263,7 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
         ...opt(valid, 'ndcg10'),
         ...opt(valid, 'sparseNdcg10'),
         ...opt(valid, 'tailRecall10'),
+        ...halves(valid),
         ...opt(c, 'syntheticRows'),
         ...(typeof c.skipped === 'string' ? { skipped: c.skipped } : {}),
       };

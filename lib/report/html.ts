@@ -6,7 +6,7 @@
 import { f4, htmlDocument, int, pValue, pct, section, value } from './document.ts';
 import { esc } from './escape.ts';
 import { barChart, intervalChart, lineChart } from './svg.ts';
-import type { MetricRow, ReportData } from './types.ts';
+import type { HalvesFigures, MetricRow, ReportData } from './types.ts';
 
 function metricTable(rows: (MetricRow & { segment?: string })[], level: number): string {
   const withSegment = rows.some((r) => r.segment !== undefined);
@@ -188,13 +188,17 @@ function ganSection(g: Record<string, number>, gate?: string): string {
 
 function policySection(p: NonNullable<ReportData['policy']>): string {
   const head =
-    '<tr><th>candidate</th><th>synthetic rows</th><th>NDCG@10</th><th>sparse users NDCG@10</th><th>tail items Recall@10</th></tr>';
+    '<tr><th>candidate</th><th>synthetic rows</th><th>NDCG@10</th><th>sparse users NDCG@10</th><th>tail items Recall@10</th><th>sparse users, selection half</th><th>sparse users, confirmation half</th></tr>';
   const row = (label: string, cells: string[], chosen = false) =>
     `<tr${chosen ? ' class="up"' : ''}><td>${esc(label)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
-  const figures = (v: { ndcg10?: number; sparseNdcg10?: number; tailRecall10?: number }) => [
+  const figures = (
+    v: HalvesFigures & { ndcg10?: number; sparseNdcg10?: number; tailRecall10?: number },
+  ) => [
     f4(v.ndcg10 ?? NaN),
     f4(v.sparseNdcg10 ?? NaN),
     f4(v.tailRecall10 ?? NaN),
+    f4(v.selectionSparseNdcg10 ?? NaN),
+    f4(v.confirmSparseNdcg10 ?? NaN),
   ];
   const body = [
     row('A (real data only)', ['0', ...figures(p.a)]),
@@ -205,6 +209,8 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
             esc(`skipped: ${c.skipped}`),
             '',
             '',
+            '',
+            '',
           ])
         : row(c.label, [int(c.syntheticRows ?? NaN), ...figures(c)], c.label === p.chosen),
     ),
@@ -212,7 +218,7 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
   return section('policy', 'Augmentation policy (chosen on validation)', [
     `<p id="policy-choice">${p.beatsA ? 'B uses' : 'No candidate beats A on validation; B uses'} <strong>${esc(p.chosen ?? 'no synthetic rows')}</strong>: ${esc(p.reason)}.</p>`,
     `<table>${head}${body.join('')}</table>`,
-    "<p>Each candidate is a model of the run's family trained on B built with that source and setting, scored on the validation split; the test split is read only by the A/B test above.</p>",
+    "<p>Each candidate is a model of the run's family trained on B built with that source and setting, scored on the validation split; the test split is read only by the A/B test above. Models are early-stopped and the candidates ranked on the selection half of the validation users; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.</p>",
   ]);
 }
 

@@ -79,15 +79,15 @@ export interface ReportData {
     chosen?: string;
     beatsA: boolean;
     reason: string;
-    a: { ndcg10: number; sparseNdcg10: number; tailRecall10?: number };
-    candidates: {
+    a: HalvesFigures & { ndcg10: number; sparseNdcg10: number; tailRecall10?: number };
+    candidates: (HalvesFigures & {
       label: string;
       ndcg10?: number;
       sparseNdcg10?: number;
       tailRecall10?: number;
       syntheticRows?: number;
       skipped?: string;
-    }[];
+    })[];
   };
   /** The teacher source: which baseline taught, how each candidate did, what it proposed. */
   teacher?: {
@@ -123,4 +123,10 @@ export interface ReportData {
     /** A few dropped answers as the chooser gave them (untrusted text, escaped on render). */
     examples: string[];
   };
+}
+
+/** Sparse-user validation NDCG@10 on the policy's selection and confirmation halves. */
+export interface HalvesFigures {
+  selectionSparseNdcg10?: number;
+  confirmSparseNdcg10?: number;
 }

@@ -68,6 +68,8 @@ describe('the whole pipeline on the real stack', () => {
         gan: gan.rows as number,
         llm: llm.rows as number,
         teacher: teacher.rows as number,
+        // The teacher's proposals with the popular head allowed (a candidate of its own).
+        'teacher+head': teacher.headRows as number,
       };
       const chosen = String(policy.sources).split(',').filter(Boolean);
       expect(chosen.length).toBeGreaterThan(0);

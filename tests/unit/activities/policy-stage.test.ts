@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { policyStage } from '../../../activities/policy.ts';
 import type { PolicyDecision, PolicyStageConfig } from '../../../activities/policy.ts';
 import { resampleStage } from '../../../activities/resample.ts';
-import { runStage } from '../../../activities/stage-runner.ts';
+import { jsonOutput, runStage } from '../../../activities/stage-runner.ts';
+import type { StageDefinition } from '../../../activities/stage-runner.ts';
 import { teacherStage } from '../../../activities/teacher.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { readTrainingSetParquet } from '../../../lib/data/index.ts';
 import type { PolicySearchResult } from '../../../lib/policy/index.ts';
+import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import { SOURCE } from '../../../lib/sampling/index.ts';
+import { headItems } from '../../../lib/teacher/index.ts';
 import { LocalArtifactStore } from '../../../lib/store/index.ts';
 import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -58,17 +61,28 @@ describe('policy stage', () => {
     const result = JSON.parse(
       new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
     ) as PolicySearchResult;
-    expect(result.candidates.map((c) => c.label)).toEqual(['teacher k2 w0.5', 'teacher k2 w1']);
+    // The teacher as configured (its popular head left out) and with the head allowed.
+    expect(result.candidates.map((c) => c.label)).toEqual([
+      'teacher k2 w0.5',
+      'teacher+head k2 w0.5',
+      'teacher k2 w1',
+      'teacher+head k2 w1',
+    ]);
     for (const c of result.candidates) {
       expect(c.valid!.ndcg10).toBeGreaterThan(0);
+      expect(c.valid!.confirmation.sparseNdcg10).toBeGreaterThanOrEqual(0);
       expect(c.syntheticRows).toBeGreaterThan(0);
     }
     expect(result.a.ndcg10).toBeGreaterThan(0);
+    expect(policy.stats.selectionUsers).toBeGreaterThan(0);
+    expect(policy.stats.confirmationUsers).toBeGreaterThan(0);
     const decision = JSON.parse(
       new TextDecoder().decode(await store.getBytes(`${policy.key}/decision.json`)),
     ) as PolicyDecision;
     expect(decision.chosen).toBe(result.choice.chosen);
-    expect(decision.sources).toEqual(['teacher']);
+    expect(decision.sources).toEqual([
+      decision.chosen!.startsWith('teacher+head') ? 'teacher+head' : 'teacher',
+    ]);
     expect(policy.stats).toMatchObject({ family: 'ials', chosen: decision.chosen });
 
     const resample = await runStage(
@@ -92,4 +106,73 @@ describe('policy stage', () => {
     expect([...weights]).toEqual([decision.overrides!.syntheticWeight]);
     expect(Math.max(...perUser.values())).toBeLessThanOrEqual(2);
   }, 120_000);
+
+  it('builds B from the teacher rows with the head allowed when the decision names teacher+head', async () => {
+    const preprocess = await runStage(
+      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
+      { runId: 'p2', config: { tag: 'p2' }, inputs: {} },
+      store,
+    );
+    const { enabled: _on, ...teacherConfig } = base.teacher;
+    const teacher = await runStage(
+      teacherStage,
+      {
+        runId: 'p2',
+        config: { teacher: { ...teacherConfig, excludeTopPopular: 0.1, candidates: ['itemknn'] } },
+        inputs: { preprocess },
+      },
+      store,
+    );
+    const head = headItems(
+      csrFromCoo(pre.train.user, pre.train.item, pre.train.n, nUsers),
+      nItems,
+      0.1,
+    );
+    const headRowsOf = async (sources: string[]) => {
+      const policy = await runStage(
+        decisionStage({ sources, beatsA: false, reason: 'test' }),
+        { runId: 'p2', config: { sources }, inputs: {} },
+        store,
+      );
+      const resample = await runStage(
+        resampleStage,
+        {
+          runId: 'p2',
+          config: { resample: base.resample, seed: 7 },
+          inputs: { preprocess, teacher, policy },
+        },
+        store,
+      );
+      const b = await readTrainingSetParquet(await store.getBytes(`${resample.key}/b.parquet`));
+      let teacherRows = 0;
+      let inHead = 0;
+      for (let r = 0; r < b.n; r++) {
+        if (b.source[r] !== SOURCE.teacher) continue;
+        teacherRows++;
+        inHead += head[b.item[r]!]!;
+      }
+      return { teacherRows, inHead };
+    };
+    const configured = await headRowsOf(['teacher']);
+    const withHead = await headRowsOf(['teacher+head']);
+    expect(configured.teacherRows).toBeGreaterThan(0);
+    expect(configured.inHead).toBe(0);
+    expect(withHead.inHead).toBeGreaterThan(0);
+  }, 120_000);
 });
+
+/** A stand-in for the policy stage that publishes a given decision. */
+function decisionStage(decision: PolicyDecision): StageDefinition<{ sources: string[] }> {
+  return {
+    name: 'policy',
+    source: import.meta.url,
+    needs: [],
+    async run(ctx) {
+      return {
+        kind: 'policy',
+        files: [await jsonOutput(ctx.workDir, 'decision.json', decision, 1)],
+        stats: {},
+      };
+    },
+  };
+}

@@ -1,51 +1,88 @@
 import { describe, expect, it } from 'vitest';
 import { choosePolicy } from '../../../lib/policy/index.ts';
-import type { ScoredCandidate } from '../../../lib/policy/index.ts';
+import type {
+  ScoredCandidate,
+  SplitFigures,
+  ValidationFigures,
+} from '../../../lib/policy/index.ts';
 
-const cand = (
-  label: string,
-  ndcg10?: number,
-  sparseNdcg10?: number,
-  tailRecall10 = 0.2,
-): ScoredCandidate => ({
+const fig = (ndcg10: number, sparseNdcg10: number, tailRecall10 = 0.2): ValidationFigures => ({
+  ndcg10,
+  sparseNdcg10,
+  tailRecall10,
+});
+/** The same figures on both halves, unless the confirmation half is given. */
+const split = (selection: ValidationFigures, confirmation = selection): SplitFigures => ({
+  ...selection,
+  selection,
+  confirmation,
+});
+const cand = (label: string, valid?: SplitFigures): ScoredCandidate => ({
   label,
   sources: ['teacher'],
   overrides: { maxSyntheticPerUser: 2, syntheticWeight: 1 },
-  ...(ndcg10 === undefined
-    ? { skipped: 'budget' }
-    : { valid: { ndcg10, sparseNdcg10: sparseNdcg10!, tailRecall10 } }),
+  ...(valid ? { valid } : { skipped: 'budget' }),
 });
-const a = { ndcg10: 0.1, sparseNdcg10: 0.05, tailRecall10: 0.2 };
+const a = split(fig(0.1, 0.05));
 
 describe('choosePolicy', () => {
   it('picks the best sparse-user figure among candidates not below A overall', () => {
     const choice = choosePolicy(a, [
-      cand('x', 0.099, 0.09), // best on sparse users but below A overall: not eligible
-      cand('y', 0.1, 0.06),
-      cand('z', 0.12, 0.055),
+      cand('x', split(fig(0.099, 0.09))), // best on sparse users but below A overall: not eligible
+      cand('y', split(fig(0.1, 0.06))),
+      cand('z', split(fig(0.12, 0.055))),
     ]);
     expect(choice.chosen).toBe('y');
     expect(choice.beatsA).toBe(true);
-    expect(choice.reason).toMatch(/y is best on sparse users/);
+    expect(choice.reason).toMatch(/y is best on the selection half .* confirmation half too/);
+  });
+
+  it('ranks on the selection half only: the confirmation half cannot change the pick', () => {
+    const choice = choosePolicy(a, [
+      cand('x', split(fig(0.1, 0.07), fig(0.1, 0.2))),
+      cand('y', split(fig(0.1, 0.08), fig(0.1, 0.051))),
+    ]);
+    expect(choice.chosen).toBe('y');
+    expect(choice.beatsA).toBe(true);
+  });
+
+  it('does not claim a lift the confirmation half does not repeat', () => {
+    const lost = (conf: ValidationFigures) =>
+      choosePolicy(a, [cand('y', split(fig(0.11, 0.08), conf))]);
+    // Worse on sparse users, below A overall, or losing tail recall on the confirmation half.
+    for (const conf of [fig(0.11, 0.049), fig(0.099, 0.08), fig(0.11, 0.08, 0.18)]) {
+      const choice = lost(conf);
+      expect(choice.chosen).toBe('y');
+      expect(choice.beatsA).toBe(false);
+      expect(choice.reason).toMatch(/does not beat A on the confirmation half.*not confirmed/);
+    }
+    expect(lost(fig(0.1, 0.0501)).beatsA).toBe(true);
   });
 
   it("keeps the gate's tail guard rail: a candidate losing more than maxDrop of tail recall is not eligible", () => {
-    const c = [cand('x', 0.11, 0.09, 0.189), cand('y', 0.1, 0.06, 0.191)];
+    const c = [cand('x', split(fig(0.11, 0.09, 0.189))), cand('y', split(fig(0.1, 0.06, 0.191)))];
     expect(choosePolicy(a, c, 0.05).chosen).toBe('y');
     expect(choosePolicy(a, c, 0.1).chosen).toBe('x');
     // No tail item in validation (A's tail recall NaN): nothing to guard.
-    expect(choosePolicy({ ...a, tailRecall10: NaN }, c, 0.05).chosen).toBe('x');
+    expect(choosePolicy(split(fig(0.1, 0.05, NaN)), c, 0.05).chosen).toBe('x');
   });
 
   it('says plainly when no eligible candidate beats A on sparse users', () => {
-    const choice = choosePolicy(a, [cand('y', 0.11, 0.04), cand('z', 0.1, 0.05)]);
+    const choice = choosePolicy(a, [
+      cand('y', split(fig(0.11, 0.04))),
+      cand('z', split(fig(0.1, 0.05))),
+    ]);
     expect(choice.chosen).toBe('z');
     expect(choice.beatsA).toBe(false);
     expect(choice.reason).toMatch(/no candidate beats A/);
   });
 
   it('falls back to the best overall when every candidate is below A overall', () => {
-    const choice = choosePolicy(a, [cand('y', 0.05, 0.2), cand('z', 0.08, 0.01), cand('s')]);
+    const choice = choosePolicy(a, [
+      cand('y', split(fig(0.05, 0.2))),
+      cand('z', split(fig(0.08, 0.01))),
+      cand('s'),
+    ]);
     expect(choice.chosen).toBe('z');
     expect(choice.beatsA).toBe(false);
     expect(choice.reason).toMatch(/every candidate is below A overall/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { policyCandidates } from '../../../lib/policy/index.ts';
+import { policyCandidates, TEACHER_WITH_HEAD } from '../../../lib/policy/index.ts';
 
 const grid = { perUser: [2, 5], weights: [0.5, 1], combined: true, maxCandidates: 64 };
 
@@ -37,5 +37,25 @@ describe('policyCandidates', () => {
   it('keeps the first maxCandidates, so a cut still spans the sources', () => {
     const c = policyCandidates(['gan', 'llm', 'teacher'], { ...grid, maxCandidates: 3 });
     expect(c.map((x) => x.sources[0])).toEqual(['gan', 'llm', 'teacher']);
+  });
+
+  it('tries a variant of a source (teacher+head) alone, never in the combined candidate', () => {
+    const c = policyCandidates(['llm', 'teacher'], { ...grid, perUser: [2], weights: [1] }, [
+      TEACHER_WITH_HEAD,
+    ]);
+    expect(c.map((x) => x.label)).toEqual([
+      'llm k2 w1',
+      'teacher k2 w1',
+      'teacher+head k2 w1',
+      'all k2 w1',
+    ]);
+    expect(c[2]!.sources).toEqual([TEACHER_WITH_HEAD]);
+    expect(c[3]!.sources).toEqual(['llm', 'teacher']);
+    // A variant alone has no combined candidate.
+    expect(
+      policyCandidates(['teacher'], { ...grid, perUser: [2], weights: [1] }, [
+        TEACHER_WITH_HEAD,
+      ]).map((x) => x.label),
+    ).toEqual(['teacher k2 w1', 'teacher+head k2 w1']);
   });
 });

@@ -20,7 +20,10 @@ function deps(scoreOf: (n: number) => number, rowsOf: (sources: string[]) => num
       };
       return { set, syntheticRows: rowsOf(sources) };
     },
-    score: async (set) => ({ ndcg10: 0.1, sparseNdcg10: scoreOf(set.n), tailRecall10: 0.1 }),
+    score: async (set) => {
+      const f = { ndcg10: 0.1, sparseNdcg10: scoreOf(set.n), tailRecall10: 0.1 };
+      return { ...f, selection: f, confirmation: f };
+    },
     onStep: (label) => steps.push(label),
   };
   return { d, steps };

@@ -173,13 +173,24 @@ describe('the run report', () => {
   it('lists the policy candidates with their validation figures and the choice', () => {
     // The policy stage's candidates.json, as lib/policy/search.ts returns it.
     const policy = {
-      a: { ndcg10: 0.1, sparseNdcg10: 0.05 },
+      a: {
+        ndcg10: 0.1,
+        sparseNdcg10: 0.05,
+        selection: { ndcg10: 0.1, sparseNdcg10: 0.052 },
+        confirmation: { ndcg10: 0.1, sparseNdcg10: 0.048 },
+      },
       candidates: [
         {
           label: 'teacher k2 w0.5',
           sources: ['teacher'],
           overrides: {},
-          valid: { ndcg10: 0.101, sparseNdcg10: 0.061, tailRecall10: 0.02 },
+          valid: {
+            ndcg10: 0.101,
+            sparseNdcg10: 0.061,
+            tailRecall10: 0.02,
+            selection: { ndcg10: 0.1, sparseNdcg10: 0.07 },
+            confirmation: { ndcg10: 0.1, sparseNdcg10: 0.052 },
+          },
           syntheticRows: 40,
           seconds: 1,
         },
@@ -203,13 +214,20 @@ describe('the run report', () => {
       chosen: 'teacher k2 w0.5',
       beatsA: true,
       reason: 'teacher k2 w0.5 is best on sparse users',
-      a: { ndcg10: 0.1, sparseNdcg10: 0.05 },
+      a: {
+        ndcg10: 0.1,
+        sparseNdcg10: 0.05,
+        selectionSparseNdcg10: 0.052,
+        confirmSparseNdcg10: 0.048,
+      },
       candidates: [
         {
           label: 'teacher k2 w0.5',
           ndcg10: 0.101,
           sparseNdcg10: 0.061,
           tailRecall10: 0.02,
+          selectionSparseNdcg10: 0.07,
+          confirmSparseNdcg10: 0.052,
           syntheticRows: 40,
         },
         { label: 'gan k2 w0.5', syntheticRows: 0, skipped: 'no synthetic row left after the caps' },
@@ -219,7 +237,7 @@ describe('the run report', () => {
     expect(sectionIds(html).at(-1)).toBe('policy');
     expect(html).toContain('B uses <strong>teacher k2 w0.5</strong>');
     expect(html).toContain(
-      '<tr class="up"><td>teacher k2 w0.5</td><td>40</td><td>0.1010</td><td>0.0610</td><td>0.0200</td></tr>',
+      '<tr class="up"><td>teacher k2 w0.5</td><td>40</td><td>0.1010</td><td>0.0610</td><td>0.0200</td><td>0.0700</td><td>0.0520</td></tr>',
     );
     expect(html).toContain('skipped: no synthetic row left after the caps');
     const none = buildReportData(

@@ -1,0 +1,140 @@
+/**
+ * The policy search of the pipeline on the teacher source, on the VALIDATION split only (the
+ * test split is never read), over several seeds:
+ *
+ *   npx tsx bench/movielens/policy-check.ts [--data movielens|demo] [--seeds 1,2,3]
+ *                                           [--family ials] [--set '{"weights":[0.5,1]}']
+ *
+ * Per seed: the teacher's rows as configured and with the popular head allowed, the grid of
+ * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
+ * the selection half, and the choice (lib/policy). Prints each candidate's sparse-user lift
+ * over A on all validation users, on the selection half and on the confirmation half, the
+ * pick and whether it was confirmed; then the winner's curse in numbers: the mean lift of
+ * the pick on the half it was chosen on and on the other one, and what a choice on all
+ * validation users would have reported for its own pick. Ends with one JSON line.
+ */
+import { parseArgs } from 'node:util';
+import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
+import { trainConfigOf } from '../../lib/models/auto-family.ts';
+import {
+  choosePolicy,
+  policyCandidates,
+  searchPolicy,
+  TEACHER_WITH_HEAD,
+  validationHalves,
+} from '../../lib/policy/index.ts';
+import type { SplitFigures } from '../../lib/policy/index.ts';
+import { validationFigures } from '../../lib/policy/validation.ts';
+import { resample } from '../../lib/sampling/index.ts';
+import type { SyntheticSource } from '../../lib/sampling/index.ts';
+import { proposePseudoPositives } from '../../lib/teacher/index.ts';
+import { validationData } from './validation-data.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: 'movielens' },
+    seeds: { type: 'string', default: '1,2,3' },
+    family: { type: 'string', default: 'ials' },
+    set: { type: 'string', default: '{}' },
+  },
+});
+const { config, pre, nUsers, nItems, data, validation, teacher } = await validationData(
+  args.data!,
+  args.family!,
+);
+const augmentation = parsePipelineConfig({
+  augmentation: JSON.parse(args.set!) as object,
+}).augmentation;
+const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => ({
+  source: 'teacher',
+  ...(await proposePseudoPositives(data.train, nItems, teacher, {
+    ...config.teacher,
+    excludeTopPopular,
+  })),
+});
+const configured = await rowsOf(config.teacher.excludeTopPopular);
+const head = await rowsOf(0);
+const candidates = policyCandidates(['teacher'], augmentation, [TEACHER_WITH_HEAD]);
+const segments = {
+  sparseFraction: config.evaluate.sparseFraction,
+  tailFraction: config.evaluate.tailFraction,
+};
+const lift = (x: number, a: number) => (x / a - 1) * 100;
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+
+const perSeed = [];
+for (const seed of args.seeds!.split(',').map(Number)) {
+  const halves = validationHalves(data.train, data.valid, segments.sparseFraction, seed);
+  const train = trainConfigOf(config.model, seed);
+  const result = await searchPolicy(
+    candidates,
+    {
+      build: (sources, overrides) => {
+        // No source: A.
+        const synthetic = sources.map((s) => (s === TEACHER_WITH_HEAD ? head : configured));
+        const { b } = resample(
+          { nUsers, nItems, train: pre.train, synthetic },
+          { ...config.resample, ...overrides },
+          seed,
+        );
+        return { set: b, syntheticRows: b.n - pre.train.n };
+      },
+      score: (set) => validationFigures(set, validation, halves, train, segments),
+    },
+    augmentation.budgetSeconds,
+    config.evaluate.maxDrop,
+  );
+  const a = result.a;
+  console.error(
+    `seed ${seed}: A sparse ${a.sparseNdcg10.toFixed(4)} (selection ${a.selection.sparseNdcg10.toFixed(4)}, confirmation ${a.confirmation.sparseNdcg10.toFixed(4)}), overall ${a.ndcg10.toFixed(4)}`,
+  );
+  const rows = [];
+  for (const c of result.candidates) {
+    const v = c.valid!;
+    const row = {
+      label: c.label,
+      sparse: lift(v.sparseNdcg10, a.sparseNdcg10),
+      selection: lift(v.selection.sparseNdcg10, a.selection.sparseNdcg10),
+      confirmation: lift(v.confirmation.sparseNdcg10, a.confirmation.sparseNdcg10),
+      overall: lift(v.ndcg10, a.ndcg10),
+      tail: v.tailRecall10 - a.tailRecall10,
+    };
+    rows.push(row);
+    console.error(
+      `  ${c.label.padEnd(22)} sparse ${pct(row.sparse)} (selection ${pct(row.selection)}, confirmation ${pct(row.confirmation)}), overall ${pct(row.overall)}, tail ${row.tail >= 0 ? '+' : ''}${row.tail.toFixed(4)}`,
+    );
+  }
+  // The choice on every validation user, as it was made without the halves.
+  const whole = (f: SplitFigures): SplitFigures => ({ ...f, selection: f, confirmation: f });
+  const single = choosePolicy(
+    whole(a),
+    result.candidates.map((c) => ({ ...c, valid: whole(c.valid!) })),
+    config.evaluate.maxDrop,
+  );
+  const pick = rows.find((r) => r.label === result.choice.chosen)!;
+  const singlePick = rows.find((r) => r.label === single.chosen)!;
+  console.error(
+    `  pick ${pick.label}: ${result.choice.beatsA ? 'confirmed' : 'not confirmed'}; without halves the pick would be ${singlePick.label} (sparse ${pct(singlePick.sparse)})`,
+  );
+  perSeed.push({
+    seed,
+    pick: pick.label,
+    confirmed: result.choice.beatsA,
+    pickSelection: pick.selection,
+    pickConfirmation: pick.confirmation,
+    singlePick: singlePick.label,
+    singlePickSparse: singlePick.sparse,
+    candidates: rows,
+  });
+}
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const curse = {
+  pickOnSelectionHalf: mean(perSeed.map((s) => s.pickSelection)),
+  pickOnConfirmationHalf: mean(perSeed.map((s) => s.pickConfirmation)),
+  singlePickOnAllUsers: mean(perSeed.map((s) => s.singlePickSparse)),
+  confirmed: perSeed.filter((s) => s.confirmed).length,
+};
+console.error(
+  `mean sparse-user lift of the pick: ${pct(curse.pickOnSelectionHalf)} on the half it was chosen on, ${pct(curse.pickOnConfirmationHalf)} on the confirmation half (${curse.confirmed} of ${perSeed.length} confirmed); a choice on all users reports ${pct(curse.singlePickOnAllUsers)} for its own pick`,
+);
+console.log(JSON.stringify({ data: args.data, family: args.family, augmentation, curse, perSeed }));

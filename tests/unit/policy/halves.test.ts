@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
+import { syntheticSplits } from '../../../lib/data/synthetic-splits.ts';
+import { csrFromCoo, nonEmptyRows, rowCounts } from '../../../lib/eval/csr.ts';
+import { sparsestPositions } from '../../../lib/eval/full-ranking.ts';
+import { trainConfigOf } from '../../../lib/models/auto-family.ts';
+import { validationHalves } from '../../../lib/policy/index.ts';
+import { validationFigures } from '../../../lib/policy/validation.ts';
+
+const { pre, nUsers, nItems } = syntheticSplits({
+  users: 300,
+  items: 150,
+  interactions: 12_000,
+  seed: 5,
+  kCore: 5,
+});
+const csr = (t: typeof pre.train) => csrFromCoo(t.user, t.item, t.n, nUsers);
+const train = csr(pre.train);
+// Some users without a validation item, so the split must leave them out.
+const validRows = [...pre.valid.user.keys()].filter((r) => pre.valid.user[r]! % 10 !== 0);
+const valid = csrFromCoo(
+  Int32Array.from(validRows, (r) => pre.valid.user[r]!),
+  Int32Array.from(validRows, (r) => pre.valid.item[r]!),
+  validRows.length,
+  nUsers,
+);
+
+describe('validationHalves', () => {
+  const halves = validationHalves(train, valid, 0.25, 1);
+  const users = nonEmptyRows(valid);
+
+  it('puts every user with a validation item in exactly one half', () => {
+    const both = [...halves.selection, ...halves.confirmation].sort((x, y) => x - y);
+    expect(both).toEqual([...users]);
+    expect(halves.selection.length - halves.confirmation.length).toBeGreaterThanOrEqual(0);
+    expect(halves.selection.length - halves.confirmation.length).toBeLessThanOrEqual(2);
+    expect([...halves.selection]).toEqual([...halves.selection].sort((x, y) => x - y));
+  });
+
+  it('deals the sparse users (as the evaluation defines them) evenly between the halves', () => {
+    const sparse = new Set(
+      Array.from(sparsestPositions(users, rowCounts(train), 0.25), (q) => users[q]!),
+    );
+    const inSelection = halves.selection.filter((u) => sparse.has(u)).length;
+    expect(sparse.size).toBeGreaterThan(40);
+    expect(inSelection - (sparse.size - inSelection)).toBeGreaterThanOrEqual(0);
+    expect(inSelection - (sparse.size - inSelection)).toBeLessThanOrEqual(1);
+  });
+
+  it('is the same for the same seed and another for another seed', () => {
+    expect(validationHalves(train, valid, 0.25, 1)).toEqual(halves);
+    expect([...validationHalves(train, valid, 0.25, 2).selection]).not.toEqual([
+      ...halves.selection,
+    ]);
+  });
+});
+
+describe('validationFigures', () => {
+  it('reads the figures of each half off one ranking of every validation user', async () => {
+    const halves = validationHalves(train, valid, 0.25, 3);
+    const set = {
+      nUsers,
+      nItems,
+      n: pre.train.n,
+      user: pre.train.user,
+      item: pre.train.item,
+      label: new Uint8Array(pre.train.n).fill(1),
+      weight: new Float32Array(pre.train.n).fill(1),
+    };
+    const { model } = parsePipelineConfig({ model: { family: 'ials', factors: 8, epochs: 3 } });
+    const f = await validationFigures(set, { train, valid }, halves, trainConfigOf(model, 1), {
+      sparseFraction: 0.25,
+      tailFraction: 0.8,
+    });
+    // One validation item per user: the whole is the user-weighted mean of the halves.
+    const ns = halves.selection.length;
+    const nc = halves.confirmation.length;
+    expect(f.ndcg10).toBeGreaterThan(0);
+    expect(f.ndcg10).toBeCloseTo(
+      (ns * f.selection.ndcg10 + nc * f.confirmation.ndcg10) / (ns + nc),
+      12,
+    );
+    expect(f.selection.sparseNdcg10).not.toBe(f.confirmation.sparseNdcg10);
+  }, 60_000);
+});
