@@ -355,9 +355,11 @@ export async function completedAttempts(
 
 /**
  * Keys of the JSON documents that record wall-clock time (a stage's or an epoch's seconds),
- * which no two runs share. Data files (Parquet, model weights) are compared byte for byte.
+ * or which of the stages running side by side got somewhere first (whether a stage reused
+ * the strongest-baseline search another had stored: the same result either way), which no
+ * two runs share. Data files (Parquet, model weights) are compared byte for byte.
  */
-const TIMING_KEY = /^(seconds|[A-Za-z]+Seconds|ms|[A-Za-z]+Ms)$/;
+const TIMING_KEY = /^(seconds|[A-Za-z]+Seconds|ms|[A-Za-z]+Ms|[A-Za-z]+Reused)$/;
 
 function withoutTimings(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimings);
