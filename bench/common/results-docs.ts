@@ -213,8 +213,23 @@ function text(v: unknown): string {
 }
 const cell = (s: string) => s.replaceAll('|', '\\|');
 
-/** Scalars as one figure/value table; records of records as a matrix; records as tables. */
-function figureTables(figures: Record<string, unknown>): string[] {
+/**
+ * A list of flat records (e.g. one per seed) as a record keyed 1, 2, ... so it renders as a
+ * matrix; deeper lists stay one JSON cell.
+ */
+const numbered = (v: unknown): unknown =>
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.every((r) => isRecord(r) && Object.values(r).every(isScalar))
+    ? Object.fromEntries(v.map((r, i) => [String(i + 1), r]))
+    : v;
+
+/**
+ * Scalars as one figure/value table; records of records (and lists of flat records, rows
+ * numbered from 1) as a matrix; records as tables.
+ */
+function figureTables(raw: Record<string, unknown>): string[] {
+  const figures = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, numbered(v)]));
   const out: string[] = [];
   const plain = Object.entries(figures).filter(([, v]) => !isRecord(v));
   if (plain.length) {

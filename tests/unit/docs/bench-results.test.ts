@@ -89,6 +89,29 @@ describe('bench results', () => {
     ).toBe('No result in bench/results yet: `npx tsx bench/train/run.ts` writes one.');
   });
 
+  it('a list of records (one per seed) renders as a table with numbered rows', () => {
+    const result: BenchResult = {
+      bench: 'quality-table-x',
+      date: '2026-01-01T00:00:00.000Z',
+      command: 'npx tsx bench/movielens/table.ts',
+      machine: { cpu: 'cpu', cores: 2, memoryGiB: 1, node: 'v24', platform: 'linux-x64' },
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+      figures: {
+        perSeed: [
+          { A: 0.5, policy: 'llm k2' },
+          { A: 0.25, policy: 'teacher' },
+        ],
+      },
+    };
+    const md = renderSection(
+      SECTIONS.find((s) => s.id === 'quality-table')!,
+      [['quality-table-x.json', result]],
+    );
+    expect(md).toContain('| | A | policy |');
+    expect(md).toContain('| 2 | 0.25 | teacher |');
+    expect(md).not.toContain('`[{');
+  });
+
   it('names the command of a README figure not measured yet', () => {
     expect(renderHeadlines([])).toContain('not measured yet: `npx tsx bench/eval/run.ts`');
   });
