@@ -148,6 +148,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
             : {}),
           ...(c.syntheticRows !== undefined ? { syntheticRows: c.syntheticRows } : {}),
           ...(c.skipped ? { skipped: c.skipped } : {}),
+          ...(c.sameAs ? { sameAs: c.sameAs } : {}),
         })),
         seconds: result.seconds,
       },

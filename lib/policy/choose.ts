@@ -30,6 +30,8 @@ export interface ScoredCandidate extends PolicyCandidate {
   valid?: SplitFigures;
   /** Synthetic positives in the candidate's training set. */
   syntheticRows?: number;
+  /** The earlier candidate with the same training set, whose figures these are (not trained again). */
+  sameAs?: string;
   seconds?: number;
   skipped?: string;
 }

@@ -4,6 +4,7 @@
  * budget, and the choice. Building, training and scoring are passed in, so the search is
  * testable without models and the stage decides how sets are built.
  */
+import { createHash } from 'node:crypto';
 import type { TrainingSet } from '../data/row-sets.ts';
 import { choosePolicy } from './choose.ts';
 import type { PolicyChoice, ScoredCandidate, SplitFigures } from './choose.ts';
@@ -29,10 +30,20 @@ export interface PolicySearchResult {
   seconds: number;
 }
 
+/** A digest of a training set's rows: equal digests train the same (seeded) model. */
+function rowsDigest(set: TrainingSet): string {
+  const h = createHash('sha256').update(`${set.nUsers} ${set.nItems} ${set.n}`);
+  for (const a of [set.user, set.item, set.label, set.weight])
+    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest('hex');
+}
+
 /**
  * Tries the candidates in order. One with no synthetic row left after resample's caps is
- * skipped (it would be A again); once `budgetSeconds` have passed, the rest are skipped,
- * but at least one candidate is always trained.
+ * skipped (it would be A again); one whose training set equals an earlier candidate's (e.g.
+ * a larger per-user cap when no user has more rows) takes that candidate's figures without
+ * training (`sameAs`); once `budgetSeconds` have passed, the rest are skipped, but at least
+ * one candidate is always trained.
  */
 export async function searchPolicy(
   candidates: readonly PolicyCandidate[],
@@ -45,6 +56,7 @@ export async function searchPolicy(
   deps.onStep?.('A (real data only)', 0, candidates.length + 1);
   const a = await deps.score(deps.build([]).set);
   const scored: ScoredCandidate[] = [];
+  const seen = new Map<string, { label: string; valid: SplitFigures }>();
   let trained = 0;
   for (const [i, c] of candidates.entries()) {
     deps.signal?.throwIfAborted();
@@ -57,10 +69,17 @@ export async function searchPolicy(
       scored.push({ ...c, syntheticRows, skipped: 'no synthetic row left after the caps' });
       continue;
     }
+    const digest = rowsDigest(set);
+    const same = seen.get(digest);
+    if (same) {
+      scored.push({ ...c, valid: same.valid, syntheticRows, sameAs: same.label });
+      continue;
+    }
     deps.onStep?.(c.label, i + 1, candidates.length + 1);
     const s0 = performance.now();
     const valid = await deps.score(set);
     trained++;
+    seen.set(digest, { label: c.label, valid });
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
   }
   return { a, candidates: scored, choice: choosePolicy(a, scored, maxDrop), seconds: elapsed() };

@@ -13,8 +13,8 @@ function deps(scoreOf: (n: number) => number, rowsOf: (sources: string[]) => num
         nUsers: 1,
         nItems: 1,
         n,
-        user: new Int32Array(0),
-        item: new Int32Array(0),
+        user: Int32Array.of(n),
+        item: Int32Array.from(sources, (s) => s.charCodeAt(0)),
         label: new Uint8Array(0),
         weight: new Float32Array(0),
       };
@@ -41,6 +41,48 @@ describe('searchPolicy', () => {
     expect(r.candidates.every((c) => c.valid)).toBe(true);
     expect(r.choice.chosen).toBe('gan k2 w1');
     expect(r.choice.beatsA).toBe(true);
+  });
+
+  it('trains a training set once: a candidate that builds an earlier one takes its figures', async () => {
+    const built: string[] = [];
+    let trainings = 0;
+    const d: PolicySearchDeps = {
+      // The per-user cap changes nothing here (no user has more than 2 rows).
+      build: (sources, o) => {
+        built.push(`${sources.join('+')} ${o?.maxSyntheticPerUser}`);
+        const set = {
+          nUsers: 1,
+          nItems: 1,
+          n: 1,
+          user: Int32Array.of(0),
+          item: Int32Array.of(0),
+          label: Uint8Array.of(1),
+          weight: Float32Array.of(o?.syntheticWeight ?? 1),
+        };
+        return { set, syntheticRows: sources.length };
+      },
+      score: async (set) => {
+        trainings++;
+        const f = {
+          ndcg10: 0.1,
+          sparseNdcg10: set.weight[0]! === 1 ? 0.2 : 0.1,
+          tailRecall10: 0.1,
+        };
+        return { ...f, selection: f, confirmation: f };
+      },
+    };
+    const g = { perUser: [2, 5], weights: [0.5, 1], combined: false, maxCandidates: 16 };
+    const r = await searchPolicy(policyCandidates(['llm'], g), d, 1000);
+    // A, then k2 w0.5 and k2 w1 are trained; k5 w0.5 and k5 w1 repeat them.
+    expect(trainings).toBe(3);
+    expect(r.candidates.map((c) => c.sameAs)).toEqual([
+      undefined,
+      undefined,
+      'llm k2 w0.5',
+      'llm k2 w1',
+    ]);
+    expect(r.candidates.every((c) => c.valid)).toBe(true);
+    expect(r.choice.chosen).toBe('llm k2 w1');
   });
 
   it('skips a candidate left without synthetic rows, and the rest once the budget is spent', async () => {
