@@ -58,9 +58,13 @@ describe('schedules on the real Temporal dev server', () => {
         paused: true,
         note: 'maintenance',
       });
-      expect((await listSchedules(client)).map((s) => s.id)).toContain(id);
+      // The schedule list is read from Temporal's visibility store, which follows a create
+      // or a delete after a moment: ask until it does.
+      const listed = async () => (await listSchedules(client)).map((s) => s.id);
+      const poll = { timeout: 15_000, interval: 250 };
+      await expect.poll(listed, poll).toContain(id);
       await client.schedule.getHandle(id).delete();
-      expect((await listSchedules(client)).map((s) => s.id)).not.toContain(id);
+      await expect.poll(listed, poll).not.toContain(id);
     });
   });
 
