@@ -62,7 +62,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     const splits = await readSplitCsrs(ctx, false);
     const validation = { train: splits.train, valid: splits.valid };
     const halves = validationHalves(splits.train, splits.valid, segments.sparseFraction, seed);
-    const { train } = await runTrainConfig(ctx, model, seed, splits);
+    const {
+      train,
+      choice: familyChoice,
+      choiceReused,
+    } = await runTrainConfig(ctx, model, seed, splits);
     const produced = input.synthetic.filter((s) => s.n > 0).map((s) => s.source);
     // The teacher with its popular head allowed, when that gives other rows than the teacher's.
     const teacherHead =
@@ -114,6 +118,9 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       files,
       stats: {
         family: train.family,
+        ...(familyChoice
+          ? { familyChoice: familyChoice.candidates, familyChoiceReused: choiceReused }
+          : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),
         beatsA: decision.beatsA,

@@ -47,8 +47,13 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
       );
       const splits = await readSplitCsrs(ctx, false);
       const validation = { train: splits.train, valid: splits.valid };
-      // family auto: the same choice for A and B, made on the real train split.
-      const { train, choice } = await runTrainConfig(ctx, ctx.config.model, seed, splits);
+      // family auto: one choice for A, B and the policy search, made once on the real data.
+      const { train, choice, choiceReused } = await runTrainConfig(
+        ctx,
+        ctx.config.model,
+        seed,
+        splits,
+      );
       const { checkpointEvery } = ctx.config.model;
       const checkpoints = createCheckpointer(ctx);
       const resume = await checkpoints.resume();
@@ -80,7 +85,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
         stats: {
           variant: ctx.config.variant,
           family: train.family,
-          ...(choice ? { familyChoice: choice.candidates } : {}),
+          ...(choice ? { familyChoice: choice.candidates, familyChoiceReused: choiceReused } : {}),
           backend: result.backend,
           ...trainingRuntime(result.backend),
           ...(result.kernel ? { kernel: result.kernel, optimizer: train.optimizer } : {}),

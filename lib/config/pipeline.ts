@@ -609,7 +609,7 @@ const modelSchema = z
       .enum(['bpr', 'neumf', 'ials', 'ease', 'auto'])
       .default('bpr')
       .describe(
-        '`bpr` (BPR-MF, pairwise), `neumf` (NeuMF: GMF + MLP, pointwise log loss), `ials` (implicit ALS solved by conjugate gradient; batchSize, learningRate, negatives, kernel and optimizer do not apply), `ease` (EASE, a closed-form item x item model with its lambda chosen on validation; catalogs up to 5,000 items; only the training rows and their weights apply) or `auto` (each of `candidates` is trained on the real train split with its own defaults, and the one with the best validation NDCG@10 is used for both A and B).',
+        '`bpr` (BPR-MF, pairwise), `neumf` (NeuMF: GMF + MLP, pointwise log loss), `ials` (implicit ALS solved by conjugate gradient; batchSize, learningRate, negatives, kernel and optimizer do not apply), `ease` (EASE, a closed-form item x item model with its lambda chosen on validation; catalogs up to 5,000 items; only the training rows and their weights apply) or `auto` (each of `candidates` is trained on the real train split with its own defaults, early-stopped on one half of the validation users and ranked by NDCG@10 on the other half; the winner, chosen once per run, is used for both A and B).',
       ),
     candidates: z
       .array(z.enum(['bpr', 'neumf', 'ials', 'ease']))
