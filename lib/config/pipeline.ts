@@ -93,7 +93,9 @@ const resampleSchema = z
       .min(0)
       .max(100_000)
       .default(20)
-      .describe('At most this many synthetic positives per user.'),
+      .describe(
+        "At most this many synthetic positives per user (each source's best-scored first).",
+      ),
     syntheticShare: z
       .number()
       .min(0)
@@ -106,7 +108,7 @@ const resampleSchema = z
       .max(1000)
       .default(1)
       .describe(
-        'Sampling weight of long-tail synthetic rows relative to head rows (> 1 favours the tail).',
+        'Weight of long-tail synthetic rows relative to head rows among rows of equal rank within their source (> 1 favours the tail).',
       ),
     protectColdUsers: z
       .int()

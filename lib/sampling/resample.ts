@@ -7,13 +7,14 @@
  * 2. synthetic rows in one table ordered by (user, item), ties in (source, row) order;
  * 3. denoise: duplicates of real rows, score < minScore, repeats of a kept synthetic row;
  * 4. prune the least plausible dropRate share of each source's positives;
- * 5. per-user cap, then subsample to the target share (seeded, tail-weighted, cold first);
+ * 5. per-user cap, then subsample to the target share: each source's best-scored rows of a
+ *    user first, seeded tail-weighted ties, cold users first (balance.ts);
  * 6. dislikes of kept synthetic positives go; the rest become label-0 rows of B;
  * 7. A and B written with sampled negatives (separate seeded streams).
  */
 import { Rng } from '../training/random.ts';
 import { assemble } from './assemble.ts';
-import { allowedSynthetic, capPerUser, prune, sampleKeys, subsampleToShare } from './balance.ts';
+import { allowedSynthetic, capPerUser, keepOrder, prune, subsampleToShare } from './balance.ts';
 import { denoise, dropConflictingDislikes, gatherCandidates } from './candidates.ts';
 import { NegativeSampler } from './negatives.ts';
 import { popularity } from './popularity.ts';
@@ -41,10 +42,10 @@ export function resample(input: ResampleInput, cfg: ResampleConfig, seed: number
   const cand = gatherCandidates(input.synthetic, nUsers, nItems);
   denoise(cand, real, cfg.minScore);
   prune(cand, input.synthetic.length, cfg.dropRate);
-  const key = sampleKeys(cand, pop.tail, cfg.tailBoost, keyRng);
-  capPerUser(cand, key, cfg.maxSyntheticPerUser);
+  const order = keepOrder(cand, pop.tail, cfg.tailBoost, keyRng);
+  capPerUser(cand, order, cfg.maxSyntheticPerUser);
   const allowed = allowedSynthetic(real.items.length, cfg.syntheticShare);
-  const shareCandidates = subsampleToShare(cand, key, cold, allowed);
+  const shareCandidates = subsampleToShare(cand, order, cold, allowed);
   dropConflictingDislikes(cand);
 
   const { strategy, perPositive } = cfg.negatives;
