@@ -40,26 +40,50 @@ export const op = {
   localTee: 0x22,
   i32Load: 0x28,
   f32Load: 0x2a,
+  f64Load: 0x2b,
+  i32Store: 0x36,
   f32Store: 0x38,
+  f64Store: 0x39,
   i32Const: 0x41,
+  i64Const: 0x42,
+  f64Const: 0x44,
+  i32Eqz: 0x45,
   i32LtU: 0x49,
   i32GtU: 0x4b,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32ShrS: 0x75,
   i32ShrU: 0x76,
+  i64Shl: 0x86,
+  f64Ge: 0x66,
+  f64Gt: 0x64,
   f32Add: 0x92,
   f32Sub: 0x93,
   f32Mul: 0x94,
+  f64Abs: 0x99,
+  f64Neg: 0x9a,
+  f64Nearest: 0x9e,
   f64Sqrt: 0x9f,
   f64Add: 0xa0,
   f64Sub: 0xa1,
   f64Mul: 0xa2,
   f64Div: 0xa3,
+  f64Min: 0xa4,
+  f64Max: 0xa5,
+  i64ExtendI32U: 0xad,
   f32DemoteF64: 0xb6,
   f64PromoteF32: 0xbb,
+  f64ReinterpretI64: 0xbf,
+  /** Prefix of the saturating conversions ({@link sat}). */
+  sat: 0xfc,
   simd: 0xfd,
+} as const;
+
+/** Saturating float-to-int sub-opcodes (after 0xfc): NaN gives 0, never a trap. */
+export const sat = {
+  i32TruncF64S: 2,
 } as const;
 
 /** SIMD sub-opcodes (LEB128-encoded after 0xfd). */
@@ -72,11 +96,13 @@ export const simd = {
   f32x4Splat: 19,
   f64x2Splat: 20,
   f32x4ExtractLane: 31,
+  f64x2ExtractLane: 33,
   f32x4Gt: 68,
   v128And: 78,
   store64Lane: 91,
   f32x4DemoteF64x2Zero: 94,
   f64x2PromoteLowF32x4: 95,
+  f32x4Neg: 225,
   f32x4Sqrt: 227,
   f32x4Add: 228,
   f32x4Sub: 229,
@@ -142,6 +168,16 @@ export class Code {
   }
   i32(v: number): this {
     return this.push(op.i32Const, ...sleb(v));
+  }
+  /** f64.const v (the 8 bytes of the double, little-endian). */
+  f64(v: number): this {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, v, true);
+    return this.push(op.f64Const, ...new Uint8Array(view.buffer));
+  }
+  /** i64.const v, for |v| < 2^31 (what the kernels need). */
+  i64(v: number): this {
+    return this.push(op.i64Const, ...sleb(v));
   }
   simd(code: number): this {
     return this.push(op.simd, ...uleb(code));

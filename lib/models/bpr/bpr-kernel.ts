@@ -28,7 +28,7 @@ import { MAX_BYTES } from '../../compute/wasm-writer.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
 import { SimdAdam, simdAdamAvailable } from '../../training/adam-simd.ts';
 import { BprSimd, bprSimdAvailable } from './bpr-simd.ts';
-import { logSigmoid, sgdSteps } from './bpr-sgd.ts';
+import { logSigmoid, sgdSteps, sgdSums } from './bpr-sgd.ts';
 import type { LazyAdam } from '../../training/adam.ts';
 
 export type BprKernelSetting = 'auto' | 'simd' | 'typed' | 'tfjs';
@@ -145,8 +145,8 @@ export interface BprShape {
   optimizer?: BprOptimizer;
   /** simd: put the tables in a memory that BPR-MF's threads share (bpr-threads.ts). */
   shared?: boolean;
-  /** simd: floats of scratch to leave room for (the threads' own). */
-  scratch?: number;
+  /** simd: element counts of the threads' own arrays to leave room for (bpr-threads.ts). */
+  threadArrays?: number[];
 }
 
 export type BprOptimizer = 'adam' | 'sgd';
@@ -174,17 +174,23 @@ export function bprStateSizes(shape: BprShape): number[] {
   return [nUsers * dim, nItems * dim, nItems].flatMap((n) => new Array<number>(copies).fill(n));
 }
 
+/** Bytes of the simd kernel's arena for a run of `shape`. */
+export function bprArenaBytes(shape: BprShape): number {
+  return arenaBytes([
+    ...bprStateSizes(shape),
+    ...BprBatch.sizes(shape.maxBatch, shape.dim),
+    SUMS_FLOATS,
+    ...(shape.threadArrays ?? []),
+  ]);
+}
+
 /** The kernel `setting` resolves to on `backend`, ready for a run of `shape`. */
 export function createBprKernel(
   setting: BprKernelSetting,
   backend: string,
   shape: BprShape,
 ): BprKernel {
-  const bytes = arenaBytes([
-    ...bprStateSizes(shape),
-    ...BprBatch.sizes(shape.maxBatch, shape.dim),
-    shape.scratch ?? 0,
-  ]);
+  const bytes = bprArenaBytes(shape);
   const simdFits =
     bprSimdAvailable(shape.dim) && simdAdamAvailable(shape.dim) && bytes <= MAX_BYTES;
   // tfjs only where its per-op cost is low (native backends), and never for per-sample SGD.
@@ -382,9 +388,18 @@ function tfjsGradients(): BprKernel['gradients'] {
   };
 }
 
-/** The simd kernel: tables in `arena`, the vector work in wasm, the scalar tail in JS. */
+/** Floats the simd kernel's SGD sums take in its arena (two float64). */
+const SUMS_FLOATS = 4;
+
+/**
+ * The simd kernel: tables in `arena`, the vector work in wasm, Adam's scalar tail in JS
+ * (SGD's loop is wasm's whole).
+ */
 function simdKernel(arena: WasmArena, dim: number): BprKernel {
   const k = new BprSimd(arena, dim);
+  // Taken on first use, after the tables: allocated first, it would shift every row off
+  // its cache lines.
+  let sumsAt: number | undefined;
   // Compiled on first use: an sgd run (whose memory may be shared) never steps Adam.
   let rowsAdam: SimdAdam | undefined;
   const at = (a: Float32Array | Int32Array) => arena.offsetOf(a);
@@ -420,18 +435,12 @@ function simdKernel(arena: WasmArena, dim: number): BprKernel {
       rowsAdam.apply(adam, mo, param, rows, count, grad, rate);
     },
     sgd(b, w, lr, l2) {
-      const { n, sq } = b;
-      const tables = {
-        users: at(w.users),
-        items: at(w.items),
-        sqAt: at(sq),
-        sq,
-        bias: w.itemBias,
-        dim,
-      };
-      const acc = new Float64Array(2);
-      sgdSteps(k, tables, b, 0, n, lr, l2, acc);
-      return (l2 * acc[0]! - acc[1]!) / n;
+      sumsAt ??= at(arena.floats(SUMS_FLOATS));
+      const tables = { users: at(w.users), items: at(w.items), bias: at(w.itemBias), sums: sumsAt };
+      const sums = sgdSums(arena, tables);
+      sums.fill(0);
+      sgdSteps(k, arena, tables, b, 0, b.n, lr, l2);
+      return (l2 * sums[0]! - sums[1]!) / b.n;
     },
   };
 }

@@ -136,6 +136,8 @@ export class StrataSampler {
     private readonly negatives: number,
     private readonly seed: number,
     private readonly thread: number,
+    /** Where the strata are drawn (each column as long as an epoch's samples); else new arrays. */
+    columns?: Omit<BprSamples, 'n'>,
   ) {
     const { positives, set } = pairs;
     this.records = new Int32Array(RECORD * positives.length);
@@ -147,7 +149,9 @@ export class StrataSampler {
     });
     this.grouped = new Int32Array(this.records.length);
     const n = positives.length * negatives;
-    this.columns = {
+    if (columns && Object.values(columns).some((c) => c.length !== n))
+      throw new RangeError(`strata columns of ${columns.user.length} samples for ${n}`);
+    this.columns = columns ?? {
       user: new Int32Array(n),
       pos: new Int32Array(n),
       neg: new Int32Array(n),

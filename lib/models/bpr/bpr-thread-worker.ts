@@ -8,7 +8,7 @@ import { WasmArena } from '../../compute/arena.ts';
 import { ThreadBarrier, serveJobs } from '../../compute/thread-pool.ts';
 import { TrainingPairs } from '../training-pairs.ts';
 import { BprSimd } from './bpr-simd.ts';
-import { sgdSteps } from './bpr-sgd.ts';
+import { sgdSteps, sgdSums } from './bpr-sgd.ts';
 import { StrataSampler } from './bpr-strata.ts';
 import type { BprJob, BprJobResult, BprThreadInit } from './bpr-threads.ts';
 
@@ -18,7 +18,13 @@ serveJobs<BprThreadInit, BprJob, BprJobResult>(
     const arena = new WasmArena(init.bytes, init.memory);
     const kernel = new BprSimd(arena, init.dim);
     const pairs = new TrainingPairs(init.rows);
-    const { blocks, thread } = init;
+    const { blocks, thread, arrays } = init;
+    const columns = {
+      user: arena.intsAt(arrays.user),
+      pos: arena.intsAt(arrays.pos),
+      neg: arena.intsAt(arrays.neg),
+      weight: arena.floatsAt(arrays.weight),
+    };
     const sampler = new StrataSampler(
       pairs,
       init.itemOrder,
@@ -26,29 +32,24 @@ serveJobs<BprThreadInit, BprJob, BprJobResult>(
       init.negatives,
       init.seed,
       thread,
+      columns,
     );
-    const tables = {
-      users: init.users,
-      items: init.items,
-      sqAt: init.sq.at,
-      sq: arena.floatsAt(init.sq),
-      bias: arena.floatsAt(init.bias),
-      dim: init.dim,
-    };
+    const tables = { users: init.users, items: init.items, bias: init.bias, sums: arrays.sums.at };
+    const sums = sgdSums(arena, tables);
     const barrier = new ThreadBarrier(init.barrier);
     return (job) => {
       try {
         const { strata } = sampler.epoch(job.epoch);
-        const acc = new Float64Array(2);
+        sums.fill(0);
         let samples = 0;
         for (let step = 0; step < blocks; step++) {
           // Every thread is done with the previous step's strata (sampling touches no weights).
           if (step > 0) barrier.arrive();
           const s = strata[(thread + step) % blocks]!;
-          sgdSteps(kernel, tables, s, 0, s.n, job.lr, job.l2, acc);
+          sgdSteps(kernel, arena, tables, s, 0, s.n, job.lr, job.l2);
           samples += s.n;
         }
-        return { reg: acc[0]!, logLik: acc[1]!, samples };
+        return { reg: sums[0]!, logLik: sums[1]!, samples };
       } catch (err) {
         barrier.break();
         throw err;

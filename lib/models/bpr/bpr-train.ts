@@ -11,7 +11,9 @@
 import { initBackend } from '../../compute/backend.ts';
 import { Rng } from '../../training/random.ts';
 import { BprMfModel } from './bpr-mf.ts';
-import { BprBatch, createBprKernel } from './bpr-kernel.ts';
+import { BprBatch, bprArenaBytes, createBprKernel } from './bpr-kernel.ts';
+import type { BprShape } from './bpr-kernel.ts';
+import { MAX_BYTES } from '../../compute/wasm-writer.ts';
 import { allocCopy } from '../../compute/arena.ts';
 import type { Allocator } from '../../compute/arena.ts';
 import type { BprMfWeights } from './bpr-mf.ts';
@@ -20,7 +22,7 @@ import type { Moments } from '../../training/adam.ts';
 import { packState, unpackState } from '../../training/train-state.ts';
 import { openEpochSampler } from './epoch-sampler.ts';
 import type { EpochSampler } from './epoch-sampler.ts';
-import { BprThreads, SCRATCH_PER_THREAD, maxBprThreads } from './bpr-threads.ts';
+import { BprThreads, bprThreadArrays, maxBprThreads, planBprThreads } from './bpr-threads.ts';
 import { resolveThreads } from '../../compute/thread-pool.ts';
 import type { WasmArena } from '../../compute/arena.ts';
 import { EventLoopYielder } from '../../training/training-loop.ts';
@@ -52,17 +54,15 @@ export async function trainBpr(
   const samplesPerEpoch = pairs.positives.length * config.negatives;
   const resolved = optimizer === 'sgd' ? resolveThreads(config.threads, samplesPerEpoch) : 1;
   const wanted = resolved > 1 ? Math.min(resolved, maxBprThreads(set)) : 1;
-  const kernel = createBprKernel(config.kernel ?? 'auto', info.name, {
-    nUsers,
-    nItems,
-    dim,
-    maxBatch: config.batchSize,
-    optimizer,
-    shared: wanted > 1,
-    scratch: wanted > 1 ? SCRATCH_PER_THREAD * wanted : 0,
-  });
+  const shape: BprShape = { nUsers, nItems, dim, maxBatch: config.batchSize, optimizer };
+  const planned = wanted > 1 ? planBprThreads(set, wanted, config.negatives) : undefined;
+  const threaded = planned && { ...shape, shared: true, threadArrays: bprThreadArrays(planned) };
+  // The threads' sample columns live in the wasm memory too: one thread where they do not fit.
+  const fits = threaded && bprArenaBytes(threaded) <= MAX_BYTES ? threaded : undefined;
+  const plan = fits && planned;
+  const kernel = createBprKernel(config.kernel ?? 'auto', info.name, fits ?? shape);
   // The typed kernel's loops stay on this thread.
-  const threads = kernel.name === 'simd' ? wanted : 1;
+  const threads = plan && kernel.name === 'simd' ? plan.threads : 1;
   // The weights and moments live where the kernel reads them (a wasm memory for simd).
   const state = hooks.resumeFrom
     ? restore(hooks.resumeFrom, set, config, kernel.alloc)
@@ -75,19 +75,12 @@ export async function trainBpr(
   let sampler: EpochSampler | undefined;
   let pool: BprThreads | undefined;
   try {
-    if (threads > 1)
+    if (plan && threads > 1)
       pool = await BprThreads.start(
-        pairs,
+        plan,
         kernel.alloc as WasmArena,
         w,
-        kernel.alloc.floats(SCRATCH_PER_THREAD * threads),
-        {
-          threads,
-          seed: config.seed,
-          negatives: config.negatives,
-          lr: config.learningRate,
-          l2: config.l2,
-        },
+        { seed: config.seed, negatives: config.negatives, lr: config.learningRate, l2: config.l2 },
         hooks.signal,
       );
     else sampler = openEpochSampler(pairs, config.seed, config.negatives, hooks.sampleThread);

@@ -173,6 +173,26 @@ describe('BPR-MF batch kernels', () => {
     expect(() => expectClose(typed.w.users, batchStep, 1e-3)).toThrow();
   });
 
+  it('sgd: the wasm loop is the float32 arithmetic of a step-by-step reference, but for exp and log1p', () => {
+    // x spans ordinary values, then |x| > 30 and beyond exp's range (rows scaled up).
+    for (const scale of [1, 4, 40]) {
+      const simd = setup('simd', 60, 'sgd');
+      const ref = setup('simd', 60, 'sgd');
+      for (const { w } of [simd, ref]) {
+        for (const a of [w.users, w.items]) for (let k = 0; k < a.length; k++) a[k]! *= scale;
+      }
+      const loss = simd.kernel.sgd(simd.b, simd.w, 0.05, l2);
+      const expected = referenceSgd(ref.b, ref.w, 0.05, l2);
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(Math.abs(loss - expected)).toBeLessThan(1e-9 * Math.max(1, Math.abs(expected)));
+      // A step's size a is rounded to float32: an exp a few 1e-11 off seldom moves it.
+      const rel = scale * 1e-6;
+      expectClose(simd.w.users, ref.w.users, rel);
+      expectClose(simd.w.items, ref.w.items, rel);
+      expectClose(simd.w.itemBias, ref.w.itemBias, 1e-6);
+    }
+  });
+
   it('auto picks simd, typed or tfjs by backend and shape; simd refuses what it cannot run', () => {
     const pick = (backend: string, dim: number, setting: BprKernelSetting = 'auto') =>
       createBprKernel(setting, backend, { ...shape, dim }).name;
@@ -192,3 +212,47 @@ describe('BPR-MF batch kernels', () => {
     expect(() => sgd('wasm', 8, 'tfjs')).toThrow('model.optimizer sgd: runs on the simd or typed');
   });
 });
+
+const f32 = Math.fround;
+
+/**
+ * Plain SGD as the simd kernel computes it, in JS: the dot products lane by lane in float32
+ * (lane k sums the factors f = k mod 4), the scalar part in float64 with Math.exp and
+ * Math.log1p, the row updates in float32. Returns the mean loss as scored before each step.
+ */
+function referenceSgd(b: BprBatch, w: BprMfWeights, lr: number, l2: number): number {
+  const { dim } = w;
+  const d = f32(1 - 2 * lr * l2);
+  let reg = 0;
+  let logLik = 0;
+  for (let q = 0; q < b.n; q++) {
+    const [ou, i, j] = [b.user[q]! * dim, b.pos[q]!, b.neg[q]!];
+    const [oi, oj] = [i * dim, j * dim];
+    const acc = [0, 0, 0, 0];
+    const accSq = [0, 0, 0, 0];
+    for (let f = 0; f < dim; f++) {
+      const [u, vi, vj] = [w.users[ou + f]!, w.items[oi + f]!, w.items[oj + f]!];
+      const lane = f % 4;
+      acc[lane] = f32(acc[lane]! + f32(u * f32(vi - vj)));
+      accSq[lane] = f32(f32(f32(accSq[lane]! + f32(u * u)) + f32(vi * vi)) + f32(vj * vj));
+    }
+    const lanes = (v: number[]) => f32(f32(f32(v[0]! + v[1]!) + v[2]!) + v[3]!);
+    const x = lanes(acc) + w.itemBias[i]! - w.itemBias[j]!;
+    reg += lanes(accSq);
+    const wq = b.weight[q]!;
+    const e = Math.exp(x);
+    logLik += wq * (x >= 0 ? -Math.log1p(1 / e) : x - Math.log1p(e));
+    const a = (lr * wq) / (1 + e);
+    w.itemBias[i] = w.itemBias[i]! + a;
+    w.itemBias[j] = w.itemBias[j]! - a;
+    const af = f32(a);
+    for (let f = 0; f < dim; f++) {
+      const [u, vi, vj] = [w.users[ou + f]!, w.items[oi + f]!, w.items[oj + f]!];
+      w.users[ou + f] = f32(f32(d * u) + f32(af * f32(vi - vj)));
+      w.items[oi + f] = f32(f32(d * vi) + f32(af * u));
+      // Read before the positive's store: with pos = neg the negative's value is stored last.
+      w.items[oj + f] = f32(f32(d * vj) - f32(af * u));
+    }
+  }
+  return (l2 * reg - logLik) / b.n;
+}
