@@ -54,6 +54,7 @@ export const op = {
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32And: 0x71,
   i32ShrS: 0x75,
   i32ShrU: 0x76,
   i64Shl: 0x86,
@@ -93,6 +94,8 @@ export const simd = {
   load64Splat: 10,
   store: 11,
   const: 12,
+  /** Followed by 16 lane indices (0-15 the first operand's bytes, 16-31 the second's). */
+  i8x16Shuffle: 13,
   f32x4Splat: 19,
   f64x2Splat: 20,
   f32x4ExtractLane: 31,

@@ -4,10 +4,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmArena } from '../../compute/arena.ts';
+import type { ArenaPlace } from '../../compute/arena.ts';
 import { ThreadBarrier, serveJobs } from '../../compute/thread-pool.ts';
-import { cgSolveRows, regularizedGram } from './ials.ts';
-import type { CgScratch, Observations } from './ials.ts';
-import { IalsSimd, SimdRowProducts } from './ials-simd.ts';
+import { regularizedGram } from './ials.ts';
+import type { Observations } from './ials.ts';
+import { IalsSimd, SimdRowSolver } from './ials-simd.ts';
 import { PHASE } from './ials-threads.ts';
 import type { IalsJob, IalsThreadInit, ObservationPlaces } from './ials-threads.ts';
 
@@ -15,24 +16,38 @@ serveJobs<IalsThreadInit, IalsJob, void>(
   (workerData as { data: unknown }).data,
   (init) => {
     const arena = new WasmArena(init.bytes, init.memory);
-    const { dim, steps, lambda, itemLoss, next, chunks } = init;
+    const { dim, steps, lambda, next, chunks } = init;
     const kernel = new IalsSimd(arena, dim);
     const observations = (o: ObservationPlaces): Observations => ({
-      ptr: o.ptr,
+      ptr: arena.intsAt(o.ptr),
       other: arena.intsAt(o.other),
       extra: arena.floatsAt(o.extra),
       target: arena.floatsAt(o.target),
     });
-    const doubles = (p: { at: number; n: number }) =>
-      new Float64Array(init.memory.buffer, p.at, p.n / 2);
+    const doubles = (p: ArenaPlace) => new Float64Array(init.memory.buffer, p.at, p.n / 2);
     const users = arena.floatsAt(init.users);
     const items = arena.floatsAt(init.items);
     const usersGram = doubles(init.usersGram);
     const itemsGram = doubles(init.itemsGram);
-    const gram = arena.floatsAt(init.gram);
-    const vectors = init.vectors.map((v) => arena.floatsAt(v)) as CgScratch;
-    const userSide = new SimdRowProducts(kernel, items, gram, observations(init.byUser), dim);
-    const itemSide = new SimdRowProducts(kernel, users, gram, observations(init.byItem), dim);
+    const gramReg = arena.floatsAt(init.gram);
+    const scratch = arena.floatsAt(init.scratch);
+    const solveUsers = new SimdRowSolver(
+      kernel,
+      { solve: users, fixed: items, gramReg, obs: observations(init.byUser), scratch },
+      steps,
+    );
+    const solveItems = new SimdRowSolver(
+      kernel,
+      {
+        solve: items,
+        fixed: users,
+        gramReg,
+        obs: observations(init.byItem),
+        scratch,
+        loss: doubles(init.itemLoss),
+      },
+      steps,
+    );
     const barrier = new ThreadBarrier(init.barrier);
 
     /** Runs `work` on the bounds of each chunk of `phase` this thread takes, until none is left. */
@@ -46,19 +61,15 @@ serveJobs<IalsThreadInit, IalsJob, void>(
 
     return () => {
       try {
-        gram.set(regularizedGram(itemsGram, dim, lambda));
-        take('users', (from, to) => cgSolveRows(userSide, users, dim, steps, from, to, vectors));
+        gramReg.set(regularizedGram(itemsGram, dim, lambda));
+        take('users', (from, to) => solveUsers.solve(from, to));
         barrier.arrive();
-        take('gramUsers', (a0, a1) => kernel.gram(users, usersGram, a0, a1));
+        take('gramUsers', (a0, a1) => kernel.gram(users, usersGram, scratch, a0, a1));
         barrier.arrive();
-        gram.set(regularizedGram(usersGram, dim, lambda));
-        take('items', (from, to) => {
-          cgSolveRows(itemSide, items, dim, steps, from, to, vectors);
-          for (let i = from; i < to; i++)
-            itemLoss[i] = itemSide.loss(i, items.subarray(i * dim, (i + 1) * dim));
-        });
+        gramReg.set(regularizedGram(usersGram, dim, lambda));
+        take('items', (from, to) => solveItems.solve(from, to));
         barrier.arrive();
-        take('gramItems', (a0, a1) => kernel.gram(items, itemsGram, a0, a1));
+        take('gramItems', (a0, a1) => kernel.gram(items, itemsGram, scratch, a0, a1));
       } catch (err) {
         barrier.break();
         throw err;

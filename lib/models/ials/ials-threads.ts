@@ -5,7 +5,7 @@
  * the threads take chunks of rows (or of Gram-matrix rows) from a shared counter as they
  * get free, so a thread slowed by the rest of the machine holds up no other. Every row is
  * solved by the same code as the one-thread loop, and reads only the fixed side; every
- * Gram entry and objective term is computed whole by one thread; the terms are summed here
+ * Gram entry and objective term is computed whole by one thread; the caller sums the terms
  * in item order. So the factors and losses are the same bits for every thread count and
  * every run, whichever thread took which chunk. This thread only waits meanwhile.
  */
@@ -26,9 +26,9 @@ const GRAM_CHUNKS_PER_THREAD = 4;
 /** The phases of an epoch, in order: each one's index among the chunk counters. */
 export const PHASE = { users: 0, gramUsers: 1, items: 2, gramItems: 3 } as const;
 
-/** Where one side's observations are: the row pointers (copied), the columns (shared). */
+/** Where one side's observations are in the shared memory. */
 export interface ObservationPlaces {
-  ptr: Int32Array;
+  ptr: ArenaPlace;
   other: ArenaPlace;
   extra: ArenaPlace;
   target: ArenaPlace;
@@ -47,11 +47,11 @@ export interface IalsThreadInit {
   itemsGram: ArenaPlace;
   byUser: ObservationPlaces;
   byItem: ObservationPlaces;
-  /** This thread's Gram matrix plus lambda (float32, full) and four CG vectors. */
+  /** This thread's Gram matrix plus lambda (float32, full) and the kernel's scratch. */
   gram: ArenaPlace;
-  vectors: ArenaPlace[];
-  /** Per item: its share of the objective (written while its row is solved). */
-  itemLoss: Float64Array;
+  scratch: ArenaPlace;
+  /** Per item: its share of the objective (float64, written while its row is solved). */
+  itemLoss: ArenaPlace;
   /** Per phase: the next chunk to take (reset before each epoch). */
   next: Int32Array;
   /** Per phase, the bounds of its chunks (chunk c: rows b[c] .. b[c + 1]). */
@@ -70,14 +70,14 @@ export interface IalsTables {
   itemsGram: Float64Array;
   byUser: Observations;
   byItem: Observations;
-  /** Per thread: its Gram matrix plus lambda, then four CG vectors of dim floats. */
-  threadScratch: { gram: Float32Array; vectors: Float32Array[] }[];
+  itemLoss: Float64Array;
+  /** Per thread: its Gram matrix plus lambda, then the kernel's scratch. */
+  threadScratch: { gram: Float32Array; scratch: Float32Array }[];
 }
 
 export class IalsThreads {
   private constructor(
     private readonly pool: ThreadPool<IalsJob, void>,
-    private readonly itemLoss: Float64Array,
     private readonly next: Int32Array,
   ) {}
 
@@ -88,11 +88,9 @@ export class IalsThreads {
     signal?: AbortSignal,
   ): Promise<IalsThreads> {
     const T = tables.threadScratch.length;
-    const nItems = tables.byItem.ptr.length - 1;
-    const itemLoss = new Float64Array(new SharedArrayBuffer(8 * nItems));
     const next = new Int32Array(new SharedArrayBuffer(4 * Object.keys(PHASE).length));
     const places = (obs: Observations): ObservationPlaces => ({
-      ptr: obs.ptr,
+      ptr: arena.placeOf(obs.ptr),
       other: arena.placeOf(obs.other),
       extra: arena.placeOf(obs.extra),
       target: arena.placeOf(obs.target),
@@ -126,15 +124,15 @@ export class IalsThreads {
       byUser: places(tables.byUser),
       byItem: places(tables.byItem),
       gram: arena.placeOf(scratch.gram),
-      vectors: scratch.vectors.map((v) => arena.placeOf(v)),
-      itemLoss,
+      scratch: arena.placeOf(scratch.scratch),
+      itemLoss: f64Place(tables.itemLoss),
       next,
       chunks,
       barrier,
     }));
     const entry = new URL('./ials-thread-worker.ts', import.meta.url);
     const pool = await ThreadPool.start<IalsJob, void>('iALS', entry, inits, signal);
-    return new IalsThreads(pool, itemLoss, next);
+    return new IalsThreads(pool, next);
   }
 
   get threads(): number {
@@ -143,15 +141,12 @@ export class IalsThreads {
 
   /**
    * One epoch (see the module comment), from the items' Gram matrix in `tables.itemsGram`;
-   * leaves both Gram matrices' upper triangles there and returns the observed part of the
-   * objective (as the one-thread loop sums it).
+   * leaves both Gram matrices' upper triangles there and each item's objective term in
+   * `tables.itemLoss`.
    */
-  async epoch(signal?: AbortSignal): Promise<number> {
+  async epoch(signal?: AbortSignal): Promise<void> {
     this.next.fill(0);
     await this.pool.run(Array<IalsJob>(this.pool.size).fill({}), signal);
-    let sum = 0;
-    for (const x of this.itemLoss) sum += x;
-    return sum;
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@
  * Implicit-ALS training (`family: ials`, the math in ials.ts): each epoch re-solves every
  * user row against the item table, then every item row against the users, on `model.threads`
  * threads with the SIMD kernel (ials-threads.ts; the same factors and losses for any
- * count). The objective's observed part is summed per item, as each item row is solved.
+ * count). Each item's share of the objective's observed part is computed as its row is
+ * solved; the shares are summed in item order.
  * No randomness after the seeded initialisation, so a run resumed from a checkpoint repeats
  * the uninterrupted run exactly. The result is a plain factor model, saved and scored like
  * BPR-MF's (its item bias stays 0).
@@ -21,8 +22,8 @@ import {
   observations,
   regularizedGram,
 } from './ials.ts';
-import type { CgScratch, Observations, RowProducts } from './ials.ts';
-import { IalsSimd, SimdRowProducts, ialsSimdAvailable } from './ials-simd.ts';
+import type { CgScratch, Observations } from './ials.ts';
+import { IalsSimd, SimdRowSolver, ialsScratchFloats, ialsSimdAvailable } from './ials-simd.ts';
 import { IalsThreads } from './ials-threads.ts';
 import { resolveThreads } from '../../compute/thread-pool.ts';
 import { packState, unpackState } from '../../training/train-state.ts';
@@ -69,13 +70,14 @@ export async function trainIals(
     // The two tables' Gram matrices, float64 (two floats' room per entry).
     usersGram: doubles(alloc.floats(2 * dim * dim)),
     itemsGram: doubles(alloc.floats(2 * dim * dim)),
-    // CG's scratch vectors: where the kernel reads them, else float64 for the JS loops.
-    vectors: [0, 1, 2, 3].map(() =>
-      simd ? alloc.floats(dim) : new Float64Array(dim),
-    ) as CgScratch,
+    // Per item: its share of the objective, summed in item order (float64).
+    itemLoss: doubles(alloc.floats(2 * nItems)),
+    // The kernel's scratch, else float64 vectors for the JS loops' CG.
+    scratch: simd ? alloc.floats(ialsScratchFloats(dim)) : undefined,
+    vectors: [0, 1, 2, 3].map(() => new Float64Array(dim)) as CgScratch,
     threadScratch: Array.from({ length: threads > 1 ? threads : 0 }, () => ({
       gram: alloc.floats(dim * dim),
-      vectors: [0, 1, 2, 3].map(() => alloc.floats(dim)),
+      scratch: alloc.floats(ialsScratchFloats(dim)),
     })),
   });
   const bytes = arenaBytes(countAllocations((a) => void layout(a)));
@@ -86,36 +88,48 @@ export async function trainIals(
     ? restore(hooks.resumeFrom, set, config, tables)
     : fresh(nUsers, nItems, dim, config.seed, tables);
   const { w } = state;
-  const { byUser, byItem, usersGram, itemsGram } = tables;
+  const { byUser, byItem, usersGram, itemsGram, itemLoss } = tables;
   const yielder = new EventLoopYielder();
 
-  /** The products of one side: its rows against `fixed`, whose Gram matrix is `g`. */
-  const productsOf = (fixed: Float32Array, g: Float64Array, obs: Observations): RowProducts => {
+  /**
+   * Solves ranges of the rows of `solve` against `fixed`, whose Gram matrix is `g`; with
+   * `loss`, writes each row's objective term there.
+   */
+  const solverOf = (
+    solve: Float32Array,
+    fixed: Float32Array,
+    g: Float64Array,
+    obs: Observations,
+    loss?: Float64Array,
+  ): ((from: number, to: number) => void) => {
     const gramReg = regularizedGram(g, dim, lambda);
-    if (!kernel) return new JsRowProducts(fixed, gramReg, obs, dim);
-    tables.gram.set(gramReg);
-    return new SimdRowProducts(kernel, fixed, tables.gram, obs, dim);
-  };
-  /** A table's Gram matrix into `g` (full; the same bits from the kernel and the JS loops). */
-  const gramOf = (table: Float32Array, g: Float64Array) => {
-    if (kernel) kernel.gram(table, g);
-    else g.set(gram(table, dim));
-    mirrorUpper(g, dim);
-  };
-  /** Re-solves every row of `solve`; with `loss`, returns their objective terms' sum. */
-  const solveAll = async (products: RowProducts, solve: Float32Array, loss = false) => {
-    const rows = solve.length / dim;
-    let sum = 0;
-    for (let from = 0; from < rows; from += CHUNK_ROWS) {
-      hooks.signal?.throwIfAborted();
-      const to = Math.min(rows, from + CHUNK_ROWS);
+    if (kernel) {
+      tables.gram.set(gramReg);
+      const t = { solve, fixed, gramReg: tables.gram, obs, scratch: tables.scratch!, loss };
+      const solver = new SimdRowSolver(kernel, t, steps);
+      return (from, to) => solver.solve(from, to);
+    }
+    const products = new JsRowProducts(fixed, gramReg, obs, dim);
+    return (from, to) => {
       cgSolveRows(products, solve, dim, steps, from, to, tables.vectors);
       if (loss)
         for (let r = from; r < to; r++)
-          sum += products.loss(r, solve.subarray(r * dim, (r + 1) * dim));
+          loss[r] = products.loss(r, solve.subarray(r * dim, (r + 1) * dim));
+    };
+  };
+  /** A table's Gram matrix into `g` (full; the same bits from the kernel and the JS loops). */
+  const gramOf = (table: Float32Array, g: Float64Array) => {
+    if (kernel) kernel.gram(table, g, tables.scratch!);
+    else g.set(gram(table, dim));
+    mirrorUpper(g, dim);
+  };
+  /** Re-solves every one of `rows` rows, a chunk at a time. */
+  const solveAll = async (rows: number, solveRange: (from: number, to: number) => void) => {
+    for (let from = 0; from < rows; from += CHUNK_ROWS) {
+      hooks.signal?.throwIfAborted();
+      solveRange(from, Math.min(rows, from + CHUNK_ROWS));
       await yielder.maybeYield();
     }
-    return sum;
   };
 
   let stoppedEarly = false;
@@ -128,17 +142,18 @@ export async function trainIals(
     for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = Date.now();
       // Each Gram matrix serves a half-epoch and the objective: one per table and epoch.
-      let observed: number;
       if (pool) {
-        observed = await pool.epoch(hooks.signal);
+        await pool.epoch(hooks.signal);
         mirrorUpper(usersGram, dim);
         mirrorUpper(itemsGram, dim);
       } else {
-        await solveAll(productsOf(w.items, itemsGram, byUser), w.users);
+        await solveAll(nUsers, solverOf(w.users, w.items, itemsGram, byUser));
         gramOf(w.users, usersGram);
-        observed = await solveAll(productsOf(w.users, usersGram, byItem), w.items, true);
+        await solveAll(nItems, solverOf(w.items, w.users, usersGram, byItem, itemLoss));
         gramOf(w.items, itemsGram);
       }
+      let observed = 0;
+      for (const x of itemLoss) observed += x;
       const log: EpochLog = {
         epoch,
         loss: objective(usersGram, itemsGram, observed, lambda, set.n),

@@ -37,7 +37,7 @@ export function observations(
   const key = by === 'user' ? set.user : set.item;
   const val = by === 'user' ? set.item : set.user;
   const rows = by === 'user' ? set.nUsers : set.nItems;
-  const ptr = new Int32Array(rows + 1);
+  const ptr = alloc.ints(rows + 1);
   for (let r = 0; r < set.n; r++) ptr[key[r]! + 1]!++;
   for (let k = 0; k < rows; k++) ptr[k + 1]! += ptr[k]!;
   const fill = ptr.slice(0, rows);

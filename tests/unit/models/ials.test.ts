@@ -10,10 +10,11 @@ import {
   mirrorUpper,
   observations,
 } from '../../../lib/models/ials/ials.ts';
-import type { CgScratch } from '../../../lib/models/ials/ials.ts';
+import type { CgScratch, Observations, RowProducts, Vec } from '../../../lib/models/ials/ials.ts';
 import {
   IalsSimd,
-  SimdRowProducts,
+  SimdRowSolver,
+  ialsScratchFloats,
   ialsSimdAvailable,
 } from '../../../lib/models/ials/ials-simd.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
@@ -85,6 +86,61 @@ function exactRow(
   return x;
 }
 
+/**
+ * <row, v> as the SIMD kernel sums it in float32: per lane, even and odd vectors of four
+ * apart, their sum, then the lanes in order.
+ */
+function dot32(row: Float32Array, at: number, v: Vec, dim: number): number {
+  const acc = [new Float32Array(4), new Float32Array(4)];
+  for (let f = 0; f < dim / 4; f++)
+    for (let lane = 0; lane < 4; lane++)
+      acc[f % 2]![lane]! += Math.fround(row[at + 4 * f + lane]! * v[4 * f + lane]!);
+  const s = acc[0]!.map((x, lane) => x + acc[1]![lane]!);
+  return Math.fround(Math.fround(Math.fround(s[0]! + s[1]!) + s[2]!) + s[3]!);
+}
+
+/** The SIMD kernel's products, emulated in JS float32 (its documented arithmetic). */
+class Float32RowProducts implements RowProducts {
+  constructor(
+    private readonly fixed: Float32Array,
+    private readonly gramReg: Float32Array,
+    private readonly obs: Observations,
+    private readonly dim: number,
+  ) {}
+
+  aTimes(u: number, v: Vec, out: Vec): void {
+    for (let a = 0; a < this.dim; a++) out[a] = dot32(this.gramReg, a * this.dim, v, this.dim);
+    this.addObserved(false, u, v, out);
+  }
+
+  residual(u: number, x: Vec, out: Vec): void {
+    for (let a = 0; a < this.dim; a++) out[a] = -dot32(this.gramReg, a * this.dim, x, this.dim);
+    this.addObserved(true, u, x, out);
+  }
+
+  loss(u: number, x: Vec): number {
+    const { ptr, other, extra, target } = this.obs;
+    let sum = 0;
+    for (let k = ptr[u]!; k < ptr[u + 1]!; k++) {
+      const s = dot32(this.fixed, other[k]! * this.dim, x, this.dim);
+      sum = sum + target[k]! - (target[k]! + target[k]!) * s + extra[k]! * s * s;
+    }
+    return sum;
+  }
+
+  private addObserved(residual: boolean, u: number, v: Vec, out: Vec): void {
+    const { fixed, dim } = this;
+    const { ptr, other, extra, target } = this.obs;
+    for (let k = ptr[u]!; k < ptr[u + 1]!; k++) {
+      const y = other[k]! * dim;
+      const scaled = Math.fround(extra[k]! * dot32(fixed, y, v, dim));
+      const coef = residual ? Math.fround(target[k]! - scaled) : scaled;
+      for (let a = 0; a < dim; a++)
+        out[a] = Math.fround(out[a]! + Math.fround(coef * fixed[y + a]!));
+    }
+  }
+}
+
 describe('implicit ALS', () => {
   it('conjugate gradient with dim steps solves each row exactly; explicit negatives pull toward 0', () => {
     const dim = 6;
@@ -115,71 +171,86 @@ describe('implicit ALS', () => {
     for (let a = 0; a < dim; a++) expect(users[a]).toBeCloseTo(want[a]!, 4);
   });
 
-  it("the WebAssembly SIMD products reach the JS loops' solution to float32 precision", () => {
+  it("the SIMD row solves are their float32 emulation's bits and near the float64 JS loops", () => {
     expect(ialsSimdAvailable(8)).toBe(true);
-    const dim = 8;
     const set = trainSet();
-    const items = Float32Array.from({ length: nItems * dim }, (_, k) => Math.cos(k * 0.37) * 0.1);
-    const users = Float32Array.from({ length: nUsers * dim }, (_, k) => Math.sin(k * 0.11) * 0.1);
-    const g = addDiagonal(gram(items, dim), 2);
-    const js = users.slice();
-    const vectors = [0, 1, 2, 3].map(() => new Float64Array(dim)) as CgScratch;
-    cgSolveRows(
-      new JsRowProducts(items, g, observations(set, 5, 'user'), dim),
-      js,
-      dim,
-      3,
-      0,
-      nUsers,
-      vectors,
-    );
+    // 12 factors: an odd number of f32x4 vectors; items have rows longer than a block.
+    for (const [dim, by] of [
+      [8, 'user'],
+      [12, 'item'],
+    ] as const) {
+      const rows = by === 'user' ? nUsers : nItems;
+      const fixedRows = by === 'user' ? nItems : nUsers;
+      const arena = new WasmArena(64 << 20);
+      const kernel = new IalsSimd(arena, dim);
+      const obs = observations(set, 5, by, arena);
+      const fixed = arena.floats(fixedRows * dim);
+      fixed.forEach((_, k) => (fixed[k] = Math.cos(k * 0.37) * 0.1));
+      const start = Float32Array.from({ length: rows * dim }, (_, k) => Math.sin(k * 0.11) * 0.1);
+      const g = addDiagonal(gram(fixed, dim), 2);
+      const gramReg = allocCopy(arena, Float32Array.from(g));
+      const solve = allocCopy(arena, start);
+      const lossCells = arena.floats(2 * rows);
+      const loss = new Float64Array(lossCells.buffer, lossCells.byteOffset, rows);
+      const scratch = arena.floats(ialsScratchFloats(dim));
+      const solver = new SimdRowSolver(kernel, { solve, fixed, gramReg, obs, scratch, loss }, 3);
+      // In ranges (as threads take them): the same bits as the emulation row by row.
+      for (const [from, to] of [
+        [0, 5],
+        [5, 6],
+        [6, rows],
+      ] as const)
+        solver.solve(from, to);
+      const emulated = start.slice();
+      const f32 = new Float32RowProducts(fixed, gramReg, obs, dim);
+      const vectors = () => [0, 1, 2, 3].map(() => new Float32Array(dim)) as CgScratch;
+      cgSolveRows(f32, emulated, dim, 3, 0, rows, vectors());
+      expect(solve.every((x, k) => Object.is(x, emulated[k]))).toBe(true);
+      for (let r = 0; r < rows; r++)
+        expect(loss[r]).toBe(f32.loss(r, solve.subarray(r * dim, (r + 1) * dim)));
 
-    const arena = new WasmArena(64 << 20);
-    const kernel = new IalsSimd(arena, dim);
-    const obs = observations(set, 5, 'user', arena);
-    const fixed = allocCopy(arena, items);
-    const gramReg = allocCopy(arena, Float32Array.from(g));
-    const wasm = allocCopy(arena, users);
-    const simdVectors = [0, 1, 2, 3].map(() => arena.floats(dim)) as CgScratch;
-    cgSolveRows(
-      new SimdRowProducts(kernel, fixed, gramReg, obs, dim),
-      wasm,
-      dim,
-      3,
-      0,
-      nUsers,
-      simdVectors,
-    );
-    let worst = 0;
-    let scale = 0;
-    for (let k = 0; k < js.length; k++) {
-      worst = Math.max(worst, Math.abs(js[k]! - wasm[k]!));
-      scale = Math.max(scale, Math.abs(js[k]!));
-    }
-    expect(scale).toBeGreaterThan(0.01);
-    expect(worst / scale).toBeLessThan(1e-3);
-    // The observed part of the objective agrees too (float64 sums on both sides).
-    const jsProducts = new JsRowProducts(items, g, observations(set, 5, 'user'), dim);
-    const simdProducts = new SimdRowProducts(kernel, fixed, gramReg, obs, dim);
-    for (const u of [0, 1, 17, nUsers - 1]) {
-      const row = wasm.subarray(u * dim, (u + 1) * dim);
-      expect(simdProducts.loss(u, row)).toBeCloseTo(jsProducts.loss(u, Float64Array.from(row)), 4);
-    }
-    // A row outside the arena is refused, not read from the wrong memory.
-    expect(() =>
-      new SimdRowProducts(kernel, items, gramReg, obs, dim).aTimes(
+      // The float64 JS loops reach the same solution to float32 precision.
+      const js = start.slice();
+      const products = new JsRowProducts(fixed, g, obs, dim);
+      cgSolveRows(
+        products,
+        js,
+        dim,
+        3,
         0,
-        simdVectors[0],
-        simdVectors[1],
-      ),
-    ).toThrow('not in this wasm arena');
+        rows,
+        [0, 1, 2, 3].map(() => new Float64Array(dim)) as CgScratch,
+      );
+      let worst = 0;
+      let scale = 0;
+      for (let k = 0; k < js.length; k++) {
+        worst = Math.max(worst, Math.abs(js[k]! - solve[k]!));
+        scale = Math.max(scale, Math.abs(js[k]!));
+      }
+      expect(scale).toBeGreaterThan(0.01);
+      expect(worst / scale).toBeLessThan(1e-3);
+      for (const r of [0, 1, 17, rows - 1]) {
+        const row = solve.subarray(r * dim, (r + 1) * dim);
+        expect(loss[r]).toBeCloseTo(products.loss(r, Float64Array.from(row)), 4);
+      }
+
+      // Arrays outside the arena and rows outside the table are refused.
+      expect(
+        () => new SimdRowSolver(kernel, { solve, fixed: fixed.slice(), gramReg, obs, scratch }, 3),
+      ).toThrow('not in this wasm arena');
+      expect(() => solver.solve(rows - 1, rows + 1)).toThrow(
+        `iALS solve: rows ${rows - 1} .. ${rows + 1} outside 0 .. ${rows}`,
+      );
+    }
   });
 
   it("the SIMD Gram matrix is the JS loops' bits, whole or built from ranges of its rows", () => {
-    for (const dim of [8, 12]) {
+    // 36 factors: tiles of 8, 8 and 2 pairs of entries, some wholly below the diagonal.
+    for (const dim of [8, 12, 36]) {
       const rows = 301;
       const arena = new WasmArena(1 << 20);
       const kernel = new IalsSimd(arena, dim);
+      const scratch = arena.floats(ialsScratchFloats(dim));
       const table = arena.floats(rows * dim);
       for (let k = 0; k < table.length; k++) table[k] = Math.sin(k * 0.37) * (k % 7 === 0 ? 0 : 3);
       const want = gram(table, dim);
@@ -188,9 +259,11 @@ describe('implicit ALS', () => {
       for (const bounds of [
         [0, dim],
         [0, 1, 5, 6, dim],
+        [0, dim - 3, dim - 1, dim],
       ]) {
         g.fill(NaN);
-        for (let c = 0; c + 1 < bounds.length; c++) kernel.gram(table, g, bounds[c], bounds[c + 1]);
+        for (let c = 0; c + 1 < bounds.length; c++)
+          kernel.gram(table, g, scratch, bounds[c], bounds[c + 1]);
         mirrorUpper(g, dim);
         expect(g).toEqual(want);
         expect(g.every((x, k) => Object.is(x, want[k]))).toBe(true);
