@@ -3,37 +3,52 @@
  * positive, a negative item - one of the user's explicit negatives (label 0, e.g. an
  * LLM's disliked item) half of the time when the user has any, otherwise a uniformly drawn
  * item that is not one of the user's positives. Per-user sorted CSRs, no per-row objects.
+ * (BPR-MF draws whole epochs with the same scheme: bpr/bpr-strata.ts.)
  */
 import type { Rng } from '../training/random.ts';
 import { shuffled } from '../training/training-loop.ts';
 import type { TrainingSet } from './types.ts';
 
 /** Share of negatives taken from the user's explicit negatives, when there are some. */
-const EXPLICIT_SHARE = 0.5;
-const MAX_REJECTIONS = 32;
+export const EXPLICIT_SHARE = 0.5;
+/** Uniform draws rejected (as positives) before a walk to the next free item. */
+export const MAX_REJECTIONS = 32;
 /** Ints per packed positive: user, item, weight (float32 bits). */
 export const RECORD = 3;
 
-/** Per-user lookups of the set, built on first use (see {@link TrainingPairs.lookup}). */
-interface Lookup {
+/**
+ * The set's rows grouped by user: positives in [posPtr[u], posPtr[u+1]) of posItems and
+ * posWeights (in row order), explicit negatives likewise (sorted by item: the order
+ * {@link TrainingPairs.negative} picks from). Memory: 8 bytes per positive, 4 per explicit
+ * negative, 8 per user.
+ */
+export interface UserRows {
   posPtr: Int32Array;
   posItems: Int32Array;
+  posWeights: Float32Array;
   negPtr: Int32Array;
   negItems: Int32Array;
-  /**
-   * A one-hash Bloom filter of the (user, item) positives, ~8 bits per positive: most drawn
-   * negatives are not positives, and the filter says so from one bit (it fits in cache)
-   * instead of a binary search over the user's items (several cache misses). A set bit
-   * falls through to the search, so answers are exact.
-   */
-  filter: Int32Array;
-  filterShift: number;
+}
+
+/**
+ * What {@link TrainingPairs.isPositive} reads: each user's positives sorted (same
+ * [posPtr[u], posPtr[u+1]) ranges as UserRows) and a one-hash Bloom filter of the
+ * (user, item) positives, ~8 bits per positive: most drawn negatives are not positives,
+ * and the filter says so from one bit (it fits in cache) instead of a binary search over
+ * the user's items (several cache misses). A set bit falls through to the search, so
+ * answers are exact. Memory: 5 bytes per positive.
+ */
+interface PositiveIndex {
+  sorted: Int32Array;
+  bits: Int32Array;
+  shift: number;
 }
 
 export class TrainingPairs {
   /** Rows with label 1. */
   readonly positives: Int32Array;
-  private built: Lookup | undefined;
+  private rows: UserRows | undefined;
+  private index: PositiveIndex | undefined;
 
   /** Validates the set (precise errors) and finds its positives; lookups come later. */
   constructor(readonly set: TrainingSet) {
@@ -47,24 +62,39 @@ export class TrainingPairs {
   }
 
   /**
-   * The per-user CSRs and the filter, built when a negative is first drawn: a trainer whose
-   * sampling runs on a worker thread never draws here, and at 10M rows they cost about a
-   * second of the training thread's time.
+   * The rows by user, built on the first call: a trainer whose sampling runs on another
+   * thread never needs them here. Samplers ask for them when they are constructed, not in
+   * their first epoch.
    */
-  private lookup(): Lookup {
-    if (this.built) return this.built;
-    const { n, nUsers, user, item, label } = this.set;
-    const [posPtr, posItems] = byUser(nUsers, n, user, item, (k) => label[k] === 1);
-    const [negPtr, negItems] = byUser(nUsers, n, user, item, (k) => label[k] === 0);
-    const bits = Math.max(10, Math.min(30, Math.ceil(Math.log2(8 * this.positives.length))));
-    const filter = new Int32Array(2 ** (bits - 5));
-    const filterShift = 32 - bits;
-    for (let k = 0; k < n; k++) {
-      if (label[k] !== 1) continue;
-      const h = hash(user[k]!, item[k]!, filterShift);
-      filter[h >>> 5]! |= 1 << (h & 31);
-    }
-    return (this.built = { posPtr, posItems, negPtr, negItems, filter, filterShift });
+  byUser(): UserRows {
+    if (this.rows) return this.rows;
+    const pos = groupByUser(this.set, 1);
+    const neg = groupByUser(this.set, 0);
+    for (let u = 0; u < this.set.nUsers; u++)
+      neg.items.subarray(neg.ptr[u]!, neg.ptr[u + 1]!).sort();
+    return (this.rows = {
+      posPtr: pos.ptr,
+      posItems: pos.items,
+      posWeights: pos.weights,
+      negPtr: neg.ptr,
+      negItems: neg.items,
+    });
+  }
+
+  private positiveIndex(): PositiveIndex {
+    if (this.index) return this.index;
+    const { posPtr, posItems } = this.byUser();
+    const sorted = posItems.slice();
+    for (let u = 0; u < this.set.nUsers; u++) sorted.subarray(posPtr[u]!, posPtr[u + 1]!).sort();
+    const size = Math.max(10, Math.min(30, Math.ceil(Math.log2(8 * this.positives.length))));
+    const bits = new Int32Array(2 ** (size - 5));
+    const shift = 32 - size;
+    for (let u = 0; u < this.set.nUsers; u++)
+      for (let k = posPtr[u]!; k < posPtr[u + 1]!; k++) {
+        const h = hash(u, posItems[k]!, shift);
+        bits[h >>> 5]! |= 1 << (h & 31);
+      }
+    return (this.index = { sorted, bits, shift });
   }
 
   /** Positive rows in a fresh seeded order (Fisher-Yates). */
@@ -98,15 +128,25 @@ export class TrainingPairs {
     return (this.packed = rec);
   }
 
+  /**
+   * Builds now what {@link negative} and {@link shuffledRecords} read on first use, so that
+   * a sampler's first epoch does not pay for them.
+   */
+  prepareNegatives(): void {
+    this.positiveIndex();
+    this.records();
+  }
+
   isPositive(u: number, i: number): boolean {
-    const { filter, filterShift, posPtr, posItems } = this.lookup();
-    const h = hash(u, i, filterShift);
-    if ((filter[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+    const { sorted, bits, shift } = this.positiveIndex();
+    const h = hash(u, i, shift);
+    if ((bits[h >>> 5]! & (1 << (h & 31))) === 0) return false;
+    const { posPtr } = this.byUser();
     let lo = posPtr[u]!;
     let hi = posPtr[u + 1]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const v = posItems[mid]!;
+      const v = sorted[mid]!;
       if (v === i) return true;
       if (v < i) lo = mid + 1;
       else hi = mid;
@@ -116,7 +156,7 @@ export class TrainingPairs {
 
   /** A negative item for user u (see the class comment). */
   negative(u: number, rng: Rng): number {
-    const { negPtr, negItems } = this.lookup();
+    const { negPtr, negItems } = this.byUser();
     const n0 = negPtr[u]!;
     const nn = negPtr[u + 1]! - n0;
     if (nn > 0 && rng.next() < EXPLICIT_SHARE) return negItems[n0 + rng.int(nn)]!;
@@ -133,71 +173,31 @@ export class TrainingPairs {
     }
     return start; // every item is positive: nothing better exists
   }
-  /**
-   * A negative item for user u among `pool` (the items of one of `blocks` blocks of a
-   * random partition of the catalog, `blockOf[item] === block`), drawn as {@link negative}
-   * draws from the whole catalog: one of the user's explicit negatives in the block when
-   * there are some, else a uniform item of the pool that is not a positive of u. The share
-   * of explicit ones is raised so that, over the blocks, it stays EXPLICIT_SHARE as far as
-   * it can (only the blocks holding one of the user's explicit negatives can use them).
-   */
-  negativeWithin(
-    u: number,
-    rng: Rng,
-    pool: Int32Array,
-    blockOf: Int32Array,
-    block: number,
-    blocks: number,
-  ): number {
-    const { negPtr, negItems } = this.lookup();
-    const n0 = negPtr[u]!;
-    const n1 = negPtr[u + 1]!;
-    let inBlock = 0;
-    for (let k = n0; k < n1; k++) if (blockOf[negItems[k]!] === block) inBlock++;
-    if (inBlock > 0) {
-      // The chance that a block holds at least one of the user's n1 - n0 explicit negatives
-      // (worked out only here: most users have none in the block).
-      const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
-      if (rng.next() < Math.min(1, EXPLICIT_SHARE / covered)) {
-        let pick = rng.int(inBlock);
-        for (let k = n0; k < n1; k++)
-          if (blockOf[negItems[k]!] === block && pick-- === 0) return negItems[k]!;
-      }
-    }
-    const n = pool.length;
-    for (let t = 0; t < MAX_REJECTIONS; t++) {
-      const j = pool[rng.int(n)]!;
-      if (!this.isPositive(u, j)) return j;
-    }
-    const start = rng.int(n);
-    for (let d = 0; d < n; d++) {
-      const j = pool[(start + d) % n]!;
-      if (!this.isPositive(u, j)) return j;
-    }
-    return pool[start]!; // every item of the block is positive: nothing better exists
-  }
 }
 
 function hash(u: number, i: number, shift: number): number {
   return Math.imul(Math.imul(u, 0x9e3779b1) ^ i, 0x85ebca6b) >>> shift;
 }
 
-/** Items of the rows passing `keep`, grouped by user and sorted: [indptr, items]. */
-function byUser(
-  nUsers: number,
-  n: number,
-  user: Int32Array,
-  item: Int32Array,
-  keep: (k: number) => boolean,
-): [Int32Array, Int32Array] {
+/** The items (and weights) of the rows labelled `label`, grouped by user (a counting sort). */
+function groupByUser(
+  set: TrainingSet,
+  label: number,
+): { ptr: Int32Array; items: Int32Array; weights: Float32Array } {
+  const { n, nUsers, user } = set;
   const ptr = new Int32Array(nUsers + 1);
-  for (let k = 0; k < n; k++) if (keep(k)) ptr[user[k]! + 1]!++;
+  for (let k = 0; k < n; k++) if (set.label[k] === label) ptr[user[k]! + 1]!++;
   for (let u = 0; u < nUsers; u++) ptr[u + 1]! += ptr[u]!;
   const items = new Int32Array(ptr[nUsers]!);
+  const weights = new Float32Array(ptr[nUsers]!);
   const fill = ptr.slice(0, nUsers);
-  for (let k = 0; k < n; k++) if (keep(k)) items[fill[user[k]!]!++] = item[k]!;
-  for (let u = 0; u < nUsers; u++) items.subarray(ptr[u]!, ptr[u + 1]!).sort();
-  return [ptr, items];
+  for (let k = 0; k < n; k++) {
+    if (set.label[k] !== label) continue;
+    const at = fill[user[k]!]!++;
+    items[at] = set.item[k]!;
+    weights[at] = set.weight[k]!;
+  }
+  return { ptr, items, weights };
 }
 
 /** Throws naming the first bad row and column of a training set. */

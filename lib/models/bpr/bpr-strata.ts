@@ -14,9 +14,9 @@
  */
 import { epochRng } from '../../training/training-loop.ts';
 import type { Rng } from '../../training/random.ts';
+import { EXPLICIT_SHARE, MAX_REJECTIONS } from '../training-pairs.ts';
+import type { TrainingPairs, UserRows } from '../training-pairs.ts';
 import type { BprSamples } from './bpr-samples.ts';
-import { RECORD } from '../training-pairs.ts';
-import type { TrainingPairs } from '../training-pairs.ts';
 import type { TrainingSet } from '../types.ts';
 
 /**
@@ -111,25 +111,55 @@ export function threadEpochRng(seed: number, epoch: number, thread: number): Rng
   return rng;
 }
 
+/** Bytes of drawn records per bucket: the shuffle's random swaps stay in a core's L2 cache. */
+export const BUCKET_BYTES = 1 << 18;
+
 /**
  * One thread's samples per epoch, one stratum per item block of the epoch: its positives
- * whose item is in the block, in a seeded order (each `negatives` times), each with a
- * negative from the block. The positives are grouped by block first and each group is
- * shuffled apart (a group is 1/T of the thread's records, so the shuffle's random swaps
- * range over less memory), straight into the buffers the strata are views of: nothing of
- * the epoch's size is allocated per epoch. An epoch's strata are valid until the next is
- * drawn.
+ * whose item is in the block, in a seeded uniformly random order (repeated `negatives`
+ * times), each with a negative from the block: one of the user's explicit negatives in the
+ * block, as often as keeps their share of all its negatives at EXPLICIT_SHARE where it can,
+ * else a uniform item of the block that is not a positive of the user (up to MAX_REJECTIONS
+ * draws, then a walk from a random start). With one block this is the scheme of
+ * TrainingPairs.negative (bpr-samples.ts's one-thread epochs), drawn in another order.
+ *
+ * An epoch is drawn in three passes, none of them random in a large array:
+ * 1. each positive (in user order) goes to a random bucket of its item's block;
+ * 2. in user order, each positive and its negatives are drawn into its bucket: the user's
+ *    positives are marked in a per-item array first, so rejecting one is one cached read;
+ * 3. each bucket (about BUCKET_BYTES: in L2) is shuffled (Fisher-Yates) and written out.
+ * A uniform bucket per element, then a uniform order within each, then the buckets in turn,
+ * is a uniformly random permutation (Rao and Sandelius), so the order is that of one
+ * Fisher-Yates shuffle of the block's positives; the negatives are drawn per sample from
+ * the same distribution whatever the order they are drawn in. All buffers are allocated
+ * here (per positive: 8 bytes of per-user rows, 2 of bucket, 4 x (3 + negatives) drawn; 8
+ * per item), and an epoch's strata are valid until the next is drawn into the same columns.
  */
 export class StrataSampler {
-  /** This thread's positives as [user, item, weight's float32 bits] records, in row order. */
-  private readonly records: Int32Array;
-  /** The records grouped by the epoch's item block, each group shuffled. */
-  private readonly grouped: Int32Array;
-  /** Every stratum's samples, one stratum after another. */
-  private readonly columns: Omit<BprSamples, 'n'>;
+  private readonly rows: UserRows;
+  /** posWeights read as ints (a view): weights are moved as their bits. */
+  private readonly weightBits: Int32Array;
+  /** Ints per drawn record: user, item, weight bits, then its `negatives` negatives. */
+  private readonly width: number;
+  /** log2 of the buckets per block. */
+  private readonly bucketBits: number;
+  /** Each positive's bucket: block << bucketBits | random bucket within the block. */
+  private readonly bucketOf: Uint16Array;
+  /** Start of each bucket's records in `drawn` (and a write cursor per bucket). */
+  private readonly bucketStart: Int32Array;
+  private readonly cursor: Int32Array;
+  private readonly drawn: Int32Array;
+  /** marks[item] === u + 1: item is a positive of u, once u's positives are marked. */
+  private readonly marks: Int32Array;
+  /** The epoch's items grouped by block; block b at [poolStart[b], poolStart[b + 1]). */
+  private readonly pool: Int32Array;
+  private readonly poolStart: Int32Array;
+  /** Per block, the current user's explicit negatives in it. */
+  private readonly explicitIn: Int32Array;
+  private ownColumns: Omit<BprSamples, 'n'> | undefined;
 
   constructor(
-    private readonly pairs: TrainingPairs,
+    pairs: TrainingPairs,
     /** Items by positives, largest first (of the whole set: every thread deals the same). */
     private readonly itemOrder: Int32Array,
     private readonly blocks: number,
@@ -137,86 +167,246 @@ export class StrataSampler {
     private readonly seed: number,
     private readonly thread: number,
     /** Where the strata are drawn (each column as long as an epoch's samples); else new arrays. */
-    columns?: Omit<BprSamples, 'n'>,
+    private readonly columns?: Omit<BprSamples, 'n'>,
+    bucketBytes = BUCKET_BYTES,
   ) {
-    const { positives, set } = pairs;
-    this.records = new Int32Array(RECORD * positives.length);
-    const bits = new Float32Array(this.records.buffer);
-    positives.forEach((row, k) => {
-      this.records[RECORD * k] = set.user[row]!;
-      this.records[RECORD * k + 1] = set.item[row]!;
-      bits[RECORD * k + 2] = set.weight[row]!;
-    });
-    this.grouped = new Int32Array(this.records.length);
-    const n = positives.length * negatives;
-    if (columns && Object.values(columns).some((c) => c.length !== n))
-      throw new RangeError(`strata columns of ${columns.user.length} samples for ${n}`);
-    this.columns = columns ?? {
+    this.rows = pairs.byUser();
+    const { posWeights } = this.rows;
+    const m = posWeights.length;
+    this.weightBits = new Int32Array(posWeights.buffer, posWeights.byteOffset, m);
+    if (columns) checkColumns(columns, m * negatives);
+    this.width = 3 + negatives;
+    const bytes = 4 * this.width * m;
+    const blockBits = Math.ceil(Math.log2(blocks));
+    const wanted = Math.ceil(Math.log2(Math.max(1, bytes / (blocks * bucketBytes))));
+    // Bucket ids fit 16 bits.
+    this.bucketBits = Math.max(0, Math.min(wanted, 16 - blockBits));
+    this.bucketOf = new Uint16Array(m);
+    this.bucketStart = new Int32Array((blocks << this.bucketBits) + 1);
+    this.cursor = new Int32Array(blocks << this.bucketBits);
+    this.drawn = new Int32Array(this.width * m);
+    const nItems = pairs.set.nItems;
+    this.marks = new Int32Array(nItems);
+    this.pool = new Int32Array(nItems);
+    this.poolStart = new Int32Array(blocks + 1);
+    this.explicitIn = new Int32Array(blocks);
+  }
+
+  /** The epoch's item blocks and this thread's strata (see the class comment). */
+  epoch(
+    epoch: number,
+    columns = this.columns ?? this.defaultColumns(),
+  ): { itemBlock: Int32Array; strata: BprSamples[] } {
+    checkColumns(columns, (this.drawn.length / this.width) * this.negatives);
+    const itemBlock = epochItemBlocks(this.itemOrder, this.blocks, this.seed, epoch);
+    this.dealPool(itemBlock);
+    const rng = threadEpochRng(this.seed, epoch, this.thread);
+    this.assignBuckets(itemBlock, rng);
+    this.drawRecords(itemBlock, rng);
+    return { itemBlock, strata: this.shuffleOut(rng, columns) };
+  }
+
+  private defaultColumns(): Omit<BprSamples, 'n'> {
+    const n = (this.drawn.length / this.width) * this.negatives;
+    return (this.ownColumns ??= {
       user: new Int32Array(n),
       pos: new Int32Array(n),
       neg: new Int32Array(n),
       weight: new Float32Array(n),
-    };
+    });
   }
 
-  /** The epoch's item blocks and this thread's strata (see the class comment). */
-  epoch(epoch: number): { itemBlock: Int32Array; strata: BprSamples[] } {
-    const { pairs, blocks, negatives, records, grouped, columns } = this;
-    const itemBlock = epochItemBlocks(this.itemOrder, blocks, this.seed, epoch);
-    const pools = Array.from({ length: blocks }, () => [] as number[]);
-    for (let i = 0; i < itemBlock.length; i++) pools[itemBlock[i]!]!.push(i);
-    const blockItems = pools.map((items) => Int32Array.from(items));
-    // Group the records by their item's block (a counting sort: row order within a block).
-    const first = new Int32Array(blocks + 1);
-    for (let r = 1; r < records.length; r += RECORD) first[itemBlock[records[r]!]! + 1]!++;
-    for (let b = 0; b < blocks; b++) first[b + 1]! += first[b]!;
-    const fill = first.slice(0, blocks);
-    for (let r = 0; r < records.length; r += RECORD) {
-      const to = RECORD * fill[itemBlock[records[r + 1]!]!]!++;
-      grouped[to] = records[r]!;
-      grouped[to + 1] = records[r + 1]!;
-      grouped[to + 2] = records[r + 2]!;
+  /** The items of each block, in item order (a counting sort). */
+  private dealPool(itemBlock: Int32Array): void {
+    const { pool, poolStart, blocks } = this;
+    poolStart.fill(0);
+    for (let i = 0; i < itemBlock.length; i++) poolStart[itemBlock[i]! + 1]!++;
+    for (let b = 0; b < blocks; b++) poolStart[b + 1]! += poolStart[b]!;
+    const at = poolStart.slice(0, blocks);
+    for (let i = 0; i < itemBlock.length; i++) pool[at[itemBlock[i]!]!++] = i;
+  }
+
+  /** Pass 1: each positive's bucket (a uniform one of its item's block), and bucket sizes. */
+  private assignBuckets(itemBlock: Int32Array, rng: Rng): void {
+    const { bucketOf, bucketStart, bucketBits } = this;
+    const { posItems } = this.rows;
+    const shift = 32 - bucketBits;
+    bucketStart.fill(0);
+    for (let k = 0; k < posItems.length; k++) {
+      const within = bucketBits === 0 ? 0 : rng.u32() >>> shift;
+      const key = (itemBlock[posItems[k]!]! << bucketBits) | within;
+      bucketOf[k] = key;
+      bucketStart[key + 1]!++;
     }
-    const weights = new Float32Array(grouped.buffer);
-    const rng = threadEpochRng(this.seed, epoch, this.thread);
+    for (let key = 0; key < this.cursor.length; key++) bucketStart[key + 1]! += bucketStart[key]!;
+  }
+
+  /** Pass 2: user by user, each positive and its negatives into the next slot of its bucket. */
+  private drawRecords(itemBlock: Int32Array, rng: Rng): void {
+    const { bucketOf, bucketStart, cursor, drawn, width, marks, weightBits, negatives } = this;
+    const { pool, poolStart, explicitIn } = this;
+    const { posPtr, posItems, negPtr } = this.rows;
+    const shift = this.bucketBits;
+    cursor.set(bucketStart.subarray(0, cursor.length));
+    const nUsers = posPtr.length - 1;
+    for (let u = 0; u < nUsers; u++) {
+      const k0 = posPtr[u]!;
+      const k1 = posPtr[u + 1]!;
+      if (k0 === k1) continue;
+      const mark = u + 1;
+      for (let k = k0; k < k1; k++) marks[posItems[k]!] = mark;
+      const explicit = negPtr[u + 1]! > negPtr[u]! ? this.explicitShare(u, itemBlock) : 0;
+      for (let k = k0; k < k1; k++) {
+        const key = bucketOf[k]!;
+        const block = key >>> shift;
+        const at = width * cursor[key]!++;
+        drawn[at] = u;
+        drawn[at + 1] = posItems[k]!;
+        drawn[at + 2] = weightBits[k]!;
+        const p0 = poolStart[block]!;
+        const n = poolStart[block + 1]! - p0;
+        for (let j = 0; j < negatives; j++) {
+          let neg: number;
+          if (explicit > 0 && explicitIn[block]! > 0 && rng.next() < explicit)
+            neg = this.explicitNegative(u, block, itemBlock, rng);
+          else {
+            // The first uniform draw here (most are not positives), the rest out of line.
+            neg = pool[p0 + rng.int(n)]!;
+            if (marks[neg] === mark) neg = this.redrawn(mark, p0, n, rng);
+          }
+          drawn[at + 3 + j] = neg;
+        }
+      }
+    }
+  }
+
+  /**
+   * Counts u's explicit negatives per block of the epoch (into explicitIn) and returns the
+   * chance of taking one in a block that holds any: EXPLICIT_SHARE over the chance that a
+   * block holds at least one of them, capped at 1 (only such blocks can use them).
+   */
+  private explicitShare(u: number, itemBlock: Int32Array): number {
+    const { negPtr, negItems } = this.rows;
+    const { explicitIn, blocks } = this;
+    explicitIn.fill(0);
+    const n0 = negPtr[u]!;
+    const n1 = negPtr[u + 1]!;
+    for (let k = n0; k < n1; k++) explicitIn[itemBlock[negItems[k]!]!]!++;
+    const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
+    return Math.min(1, EXPLICIT_SHARE / covered);
+  }
+
+  /** One of u's explicit negatives in `block`, uniformly. */
+  private explicitNegative(u: number, block: number, itemBlock: Int32Array, rng: Rng): number {
+    const { negPtr, negItems } = this.rows;
+    let pick = rng.int(this.explicitIn[block]!);
+    const n1 = negPtr[u + 1]!;
+    for (let k = negPtr[u]!; k < n1; k++)
+      if (itemBlock[negItems[k]!] === block && pick-- === 0) return negItems[k]!;
+    throw new Error(`user ${u} has no explicit negative in block ${block}`); // not reached
+  }
+
+  /**
+   * After a first draw was a positive: the rest of the MAX_REJECTIONS uniform draws from the
+   * block's pool[p0 .. p0 + n), then (a user with almost every item of the block positive)
+   * a walk from a random start to an item that is not marked as the user's (`mark`).
+   */
+  private redrawn(mark: number, p0: number, n: number, rng: Rng): number {
+    const { pool, marks } = this;
+    for (let t = 1; t < MAX_REJECTIONS; t++) {
+      const j = pool[p0 + rng.int(n)]!;
+      if (marks[j] !== mark) return j;
+    }
+    const start = rng.int(n);
+    for (let d = 0; d < n; d++) {
+      const j = pool[p0 + ((start + d) % n)]!;
+      if (marks[j] !== mark) return j;
+    }
+    return pool[p0 + start]!; // every item of the block is positive: nothing better exists
+  }
+
+  /**
+   * Pass 3: each bucket shuffled in place (Fisher-Yates: step k fixes position k), each
+   * record written out as it is fixed: stratum b's samples are its positives in that order,
+   * once per negative.
+   */
+  private shuffleOut(rng: Rng, columns: Omit<BprSamples, 'n'>): BprSamples[] {
+    const { bucketStart, bucketBits, negatives, blocks } = this;
+    const { user, pos, neg, weight } = columns;
+    const out = {
+      ...columns,
+      weight: new Int32Array(weight.buffer, weight.byteOffset, weight.length),
+    };
     const strata: BprSamples[] = [];
     for (let b = 0; b < blocks; b++) {
-      const start = RECORD * first[b]!;
-      const end = RECORD * first[b + 1]!;
-      shuffleRecords(grouped, start, end, rng);
-      const at = first[b]! * negatives;
-      const n = (first[b + 1]! - first[b]!) * negatives;
-      const s: BprSamples = {
-        n,
-        user: columns.user.subarray(at, at + n),
-        pos: columns.pos.subarray(at, at + n),
-        neg: columns.neg.subarray(at, at + n),
-        weight: columns.weight.subarray(at, at + n),
-      };
-      for (let k = 0, r = start; k < n; k++) {
-        const u = grouped[r]!;
-        s.user[k] = u;
-        s.pos[k] = grouped[r + 1]!;
-        s.neg[k] = pairs.negativeWithin(u, rng, blockItems[b]!, itemBlock, b, blocks);
-        s.weight[k] = weights[r + 2]!;
-        r += RECORD;
-        if (r === end) r = start;
+      const first = bucketStart[b << bucketBits]!;
+      const m = bucketStart[(b + 1) << bucketBits]! - first;
+      const at = first * negatives;
+      for (let key = b << bucketBits; key < (b + 1) << bucketBits; key++) {
+        const r0 = bucketStart[key]!;
+        const r1 = bucketStart[key + 1]!;
+        shuffleBucket(this.drawn, this.width, r0, r1, rng, out, at + r0 - first, m, negatives);
       }
-      strata.push(s);
+      const n = m * negatives;
+      strata.push({
+        n,
+        user: user.subarray(at, at + n),
+        pos: pos.subarray(at, at + n),
+        neg: neg.subarray(at, at + n),
+        weight: weight.subarray(at, at + n),
+      });
     }
-    return { itemBlock, strata };
+    return strata;
   }
 }
 
-/** A seeded Fisher-Yates shuffle, in place, of the RECORD-int records in a[start .. end). */
-function shuffleRecords(a: Int32Array, start: number, end: number, rng: Rng): void {
-  for (let k = (end - start) / RECORD - 1; k > 0; k--) {
-    const x = start + RECORD * k;
-    const y = start + RECORD * rng.int(k + 1);
-    for (let c = 0; c < RECORD; c++) {
-      const t = a[x + c]!;
-      a[x + c] = a[y + c]!;
-      a[y + c] = t;
+/** Where the cache-warming reads go, so that they are not optimized away. */
+let _sink = 0;
+
+/**
+ * Fisher-Yates over the `width`-int records [r0, r1) of `drawn` (step k fixes position k),
+ * each written out to sample q0 + (k - r0) (and + j * stride for its j-th negative) as it
+ * is fixed: read straight from the record it swaps with, whose place k's record then takes.
+ */
+function shuffleBucket(
+  drawn: Int32Array,
+  width: number,
+  r0: number,
+  r1: number,
+  rng: Rng,
+  out: { user: Int32Array; pos: Int32Array; neg: Int32Array; weight: Int32Array },
+  q0: number,
+  stride: number,
+  negatives: number,
+): void {
+  const { user, pos, neg, weight } = out;
+  // One sequential read first brings the bucket into cache at streaming speed; the swaps
+  // would otherwise each miss on a line not read yet.
+  for (let a = width * r0; a < width * r1; a += 16) _sink ^= drawn[a]!;
+  for (let k = r1 - 1; k >= r0; k--) {
+    const x = width * k;
+    const y = k > r0 ? width * (r0 + rng.int(k - r0 + 1)) : x;
+    const q = q0 + k - r0;
+    user[q] = drawn[y]!;
+    pos[q] = drawn[y + 1]!;
+    weight[q] = drawn[y + 2]!;
+    neg[q] = drawn[y + 3]!;
+    for (let j = 1; j < negatives; j++) {
+      const qj = q + j * stride;
+      user[qj] = drawn[y]!;
+      pos[qj] = drawn[y + 1]!;
+      weight[qj] = drawn[y + 2]!;
+      neg[qj] = drawn[y + 3 + j]!;
     }
+    drawn[y] = drawn[x]!;
+    drawn[y + 1] = drawn[x + 1]!;
+    drawn[y + 2] = drawn[x + 2]!;
+    drawn[y + 3] = drawn[x + 3]!;
+    for (let c = 4; c < width; c++) drawn[y + c] = drawn[x + c]!;
   }
+}
+
+function checkColumns(columns: Omit<BprSamples, 'n'>, n: number): void {
+  if (Object.values(columns).some((c) => c.length !== n))
+    throw new RangeError(`strata columns of ${columns.user.length} samples for ${n}`);
 }

@@ -41,12 +41,14 @@ export function openEpochSampler(
   negatives: number,
   threaded = pairs.positives.length * negatives >= THREAD_MIN_SAMPLES,
 ): EpochSampler {
-  if (!threaded)
+  if (!threaded) {
+    pairs.prepareNegatives();
     return {
       threaded: false,
       epoch: (epoch) => Promise.resolve(sampleBprEpoch(pairs, seed, epoch, negatives)),
       close: () => Promise.resolve(),
     };
+  }
   return new ThreadSampler(pairs, seed, negatives);
 }
 

@@ -1,7 +1,7 @@
 /**
- * The sampling thread of epoch-sampler.ts: builds its own TrainingPairs from the training
- * set it was sent, then answers each requested epoch with that epoch's samples (their
- * buffers are transferred, not copied).
+ * The sampling thread of epoch-sampler.ts: builds its own TrainingPairs (and its lookups,
+ * before the first request) from the training set it was sent, then answers each requested
+ * epoch with that epoch's samples (their buffers are transferred, not copied).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { sampleBprEpoch } from './bpr-samples.ts';
@@ -10,6 +10,7 @@ import { TrainingPairs } from '../training-pairs.ts';
 
 const init = (workerData as { data: SamplerInit }).data;
 const pairs = new TrainingPairs(init.set);
+pairs.prepareNegatives();
 const port = parentPort!;
 
 port.on('message', (req: SamplerRequest) => {

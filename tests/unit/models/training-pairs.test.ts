@@ -52,4 +52,32 @@ describe('TrainingPairs', () => {
     a.forEach((j, k) => expect(pairs.isPositive(k % set.nUsers, j)).toBe(false));
     expect(draw()).toEqual(a);
   });
+
+  it("takes an explicit negative by its rank among the user's, sorted by item", () => {
+    // The Python worker mirrors this stream (python/recsys_worker/bpr.py sorts them too).
+    const set: TrainingSet = {
+      nUsers: 1,
+      nItems: 10,
+      n: 4,
+      user: new Int32Array(4),
+      item: Int32Array.of(0, 7, 2, 5),
+      label: Uint8Array.of(1, 0, 0, 0),
+      weight: new Float32Array(4).fill(1),
+    };
+    const pairs = new TrainingPairs(set);
+    const rng = new Rng(11);
+    const replay = new Rng(11);
+    let explicit = 0;
+    for (let t = 0; t < 200; t++) {
+      const j = pairs.negative(0, rng);
+      if (replay.next() >= 0.5) {
+        // A drawn one: follow its draws (one, as item 0 is the only positive, when not 0).
+        while (replay.int(10) === 0);
+        continue;
+      }
+      expect(j).toBe([2, 5, 7][replay.int(3)]);
+      explicit++;
+    }
+    expect(explicit).toBeGreaterThan(50);
+  });
 });
