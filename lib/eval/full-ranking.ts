@@ -1,5 +1,5 @@
 import { itemCounts, transposeCsr, validateCsr } from './csr.ts';
-import { intraListDiversity } from './diversity.ts';
+import { intraListDiversitySteps } from './diversity.ts';
 import {
   averagePrecisionAt,
   discounts,
@@ -22,6 +22,8 @@ import type {
   MetricKey,
   Scorer,
 } from './types.ts';
+import { runSteps, runStepsAsync } from '../async/steps.ts';
+import type { Steps } from '../async/steps.ts';
 import { eventLoopTurn } from '../async/turn.ts';
 
 /**
@@ -92,7 +94,10 @@ export async function evaluateFullRankingAsync(
     if ((b + 1) % every === 0) await eventLoopTurn();
   }
   options.signal?.throwIfAborted();
-  return run.finish();
+  const result = await runStepsAsync(run.finishSteps());
+  // The last slice ran without a turn after it: give one before the caller's next slice.
+  await eventLoopTurn();
+  return result;
 }
 
 /**
@@ -315,6 +320,14 @@ export class FullRankingRun {
 
   /** Aggregates everything measured so far into the result. */
   finish(): EvalResult {
+    return runSteps(this.finishSteps());
+  }
+
+  /**
+   * {@link finish} as steps (lib/async/steps.ts): intra-list diversity alone takes seconds at
+   * 10M interactions, and the segments and means grow with the users.
+   */
+  *finishSteps(): Steps<EvalResult> {
     const n = this.userCount;
     const coldUsers = positionsWhere(
       n,
@@ -326,11 +339,13 @@ export class FullRankingRun {
       }
       return false;
     });
+    yield;
     const sparseUsers = sparsestPositions(
       this.users,
       this.trainCount,
       this.options.sparseFraction ?? 0.25,
     );
+    yield;
     const summary: EvalSummary = {
       overall: {},
       coldUsers: {},
@@ -358,6 +373,7 @@ export class FullRankingRun {
       summary.overall[key] = meanOf(values);
       summary.coldUsers[key] = meanOf(values, coldUsers);
       summary.sparseUsers[key] = meanOf(values, sparseUsers);
+      yield;
     }
     for (const c of this.cuts) {
       const k = c.k;
@@ -368,18 +384,19 @@ export class FullRankingRun {
     }
     this.ks.forEach((k, c) => (summary.exposure[`gini@${k}`] = gini(this.exposure[c]!)));
     if (this.diversityLists) {
+      yield;
       const byItem = transposeCsr(this.data.train, this.nItems);
+      yield;
       const lists = this.diversityLists.length / Math.max(1, this.maxK);
-      for (const k of this.ks) {
-        summary.diversity[`ild@${k}`] = intraListDiversity(
-          this.diversityLists,
-          this.maxK,
-          lists,
-          k,
-          byItem,
-          this.data.nUsers,
-        );
-      }
+      const ild = yield* intraListDiversitySteps(
+        this.diversityLists,
+        this.maxK,
+        lists,
+        this.ks,
+        byItem,
+        this.data.nUsers,
+      );
+      this.ks.forEach((k, c) => (summary.diversity[`ild@${k}`] = ild[c]!));
     }
     return {
       nItems: this.nItems,

@@ -227,6 +227,29 @@ describe('evaluateFullRankingAsync', () => {
     expect(seenTicks.at(-1)!).toBeGreaterThan(0);
   });
 
+  it('measures diversity in steps, with the same figures as at once', async () => {
+    const options = { batchSize: 8, ks: [5, 10], diversity: true };
+    const once = evaluateFullRanking(data, matrixScorer(scores, 40), options);
+    const run = new FullRankingRun(data, options);
+    for (let b = 0; b < run.batchCount; b++) {
+      matrixScorer(scores, 40).scoreUsers(run.batchUsers(b), run.batchBuffer(b));
+      run.consume(b);
+    }
+    const steps = run.finishSteps();
+    let yields = 0;
+    let r = steps.next();
+    while (!r.done) {
+      yields++;
+      r = steps.next();
+    }
+    // At least one step per kept top list (every user's here), so none holds the loop long.
+    expect(yields).toBeGreaterThan(run.userCount);
+    expect(r.value.summary).toEqual(once.summary);
+    expect(Object.keys(once.summary.diversity)).toEqual(['ild@5', 'ild@10']);
+    const res = await evaluateFullRankingAsync(data, matrixScorer(scores, 40), options);
+    expect(res.summary).toEqual(once.summary);
+  });
+
   it('stops when the signal aborts', async () => {
     const ctl = new AbortController();
     const run = evaluateFullRankingAsync(data, matrixScorer(scores, 40), {
