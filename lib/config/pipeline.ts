@@ -269,7 +269,7 @@ const ganSchema = z
       .max(86_400)
       .default(GAN_BUDGET_SECONDS)
       .describe(
-        "Once training has run this long, no epoch is started that would end past it (judged by the last epoch's duration, validation included) and the best generator so far is kept (trainGan's stats say `stoppedOnBudget`); at least one epoch is trained. The Python worker (training.worker python) does not apply it. A budget that ends training makes the generator depend on the machine's speed: raise it for runs that must repeat exactly.",
+        "Once training has run this long, no epoch is started that would end past it (judged by the last epoch's duration, validation included) and the best generator so far is kept (trainGan's stats say `stoppedOnBudget`); at least one epoch is trained. The Python worker (training.worker python) applies it the same way. A budget that ends training makes the generator depend on the machine's speed: raise it for runs that must repeat exactly.",
       ),
     zrRatio: z
       .number()

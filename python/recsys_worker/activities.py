@@ -4,6 +4,9 @@ the store under `checkpoints/<stage key>/` and every later heartbeat names the l
 activities/checkpoints.ts does, so a retried attempt resumes from it. Randomness comes from
 numpy, seeded by (seed, epoch): a resumed run repeats the uninterrupted one, and results
 match the TypeScript worker's in distribution (the tests compare the same draws exactly).
+A `budgetSeconds` in the stage's config section (gan.budgetSeconds; a model's, where its
+config has one) bounds training as lib/training/budget.ts does (budget.py), its seconds
+carried in the heartbeats so a resumed attempt counts them.
 """
 
 import os
@@ -15,6 +18,7 @@ import jax
 import numpy as np
 
 from . import bpr, cfgan, neumf
+from .budget import budget_of
 from .parquet_io import read_split_csr, read_training_set
 from .randomness import NumpyRandomness
 from .ranking import make_validation
@@ -56,6 +60,8 @@ def runtime_stats(dev) -> dict:
 class Checkpointer:
     def __init__(self, ctx):
         self.ctx = ctx
+        # Details every later heartbeat carries (the training seconds a retry counts).
+        self.progress = lambda: {}
         self.prefix = f"checkpoints/{ctx.key}"
         prev = ctx.previous_heartbeat or {}
         self.current = None
@@ -76,7 +82,7 @@ class Checkpointer:
         key = f"{self.prefix}/epoch-{epoch:06d}.bin"
         self.ctx.store.put_bytes(key, state)
         self.current = {"checkpoint": key, "checkpointEpoch": epoch}
-        self.ctx.heartbeat({"phase": "checkpointed", **self.current})
+        self.heartbeat({"phase": "checkpointed"})
         now = time.time()
         self.written.append((key, now))
         # Heartbeats reach the server throttled (up to 0.8 x the heartbeat timeout late), so
@@ -86,7 +92,7 @@ class Checkpointer:
             self.ctx.store.delete_prefix(self.written.pop(0)[0])
 
     def heartbeat(self, details: dict):
-        self.ctx.heartbeat({**details, **(self.current or {})})
+        self.ctx.heartbeat({**details, **self.progress(), **(self.current or {})})
 
     def clear(self):
         self.ctx.store.delete_prefix(self.prefix)
@@ -100,6 +106,19 @@ def _catalog(ctx):
     return n_users, n_items
 
 
+def _with_budget(cp: Checkpointer, section: dict, resume):
+    """The training budget `section` asks for (None without one); heartbeats then carry the
+    seconds spent, which a retried attempt that resumes counts against it."""
+    budget = budget_of(section, cp.ctx.previous_heartbeat, resume is not None)
+    if budget is not None:
+        cp.progress = lambda: {"trainingSeconds": budget.spent_seconds()}
+    return budget
+
+
+def _budget_stats(budget) -> dict:
+    return {"stoppedOnBudget": budget.stopped, "budgetSeconds": budget.budget_seconds} if budget else {}
+
+
 def _run_train_gan(ctx):
     t0 = time.time()
     config = dict(ctx.config)
@@ -111,13 +130,14 @@ def _run_train_gan(ctx):
     dev = training_device()
     cp = Checkpointer(ctx)
     resume = cp.resume()
+    budget = _with_budget(cp, config, resume)
     cp.heartbeat({"phase": "training", "epoch": resume[1] if resume else 0, "epochs": c.epochs})
     s = cfgan.train_cfgan(
         train, n_users, n_items, c, NumpyRandomness(c.seed), valid=valid,
         resume_from=resume[0] if resume else None,
         on_epoch=lambda log: cp.heartbeat({"phase": "training", "epochs": c.epochs, **log}),
         on_checkpoint=cp.save, checkpoint_every=checkpoint_every,
-        should_stop=ctx.should_stop, device=dev,
+        should_stop=ctx.should_stop, device=dev, budget=budget,
     )
     ctx.heartbeat({"phase": "saving"})
     path = ctx.work_dir / "generator.bin"
@@ -131,6 +151,9 @@ def _run_train_gan(ctx):
         "backend": "jax",
         "epochs": len(s.history),
         "bestEpoch": s.best["epoch"] if s.best else s.epoch,
+        # stoppedEarly: before gan.epochs, by patience or by the budget (then stoppedOnBudget).
+        "stoppedEarly": s.epoch < c.epochs,
+        **_budget_stats(budget),
         "resumedFromEpoch": resume[1] if resume else 0,
         **{k: last.get(k) for k in ("dLoss", "gLoss", "dReal", "dFake")},
         "samplesPerSecond": round(sum(h["samples"] for h in trained) / seconds) if seconds > 0 else 0,
@@ -196,13 +219,14 @@ def _retrain(variant: str):
         validation = make_validation(*train, *valid, c.validation_users, c.seed)
         cp = Checkpointer(ctx)
         resume = cp.resume()
+        budget = _with_budget(cp, model, resume)
         cp.heartbeat({"phase": "training", "epoch": resume[1] if resume else 0, "epochs": c.epochs})
         dev = training_device()
         with jax.default_device(dev):
             s, best, stopped = family.train(
                 data, validation, c, NumpyRandomness(c.seed), resume_from=resume[0] if resume else None,
                 on_epoch=lambda log: cp.heartbeat({"phase": "training", "epochs": c.epochs, **log}),
-                on_checkpoint=cp.save, checkpoint_every=checkpoint_every,
+                on_checkpoint=cp.save, checkpoint_every=checkpoint_every, budget=budget,
             )
         ctx.heartbeat({"phase": "saving"})
         files = []
@@ -223,6 +247,7 @@ def _retrain(variant: str):
             "bestEpoch": s.best_epoch,
             "bestValidNdcg10": s.best_score,
             "stoppedEarly": stopped,
+            **_budget_stats(budget),
             "resumedFromEpoch": resume[1] if resume else 0,
             "samplesPerSecond": round(sum(h["samples"] for h in trained) / seconds) if seconds > 0 else 0,
             "secondsPerEpoch": seconds / len(trained) if trained else 0,

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .adam import AdamClock, adam_update
-from .early_stop import best_weights, end_epoch
+from .early_stop import best_weights, budget_allows, end_epoch
 from .ranking import validation_ndcg10
 from .rng import Rng
 from .state_io import BadArtifact, pack_state, unpack_state
@@ -201,8 +201,9 @@ def fresh_state(n_users, n_items, config: BprConfig, randomness) -> BprState:
 
 
 def train_bpr(pairs: TrainingPairs, validation, config: BprConfig, randomness, resume_from=None,
-              on_epoch=None, on_checkpoint=None, checkpoint_every=0):
-    """Trains with early stopping; returns (state, best weights, stopped early)."""
+              on_epoch=None, on_checkpoint=None, checkpoint_every=0, budget=None):
+    """Trains with early stopping (and within `budget`, a budget.TrainingBudget, when given);
+    returns (state, best weights, stopped early: by patience or the budget)."""
     if resume_from:
         s = restore(resume_from, pairs, config)
     else:
@@ -210,6 +211,9 @@ def train_bpr(pairs: TrainingPairs, validation, config: BprConfig, randomness, r
     l2 = np.float32(config.l2)
     stopped_early = False
     for epoch in range(s.epoch + 1, config.epochs + 1):
+        if not budget_allows(budget):
+            stopped_early = True
+            break
         t0 = time.time()
         user, pos, neg, weight = randomness.bpr_epoch(epoch, pairs, config.negatives)
         loss_sum = 0.0
@@ -227,7 +231,7 @@ def train_bpr(pairs: TrainingPairs, validation, config: BprConfig, randomness, r
         log = {"epoch": epoch, "loss": loss_sum / max(len(user), 1), "samples": len(user), "seconds": seconds}
         stop = end_epoch(s, s.params, log, epoch, config,
                          lambda: validation_ndcg10(s.params, validation),
-                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s))
+                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s), budget)
         if stop:
             stopped_early = epoch < config.epochs
             break

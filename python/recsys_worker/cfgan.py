@@ -212,9 +212,10 @@ def user_scores(g, train, n_users, n_items, variant, users) -> np.ndarray:
 
 def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=None,
                 resume_from=None, on_epoch=None, on_checkpoint=None, checkpoint_every=0,
-                should_stop=None, device=None):
-    """Trains to config.epochs (or until patience runs out); hooks as training/types.ts's.
-    `train` and `valid` are (indptr, indices) CSRs over users. Returns the final state."""
+                should_stop=None, device=None, budget=None):
+    """Trains to config.epochs (or until patience or the `budget.TrainingBudget` runs out);
+    hooks as training/types.ts's (`should_stop` raises to cancel). `train` and `valid` are
+    (indptr, indices) CSRs over users. Returns the final state."""
     if config.validate_every > 0 and valid is None:
         raise BadArtifact("CFGAN: validateEvery > 0 needs the valid split")
     rows = vectors_of(train, n_users, n_items, config.variant)
@@ -239,6 +240,8 @@ def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=
 
     for epoch in range(s.epoch + 1, config.epochs + 1):
         if config.validate_every > 0 and s.since_best >= config.patience:
+            break
+        if budget is not None and budget.should_stop():
             break
         t0 = time.time()
         stream = randomness.cfgan_epoch(epoch)
@@ -274,6 +277,8 @@ def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=
                 s.since_best += 1
         s.history.append(log)
         s.epoch = epoch
+        if budget is not None:
+            budget.epoch_done()
         if on_epoch:
             on_epoch(log)
         if on_checkpoint and checkpoint_every and epoch % checkpoint_every == 0:

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .adam import AdamClock, adam_update
-from .early_stop import best_weights, end_epoch
+from .early_stop import best_weights, budget_allows, end_epoch
 from .bpr import TrainingPairs
 from .ranking import ndcg10_of_scores
 from .state_io import BadArtifact, pack_state, unpack_state
@@ -213,8 +213,9 @@ def fresh_state(n_users, n_items, config: NeuMfConfig, randomness) -> NeuMfState
 
 
 def train_neumf(data: NeuMfSet, validation, config: NeuMfConfig, randomness, resume_from=None,
-                on_epoch=None, on_checkpoint=None, checkpoint_every=0):
-    """Trains with early stopping; returns (state, best tables, stopped early)."""
+                on_epoch=None, on_checkpoint=None, checkpoint_every=0, budget=None):
+    """Trains with early stopping (and within `budget`, a budget.TrainingBudget, when given);
+    returns (state, best tables, stopped early: by patience or the budget)."""
     if resume_from:
         s = restore(resume_from, data.n_users, data.n_items, config)
     else:
@@ -222,6 +223,9 @@ def train_neumf(data: NeuMfSet, validation, config: NeuMfConfig, randomness, res
     l2 = np.float32(config.l2)
     stopped_early = False
     for epoch in range(s.epoch + 1, config.epochs + 1):
+        if not budget_allows(budget):
+            stopped_early = True
+            break
         t0 = time.time()
         user, item, target, weight = randomness.neumf_epoch(epoch, data, config.negatives)
         loss_sum = 0.0
@@ -236,7 +240,7 @@ def train_neumf(data: NeuMfSet, validation, config: NeuMfConfig, randomness, res
                "seconds": time.time() - t0}
         stop = end_epoch(s, s.tables, log, epoch, config,
                          lambda: validation_ndcg10(s.tables, validation),
-                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s, config))
+                         on_epoch, on_checkpoint, checkpoint_every, lambda: serialize(s, config), budget)
         if stop:
             stopped_early = epoch < config.epochs
             break

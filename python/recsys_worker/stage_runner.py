@@ -79,8 +79,10 @@ def _files_identity(m: dict, names: list) -> str:
     return sha256_hex("\n".join(parts))
 
 
-def run_stage(defn: StageDefinition, stage_input: dict, store, **hooks) -> dict:
-    """The cached stage: the manifest under its key if there is one, else run and publish."""
+def run_stage(defn: StageDefinition, stage_input: dict, store, worker: str | None = None, **hooks) -> dict:
+    """The cached stage: the manifest under its key if there is one, else run and publish.
+    `worker` is the identity of the worker running it, recorded in the returned ref (absent
+    outside a worker), as activities/stage-runner.ts does."""
     t0 = time.time()
     upstream, hashes = {}, {}
     for need in defn.needs:
@@ -97,7 +99,7 @@ def run_stage(defn: StageDefinition, stage_input: dict, store, **hooks) -> dict:
     key = stage_key(identity)
     cached = read_manifest(store, key)
     if cached:
-        return _ref(defn.name, store, cached, "cached", time.time() - t0)
+        return _ref(defn.name, store, cached, "cached", time.time() - t0, worker)
     work = Path(tempfile.mkdtemp(prefix=f"augment-py-{defn.name}-"))
     try:
         ctx = StageContext(
@@ -113,13 +115,13 @@ def run_stage(defn: StageDefinition, stage_input: dict, store, **hooks) -> dict:
         manifest = publish_stage(store, identity, out["kind"], out["files"], inputs, out["stats"], time.time() - t0)
         if out.get("after_publish"):
             out["after_publish"]()
-        return _ref(defn.name, store, manifest, "done", time.time() - t0)
+        return _ref(defn.name, store, manifest, "done", time.time() - t0, worker)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _ref(stage, store, m, status, seconds) -> dict:
-    return {
+def _ref(stage, store, m, status, seconds, worker=None) -> dict:
+    ref = {
         "stage": stage,
         "key": m["key"],
         "manifestUri": store.uri_of(f"{m['key']}/{MANIFEST_NAME}"),
@@ -131,6 +133,9 @@ def _ref(stage, store, m, status, seconds) -> dict:
         "outputs": {f["name"]: f["uri"] for f in m["files"]},
         "stats": m["stats"],
     }
+    if worker:
+        ref["worker"] = worker
+    return ref
 
 
 def json_output(work_dir: Path, name: str, value) -> dict:

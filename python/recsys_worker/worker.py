@@ -22,6 +22,7 @@ import contextvars
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +42,14 @@ KEEPALIVE_SECONDS = 5.0
 QUEUE_SUFFIX = "-gpu-py"
 
 
-def stage_activity(name: str, store):
+def worker_identity() -> str:
+    """What this process reports to Temporal as its identity, and what each stage it runs
+    records as `worker` in the run summary: workers/start-worker.ts's
+    `<host>:<pid>:<role>:<queues>`, here `<host>:<pid>:activities:gpu-py`."""
+    return f"{socket.gethostname()}:{os.getpid()}:activities:{QUEUE_SUFFIX.lstrip('-')}"
+
+
+def stage_activity(name: str, store, identity: str | None = None):
     defn = STAGES[name]
 
     @activity.defn(name=name)
@@ -72,7 +80,8 @@ def stage_activity(name: str, store):
         beat.start()
         try:
             return run_stage(
-                defn, stage_input, store, heartbeat=heartbeat, previous_heartbeat=previous, should_stop=should_stop
+                defn, stage_input, store, worker=identity,
+                heartbeat=heartbeat, previous_heartbeat=previous, should_stop=should_stop,
             )
         except BadArtifact as err:
             # A corrupted object carries what `augment verify` and `--recompute` read.
@@ -99,11 +108,13 @@ async def serve(args) -> None:
     if args.heartbeat_throttle_seconds is not None:
         interval = timedelta(seconds=args.heartbeat_throttle_seconds)
         throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
+    identity = worker_identity()
     with ThreadPoolExecutor(max_workers=2) as pool:
         worker = Worker(
             client,
             task_queue=queue,
-            activities=[stage_activity(name, store) for name in STAGES],
+            identity=identity,
+            activities=[stage_activity(name, store, identity) for name in STAGES],
             activity_executor=pool,
             max_concurrent_activities=1,
             **throttle,

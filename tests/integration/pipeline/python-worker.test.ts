@@ -75,12 +75,15 @@ describe('the Python training worker on the real stack', () => {
         expect(byName[name]?.status, name).toBe('done');
         expect(byName[name]?.stats, name).toMatchObject({ workerKind: 'python', device: 'cpu' });
         expect(byName[name]?.stats.framework, name).toMatch(/^jax /);
+        // The Python worker's identity, as the TypeScript stages record theirs.
+        expect(byName[name]?.worker, name).toMatch(/^[^:]+:\d+:activities:gpu-py$/);
         for (const uri of Object.values(byName[name]!.outputs))
           expect(uri, name).toMatch(new RegExp(`^${settings.artifactUri}/stages/${name}/`));
       }
       expect(byName.generateGan?.status).toBe('done');
       expect(byName.evaluate?.status).toBe('done');
       expect(byName.evaluate?.stats).toBeDefined();
+      expect(byName.evaluate?.worker).toMatch(/^[^:]+:\d+:[a-z]+:cpu/);
     } finally {
       await stopped(python, 'SIGTERM');
     }

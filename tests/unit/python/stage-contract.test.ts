@@ -92,13 +92,21 @@ describe('Python stages on the stage-runner contract', () => {
         pmRatio: 0.7,
         zrCoefficient: 0.03,
         checkpointEvery: 1,
+        budgetSeconds: 3600,
         seed: 3,
       },
     };
     const ref = await runStage('trainGan', input);
     expect(ref.status).toBe('done');
     expect(ref.code).toMatch(/^python:[0-9a-f]{16}$/);
-    expect(ref.stats).toMatchObject({ device: 'cpu', workerKind: 'python', epochs: 3 });
+    expect(ref.stats).toMatchObject({
+      device: 'cpu',
+      workerKind: 'python',
+      epochs: 3,
+      stoppedEarly: false,
+      stoppedOnBudget: false,
+      budgetSeconds: 3600,
+    });
     expect(ref.stats.framework).toMatch(/^jax \d+\.\d+/);
 
     const manifest = await readManifest(store, ref.key);
@@ -114,6 +122,20 @@ describe('Python stages on the stage-runner contract', () => {
 
     const again = await runStage('trainGan', input);
     expect([again.status, again.key]).toEqual(['cached', ref.key]);
+    // Outside a worker no identity is recorded (the worker's own runs name it).
+    expect(ref.worker).toBeUndefined();
+
+    // gan.budgetSeconds: an epoch that would end past it is not started, one always runs.
+    const cut = await runStage('trainGan', {
+      ...input,
+      config: { ...input.config, budgetSeconds: 0.001 },
+    });
+    expect(cut.stats).toMatchObject({
+      epochs: 1,
+      stoppedEarly: true,
+      stoppedOnBudget: true,
+      budgetSeconds: 0.001,
+    });
   }, 180_000);
 
   /** Publishes a preprocess and a resample output with training set A over `splits`. */
