@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../lib/training/random.ts';
 import { BUCKET_BYTES, StrataSampler } from '../../../lib/models/bpr/bpr-strata.ts';
 import type { BprSamples } from '../../../lib/models/bpr/bpr-samples.ts';
 import { TrainingPairs } from '../../../lib/models/training-pairs.ts';
 import type { TrainingSet } from '../../../lib/models/types.ts';
+import { randomTrainingSet } from '../../helpers/training-set.ts';
 
-/** Users' positives (weights 0.5 .. 1.5) and, one row in ten, explicit negatives. */
+/** Random rows, one in ten an explicit negative; weights 0.5 .. 1.5. */
 function randomSet(nUsers: number, nItems: number, n: number, seed: number): TrainingSet {
-  const rng = new Rng(seed);
-  const set: TrainingSet = {
-    nUsers,
-    nItems,
-    n,
-    user: new Int32Array(n),
-    item: new Int32Array(n),
-    label: new Uint8Array(n),
-    weight: new Float32Array(n),
-  };
-  for (let k = 0; k < n; k++) {
-    set.user[k] = rng.int(nUsers);
-    set.item[k] = rng.int(nItems);
-    set.label[k] = rng.next() < 0.9 ? 1 : 0;
-    set.weight[k] = 0.5 + rng.next();
-  }
-  return set;
+  return randomTrainingSet(nUsers, nItems, n, seed, true);
 }
 
 /** One user's positives (items 0 .. positives - 1) of a catalog of nItems, weight 1. */

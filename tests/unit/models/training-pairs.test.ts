@@ -2,25 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../lib/training/random.ts';
 import { TrainingPairs } from '../../../lib/models/training-pairs.ts';
 import type { TrainingSet } from '../../../lib/models/types.ts';
+import { randomTrainingSet } from '../../helpers/training-set.ts';
 
-/** A random set: each user has some positives (label 1) and a few explicit negatives. */
+/** Random rows, one in ten an explicit negative; weight 1. */
 function randomSet(nUsers: number, nItems: number, n: number, seed: number): TrainingSet {
-  const rng = new Rng(seed);
-  const set: TrainingSet = {
-    nUsers,
-    nItems,
-    n,
-    user: new Int32Array(n),
-    item: new Int32Array(n),
-    label: new Uint8Array(n),
-    weight: new Float32Array(n).fill(1),
-  };
-  for (let k = 0; k < n; k++) {
-    set.user[k] = rng.int(nUsers);
-    set.item[k] = rng.int(nItems);
-    set.label[k] = rng.next() < 0.9 ? 1 : 0;
-  }
-  return set;
+  return randomTrainingSet(nUsers, nItems, n, seed);
 }
 
 describe('TrainingPairs', () => {
