@@ -18,6 +18,8 @@ import { loadModel } from '../lib/models/load.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { readSplitCsrs } from './split-data.ts';
+import { nonEmptyRows } from '../lib/eval/csr.ts';
+import { sampleRows } from '../lib/eval/row-sample.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageContext, StageDefinition } from './stage-runner.ts';
 
@@ -32,6 +34,9 @@ export interface EvaluateStageConfig {
  */
 const MODEL_FILES = { except: ['history.json'] };
 
+/** The test-user sample's stream of the run seed (evaluate.maxUsers). */
+const TEST_SAMPLE_STREAM = 0x7e57;
+
 /** What evaluation.json holds (and the report reads). */
 export interface EvaluationFile {
   A: EvalSummary;
@@ -39,6 +44,8 @@ export interface EvaluationFile {
   baselines: Record<string, EvalSummary>;
   comparison: Awaited<ReturnType<typeof abTestAsync>>['comparison'];
   decision: Awaited<ReturnType<typeof abTestAsync>>['decision'];
+  /** Present when the users ranked are a seeded sample of the test users (evaluate.maxUsers). */
+  sample?: { users: number; of: number };
 }
 
 /**
@@ -66,7 +73,9 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
     };
     const cfg = ctx.config.evaluate;
     const splits = await readSplitCsrs(ctx, true);
-    const data: EvalData = { ...splits, test: splits.test! };
+    const test = sampleRows(splits.test!, cfg.maxUsers, ctx.config.seed, TEST_SAMPLE_STREAM);
+    const data: EvalData = { ...splits, test };
+    const testUsers = test === splits.test ? undefined : nonEmptyRows(splits.test!).length;
     timed('splits');
     const options = {
       ks: cfg.ks,
@@ -123,6 +132,9 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
       baselines,
       comparison,
       decision,
+      ...(testUsers !== undefined
+        ? { sample: { users: results.A!.summary.counts.users, of: testUsers } }
+        : {}),
     };
     const main = comparison.effects.all[metric]!;
     return {
@@ -133,6 +145,8 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         promote: decision.promote,
         reasons: decision.reasons,
         users: results.A!.summary.counts.users,
+        // Set when the users ranked are a sample of these (evaluate.maxUsers).
+        ...(testUsers !== undefined ? { testUsers } : {}),
         [`A.${metric}`]: main.meanA,
         [`B.${metric}`]: main.meanB,
         delta: main.delta,

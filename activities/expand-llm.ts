@@ -7,6 +7,7 @@ import {
   writeSyntheticParquet,
 } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/csr.ts';
+import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
@@ -57,7 +58,9 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
     const validCsr = csrFromCoo(valid.user, valid.item, valid.n, nUsers);
     const histories = timeOrderedHistories(train, nUsers);
-    const users = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
+    const selected = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
+    // Absent in configs from before the cap: no cap.
+    const users = capSparsest(selected, trainCsr, cfg.maxUsers ?? Infinity);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
     const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems);
@@ -164,6 +167,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
           : {}),
         rows: result.rows.n,
         users: result.users,
+        usersSelected: selected.length,
         triples: result.triples,
         droppedMalformed: result.dropped.malformed,
         droppedOutOfRange: result.dropped.outOfRange,

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
 import { keepRows, nonEmptyRows } from '../lib/eval/csr.ts';
+import { sampleRows } from '../lib/eval/row-sample.ts';
+import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import type { AsyncScorer, Csr } from '../lib/eval/types.ts';
 import {
+  GATE_MAX_USERS,
   GeneratorScorer,
   gateVerdict,
   generatePositives,
@@ -24,6 +27,8 @@ export interface GenerateGanStageConfig {
   users: GanUsers;
   sparseThreshold: number;
   topK: number;
+  /** Users augmented at most, the sparsest first; absent in configs from before it: no cap. */
+  maxUsers?: number;
   /** The source gate (lib/gan/gate.ts); absent in configs from before it existed: on. */
   gate?: boolean;
   seed: number;
@@ -32,7 +37,8 @@ export interface GenerateGanStageConfig {
 /**
  * generateGan: the trained generator's top-k new items for the selected users become
  * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
- * train split. The validation split scores the generator as a recommender (its NDCG@10) and
+ * train split. The validation split (a seeded sample of at most GATE_MAX_USERS users each
+ * time) scores the generator as a recommender (its NDCG@10) and
  * decides the source gate: on the validation items of the users it would augment, the
  * generator must beat ItemKNN, or no rows are emitted (the stats say why). Rows come from
  * train alone: one may be a user's validation item, as one may be a test item.
@@ -56,13 +62,18 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       throw new Error(`the generator has ${generator.nItems} items, the catalog ${nItems}`);
     const scorer = await GeneratorScorer.create(generator, train);
     try {
-      const users = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
+      const selected = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
+      const users = capSparsest(selected, train, ctx.config.maxUsers ?? Infinity);
       ctx.heartbeat({ phase: 'scoring the generator on valid' });
       const valid = await readSplitCsr(ctx, 'valid');
       const ndcg10 = (s: AsyncScorer & { nItems: number }, v: Csr) =>
         validationNdcg10(s, { train, valid: v }, ctx.signal);
-      const own = await ndcg10(scorer, valid);
-      const theirs = keepRows(valid, users);
+      // Seeded samples: ranking every item for every validation user costs more than the
+      // generation itself at a million users.
+      const sample = (v: Csr, stream: number) =>
+        sampleRows(v, GATE_MAX_USERS, ctx.config.seed, stream);
+      const own = await ndcg10(scorer, sample(valid, 0x6a7e1));
+      const theirs = sample(keepRows(valid, users), 0x6a7e2);
       const gateUsers = nonEmptyRows(theirs).length;
       // One item-kNN serves the gate and the rows' plausibility.
       const knn = await ItemKnnScorer.fitAsync(train, nItems);
@@ -100,6 +111,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         stats: {
           rows: rows.n,
           users: emitted.length,
+          usersSelected: selected.length,
           topK: ctx.config.topK,
           meanScore: rows.n ? scoreSum / rows.n : 0,
           generatorValidNdcg10: own,

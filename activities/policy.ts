@@ -18,8 +18,12 @@ import {
   SYNTHETIC_FILES,
 } from './resample-input.ts';
 import { readSplitCsrs } from './split-data.ts';
+import { sampleRows } from '../lib/eval/row-sample.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
+
+/** The validation-user sample's stream of the run seed (augmentation.validationUsers). */
+const POLICY_SAMPLE_STREAM = 0x9011c7;
 
 export interface PolicyStageConfig {
   augmentation: PipelineConfig['augmentation'];
@@ -60,8 +64,15 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     const { augmentation, resample: resampleConfig, model, segments, seed } = ctx.config;
     const input = await readResampleInput(ctx, resampleConfig);
     const splits = await readSplitCsrs(ctx, false);
-    const validation = { train: splits.train, valid: splits.valid };
-    const halves = validationHalves(splits.train, splits.valid, segments.sparseFraction, seed);
+    // Absent in configs from before the cap: every validation user.
+    const valid = sampleRows(
+      splits.valid,
+      augmentation.validationUsers ?? 0,
+      seed,
+      POLICY_SAMPLE_STREAM,
+    );
+    const validation = { train: splits.train, valid };
+    const halves = validationHalves(splits.train, valid, segments.sparseFraction, seed);
     const {
       train,
       choice: familyChoice,

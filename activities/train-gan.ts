@@ -16,7 +16,7 @@ import { spentByEarlierAttempt, trainingBudget } from '../lib/training/budget.ts
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
   PipelineConfig['gan'],
-  'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate'
+  'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate' | 'maxUsers'
 > & { seed: number };
 
 /** The GAN learns from the real train split; the valid split scores it (early stopping). */
@@ -39,7 +39,7 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
   identityFiles: () => GAN_READS,
   async run(ctx) {
     const t0 = Date.now();
-    const { checkpointEvery, budgetSeconds, maxTrainUsers, ...config } = ctx.config;
+    const { checkpointEvery, budgetSeconds, maxTrainUsers, maxTrainCells, ...config } = ctx.config;
     const { nUsers, nItems } = catalogSize(ctx);
     const split = {
       train: await readSplitCsr(ctx, 'train'),
@@ -48,7 +48,12 @@ export const trainGanStage: StageDefinition<TrainGanStageConfig> = {
     // Variant item learns each item's vector over all users: it has no users to sample.
     const sampled =
       config.variant === 'user'
-        ? ganTrainingUsers(split.train, split.valid, maxTrainUsers, config.seed)
+        ? ganTrainingUsers(
+            split.train,
+            split.valid,
+            Math.min(maxTrainUsers, Math.max(1, Math.floor((maxTrainCells ?? Infinity) / nItems))),
+            config.seed,
+          )
         : undefined;
     const { train, valid } = sampled ?? split;
     const checkpoints = createCheckpointer(ctx);

@@ -203,7 +203,15 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         tracker.skip(['trainGan', 'generateGan'], 'disabled');
         return undefined;
       }
-      const { enabled: _on, users, sparseThreshold, topK, gate, ...ganTraining } = config.gan;
+      const {
+        enabled: _on,
+        users,
+        sparseThreshold,
+        topK,
+        gate,
+        maxUsers,
+        ...ganTraining
+      } = config.gan;
       const trainGan = await stage('trainGan', () =>
         trainer.trainGan({ runId, config: { ...ganTraining, seed }, inputs: { preprocess } }),
       );
@@ -211,7 +219,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       return stage('generateGan', () =>
         gpu.generateGan({
           runId,
-          config: { users, sparseThreshold, topK, gate, seed },
+          config: { users, sparseThreshold, topK, gate, maxUsers, seed },
           inputs: { preprocess, trainGan },
         }),
       );

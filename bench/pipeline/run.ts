@@ -7,13 +7,13 @@
  *
  *   npx tsx bench/pipeline/run.ts [--sizes 100k,1m,10m,100m] [--gan-epochs 2] [--model-epochs 3]
  *                                 [--llm-epochs 1] [--until preprocess] [--source SOURCE]
- *                                 [--defaults] [--against bench/results/OTHER.json]
+ *                                 [--defaults] [--against bench/results/OTHER.json[,...]]
  *
  * Training budgets are cut to a few epochs so the big sizes finish in minutes; per-epoch
  * figures (in each training stage's stats) extrapolate to the defaults. `--defaults` runs
  * the default config instead (nothing cut: what a new user's run costs). Per stage it
  * prints rows/s (the log's interactions over the seconds inside the activity) and, when
- * more than one size ran (or `--against` names an earlier result of this bench), the growth
+ * more than one size ran (or `--against` names earlier results of this bench), the growth
  * of time and memory per row from each size to the next (bench/pipeline/growth.ts). The stack is
  * started if needed; a worker for both queues runs in this process on a fresh artifact
  * prefix, so nothing is cached. RSS (and how late each sample's tick came: the longest
@@ -66,7 +66,7 @@ const { values: args } = parseArgs({
     source: { type: 'string' },
     /** The default config: no epoch cut (the epoch flags are then refused). */
     defaults: { type: 'boolean', default: false },
-    /** An earlier result of this bench whose sizes join the growth table. */
+    /** Earlier results of this bench (comma-separated) whose sizes join the growth table. */
     against: { type: 'string' },
   },
 });
@@ -240,7 +240,10 @@ const byStage = (figure: string) => {
     for (const [stage, f] of Object.entries(r.stages)) (table[stage] ??= {})[size] = f[figure]!;
   return table;
 };
-const earlier = args.against ? againstRuns(args.against) : {};
+const earlier = Object.assign(
+  {},
+  ...(args.against?.split(',') ?? []).map((path) => againstRuns(path)),
+) as Record<string, SizeRun>;
 const growth = growthBetween({ ...earlier, ...runs });
 for (const g of growth) {
   process.stderr.write(

@@ -162,8 +162,16 @@ const resampleSchema = z
 const GAN_BUDGET_SECONDS = 300;
 /** Users CFGAN learns from at most: all of them up to 1M-row logs (10K users). */
 const GAN_MAX_TRAIN_USERS = 10_000;
+/** Users x items CFGAN learns from at most: one epoch is about 150 s on two cores. */
+const GAN_MAX_TRAIN_CELLS = 100_000_000;
 const SEQUENCE_BUDGET_SECONDS = 300;
+/** Users each augmentation source augments at most: all sparse users up to 10M-row logs. */
+const AUGMENT_MAX_USERS = 50_000;
 const POLICY_BUDGET_SECONDS = 300;
+/** Validation users the policy ranks at most: all of them up to 10M-row logs. */
+const POLICY_VALIDATION_USERS = 50_000;
+/** Test users ranked at most: all of them up to 10M-row logs (about 50K users). */
+const EVALUATE_MAX_USERS = 50_000;
 
 // Defaults follow the CFGAN authors' code (parameters.py, ML-100K) where validation agreed
 // with it; docs/models.md says which settings differ and why.
@@ -263,6 +271,14 @@ const ganSchema = z
       .describe(
         "With variant user: the GAN learns from at most this many users with train rows, a seeded sample when there are more (an epoch's cost grows with users x items); the generator still scores every user. The Python worker trains on every user.",
       ),
+    maxTrainCells: z
+      .int()
+      .min(1)
+      .max(1e12)
+      .default(GAN_MAX_TRAIN_CELLS)
+      .describe(
+        'With variant user: also at most this many users x catalog items, so that one epoch (which `budgetSeconds` cannot cut short) stays bounded on a large catalog: 10K users at 10K items, 1K at 100K. The Python worker trains on every user.',
+      ),
     budgetSeconds: z
       .number()
       .gt(0)
@@ -315,6 +331,14 @@ const ganSchema = z
       .max(1_000_000)
       .default(20)
       .describe('With users sparse: users with at most this many train items.'),
+    maxUsers: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(AUGMENT_MAX_USERS)
+      .describe(
+        'At most this many users get synthetic positives: the sparsest of those selected (ties: lower id). Generation scores the whole catalog per user, so at a million users the cap bounds it.',
+      ),
     topK: z
       .int()
       .min(1)
@@ -355,6 +379,14 @@ const llmSchema = z
       .max(1_000_000)
       .default(20)
       .describe('With users sparse: users with at most this many train items.'),
+    maxUsers: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(AUGMENT_MAX_USERS)
+      .describe(
+        'At most this many users are expanded: the sparsest of those selected (ties: lower id). Proposing candidates ranks the whole catalog per user, so at a million users the cap bounds it.',
+      ),
     candidates: z
       .int()
       .min(2)
@@ -530,6 +562,14 @@ const teacherSchema = z
       .default(0.25)
       .describe(
         'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users).',
+      ),
+    maxUsers: z
+      .int()
+      .min(1)
+      .max(100_000_000)
+      .default(AUGMENT_MAX_USERS)
+      .describe(
+        'At most this many users get pseudo-positives: the sparsest ones, within usersFraction (ties: lower id). The teacher ranks the whole catalog per user, so at a million users the cap bounds it.',
       ),
     k: z
       .int()
@@ -812,6 +852,14 @@ const augmentationSchema = z
       .describe(
         "Policy grid: also try the teacher's proposals with the most popular items allowed (`teacher+head`, as with teacher.excludeTopPopular 0) as a source of its own, when teacher.excludeTopPopular is above 0; whether the head helps depends on the data and the model.",
       ),
+    validationUsers: z
+      .int()
+      .min(0)
+      .max(100_000_000)
+      .default(POLICY_VALIDATION_USERS)
+      .describe(
+        'The policy ranks at most this many validation users for each candidate (a seeded sample, split into its two halves; 0 = all): at a million users, ranking every one of them would cost more than training the candidate.',
+      ),
     maxCandidates: z
       .int()
       .min(1)
@@ -893,6 +941,14 @@ const evaluateSchema = z
       .boolean()
       .default(true)
       .describe('Also evaluate the Popularity and ItemKNN baselines for the report.'),
+    maxUsers: z
+      .int()
+      .min(0)
+      .max(100_000_000)
+      .default(EVALUATE_MAX_USERS)
+      .describe(
+        'Rank every item for at most this many test users: a seeded uniform sample when there are more (0 = all). A, B and the baselines are scored on the same users; the report says when a sample was used.',
+      ),
   })
   .prefault({})
   .refine(

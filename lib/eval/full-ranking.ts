@@ -411,22 +411,40 @@ export class FullRankingRun {
 
 /**
  * Positions of the `fraction` of users with the fewest train items (ties: lower user id
- * first), ascending. At least one user when there are any and the fraction is above 0.
+ * first), at most `maxTake` of them, ascending. At least one user when there are any and the
+ * fraction is above 0. A counting pass, not a sort: a million users take milliseconds.
  */
 export function sparsestPositions(
   users: Int32Array,
   trainCount: Int32Array,
   fraction: number,
+  maxTake = Infinity,
 ): Int32Array {
   if (!(fraction >= 0 && fraction <= 1))
     throw new RangeError(`sparseFraction must be in [0, 1], got ${fraction}`);
   const n = users.length;
-  const take = fraction === 0 || n === 0 ? 0 : Math.max(1, Math.floor(n * fraction));
-  const order = new Int32Array(n);
-  for (let q = 0; q < n; q++) order[q] = q;
-  // Positions follow user ids, so a stable sort by count breaks ties by id.
-  order.sort((x, y) => trainCount[users[x]!]! - trainCount[users[y]!]! || x - y);
-  return order.slice(0, take).sort();
+  const take = Math.min(
+    fraction === 0 || n === 0 ? 0 : Math.max(1, Math.floor(n * fraction)),
+    Math.max(0, maxTake),
+  );
+  if (take === 0) return new Int32Array(0);
+  let most = 0;
+  for (let q = 0; q < n; q++) most = Math.max(most, trainCount[users[q]!]!);
+  const histogram = new Int32Array(most + 1);
+  for (let q = 0; q < n; q++) histogram[trainCount[users[q]!]!]!++;
+  // The cut: every user below `cut` items is in, and the first `atCut` users with exactly
+  // `cut` (positions follow user ids, so the earlier ones are the lower ids).
+  let cut = 0;
+  let below = 0;
+  while (below + histogram[cut]! < take) below += histogram[cut++]!;
+  let atCut = take - below;
+  const out = new Int32Array(take);
+  let w = 0;
+  for (let q = 0; q < n; q++) {
+    const c = trainCount[users[q]!]!;
+    if (c < cut || (c === cut && atCut-- > 0)) out[w++] = q;
+  }
+  return out;
 }
 
 /** Gini coefficient of non-negative counts (0 when all are equal or all are 0). */

@@ -4,6 +4,12 @@
  * generator beats the reference on the validation items of the very users it would augment.
  * Validation only: the test split plays no part.
  */
+/**
+ * Validation users ranked at most, for the gate and the generator's own validation figure:
+ * a seeded sample when more have validation items (as model.validationUsers' default).
+ */
+export const GATE_MAX_USERS = 10_000;
+
 export interface GateVerdict {
   /** `open`: rows are emitted; `closed`: none; `off`: the gate is disabled. */
   state: 'open' | 'closed' | 'off';

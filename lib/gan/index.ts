@@ -8,5 +8,5 @@ export type { GanTrainData, GanTrainResult } from './train.ts';
 export { GeneratorScorer, loadGenerator, saveGenerator } from './generator.ts';
 export { generatePositives, generationQuality, jsDistance, selectUsers } from './augment.ts';
 export type { GanUsers, GenerateOptions } from './augment.ts';
-export { gateVerdict } from './gate.ts';
+export { GATE_MAX_USERS, gateVerdict } from './gate.ts';
 export type { GateVerdict } from './gate.ts';

@@ -9,6 +9,7 @@
  * split plays no part.
  */
 import { keepRows } from '../eval/csr.ts';
+import { sampleRows } from '../eval/row-sample.ts';
 import { validationHalves } from '../policy/halves.ts';
 import type { ValidationHalves } from '../policy/halves.ts';
 import { EASE_MAX_ITEMS } from './ease/ease.ts';
@@ -59,9 +60,19 @@ export type FamilyTrainer = (
   hooks: TrainHooks,
 ) => Promise<TrainResult>;
 
+/**
+ * Validation users a family choice works with at most: a seeded sample of them above it (at a
+ * million users, ranking every one would cost more than training the families).
+ */
+export const FAMILY_CHOICE_MAX_USERS = 50_000;
+
+/** Derives the sample's generator from the run seed. */
+const FAMILY_SAMPLE_STREAM = 0xfa417;
+
 /** The halves of the validation users a family choice works with (seeded, stratified). */
 export function familyChoiceHalves(validation: ValidationData, seed: number): ValidationHalves {
-  return validationHalves(validation.train, validation.valid, FAMILY_HALVES_SPARSE_FRACTION, seed);
+  const valid = sampleRows(validation.valid, FAMILY_CHOICE_MAX_USERS, seed, FAMILY_SAMPLE_STREAM);
+  return validationHalves(validation.train, valid, FAMILY_HALVES_SPARSE_FRACTION, seed);
 }
 
 /**

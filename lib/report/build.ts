@@ -341,6 +341,8 @@ export function buildReportData(parts: ReportParts): ReportData {
       B: curve(parts.historyB, 'retrainB history.json'),
     },
   };
+  const sample = (ev as Obj).sample as Obj | undefined;
+  if (sample) data.meta.testSample = { users: num(sample.users), of: num(sample.of) };
   if (parts.dataset) data.dataset = dataset(parts.dataset);
   if (parts.composition) data.composition = composition(parts.composition);
   if (parts.gan) {

@@ -49,9 +49,15 @@ function datasetSection(s: NonNullable<ReportData['dataset']>): string {
   ]);
 }
 
+/** Who was ranked: every test user, or evaluate's seeded sample of them. */
+function testUsers(d: ReportData): string {
+  const s = d.meta.testSample;
+  return s ? `a seeded sample of ${int(s.users)} of ${int(s.of)} test users` : 'all test users';
+}
+
 function abSection(d: ReportData): string {
   const level = d.meta.level;
-  return section('metrics', 'A (real data) vs B (augmented): all test users', [
+  return section('metrics', `A (real data) vs B (augmented): ${testUsers(d)}`, [
     metricTable(d.metrics, level),
     intervalChart(
       `Paired difference B - A per metric, ${Math.round(level * 100)}% bootstrap CI`,
@@ -82,7 +88,7 @@ function segmentSection(d: ReportData): string {
 
 function modelsSection(d: ReportData): string {
   const m = d.meta.metric;
-  return section('models', `Models and baselines (${m}, all test users)`, [
+  return section('models', `Models and baselines (${m}, ${testUsers(d)})`, [
     barChart(
       `${m} of A, B and the baselines`,
       [m],

@@ -33,6 +33,8 @@ export interface ReportData {
     metric: string;
     /** Confidence level of the intervals (e.g. 0.95). */
     level: number;
+    /** Set when evaluate ranked a seeded sample of the test users (evaluate.maxUsers). */
+    testSample?: { users: number; of: number };
   };
   decision: { promote: boolean; reasons: string[] };
   /** All users. */

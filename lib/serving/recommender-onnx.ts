@@ -129,7 +129,6 @@ export function recommenderOnnx(
     ML_DOMAIN,
   );
   // A slot is real when the user is known and the item was not excluded (-inf).
-  // A slot is real when the user is known and the item was not excluded (-inf).
   const axis1 = g.int64('axis1', [1], [1]);
   const finite = g.node('Greater', [topScores!, negInf]);
   const valid = g.node('And', [g.node('Unsqueeze', [known, axis1]), finite]);

@@ -15,6 +15,8 @@ import { teacherUsers } from './users.ts';
 export interface TeacherOptions {
   /** Share (0..1] of users with train rows, sparsest first; 1 = all of them. */
   usersFraction: number;
+  /** Most users augmented, the sparsest first (absent: no cap). */
+  maxUsers?: number;
   /** Most pseudo-positives per user (integer >= 1). */
   k: number;
   /** Most pseudo-positives per real train item of the user (> 0; every user may get 1). */
@@ -62,7 +64,7 @@ export async function proposePseudoPositives(
   options: TeacherOptions,
 ): Promise<PseudoPositives> {
   validateOptions(options);
-  const users = teacherUsers(train, options.usersFraction);
+  const users = teacherUsers(train, options.usersFraction, options.maxUsers);
   const head = headItems(train, nItems, options.excludeTopPopular);
   let excludedItems = 0;
   for (let i = 0; i < nItems; i++) excludedItems += head[i]!;

@@ -13,7 +13,8 @@ const config = parsePipelineConfig({
   gan: { enabled: false },
   llm: { enabled: false },
   model: { family: 'ials', factors: 16, epochs: 4, checkpointEvery: 2 },
-  evaluate: { resamples: 1000 },
+  // A test-user sample (the cap large runs rely on), on every path that reads it.
+  evaluate: { resamples: 1000, maxUsers: 100 },
 });
 
 describe('model.family ials through the pipeline', () => {
@@ -27,6 +28,14 @@ describe('model.family ials through the pipeline', () => {
       for (const stage of ['retrainA', 'retrainB'])
         expect(byName[stage]!.stats).toMatchObject({ family: 'ials', kernel: 'cg-simd' });
       expect(run.metrics?.A['ndcg@10']).toBeGreaterThan(0);
+      const evaluated = byName.evaluate!.stats as { users: number; testUsers: number };
+      expect(evaluated.users).toBe(100);
+      expect(evaluated.testUsers).toBeGreaterThan(300);
+      const reportUri = byName.report!.outputs['report.html']!;
+      const html = new TextDecoder().decode(
+        await store.getBytes(reportUri.slice(settings.artifactUri.length + 1)),
+      );
+      expect(html).toContain(`a seeded sample of 100 of ${evaluated.testUsers} test users`);
 
       // The stored model is a factor model tagged ials, and scores like one.
       const outputs = byName.retrainA!.outputs;

@@ -36,7 +36,12 @@ const config: TrainGanStageConfig = {
   seed: 5,
 };
 
-async function trained(runId: string, budgetSeconds: number, maxTrainUsers = config.maxTrainUsers) {
+async function trained(
+  runId: string,
+  budgetSeconds: number,
+  maxTrainUsers = config.maxTrainUsers,
+  maxTrainCells = config.maxTrainCells,
+) {
   const preprocess = await runStage(
     splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
     { runId, config: { tag: 'gan-budget' }, inputs: {} },
@@ -44,7 +49,11 @@ async function trained(runId: string, budgetSeconds: number, maxTrainUsers = con
   );
   return runStage(
     trainGanStage,
-    { runId, config: { ...config, budgetSeconds, maxTrainUsers }, inputs: { preprocess } },
+    {
+      runId,
+      config: { ...config, budgetSeconds, maxTrainUsers, maxTrainCells },
+      inputs: { preprocess },
+    },
     store,
   );
 }
@@ -58,6 +67,9 @@ describe('trainGan users', () => {
     expect(few.stats).toMatchObject({ trainUsers: 100, usersWithTrainRows: users });
     // An epoch passes over the sampled users' vectors only.
     expect((few.stats.history as GanEpochLog[])[0]!.samples).toBe(100);
+    // The users x items cap binds on a large catalog: 60 users' worth of cells here.
+    const cells = await trained('few-cells', 3600, config.maxTrainUsers, 60 * nItems + 59);
+    expect(cells.stats).toMatchObject({ trainUsers: 60, usersWithTrainRows: users });
     expect((all.stats.history as GanEpochLog[])[0]!.samples).toBe(users);
   }, 60_000);
 });

@@ -53,7 +53,7 @@ async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Pr
 }
 
 /** preprocess -> trainGan -> generateGan for every user, with the source gate on or off. */
-async function generated(tag: string, gate: boolean) {
+async function generated(tag: string, gate: boolean, maxUsers?: number) {
   const preprocess = await preprocessed(tag);
   const trainGan = await runStage(
     trainGanStage,
@@ -64,7 +64,7 @@ async function generated(tag: string, gate: boolean) {
     generateGanStage,
     {
       runId: tag,
-      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5 },
+      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5, maxUsers },
       inputs: { preprocess, trainGan },
     },
     store,
@@ -174,5 +174,21 @@ describe('GAN stages', () => {
       expect(gan.n).toBe(0);
       expect(s.gateReason).toMatch(/^no rows: the generator is not better than itemknn/);
     }
+  });
+
+  it('augments at most maxUsers users, the sparsest of those selected', async () => {
+    const { generateGan } = await generated('r7', false, 40);
+    const s = generateGan.stats;
+    expect(s.users).toBe(40);
+    expect(s.usersSelected as number).toBeGreaterThan(40);
+    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    const trainRows = new Map<number, number>();
+    for (let k = 0; k < pre.train.n; k++)
+      trainRows.set(pre.train.user[k]!, (trainRows.get(pre.train.user[k]!) ?? 0) + 1);
+    const augmented = new Set(gan.user);
+    expect(augmented.size).toBe(40);
+    // Nobody left out has fewer train rows than someone augmented.
+    const most = Math.max(...[...augmented].map((u) => trainRows.get(u)!));
+    for (const [u, n] of trainRows) if (!augmented.has(u)) expect(n).toBeGreaterThanOrEqual(most);
   });
 });

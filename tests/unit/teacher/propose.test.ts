@@ -47,6 +47,10 @@ describe('teacher users and head items', () => {
     expect([...teacherUsers(train, 0.6)]).toEqual([1, 3, 4]);
     expect([...teacherUsers(train, 1)]).toEqual([0, 1, 3, 4, 5]);
     expect([...teacherUsers(train, 0.01)]).toEqual([1]);
+    // A cap keeps the sparsest of the fraction: fewer users, never other ones.
+    expect([...teacherUsers(train, 0.6, 2)]).toEqual([1, 4]);
+    expect([...teacherUsers(train, 1, 3)]).toEqual([1, 3, 4]);
+    expect([...teacherUsers(train, 0.4, 10)]).toEqual([1, 4]);
   });
 
   it('marks the most popular share of the catalog, ties by lower id', () => {

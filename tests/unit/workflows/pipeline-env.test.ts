@@ -280,6 +280,7 @@ describe('pipeline workflow on the test environment', () => {
       const { teacher: section } = (teacher.input as StageInput<{ teacher: object }>).config;
       expect(section).toEqual({
         usersFraction: 0.5,
+        maxUsers: 50_000,
         k: 2,
         maxPerRealItem: 1,
         excludeTopPopular: 0.05,
