@@ -741,7 +741,7 @@ const modelSchema = z
       .max(100_000_000)
       .default(10_000)
       .describe(
-        'Early stopping validates on a seeded sample of at most this many users (the same users every epoch; 0 = all).',
+        'Early stopping validates on a seeded sample of at most this many users (the same users every epoch; 0 = all), and at most 250M users x items per pass above 25,000 items (2,500 users at 100K items, never fewer than 1,000).',
       ),
     checkpointEvery: z
       .int()

@@ -11,7 +11,7 @@ import { trainBpr } from './bpr/bpr-train.ts';
 import { trainIals } from './ials/ials-train.ts';
 import { trainEase } from './ease/ease-train.ts';
 import { trainNeuMf } from './neumf/neumf-train.ts';
-import { sampleValidationUsers } from './validation-sample.ts';
+import { sampleValidationUsers, validationUsersFor } from './validation-sample.ts';
 import type { TrainConfig, TrainHooks, TrainResult, TrainingSet, ValidationData } from './types.ts';
 
 export type * from './types.ts';
@@ -25,7 +25,8 @@ export function trainRecommender(
   config: TrainConfig,
   hooks?: TrainHooks,
 ): Promise<TrainResult> {
-  const valid = sampleValidationUsers(validation, config.validationUsers ?? 0, config.seed);
+  const users = validationUsersFor(config.validationUsers ?? 0, set.nItems);
+  const valid = sampleValidationUsers(validation, users, config.seed);
   switch (config.family) {
     case 'bpr':
       return trainBpr(set, valid, config, hooks);

@@ -21,7 +21,7 @@ from . import bpr, cfgan, neumf
 from .budget import budget_of
 from .parquet_io import read_split_csr, read_training_set
 from .randomness import NumpyRandomness
-from .ranking import make_validation
+from .ranking import make_validation, validation_users_for
 from .stage_runner import StageDefinition, json_output
 from .state_io import BadArtifact
 from .store import NotFound
@@ -216,7 +216,7 @@ def _retrain(variant: str):
         n_users, n_items = _catalog(ctx)
         train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
         valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
-        validation = make_validation(*train, *valid, c.validation_users, c.seed)
+        validation = make_validation(*train, *valid, validation_users_for(c.validation_users, n_items), c.seed)
         cp = Checkpointer(ctx)
         resume = cp.resume()
         budget = _with_budget(cp, model, resume)

@@ -11,6 +11,9 @@ import numpy as np
 from .rng import Rng
 
 SAMPLE_STREAM = 0x5A17D
+# lib/models/validation-sample.ts: users x items one validation pass ranks at most.
+VALIDATION_CELLS = 250_000_000
+MIN_VALIDATION_USERS = 1000
 DISCOUNT = 1 / np.log2(np.arange(2, 12))
 
 
@@ -21,6 +24,13 @@ class Validation:
     valid_indptr: np.ndarray
     valid_indices: np.ndarray
     users: np.ndarray
+
+
+def validation_users_for(max_users: int, n_items: int) -> int:
+    """The sample size early stopping uses, as validation-sample.ts's validationUsersFor."""
+    if max_users <= 0:
+        return 0
+    return min(max_users, max(MIN_VALIDATION_USERS, VALIDATION_CELLS // max(1, n_items)))
 
 
 def make_validation(train_indptr, train_indices, valid_indptr, valid_indices, max_users, seed) -> Validation:

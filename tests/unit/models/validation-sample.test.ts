@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromCoo } from '../../../lib/eval/index.ts';
-import { sampleValidationUsers } from '../../../lib/models/validation-sample.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  sampleValidationUsers,
+  validationUsersFor,
+} from '../../../lib/models/validation-sample.ts';
+import { PYTHON } from '../../helpers/python.ts';
 
 /** 100 users; user u has (u % 3) validation items (so 67 users have any), train one each. */
 function data() {
@@ -72,5 +78,33 @@ describe('sampleValidationUsers', () => {
       if (u % 3 === 0) expect(hits[u]).toBe(0);
       else expect(Math.abs(hits[u]! - (600 * 20) / 67)).toBeLessThan(50);
     }
+  });
+});
+
+describe('validationUsersFor', () => {
+  const cases: [number, number][] = [
+    [10_000, 1682],
+    [10_000, 25_000],
+    [10_000, 100_000],
+    [10_000, 10_000_000],
+    [500, 100_000],
+    [0, 100_000],
+  ];
+
+  it('keeps validationUsers up to 25K items, fewer above (never below 1,000), 0 = all', () => {
+    expect(cases.map(([u, i]) => validationUsersFor(u, i))).toEqual([
+      10_000, 10_000, 2500, 1000, 500, 0,
+    ]);
+  });
+
+  it('is the rule the Python worker applies', () => {
+    const code = `from recsys_worker.ranking import validation_users_for as f\nprint([f(u, i) for u, i in ${JSON.stringify(cases)}])`;
+    const run = spawnSync(PYTHON, ['-c', code], {
+      cwd: join(import.meta.dirname, '..', '..', '..', 'python'),
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual(cases.map(([u, i]) => validationUsersFor(u, i)));
   });
 });
