@@ -167,6 +167,10 @@ const GAN_MAX_TRAIN_CELLS = 100_000_000;
 const SEQUENCE_BUDGET_SECONDS = 300;
 /** Users each augmentation source augments at most: all sparse users up to 10M-row logs. */
 const AUGMENT_MAX_USERS = 50_000;
+
+/** An augmentation source's cap on the users it augments (the sparsest first). */
+const sourceMaxUsers = (description: string) =>
+  z.int().min(1).max(100_000_000).default(AUGMENT_MAX_USERS).describe(description);
 const POLICY_BUDGET_SECONDS = 300;
 /** Validation users the policy ranks at most: all of them up to 10M-row logs. */
 const POLICY_VALIDATION_USERS = 50_000;
@@ -331,14 +335,9 @@ const ganSchema = z
       .max(1_000_000)
       .default(20)
       .describe('With users sparse: users with at most this many train items.'),
-    maxUsers: z
-      .int()
-      .min(1)
-      .max(100_000_000)
-      .default(AUGMENT_MAX_USERS)
-      .describe(
-        'At most this many users get synthetic positives: the sparsest of those selected (ties: lower id). Generation scores the whole catalog per user, so at a million users the cap bounds it.',
-      ),
+    maxUsers: sourceMaxUsers(
+      'At most this many users get synthetic positives: the sparsest of those selected (ties: lower id). Generation scores the whole catalog per user, so at a million users the cap bounds it.',
+    ),
     topK: z
       .int()
       .min(1)
@@ -379,14 +378,9 @@ const llmSchema = z
       .max(1_000_000)
       .default(20)
       .describe('With users sparse: users with at most this many train items.'),
-    maxUsers: z
-      .int()
-      .min(1)
-      .max(100_000_000)
-      .default(AUGMENT_MAX_USERS)
-      .describe(
-        'At most this many users are expanded: the sparsest of those selected (ties: lower id). Proposing candidates ranks the whole catalog per user, so at a million users the cap bounds it.',
-      ),
+    maxUsers: sourceMaxUsers(
+      'At most this many users are expanded: the sparsest of those selected (ties: lower id). Proposing candidates ranks the whole catalog per user, so at a million users the cap bounds it.',
+    ),
     candidates: z
       .int()
       .min(2)
@@ -563,14 +557,9 @@ const teacherSchema = z
       .describe(
         'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users).',
       ),
-    maxUsers: z
-      .int()
-      .min(1)
-      .max(100_000_000)
-      .default(AUGMENT_MAX_USERS)
-      .describe(
-        'At most this many users get pseudo-positives: the sparsest ones, within usersFraction (ties: lower id). The teacher ranks the whole catalog per user, so at a million users the cap bounds it.',
-      ),
+    maxUsers: sourceMaxUsers(
+      'At most this many users get pseudo-positives: the sparsest ones, within usersFraction (ties: lower id). The teacher ranks the whole catalog per user, so at a million users the cap bounds it.',
+    ),
     k: z
       .int()
       .min(1)
