@@ -165,6 +165,8 @@ const GAN_MAX_TRAIN_USERS = 10_000;
 /** Users x items CFGAN learns from at most: one epoch is about 150 s on two cores. */
 const GAN_MAX_TRAIN_CELLS = 100_000_000;
 const SEQUENCE_BUDGET_SECONDS = 300;
+/** Windows per item-sequence epoch at most: every one up to 10M-row logs (5M predictions). */
+const SEQUENCE_MAX_WINDOWS = 250_000;
 /** Users each augmentation source augments at most: all sparse users up to 10M-row logs. */
 const AUGMENT_MAX_USERS = 50_000;
 
@@ -507,6 +509,14 @@ const llmSchema = z
           .default(SEQUENCE_BUDGET_SECONDS)
           .describe(
             "Once training has run this long, no epoch is started that would end past it (judged by the last epoch's duration); at least one epoch is trained, and expandLlm's stats say `sequenceStoppedOnBudget`. A budget that ends training makes the model depend on the machine's speed.",
+          ),
+        maxWindows: z
+          .int()
+          .min(0)
+          .max(1_000_000_000)
+          .default(SEQUENCE_MAX_WINDOWS)
+          .describe(
+            'An epoch trains on at most this many windows of `window` predictions each: a seeded sample drawn anew every epoch when the histories hold more (0 = all). The first epoch always runs whole, so this is what bounds it on a large log.',
           ),
         batchSize: z.int().min(1).max(4096).default(64).describe('Sequences per batch.'),
         learningRate: z.number().gt(0).max(1).default(0.005).describe('Adam learning rate.'),

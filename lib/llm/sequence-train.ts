@@ -2,6 +2,8 @@
  * Training of the item-sequence model: seeded windows and negatives per (seed, epoch), Adam
  * (lazy on the embedding rows a batch touched, dense on the small weights), a fixed number
  * of epochs (or fewer, when a budget stops it between epochs) with the loss per epoch reported.
+ * On a large log an epoch covers a seeded sample of the windows (`maxWindows`), drawn anew
+ * each epoch, so that one epoch stays bounded.
  */
 import { initBackend } from '../compute/backend.ts';
 import type { Csr } from '../eval/types.ts';
@@ -34,6 +36,8 @@ export interface SequenceTrainConfig {
   learningRate: number;
   /** Shared sampled negatives per batch. */
   negatives: number;
+  /** Windows an epoch trains on at most, a fresh seeded sample each epoch (0 or absent: all). */
+  maxWindows?: number;
   seed: number;
 }
 
@@ -114,7 +118,8 @@ export async function trainSequenceModel(
     if (epoch > 1 && hooks.shouldStop?.()) break;
     const t0 = Date.now();
     const rng = epochRng(cfg.seed, epoch);
-    const order = shuffled(windows, rng);
+    const all = shuffled(windows, rng);
+    const order = cfg.maxWindows ? all.subarray(0, cfg.maxWindows) : all;
     let lossSum = 0;
     let predictions = 0;
     for (let start = 0; start < order.length; start += B) {

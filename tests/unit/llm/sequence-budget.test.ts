@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { timeOrderedHistories, trainSequenceModel } from '../../../lib/llm/index.ts';
+import { trainingWindows } from '../../../lib/llm/sequences.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 const { pre, nUsers, nItems } = syntheticSplits({
@@ -36,5 +37,22 @@ describe('item-sequence model with a stop hook (its seconds budget)', () => {
     const whole = await trainSequenceModel(seqs, nItems, config, { shouldStop: () => false });
     expect(whole.history).toHaveLength(4);
     expect(cut.history[1]!.loss).toBe(whole.history[1]!.loss);
+  }, 60_000);
+});
+
+describe('item-sequence model with maxWindows', () => {
+  const short = { ...config, epochs: 2 };
+  const windows = trainingWindows(seqs, config.window).length;
+
+  it('is the whole epoch when the cap is at least the windows, a seeded sample below it', async () => {
+    const whole = await trainSequenceModel(seqs, nItems, short);
+    const capped = await trainSequenceModel(seqs, nItems, { ...short, maxWindows: windows });
+    expect(capped.params.emb).toEqual(whole.params.emb);
+    const sample = { ...short, maxWindows: Math.floor(windows / 4) };
+    const a = await trainSequenceModel(seqs, nItems, sample);
+    const b = await trainSequenceModel(seqs, nItems, sample);
+    expect(a.params.emb).toEqual(b.params.emb);
+    expect(a.params.emb).not.toEqual(whole.params.emb);
+    expect(a.history.map((h) => h.loss)).not.toEqual(whole.history.map((h) => h.loss));
   }, 60_000);
 });
