@@ -4,7 +4,7 @@
  * validation users, evaluate's test users at a million users).
  */
 import { Rng } from '../training/random.ts';
-import { nonEmptyRows } from './csr.ts';
+import { keepRows, nonEmptyRows } from './csr.ts';
 import type { Csr } from './types.ts';
 
 /**
@@ -24,19 +24,5 @@ export function sampleRows(csr: Csr, maxRows: number, seed: number, stream: numb
     rows[k] = rows[j]!;
     rows[j] = t;
   }
-  const keep = new Uint8Array(csr.indptr.length - 1);
-  for (let k = 0; k < maxRows; k++) keep[rows[k]!] = 1;
-  return keepRows(csr, keep);
-}
-
-/** The rows of `csr` whose `keep` flag is set; the others become empty. */
-function keepRows(csr: Csr, keep: Uint8Array): Csr {
-  const { indptr, indices } = csr;
-  const rows = indptr.length - 1;
-  const ptr = new Int32Array(rows + 1);
-  for (let u = 0; u < rows; u++) ptr[u + 1] = ptr[u]! + (keep[u] ? indptr[u + 1]! - indptr[u]! : 0);
-  const out = new Int32Array(ptr[rows]!);
-  for (let u = 0; u < rows; u++)
-    if (keep[u]) out.set(indices.subarray(indptr[u]!, indptr[u + 1]!), ptr[u]!);
-  return { indptr: ptr, indices: out };
+  return keepRows(csr, rows.subarray(0, maxRows));
 }
