@@ -37,8 +37,9 @@ export function baselineChoiceKey(
   ctx: Pick<StageContext<unknown>, 'inputManifest'>,
   candidates: readonly TeacherCandidate[],
   code: string = codeIdentityOf(import.meta.url),
+  recency = false,
 ): string {
-  return splitsChoiceKey(ctx, code, { candidates });
+  return splitsChoiceKey(ctx, code, { candidates, ...(recency ? { recency } : {}) });
 }
 
 /** A stored value as a baseline choice: its winner among its candidates, with a figure. */
@@ -67,6 +68,8 @@ export async function sharedStrongestBaseline(
   nItems: number,
   options: {
     candidates?: readonly TeacherCandidate[];
+    /** Recency ranks of `train`'s entries: the search also tries recency-weighted histories. */
+    recency?: Int32Array;
     onCandidate?: (name: TeacherCandidate) => void;
   } = {},
 ): Promise<SharedBaseline> {
@@ -75,12 +78,13 @@ export async function sharedStrongestBaseline(
     strongestBaseline(train, valid, nItems, {
       candidates,
       signal: ctx.signal,
+      ...(options.recency ? { recency: options.recency } : {}),
       ...(options.onCandidate ? { onCandidate: options.onCandidate } : {}),
       ...(choice ? { known: choice } : {}),
     });
   const { result, reused } = await sharedChoice(ctx, {
     folder: BASELINE_CHOICES,
-    key: baselineChoiceKey(ctx, candidates),
+    key: baselineChoiceKey(ctx, candidates, undefined, options.recency !== undefined),
     parse: parseBaselineChoice,
     search: async () => {
       const best = await fit();

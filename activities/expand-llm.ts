@@ -9,6 +9,7 @@ import {
 import { csrFromCoo } from '../lib/eval/csr.ts';
 import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
+import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
 import {
@@ -63,7 +64,9 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const users = capSparsest(selected, trainCsr, cfg.maxUsers ?? Infinity);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
-    const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems);
+    const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems, {
+      recency: await recencyRanksAsync(train, nUsers),
+    });
     const base = await strongestCandidates({
       train: trainCsr,
       valid: validCsr,

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { readInteractionsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
+import { csrFromCoo } from '../lib/eval/csr.ts';
+import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { proposePseudoPositives } from '../lib/teacher/index.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
@@ -17,7 +19,8 @@ export interface TeacherStageConfig {
 
 /**
  * teacher: the strongest of the candidate baselines on validation (each fitted on the train
- * split with its own setting chosen on validation) proposes, for the sparsest users, its top
+ * split with its own setting chosen on validation, a recency-weighted history included:
+ * lib/models/baselines/recency.ts) proposes, for the sparsest users, its top
  * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
  * teacher; score = rank-based confidence, plausibility = the teacher's raw score), and the
  * same with the popular items allowed (`teacher-head.parquet`, for the policy). Reads the
@@ -36,10 +39,14 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     const t0 = Date.now();
     const cfg = ctx.config.teacher;
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readSplitCsr(ctx, 'train');
+    const trainRows = await readInteractionsParquet(
+      await ctx.inputFile('preprocess', 'train.parquet'),
+    );
+    const train = csrFromCoo(trainRows.user, trainRows.item, trainRows.n, nUsers);
     const valid = await readSplitCsr(ctx, 'valid');
     const teacher = await sharedStrongestBaseline(ctx, train, valid, nItems, {
       candidates: cfg.candidates,
+      recency: await recencyRanksAsync(trainRows, nUsers),
       onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
     });
     ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });

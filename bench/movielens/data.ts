@@ -4,7 +4,15 @@
  * folder (never installed, never imported) and extracted with the venv's Python.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,8 +21,8 @@ const WHEEL = 'recbole==1.2.1';
 const MEMBERS = ['ml-100k.inter', 'ml-100k.item'];
 
 /** `data.source` of the ratings (RecBole's atomic-file header names the columns). */
-export const ML100K_RATINGS = (dir: string) =>
-  `tsv:${dir}/ml-100k.inter?user=user_id:token&item=item_id:token&rating=rating:float&timestamp=timestamp:float`;
+export const ML100K_RATINGS = (dir: string, file = 'ml-100k.inter') =>
+  `tsv:${dir}/${file}?user=user_id:token&item=item_id:token&rating=rating:float&timestamp=timestamp:float`;
 /** `data.items` of the titles, years and genres. */
 export const ML100K_ITEMS = (dir: string) =>
   `tsv:${dir}/ml-100k.item?id=item_id:token&title=movie_title:token_seq&year=release_year:token&genres=class:token_seq&genreSeparator=%20`;
@@ -44,4 +52,33 @@ export function movielens100k(): string {
   ].join('\n');
   execFileSync(python, ['-c', extract, wheel, dir, ...MEMBERS]);
   return dir;
+}
+
+/**
+ * A development copy of the ratings without each user's latest positive row (rating >= 4,
+ * the pipeline's default threshold; on equal timestamps the larger item id): the pipeline's
+ * leave-last-out then tests on what would have been the real run's validation item, so a
+ * method can be compared on it without ever reading the real test items. Written next to
+ * the ratings on first use.
+ */
+export function movielens100kDev(dir: string): string {
+  const out = join(dir, 'ml-100k-dev.inter');
+  if (existsSync(out)) return out;
+  const lines = readFileSync(join(dir, 'ml-100k.inter'), 'utf8').split('\n');
+  const header = lines[0]!;
+  const rows = lines.slice(1).filter((l) => l.length > 0);
+  const latest = new Map<string, { at: number; ts: number; item: number }>();
+  rows.forEach((line, at) => {
+    const [user, item, rating, ts] = line.split('\t');
+    if (!(Number(rating) >= 4)) return;
+    const seen = latest.get(user!);
+    const row = { at, ts: Number(ts), item: Number(item) };
+    if (!seen || row.ts > seen.ts || (row.ts === seen.ts && row.item > seen.item))
+      latest.set(user!, row);
+  });
+  const dropped = new Set([...latest.values()].map((r) => r.at));
+  const kept = rows.filter((_, at) => !dropped.has(at));
+  writeFileSync(`${out}.tmp`, [header, ...kept].join('\n') + '\n');
+  renameSync(`${out}.tmp`, out);
+  return out;
 }

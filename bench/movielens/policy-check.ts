@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/movielens/policy-check.ts [--data movielens|demo] [--seeds 1,2,3]
  *                                           [--family ials] [--set '{"weights":[0.5,1]}']
+ *                                           [--teacher '{"k":10}']
  *
  * Per seed: the teacher's rows as configured and with the popular head allowed, the grid of
  * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     seeds: { type: 'string', default: '1,2,3' },
     family: { type: 'string', default: 'ials' },
     set: { type: 'string', default: '{}' },
+    teacher: { type: 'string', default: '{}' },
   },
 });
 const { config, pre, nUsers, nItems, data, validation, teacher } = await validationData(
@@ -49,6 +51,7 @@ const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => ({
   source: 'teacher',
   ...(await proposePseudoPositives(data.train, nItems, teacher, {
     ...config.teacher,
+    ...(JSON.parse(args.teacher!) as object),
     excludeTopPopular,
   })),
 });

@@ -9,10 +9,13 @@
  * the evaluate stage's. Run by hand (about 10-20 minutes on 2 cores):
  *
  *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
+ *                                    [--summaries DIR]   (each main run's summary as JSON)
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenchResult } from '../common/results.ts';
-import { ML100K_ITEMS, ML100K_RATINGS, movielens100k } from './data.ts';
+import { ML100K_ITEMS, ML100K_RATINGS, movielens100k, movielens100kDev } from './data.ts';
 import { runPipeline, stageStats } from './pipeline-run.ts';
 import type { RunSummary } from './pipeline-run.ts';
 
@@ -21,6 +24,8 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: 'movielens,demo' },
     seeds: { type: 'string', default: '1,2,3' },
     families: { type: 'string', default: 'bpr,ials,ease' },
+    // A folder to keep each main run's whole summary in (every stage's stats).
+    summaries: { type: 'string' },
   },
 });
 const seeds = args.seeds.split(',').map(Number);
@@ -28,11 +33,14 @@ const families = args.families.split(',').filter(Boolean);
 
 function dataConfig(name: string): Record<string, unknown> {
   if (name === 'demo') return { name: 'quality-demo' };
-  if (name !== 'movielens') throw new Error(`--data: movielens or demo, not ${name}`);
+  if (name !== 'movielens' && name !== 'movielens-dev')
+    throw new Error(`--data: movielens, movielens-dev or demo, not ${name}`);
   const dir = movielens100k();
+  // movielens-dev: without each user's latest positive, to develop on (data.ts).
+  const file = name === 'movielens' ? 'ml-100k.inter' : basename(movielens100kDev(dir));
   return {
-    name: 'quality-movielens',
-    data: { source: ML100K_RATINGS(dir), items: ML100K_ITEMS(dir) },
+    name: `quality-${name}`,
+    data: { source: ML100K_RATINGS(dir, file), items: ML100K_ITEMS(dir) },
   };
 }
 
@@ -114,6 +122,13 @@ for (const name of args.data.split(',')) {
   for (const seed of seeds) {
     process.stderr.write(`[quality] ${name} seed ${seed}: the pipeline with its defaults\n`);
     const main = await runPipeline({ ...base, seed, model: { family: 'auto' } });
+    if (args.summaries) {
+      mkdirSync(args.summaries, { recursive: true });
+      writeFileSync(
+        join(args.summaries, `${name}-seed${seed}.json`),
+        JSON.stringify(main, null, 2),
+      );
+    }
     const familyRuns: Record<string, RunSummary> = {};
     for (const family of families) {
       process.stderr.write(`[quality] ${name} seed ${seed}: family ${family} on real data\n`);

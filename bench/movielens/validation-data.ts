@@ -6,23 +6,34 @@
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { strongestBaseline } from '../../lib/models/baselines/index.ts';
+import { recencyRanksAsync } from '../../lib/models/baselines/recency.ts';
 import { benchSplits } from '../common/splits.ts';
-import { ML100K_RATINGS, movielens100k } from './data.ts';
+import { basename } from 'node:path';
+import { ML100K_RATINGS, movielens100k, movielens100kDev } from './data.ts';
 
 export async function validationData(name: string, family: string) {
-  if (name !== 'movielens' && name !== 'demo')
-    throw new Error(`--data: movielens or demo, not ${name}`);
+  if (name !== 'movielens' && name !== 'movielens-dev' && name !== 'demo')
+    throw new Error(`--data: movielens, movielens-dev or demo, not ${name}`);
   const config = parsePipelineConfig({ model: { family } });
-  const source = name === 'demo' ? config.data.source : ML100K_RATINGS(movielens100k());
+  const dir = name === 'demo' ? '' : movielens100k();
+  const source =
+    name === 'demo'
+      ? config.data.source
+      : ML100K_RATINGS(
+          dir,
+          name === 'movielens' ? 'ml-100k.inter' : basename(movielens100kDev(dir)),
+        );
   const ing = await ingestToTable(parseSource(source), {});
   const pre = preprocess(
     { table: ing.table, ...ing.idMaps, meta: ing.meta },
     { ...config.preprocess, seed: config.seed },
   );
   const splits = benchSplits(pre);
-  const teacher = await strongestBaseline(splits.data.train, splits.data.valid, splits.nItems);
+  const teacher = await strongestBaseline(splits.data.train, splits.data.valid, splits.nItems, {
+    recency: await recencyRanksAsync(pre.train, splits.nUsers),
+  });
   console.error(
-    `${name}: ${splits.nUsers} users x ${splits.nItems} items; teacher ${teacher.name} (validation NDCG@10 ${teacher.candidates.map((c) => `${c.name} ${c.validNdcg10?.toFixed(4)}`).join(', ')})`,
+    `${name}: ${splits.nUsers} users x ${splits.nItems} items; teacher ${teacher.name} (validation NDCG@10 ${teacher.candidates.map((c) => `${c.name} ${c.validNdcg10?.toFixed(4)}${typeof c.chosen?.halfLife === 'number' ? ` (recency half-life ${c.chosen.halfLife})` : ''}`).join(', ')})`,
   );
   return {
     config,

@@ -598,7 +598,7 @@ const teacherSchema = z
       .max(3)
       .default(['ease', 'rp3beta', 'itemknn'])
       .describe(
-        'Baselines that compete to be the teacher, each with its own setting chosen on validation; the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
+        'Baselines that compete to be the teacher, each with its own setting chosen on validation (a recency half-life of its history included); the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
       ),
   })
   .prefault({})

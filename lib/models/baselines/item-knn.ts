@@ -46,6 +46,10 @@ export class ItemKnnScorer implements Scorer {
     readonly nItems: number,
     /** Users' deduplicated train histories. */
     private readonly history: Csr,
+    /** For each history entry, the entry of the train CSR it came from. */
+    private readonly historySource: Int32Array,
+    /** Each history entry's weight (recency.ts); absent: 1. */
+    private readonly historyWeight: Float32Array | undefined,
     /** For each source item i: the targets j with i in N(j) and their similarities. */
     private readonly fanPtr: Int32Array,
     private readonly fanItem: Int32Array,
@@ -85,7 +89,7 @@ export class ItemKnnScorer implements Scorer {
     // A turn between the whole-log passes too: at 10M rows each is a fraction of a second.
     validateCsr(train, nUsers, nItems, 'train');
     yield;
-    const history = dedupeRows(train, nItems);
+    const { history, source: historySource } = dedupeRows(train, nItems);
     yield;
     const byItem = transposeCsr(history, nItems);
     const deg = itemCounts(history, nItems);
@@ -156,7 +160,40 @@ export class ItemKnnScorer implements Scorer {
       for (let i = 0; i < nItems; i++) max = Math.max(max, deg[i]!);
       for (let i = 0; i < nItems; i++) prior[i] = (1e-7 * deg[i]!) / (max + 1);
     }
-    return new ItemKnnScorer(nItems, history, fanPtr, fanItem, fanSim, prior);
+    return new ItemKnnScorer(
+      nItems,
+      history,
+      historySource,
+      undefined,
+      fanPtr,
+      fanItem,
+      fanSim,
+      prior,
+    );
+  }
+
+  /**
+   * The same neighbourhoods scoring the same histories with each entry weighted by
+   * `weight`, aligned with the entries of the train CSR this was fitted on (recency.ts).
+   */
+  withHistoryWeight(weight: Float32Array): ItemKnnScorer {
+    const w = new Float32Array(this.historySource.length);
+    for (let k = 0; k < w.length; k++) {
+      const from = this.historySource[k]!;
+      if (from >= weight.length)
+        throw new RangeError('ItemKNN history weights: fewer weights than train entries');
+      w[k] = weight[from]!;
+    }
+    return new ItemKnnScorer(
+      this.nItems,
+      this.history,
+      this.historySource,
+      w,
+      this.fanPtr,
+      this.fanItem,
+      this.fanSim,
+      this.prior,
+    );
   }
 
   scoreUsers(userIds: Int32Array, out: Float32Array): void {
@@ -173,32 +210,46 @@ export class ItemKnnScorer implements Scorer {
       const row = out.subarray(r * n, r * n + n);
       row.set(this.prior);
       const end = indptr[u + 1]!;
+      const weight = this.historyWeight;
       for (let a = indptr[u]!; a < end; a++) {
         const i = indices[a]!;
         const last = fanPtr[i + 1]!;
-        for (let e = fanPtr[i]!; e < last; e++) row[fanItem[e]!]! += fanSim[e]!;
+        if (weight) {
+          const x = weight[a]!;
+          for (let e = fanPtr[i]!; e < last; e++) row[fanItem[e]!]! += x * fanSim[e]!;
+        } else {
+          for (let e = fanPtr[i]!; e < last; e++) row[fanItem[e]!]! += fanSim[e]!;
+        }
       }
     }
   }
 }
 
-/** Copy of a CSR with duplicate items per row removed (binary feedback). */
-function dedupeRows(csr: Csr, nItems: number): Csr {
+/**
+ * Copy of a CSR with duplicate items per row removed (binary feedback), and for each kept
+ * entry the entry of `csr` it is (the first of its duplicates).
+ */
+function dedupeRows(csr: Csr, nItems: number): { history: Csr; source: Int32Array } {
   const rows = csr.indptr.length - 1;
   const seen = new Int32Array(nItems).fill(-1);
   const indptr = new Int32Array(rows + 1);
   const indices = new Int32Array(csr.indptr[rows]!);
+  const source = new Int32Array(csr.indptr[rows]!);
   let w = 0;
   for (let u = 0; u < rows; u++) {
     for (let k = csr.indptr[u]!; k < csr.indptr[u + 1]!; k++) {
       const i = csr.indices[k]!;
       if (seen[i] === u) continue;
       seen[i] = u;
+      source[w] = k;
       indices[w++] = i;
     }
     indptr[u + 1] = w;
   }
-  return { indptr, indices: indices.subarray(0, w) };
+  return {
+    history: { indptr, indices: indices.subarray(0, w) },
+    source: source.subarray(0, w),
+  };
 }
 
 function growInt(a: Int32Array, n: number): Int32Array {

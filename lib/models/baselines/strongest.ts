@@ -7,6 +7,7 @@
  */
 import type { Csr, Scorer } from '../../eval/types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
+import { RECENCY_HALF_LIVES, isHistoryReweightable, recencyWeights } from './recency.ts';
 import { topUnseenItemsAsync } from './top-new.ts';
 import type { TopNewItems, UnseenExclusions } from './top-new.ts';
 import { fitTunedBaseline, validationOf } from './tuned.ts';
@@ -22,7 +23,10 @@ export interface CandidateFigure {
   name: TeacherCandidate;
   /** NDCG@10 of its chosen setting on the validation users; absent when skipped. */
   validNdcg10?: number;
-  /** The setting chosen on validation (EASE: lambda; RP3beta: beta) and the grid's figures. */
+  /**
+   * The setting chosen on validation (EASE: lambda; RP3beta: beta; with `recency`: halfLife,
+   * absent when the plain history scored best) and the grids' figures.
+   */
   chosen?: Record<string, unknown>;
   /** Fit and validation time. */
   seconds: number;
@@ -58,6 +62,12 @@ export interface StrongestOptions {
    * only the winner is fitted, with its chosen setting, which gives the same scorer.
    */
   known?: StrongestChoice;
+  /**
+   * Per entry of `train`, how many of the user's train rows came after it (recency.ts): each
+   * candidate also tries recency-weighted histories, and keeps the half-life (or none) that
+   * scores best on validation. Absent: plain histories only.
+   */
+  recency?: Int32Array;
   /** Called as each candidate starts (for heartbeats). */
   onCandidate?: (name: TeacherCandidate) => void;
   signal?: AbortSignal;
@@ -91,15 +101,25 @@ export async function strongestBaseline(
       continue;
     }
     // ItemKNN has no setting to choose, so nothing scored it yet.
-    const score =
+    const plain =
       fitted.validNdcg10 ?? (await validationNdcg10(fitted.scorer, validation, options.signal));
+    const { scorer, score, chosen } = options.recency
+      ? await withRecency(
+          fitted.scorer,
+          plain,
+          fitted.chosen,
+          options.recency,
+          validation,
+          options.signal,
+        )
+      : { scorer: fitted.scorer, score: plain, chosen: fitted.chosen };
     candidates.push({
       name,
       validNdcg10: score,
-      ...(fitted.chosen ? { chosen: fitted.chosen } : {}),
+      ...(chosen ? { chosen } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
-    if (!best || score > best.score) best = { name, scorer: fitted.scorer, score };
+    if (!best || score > best.score) best = { name, scorer, score };
   }
   if (!best)
     throw new RangeError(
@@ -130,7 +150,57 @@ async function refitted(
   options.onCandidate?.(known.name);
   const fitted = await fitTunedBaseline(known.name, train, nItems, valid, options.signal, figure);
   if ('skipped' in fitted) throw new RangeError(`strongestBaseline: ${fitted.skipped}`);
-  return withTopUnseen(known, fitted.scorer, train);
+  const halfLife = figure.chosen?.halfLife;
+  if (typeof halfLife !== 'number') return withTopUnseen(known, fitted.scorer, train);
+  if (!options.recency || !isHistoryReweightable(fitted.scorer))
+    throw new RangeError(
+      `strongestBaseline: the known choice weights ${known.name}'s history by recency, but no recency was given`,
+    );
+  const scorer = fitted.scorer.withHistoryWeight(recencyWeights(options.recency, halfLife));
+  return withTopUnseen(known, scorer, train);
+}
+
+/**
+ * The fitted candidate scoring recency-weighted histories for each half-life, against its
+ * plain figure; the best on validation wins (the plain history on ties).
+ */
+async function withRecency(
+  plainScorer: Scorer & { nItems: number },
+  plainScore: number,
+  chosen: Record<string, unknown> | undefined,
+  ranks: Int32Array,
+  validation: ReturnType<typeof validationOf>,
+  signal: AbortSignal | undefined,
+): Promise<{
+  scorer: Scorer & { nItems: number };
+  score: number;
+  chosen?: Record<string, unknown>;
+}> {
+  if (!isHistoryReweightable(plainScorer))
+    return { scorer: plainScorer, score: plainScore, ...(chosen ? { chosen } : {}) };
+  let best: { scorer: Scorer & { nItems: number }; score: number; halfLife?: number } = {
+    scorer: plainScorer,
+    score: plainScore,
+  };
+  const recency: { halfLife: number | null; validNdcg10: number }[] = [
+    { halfLife: null, validNdcg10: plainScore },
+  ];
+  for (const halfLife of RECENCY_HALF_LIVES) {
+    signal?.throwIfAborted();
+    const scorer = plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife));
+    const score = await validationNdcg10(scorer, validation, signal);
+    recency.push({ halfLife, validNdcg10: score });
+    if (score > best.score) best = { scorer, score, halfLife };
+  }
+  return {
+    scorer: best.scorer,
+    score: best.score,
+    chosen: {
+      ...chosen,
+      ...(best.halfLife !== undefined ? { halfLife: best.halfLife } : {}),
+      recency,
+    },
+  };
 }
 
 function withTopUnseen(

@@ -70,6 +70,13 @@ export class EaseScorer implements Scorer {
     return new EaseScorer(nItems, lambda, history, historyWeight, weights);
   }
 
+  /** The same weights scoring the same histories with other entry weights (recency.ts). */
+  withHistoryWeight(weight: Float32Array): EaseScorer {
+    if (weight.length < this.history.indptr[this.history.indptr.length - 1]!)
+      throw new RangeError('EASE history weights: fewer weights than history entries');
+    return new EaseScorer(this.nItems, this.lambda, this.history, weight, this.weights);
+  }
+
   scoreUsers(userIds: Int32Array, out: Float32Array): void {
     const n = this.nItems;
     if (out.length < userIds.length * n) throw new RangeError('score buffer is too small');
