@@ -18,6 +18,7 @@ import type {
   StrongestChoice,
   TeacherCandidate,
 } from '../lib/models/baselines/strongest.ts';
+import type { KnownChoices } from '../lib/models/baselines/evaluate-baselines.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { sharedChoice, splitsChoiceKey, storedChoice } from './shared-choice.ts';
 import type { StageContext } from './stage-runner.ts';
@@ -47,6 +48,25 @@ function parseBaselineChoice(value: unknown): StrongestChoice | undefined {
   const c = value as StrongestChoice;
   const winner = c.candidates?.find((x) => x.name === c.name && !x.skipped);
   return winner && typeof c.validNdcg10 === 'number' ? c : undefined;
+}
+
+/**
+ * The settings of a search's candidates on the plain history (EASE's lambda, RP3beta's
+ * beta, each with its validation figure there), for the report's baselines, which rank
+ * with the plain history: a recency half-life and its figures are left out.
+ */
+export function plainBaselineSettings(choice: StrongestChoice): KnownChoices {
+  const known: KnownChoices = {};
+  for (const c of choice.candidates) {
+    if (!c.chosen) continue;
+    const { halfLife: _halfLife, recency, ...chosen } = c.chosen;
+    if (Object.keys(chosen).length === 0) continue;
+    const plain = (recency as { halfLife: number | null; validNdcg10: number }[] | undefined)?.find(
+      (r) => r.halfLife === null,
+    );
+    known[c.name] = { chosen, validNdcg10: plain?.validNdcg10 ?? c.validNdcg10 };
+  }
+  return known;
 }
 
 /** The stored choice for a key, or undefined (none yet, or not a readable choice). */

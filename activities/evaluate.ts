@@ -13,7 +13,11 @@ import type {
 import { evaluateBaselinesAlongside } from '../lib/models/baselines/index.ts';
 import type { KnownChoices } from '../lib/models/baselines/evaluate-baselines.ts';
 import { TEACHER_CANDIDATES } from '../lib/models/baselines/strongest.ts';
-import { baselineChoiceKey, storedBaselineChoice } from './baseline-choice.ts';
+import {
+  baselineChoiceKey,
+  plainBaselineSettings,
+  storedBaselineChoice,
+} from './baseline-choice.ts';
 import { loadModel } from '../lib/models/load.ts';
 import type { ModelFile } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -210,10 +214,8 @@ export function evaluateActivity(store: ArtifactStore) {
 async function knownBaselineSettings(
   ctx: Parameters<typeof baselineChoiceKey>[0] & { store: ArtifactStore },
 ): Promise<KnownChoices | undefined> {
-  const choice = await storedBaselineChoice(ctx.store, baselineChoiceKey(ctx, TEACHER_CANDIDATES));
-  if (!choice) return undefined;
-  const known: KnownChoices = {};
-  for (const c of choice.candidates)
-    if (c.chosen) known[c.name] = { chosen: c.chosen, validNdcg10: c.validNdcg10 };
-  return known;
+  // The teacher and expandLlm search with recency-weighted histories too (recency.ts).
+  const key = baselineChoiceKey(ctx, TEACHER_CANDIDATES, undefined, true);
+  const choice = await storedBaselineChoice(ctx.store, key);
+  return choice ? plainBaselineSettings(choice) : undefined;
 }

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   BASELINE_CHOICES,
   baselineChoiceKey,
+  plainBaselineSettings,
   sharedStrongestBaseline,
 } from '../../../activities/baseline-choice.ts';
 import { codeIdentityOf } from '../../../lib/code-identity/index.ts';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import { evaluateBaselinesHere } from '../../../lib/models/baselines/evaluate-baselines.ts';
-import type { KnownChoices } from '../../../lib/models/baselines/evaluate-baselines.ts';
 import { LocalArtifactStore, joinKey } from '../../../lib/store/index.ts';
 import type { StageManifest } from '../../../lib/store/index.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
@@ -110,10 +110,12 @@ describe('the strongest baseline searched once per splits and code', () => {
 
   it("lets evaluate's baselines refit with the stored settings: the same summaries without the search", async () => {
     const store = new LocalArtifactStore(join(tempDir(), 'store'));
-    const best = await sharedStrongestBaseline(stage(store), train, valid, nItems);
-    const known: KnownChoices = {};
-    for (const c of best.candidates)
-      if (c.chosen) known[c.name] = { chosen: c.chosen, validNdcg10: c.validNdcg10 };
+    // A search with recency ranks (every entry 'latest': the plain history's scores).
+    const best = await sharedStrongestBaseline(stage(store), train, valid, nItems, {
+      recency: new Int32Array(train.indptr[nUsers]!),
+    });
+    expect(best.candidates.every((c) => Array.isArray(c.chosen?.recency))).toBe(true);
+    const known = plainBaselineSettings(best);
     expect(Object.keys(known).sort()).toEqual(['ease', 'rp3beta']);
     const data = { nUsers, nItems, train, valid, test };
     const options = { ks: [10], coldThreshold: 5, tailFraction: 0.8 };
