@@ -96,6 +96,14 @@ const resampleSchema = z
       .describe(
         "At most this many synthetic positives per user (each source's best-scored first).",
       ),
+    syntheticUsersFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe(
+        'Only this share of users, those with the fewest real train rows (as the sparse-user segment picks them), keep synthetic rows; 1 = every user a source proposed for. The policy tries `augmentation.users`.',
+      ),
     syntheticShare: z
       .number()
       .min(0)
@@ -563,9 +571,9 @@ const teacherSchema = z
       .number()
       .gt(0)
       .max(1)
-      .default(0.25)
+      .default(1)
       .describe(
-        'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users).',
+        'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users; the policy then tries which share keeps them, `augmentation.users`).',
       ),
     maxUsers: sourceMaxUsers(
       'At most this many users get pseudo-positives: the sparsest ones, within usersFraction (ties: lower id). The teacher ranks the whole catalog per user, so at a million users the cap bounds it.',
@@ -841,6 +849,14 @@ const augmentationSchema = z
       .describe(
         'Policy grid: loss weights of synthetic rows tried (resample.syntheticWeight); for ials a weight w gives a confidence of 1 + alpha x w, real rows having w = 1.',
       ),
+    users: z
+      .array(z.number().gt(0).max(1))
+      .min(1)
+      .max(4)
+      .default([0.25, 1])
+      .describe(
+        'Policy grid: shares of users, fewest real train rows first, that keep synthetic rows (resample.syntheticUsersFraction): the sparse users alone, or every user a source proposed for.',
+      ),
     combined: z
       .boolean()
       .default(true)
@@ -863,7 +879,7 @@ const augmentationSchema = z
       .int()
       .min(1)
       .max(64)
-      .default(16)
+      .default(32)
       .describe('Policy grid: at most this many candidates (in grid order).'),
     budgetSeconds: z
       .number()

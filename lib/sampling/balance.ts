@@ -24,6 +24,7 @@
 import type { Rng } from '../training/random.ts';
 import type { Candidates } from './candidates.ts';
 import { DROP, KEPT } from './candidates.ts';
+import { sparsestPositions } from '../eval/full-ranking.ts';
 import { keepSmallest } from './select.ts';
 
 /**
@@ -52,6 +53,31 @@ export function prune(c: Candidates, nSources: number, dropRate: number): void {
       const drop = Math.floor(dropRate * m + 1e-9);
       keepSmallest(idx, val, m, m - drop, c.state, DROP.pruned, new Float64Array(m));
     }
+  }
+}
+
+/**
+ * Drops every kept synthetic row (positive or dislike) of a user outside the `fraction` of
+ * users with real rows that have the fewest of them (ties: lower id; evaluate's sparse-user
+ * segment is the same rule). `realPtr` holds each user's real positive count as CSR offsets.
+ */
+export function keepSparsestUsers(c: Candidates, realPtr: Int32Array, fraction: number): void {
+  if (fraction >= 1) return;
+  const nUsers = realPtr.length - 1;
+  const counts = new Int32Array(nUsers);
+  let withRows = 0;
+  for (let u = 0; u < nUsers; u++) {
+    counts[u] = realPtr[u + 1]! - realPtr[u]!;
+    if (counts[u]! > 0) withRows++;
+  }
+  const users = new Int32Array(withRows);
+  for (let u = 0, q = 0; u < nUsers; u++) if (counts[u]! > 0) users[q++] = u;
+  const keep = new Uint8Array(nUsers);
+  for (const q of sparsestPositions(users, counts, fraction)) keep[users[q]!] = 1;
+  for (let u = 0; u < nUsers; u++) {
+    if (keep[u]) continue;
+    for (let p = c.ptr[u]!; p < c.ptr[u + 1]!; p++)
+      if (c.state[p] === KEPT) c.state[p] = DROP.notSparseUser;
   }
 }
 

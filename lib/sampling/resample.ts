@@ -6,7 +6,8 @@
  * 1. real split sorted by (user, item) and deduped; item popularity and the long tail;
  * 2. synthetic rows in one table ordered by (user, item), ties in (source, row) order;
  * 3. denoise: duplicates of real rows, score < minScore, repeats of a kept synthetic row;
- * 4. prune the least plausible dropRate share of each source's positives;
+ * 4. prune the least plausible dropRate share of each source's positives; only the
+ *    syntheticUsersFraction of users with the fewest real rows keep synthetic rows;
  * 5. per-user cap, then subsample to the target share: each source's best-scored rows of a
  *    user first, seeded tail-weighted ties, cold users first (balance.ts);
  * 6. dislikes of kept synthetic positives go; the rest become label-0 rows of B;
@@ -14,7 +15,14 @@
  */
 import { Rng } from '../training/random.ts';
 import { assemble } from './assemble.ts';
-import { allowedSynthetic, capPerUser, keepOrder, prune, subsampleToShare } from './balance.ts';
+import {
+  allowedSynthetic,
+  capPerUser,
+  keepOrder,
+  keepSparsestUsers,
+  prune,
+  subsampleToShare,
+} from './balance.ts';
 import { denoise, dropConflictingDislikes, gatherCandidates } from './candidates.ts';
 import { NegativeSampler } from './negatives.ts';
 import { popularity } from './popularity.ts';
@@ -42,6 +50,7 @@ export function resample(input: ResampleInput, cfg: ResampleConfig, seed: number
   const cand = gatherCandidates(input.synthetic, nUsers, nItems);
   denoise(cand, real, cfg.minScore);
   prune(cand, input.synthetic.length, cfg.dropRate);
+  keepSparsestUsers(cand, real.ptr, cfg.syntheticUsersFraction ?? 1);
   const order = keepOrder(cand, pop.tail, cfg.tailBoost, keyRng);
   capPerUser(cand, order, cfg.maxSyntheticPerUser);
   const allowed = allowedSynthetic(real.items.length, cfg.syntheticShare);

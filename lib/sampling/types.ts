@@ -56,6 +56,11 @@ export interface ResampleConfig {
   dropRate: number;
   /** At most this many synthetic positives per user (integer >= 0). */
   maxSyntheticPerUser: number;
+  /**
+   * Share (0..1] of the users with real train rows, fewest first (ties: lower id), whose
+   * synthetic rows are kept; 1 = every user a source proposed for. @default 1
+   */
+  syntheticUsersFraction?: number;
   /** Cap (0..0.9) on the share of synthetic positives among B's positives. */
   syntheticShare: number;
   /** Sampling weight (> 0) of a long-tail synthetic row relative to a head row (weight 1). */
@@ -104,6 +109,8 @@ export const DROP_REASONS = [
   'duplicateOfSynthetic',
   /** positive or dislike among the least plausible (highest-loss) dropRate share of its source's rows of that label */
   'pruned',
+  /** positive or dislike of a user outside the syntheticUsersFraction with the fewest real rows */
+  'notSparseUser',
   /** positive beyond maxSyntheticPerUser for its user */
   'userCap',
   /** positive left out by the subsample to syntheticShare */

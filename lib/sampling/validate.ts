@@ -25,6 +25,8 @@ export function validateConfig(cfg: ResampleConfig): void {
   check('minScore', cfg.minScore, num(cfg.minScore), 'a number');
   check('dropRate', cfg.dropRate, num(cfg.dropRate) && cfg.dropRate >= 0 && cfg.dropRate <= 1, 'a number in [0, 1]');
   check('maxSyntheticPerUser', cfg.maxSyntheticPerUser, int(cfg.maxSyntheticPerUser) && cfg.maxSyntheticPerUser >= 0, 'an integer >= 0');
+  const users = cfg.syntheticUsersFraction ?? 1;
+  check('syntheticUsersFraction', users, num(users) && users > 0 && users <= 1, 'a number in (0, 1]');
   check('syntheticShare', cfg.syntheticShare, num(cfg.syntheticShare) && cfg.syntheticShare >= 0 && cfg.syntheticShare <= 0.9, 'a number in [0, 0.9]');
   check('tailBoost', cfg.tailBoost, num(cfg.tailBoost) && cfg.tailBoost > 0 && Number.isFinite(cfg.tailBoost), 'a finite number > 0');
   check('protectColdUsers', cfg.protectColdUsers, int(cfg.protectColdUsers) && cfg.protectColdUsers >= 0, 'an integer >= 0');

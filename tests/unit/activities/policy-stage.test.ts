@@ -61,13 +61,21 @@ describe('policy stage', () => {
     const result = JSON.parse(
       new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
     ) as PolicySearchResult;
-    // The teacher as configured (its popular head left out) and with the head allowed.
+    // The teacher as configured (its popular head left out) and with the head allowed, for
+    // the sparse quarter of users and for all of them.
     expect(result.candidates.map((c) => c.label)).toEqual([
-      'teacher k2 w0.5',
-      'teacher+head k2 w0.5',
-      'teacher k2 w1',
-      'teacher+head k2 w1',
+      'teacher k2 w0.5 u0.25',
+      'teacher+head k2 w0.5 u0.25',
+      'teacher k2 w0.5 u1',
+      'teacher+head k2 w0.5 u1',
+      'teacher k2 w1 u0.25',
+      'teacher+head k2 w1 u0.25',
+      'teacher k2 w1 u1',
+      'teacher+head k2 w1 u1',
     ]);
+    const rowsOf = (label: string) =>
+      result.candidates.find((c) => c.label === label)!.syntheticRows!;
+    expect(rowsOf('teacher k2 w0.5 u0.25')).toBeLessThan(rowsOf('teacher k2 w0.5 u1') / 2);
     for (const c of result.candidates) {
       expect(c.valid!.ndcg10).toBeGreaterThan(0);
       expect(c.valid!.confirmation.sparseNdcg10).toBeGreaterThanOrEqual(0);

@@ -52,7 +52,8 @@ describe('teacher stage', () => {
     );
     expect(s.teacherValidNdcg10).toBe(s[`${s.teacher as string}ValidNdcg10`]);
     expect([0, 0.25, 0.5, 0.75]).toContain(s.rp3betaBeta);
-    expect(s.usersChosen).toBe(Math.floor(nUsers * 0.25));
+    // By default every user with train rows gets proposals; the policy picks which keep them.
+    expect(s.usersChosen).toBe(new Set(pre.train.user).size);
     const rows = await readSyntheticParquet(await store.getBytes(`${teacher.key}/teacher.parquet`));
     expect(rows.source).toBe('teacher');
     expect(rows.n).toBe(s.rows);
@@ -70,8 +71,15 @@ describe('teacher stage', () => {
     const a = await readTrainingSetParquet(await store.getBytes(`${resample.key}/a.parquet`));
     const b = await readTrainingSetParquet(await store.getBytes(`${resample.key}/b.parquet`));
     expect(a.source.includes(SOURCE.teacher)).toBe(false);
-    // Nothing is lost to denoising: no proposal repeats a train row.
-    expect(b.source.filter((x) => x === SOURCE.teacher).length).toBe(rows.n);
+    // Nothing is lost to denoising (no proposal repeats a train row); only the caps cut.
+    const { drops } = JSON.parse(
+      new TextDecoder().decode(await store.getBytes(`${resample.key}/composition.json`)),
+    ) as { drops: { total: Record<string, number> } };
+    expect(drops.total.duplicateOfReal).toBe(0);
+    expect(drops.total.duplicateOfSynthetic).toBe(0);
+    expect(b.source.filter((x) => x === SOURCE.teacher).length).toBe(
+      rows.n - drops.total.userCap! - drops.total.share!,
+    );
   }, 60_000);
 
   it('reads only train and valid, so another test split leaves it cached', async () => {

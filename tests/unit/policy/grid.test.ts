@@ -24,6 +24,24 @@ describe('policyCandidates', () => {
     expect(c[9]!.overrides).toEqual({ maxSyntheticPerUser: 5, syntheticWeight: 1 });
   });
 
+  it('crosses the shares of users inside each setting, and names them only when there are several', () => {
+    const c = policyCandidates(['teacher'], {
+      ...grid,
+      perUser: [2],
+      weights: [1],
+      users: [0.25, 1],
+    });
+    expect(c.map((x) => x.label)).toEqual(['teacher k2 w1 u0.25', 'teacher k2 w1 u1']);
+    expect(c.map((x) => x.overrides.syntheticUsersFraction)).toEqual([0.25, 1]);
+    const one = policyCandidates(['teacher'], { ...grid, perUser: [2], weights: [1], users: [1] });
+    expect(one.map((x) => x.label)).toEqual(['teacher k2 w1']);
+    expect(one[0]!.overrides).toEqual({
+      maxSyntheticPerUser: 2,
+      syntheticWeight: 1,
+      syntheticUsersFraction: 1,
+    });
+  });
+
   it('has no combined candidate for a single source, and none at all without sources', () => {
     expect(policyCandidates(['llm'], grid).map((x) => x.sources)).toEqual([
       ['llm'],

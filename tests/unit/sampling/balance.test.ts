@@ -28,6 +28,37 @@ describe('resample: caps and target share', () => {
     expect(none.report.rows.b.gan.positive + none.report.rows.b.llm.positive).toBe(0);
   });
 
+  it('keeps synthetic rows of the sparsest share of users only, and counts the rest', () => {
+    // Real positives per user, repeats counted once (as resample dedupes them).
+    const deg = new Int32Array(input.nUsers);
+    const pairsSeen = new Set<number>();
+    for (let k = 0; k < input.train.n; k++) {
+      const key = input.train.user[k]! * input.nItems + input.train.item[k]!;
+      if (pairsSeen.has(key)) continue;
+      pairsSeen.add(key);
+      deg[input.train.user[k]!]!++;
+    }
+    const withRows = [...deg.keys()].filter((u) => deg[u]! > 0);
+    // The sparsest quarter by the definition: fewest real rows, ties to the lower id.
+    const sparse = new Set(
+      [...withRows]
+        .sort((x, y) => deg[x]! - deg[y]! || x - y)
+        .slice(0, Math.floor(withRows.length / 4)),
+    );
+    const wide = config({ syntheticShare: 0.9 });
+    const all = resample(input, wide, 3);
+    const quarter = resample(input, { ...wide, syntheticUsersFraction: 0.25 }, 3);
+    checkSet(quarter.b);
+    const per = synPerUser(quarter.b);
+    const perAll = synPerUser(all.b);
+    for (let u = 0; u < input.nUsers; u++) expect(per[u]).toBe(sparse.has(u) ? perAll[u] : 0);
+    expect(quarter.report.drops.total.notSparseUser).toBeGreaterThan(0);
+    expect(all.report.drops.total.notSparseUser).toBe(0);
+    // Dislikes of users outside the share go too.
+    for (let k = 0; k < quarter.b.n; k++)
+      if (quarter.b.source[k] === SOURCE.llm) expect(sparse.has(quarter.b.user[k]!)).toBe(true);
+  });
+
   it.each([0.05, 0.1, 0.2])('hits a target share of %s when candidates suffice', (share) => {
     const { b, report } = resample(input, config({ syntheticShare: share }), 2);
     checkSet(b);
