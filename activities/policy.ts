@@ -112,6 +112,8 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       },
       augmentation.budgetSeconds,
       segments.maxDrop,
+      // Absent in configs from before the choice: the selection half.
+      augmentation.rankOn ?? 'selection',
     );
     const chosen = result.candidates.find((c) => c.label === result.choice.chosen);
     const decision: PolicyDecision = {

@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
  *                                    [--summaries DIR]   (each main run's summary as JSON)
+ *                                    [--config JSON]     (config sections for the main runs)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     families: { type: 'string', default: 'bpr,ials,ease' },
     // A folder to keep each main run's whole summary in (every stage's stats).
     summaries: { type: 'string' },
+    // Config sections for the main runs, as JSON (e.g. '{"augmentation":{"rankOn":"all"}}').
+    config: { type: 'string', default: '{}' },
   },
 });
 const seeds = args.seeds.split(',').map(Number);
@@ -121,7 +124,12 @@ for (const name of args.data.split(',')) {
   const rows: Row[] = [];
   for (const seed of seeds) {
     process.stderr.write(`[quality] ${name} seed ${seed}: the pipeline with its defaults\n`);
-    const main = await runPipeline({ ...base, seed, model: { family: 'auto' } });
+    const main = await runPipeline({
+      ...base,
+      ...(JSON.parse(args.config) as object),
+      seed,
+      model: { family: 'auto' },
+    });
     if (args.summaries) {
       mkdirSync(args.summaries, { recursive: true });
       writeFileSync(

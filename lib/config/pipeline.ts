@@ -875,6 +875,12 @@ const augmentationSchema = z
       .describe(
         'The policy ranks at most this many validation users for each candidate (a seeded sample, split into its two halves; 0 = all): at a million users, ranking every one of them would cost more than training the candidate.',
       ),
+    rankOn: z
+      .enum(['selection', 'all'])
+      .default('selection')
+      .describe(
+        'Which validation users rank the candidates: `selection`, the half early stopping saw, so the other half confirms the pick unseen; `all`, every validation user (a less noisy ranking; the pick must then beat A on each half to count as confirmed).',
+      ),
     maxCandidates: z
       .int()
       .min(1)

@@ -1,11 +1,14 @@
 /**
  * The choice of `augmentation.policy: auto`, made on the validation split only, in two steps
  * against the winner's curse (halves.ts):
- * 1. on the selection half: among the candidates whose overall NDCG@10 is not below A's and
- *    whose tail-item recall does not fall by more than the gate allows (evaluate.maxDrop),
- *    the best on sparse users is the pick;
+ * 1. on the users it ranks on (`rankOn`: the selection half, or every validation user):
+ *    among the candidates whose overall NDCG@10 is not below A's and whose tail-item recall
+ *    does not fall by more than the gate allows (evaluate.maxDrop), the best on sparse users
+ *    is the pick;
  * 2. on the confirmation half: the pick beats A when it is better on sparse users there too,
- *    under the same two guard rails. Its lift there is the honest estimate.
+ *    under the same two guard rails. Ranked on the selection half, its lift there is an
+ *    unbiased estimate; ranked on every user, the half was seen by the ranking and the check
+ *    asks for a lift on both halves (a pick that wins on one half only is not confirmed).
  * The guard rails are the A/B gate's, applied on validation, so the choice is one the gate
  * can accept. Pure: the figures come from the search.
  */
@@ -35,6 +38,13 @@ export interface ScoredCandidate extends PolicyCandidate {
   seconds?: number;
   skipped?: string;
 }
+
+/**
+ * Which validation users rank the candidates: `selection`, the half early stopping saw
+ * (the confirmation half stays unseen by any choice), or `all`, every validation user (twice
+ * the users, so a less noisy ranking, and the confirmation half is a consistency check).
+ */
+export type RankOn = 'selection' | 'all';
 
 export interface PolicyChoice {
   /** The chosen candidate's label, or undefined when no candidate was trained. */
@@ -69,6 +79,7 @@ export function choosePolicy(
   a: SplitFigures,
   candidates: ScoredCandidate[],
   maxDrop = 0.05,
+  rankOn: RankOn = 'selection',
 ): PolicyChoice {
   const trained = candidates.filter(
     (c): c is ScoredCandidate & { valid: SplitFigures } => c.valid !== undefined,
@@ -81,28 +92,45 @@ export function choosePolicy(
           ? 'no augmentation source produced rows: B is trained on the real data only'
           : 'no candidate could be trained within the budget: B is trained on the real data only',
     };
-  const sel = (c: { valid: SplitFigures }) => c.valid.selection;
+  const ranked = (x: SplitFigures): ValidationFigures => (rankOn === 'all' ? x : x.selection);
+  const sel = (c: { valid: SplitFigures }) => ranked(c.valid);
+  const users = rankOn === 'all' ? 'every validation user' : 'the selection half';
+  const aSel = ranked(a);
   const better = (x: ValidationFigures, y: ValidationFigures) =>
     x.sparseNdcg10 > y.sparseNdcg10 || (x.sparseNdcg10 === y.sparseNdcg10 && x.ndcg10 > y.ndcg10);
-  const pool = trained.filter((c) => eligible(a.selection, sel(c), maxDrop));
+  const pool = trained.filter((c) => eligible(aSel, sel(c), maxDrop));
   if (pool.length === 0) {
     let best = trained[0]!;
     for (const c of trained) if (sel(c).ndcg10 > sel(best).ndcg10) best = c;
     return {
       chosen: best.label,
       beatsA: false,
-      reason: `on the selection half of the validation users every candidate is below A overall or loses tail-item recall (best overall ${best.label}: ${f(sel(best).ndcg10)} vs A ${f(a.selection.ndcg10)}); B is that candidate`,
+      reason: `on ${users} every candidate is below A overall or loses tail-item recall (best overall ${best.label}: ${f(sel(best).ndcg10)} vs A ${f(aSel.ndcg10)}); B is that candidate`,
     };
   }
   let best = pool[0]!;
   for (const c of pool) if (better(sel(c), sel(best))) best = c;
-  const picked = `${best.label} is best on the selection half (${figures(sel(best), a.selection)})`;
-  if (!(sel(best).sparseNdcg10 > a.selection.sparseNdcg10))
+  const picked = `${best.label} is best on ${users} (${figures(sel(best), aSel)})`;
+  if (!(sel(best).sparseNdcg10 > aSel.sparseNdcg10))
     return {
       chosen: best.label,
       beatsA: false,
-      reason: `no candidate beats A on sparse users of the selection half without losing overall or on tail items; B is the closest: ${picked}`,
+      reason: `no candidate beats A on sparse users of ${users} without losing overall or on tail items; B is the closest: ${picked}`,
     };
+  if (rankOn === 'all') {
+    const halves = [best.valid.selection, best.valid.confirmation] as const;
+    const wins = [a.selection, a.confirmation].map(
+      (ah, k) => halves[k]!.sparseNdcg10 > ah.sparseNdcg10 && eligible(ah, halves[k]!, maxDrop),
+    );
+    const both = wins[0]! && wins[1]!;
+    return {
+      chosen: best.label,
+      beatsA: both,
+      reason: both
+        ? `${picked} and beats A on each half of them (confirmation half: ${figures(best.valid.confirmation, a.confirmation)})`
+        : `${picked} but does not beat A on the ${wins[0] ? 'confirmation' : 'selection'} half (${figures(wins[0] ? best.valid.confirmation : best.valid.selection, wins[0] ? a.confirmation : a.selection)}): its lift is not confirmed`,
+    };
+  }
   const conf = best.valid.confirmation;
   const confirmed =
     conf.sparseNdcg10 > a.confirmation.sparseNdcg10 && eligible(a.confirmation, conf, maxDrop);

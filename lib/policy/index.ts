@@ -1,7 +1,13 @@
 export { policyCandidates, TEACHER_WITH_HEAD } from './grid.ts';
 export type { PolicyCandidate, PolicyGrid, PolicyOverrides } from './grid.ts';
 export { choosePolicy } from './choose.ts';
-export type { PolicyChoice, ScoredCandidate, SplitFigures, ValidationFigures } from './choose.ts';
+export type {
+  PolicyChoice,
+  RankOn,
+  ScoredCandidate,
+  SplitFigures,
+  ValidationFigures,
+} from './choose.ts';
 export { validationHalves } from './halves.ts';
 export type { ValidationHalves } from './halves.ts';
 export { searchPolicy } from './search.ts';

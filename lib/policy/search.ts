@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { TrainingSet } from '../data/row-sets.ts';
 import { choosePolicy } from './choose.ts';
-import type { PolicyChoice, ScoredCandidate, SplitFigures } from './choose.ts';
+import type { PolicyChoice, RankOn, ScoredCandidate, SplitFigures } from './choose.ts';
 import type { PolicyCandidate, PolicyOverrides } from './grid.ts';
 
 export interface PolicySearchDeps {
@@ -50,6 +50,7 @@ export async function searchPolicy(
   deps: PolicySearchDeps,
   budgetSeconds: number,
   maxDrop?: number,
+  rankOn?: RankOn,
 ): Promise<PolicySearchResult> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -82,5 +83,10 @@ export async function searchPolicy(
     seen.set(digest, { label: c.label, valid });
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
   }
-  return { a, candidates: scored, choice: choosePolicy(a, scored, maxDrop), seconds: elapsed() };
+  return {
+    a,
+    candidates: scored,
+    choice: choosePolicy(a, scored, maxDrop, rankOn),
+    seconds: elapsed(),
+  };
 }

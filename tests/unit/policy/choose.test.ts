@@ -46,6 +46,35 @@ describe('choosePolicy', () => {
     expect(choice.beatsA).toBe(true);
   });
 
+  it('with rankOn all, ranks on every validation user and confirms only a lift on both halves', () => {
+    const three = (all: ValidationFigures, sel: ValidationFigures, conf: ValidationFigures) => ({
+      ...all,
+      selection: sel,
+      confirmation: conf,
+    });
+    const candidates = [
+      // Best on the selection half, second on every user.
+      cand('x', three(fig(0.1, 0.07), fig(0.1, 0.09), fig(0.1, 0.051))),
+      // Best on every user, and better than A on each half.
+      cand('y', three(fig(0.1, 0.08), fig(0.1, 0.06), fig(0.1, 0.1))),
+    ];
+    expect(choosePolicy(a, candidates).chosen).toBe('x');
+    const all = choosePolicy(a, candidates, 0.05, 'all');
+    expect(all.chosen).toBe('y');
+    expect(all.beatsA).toBe(true);
+    expect(all.reason).toMatch(/y is best on every validation user .* each half/);
+    // A pick that loses to A on one half is not confirmed, whichever half it is.
+    for (const [sel, conf, half] of [
+      [fig(0.1, 0.049), fig(0.1, 0.1), 'selection'],
+      [fig(0.1, 0.1), fig(0.099, 0.1), 'confirmation'],
+    ] as const) {
+      const one = choosePolicy(a, [cand('y', three(fig(0.1, 0.08), sel, conf))], 0.05, 'all');
+      expect(one.chosen).toBe('y');
+      expect(one.beatsA).toBe(false);
+      expect(one.reason).toContain(`does not beat A on the ${half} half`);
+    }
+  });
+
   it('does not claim a lift the confirmation half does not repeat', () => {
     const lost = (conf: ValidationFigures) =>
       choosePolicy(a, [cand('y', split(fig(0.11, 0.08), conf))]);
