@@ -86,6 +86,7 @@ for (const seed of args.seeds!.split(',').map(Number)) {
     },
     augmentation.budgetSeconds,
     config.evaluate.maxDrop,
+    augmentation.rankOn,
   );
   const a = result.a;
   console.error(

@@ -877,7 +877,7 @@ const augmentationSchema = z
       ),
     rankOn: z
       .enum(['selection', 'all'])
-      .default('selection')
+      .default('all')
       .describe(
         'Which validation users rank the candidates: `selection`, the half early stopping saw, so the other half confirms the pick unseen; `all`, every validation user (a less noisy ranking; the pick must then beat A on each half to count as confirmed).',
       ),
