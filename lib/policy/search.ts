@@ -24,6 +24,8 @@ export interface PolicySearchDeps {
 }
 
 export interface PolicySearchResult {
+  /** Which validation users ranked the candidates (choose.ts). */
+  rankOn: RankOn;
   a: SplitFigures;
   candidates: ScoredCandidate[];
   choice: PolicyChoice;
@@ -84,6 +86,7 @@ export async function searchPolicy(
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
   }
   return {
+    rankOn: rankOn ?? 'selection',
     a,
     candidates: scored,
     choice: choosePolicy(a, scored, maxDrop, rankOn),

@@ -211,14 +211,17 @@ function teacherStats(stats: unknown): NonNullable<ReportData['teacher']> {
   const s = stats as Obj;
   const candidates: Record<string, number> = {};
   const skipped: Record<string, string> = {};
+  const halfLives: Record<string, number> = {};
   for (const c of TEACHER_CANDIDATES) {
     if (typeof s[`${c}ValidNdcg10`] === 'number') candidates[c] = s[`${c}ValidNdcg10`] as number;
+    if (typeof s[`${c}HalfLife`] === 'number') halfLives[c] = s[`${c}HalfLife`] as number;
     if (typeof s[`${c}Skipped`] === 'string') skipped[c] = s[`${c}Skipped`] as string;
   }
   return {
     name: String(need(stats, 'teacher', f)),
     validNdcg10: num(need(stats, 'teacherValidNdcg10', f)),
     candidates,
+    halfLives,
     skipped,
     rows: num(need(stats, 'rows', f)),
     users: num(need(stats, 'users', f)),
@@ -247,6 +250,8 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
     };
   };
   return {
+    // Absent in results from before the choice: the selection half.
+    rankOn: (p as Obj).rankOn === 'all' ? 'all' : 'selection',
     ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
     beatsA: choice.beatsA === true,
     reason: String(need(choice, 'reason', f)),

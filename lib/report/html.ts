@@ -224,7 +224,11 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
   return section('policy', 'Augmentation policy (chosen on validation)', [
     `<p id="policy-choice">${p.beatsA ? 'B uses' : 'No candidate beats A on validation; B uses'} <strong>${esc(p.chosen ?? 'no synthetic rows')}</strong>: ${esc(p.reason)}.</p>`,
     `<table>${head}${body.join('')}</table>`,
-    "<p>Each candidate is a model of the run's family trained on B built with that source and setting, scored on the validation split; the test split is read only by the A/B test above. Models are early-stopped and the candidates ranked on the selection half of the validation users; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.</p>",
+    `<p>Each candidate is a model of the run's family trained on B built with that source and setting (k: synthetic positives per user, w: their weight, u: the share of users, fewest train items first, that keep them), scored on the validation split; the test split is read only by the A/B test above. Models are early-stopped on the selection half of the validation users. ${
+      p.rankOn === 'all'
+        ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'
+        : 'The candidates are ranked on the selection half; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.'
+    }</p>`,
   ]);
 }
 
@@ -232,7 +236,10 @@ function teacherSection(t: NonNullable<ReportData['teacher']>): string {
   const rows: [string, string][] = [
     ...Object.entries(t.candidates).map(
       ([name, ndcg]) =>
-        [`${BASELINE_LABELS[name] ?? name}: validation NDCG@10`, f4(ndcg)] as [string, string],
+        [
+          `${BASELINE_LABELS[name] ?? name}: validation NDCG@10`,
+          `${f4(ndcg)}${t.halfLives[name] !== undefined ? ` (history weighted by recency, half-life ${t.halfLives[name]} rows)` : ''}`,
+        ] as [string, string],
     ),
     ...Object.entries(t.skipped).map(
       ([name, why]) => [`${BASELINE_LABELS[name] ?? name}: not tried`, why] as [string, string],
@@ -244,7 +251,7 @@ function teacherSection(t: NonNullable<ReportData['teacher']>): string {
     ['most popular items never proposed', int(t.excludedItems)],
   ];
   return section('teacher', 'Teacher-guided augmentation', [
-    `<p id="teacher-name">Teacher: <strong>${esc(BASELINE_LABELS[t.name] ?? t.name)}</strong>, the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)}). Its top unseen items became pseudo-positives of the sparsest users.</p>`,
+    `<p id="teacher-name">Teacher: <strong>${esc(BASELINE_LABELS[t.name] ?? t.name)}</strong>, the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)}). Its top unseen items became pseudo-positives of the chosen users; the policy decides which of them keep theirs.</p>`,
     kvTable(rows),
   ]);
 }

@@ -78,6 +78,8 @@ export interface ReportData {
    * sparse-user validation NDCG@10, or why it was skipped), the choice and its reason.
    */
   policy?: {
+    /** Which validation users ranked the candidates: `selection` (half) or `all`. */
+    rankOn: 'selection' | 'all';
     chosen?: string;
     beatsA: boolean;
     reason: string;
@@ -97,6 +99,8 @@ export interface ReportData {
     validNdcg10: number;
     /** Validation NDCG@10 of every candidate that ran, in the order tried. */
     candidates: Record<string, number>;
+    /** Each candidate's recency half-life in train rows, where one beat the plain history. */
+    halfLives: Record<string, number>;
     /** Candidates that did not run, and why. */
     skipped: Record<string, string>;
     rows: number;

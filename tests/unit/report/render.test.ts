@@ -140,6 +140,7 @@ describe('the run report', () => {
       rp3betaValidNdcg10: 0.3142,
       rp3betaBeta: 0.25,
       itemknnValidNdcg10: 0.2715,
+      itemknnHalfLife: 4,
       rows: 312,
       users: 104,
       usersChosen: 108,
@@ -152,6 +153,7 @@ describe('the run report', () => {
       name: 'rp3beta',
       validNdcg10: 0.3142,
       candidates: { rp3beta: 0.3142, itemknn: 0.2715 },
+      halfLives: { itemknn: 4 },
       skipped: { ease: stats.easeSkipped },
       rows: 312,
       users: 104,
@@ -162,7 +164,10 @@ describe('the run report', () => {
     const html = renderReport(d);
     expect(sectionIds(html).at(-1)).toBe('teacher');
     expect(html).toContain('Teacher: <strong>RP3beta</strong>');
-    expect(html).toContain('<td>ItemKNN: validation NDCG@10</td><td>0.2715</td>');
+    expect(html).toContain(
+      '<td>ItemKNN: validation NDCG@10</td><td>0.2715 (history weighted by recency, half-life 4 rows)</td>',
+    );
+    expect(html).toContain('<td>RP3beta: validation NDCG@10</td><td>0.3142</td>');
     expect(html).toContain(`<td>EASE: not tried</td><td>${esc(stats.easeSkipped)}</td>`);
     expect(html).toContain('<td>pseudo-positives</td><td>312</td>');
     expect(() => buildReportData(reportParts({ teacher: { teacher: 'ease' } }))).toThrow(
@@ -173,6 +178,7 @@ describe('the run report', () => {
   it('lists the policy candidates with their validation figures and the choice', () => {
     // The policy stage's candidates.json, as lib/policy/search.ts returns it.
     const policy = {
+      rankOn: 'all',
       a: {
         ndcg10: 0.1,
         sparseNdcg10: 0.05,
@@ -211,6 +217,7 @@ describe('the run report', () => {
     };
     const d = buildReportData(reportParts({ policy }));
     expect(d.policy).toEqual({
+      rankOn: 'all',
       chosen: 'teacher k2 w0.5',
       beatsA: true,
       reason: 'teacher k2 w0.5 is best on sparse users',
@@ -240,6 +247,11 @@ describe('the run report', () => {
       '<tr class="up"><td>teacher k2 w0.5</td><td>40</td><td>0.1010</td><td>0.0610</td><td>0.0200</td><td>0.0700</td><td>0.0520</td></tr>',
     );
     expect(html).toContain('skipped: no synthetic row left after the caps');
+    expect(html).toContain('ranked on every validation user');
+    const { rankOn: _rankOn, ...older } = policy;
+    expect(renderReport(buildReportData(reportParts({ policy: older })))).toContain(
+      'ranked on the selection half',
+    );
     const none = buildReportData(
       reportParts({ policy: { ...policy, choice: { beatsA: false, reason: 'no source' } } }),
     );
