@@ -2,7 +2,7 @@
  * The policy search of the pipeline on the teacher source, on the VALIDATION split only (the
  * test split is never read), over several seeds:
  *
- *   npx tsx bench/movielens/policy-check.ts [--data movielens|demo] [--seeds 1,2,3]
+ *   npx tsx bench/movielens/policy-check.ts [--data movielens|movielens-dev|demo] [--seeds 1,2,3]
  *                                           [--family ials] [--set '{"weights":[0.5,1]}']
  *                                           [--teacher '{"k":10}']
  *
@@ -10,9 +10,10 @@
  * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
  * the selection half, and the choice (lib/policy). Prints each candidate's sparse-user lift
  * over A on all validation users, on the selection half and on the confirmation half, the
- * pick and whether it was confirmed; then the winner's curse in numbers: the mean lift of
- * the pick on the half it was chosen on and on the other one, and what a choice on all
- * validation users would have reported for its own pick. Ends with one JSON line.
+ * pick ranked on the selection half and whether it was confirmed, and the pick ranked on
+ * every validation user (`augmentation.rankOn: all`); then the winner's curse in numbers:
+ * the mean lift of the selection-half pick on the half it was chosen on and on the other
+ * one, and what the every-user pick reports for itself. Ends with one JSON line.
  */
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
@@ -24,7 +25,6 @@ import {
   TEACHER_WITH_HEAD,
   validationHalves,
 } from '../../lib/policy/index.ts';
-import type { SplitFigures } from '../../lib/policy/index.ts';
 import { validationFigures } from '../../lib/policy/validation.ts';
 import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
@@ -86,7 +86,8 @@ for (const seed of args.seeds!.split(',').map(Number)) {
     },
     augmentation.budgetSeconds,
     config.evaluate.maxDrop,
-    augmentation.rankOn,
+    // The halves' own rule; the rule that ranks on every user is compared below.
+    'selection',
   );
   const a = result.a;
   console.error(
@@ -108,17 +109,12 @@ for (const seed of args.seeds!.split(',').map(Number)) {
       `  ${c.label.padEnd(22)} sparse ${pct(row.sparse)} (selection ${pct(row.selection)}, confirmation ${pct(row.confirmation)}), overall ${pct(row.overall)}, tail ${row.tail >= 0 ? '+' : ''}${row.tail.toFixed(4)}`,
     );
   }
-  // The choice on every validation user, as it was made without the halves.
-  const whole = (f: SplitFigures): SplitFigures => ({ ...f, selection: f, confirmation: f });
-  const single = choosePolicy(
-    whole(a),
-    result.candidates.map((c) => ({ ...c, valid: whole(c.valid!) })),
-    config.evaluate.maxDrop,
-  );
+  // The same candidates ranked on every validation user (augmentation.rankOn: all).
+  const single = choosePolicy(a, result.candidates, config.evaluate.maxDrop, 'all');
   const pick = rows.find((r) => r.label === result.choice.chosen)!;
   const singlePick = rows.find((r) => r.label === single.chosen)!;
   console.error(
-    `  pick ${pick.label}: ${result.choice.beatsA ? 'confirmed' : 'not confirmed'}; without halves the pick would be ${singlePick.label} (sparse ${pct(singlePick.sparse)})`,
+    `  pick on the selection half ${pick.label}: ${result.choice.beatsA ? 'confirmed' : 'not confirmed'}; ranked on every user the pick would be ${singlePick.label} (sparse ${pct(singlePick.sparse)}, ${single.beatsA ? 'a lift on both halves' : 'not on both halves'})`,
   );
   perSeed.push({
     seed,
