@@ -106,10 +106,13 @@ async function main() {
   const opts = resolveStackOptions();
   await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
   // A fresh artifact prefix: the first demo computes every stage, the second reuses them all.
+  const id = Date.now().toString(36);
   const env = {
     ...process.env,
     ...stackEnvironment(opts),
-    ARTIFACT_URI: `s3://${opts.bucket}/bench-${Date.now().toString(36)}`,
+    ARTIFACT_URI: `s3://${opts.bucket}/bench-${id}`,
+    // Task queues of its own, as ARTIFACT_URI is: see bench/movielens/pipeline-run.ts.
+    TASK_QUEUE_PREFIX: `bench-${id}`,
   };
   const demoArgs = [join(ROOT, 'bin', 'augment.mjs'), 'demo', '--json'];
   const demo = await step('demo pipeline, nothing cached', demoArgs, env);

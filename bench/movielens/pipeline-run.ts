@@ -30,10 +30,14 @@ async function stackEnv(): Promise<NodeJS.ProcessEnv> {
   if (env) return env;
   const opts = resolveStackOptions();
   await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
+  const id = Date.now().toString(36);
   env = {
     ...process.env,
     ...stackEnvironment(opts),
-    ARTIFACT_URI: `s3://${opts.bucket}/bench-${Date.now().toString(36)}`,
+    ARTIFACT_URI: `s3://${opts.bucket}/bench-${id}`,
+    // Task queues of its own: a bench beside another on the same stack must not run the
+    // other's activities (each worker reads and writes under its own ARTIFACT_URI).
+    TASK_QUEUE_PREFIX: `bench-${id}`,
   };
   return env;
 }
