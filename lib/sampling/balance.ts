@@ -24,7 +24,8 @@
 import type { Rng } from '../training/random.ts';
 import type { Candidates } from './candidates.ts';
 import { DROP, KEPT } from './candidates.ts';
-import { sparsestPositions } from '../eval/full-ranking.ts';
+import { sparsestUsers } from '../eval/sparsest-users.ts';
+import type { Csr } from '../eval/types.ts';
 import { keepSmallest } from './select.ts';
 
 /**
@@ -58,22 +59,14 @@ export function prune(c: Candidates, nSources: number, dropRate: number): void {
 
 /**
  * Drops every kept synthetic row (positive or dislike) of a user outside the `fraction` of
- * users with real rows that have the fewest of them (ties: lower id; evaluate's sparse-user
- * segment is the same rule). `realPtr` holds each user's real positive count as CSR offsets.
+ * users with real rows that have the fewest of them (evaluate's sparse-user segment rule,
+ * lib/eval/sparsest-users.ts).
  */
-export function keepSparsestUsers(c: Candidates, realPtr: Int32Array, fraction: number): void {
+export function keepSparsestUsers(c: Candidates, real: Csr, fraction: number): void {
   if (fraction >= 1) return;
-  const nUsers = realPtr.length - 1;
-  const counts = new Int32Array(nUsers);
-  let withRows = 0;
-  for (let u = 0; u < nUsers; u++) {
-    counts[u] = realPtr[u + 1]! - realPtr[u]!;
-    if (counts[u]! > 0) withRows++;
-  }
-  const users = new Int32Array(withRows);
-  for (let u = 0, q = 0; u < nUsers; u++) if (counts[u]! > 0) users[q++] = u;
+  const nUsers = real.indptr.length - 1;
   const keep = new Uint8Array(nUsers);
-  for (const q of sparsestPositions(users, counts, fraction)) keep[users[q]!] = 1;
+  for (const u of sparsestUsers(real, fraction)) keep[u] = 1;
   for (let u = 0; u < nUsers; u++) {
     if (keep[u]) continue;
     for (let p = c.ptr[u]!; p < c.ptr[u + 1]!; p++)

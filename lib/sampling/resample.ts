@@ -50,7 +50,11 @@ export function resample(input: ResampleInput, cfg: ResampleConfig, seed: number
   const cand = gatherCandidates(input.synthetic, nUsers, nItems);
   denoise(cand, real, cfg.minScore);
   prune(cand, input.synthetic.length, cfg.dropRate);
-  keepSparsestUsers(cand, real.ptr, cfg.syntheticUsersFraction ?? 1);
+  keepSparsestUsers(
+    cand,
+    { indptr: real.ptr, indices: real.items },
+    cfg.syntheticUsersFraction ?? 1,
+  );
   const order = keepOrder(cand, pop.tail, cfg.tailBoost, keyRng);
   capPerUser(cand, order, cfg.maxSyntheticPerUser);
   const allowed = allowedSynthetic(real.items.length, cfg.syntheticShare);

@@ -9,6 +9,7 @@
  */
 import { runStepsAsync } from '../../async/steps.ts';
 import type { Steps } from '../../async/steps.ts';
+import { csrFromCoo } from '../../eval/csr.ts';
 import type { Scorer } from '../../eval/types.ts';
 
 /** Half-lives tried, in train rows (after "none", the plain history). */
@@ -45,13 +46,10 @@ export function* recencyRankSteps(
   nRows: number,
 ): Steps<Int32Array> {
   const { user, item, ts, n } = rows;
-  // The CSR's order: a stable counting sort by user.
-  const indptr = new Int32Array(nRows + 1);
-  for (let k = 0; k < n; k++) indptr[user[k]! + 1]!++;
-  for (let u = 0; u < nRows; u++) indptr[u + 1]! += indptr[u]!;
-  const fill = indptr.slice(0, nRows);
-  const source = new Int32Array(n);
-  for (let k = 0; k < n; k++) source[fill[user[k]!]!++] = k;
+  // The CSR's order: the same CSR built over row numbers, so each entry names its row.
+  const rowIds = new Int32Array(n);
+  for (let k = 0; k < n; k++) rowIds[k] = k;
+  const { indptr, indices: source } = csrFromCoo(user, rowIds, n, nRows);
   yield;
   const ranks = new Int32Array(n);
   let order = new Int32Array(64);
