@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveStackOptions, stackEnvironment, stackUp } from '../lib/stack/index.ts';
+import { benchStackEnv } from './common/stack.ts';
 import { writeBenchResult } from './common/results.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -103,17 +103,8 @@ function lastJson(out: string): Record<string, unknown> {
 const tsx = (script: string, ...args: string[]) => ['--import', 'tsx', join(ROOT, script), ...args];
 
 async function main() {
-  const opts = resolveStackOptions();
-  await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
   // A fresh artifact prefix: the first demo computes every stage, the second reuses them all.
-  const id = Date.now().toString(36);
-  const env = {
-    ...process.env,
-    ...stackEnvironment(opts),
-    ARTIFACT_URI: `s3://${opts.bucket}/bench-${id}`,
-    // Task queues of its own, as ARTIFACT_URI is: see bench/movielens/pipeline-run.ts.
-    TASK_QUEUE_PREFIX: `bench-${id}`,
-  };
+  const env = { ...process.env, ...(await benchStackEnv('bench')) };
   const demoArgs = [join(ROOT, 'bin', 'augment.mjs'), 'demo', '--json'];
   const demo = await step('demo pipeline, nothing cached', demoArgs, env);
   // `demo --json` prints the run summary as one (indented) JSON document.

@@ -55,15 +55,22 @@ export function movielens100k(): string {
 }
 
 /**
- * A development copy of the ratings without each user's latest positive row (rating >= 4,
- * the pipeline's default threshold; on equal timestamps the larger item id): the pipeline's
- * leave-last-out then tests on what would have been the real run's validation item, so a
- * method can be compared on it without ever reading the real test items. Written next to
- * the ratings on first use.
+ * `data.source` of the ratings in `dir` (`movielens`), or of their development copy
+ * (`movielens-dev`): without each user's latest positive row (rating >= 4, the pipeline's
+ * default threshold; on equal timestamps the larger item id), so the pipeline's
+ * leave-last-out tests on what would have been the real run's validation item and a method
+ * can be compared on it without ever reading the real test items. The copy is written next
+ * to the ratings on first use.
  */
-export function movielens100kDev(dir: string): string {
-  const out = join(dir, 'ml-100k-dev.inter');
-  if (existsSync(out)) return out;
+export function ml100kRatingsOf(dir: string, name: 'movielens' | 'movielens-dev'): string {
+  return name === 'movielens' ? ML100K_RATINGS(dir) : ML100K_RATINGS(dir, devRatings(dir));
+}
+
+/** The development copy's file name in `dir`, written when missing. */
+function devRatings(dir: string): string {
+  const file = 'ml-100k-dev.inter';
+  const out = join(dir, file);
+  if (existsSync(out)) return file;
   const lines = readFileSync(join(dir, 'ml-100k.inter'), 'utf8').split('\n');
   const header = lines[0]!;
   const rows = lines.slice(1).filter((l) => l.length > 0);
@@ -80,5 +87,5 @@ export function movielens100kDev(dir: string): string {
   const kept = rows.filter((_, at) => !dropped.has(at));
   writeFileSync(`${out}.tmp`, [header, ...kept].join('\n') + '\n');
   renameSync(`${out}.tmp`, out);
-  return out;
+  return file;
 }

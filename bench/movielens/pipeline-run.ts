@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
+import { benchStackEnv } from '../common/stack.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -27,18 +27,7 @@ let env: NodeJS.ProcessEnv | undefined;
 
 /** Starts the local stack once per process and returns the environment that points at it. */
 async function stackEnv(): Promise<NodeJS.ProcessEnv> {
-  if (env) return env;
-  const opts = resolveStackOptions();
-  await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
-  const id = Date.now().toString(36);
-  env = {
-    ...process.env,
-    ...stackEnvironment(opts),
-    ARTIFACT_URI: `s3://${opts.bucket}/bench-${id}`,
-    // Task queues of its own: a bench beside another on the same stack must not run the
-    // other's activities (each worker reads and writes under its own ARTIFACT_URI).
-    TASK_QUEUE_PREFIX: `bench-${id}`,
-  };
+  env ??= { ...process.env, ...(await benchStackEnv('bench')) };
   return env;
 }
 

@@ -13,10 +13,10 @@
  *                                    [--config JSON]     (config sections for the main runs)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeBenchResult } from '../common/results.ts';
-import { ML100K_ITEMS, ML100K_RATINGS, movielens100k, movielens100kDev } from './data.ts';
+import { ML100K_ITEMS, ml100kRatingsOf, movielens100k } from './data.ts';
 import { runPipeline, stageStats } from './pipeline-run.ts';
 import type { RunSummary } from './pipeline-run.ts';
 
@@ -39,11 +39,10 @@ function dataConfig(name: string): Record<string, unknown> {
   if (name !== 'movielens' && name !== 'movielens-dev')
     throw new Error(`--data: movielens, movielens-dev or demo, not ${name}`);
   const dir = movielens100k();
-  // movielens-dev: without each user's latest positive, to develop on (data.ts).
-  const file = name === 'movielens' ? 'ml-100k.inter' : basename(movielens100kDev(dir));
   return {
     name: `quality-${name}`,
-    data: { source: ML100K_RATINGS(dir, file), items: ML100K_ITEMS(dir) },
+    // movielens-dev: without each user's latest positive, to develop on (data.ts).
+    data: { source: ml100kRatingsOf(dir, name), items: ML100K_ITEMS(dir) },
   };
 }
 

@@ -8,21 +8,13 @@ import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts'
 import { strongestBaseline } from '../../lib/models/baselines/index.ts';
 import { recencyRanksAsync } from '../../lib/models/baselines/recency.ts';
 import { benchSplits } from '../common/splits.ts';
-import { basename } from 'node:path';
-import { ML100K_RATINGS, movielens100k, movielens100kDev } from './data.ts';
+import { ml100kRatingsOf, movielens100k } from './data.ts';
 
 export async function validationData(name: string, family: string) {
   if (name !== 'movielens' && name !== 'movielens-dev' && name !== 'demo')
     throw new Error(`--data: movielens, movielens-dev or demo, not ${name}`);
   const config = parsePipelineConfig({ model: { family } });
-  const dir = name === 'demo' ? '' : movielens100k();
-  const source =
-    name === 'demo'
-      ? config.data.source
-      : ML100K_RATINGS(
-          dir,
-          name === 'movielens' ? 'ml-100k.inter' : basename(movielens100kDev(dir)),
-        );
+  const source = name === 'demo' ? config.data.source : ml100kRatingsOf(movielens100k(), name);
   const ing = await ingestToTable(parseSource(source), {});
   const pre = preprocess(
     { table: ing.table, ...ing.idMaps, meta: ing.meta },

@@ -31,7 +31,7 @@ import { progressQuery } from '../../lib/contracts/index.ts';
 import type { StageName } from '../../lib/contracts/index.ts';
 import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
-import { resolveStackOptions, stackEnvironment, stackUp } from '../../lib/stack/index.ts';
+import { benchStackEnv } from '../common/stack.ts';
 import { connectClient } from '../../lib/temporal/connection.ts';
 import { createWorkers } from '../../workers/start-worker.ts';
 import { RESULTS_DIR, writeBenchResult } from '../common/results.ts';
@@ -96,12 +96,7 @@ interface StageFigure {
   stats: Record<string, unknown>;
 }
 
-const opts = resolveStackOptions();
-await stackUp(opts, (m) => process.stderr.write(`[stack] ${m}\n`));
-Object.assign(process.env, stackEnvironment(opts), {
-  ARTIFACT_URI: `s3://${opts.bucket}/bench-pipeline-${Date.now().toString(36)}`,
-  TASK_QUEUE_PREFIX: `bench-${Date.now().toString(36)}`,
-});
+Object.assign(process.env, await benchStackEnv('bench-pipeline'));
 const settings = runtimeSettings();
 const { workers, connection } = await createWorkers({ settings, queues: ['cpu', 'gpu'] });
 const running = workers.map((w) => w.run());
