@@ -1,12 +1,7 @@
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import {
-  readInteractionsParquet,
-  readItemsParquet,
-  writeSyntheticParquet,
-} from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/csr.ts';
+import { readItemsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
 import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
@@ -23,7 +18,7 @@ import { chooserBatch, makeChooser } from '../lib/llm/make-chooser.ts';
 import { MIN_SIDE_QUESTIONS } from '../lib/llm/side-weight.ts';
 import type { SideWeightChoice } from '../lib/llm/side-weight.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { catalogSize } from './split-data.ts';
+import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -53,11 +48,9 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const t0 = Date.now();
     const cfg = ctx.config.llm;
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet'));
-    const valid = await readInteractionsParquet(await ctx.inputFile('preprocess', 'valid.parquet'));
+    const { rows: train, csr: trainCsr } = await readSplit(ctx, 'train');
+    const validCsr = await readSplitCsr(ctx, 'valid');
     const { meta } = await readItemsParquet(await ctx.inputFile('preprocess', 'items.parquet'));
-    const trainCsr = csrFromCoo(train.user, train.item, train.n, nUsers);
-    const validCsr = csrFromCoo(valid.user, valid.item, valid.n, nUsers);
     const histories = timeOrderedHistories(train, nUsers);
     const selected = pickUsers(trainCsr, nUsers, cfg.users, cfg.sparseThreshold, ctx.config.seed);
     // Absent in configs from before the cap: no cap.

@@ -26,16 +26,25 @@ export function catalogSize(ctx: StageContext<unknown>): { nUsers: number; nItem
   return { nUsers, nItems };
 }
 
+/**
+ * One split of the preprocess stage (`train`, `valid`, `test`): its rows (with their
+ * timestamps, for the stages that need the order) and the CSR over dense ids.
+ */
+export async function readSplit(
+  ctx: StageContext<unknown>,
+  name: 'train' | 'valid' | 'test',
+): Promise<{ rows: Interactions; csr: Csr }> {
+  const { nUsers } = catalogSize(ctx);
+  const rows = await readInteractionsParquet(await ctx.inputFile('preprocess', `${name}.parquet`));
+  return { rows, csr: csrFromCoo(rows.user, rows.item, rows.n, nUsers) };
+}
+
 /** One split of the preprocess stage (`train`, `valid`, `test`) as a CSR over dense ids. */
 export async function readSplitCsr(
   ctx: StageContext<unknown>,
   name: 'train' | 'valid' | 'test',
 ): Promise<Csr> {
-  const { nUsers } = catalogSize(ctx);
-  const t: Interactions = await readInteractionsParquet(
-    await ctx.inputFile('preprocess', `${name}.parquet`),
-  );
-  return csrFromCoo(t.user, t.item, t.n, nUsers);
+  return (await readSplit(ctx, name)).csr;
 }
 
 /** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */

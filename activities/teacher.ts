@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readInteractionsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
-import { csrFromCoo } from '../lib/eval/csr.ts';
+import { writeSyntheticParquet } from '../lib/data/index.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { proposePseudoPositives } from '../lib/teacher/index.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { TEACHER_HEAD_FILE } from './resample-input.ts';
-import { catalogSize, readSplitCsr } from './split-data.ts';
+import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -39,10 +38,7 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     const t0 = Date.now();
     const cfg = ctx.config.teacher;
     const { nUsers, nItems } = catalogSize(ctx);
-    const trainRows = await readInteractionsParquet(
-      await ctx.inputFile('preprocess', 'train.parquet'),
-    );
-    const train = csrFromCoo(trainRows.user, trainRows.item, trainRows.n, nUsers);
+    const { rows: trainRows, csr: train } = await readSplit(ctx, 'train');
     const valid = await readSplitCsr(ctx, 'valid');
     const teacher = await sharedStrongestBaseline(ctx, train, valid, nItems, {
       candidates: cfg.candidates,
