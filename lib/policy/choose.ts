@@ -117,23 +117,23 @@ export function choosePolicy(
       beatsA: false,
       reason: `no candidate beats A on sparse users of ${users} without losing overall or on tail items; B is the closest: ${picked}`,
     };
+  // Better on sparse users of a half, under the same two guard rails.
+  const beatsOn = (half: 'selection' | 'confirmation') =>
+    best.valid[half].sparseNdcg10 > a[half].sparseNdcg10 &&
+    eligible(a[half], best.valid[half], maxDrop);
   if (rankOn === 'all') {
-    const halves = [best.valid.selection, best.valid.confirmation] as const;
-    const wins = [a.selection, a.confirmation].map(
-      (ah, k) => halves[k]!.sparseNdcg10 > ah.sparseNdcg10 && eligible(ah, halves[k]!, maxDrop),
-    );
-    const both = wins[0]! && wins[1]!;
+    const lost = (['selection', 'confirmation'] as const).find((half) => !beatsOn(half));
     return {
       chosen: best.label,
-      beatsA: both,
-      reason: both
-        ? `${picked} and beats A on each half of them (confirmation half: ${figures(best.valid.confirmation, a.confirmation)})`
-        : `${picked} but does not beat A on the ${wins[0] ? 'confirmation' : 'selection'} half (${figures(wins[0] ? best.valid.confirmation : best.valid.selection, wins[0] ? a.confirmation : a.selection)}): its lift is not confirmed`,
+      beatsA: lost === undefined,
+      reason:
+        lost === undefined
+          ? `${picked} and beats A on each half of them (confirmation half: ${figures(best.valid.confirmation, a.confirmation)})`
+          : `${picked} but does not beat A on the ${lost} half (${figures(best.valid[lost], a[lost])}): its lift is not confirmed`,
     };
   }
   const conf = best.valid.confirmation;
-  const confirmed =
-    conf.sparseNdcg10 > a.confirmation.sparseNdcg10 && eligible(a.confirmation, conf, maxDrop);
+  const confirmed = beatsOn('confirmation');
   return {
     chosen: best.label,
     beatsA: confirmed,
