@@ -19,6 +19,7 @@ import type {
   TeacherCandidate,
 } from '../lib/models/baselines/strongest.ts';
 import type { KnownChoices } from '../lib/models/baselines/evaluate-baselines.ts';
+import type { RecencyFigure } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { sharedChoice, splitsChoiceKey, storedChoice } from './shared-choice.ts';
 import type { StageContext } from './stage-runner.ts';
@@ -61,9 +62,7 @@ export function plainBaselineSettings(choice: StrongestChoice): KnownChoices {
     if (!c.chosen) continue;
     const { halfLife: _halfLife, recency, ...chosen } = c.chosen;
     if (Object.keys(chosen).length === 0) continue;
-    const plain = (recency as { halfLife: number | null; validNdcg10: number }[] | undefined)?.find(
-      (r) => r.halfLife === null,
-    );
+    const plain = (recency as RecencyFigure[] | undefined)?.find((r) => r.halfLife === null);
     known[c.name] = { chosen, validNdcg10: plain?.validNdcg10 ?? c.validNdcg10 };
   }
   return known;

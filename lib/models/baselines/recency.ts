@@ -15,6 +15,12 @@ import type { Scorer } from '../../eval/types.ts';
 /** Half-lives tried, in train rows (after "none", the plain history). */
 export const RECENCY_HALF_LIVES: readonly number[] = [16, 8, 4, 2, 1];
 
+/** A candidate's validation NDCG@10 with one half-life (null: the plain history). */
+export interface RecencyFigure {
+  halfLife: number | null;
+  validNdcg10: number;
+}
+
 /** A scorer over a user x item history that can score the same history with other weights. */
 export interface HistoryReweightable {
   /**

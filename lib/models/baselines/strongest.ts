@@ -8,6 +8,7 @@
 import type { Csr, Scorer } from '../../eval/types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
 import { RECENCY_HALF_LIVES, isHistoryReweightable, recencyWeights } from './recency.ts';
+import type { RecencyFigure } from './recency.ts';
 import { topUnseenItemsAsync } from './top-new.ts';
 import type { TopNewItems, UnseenExclusions } from './top-new.ts';
 import { fitTunedBaseline, validationOf } from './tuned.ts';
@@ -182,9 +183,7 @@ async function withRecency(
     scorer: plainScorer,
     score: plainScore,
   };
-  const recency: { halfLife: number | null; validNdcg10: number }[] = [
-    { halfLife: null, validNdcg10: plainScore },
-  ];
+  const recency: RecencyFigure[] = [{ halfLife: null, validNdcg10: plainScore }];
   for (const halfLife of RECENCY_HALF_LIVES) {
     signal?.throwIfAborted();
     const scorer = plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife));
