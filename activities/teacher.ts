@@ -19,8 +19,8 @@ export interface TeacherStageConfig {
 /**
  * teacher: the strongest of the candidate baselines on validation (each fitted on the train
  * split with its own setting chosen on validation, a recency-weighted history included:
- * lib/models/baselines/recency.ts) proposes, for the sparsest users, its top
- * unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
+ * lib/models/baselines/recency.ts) proposes, for the `usersFraction` sparsest users (all of
+ * them by default; the policy picks which keep their rows), its top unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
  * teacher; score = rank-based confidence, plausibility = the teacher's raw score), and the
  * same with the popular items allowed (`teacher-head.parquet`, for the policy). Reads the
  * train and validation splits only; validation chooses the teacher, the proposals come from
