@@ -60,6 +60,8 @@ const PAPER: Omit<CfganConfig, 'epochs' | 'seed'> = {
   zrRatio: 0.7,
   pmRatio: 0.7,
   zrCoefficient: 0.03,
+  reconstructionCoefficient: 0,
+  inputDropout: 0,
   validateEvery: 0,
   patience: 1,
 };

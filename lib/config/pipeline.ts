@@ -321,6 +321,22 @@ const ganSchema = z
       .describe(
         'Weight of the zero-reconstruction term (reference: 0.03; 1 scored higher on validation).',
       ),
+    reconstructionCoefficient: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe(
+        "Weight of the squared error (1 - output)^2 on a vector's own entries in the generator loss, beside the discriminator's pull (0 = the paper's loss; 1 scored higher on validation).",
+      ),
+    inputDropout: z
+      .number()
+      .min(0)
+      .max(0.95)
+      .default(0.7)
+      .describe(
+        "Share of each vector's entries hidden from the generator's input in training, drawn anew per mini-batch, while the discriminator and the losses see them all: G learns to restore entries it was not shown (0 = the paper's input; 0.7 scored highest on validation). Scoring and generation use the whole vector.",
+      ),
     checkpointEvery: z
       .int()
       .min(1)

@@ -58,3 +58,95 @@ export function activeRows(rows: Csr): Int32Array {
   for (let u = 0; u < nRows; u++) if (rows.indptr[u + 1]! > rows.indptr[u]!) out[n++] = u;
   return out.slice(0, n);
 }
+
+/**
+ * The reconstruction weights of a batch, in place: `zr` arrives as the ZR sample (0/1) and
+ * leaves as each entry's weight in G's squared-error term: zrCoefficient on the ZR sample,
+ * reconstructionCoefficient on the vector's own entries (target 1), 0 elsewhere. Same
+ * layout as sampleMasks.
+ */
+export function reconstructionWeights(
+  rows: Csr,
+  users: Int32Array,
+  n: number,
+  width: number,
+  zr: Float32Array,
+  zrCoefficient: number,
+  ownCoefficient: number,
+  stride = n,
+): void {
+  if (zrCoefficient !== 1)
+    for (let j = 0; j < width; j++) {
+      const o = j * stride;
+      for (let r = 0; r < n; r++) zr[o + r] = zr[o + r]! * zrCoefficient;
+    }
+  if (ownCoefficient === 0) return;
+  const { indptr, indices } = rows;
+  for (let r = 0; r < n; r++) {
+    const u = users[r]!;
+    for (let p = indptr[u]!; p < indptr[u + 1]!; p++) zr[indices[p]! * stride + r] = ownCoefficient;
+  }
+}
+
+/**
+ * `outT[j * stride + r] += delta` at the own entries j of each batch vector r: with delta -1
+ * the generator's output becomes its error against the target 1 there.
+ */
+export function shiftOwnEntries(
+  rows: Csr,
+  users: Int32Array,
+  n: number,
+  outT: Float32Array,
+  delta: number,
+  stride = n,
+): void {
+  const { indptr, indices } = rows;
+  for (let r = 0; r < n; r++) {
+    const u = users[r]!;
+    for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
+      const o = indices[p]! * stride + r;
+      outT[o] = outT[o]! + delta;
+    }
+  }
+}
+
+/**
+ * The generator's inputs of a batch with each entry hidden with probability dropT / 65536:
+ * one draw per entry, batch vector by vector in CSR order (after the batch's masks and
+ * noise). The result is a CSR over the batch positions 0..n-1, reused by the next call.
+ */
+export class InputDropout {
+  private readonly indptr: Int32Array;
+  private indices = new Int32Array(1024);
+
+  constructor(maxBatch: number) {
+    this.indptr = new Int32Array(maxBatch + 1);
+  }
+
+  draw(rows: Csr, users: Int32Array, n: number, rng: Rng, dropT: number): Csr {
+    const { indptr, indices } = rows;
+    let need = 0;
+    for (let r = 0; r < n; r++) need += indptr[users[r]! + 1]! - indptr[users[r]!]!;
+    if (this.indices.length < need) this.indices = new Int32Array(need * 2);
+    const out = this.indices;
+    let k = 0;
+    for (let r = 0; r < n; r++) {
+      const u = users[r]!;
+      this.indptr[r] = k;
+      for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
+        out[k] = indices[p]!;
+        // Branch-free: kept when the draw's low half is at least dropT.
+        k += 1 - ((((rng.u32() & 0xffff) - dropT) >>> 31) as number);
+      }
+    }
+    this.indptr[n] = k;
+    return { indptr: this.indptr.subarray(0, n + 1), indices: out.subarray(0, k) };
+  }
+}
+
+/** 0, 1, ..., n - 1: the batch positions that index InputDropout's CSR. */
+export function positions(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) out[k] = k;
+  return out;
+}

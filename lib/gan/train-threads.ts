@@ -25,6 +25,7 @@ import { shuffled } from '../training/training-loop.ts';
 import type { EventLoopYielder } from '../training/training-loop.ts';
 import { RowKernels } from './kernels.ts';
 import { MaskSampler } from './mask-kernel.ts';
+import { InputDropout, positions, reconstructionWeights, shiftOwnEntries } from './masks.ts';
 import { dimsOf, pad4, padRows, transposeInto, unpadRows } from './thread-layout.ts';
 import type { Dims, GanJob, GanStep, GanThreadInit, ThreadBuffers } from './thread-layout.ts';
 import type { CfganConfig, DiscriminatorWeights, GeneratorWeights } from './types.ts';
@@ -72,6 +73,11 @@ export class GanThreads {
   private readonly zrT: number;
   private readonly pmT: number;
   private readonly masks: MaskSampler;
+  private readonly dropT: number;
+  /** Per buffer half: the dropout's state and the generator inputs it left for that batch. */
+  private readonly dropouts: InputDropout[];
+  private readonly inputs: (Csr | undefined)[] = [undefined, undefined];
+  private readonly ids: Int32Array;
 
   private constructor(
     private readonly pool: ThreadPool<GanJob, void>,
@@ -89,6 +95,10 @@ export class GanThreads {
     this.zrT = Math.round(c.zrRatio * 65536);
     this.pmT = Math.round(c.pmRatio * 65536);
     this.masks = new MaskSampler(arena, b.main.rngState);
+    this.dropT = Math.round(c.inputDropout * 65536);
+    const B = Math.max(c.batchSize, c.discriminatorBatchSize);
+    this.dropouts = [new InputDropout(B), new InputDropout(B)];
+    this.ids = positions(B);
   }
 
   /**
@@ -219,7 +229,22 @@ export class GanThreads {
     const n = users.length;
     const [mask, zr, z] = [this.half(sh.mask, buf), this.half(sh.zr, buf), this.half(m.z, buf)];
     this.masks.sample(this.rowsCsr, users, n, width, rng, zrT, pmT, mask, zr, np);
+    const { zrCoefficient, reconstructionCoefficient } = this.c;
+    reconstructionWeights(
+      this.rowsCsr,
+      users,
+      n,
+      width,
+      zr,
+      zrCoefficient,
+      reconstructionCoefficient,
+      np,
+    );
     for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
+    this.inputs[buf] =
+      this.dropT > 0
+        ? this.dropouts[buf]!.draw(this.rowsCsr, users, n, rng, this.dropT)
+        : undefined;
   }
 
   /** G's hidden layer h of the batch, batch-major and transposed with `np` columns. */
@@ -229,7 +254,10 @@ export class GanThreads {
     const { shared: sh, main: m } = this.b;
     const z = this.half(m.z, buf);
     const n = users.length;
-    this.k(hG).gather(g.w1, this.rowsCsr.indptr, this.rowsCsr.indices, users, n, m.preG, g.b1);
+    // G's input: the whole vectors, or what the dropout left of them.
+    const input = this.inputs[buf] ?? this.rowsCsr;
+    const ids = this.inputs[buf] ? this.ids : users;
+    this.k(hG).gather(g.w1, input.indptr, input.indices, ids, n, m.preG, g.b1);
     sh.h.fill(0);
     sh.hT.fill(0);
     for (let r = 0; r < n; r++)
@@ -380,8 +408,8 @@ export class GanThreads {
     const { g, d, gm, gAdam } = this.s;
     const { shared: sh, main: m } = this.b;
     const { indptr, indices } = this.rowsCsr;
-    const alpha = this.c.zrCoefficient;
     const reg = this.c.regG;
+    const own = this.c.reconstructionCoefficient > 0;
     for (let pass = 0; pass < passes; pass++) {
       const order = shuffled(active, rng);
       const count = Math.ceil(order.length / size);
@@ -398,6 +426,9 @@ export class GanThreads {
         const forward = this.run([{ kind: 'forward', np, buf }]);
         if (i + 1 < count) this.draw(batch(i + 1), np, rng, 1 - buf);
         await forward;
+        // G's error against the target 1 at own entries, where zr holds their weight (the
+        // fake vector was taken from the output before).
+        if (own) shiftOwnEntries(this.rowsCsr, users, n, sh.outT, -1, np);
         this.k(hD).gather(d.wc, indptr, indices, users, n, m.cond, d.b1);
         let loss = 0;
         sh.dafT.fill(0);
@@ -415,10 +446,10 @@ export class GanThreads {
           for (let i = 0; i < hD; i++) sh.dafT[i * np + r] = dof * d.w2[i]! * hf[i]! * (1 - hf[i]!);
         }
         const rate = gAdam.begin();
-        await this.run([{ kind: 'gBackward', np, buf, rate, c: (2 * alpha) / n, reg }]);
-        let zrLoss = 0;
-        for (let j = 0; j < width; j++) zrLoss += sh.rowLoss[j]!;
-        sums.g += loss / n + (alpha / n) * zrLoss;
+        await this.run([{ kind: 'gBackward', np, buf, rate, c: 2 / n, reg }]);
+        let squaredLoss = 0;
+        for (let j = 0; j < width; j++) squaredLoss += sh.rowLoss[j]!;
+        sums.g += (loss + squaredLoss) / n;
         sums.gBatches++;
         // dh: the threads' partial sums in order, then through the sigmoid.
         for (let r = 0; r < n; r++)
@@ -428,11 +459,14 @@ export class GanThreads {
             const h = sh.h[r * hGp + k]!;
             m.dpre[r * hG + k] = dh * h * (1 - h);
           }
+        // w1's rows: those of the inputs G was shown.
+        const input = this.inputs[buf] ?? this.rowsCsr;
+        const ids = this.inputs[buf] ? this.ids : users;
         if (reg > 0) {
           const count = this.k(hG).scatter(
-            indptr,
-            indices,
-            users,
+            input.indptr,
+            input.indices,
+            ids,
             n,
             m.dpre,
             this.slot,
@@ -442,9 +476,9 @@ export class GanThreads {
           await this.run([{ kind: 'w1', np, rate, reg, count }]);
         } else {
           const gc = this.k(hG).scatter(
-            indptr,
-            indices,
-            users,
+            input.indptr,
+            input.indices,
+            ids,
             n,
             m.dpre,
             this.slot,

@@ -4,11 +4,14 @@
  * matrix, or with variant item an item's column) to a vector of the same length; the
  * discriminator D sees [e_u | x] with x = e_u (real) or G(e_u) * (e_u + k_u) (fake, where
  * k_u are PM-sampled zero entries). G also pays zrCoefficient x the squared output on
- * ZR-sampled zero entries, and regG x its squared weights / 2. As in the authors' code, an
- * epoch is dSteps passes of D updates over all vectors, then gSteps passes of G updates,
- * each with its own batch size; every validateEvery epochs the generator is scored on the
- * validation split (NDCG@10 as a recommender) and the best one is kept, training stopping
- * after `patience` scorings without improvement.
+ * ZR-sampled zero entries, reconstructionCoefficient x the squared error (1 - output) on
+ * e_u's own entries, and regG x its squared weights / 2. With inputDropout > 0, G's input in
+ * training is e_u with that share of its entries hidden (drawn per batch), while D and the
+ * losses see all of e_u, so G learns to restore what it was not shown. As in the authors'
+ * code, an epoch is dSteps passes of D updates over all vectors, then gSteps passes of G
+ * updates, each with its own batch size; every validateEvery epochs the generator is scored
+ * on the validation split (NDCG@10 as a recommender) and the best one is kept, training
+ * stopping after `patience` scorings without improvement.
  *
  * Cost: the first layers over e_u are gathers of the user's item rows (sparse-rows.ts);
  * the dense parts (G's output layer, D over the fake vector) are tfjs matmuls on one thread,
@@ -35,7 +38,14 @@ import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.
 import type { LoopHooks } from '../training/types.ts';
 import { GeneratorScorer, checkItemVariantSize, ganInputError, inputWidth } from './generator.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
-import { activeRows, sampleMasks } from './masks.ts';
+import {
+  InputDropout,
+  activeRows,
+  positions,
+  reconstructionWeights,
+  sampleMasks,
+  shiftOwnEntries,
+} from './masks.ts';
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
 import { threadBuffers } from './thread-layout.ts';
 import { GanThreads, ganThreads } from './train-threads.ts';
@@ -243,11 +253,17 @@ function oneThread(
   const nz = config.noiseDim;
   const B = Math.max(config.batchSize, config.discriminatorBatchSize);
   const alpha = config.zrCoefficient;
+  const beta = config.reconstructionCoefficient;
   const reg = config.regG;
   // Reused buffers.
   const bu = new Int32Array(B);
   const mask = new Float32Array(B * width);
   const zr = new Float32Array(B * width);
+  // 1 at the batch's own entries: the target of the reconstruction term.
+  const own = beta > 0 ? new Float32Array(B * width) : undefined;
+  const dropT = Math.round(config.inputDropout * 65536);
+  const dropout = dropT > 0 ? new InputDropout(B) : undefined;
+  const ids = positions(B);
   const z = new Float32Array(Math.max(1, B * nz));
   const zrT = Math.round(config.zrRatio * 65536);
   const pmT = Math.round(config.pmRatio * 65536);
@@ -262,13 +278,16 @@ function oneThread(
   /** Batch `bu[0..n)`: masks, noise and G's forward pass (batch x width kept width-major). */
   const generate = (n: number, rng: Rng) => {
     sampleMasks(rows, bu, n, width, rng, zrT, pmT, mask, zr);
+    reconstructionWeights(rows, bu, n, width, zr, alpha, beta);
     for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
+    // G's input: the whole vectors, or what the dropout left of them.
+    const input = dropout?.draw(rows, bu, n, rng, dropT);
     // Batch x width matrices are kept width-major ([width, n], names ending in T): the
     // wasm matmul repacks its second operand on every call (for G's hidden x width output
     // layer that cost more than the product), so width-sized weights come first, from
     // transposed copies where needed, and no batch x width matrix is transposed.
-    ops.gather(g.w1, hG, bu, n, w.preG, g.b1);
-    return tf.tidy(() => {
+    ops.gather(g.w1, hG, input ? ids : bu, n, w.preG, g.b1, input);
+    const tensors = tf.tidy(() => {
       let pre: tf.Tensor2D = tf.tensor2d(w.preG.subarray(0, n * hG), [n, hG]);
       const zt = tf.tensor2d(z.subarray(0, n * nz), [n, nz]);
       if (nz > 0) pre = tf.add(pre, tf.matMul(zt, tf.tensor2d(g.wz, [nz, hG])));
@@ -281,11 +300,12 @@ function oneThread(
       const mT = tf.tensor2d(mask.subarray(0, n * width), [width, n]);
       return { h, outT, fakeT: tf.mul(outT, mT), mT, w2, zt };
     });
+    return { tensors, input };
   };
 
   /** One discriminator update on batch `bu[0..n)`: real e_u against the masked fake. */
   const discriminatorStep = (n: number, rng: Rng, sums: Sums) => {
-    const fwd = generate(n, rng);
+    const fwd = generate(n, rng).tensors;
     ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
     ops.gather(d.wx, hD, bu, n, w.realX);
     const dOut = tf.tidy(() => {
@@ -347,7 +367,11 @@ function oneThread(
 
   /** One generator update on batch `bu[0..n)` against the current discriminator. */
   const generatorStep = (n: number, rng: Rng, sums: Sums) => {
-    const fwd = generate(n, rng);
+    const { tensors: fwd, input } = generate(n, rng);
+    if (own) {
+      own.fill(0, 0, n * width);
+      shiftOwnEntries(rows, bu, n, own, 1);
+    }
     ops.gather(d.wc, hD, bu, n, w.cond, d.b1);
     const gOut = tf.tidy(() => {
       const c = tf.tensor2d(w.cond.subarray(0, n * hD), [n, hD]);
@@ -358,16 +382,18 @@ function oneThread(
       const of = tf.add(tf.matMul(hf, w2), tf.scalar(d.b2[0]!));
       const zrT = tf.tensor2d(zr.subarray(0, n * width), [width, n]);
       const { outT, h } = fwd;
-      // -log D(fake) (the non-saturating loss of the authors' code) + alpha * sum over ZR
-      // entries of out^2, batch means.
+      // The error against the target: 1 at own entries, 0 elsewhere.
+      const errT = own ? tf.sub(outT, tf.tensor2d(own.subarray(0, n * width), [width, n])) : outT;
+      // -log D(fake) (the non-saturating loss of the authors' code) + the weighted squared
+      // errors (alpha on the ZR entries, beta on the own ones), batch means.
       const loss = tf.add(
         tf.mean(tf.neg(tf.logSigmoid(of))),
-        tf.mul(alpha / n, tf.sum(tf.mul(zrT, tf.square(outT)))),
+        tf.mul(1 / n, tf.sum(tf.mul(zrT, tf.square(errT)))),
       );
       const dof = tf.div(tf.sub(tf.sigmoid(of), 1), n);
       const daf = tf.mul(tf.mul(dof, tf.reshape(w2, [1, hD])), tf.mul(hf, tf.sub(1, hf)));
       const dfakeT = tf.matMul(wx, tf.transpose(daf));
-      const doutT = tf.add(tf.mul(dfakeT, fwd.mT), tf.mul((2 * alpha) / n, tf.mul(zrT, outT)));
+      const doutT = tf.add(tf.mul(dfakeT, fwd.mT), tf.mul(2 / n, tf.mul(zrT, errT)));
       const dh = tf.transpose(tf.matMul(fwd.w2, doutT));
       const dpre = tf.mul(dh, tf.mul(h, tf.sub(1, h)));
       return [
@@ -392,7 +418,8 @@ function oneThread(
     addScaled(w.gB2, reg, g.b2);
     ops.adamDense(s.gAdam, s.gm.b2, g.b2, w.gB2, rate);
     w.dpre.set(dpre!);
-    const gc = ops.scatter(bu, n, w.dpre, hG, w.rows, w.rowGrad);
+    // w1's rows: those of the inputs G was shown.
+    const gc = ops.scatter(input ? ids : bu, n, w.dpre, hG, w.rows, w.rowGrad, input);
     if (reg > 0) {
       // The penalty reaches every row of w1, so its update is dense.
       w.gW1.fill(0);
@@ -489,7 +516,7 @@ async function scoreOnValid(
 
 /** The per-batch row loops: JS over heap arrays, or SIMD kernels over one wasm arena. */
 interface RowOps {
-  /** gatherSum over the train split (sparse-rows.ts). */
+  /** gatherSum over the train split, or over `csr` (sparse-rows.ts). */
   gather(
     table: Float32Array,
     dim: number,
@@ -497,8 +524,9 @@ interface RowOps {
     n: number,
     out: Float32Array,
     bias?: Float32Array,
+    csr?: Csr,
   ): void;
-  /** scatterRows over the train split (sparse-rows.ts). */
+  /** scatterRows over the train split, or over `csr` (sparse-rows.ts). */
   scatter(
     users: Int32Array,
     n: number,
@@ -506,6 +534,7 @@ interface RowOps {
     dim: number,
     outRows: Int32Array,
     outGrad: Float32Array,
+    csr?: Csr,
   ): number;
   /** `table[rows[k]] += src[k]` for k < count. */
   addInto(
@@ -649,9 +678,10 @@ function jsOps(train: Csr, slot: Int32Array): RowOps {
   const ONE = Int32Array.of(0);
   return {
     transpose,
-    gather: (table, dim, users, n, out, bias) => gatherSum(table, dim, train, users, n, out, bias),
-    scatter: (users, n, grad, dim, rows, out) =>
-      scatterRows(train, users, n, grad, dim, slot, rows, out),
+    gather: (table, dim, users, n, out, bias, csr = train) =>
+      gatherSum(table, dim, csr, users, n, out, bias),
+    scatter: (users, n, grad, dim, rows, out, csr = train) =>
+      scatterRows(csr, users, n, grad, dim, slot, rows, out),
     addInto(table, dim, rows, count, src) {
       for (let k = 0; k < count; k++) {
         const o = rows[k]! * dim;
@@ -666,7 +696,6 @@ function jsOps(train: Csr, slot: Int32Array): RowOps {
 }
 
 function simdOps(arena: WasmArena, train: Csr, slot: Int32Array, w: Work, c: CfganConfig): RowOps {
-  const { indptr, indices } = train;
   const kernels = new Map<number, RowKernels>();
   for (const dim of [c.generatorUnits, c.discriminatorUnits])
     if (!kernels.has(dim)) kernels.set(dim, new RowKernels(arena, dim, w.pairs));
@@ -680,10 +709,10 @@ function simdOps(arena: WasmArena, train: Csr, slot: Int32Array, w: Work, c: Cfg
       if (!t) transposers.set(key, (t = new TransposeKernel(arena, rows, cols)));
       t.apply(a, out);
     },
-    gather: (table, dim, users, n, out, bias) =>
-      k(dim).gather(table, indptr, indices, users, n, out, bias),
-    scatter: (users, n, grad, dim, rows, out) =>
-      k(dim).scatter(indptr, indices, users, n, grad, slot, rows, out),
+    gather: (table, dim, users, n, out, bias, csr = train) =>
+      k(dim).gather(table, csr.indptr, csr.indices, users, n, out, bias),
+    scatter: (users, n, grad, dim, rows, out, csr = train) =>
+      k(dim).scatter(csr.indptr, csr.indices, users, n, grad, slot, rows, out),
     addInto: (table, dim, rows, count, src) => k(dim).addInto(table, rows, count, src),
     adamRows: (adam, mo, param, rows, count, grad, dim, rate) =>
       k(dim).adamRows(adam, mo, param, rows, count, grad, rate),

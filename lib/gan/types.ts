@@ -51,6 +51,17 @@ export interface CfganConfig {
   pmRatio: number;
   /** Weight of the zero-reconstruction term in the generator loss (paper: 0.03). */
   zrCoefficient: number;
+  /**
+   * Weight of the squared error (1 - G(e)_j)^2 on the vector's own entries j in the generator
+   * loss (not in the paper, where only the discriminator pulls them up; 0 = the paper's loss).
+   */
+  reconstructionCoefficient: number;
+  /**
+   * Share of each vector's entries hidden from the generator's input in training, drawn anew
+   * per mini-batch; the discriminator and the losses still see the whole vector, so G learns
+   * to restore entries it was not shown (as a denoising autoencoder). 0 = the paper's input.
+   */
+  inputDropout: number;
   seed: number;
   /**
    * Threads that train (train-threads.ts); 0 or absent = one per core for data of at least

@@ -6,17 +6,23 @@
   or an item's column (variant item).
 - An epoch is dSteps shuffled passes of D updates on -log D(e, e) - log(1 - D(e, out * mask))
   (batch means, G fixed), then gSteps passes of G updates on the non-saturating
-  -log D(e, out * mask) + zrCoefficient / n x sum(out^2 over ZR entries) + regG / 2 x the sum
-  of G's squared weights.
-  Every batch draws its own masks and noise.
-- Adam per network (shared step count); the tables over the condition (G's W1 unless regG
-  reaches every row, D's Wc) are updated lazily on the entries the batch has, the rest densely.
+  -log D(e, out * mask) + 1 / n x sum(weight x (out - e)^2) + regG / 2 x the sum of G's
+  squared weights, where weight is zrCoefficient on the ZR entries, reconstructionCoefficient
+  on e's own entries and 0 elsewhere.
+  Every batch draws its own masks and noise, then, with inputDropout > 0, which of each
+  vector's own entries G's input hides (each with probability inputDropout): in training G
+  runs on that thinned vector, while D's condition, the PM mask, the ZR sample and the
+  target keep the whole e. Scoring uses the whole vector.
+- Adam per network (shared step count); the tables over the input (G's W1 unless regG
+  reaches every row, on the entries G was shown; D's Wc) are updated lazily on the entries the
+  batch has, the rest densely.
 - With validateEvery > 0 the generator is scored on validation NDCG@10 and the best kept.
 
 The TypeScript trainer writes its gradients out by hand; here jax.value_and_grad derives them
 from the same losses, which is what the equivalence tests check.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -53,6 +59,8 @@ class CfganConfig:
     reg_g: float = 0.0
     validate_every: int = 0
     patience: int = 1
+    reconstruction_coefficient: float = 0.0
+    input_dropout: float = 0.0
 
     @staticmethod
     def from_json(c: dict) -> "CfganConfig":
@@ -78,6 +86,8 @@ class CfganConfig:
             reg_g=float(c.get("regG", 0)),
             validate_every=int(c.get("validateEvery", 0)),
             patience=int(c.get("patience", 1)),
+            reconstruction_coefficient=_optional_weight(c, "reconstructionCoefficient", below_one=False),
+            input_dropout=_optional_weight(c, "inputDropout", below_one=True),
         )
 
     def shape_key(self, n_users: int, n_items: int) -> str:
@@ -85,6 +95,17 @@ class CfganConfig:
         users = n_users if self.variant == "item" else 0
         hg, hd, nz = self.generator_units, self.discriminator_units, self.noise_dim
         return f"{self.variant}/{users}x{n_items}/{hg}/{hd}/{nz}"
+
+
+def _optional_weight(c: dict, key: str, below_one: bool) -> float:
+    """c[key] as a float, 0 when absent (the paper's recipe): a number >= 0, and < 1 if
+    `below_one`."""
+    value = c.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadArtifact(f"gan.{key} {value!r}: expected a number")
+    if value < 0 or (below_one and value >= 1):
+        raise BadArtifact(f"gan.{key} {value}: expected 0 <= {key}{' < 1' if below_one else ''}")
+    return float(value)
 
 
 @dataclass
@@ -134,12 +155,16 @@ def d_loss(d, cond, fake):
     return loss, (jnp.mean(jax.nn.sigmoid(real_logit)), jnp.mean(jax.nn.sigmoid(fake_logit)))
 
 
-def g_loss(g, d, cond, z, mask, zr, alpha, reg):
-    """The objective (with the L2 penalty) and, as the log reports it, the loss without it."""
-    out = generate(g, cond, z)
+def g_loss(g, d, cond, shown, z, mask, zr, alpha, beta, reg):
+    """The objective (with the L2 penalty) and, as the log reports it, the loss without it.
+    G runs on `shown` (cond less the entries the input dropout hid); the squared error is
+    against cond, weighted alpha on the ZR sample and beta on cond's own entries."""
+    out = generate(g, shown, z)
     fake_logit = d_logit(d, cond, out * mask)
     n = cond.shape[0]
-    loss = jnp.mean(-jax.nn.log_sigmoid(fake_logit)) + (alpha / n) * jnp.sum(zr * out * out)
+    weight = alpha * zr + beta * cond
+    err = out - cond
+    loss = jnp.mean(-jax.nn.log_sigmoid(fake_logit)) + jnp.sum(weight * err * err) / n
     penalty = 0.5 * reg * sum(jnp.sum(w * w) for w in g.values())
     return loss + penalty, loss
 
@@ -159,20 +184,21 @@ def _apply(params, moments, grads, rate, lazy, touched):
 
 
 @jax.jit
-def d_step(g, d, dm, cond, mask, z, rate):
+def d_step(g, d, dm, cond, shown, mask, z, rate):
     """One discriminator update; returns (d, dm, (loss, mean D(real), mean D(fake)))."""
     touched = jnp.sum(cond, axis=0) > 0
-    fake = jax.lax.stop_gradient(generate(g, cond, z) * mask)
+    fake = jax.lax.stop_gradient(generate(g, shown, z) * mask)
     (loss, (d_real, d_fake)), grads = d_value_and_grad(d, cond, fake)
     d, dm = _apply(d, dm, grads, rate, "wc", touched)
     return d, dm, (loss, d_real, d_fake)
 
 
 @jax.jit
-def g_step(g, gm, d, cond, mask, zr, z, rate, alpha, reg):
-    """One generator update against `d`; W1 is dense when the penalty reaches every row."""
-    touched = jnp.logical_or(jnp.sum(cond, axis=0) > 0, reg > 0)
-    (_, loss), grads = g_value_and_grad(g, d, cond, z, mask, zr, alpha, reg)
+def g_step(g, gm, d, cond, shown, mask, zr, z, rate, alpha, beta, reg):
+    """One generator update against `d`; W1 is dense when the penalty reaches every row, else
+    lazy on the entries G was shown."""
+    touched = jnp.logical_or(jnp.sum(shown, axis=0) > 0, reg > 0)
+    (_, loss), grads = g_value_and_grad(g, d, cond, shown, z, mask, zr, alpha, beta, reg)
     g, gm = _apply(g, gm, grads, rate, "w1", touched)
     return g, gm, loss
 
@@ -226,7 +252,8 @@ def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=
     g, d = jax.tree.map(put, s.g), jax.tree.map(put, s.d)
     gm, dm = jax.tree.map(put, s.gm), jax.tree.map(put, s.dm)
     active = np.flatnonzero(np.diff(rows[0]) > 0).astype(np.int32)
-    alpha, reg = np.float32(config.zr_coefficient), np.float32(config.reg_g)
+    alpha, beta = np.float32(config.zr_coefficient), np.float32(config.reconstruction_coefficient)
+    reg = np.float32(config.reg_g)
 
     def batches(stream, passes, size):
         for _ in range(passes):
@@ -235,8 +262,12 @@ def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=
                 if should_stop:
                     should_stop()
                 users = order[start : start + size]
-                mask, zr, z = stream.batch(rows, users, width, config.zr_ratio, config.pm_ratio, config.noise_dim)
-                yield put(multi_hot(rows, users, width)), put(mask), put(zr), put(z)
+                mask, zr, z, shown = stream.batch(
+                    rows, users, width, config.zr_ratio, config.pm_ratio, config.noise_dim,
+                    config.input_dropout,
+                )
+                cond = put(multi_hot(rows, users, width))
+                yield cond, cond if shown is None else put(shown), put(mask), put(zr), put(z)
 
     for epoch in range(s.epoch + 1, config.epochs + 1):
         if config.validate_every > 0 and s.since_best >= config.patience:
@@ -246,12 +277,13 @@ def train_cfgan(train, n_users, n_items, config: CfganConfig, randomness, valid=
         t0 = time.time()
         stream = randomness.cfgan_epoch(epoch)
         d_sums, d_batches, g_sum, g_batches = np.zeros(3), 0, 0.0, 0
-        for cond, mask, _zr, z in batches(stream, config.d_steps, config.discriminator_batch_size):
-            d, dm, logs = d_step(g, d, dm, cond, mask, z, np.float32(s.d_clock.begin()))
+        for cond, shown, mask, _zr, z in batches(stream, config.d_steps, config.discriminator_batch_size):
+            d, dm, logs = d_step(g, d, dm, cond, shown, mask, z, np.float32(s.d_clock.begin()))
             d_sums += np.array([float(x) for x in logs])
             d_batches += 1
-        for cond, mask, zr, z in batches(stream, config.g_steps, config.batch_size):
-            g, gm, loss = g_step(g, gm, d, cond, mask, zr, z, np.float32(s.g_clock.begin()), alpha, reg)
+        for cond, shown, mask, zr, z in batches(stream, config.g_steps, config.batch_size):
+            rate = np.float32(s.g_clock.begin())
+            g, gm, loss = g_step(g, gm, d, cond, shown, mask, zr, z, rate, alpha, beta, reg)
             g_sum += float(loss)
             g_batches += 1
         db, gb = max(d_batches, 1), max(g_batches, 1)

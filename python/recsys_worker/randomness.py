@@ -1,5 +1,5 @@
 """Where a trainer's randomness comes from, injected: initial weights, each epoch's user
-order, CFGAN's ZR/PM masks and noise, BPR-MF's and NeuMF's negatives.
+order, CFGAN's ZR/PM masks, noise and input dropout, BPR-MF's and NeuMF's negatives.
 
 - `TsRandomness`: the TypeScript trainers' draws, one for one (rng.py), so a Python run
   repeats the TypeScript run of the same seed within float tolerance. Pure Python per draw:
@@ -189,7 +189,7 @@ def neumf_init_std(name, rows, cols) -> float:
 
 class _TsCfganEpoch:
     """One CFGAN epoch's draws in gan/train.ts's order: a pass's user order, then per batch
-    its masks and noise."""
+    its masks, noise and input dropout."""
 
     def __init__(self, rng: Rng):
         self.rng = rng
@@ -197,8 +197,10 @@ class _TsCfganEpoch:
     def order(self, active):
         return shuffled(active, self.rng)
 
-    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz):
-        """(mask, zr, z) of a batch, as gan/train.ts's sampleMasks and noise draw them."""
+    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz, dropout=0.0):
+        """(mask, zr, z, shown) of a batch, as gan/train.ts's sampleMasks, noise and
+        InputDropout draw them; `shown` (the multi-hot of the entries G's input keeps) is None
+        when the dropout draws nothing."""
         rng = self.rng
         indptr, indices = rows
         zr_t = js_round(zr_ratio * 65536)
@@ -215,7 +217,16 @@ class _TsCfganEpoch:
             mask[r, free] = (x >> 16) < pm_t
             mask[r, seen] = 1
         z = NORMAL_TABLE[[rng.u32() & 4095 for _ in range(n * nz)]].astype(np.float32).reshape(n, nz)
-        return mask, zr, z
+        drop_t = js_round(dropout * 65536)
+        if drop_t == 0:
+            return mask, zr, z, None
+        # One draw per own entry, vector by vector in CSR order; kept when its low half >= drop_t.
+        shown = np.zeros((n, width), dtype=np.float32)
+        for r, u in enumerate(users):
+            own = indices[indptr[u] : indptr[u + 1]]
+            x = np.array([rng.u32() for _ in range(len(own))], dtype=np.uint32)
+            shown[r, own[(x & 0xFFFF) >= drop_t]] = 1
+        return mask, zr, z, shown
 
 
 class _NumpyCfganEpoch:
@@ -225,7 +236,7 @@ class _NumpyCfganEpoch:
     def order(self, active):
         return self.gen.permutation(active)
 
-    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz):
+    def batch(self, rows, users, width, zr_ratio, pm_ratio, nz, dropout=0.0):
         gen = self.gen
         n = len(users)
         r, cols = csr_rows(rows[0], rows[1], users)
@@ -233,7 +244,13 @@ class _NumpyCfganEpoch:
         mask = (gen.random((n, width), dtype=np.float32) < pm_ratio).astype(np.float32)
         zr[r, cols] = 0
         mask[r, cols] = 1
-        return mask, zr, gen.standard_normal((n, nz), dtype=np.float32)
+        z = gen.standard_normal((n, nz), dtype=np.float32)
+        if dropout <= 0:
+            return mask, zr, z, None
+        keep = gen.random(len(cols)) >= dropout
+        shown = np.zeros((n, width), dtype=np.float32)
+        shown[r[keep], cols[keep]] = 1
+        return mask, zr, z, shown
 
 
 def make_randomness(kind: str, seed: int):

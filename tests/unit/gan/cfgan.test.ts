@@ -39,6 +39,8 @@ const config: CfganConfig = {
   zrRatio: 0.7,
   pmRatio: 0.7,
   zrCoefficient: 0.03,
+  reconstructionCoefficient: 0,
+  inputDropout: 0,
   seed: 3,
 };
 

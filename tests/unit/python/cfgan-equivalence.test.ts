@@ -12,6 +12,10 @@
  * - resume: Python resumed from its own checkpoint repeats itself bit for bit, and resumed
  *   from the TypeScript checkpoint lands on the TypeScript weights;
  * - the generator file Python writes is loaded and scored by the TypeScript scorer.
+ *
+ * The one-step, N-step and item-variant comparisons run with the paper's loss and input
+ * (reconstructionCoefficient and inputDropout 0) and again with both on, where each batch's
+ * dropout draws follow its noise.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,8 +51,16 @@ const base: CfganConfig = {
   zrRatio: 0.5,
   pmRatio: 0.5,
   zrCoefficient: 0.03,
+  reconstructionCoefficient: 0,
+  inputDropout: 0,
   seed: 5,
 };
+/** The own-entry reconstruction term and G's input dropout on, and alpha not 1. */
+const options = {
+  zrCoefficient: 0.5,
+  reconstructionCoefficient: 1,
+  inputDropout: 0.5,
+} satisfies Partial<CfganConfig>;
 
 interface Run {
   states: Map<number, ReturnType<typeof unpackState>>;
@@ -101,12 +113,15 @@ const G = ['w1', 'wz', 'b1', 'w2', 'b2'].map((t) => `g.${t}`);
 const D = ['wc', 'wx', 'b1', 'w2', 'b2'].map((t) => `d.${t}`);
 
 describe('CFGAN: Python (JAX) against TypeScript', () => {
-  describe('one step', () => {
+  describe.each([
+    ['paper loss', base],
+    ['reconstruction and input dropout', { ...base, ...options }],
+  ])('one step, %s', (name, config) => {
     let ts: Run;
     let py: Awaited<ReturnType<typeof pyRun>>;
     beforeAll(async () => {
-      ts = await tsRun(base);
-      py = await pyRun(base, 'one-step');
+      ts = await tsRun(config);
+      py = await pyRun(config, `one-step-${name.replaceAll(' ', '-')}`);
     }, 120_000);
 
     it('computes the same gradients (Adam first moments = 0.1 x gradient)', () => {
@@ -197,23 +212,49 @@ describe('CFGAN: Python (JAX) against TypeScript', () => {
     });
   });
 
-  it('item variant with validation keeps the same best epoch and NDCG@10', async () => {
+  it('N steps with reconstruction and input dropout end with the same weights', async () => {
+    // No penalty: G's W1 is updated lazily, only on the rows of the entries G was shown.
     const config: CfganConfig = {
       ...base,
-      variant: 'item',
-      epochs: 3,
-      batchSize: 8,
-      discriminatorBatchSize: 8,
-      validateEvery: 1,
-      patience: 5,
+      ...options,
+      epochs: 4,
+      dSteps: 2,
+      gSteps: 2,
+      batchSize: 12,
+      discriminatorBatchSize: 16,
     };
     const ts = await tsRun(config);
-    const py = await pyRun(config, 'item-variant');
-    const p = py.state(3);
-    const t = ts.states.get(3)!;
+    const py = await pyRun(config, 'n-steps-options');
+    const [t, p] = [ts.states.get(4)!, py.state(4)];
+    expect(p.header.gStep).toBe(t.header.gStep);
     expectClose(t.arrays, p.arrays, [...G, ...D], TOL_WEIGHTS);
-    const ph = p.header.history as GanEpochLog[];
-    for (const [k, log] of ts.history.entries())
-      expect(Math.abs(ph[k]!.validNdcg10! - log.validNdcg10!)).toBeLessThan(1e-6);
   }, 120_000);
+
+  it.each([
+    ['paper loss', {}],
+    ['reconstruction and input dropout', options],
+  ])(
+    'item variant with validation, %s, keeps the same best epoch and NDCG@10',
+    async (name, extra) => {
+      const config: CfganConfig = {
+        ...base,
+        ...extra,
+        variant: 'item',
+        epochs: 3,
+        batchSize: 8,
+        discriminatorBatchSize: 8,
+        validateEvery: 1,
+        patience: 5,
+      };
+      const ts = await tsRun(config);
+      const py = await pyRun(config, `item-variant-${name.replaceAll(' ', '-')}`);
+      const p = py.state(3);
+      const t = ts.states.get(3)!;
+      expectClose(t.arrays, p.arrays, [...G, ...D], TOL_WEIGHTS);
+      const ph = p.header.history as GanEpochLog[];
+      for (const [k, log] of ts.history.entries())
+        expect(Math.abs(ph[k]!.validNdcg10! - log.validNdcg10!)).toBeLessThan(1e-6);
+    },
+    120_000,
+  );
 });

@@ -91,6 +91,8 @@ describe('Python stages on the stage-runner contract', () => {
         zrRatio: 0.7,
         pmRatio: 0.7,
         zrCoefficient: 0.03,
+        reconstructionCoefficient: 1,
+        inputDropout: 0.7,
         checkpointEvery: 1,
         budgetSeconds: 3600,
         seed: 3,
