@@ -4,8 +4,8 @@
  * 5-core, leave-last-out):
  *
  *   npx tsx bench/gan/quality.ts [--data movielens,demo] [--seeds 1,2,3]
- *                                [--candidates '[{},{"zrCoefficient":0.3},{"variant":"item"}]']
- *                                [--paper-split DIR] [--paper-epochs 200]
+ *                                [--candidates '[{},{"reconstructionCoefficient":2},{"learningRate":0.0003,"epochs":30},{"variant":"item"}]']
+ *                                [--paper-split DIR] [--paper-epochs 200] [--valid-only]
  *
  * (`{}` is the pipeline's defaults.)
  *
@@ -39,9 +39,15 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: 'movielens,demo' },
     seeds: { type: 'string', default: '1,2,3' },
-    candidates: { type: 'string', default: '[{},{"zrCoefficient":0.3},{"variant":"item"}]' },
+    candidates: {
+      type: 'string',
+      default:
+        '[{},{"reconstructionCoefficient":2},{"learningRate":0.0003,"epochs":30},{"variant":"item"}]',
+    },
     'paper-split': { type: 'string' },
     'paper-epochs': { type: 'string', default: '200' },
+    // Compare candidates on validation and stop: the test split is not read.
+    'valid-only': { type: 'boolean', default: false },
   },
 });
 const seeds = args.seeds!.split(',').map(Number);
@@ -155,6 +161,11 @@ async function dataSet(name: string) {
     );
   }
   const chosen = tried.reduce((a, b) => (b.valid > a.valid ? b : a));
+  if (args['valid-only']) {
+    console.log(`${name} validation NDCG@10: ItemKNN ${knn.valid.toFixed(4)}`);
+    for (const t of tried) console.log(`  CFGAN ${label(t.candidate)} ${t.valid.toFixed(4)}`);
+    return undefined;
+  }
   for (const t of tried) if (t !== chosen) t.scorer.dispose();
   // The test split, read once per model and seed.
   const itemknn = await testMetrics(d, ItemKnnScorer.fit(d.train, d.nItems, { neighbours: knn.k }));
@@ -246,6 +257,8 @@ async function paperSplit(dir: string) {
     zrRatio: 0.7,
     pmRatio: 0.7,
     zrCoefficient: 0.03,
+    reconstructionCoefficient: 0,
+    inputDropout: 0,
     regG: 0.001,
     epochs,
     validateEvery: 0,
@@ -287,5 +300,6 @@ for (const name of args.data!.split(',').filter(Boolean)) {
   figures[name] = await dataSet(name);
 }
 if (args['paper-split']) figures.paperSplit = await paperSplit(args['paper-split']);
+if (args['valid-only']) process.exit(0);
 const parts = [...args.data!.split(',').filter(Boolean), ...(args['paper-split'] ? ['paper'] : [])];
 await writeBenchResult(`gan-quality-${parts.join('-')}`, figures);
