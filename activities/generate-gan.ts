@@ -17,9 +17,12 @@ import {
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
 import { ItemKnnScorer, knnRowScoresAsync } from '../lib/models/baselines/index.ts';
+import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
+import type { StrongestBaseline } from '../lib/models/baselines/strongest.ts';
 import { validationNdcg10 } from '../lib/models/validation-score.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { catalogSize, readSplitCsr } from './split-data.ts';
+import { sharedStrongestBaseline } from './baseline-choice.ts';
+import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -40,7 +43,9 @@ export interface GenerateGanStageConfig {
  * train split. The validation split (a seeded sample of at most GATE_MAX_USERS users each
  * time) scores the generator as a recommender (its NDCG@10) and
  * decides the source gate: on the validation items of the users it would augment, the
- * generator must beat ItemKNN, or no rows are emitted (the stats say why). Rows come from
+ * generator must beat the strongest tuned baseline (EASE, RP3beta or ItemKNN, on
+ * recency-weighted histories where that scored higher; the search the teacher and expandLlm
+ * share), or no rows are emitted (the stats say why). Rows come from
  * train alone: one may be a user's validation item, as one may be a test item.
  */
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
@@ -54,7 +59,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   async run(ctx) {
     const t0 = Date.now();
     const { nUsers, nItems } = catalogSize(ctx);
-    const train = await readSplitCsr(ctx, 'train');
+    const { rows: trainRows, csr: train } = await readSplit(ctx, 'train');
     const generator = loadGenerator(
       await readFile(await ctx.inputFile('trainGan', 'generator.bin')),
     );
@@ -75,15 +80,19 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       const own = await ndcg10(scorer, sample(valid, 0x6a7e1));
       const theirs = sample(keepRows(valid, users), 0x6a7e2);
       const gateUsers = nonEmptyRows(theirs).length;
-      // One item-kNN serves the gate and the rows' plausibility.
-      const knn = await ItemKnnScorer.fitAsync(train, nItems);
+      // The gate's reference: the strongest tuned baseline on validation, recency-weighted
+      // histories included (the search the teacher and expandLlm share).
+      ctx.heartbeat({ phase: 'fitting the strongest baseline for the gate' });
+      const baseline = await sharedStrongestBaseline(ctx, train, valid, nItems, {
+        recency: await recencyRanksAsync(trainRows, nUsers),
+      });
       const generatorOnUsers = gateUsers ? await ndcg10(scorer, theirs) : 0;
-      const baselineOnUsers = gateUsers ? await ndcg10(knn, theirs) : 0;
+      const baselineOnUsers = gateUsers ? await ndcg10(baseline.scorer, theirs) : 0;
       const gate = gateVerdict(
         ctx.config.gate ?? true,
         generatorOnUsers,
         baselineOnUsers,
-        'itemknn',
+        baselineLabel(baseline),
         gateUsers,
       );
       const emitted = gate.state === 'closed' ? users.subarray(0, 0) : users;
@@ -95,6 +104,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
       const path = join(ctx.workDir, 'gan.parquet');
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
+      const knn = await ItemKnnScorer.fitAsync(train, nItems);
       const plausibility = await knnRowScoresAsync(train, nItems, rows, knn);
       const { schema } = await writeSyntheticParquet(path, {
         ...rows,
@@ -129,6 +139,12 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
     }
   },
 };
+
+/** The baseline's name, with its recency half-life when it weighs histories by recency. */
+function baselineLabel(b: StrongestBaseline): string {
+  const halfLife = b.candidates.find((c) => c.name === b.name)?.chosen?.halfLife;
+  return typeof halfLife === 'number' ? `${b.name} (recency half-life ${halfLife})` : b.name;
+}
 
 export function generateGanActivity(store: ArtifactStore) {
   return (input: StageInput<GenerateGanStageConfig>): Promise<StageRef> =>

@@ -374,7 +374,7 @@ const ganSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Emit rows only when the generator beats ItemKNN on the validation items of the users it would augment; when it does not, generateGan emits none and says why.',
+        "Emit rows only when the generator beats the strongest tuned baseline (EASE, RP3beta or ItemKNN, recency-weighted where that scores higher; the teacher's search) on the validation items of the users it would augment; when it does not, generateGan emits none and says why.",
       ),
   })
   .prefault({})

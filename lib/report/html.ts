@@ -182,7 +182,7 @@ const GAN_LABELS: Record<string, string> = {
   topK: 'positives per augmented user',
   gateUsers: 'gate: users with validation items among those to augment',
   gateGeneratorValidNdcg10: 'gate: generator validation NDCG@10 on those users',
-  gateBaselineValidNdcg10: 'gate: ItemKNN validation NDCG@10 on those users',
+  gateBaselineValidNdcg10: "gate: the strongest baseline's validation NDCG@10 on those users",
 };
 
 function ganSection(g: Record<string, number>, gate?: string): string {
