@@ -10,7 +10,8 @@ both with the same injected randomness and says whether they agree. Prints one J
 Epoch times come from `--batches` timed batches (after one warm-up batch that compiles),
 scaled to the batches of a full epoch, so a CPU figure at full size stays within minutes.
 Shapes are the pipeline's defaults: CFGAN 400/125 hidden units, dSteps 2, gSteps 4, batches
-of 64 (D) and 32 (G), variant user (vectors over the catalog); BPR-MF 64 factors, batches of
+of 64 (D) and 32 (G), variant user (vectors over the catalog), 70 % of G's inputs hidden,
+the own-entry reconstruction term; BPR-MF 64 factors, batches of
 2,048, one negative, Adam.
 """
 
@@ -51,9 +52,20 @@ def synthetic(n_users, n_items, per_user, seed):
 def cfgan_config(epochs=1):
     return cfgan.CfganConfig(
         generator_units=400, discriminator_units=125, noise_dim=0, epochs=epochs, batch_size=32,
-        learning_rate=0.001, zr_ratio=0.7, pm_ratio=0.7, zr_coefficient=0.03, seed=1,
+        learning_rate=0.001, zr_ratio=0.7, pm_ratio=0.7, zr_coefficient=1.0, seed=1,
         variant="user", d_steps=2, g_steps=4, discriminator_batch_size=64, reg_g=0.001,
+        reconstruction_coefficient=1.0, input_dropout=0.7,
     )
+
+
+def cfgan_batch(stream, train, users, n_items, c, put):
+    """(cond, shown, mask, zr, z) of one batch on the device: G's input `shown` is `cond`
+    less the entries the input dropout hid."""
+    mask, zr, z, shown = stream.batch(
+        train, users, n_items, c.zr_ratio, c.pm_ratio, c.noise_dim, c.input_dropout
+    )
+    cond = cfgan.multi_hot(train, users, n_items)
+    return [put(x) for x in (cond, cond if shown is None else shown, mask, zr, z)]
 
 
 def time_cfgan(device, train, n_users, n_items, batches):
@@ -68,21 +80,21 @@ def time_cfgan(device, train, n_users, n_items, batches):
 
     def batch(k, size):
         users = order[(k * size) % len(order) :][:size]
-        mask, zr, z = stream.batch(train, users, n_items, c.zr_ratio, c.pm_ratio, c.noise_dim)
-        return [put(x) for x in (cfgan.multi_hot(train, users, n_items), mask, zr, z)]
+        return cfgan_batch(stream, train, users, n_items, c, put)
 
     rate, alpha, reg = np.float32(1e-3), np.float32(c.zr_coefficient), np.float32(c.reg_g)
+    beta = np.float32(c.reconstruction_coefficient)
     seconds = {}
     for kind, size in (("d", c.discriminator_batch_size), ("g", c.batch_size)):
         elapsed = 0.0
         for k in range(batches + 1):
-            cond, mask, zr, z = batch(k, size)
+            cond, shown, mask, zr, z = batch(k, size)
             t0 = time.perf_counter()
             if kind == "d":
-                d, dm, logs = cfgan.d_step(g, d, dm, cond, mask, z, rate)
+                d, dm, logs = cfgan.d_step(g, d, dm, cond, shown, mask, z, rate)
                 jax.block_until_ready(logs)
             else:
-                g, gm, loss = cfgan.g_step(g, gm, d, cond, mask, zr, z, rate, alpha, reg)
+                g, gm, loss = cfgan.g_step(g, gm, d, cond, shown, mask, zr, z, rate, alpha, beta, reg)
                 jax.block_until_ready(loss)
             if k > 0:  # the first batch compiles
                 elapsed += time.perf_counter() - t0
@@ -121,12 +133,12 @@ def short_runs(device, train, n_users, n_items, pairs):
     stream = NumpyRandomness(2).cfgan_epoch(1)
     order = stream.order(np.flatnonzero(np.diff(train[0]) > 0))
     rate, alpha, reg = np.float32(1e-3), np.float32(c.zr_coefficient), np.float32(c.reg_g)
+    beta = np.float32(c.reconstruction_coefficient)
     for k in range(3):
         users = order[k * 64 : (k + 1) * 64]
-        mask, zr, z = stream.batch(train, users, n_items, c.zr_ratio, c.pm_ratio, 0)
-        cond, mask, zr, z = (put(x) for x in (cfgan.multi_hot(train, users, n_items), mask, zr, z))
-        d, dm, _ = cfgan.d_step(g, d, dm, cond, mask, z, rate)
-        g, gm, _ = cfgan.g_step(g, gm, d, cond, mask, zr, z, rate, alpha, reg)
+        cond, shown, mask, zr, z = cfgan_batch(stream, train, users, n_items, c, put)
+        d, dm, _ = cfgan.d_step(g, d, dm, cond, shown, mask, z, rate)
+        g, gm, _ = cfgan.g_step(g, gm, d, cond, shown, mask, zr, z, rate, alpha, beta, reg)
     r = NumpyRandomness(2)
     users, items = r.bpr_init(n_users, n_items, 64)
     params = {"users": put(users), "items": put(items), "bias": put(np.zeros(n_items, np.float32))}
