@@ -129,7 +129,7 @@ export function choosePolicy(
       reason:
         lost === undefined
           ? `${picked} and beats A on each half of them (confirmation half: ${figures(best.valid.confirmation, a.confirmation)})`
-          : `${picked} but does not beat A on the ${lost} half (${figures(best.valid[lost], a[lost])}): its lift is not confirmed`,
+          : `${picked} but does not beat A on the ${lost} half (${figures(best.valid[lost], a[lost])}, tail recall ${f(best.valid[lost].tailRecall10)} vs A ${f(a[lost].tailRecall10)}): its lift is not confirmed`,
     };
   }
   const conf = best.valid.confirmation;

@@ -73,6 +73,15 @@ describe('choosePolicy', () => {
       expect(one.beatsA).toBe(false);
       expect(one.reason).toContain(`does not beat A on the ${half} half`);
     }
+    // Losing tail recall on a half is named, as the reason's figures would not show it.
+    const tail = choosePolicy(
+      a,
+      [cand('y', three(fig(0.1, 0.08), fig(0.1, 0.1), fig(0.1, 0.1, 0.18)))],
+      0.05,
+      'all',
+    );
+    expect(tail.beatsA).toBe(false);
+    expect(tail.reason).toContain('tail recall 0.1800 vs A 0.2000');
   });
 
   it('does not claim a lift the confirmation half does not repeat', () => {
