@@ -172,6 +172,27 @@ export const HEADLINES: Headline[] = [
     figure: (f) => num(f.meanVsItemknn, 2) && `${num(f.meanVsItemknn, 2)}x`,
   },
   {
+    question: 'B over A on sparse users, demo data, mean of 3 seeds',
+    prefix: 'quality-table-demo',
+    exact: true,
+    command: "npx tsx bench/movielens/table.ts --data demo --families ''",
+    link: 'docs/model-quality.md',
+    figure: (f) => {
+      const lift = (f.goals as Record<string, unknown> | undefined)?.sparseLiftPct;
+      return typeof lift === 'number' ? `${lift > 0 ? '+' : ''}${lift.toFixed(1)}%` : undefined;
+    },
+  },
+  {
+    question: 'CFGAN generator test NDCG@10 over ItemKNN, demo data',
+    prefix: 'gan-quality-movielens-demo',
+    command: 'npx tsx bench/gan/quality.ts',
+    link: 'docs/model-quality.md#the-augmentation-sources',
+    figure: (f) => {
+      const x = (f.demo as Record<string, unknown> | undefined)?.cfganVsItemknnNdcg10;
+      return num(x, 2) && `${num(x, 2)}x`;
+    },
+  },
+  {
     question: 'item-sequence fallback picks the held-out item (chance 10%)',
     prefix: 'llm-sequence',
     command: 'npx tsx bench/llm/run.ts',
