@@ -327,7 +327,7 @@ const ganSchema = z
       .max(100)
       .default(1)
       .describe(
-        "Weight of the squared error (1 - output)^2 on a vector's own entries in the generator loss, beside the discriminator's pull (0 = the paper's loss; 1 scored higher on validation).",
+        "Weight of the squared error (1 - output)^2 on a vector's own entries in the generator loss, beside the discriminator's pull (0 = the paper's loss; on validation 1 scored above 0 on both benchmark data sets, and above 2 on the demo data).",
       ),
     inputDropout: z
       .number()
