@@ -110,6 +110,12 @@ export function shiftOwnEntries(
   }
 }
 
+/** What G's first layer reads for a batch: the rows `users[0..n)` of `csr`. */
+export interface GeneratorInput {
+  csr: Csr;
+  users: Int32Array;
+}
+
 /**
  * The generator's inputs of a batch with each entry hidden with probability dropT / 65536:
  * one draw per entry, batch vector by vector in CSR order (after the batch's masks and
@@ -118,12 +124,15 @@ export function shiftOwnEntries(
 export class InputDropout {
   private readonly indptr: Int32Array;
   private indices = new Int32Array(1024);
+  /** 0, 1, ..., maxBatch - 1: the batch positions that index the CSR. */
+  private readonly positions: Int32Array;
 
   constructor(maxBatch: number) {
     this.indptr = new Int32Array(maxBatch + 1);
+    this.positions = Int32Array.from({ length: maxBatch }, (_, k) => k);
   }
 
-  draw(rows: Csr, users: Int32Array, n: number, rng: Rng, dropT: number): Csr {
+  draw(rows: Csr, users: Int32Array, n: number, rng: Rng, dropT: number): GeneratorInput {
     const { indptr, indices } = rows;
     let need = 0;
     for (let r = 0; r < n; r++) need += indptr[users[r]! + 1]! - indptr[users[r]!]!;
@@ -140,13 +149,9 @@ export class InputDropout {
       }
     }
     this.indptr[n] = k;
-    return { indptr: this.indptr.subarray(0, n + 1), indices: out.subarray(0, k) };
+    return {
+      csr: { indptr: this.indptr.subarray(0, n + 1), indices: out.subarray(0, k) },
+      users: this.positions,
+    };
   }
-}
-
-/** 0, 1, ..., n - 1: the batch positions that index InputDropout's CSR. */
-export function positions(n: number): Int32Array {
-  const out = new Int32Array(n);
-  for (let k = 0; k < n; k++) out[k] = k;
-  return out;
 }

@@ -25,7 +25,8 @@ import { shuffled } from '../training/training-loop.ts';
 import type { EventLoopYielder } from '../training/training-loop.ts';
 import { RowKernels } from './kernels.ts';
 import { MaskSampler } from './mask-kernel.ts';
-import { InputDropout, positions, reconstructionWeights, shiftOwnEntries } from './masks.ts';
+import { InputDropout, reconstructionWeights, shiftOwnEntries } from './masks.ts';
+import type { GeneratorInput } from './masks.ts';
 import { dimsOf, pad4, padRows, transposeInto, unpadRows } from './thread-layout.ts';
 import type { Dims, GanJob, GanStep, GanThreadInit, ThreadBuffers } from './thread-layout.ts';
 import type { CfganConfig, DiscriminatorWeights, GeneratorWeights } from './types.ts';
@@ -76,8 +77,7 @@ export class GanThreads {
   private readonly dropT: number;
   /** Per buffer half: the dropout's state and the generator inputs it left for that batch. */
   private readonly dropouts: InputDropout[];
-  private readonly inputs: (Csr | undefined)[] = [undefined, undefined];
-  private readonly ids: Int32Array;
+  private readonly inputs: (GeneratorInput | undefined)[] = [undefined, undefined];
 
   private constructor(
     private readonly pool: ThreadPool<GanJob, void>,
@@ -98,7 +98,6 @@ export class GanThreads {
     this.dropT = Math.round(c.inputDropout * 65536);
     const B = Math.max(c.batchSize, c.discriminatorBatchSize);
     this.dropouts = [new InputDropout(B), new InputDropout(B)];
-    this.ids = positions(B);
   }
 
   /**
@@ -241,10 +240,11 @@ export class GanThreads {
       np,
     );
     for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
+    // G's input: the whole vectors, or what the dropout left of them.
     this.inputs[buf] =
       this.dropT > 0
         ? this.dropouts[buf]!.draw(this.rowsCsr, users, n, rng, this.dropT)
-        : undefined;
+        : { csr: this.rowsCsr, users };
   }
 
   /** G's hidden layer h of the batch, batch-major and transposed with `np` columns. */
@@ -254,10 +254,8 @@ export class GanThreads {
     const { shared: sh, main: m } = this.b;
     const z = this.half(m.z, buf);
     const n = users.length;
-    // G's input: the whole vectors, or what the dropout left of them.
-    const input = this.inputs[buf] ?? this.rowsCsr;
-    const ids = this.inputs[buf] ? this.ids : users;
-    this.k(hG).gather(g.w1, input.indptr, input.indices, ids, n, m.preG, g.b1);
+    const input = this.inputs[buf]!;
+    this.k(hG).gather(g.w1, input.csr.indptr, input.csr.indices, input.users, n, m.preG, g.b1);
     sh.h.fill(0);
     sh.hT.fill(0);
     for (let r = 0; r < n; r++)
@@ -460,13 +458,12 @@ export class GanThreads {
             m.dpre[r * hG + k] = dh * h * (1 - h);
           }
         // w1's rows: those of the inputs G was shown.
-        const input = this.inputs[buf] ?? this.rowsCsr;
-        const ids = this.inputs[buf] ? this.ids : users;
+        const input = this.inputs[buf]!;
         if (reg > 0) {
           const count = this.k(hG).scatter(
-            input.indptr,
-            input.indices,
-            ids,
+            input.csr.indptr,
+            input.csr.indices,
+            input.users,
             n,
             m.dpre,
             this.slot,
@@ -476,9 +473,9 @@ export class GanThreads {
           await this.run([{ kind: 'w1', np, rate, reg, count }]);
         } else {
           const gc = this.k(hG).scatter(
-            input.indptr,
-            input.indices,
-            ids,
+            input.csr.indptr,
+            input.csr.indices,
+            input.users,
             n,
             m.dpre,
             this.slot,

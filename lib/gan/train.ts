@@ -41,7 +41,6 @@ import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
 import {
   InputDropout,
   activeRows,
-  positions,
   reconstructionWeights,
   sampleMasks,
   shiftOwnEntries,
@@ -263,7 +262,6 @@ function oneThread(
   const own = beta > 0 ? new Float32Array(B * width) : undefined;
   const dropT = Math.round(config.inputDropout * 65536);
   const dropout = dropT > 0 ? new InputDropout(B) : undefined;
-  const ids = positions(B);
   const z = new Float32Array(Math.max(1, B * nz));
   const zrT = Math.round(config.zrRatio * 65536);
   const pmT = Math.round(config.pmRatio * 65536);
@@ -281,12 +279,12 @@ function oneThread(
     reconstructionWeights(rows, bu, n, width, zr, alpha, beta);
     for (let k = 0; k < n * nz; k++) z[k] = NORMAL_TABLE[rng.u32() & 4095]!;
     // G's input: the whole vectors, or what the dropout left of them.
-    const input = dropout?.draw(rows, bu, n, rng, dropT);
+    const input = dropout?.draw(rows, bu, n, rng, dropT) ?? { csr: rows, users: bu };
     // Batch x width matrices are kept width-major ([width, n], names ending in T): the
     // wasm matmul repacks its second operand on every call (for G's hidden x width output
     // layer that cost more than the product), so width-sized weights come first, from
     // transposed copies where needed, and no batch x width matrix is transposed.
-    ops.gather(g.w1, hG, input ? ids : bu, n, w.preG, g.b1, input);
+    ops.gather(g.w1, hG, input.users, n, w.preG, g.b1, input.csr);
     const tensors = tf.tidy(() => {
       let pre: tf.Tensor2D = tf.tensor2d(w.preG.subarray(0, n * hG), [n, hG]);
       const zt = tf.tensor2d(z.subarray(0, n * nz), [n, nz]);
@@ -419,7 +417,7 @@ function oneThread(
     ops.adamDense(s.gAdam, s.gm.b2, g.b2, w.gB2, rate);
     w.dpre.set(dpre!);
     // w1's rows: those of the inputs G was shown.
-    const gc = ops.scatter(input ? ids : bu, n, w.dpre, hG, w.rows, w.rowGrad, input);
+    const gc = ops.scatter(input.users, n, w.dpre, hG, w.rows, w.rowGrad, input.csr);
     if (reg > 0) {
       // The penalty reaches every row of w1, so its update is dense.
       w.gW1.fill(0);

@@ -14,7 +14,7 @@ describe("the generator's hidden inputs", () => {
     const users = Int32Array.of(2, 0, 1);
     const dropT = Math.round(0.5 * 65536);
     const rng = new Rng(4);
-    const got = new InputDropout(3).draw(csr, users, 3, rng, dropT);
+    const got = new InputDropout(3).draw(csr, users, 3, rng, dropT).csr;
     // The same draws by hand: user 2's three entries, then user 0's two.
     const ref = new Rng(4);
     const kept = [0, 1, 3, 1, 3].filter(() => (ref.u32() & 0xffff) >= dropT);
@@ -33,7 +33,7 @@ describe("the generator's hidden inputs", () => {
     const all = Int32Array.from({ length: n }, (_, k) => k);
     const drop = new InputDropout(n);
     const share =
-      drop.draw(many, all, n, new Rng(9), Math.round(0.3 * 65536)).indptr[n]! / (n * 20);
+      drop.draw(many, all, n, new Rng(9), Math.round(0.3 * 65536)).csr.indptr[n]! / (n * 20);
     expect(share).toBeGreaterThan(0.69);
     expect(share).toBeLessThan(0.71);
   });
