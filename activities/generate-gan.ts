@@ -16,7 +16,7 @@ import {
   selectUsers,
 } from '../lib/gan/index.ts';
 import type { GanUsers } from '../lib/gan/index.ts';
-import { ItemKnnScorer, knnRowScoresAsync } from '../lib/models/baselines/index.ts';
+import { knnRowScoresAsync } from '../lib/models/baselines/index.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { StrongestBaseline } from '../lib/models/baselines/strongest.ts';
 import { validationNdcg10 } from '../lib/models/validation-score.ts';
@@ -103,9 +103,11 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       });
       const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
       const path = join(ctx.workDir, 'gan.parquet');
-      // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base model).
-      const knn = await ItemKnnScorer.fitAsync(train, nItems);
-      const plausibility = await knnRowScoresAsync(train, nItems, rows, knn);
+      // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base
+      // model, fitted only when there are rows to score).
+      const plausibility = rows.n
+        ? await knnRowScoresAsync(train, nItems, rows)
+        : new Float32Array(0);
       const { schema } = await writeSyntheticParquet(path, {
         ...rows,
         plausibility,
