@@ -9,6 +9,7 @@ import { codeIdentityOf } from '../lib/code-identity/index.ts';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { familyCandidates } from '../lib/config/pipeline.ts';
 import { readInteractionsParquet } from '../lib/data/index.ts';
+import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import { chooseFamily, realTrainingSet, trainConfigOf } from '../lib/models/auto-family.ts';
 import type { FamilyChoice } from '../lib/models/auto-family.ts';
 import type { TrainConfig } from '../lib/models/types.ts';
@@ -43,6 +44,12 @@ function parseFamilyChoice(candidates: readonly TrainConfig[]) {
   };
 }
 
+/** Whether training reads the train split's recency ranks (EASE with `recency: auto`). */
+export function usesRecency(model: PipelineConfig['model']): boolean {
+  if (model.recency !== 'auto') return false;
+  return model.family === 'ease' || (model.family === 'auto' && model.candidates.includes('ease'));
+}
+
 /** The trainer settings, and with family auto the choice and whether it was reused. */
 export interface RunTrainConfig {
   train: TrainConfig;
@@ -66,12 +73,18 @@ export async function runTrainConfig(
     key: familyChoiceKey(ctx, configs),
     parse: parseFamilyChoice(configs),
     search: async () => {
-      const real = realTrainingSet(
-        await readInteractionsParquet(await ctx.inputFile('preprocess', 'train.parquet')),
-        splits.nUsers,
-        splits.nItems,
+      const rows = await readInteractionsParquet(
+        await ctx.inputFile('preprocess', 'train.parquet'),
       );
-      const made = await chooseFamily(real, { train: splits.train, valid: splits.valid }, configs, {
+      const real = realTrainingSet(rows, splits.nUsers, splits.nItems);
+      const validation = {
+        train: splits.train,
+        valid: splits.valid,
+        ...(usesRecency(model)
+          ? { trainRecency: await recencyRanksAsync(rows, splits.nUsers) }
+          : {}),
+      };
+      const made = await chooseFamily(real, validation, configs, {
         signal: ctx.signal,
         onCandidate: (family) => ctx.heartbeat({ phase: `trying family ${family}` }),
       });

@@ -10,7 +10,7 @@ import type { PolicyOverrides } from '../lib/policy/index.ts';
 import { validationFigures } from '../lib/policy/validation.ts';
 import { resample, SOURCE } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { runTrainConfig } from './family-choice.ts';
+import { runTrainConfig, usesRecency } from './family-choice.ts';
 import {
   namedSynthetic,
   readResampleInput,
@@ -63,7 +63,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
   async run(ctx) {
     const { augmentation, resample: resampleConfig, model, segments, seed } = ctx.config;
     const input = await readResampleInput(ctx, resampleConfig);
-    const splits = await readSplitCsrs(ctx, false);
+    const splits = await readSplitCsrs(ctx, false, { recency: usesRecency(model) });
     // Absent in configs from before the cap: every validation user.
     const valid = sampleRows(
       splits.valid,
@@ -71,7 +71,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       seed,
       POLICY_SAMPLE_STREAM,
     );
-    const validation = { train: splits.train, valid };
+    const validation = { train: splits.train, valid, trainRecency: splits.trainRecency };
     const halves = validationHalves(splits.train, valid, segments.sparseFraction, seed);
     const {
       train,

@@ -8,7 +8,7 @@ import { trainRecommender } from '../lib/models/index.ts';
 import type { EpochLog } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
-import { runTrainConfig } from './family-choice.ts';
+import { runTrainConfig, usesRecency } from './family-choice.ts';
 import { readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -45,8 +45,12 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
       const set = await readTrainingSetParquet(
         await ctx.inputFile('resample', VARIANT_FILE[ctx.config.variant]),
       );
-      const splits = await readSplitCsrs(ctx, false);
-      const validation = { train: splits.train, valid: splits.valid };
+      const splits = await readSplitCsrs(ctx, false, { recency: usesRecency(ctx.config.model) });
+      const validation = {
+        train: splits.train,
+        valid: splits.valid,
+        trainRecency: splits.trainRecency,
+      };
       // family auto: one choice for A, B and the policy search, made once on the real data.
       const { train, choice, choiceReused } = await runTrainConfig(
         ctx,
@@ -93,6 +97,7 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,
           bestValidNdcg10: result.bestValidNdcg10,
+          ...(result.chosen ? { chosen: result.chosen } : {}),
           stoppedEarly: result.stoppedEarly,
           resumedFromEpoch: resume?.epoch ?? 0,
           samplesPerSecond: trainSeconds > 0 ? Math.round(samples / trainSeconds) : 0,

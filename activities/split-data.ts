@@ -5,6 +5,7 @@
 import { readInteractionsParquet } from '../lib/data/index.ts';
 import type { Interactions } from '../lib/data/index.ts';
 import { csrFromCoo } from '../lib/eval/csr.ts';
+import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { Csr } from '../lib/eval/index.ts';
 import type { StageContext } from './stage-runner.ts';
 
@@ -14,6 +15,8 @@ export interface SplitCsrs {
   train: Csr;
   valid: Csr;
   test?: Csr;
+  /** With `recency`: each train entry's rank among its user's rows, 0 the latest (recency.ts). */
+  trainRecency?: Int32Array;
 }
 
 /** Users and items after preprocessing, from its manifest: the size of every dense id space. */
@@ -47,18 +50,24 @@ export async function readSplitCsr(
   return (await readSplit(ctx, name)).csr;
 }
 
-/** Reads the preprocess stage's splits (`test` only when asked for) into CSRs. */
+/**
+ * Reads the preprocess stage's splits (`test` only when asked for) into CSRs; with
+ * `recency`, also the train entries' recency ranks (for EASE's history weighting).
+ */
 export async function readSplitCsrs(
   ctx: StageContext<unknown>,
   withTest: boolean,
+  options: { recency?: boolean } = {},
 ): Promise<SplitCsrs> {
   const { nUsers, nItems } = catalogSize(ctx);
-  const csr = (name: 'train' | 'valid' | 'test') => readSplitCsr(ctx, name);
+  const train = await readSplit(ctx, 'train');
+  const csr = (name: 'valid' | 'test') => readSplitCsr(ctx, name);
   return {
     nUsers,
     nItems,
-    train: await csr('train'),
+    train: train.csr,
     valid: await csr('valid'),
     test: withTest ? await csr('test') : undefined,
+    ...(options.recency ? { trainRecency: await recencyRanksAsync(train.rows, nUsers) } : {}),
   };
 }

@@ -6,7 +6,9 @@
 import type { preprocess } from '../../lib/data/index.ts';
 import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import type { AsyncScorer, Csr, EvalData } from '../../lib/eval/index.ts';
-import type { TrainingSet } from '../../lib/models/index.ts';
+import type { TrainingSet, ValidationData } from '../../lib/models/index.ts';
+import { runSteps } from '../../lib/async/steps.ts';
+import { recencyRankSteps } from '../../lib/models/baselines/recency.ts';
 
 export function benchSplits(pre: ReturnType<typeof preprocess>) {
   const nUsers = pre.users.size;
@@ -28,7 +30,13 @@ export function benchSplits(pre: ReturnType<typeof preprocess>) {
     label: new Uint8Array(pre.train.n).fill(1),
     weight: new Float32Array(pre.train.n).fill(1),
   };
+  // What early stopping and choices on validation see (EASE's recency weighting included).
+  const validation: ValidationData = {
+    train: data.train,
+    valid: data.valid,
+    trainRecency: runSteps(recencyRankSteps(pre.train, nUsers)),
+  };
   const testNdcg10 = async (s: AsyncScorer) =>
     (await evaluateFullRankingAsync(data, s, { ks: [10] })).summary.overall['ndcg@10']!;
-  return { nUsers, nItems, data, set, testNdcg10 };
+  return { nUsers, nItems, data, set, validation, testNdcg10 };
 }

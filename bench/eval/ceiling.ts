@@ -46,7 +46,7 @@ const pre = preprocess(
   { table: g.table, users: g.users, items: g.items, meta: g.meta },
   { ...config.preprocess, seed: config.seed },
 );
-const { nUsers, nItems, data, set, testNdcg10: ndcg } = benchSplits(pre);
+const { nUsers, nItems, data, set, validation, testNdcg10: ndcg } = benchSplits(pre);
 
 // The genre oracle, from the generator's ground truth.
 const genres = Math.max(...g.truth.itemGenre) + 1;
@@ -103,7 +103,7 @@ const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const rows: [string, number][] = [['popularity', popularity]];
 rows.push(['itemknn', await ndcg(ItemKnnScorer.fit(data.train, nItems))]);
 const model = trainConfigOf(config.model, config.seed);
-const bpr = await trainRecommender(set, { train: data.train, valid: data.valid }, model);
+const bpr = await trainRecommender(set, validation, model);
 rows.push([`${model.family} (${args.set === '{}' ? 'defaults' : '--set'})`, await ndcg(bpr.model)]);
 rows.push(['genre oracle', await ndcg(oracle(0))]);
 rows.push(['taste oracle', await ndcg(oracle(STYLE_SHARE))]);

@@ -34,13 +34,12 @@ const pre = preprocess(
   { table: ing.table, ...ing.idMaps, meta: ing.meta },
   { ...config.preprocess, seed: config.seed },
 );
-const { nUsers, nItems, data, set, testNdcg10: ndcg } = benchSplits(pre);
+const { nUsers, nItems, data, set, validation, testNdcg10: ndcg } = benchSplits(pre);
 const popularity = await ndcg(PopularityScorer.fit(data.train, nItems));
 const itemknn = await ndcg(ItemKnnScorer.fit(data.train, nItems));
 console.error(
   `MovieLens-100K: ${nUsers} users x ${nItems} items; popularity ${popularity.toFixed(4)}, itemknn ${itemknn.toFixed(4)}`,
 );
-const validation = { train: data.train, valid: data.valid };
 const scores: number[] = [];
 const chosen: string[] = [];
 for (const seed of args.seeds!.split(',').map(Number)) {

@@ -76,15 +76,11 @@ const pre = preprocess(
   { table: ing.table, ...ing.idMaps, meta: ing.meta },
   { ...base.preprocess, seed: base.seed },
 );
-const { nUsers, nItems, data, set, testNdcg10 } = benchSplits(pre);
+const { nUsers, nItems, data, set, validation, testNdcg10 } = benchSplits(pre);
 
 async function train(overrides: Record<string, unknown>, seed: number) {
   const { model } = parsePipelineConfig({ model: { ...fixed, ...overrides } });
-  return trainRecommender(
-    set,
-    { train: data.train, valid: data.valid },
-    trainConfigOf(model, seed),
-  );
+  return trainRecommender(set, validation, trainConfigOf(model, seed));
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;

@@ -6,7 +6,6 @@
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { strongestBaseline } from '../../lib/models/baselines/index.ts';
-import { recencyRanksAsync } from '../../lib/models/baselines/recency.ts';
 import { benchSplits } from '../common/splits.ts';
 import { ml100kRatingsOf, movielens100k } from './data.ts';
 
@@ -22,7 +21,7 @@ export async function validationData(name: string, family: string) {
   );
   const splits = benchSplits(pre);
   const teacher = await strongestBaseline(splits.data.train, splits.data.valid, splits.nItems, {
-    recency: await recencyRanksAsync(pre.train, splits.nUsers),
+    recency: splits.validation.trainRecency,
   });
   console.error(
     `${name}: ${splits.nUsers} users x ${splits.nItems} items; teacher ${teacher.name} (validation NDCG@10 ${teacher.candidates.map((c) => `${c.name} ${c.validNdcg10?.toFixed(4)}${typeof c.chosen?.halfLife === 'number' ? ` (recency half-life ${c.chosen.halfLife})` : ''}`).join(', ')})`,
@@ -31,7 +30,6 @@ export async function validationData(name: string, family: string) {
     config,
     pre,
     ...splits,
-    validation: { train: splits.data.train, valid: splits.data.valid },
     teacher,
   };
 }

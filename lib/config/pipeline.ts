@@ -718,6 +718,12 @@ const modelSchema = z
       .max(64)
       .default(3)
       .describe('iALS: conjugate-gradient steps per row and half-epoch (warm-started).'),
+    recency: z
+      .enum(['auto', 'none'])
+      .default('auto')
+      .describe(
+        "EASE: `auto` weights each user's history towards their latest train rows when validation says so (2^(-r / h) for an item with r later rows; h from 16, 8, 4, 2, 1 or none, chosen on validation after lambda, as the teacher does); `none` scores the plain history. Order comes from the timestamps, else the file order.",
+      ),
     negatives: z
       .int()
       .min(1)
@@ -839,6 +845,7 @@ export function familyCandidates(model: PipelineConfig['model']): PipelineConfig
       validationUsers: model.validationUsers,
       checkpointEvery: model.checkpointEvery,
       threads: model.threads,
+      recency: model.recency,
     }),
   );
 }

@@ -96,14 +96,8 @@ export async function chooseFamily(
       `model.family auto: the ${halves.selection.length} users with validation items leave no user to rank the families on (one half of them early-stops each family, the other ranks them): it needs a larger validation split`,
     );
   const train = hooks.train ?? trainRecommender;
-  const onSelection = {
-    train: validation.train,
-    valid: keepRows(validation.valid, halves.selection),
-  };
-  const onConfirmation = {
-    train: validation.train,
-    valid: keepRows(validation.valid, halves.confirmation),
-  };
+  const onSelection = { ...validation, valid: keepRows(validation.valid, halves.selection) };
+  const onConfirmation = { ...validation, valid: keepRows(validation.valid, halves.confirmation) };
   const candidates: FamilyCandidate[] = [];
   let best: { config: TrainConfig; score: number } | undefined;
   for (const config of configs) {

@@ -12,6 +12,11 @@ export type { EpochLog } from '../training/types.ts';
 export interface ValidationData {
   train: Csr;
   valid: Csr;
+  /**
+   * For each entry of `train`: how many of the user's train rows came after it (0 for the
+   * latest; baselines/recency.ts). EASE with `recency: auto` weights histories by it.
+   */
+  trainRecency?: Int32Array;
 }
 
 export type ModelFamily = 'bpr' | 'neumf' | 'ials' | 'ease';
@@ -39,6 +44,12 @@ export interface TrainConfig {
   alpha?: number;
   /** iALS: conjugate-gradient steps per row and half-epoch. */
   cgSteps?: number;
+  /**
+   * EASE: `auto` chooses on validation whether a user's history is weighted towards their
+   * latest rows, and with which half-life (needs `ValidationData.trainRecency`); absent or
+   * `none`: the plain history.
+   */
+  recency?: 'auto' | 'none';
   /** Stop after this many evaluations without a better validation NDCG@10. */
   patience: number;
   /** Evaluate on validation every this many epochs. */
@@ -90,4 +101,6 @@ export interface TrainResult {
   kernel?: string;
   /** BPR-MF and iALS: the threads that trained. */
   threads?: number;
+  /** Settings the trainer chose on validation (EASE: lambda, and halfLife when one won). */
+  chosen?: Record<string, number>;
 }

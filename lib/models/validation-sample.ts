@@ -39,5 +39,5 @@ export function sampleValidationUsers(
   seed: number,
 ): ValidationData {
   const valid = sampleRows(v.valid, maxUsers, seed, SAMPLE_STREAM);
-  return valid === v.valid ? v : { train: v.train, valid };
+  return valid === v.valid ? v : { ...v, valid };
 }

@@ -20,7 +20,7 @@ export async function validationFigures(
   segments: { sparseFraction: number; tailFraction: number },
   signal?: AbortSignal,
 ): Promise<SplitFigures> {
-  const stopOn = { train: validation.train, valid: keepRows(validation.valid, halves.selection) };
+  const stopOn = { ...validation, valid: keepRows(validation.valid, halves.selection) };
   const result = await trainRecommender(set, stopOn, train, { signal });
   try {
     const nUsers = validation.train.indptr.length - 1;

@@ -81,6 +81,35 @@ export function* recencyRankSteps(
   return ranks;
 }
 
+/** A half-life chosen on validation, with every candidate's figure. */
+export interface HalfLifeChoice {
+  /** The winner; absent when the plain history scored best. */
+  halfLife?: number;
+  validNdcg10: number;
+  /** The plain history first, then each of RECENCY_HALF_LIVES. */
+  figures: RecencyFigure[];
+}
+
+/**
+ * Scores each of RECENCY_HALF_LIVES with `scoreWith` against the plain history's
+ * `plainNdcg10`; the best on validation wins, the plain history on ties.
+ */
+export async function chooseHalfLife(
+  plainNdcg10: number,
+  scoreWith: (halfLife: number) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<HalfLifeChoice> {
+  const figures: RecencyFigure[] = [{ halfLife: null, validNdcg10: plainNdcg10 }];
+  let best: { halfLife?: number; validNdcg10: number } = { validNdcg10: plainNdcg10 };
+  for (const halfLife of RECENCY_HALF_LIVES) {
+    signal?.throwIfAborted();
+    const validNdcg10 = await scoreWith(halfLife);
+    figures.push({ halfLife, validNdcg10 });
+    if (validNdcg10 > best.validNdcg10) best = { halfLife, validNdcg10 };
+  }
+  return { ...best, figures };
+}
+
 /** 2^(-rank / halfLife) per entry. */
 export function recencyWeights(ranks: Int32Array, halfLife: number): Float32Array {
   if (!(halfLife > 0)) throw new RangeError(`recency half-life must be > 0, got ${halfLife}`);

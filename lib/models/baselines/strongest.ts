@@ -7,8 +7,7 @@
  */
 import type { Csr, Scorer } from '../../eval/types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
-import { RECENCY_HALF_LIVES, isHistoryReweightable, recencyWeights } from './recency.ts';
-import type { RecencyFigure } from './recency.ts';
+import { chooseHalfLife, isHistoryReweightable, recencyWeights } from './recency.ts';
 import { topUnseenItemsAsync } from './top-new.ts';
 import type { TopNewItems, UnseenExclusions } from './top-new.ts';
 import { fitTunedBaseline, validationOf } from './tuned.ts';
@@ -179,25 +178,20 @@ async function withRecency(
 }> {
   if (!isHistoryReweightable(plainScorer))
     return { scorer: plainScorer, score: plainScore, ...(chosen ? { chosen } : {}) };
-  let best: { scorer: Scorer & { nItems: number }; score: number; halfLife?: number } = {
-    scorer: plainScorer,
-    score: plainScore,
-  };
-  const recency: RecencyFigure[] = [{ halfLife: null, validNdcg10: plainScore }];
-  for (const halfLife of RECENCY_HALF_LIVES) {
-    signal?.throwIfAborted();
-    const scorer = plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife));
-    const score = await validationNdcg10(scorer, validation, signal);
-    recency.push({ halfLife, validNdcg10: score });
-    if (score > best.score) best = { scorer, score, halfLife };
-  }
+  const reweighted = (halfLife: number) =>
+    plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife));
+  const pick = await chooseHalfLife(
+    plainScore,
+    (halfLife) => validationNdcg10(reweighted(halfLife), validation, signal),
+    signal,
+  );
   return {
-    scorer: best.scorer,
-    score: best.score,
+    scorer: pick.halfLife === undefined ? plainScorer : reweighted(pick.halfLife),
+    score: pick.validNdcg10,
     chosen: {
       ...chosen,
-      ...(best.halfLife !== undefined ? { halfLife: best.halfLife } : {}),
-      recency,
+      ...(pick.halfLife !== undefined ? { halfLife: pick.halfLife } : {}),
+      recency: pick.figures,
     },
   };
 }

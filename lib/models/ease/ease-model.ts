@@ -20,6 +20,8 @@ export class EaseModel implements TrainedModel {
     readonly history: Csr,
     /** The weight of each history entry (aligned with `history.indices`). */
     readonly historyWeight: Float32Array,
+    /** The recency half-life the history weights include (ease-train.ts); absent: none. */
+    readonly halfLife?: number,
   ) {}
 
   /** Item x item weights, row-major. */
@@ -54,7 +56,14 @@ export class EaseModel implements TrainedModel {
       bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), at);
       at += p.byteLength;
     }
-    const meta = { format: EASE_FORMAT, nUsers: this.nUsers, nItems: n, nnz, lambda: this.lambda };
+    const meta = {
+      format: EASE_FORMAT,
+      nUsers: this.nUsers,
+      nItems: n,
+      nnz,
+      lambda: this.lambda,
+      ...(this.halfLife !== undefined ? { halfLife: this.halfLife } : {}),
+    };
     return Promise.resolve([
       { name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(meta)) },
       { name: DATA_FILE, bytes },
@@ -97,5 +106,6 @@ export function loadEase(files: ModelFile[]): EaseModel {
   const rowWeight = take((b, o, n) => new Float32Array(b, o, n), nnz);
   const history = { indptr, indices };
   const scorer = EaseScorer.fromWeights(history, rowWeight, nItems, lambda, weights);
-  return new EaseModel(nUsers, scorer, history, rowWeight);
+  const halfLife = typeof meta.halfLife === 'number' ? meta.halfLife : undefined;
+  return new EaseModel(nUsers, scorer, history, rowWeight, halfLife);
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runSteps } from '../../../lib/async/steps.ts';
+import { recencyRankSteps } from '../../../lib/models/baselines/recency.ts';
 import { resampleStage } from '../../../activities/resample.ts';
 import { retrainAStage, retrainBStage } from '../../../activities/retrain.ts';
 import { runStage } from '../../../activities/stage-runner.ts';
@@ -27,7 +29,11 @@ const { pre, nUsers, nItems, data } = syntheticSplits({
   seed: 4,
   kCore: 5,
 });
-const validation = { train: data.train, valid: data.valid };
+const validation = {
+  train: data.train,
+  valid: data.valid,
+  trainRecency: runSteps(recencyRankSteps(pre.train, nUsers)),
+};
 const real = realTrainingSet(pre.train, nUsers, nItems);
 
 /** A fake model that ranks the validation items of `users` first and everyone else's last. */

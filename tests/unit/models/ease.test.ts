@@ -11,7 +11,8 @@ import { invertSpdSteps } from '../../../lib/models/ease/spd-inverse.ts';
 import { Rng } from '../../../lib/training/random.ts';
 import { NON_RETRYABLE_ERRORS } from '../../../lib/contracts/index.ts';
 import { evaluateFullRanking } from '../../../lib/eval/full-ranking.ts';
-import { PopularityScorer } from '../../../lib/models/baselines/index.ts';
+import { PopularityScorer, strongestBaseline } from '../../../lib/models/baselines/index.ts';
+import { recencyRankSteps } from '../../../lib/models/baselines/recency.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig } from '../../../lib/models/index.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
@@ -174,6 +175,40 @@ describe('family ease', () => {
     await plain.model.scoreUsers(users, a);
     await withNegative.model.scoreUsers(users, b);
     expect(b).toEqual(a);
+  });
+
+  it('with recency auto, weights histories towards the latest rows as the teacher does, and saves the weights', async () => {
+    const set = trainingSetOf(pre.train, nUsers, nItems);
+    const trainRecency = runSteps(recencyRankSteps(pre.train, nUsers));
+    const withRanks = { ...validation, trainRecency };
+    const result = await trainRecommender(set, withRanks, { ...config, recency: 'auto' });
+    // The generator's users drift to a second cluster over time: order helps on validation.
+    const plain = await trainRecommender(set, validation, config);
+    expect(result.history).toHaveLength(4 + 5);
+    expect(result.bestValidNdcg10).toBeGreaterThan(plain.bestValidNdcg10);
+    // The same half-life and figure as the strongest-baseline search's EASE (plain Gram).
+    const teacher = await strongestBaseline(data.train, data.valid, nItems, {
+      candidates: ['ease'],
+      recency: trainRecency,
+    });
+    expect(result.chosen).toEqual({
+      lambda: teacher.candidates[0]!.chosen!.lambda,
+      halfLife: teacher.candidates[0]!.chosen!.halfLife,
+    });
+    expect(result.bestValidNdcg10).toBeCloseTo(teacher.validNdcg10, 6);
+    const files = await result.model.save();
+    const meta = JSON.parse(new TextDecoder().decode(files[0]!.bytes)) as { halfLife?: number };
+    expect(meta.halfLife).toBe(result.chosen!.halfLife);
+    const loaded = await loadModel(files);
+    const users = Int32Array.of(0, 5, 77);
+    const a = new Float32Array(users.length * nItems);
+    const b = new Float32Array(users.length * nItems);
+    await result.model.scoreUsers(users, a);
+    await loaded.scoreUsers(users, b);
+    expect(b).toEqual(a);
+    await expect(trainRecommender(set, validation, { ...config, recency: 'auto' })).rejects.toThrow(
+      /needs the train split's recency ranks/,
+    );
   });
 
   it('refuses a catalog above its limit with a non-retryable error', async () => {
