@@ -2,12 +2,13 @@
  * EASE training (`family: ease`): fitted on a training set's positives (each row weighted, so
  * synthetic rows count less), lambda chosen on the validation split from a grid relative to
  * the log's scale. No epochs, no randomness: the same set gives the same model. Explicit
- * negatives do not enter a Gram matrix and are left out. With `recency: auto` the chosen
- * lambda's model then scores histories weighted towards each user's latest rows, 2^(-r / h)
- * for r later rows (baselines/recency.ts), and keeps the half-life h with the best validation
- * NDCG@10, the plain history on ties: the teacher's knowledge of order, in the model itself.
- * The Gram matrix stays on the row weights, so only scoring changes. The history lists one
- * entry per candidate lambda, then one per half-life, with its validation NDCG@10.
+ * negatives do not enter a Gram matrix and are left out. With `recency: auto` each lambda's
+ * model also scores histories weighted towards each user's latest rows, 2^(-r / h) for r
+ * later rows (baselines/recency.ts), and the pair of lambda and half-life h with the best
+ * validation NDCG@10 wins, the plain history on ties: the teacher's knowledge of order, in
+ * the model itself. The pair is chosen jointly because the best lambda depends on the
+ * weighting (on augmented sets especially). The Gram matrix stays on the row weights, so only scoring changes. The history lists one
+ * entry per candidate lambda, with its validation NDCG@10 (its best half-life's).
  */
 import { validateTrainingSet } from '../training-pairs.ts';
 import { validationNdcg10 } from '../validation-score.ts';
@@ -24,7 +25,10 @@ import { fitEaseOnValidation } from './ease.ts';
 import type { EaseScorer } from './ease.ts';
 import { EaseModel } from './ease-model.ts';
 
-/** Fits EASE on the set's positives, lambda chosen by validation NDCG@10. */
+/**
+ * Fits EASE on the set's positives, lambda (and with `recency: auto` the history's half-life,
+ * jointly: the best lambda depends on it) chosen by validation NDCG@10.
+ */
 export async function trainEase(
   set: TrainingSet,
   validation: ValidationData,
@@ -33,70 +37,54 @@ export async function trainEase(
 ): Promise<TrainResult> {
   validateTrainingSet(set);
   const { history, weight, negatives } = positivesByUser(set);
+  const ranks = config.recency === 'auto' ? historyRanks(history, validation) : undefined;
+  const weighted = (halfLife: number) => {
+    const w = recencyWeights(ranks!, halfLife);
+    for (let k = 0; k < w.length; k++) w[k]! *= weight[k]!;
+    return w;
+  };
+  // Each lambda's best half-life (undefined: the plain history), filled in as they are scored.
+  const halfLifeOf = new Map<number, number | undefined>();
   const t0 = performance.now();
   const choice = await fitEaseOnValidation(
     history,
     set.nItems,
     async (scorer) => {
-      const model = new EaseModel(set.nUsers, scorer, history, weight);
-      return validationNdcg10(model, validation, hooks.signal);
+      const score = (m: EaseModel) => validationNdcg10(m, validation, hooks.signal);
+      const plain = await score(new EaseModel(set.nUsers, scorer, history, weight));
+      if (!ranks) return plain;
+      const pick = await chooseHalfLife(
+        plain,
+        (halfLife) => score(modelWith(set.nUsers, scorer, history, weighted(halfLife), halfLife)),
+        hooks.signal,
+      );
+      halfLifeOf.set(scorer.lambda, pick.halfLife);
+      return pick.validNdcg10;
     },
     { signal: hooks.signal, rowWeight: weight },
   );
   const seconds = (performance.now() - t0) / 1000 / choice.candidates.length;
-  const samples = set.n - negatives;
   const log = choice.candidates.map((c, k) => ({
     epoch: k + 1,
     loss: 0,
     validNdcg10: c.validNdcg10,
-    samples,
+    samples: set.n - negatives,
     seconds,
   }));
-  const best = choice.candidates.findIndex((c) => c.lambda === choice.lambda);
-  let model = new EaseModel(set.nUsers, choice.scorer, history, weight);
-  let bestEpoch = best + 1;
-  if (config.recency === 'auto') {
-    const ranks = historyRanks(history, validation);
-    const reweighted = (halfLife: number) => {
-      const w = recencyWeights(ranks, halfLife);
-      for (let k = 0; k < w.length; k++) w[k]! *= weight[k]!;
-      return modelWith(set.nUsers, choice.scorer, history, w, halfLife);
-    };
-    const t1 = performance.now();
-    const pick = await chooseHalfLife(
-      choice.candidates[best]!.validNdcg10,
-      (halfLife) => validationNdcg10(reweighted(halfLife), validation, hooks.signal),
-      hooks.signal,
-    );
-    const perHalfLife = (performance.now() - t1) / 1000 / (pick.figures.length - 1);
-    for (const f of pick.figures.slice(1))
-      log.push({
-        epoch: log.length + 1,
-        loss: 0,
-        validNdcg10: f.validNdcg10,
-        samples,
-        seconds: perHalfLife,
-      });
-    if (pick.halfLife !== undefined) {
-      model = reweighted(pick.halfLife);
-      bestEpoch =
-        choice.candidates.length +
-        1 +
-        pick.figures.slice(1).findIndex((f) => f.halfLife === pick.halfLife);
-    }
-  }
   for (const entry of log) await hooks.onEpoch?.(entry);
+  const best = choice.candidates.findIndex((c) => c.lambda === choice.lambda);
+  const halfLife = halfLifeOf.get(choice.lambda);
   return {
-    model,
+    model:
+      halfLife === undefined
+        ? new EaseModel(set.nUsers, choice.scorer, history, weight)
+        : modelWith(set.nUsers, choice.scorer, history, weighted(halfLife), halfLife),
     history: log,
-    bestEpoch,
-    bestValidNdcg10: log[bestEpoch - 1]!.validNdcg10,
+    bestEpoch: best + 1,
+    bestValidNdcg10: choice.candidates[best]!.validNdcg10,
     stoppedEarly: false,
     backend: 'js',
-    chosen: {
-      lambda: choice.lambda,
-      ...(model.halfLife !== undefined ? { halfLife: model.halfLife } : {}),
-    },
+    chosen: { lambda: choice.lambda, ...(halfLife !== undefined ? { halfLife } : {}) },
   };
 }
 

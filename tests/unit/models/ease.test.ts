@@ -13,6 +13,7 @@ import { NON_RETRYABLE_ERRORS } from '../../../lib/contracts/index.ts';
 import { evaluateFullRanking } from '../../../lib/eval/full-ranking.ts';
 import { PopularityScorer, strongestBaseline } from '../../../lib/models/baselines/index.ts';
 import { recencyRankSteps } from '../../../lib/models/baselines/recency.ts';
+import { validationNdcg10 } from '../../../lib/models/validation-score.ts';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { TrainConfig } from '../../../lib/models/index.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
@@ -184,18 +185,19 @@ describe('family ease', () => {
     const result = await trainRecommender(set, withRanks, { ...config, recency: 'auto' });
     // The generator's users drift to a second cluster over time: order helps on validation.
     const plain = await trainRecommender(set, validation, config);
-    expect(result.history).toHaveLength(4 + 5);
+    expect(result.history).toHaveLength(4);
     expect(result.bestValidNdcg10).toBeGreaterThan(plain.bestValidNdcg10);
-    // The same half-life and figure as the strongest-baseline search's EASE (plain Gram).
+    expect(result.chosen!.halfLife).toBeGreaterThan(0);
+    // The strongest-baseline search's EASE picks lambda on the plain history, then the
+    // half-life: one of the pairs this search scores, so it cannot do better.
     const teacher = await strongestBaseline(data.train, data.valid, nItems, {
       candidates: ['ease'],
       recency: trainRecency,
     });
-    expect(result.chosen).toEqual({
-      lambda: teacher.candidates[0]!.chosen!.lambda,
-      halfLife: teacher.candidates[0]!.chosen!.halfLife,
-    });
-    expect(result.bestValidNdcg10).toBeCloseTo(teacher.validNdcg10, 6);
+    expect(teacher.candidates[0]!.chosen!.halfLife).toBeGreaterThan(0);
+    expect(result.bestValidNdcg10).toBeGreaterThanOrEqual(teacher.validNdcg10 - 1e-9);
+    // The winning pair's figure is the saved model's.
+    expect(await validationNdcg10(result.model, withRanks)).toBeCloseTo(result.bestValidNdcg10, 9);
     const files = await result.model.save();
     const meta = JSON.parse(new TextDecoder().decode(files[0]!.bytes)) as { halfLife?: number };
     expect(meta.halfLife).toBe(result.chosen!.halfLife);
