@@ -42,6 +42,8 @@ export const reportStage: StageDefinition<ReportStageConfig> = {
       evaluation: await json(ctx, 'evaluate', 'evaluation.json'),
       historyA: await json(ctx, 'retrainA', 'history.json'),
       historyB: await json(ctx, 'retrainB', 'history.json'),
+      trainedA: ctx.inputManifest('retrainA').stats,
+      trainedB: ctx.inputManifest('retrainB').stats,
       composition: await json(ctx, 'resample', 'composition.json'),
       ...(ctx.hasInput('preprocess') ? { dataset: ctx.inputManifest('preprocess').stats } : {}),
       ...(ctx.hasInput('generateGan') ? { gan: ctx.inputManifest('generateGan').stats } : {}),

@@ -5,7 +5,7 @@
  * policy's candidates.json. Validation is
  * loose (shapes, not values) but a missing required field is an error naming file and field.
  */
-import type { EpochPoint, MetricRow, ReportData } from './types.ts';
+import type { EpochPoint, MetricRow, ReportData, TrainedModelInfo } from './types.ts';
 
 export interface ReportParts {
   pipeline: string;
@@ -16,6 +16,9 @@ export interface ReportParts {
   evaluation: unknown;
   historyA: unknown;
   historyB: unknown;
+  /** retrainA and retrainB manifest stats (family, settings chosen on validation). */
+  trainedA?: unknown;
+  trainedB?: unknown;
   composition?: unknown;
   /** preprocess manifest stats. */
   dataset?: unknown;
@@ -231,6 +234,24 @@ function teacherStats(stats: unknown): NonNullable<ReportData['teacher']> {
   };
 }
 
+/** Which recommender a retrain stage trained, and what it chose on validation. */
+function trainedStats(stats: unknown, f: string): TrainedModelInfo {
+  const s = stats as Obj;
+  const chosen: Record<string, number> = {};
+  for (const [k, v] of Object.entries((s.chosen as Obj | undefined) ?? {}))
+    if (typeof v === 'number') chosen[k] = v;
+  const familyChoice: Record<string, number> = {};
+  if (Array.isArray(s.familyChoice))
+    for (const c of s.familyChoice as Obj[])
+      if (typeof c.confirmationNdcg10 === 'number')
+        familyChoice[String(c.family)] = c.confirmationNdcg10;
+  return {
+    family: String(need(stats, 'family', f)),
+    chosen,
+    ...(Object.keys(familyChoice).length > 0 ? { familyChoice } : {}),
+  };
+}
+
 function policyStats(p: unknown): NonNullable<ReportData['policy']> {
   const f = 'policy candidates.json';
   const choice = needObj(p, 'choice', f);
@@ -349,6 +370,11 @@ export function buildReportData(parts: ReportParts): ReportData {
   const sample = (ev as Obj).sample as Obj | undefined;
   if (sample) data.meta.testSample = { users: num(sample.users), of: num(sample.of) };
   if (parts.dataset) data.dataset = dataset(parts.dataset);
+  if (parts.trainedA && parts.trainedB)
+    data.trained = {
+      A: trainedStats(parts.trainedA, 'retrainA manifest stats'),
+      B: trainedStats(parts.trainedB, 'retrainB manifest stats'),
+    };
   if (parts.composition) data.composition = composition(parts.composition);
   if (parts.gan) {
     data.gan = ganStats(parts.gan);

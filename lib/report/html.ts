@@ -6,7 +6,7 @@
 import { f4, htmlDocument, int, pValue, pct, section, value } from './document.ts';
 import { esc } from './escape.ts';
 import { barChart, intervalChart, lineChart } from './svg.ts';
-import type { HalvesFigures, MetricRow, ReportData } from './types.ts';
+import type { HalvesFigures, MetricRow, ReportData, TrainedModelInfo } from './types.ts';
 
 function metricTable(rows: (MetricRow & { segment?: string })[], level: number): string {
   const withSegment = rows.some((r) => r.segment !== undefined);
@@ -125,11 +125,36 @@ function trainingSection(d: ReportData): string {
     }));
   const valid = curve('validNdcg10');
   return section('training', 'Training (retrainA, retrainB)', [
+    ...(d.trained ? [`<p>${esc(trainedSentence(d.trained))}</p>`] : []),
     ...(valid.some((s) => s.points.length)
       ? [lineChart('Validation NDCG@10 per epoch', valid, 'epoch', 'validation NDCG@10')]
       : []),
     lineChart('Training loss per epoch', curve('loss'), 'epoch', 'mean weighted loss'),
   ]);
+}
+
+/** "A: ease (lambda 104, recency half-life 4 rows); B: ...; family chosen by ..." */
+function trainedSentence(t: NonNullable<ReportData['trained']>): string {
+  const one = (m: TrainedModelInfo) => {
+    const { halfLife, ...rest } = m.chosen;
+    const parts = Object.entries(rest).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`);
+    if (m.family === 'ease')
+      parts.push(
+        halfLife === undefined
+          ? 'plain history'
+          : `history weighted by recency, half-life ${halfLife} rows`,
+      );
+    return parts.length ? `${m.family} (${parts.join(', ')})` : m.family;
+  };
+  const choice = t.A.familyChoice;
+  const auto = choice
+    ? ` The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: ${Object.entries(
+        choice,
+      )
+        .map(([f, v]) => `${f} ${f4(v)}`)
+        .join(', ')}).`
+    : '';
+  return `A: ${one(t.A)}; B: ${one(t.B)}, each chosen on validation.${auto}`;
 }
 
 function compositionSection(c: NonNullable<ReportData['composition']>): string {

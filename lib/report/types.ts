@@ -52,6 +52,8 @@ export interface ReportData {
     breadth?: { k: number; coverage: number; gini: number };
   }[];
   curves: { A: EpochPoint[]; B: EpochPoint[] };
+  /** The recommender each of A and B is (retrain stats), when the report was given them. */
+  trained?: { A: TrainedModelInfo; B: TrainedModelInfo };
   /** The preprocessed data set (preprocess stats), when the stage was given it. */
   dataset?: Pick<
     DataStats,
@@ -129,6 +131,15 @@ export interface ReportData {
     /** A few dropped answers as the chooser gave them (untrusted text, escaped on render). */
     examples: string[];
   };
+}
+
+/** A trained recommender: its family and the settings its trainer chose on validation. */
+export interface TrainedModelInfo {
+  family: string;
+  /** e.g. EASE's lambda and recency halfLife. */
+  chosen: Record<string, number>;
+  /** With model.family auto: each candidate family's confirmation-half validation NDCG@10. */
+  familyChoice?: Record<string, number>;
 }
 
 /** Sparse-user validation NDCG@10 on the policy's selection and confirmation halves. */

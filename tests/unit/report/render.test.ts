@@ -131,6 +131,37 @@ describe('the run report', () => {
     expect(html).not.toMatch(/LLM expansion|CFGAN|Training sets|Guard rails|Popularity</);
   });
 
+  it('names the recommender of A and B, what each chose on validation, and the family choice', () => {
+    const familyChoice = [
+      { family: 'bpr', selectionNdcg10: 0.06, confirmationNdcg10: 0.0567 },
+      { family: 'ials', skipped: 'not tried' },
+      { family: 'ease', selectionNdcg10: 0.11, confirmationNdcg10: 0.1056 },
+    ];
+    const trainedA = { family: 'ease', chosen: { lambda: 104.2401, halfLife: 4 }, familyChoice };
+    const trainedB = { family: 'ease', chosen: { lambda: 98.5 }, familyChoice };
+    const d = buildReportData(reportParts({ trainedA, trainedB }));
+    expect(d.trained).toEqual({
+      A: {
+        family: 'ease',
+        chosen: { lambda: 104.2401, halfLife: 4 },
+        familyChoice: { bpr: 0.0567, ease: 0.1056 },
+      },
+      B: { family: 'ease', chosen: { lambda: 98.5 }, familyChoice: { bpr: 0.0567, ease: 0.1056 } },
+    });
+    const html = renderReport(d);
+    expect(html).toContain(
+      'A: ease (lambda 104.2, history weighted by recency, half-life 4 rows); B: ease (lambda 98.5, plain history), each chosen on validation. The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: bpr 0.0567, ease 0.1056).',
+    );
+    // A fixed family without settings chosen on validation: its name alone.
+    const bpr = buildReportData(
+      reportParts({ trainedA: { family: 'bpr' }, trainedB: { family: 'bpr' } }),
+    );
+    expect(renderReport(bpr)).toContain('A: bpr; B: bpr, each chosen on validation.');
+    expect(() =>
+      buildReportData(reportParts({ trainedA: { chosen: {} }, trainedB: { family: 'bpr' } })),
+    ).toThrow(/retrainA manifest stats: .*family/);
+  });
+
   it('names the teacher, every candidate figure and what it proposed', () => {
     // The teacher stage's stats as its manifest holds them.
     const stats = {

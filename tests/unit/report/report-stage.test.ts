@@ -52,8 +52,12 @@ describe('report stage', () => {
   it('reads the files the upstream stages write and publishes report.html and report.json', async () => {
     const required = {
       resample: await publish('resample', { 'composition.json': parts.composition }),
-      retrainA: await publish('retrainA', { 'history.json': parts.historyA }),
-      retrainB: await publish('retrainB', { 'history.json': parts.historyB }),
+      retrainA: await publish(
+        'retrainA',
+        { 'history.json': parts.historyA },
+        { family: 'ease', chosen: { lambda: 12, halfLife: 8 } },
+      ),
+      retrainB: await publish('retrainB', { 'history.json': parts.historyB }, { family: 'ease' }),
       evaluate: await publish('evaluate', { 'evaluation.json': parts.evaluation }),
     };
     const ref = await runStage(reportStage, { runId: 'wf-42', config, inputs: required }, store);
@@ -65,6 +69,10 @@ describe('report stage', () => {
     const data = JSON.parse(await published(ref, 'report.json')) as ReportData;
     expect(data.meta.runId).toBe('wf-42');
     expect(data.composition).toBeDefined();
+    // What each retrain stage trained, from its manifest stats.
+    expect(html).toContain(
+      'A: ease (lambda 12, history weighted by recency, half-life 8 rows); B: ease (plain history)',
+    );
     expect(ref.stats.sections).toBe((html.match(/<h2>/g) ?? []).length);
 
     // With the optional branches: the GAN's manifest stats, expansion.json, preprocess stats.
