@@ -3,7 +3,8 @@
  * several seeds. Per data set and seed, one pipeline run with the defaults (model.family
  * auto, augmentation.policy auto, every source on) and one real-data-only run per family
  * (its model A is that family's figure). Prints, per data set, the mean over seeds of:
- * popularity, ItemKNN, RP3beta, EASE, each family; the CFGAN generator's validation NDCG@10
+ * popularity, ItemKNN, RP3beta, EASE (the baselines), each family's own model A (`bprFamily`...,
+ * the family's defaults, EASE's recency weighting included); the CFGAN generator's validation NDCG@10
  * and its gate; A and B overall and on sparse users; tail-item recall; and each seed's
  * chosen policy. Every choice inside the runs is made on validation; the test figures are
  * the evaluate stage's. Run by hand (about 10-20 minutes on 2 cores):
@@ -62,9 +63,10 @@ function seedRow(main: RunSummary & { seconds: number }, familyRuns: Record<stri
   const retrain = stageStats(main, 'retrainA');
   return {
     ...Object.fromEntries(Object.entries(ev.baselines).map(([k, v]) => [k, v])),
+    // A family's own run (`easeFamily`...), apart from the evaluation's baseline of that name.
     ...Object.fromEntries(
       Object.entries(familyRuns).map(([f, s]) => [
-        f,
+        `${f}Family`,
         (stageStats(s, 'evaluate') as unknown as Evaluate).metrics.A['ndcg@10']!,
       ]),
     ),
