@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSteps } from '../../../lib/async/steps.ts';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
+import type { AsyncScorer } from '../../../lib/eval/types.ts';
 import {
   EASE_MAX_ITEMS,
   EaseScorer,
@@ -139,6 +140,15 @@ describe('family ease', () => {
   const config = { family: 'ease', seed: 1 } as TrainConfig;
   const ndcg = (m: Parameters<typeof evaluateFullRanking>[1]) =>
     evaluateFullRanking(data, m, { ks: [10] }).summary.overall['ndcg@10']!;
+  /** A trained model and its saved-and-loaded copy score some users identically. */
+  const expectSameScores = async (model: AsyncScorer, loaded: AsyncScorer) => {
+    const users = Int32Array.of(0, 5, 77);
+    const a = new Float32Array(users.length * nItems);
+    const b = new Float32Array(users.length * nItems);
+    await model.scoreUsers(users, a);
+    await loaded.scoreUsers(users, b);
+    expect(b).toEqual(a);
+  };
 
   it('trains with lambda chosen on validation, beats popularity, and loads back identically', async () => {
     const set = trainingSetOf(pre.train, nUsers, nItems);
@@ -151,12 +161,7 @@ describe('family ease', () => {
     expect(test).toBeGreaterThan(1.2 * ndcg(PopularityScorer.fit(data.train, nItems)));
     const loaded = await loadModel(await result.model.save());
     expect(loaded.family).toBe('ease');
-    const users = Int32Array.of(0, 5, 77);
-    const a = new Float32Array(users.length * nItems);
-    const b = new Float32Array(users.length * nItems);
-    await result.model.scoreUsers(users, a);
-    await loaded.scoreUsers(users, b);
-    expect(b).toEqual(a);
+    await expectSameScores(result.model, loaded);
   });
 
   it('weights rows and leaves explicit negatives out', async () => {
@@ -202,12 +207,7 @@ describe('family ease', () => {
     const meta = JSON.parse(new TextDecoder().decode(files[0]!.bytes)) as { halfLife?: number };
     expect(meta.halfLife).toBe(result.chosen!.halfLife);
     const loaded = await loadModel(files);
-    const users = Int32Array.of(0, 5, 77);
-    const a = new Float32Array(users.length * nItems);
-    const b = new Float32Array(users.length * nItems);
-    await result.model.scoreUsers(users, a);
-    await loaded.scoreUsers(users, b);
-    expect(b).toEqual(a);
+    await expectSameScores(result.model, loaded);
     await expect(trainRecommender(set, validation, { ...config, recency: 'auto' })).rejects.toThrow(
       /needs the train split's recency ranks/,
     );
