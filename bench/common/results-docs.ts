@@ -169,7 +169,7 @@ export const HEADLINES: Headline[] = [
     prefix: 'quality-table-movielens',
     exact: true,
     command: 'npx tsx bench/movielens/table.ts --data movielens',
-    link: 'docs/model-quality.md#does-augmentation-help-the-quality-table',
+    link: 'docs/model-quality.md',
     figure: (f) => {
       const m = f.means as Record<string, number> | undefined;
       return m?.A && m.ease ? `${(m.A / m.ease).toFixed(2)}x` : undefined;
