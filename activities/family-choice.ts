@@ -12,6 +12,7 @@ import { readInteractionsParquet } from '../lib/data/index.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import { chooseFamily, realTrainingSet, trainConfigOf } from '../lib/models/auto-family.ts';
 import type { FamilyChoice } from '../lib/models/auto-family.ts';
+import { EASE_MAX_ITEMS } from '../lib/models/ease/ease.ts';
 import type { TrainConfig } from '../lib/models/types.ts';
 import { sharedChoice, splitsChoiceKey } from './shared-choice.ts';
 import type { SplitCsrs } from './split-data.ts';
@@ -44,9 +45,12 @@ function parseFamilyChoice(candidates: readonly TrainConfig[]) {
   };
 }
 
-/** Whether training reads the train split's recency ranks (EASE with `recency: auto`). */
-export function usesRecency(model: PipelineConfig['model']): boolean {
-  if (model.recency !== 'auto') return false;
+/**
+ * Whether training reads the train split's recency ranks: EASE with `recency: auto`, on a
+ * catalog EASE can solve (above its limit auto leaves it out and `ease` fails anyway).
+ */
+export function usesRecency(model: PipelineConfig['model'], nItems: number): boolean {
+  if (model.recency !== 'auto' || nItems > EASE_MAX_ITEMS) return false;
   return model.family === 'ease' || (model.family === 'auto' && model.candidates.includes('ease'));
 }
 
@@ -80,7 +84,7 @@ export async function runTrainConfig(
       const validation = {
         train: splits.train,
         valid: splits.valid,
-        ...(usesRecency(model)
+        ...(usesRecency(model, splits.nItems)
           ? { trainRecency: await recencyRanksAsync(rows, splits.nUsers) }
           : {}),
       };

@@ -17,7 +17,7 @@ import {
   readTeacherHeadRows,
   SYNTHETIC_FILES,
 } from './resample-input.ts';
-import { readSplitCsrs } from './split-data.ts';
+import { catalogSize, readSplitCsrs } from './split-data.ts';
 import { sampleRows } from '../lib/eval/row-sample.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -63,7 +63,9 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
   async run(ctx) {
     const { augmentation, resample: resampleConfig, model, segments, seed } = ctx.config;
     const input = await readResampleInput(ctx, resampleConfig);
-    const splits = await readSplitCsrs(ctx, false, { recency: usesRecency(model) });
+    const splits = await readSplitCsrs(ctx, false, {
+      recency: usesRecency(model, catalogSize(ctx).nItems),
+    });
     // Absent in configs from before the cap: every validation user.
     const valid = sampleRows(
       splits.valid,

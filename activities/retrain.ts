@@ -9,7 +9,7 @@ import type { EpochLog } from '../lib/models/types.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { createCheckpointer } from './checkpoints.ts';
 import { runTrainConfig, usesRecency } from './family-choice.ts';
-import { readSplitCsrs } from './split-data.ts';
+import { catalogSize, readSplitCsrs } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 import { trainingRuntime } from '../lib/compute/runtime-stats.ts';
@@ -45,7 +45,9 @@ function retrainStage(variant: Variant): StageDefinition<RetrainStageConfig> {
       const set = await readTrainingSetParquet(
         await ctx.inputFile('resample', VARIANT_FILE[ctx.config.variant]),
       );
-      const splits = await readSplitCsrs(ctx, false, { recency: usesRecency(ctx.config.model) });
+      const splits = await readSplitCsrs(ctx, false, {
+        recency: usesRecency(ctx.config.model, catalogSize(ctx).nItems),
+      });
       const validation = {
         train: splits.train,
         valid: splits.valid,

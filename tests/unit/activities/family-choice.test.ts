@@ -4,9 +4,11 @@ import {
   FAMILY_CHOICES,
   familyChoiceKey,
   runTrainConfig,
+  usesRecency,
 } from '../../../activities/family-choice.ts';
 import { familyCandidates, parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { writeInteractionsParquet } from '../../../lib/data/index.ts';
+import { EASE_MAX_ITEMS } from '../../../lib/models/ease/ease.ts';
 import { trainConfigOf } from '../../../lib/models/auto-family.ts';
 import { LocalArtifactStore, joinKey } from '../../../lib/store/index.ts';
 import type { StageManifest } from '../../../lib/store/index.ts';
@@ -111,5 +113,17 @@ describe('the family of model.family auto, chosen once per run', () => {
     expect(train.family).toBe('ials');
     expect(choice).toBeUndefined();
     expect(await store.list(FAMILY_CHOICES)).toHaveLength(0);
+  });
+});
+
+describe('when training reads the recency ranks', () => {
+  const model = (m: Record<string, unknown>) => parsePipelineConfig({ model: m }).model;
+  it('only for EASE with recency auto, on a catalog EASE can solve', () => {
+    expect(usesRecency(model({ family: 'ease' }), 1000)).toBe(true);
+    expect(usesRecency(model({ family: 'auto' }), 1000)).toBe(true);
+    expect(usesRecency(model({ family: 'ease', recency: 'none' }), 1000)).toBe(false);
+    expect(usesRecency(model({ family: 'auto', candidates: ['bpr', 'ials'] }), 1000)).toBe(false);
+    expect(usesRecency(model({ family: 'ials' }), 1000)).toBe(false);
+    expect(usesRecency(model({ family: 'auto' }), EASE_MAX_ITEMS + 1)).toBe(false);
   });
 });
