@@ -722,7 +722,7 @@ const modelSchema = z
       .enum(['auto', 'none'])
       .default('auto')
       .describe(
-        "EASE: `auto` weights each user's history towards their latest train rows when validation says so (2^(-r / h) for an item with r later rows; h from 16, 8, 4, 2, 1 or none, chosen on validation after lambda, as the teacher does); `none` scores the plain history. Order comes from the timestamps, else the file order.",
+        "EASE: `auto` weights each user's history towards their latest train rows when validation says so (2^(-r / h) for an item with r later rows; h from 16, 8, 4, 2, 1 or none, chosen on validation together with lambda); `none` scores the plain history. Order comes from the timestamps, else the file order.",
       ),
     negatives: z
       .int()

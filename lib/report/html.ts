@@ -133,7 +133,7 @@ function trainingSection(d: ReportData): string {
   ]);
 }
 
-/** "A: ease (lambda 104, recency half-life 4 rows); B: ...; family chosen by ..." */
+/** "A: ease (lambda 104, history weighted by recency, half-life 4 rows); B: ... The family ..." */
 function trainedSentence(t: NonNullable<ReportData['trained']>): string {
   const one = (m: TrainedModelInfo) => {
     const { halfLife, ...rest } = m.chosen;
@@ -154,7 +154,8 @@ function trainedSentence(t: NonNullable<ReportData['trained']>): string {
         .map(([f, v]) => `${f} ${f4(v)}`)
         .join(', ')}).`
     : '';
-  return `A: ${one(t.A)}; B: ${one(t.B)}, each chosen on validation.${auto}`;
+  const chose = Object.keys({ ...t.A.chosen, ...t.B.chosen }).length > 0;
+  return `A: ${one(t.A)}; B: ${one(t.B)}${chose ? ', settings chosen on validation' : ''}.${auto}`;
 }
 
 function compositionSection(c: NonNullable<ReportData['composition']>): string {

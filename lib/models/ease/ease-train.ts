@@ -7,8 +7,9 @@
  * later rows (baselines/recency.ts), and the pair of lambda and half-life h with the best
  * validation NDCG@10 wins, the plain history on ties: the teacher's knowledge of order, in
  * the model itself. The pair is chosen jointly because the best lambda depends on the
- * weighting (on augmented sets especially). The Gram matrix stays on the row weights, so only scoring changes. The history lists one
- * entry per candidate lambda, with its validation NDCG@10 (its best half-life's).
+ * weighting (on augmented sets especially). The Gram matrix stays on the row weights, so
+ * only scoring changes. The history lists one entry per candidate lambda, with its
+ * validation NDCG@10 (its best half-life's).
  */
 import { validateTrainingSet } from '../training-pairs.ts';
 import { validationNdcg10 } from '../validation-score.ts';

@@ -150,13 +150,13 @@ describe('the run report', () => {
     });
     const html = renderReport(d);
     expect(html).toContain(
-      'A: ease (lambda 104.2, history weighted by recency, half-life 4 rows); B: ease (lambda 98.5, plain history), each chosen on validation. The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: bpr 0.0567, ease 0.1056).',
+      'A: ease (lambda 104.2, history weighted by recency, half-life 4 rows); B: ease (lambda 98.5, plain history), settings chosen on validation. The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: bpr 0.0567, ease 0.1056).',
     );
     // A fixed family without settings chosen on validation: its name alone.
     const bpr = buildReportData(
       reportParts({ trainedA: { family: 'bpr' }, trainedB: { family: 'bpr' } }),
     );
-    expect(renderReport(bpr)).toContain('A: bpr; B: bpr, each chosen on validation.');
+    expect(renderReport(bpr)).toContain('A: bpr; B: bpr.');
     expect(() =>
       buildReportData(reportParts({ trainedA: { chosen: {} }, trainedB: { family: 'bpr' } })),
     ).toThrow(/retrainA manifest stats: .*family/);
