@@ -84,9 +84,12 @@ export async function runTrainConfig(
       const validation = {
         train: splits.train,
         valid: splits.valid,
-        ...(usesRecency(model, splits.nItems)
-          ? { trainRecency: await recencyRanksAsync(rows, splits.nUsers) }
-          : {}),
+        // The caller's ranks when it read them (retrain, policy), else from these rows.
+        trainRecency:
+          splits.trainRecency ??
+          (usesRecency(model, splits.nItems)
+            ? await recencyRanksAsync(rows, splits.nUsers)
+            : undefined),
       };
       const made = await chooseFamily(real, validation, configs, {
         signal: ctx.signal,
