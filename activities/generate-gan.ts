@@ -9,6 +9,7 @@ import type { AsyncScorer, Csr } from '../lib/eval/types.ts';
 import {
   GATE_MAX_USERS,
   GeneratorScorer,
+  chooseGeneratorRecency,
   gateVerdict,
   generatePositives,
   generationQuality,
@@ -34,6 +35,11 @@ export interface GenerateGanStageConfig {
   maxUsers?: number;
   /** The source gate (lib/gan/gate.ts); absent in configs from before it existed: on. */
   gate?: boolean;
+  /**
+   * `auto`: the generator's condition may weight histories by recency, chosen on validation
+   * (lib/gan/recency.ts); absent in configs from before it existed: `none`.
+   */
+  recency?: 'auto' | 'none';
   seed: number;
 }
 
@@ -41,8 +47,8 @@ export interface GenerateGanStageConfig {
  * generateGan: the trained generator's top-k new items for the selected users become
  * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
  * train split. The validation split (a seeded sample of at most GATE_MAX_USERS users each
- * time) scores the generator as a recommender (its NDCG@10) and
- * decides the source gate: on the validation items of the users it would augment, the
+ * time) scores the generator as a recommender (its NDCG@10), chooses its condition (plain
+ * or recency-weighted histories, with recency auto) and decides the source gate: on the validation items of the users it would augment, the
  * generator must beat the strongest tuned baseline (EASE, RP3beta or ItemKNN, on
  * recency-weighted histories where that scored higher; the search the teacher and expandLlm
  * share), or no rows are emitted (the stats say why). Rows come from
@@ -65,27 +71,38 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
     );
     if (generator.nItems !== nItems)
       throw new Error(`the generator has ${generator.nItems} items, the catalog ${nItems}`);
-    const scorer = await GeneratorScorer.create(generator, train);
+    const plainScorer = await GeneratorScorer.create(generator, train);
     try {
       const selected = selectUsers(train, nUsers, ctx.config.users, ctx.config.sparseThreshold);
       const users = capSparsest(selected, train, ctx.config.maxUsers ?? Infinity);
       ctx.heartbeat({ phase: 'scoring the generator on valid' });
       const valid = await readSplitCsr(ctx, 'valid');
+      const recency = await recencyRanksAsync(trainRows, nUsers);
       const ndcg10 = (s: AsyncScorer & { nItems: number }, v: Csr) =>
         validationNdcg10(s, { train, valid: v }, ctx.signal);
       // Seeded samples: ranking every item for every validation user costs more than the
       // generation itself at a million users.
       const sample = (v: Csr, stream: number) =>
         sampleRows(v, GATE_MAX_USERS, ctx.config.seed, stream);
-      const own = await ndcg10(scorer, sample(valid, 0x6a7e1));
+      const ownSample = sample(valid, 0x6a7e1);
+      const condition =
+        ctx.config.recency === 'auto'
+          ? await chooseGeneratorRecency(
+              plainScorer,
+              train,
+              recency,
+              (s) => ndcg10(s, ownSample),
+              ctx.signal,
+            )
+          : undefined;
+      const scorer = condition?.scorer ?? plainScorer;
+      const own = condition?.validNdcg10 ?? (await ndcg10(scorer, ownSample));
       const theirs = sample(keepRows(valid, users), 0x6a7e2);
       const gateUsers = nonEmptyRows(theirs).length;
       // The gate's reference: the strongest tuned baseline on validation, recency-weighted
       // histories included (the search the teacher and expandLlm share).
       ctx.heartbeat({ phase: 'fitting the strongest baseline for the gate' });
-      const baseline = await sharedStrongestBaseline(ctx, train, valid, nItems, {
-        recency: await recencyRanksAsync(trainRows, nUsers),
-      });
+      const baseline = await sharedStrongestBaseline(ctx, train, valid, nItems, { recency });
       const generatorOnUsers = gateUsers ? await ndcg10(scorer, theirs) : 0;
       const baselineOnUsers = gateUsers ? await ndcg10(baseline.scorer, theirs) : 0;
       const gate = gateVerdict(
@@ -127,6 +144,10 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
           topK: ctx.config.topK,
           meanScore: rows.n ? scoreSum / rows.n : 0,
           generatorValidNdcg10: own,
+          // The condition chosen on validation (recency auto): its half-life, null = plain.
+          ...(condition
+            ? { generatorHalfLife: condition.halfLife ?? null, generatorRecency: condition.figures }
+            : {}),
           gate: gate.state,
           gateReason: gate.reason,
           gateUsers: gate.users,
@@ -137,7 +158,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         },
       };
     } finally {
-      scorer.dispose();
+      plainScorer.dispose();
     }
   },
 };

@@ -210,6 +210,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         topK,
         gate,
         maxUsers,
+        recency,
         ...ganTraining
       } = config.gan;
       const trainGan = await stage('trainGan', () =>
@@ -219,7 +220,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       return stage('generateGan', () =>
         gpu.generateGan({
           runId,
-          config: { users, sparseThreshold, topK, gate, maxUsers, seed },
+          config: { users, sparseThreshold, topK, gate, maxUsers, recency, seed },
           inputs: { preprocess, trainGan },
         }),
       );

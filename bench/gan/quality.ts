@@ -5,14 +5,19 @@
  *
  *   npx tsx bench/gan/quality.ts [--data movielens,demo] [--seeds 1,2,3]
  *                                [--candidates '[{},{"reconstructionCoefficient":2},{"learningRate":0.0003,"epochs":30},{"variant":"item"}]']
+ *                                [--recency auto|none]
  *                                [--paper-split DIR] [--paper-epochs 200] [--valid-only]
  *
  * (`{}` is the pipeline's defaults.)
  *
  * Choices are made on validation only: ItemKNN's neighbourhood size, and which of the
  * candidate settings (gan config fields over the pipeline defaults; the first seed trains
- * each) the generator uses; the GAN itself early-stops on validation NDCG@10. The test split
- * is then read once per seed: NDCG@10, P@20 and NDCG@20.
+ * each) the generator uses; the GAN itself early-stops on validation NDCG@10. With
+ * `--recency auto` (gan.recency's default) each trained generator's condition is chosen as
+ * generateGan chooses it (plain or recency-weighted histories, lib/gan/recency.ts), and
+ * ItemKNN is also scored with its own half-life chosen on validation (as the teacher's
+ * search does), beside plain ItemKNN. The test split is then read once per seed: NDCG@10,
+ * P@20 and NDCG@20.
  *
  * `--paper-split DIR` also trains the authors' recipe (parameters.py, ML-100K) on their own
  * train/test files (DIR/ML100K.train and DIR/ML100K.test, from the CFGAN authors'
@@ -27,9 +32,10 @@ import type { PipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import type { AsyncScorer, Csr } from '../../lib/eval/index.ts';
-import { GeneratorScorer, trainCfgan } from '../../lib/gan/index.ts';
+import { GeneratorScorer, chooseGeneratorRecency, trainCfgan } from '../../lib/gan/index.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { ItemKnnScorer } from '../../lib/models/baselines/index.ts';
+import { chooseHalfLife, recencyWeights } from '../../lib/models/baselines/recency.ts';
 import { validationNdcg10 } from '../../lib/models/validation-score.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
@@ -46,12 +52,15 @@ const { values: args } = parseArgs({
     },
     'paper-split': { type: 'string' },
     'paper-epochs': { type: 'string', default: '200' },
+    recency: { type: 'string', default: 'auto' },
     // Compare candidates on validation and stop: the test split is not read.
     'valid-only': { type: 'boolean', default: false },
   },
 });
 const seeds = args.seeds!.split(',').map(Number);
 const candidates = JSON.parse(args.candidates!) as Partial<CfganConfig>[];
+if (args.recency !== 'auto' && args.recency !== 'none')
+  throw new Error(`--recency: auto or none, not ${args.recency}`);
 const NEIGHBOURS = [10, 20, 50, 100, 200, 400];
 /** The paper's ML-100K figures for CFGAN (Chae et al. 2018). */
 const PAPER = { 'precision@20': 0.294, 'ndcg@20': 0.433 };
@@ -62,6 +71,8 @@ interface Splits {
   train: Csr;
   valid: Csr;
   test: Csr;
+  /** Per train entry, the user's later train rows (recency.ts); absent on the paper split. */
+  ranks?: Int32Array;
 }
 
 const defaults = parsePipelineConfig({});
@@ -76,8 +87,15 @@ async function loadSplits(name: string): Promise<Splits> {
     { table: ing.table, ...ing.idMaps, meta: ing.meta },
     { ...defaults.preprocess, seed: defaults.seed },
   );
-  const { nUsers, nItems, data } = benchSplits(pre);
-  return { nUsers, nItems, train: data.train, valid: data.valid, test: data.test };
+  const { nUsers, nItems, data, validation } = benchSplits(pre);
+  return {
+    nUsers,
+    nItems,
+    train: data.train,
+    valid: data.valid,
+    test: data.test,
+    ranks: validation.trainRecency,
+  };
 }
 
 /** Test NDCG@10, P@20 and NDCG@20 (P@20 = hits in the top 20 / 20, as the paper counts). */
@@ -109,6 +127,7 @@ function ganConfig(overrides: Partial<CfganConfig>, seed: number): CfganConfig {
     topK: _k,
     gate: _g,
     checkpointEvery: _c,
+    recency: _r,
     ...config
   } = gan;
   return { ...config, seed };
@@ -124,10 +143,23 @@ async function trainGenerator(d: Splits, config: CfganConfig) {
         );
     },
   });
-  const scorer = await GeneratorScorer.create(r.generator, d.train);
+  const plain = await GeneratorScorer.create(r.generator, d.train);
+  // The condition, as generateGan chooses it (on validation).
+  const condition =
+    args.recency === 'auto' && d.ranks
+      ? await chooseGeneratorRecency(plain, d.train, d.ranks, (s) => validationNdcg10(s, d))
+      : undefined;
+  if (condition)
+    process.stderr.write(
+      `    condition: ${condition.figures.map((f) => `${f.halfLife ?? 'plain'} ${f.validNdcg10.toFixed(4)}`).join(', ')}\n`,
+    );
   return {
-    scorer,
-    valid: r.bestValidNdcg10 ?? 0,
+    scorer: condition?.scorer ?? plain,
+    /** Disposes the chosen scorer's tensors too (it shares the plain one's). */
+    dispose: () => plain.dispose(),
+    valid: condition?.validNdcg10 ?? r.bestValidNdcg10 ?? 0,
+    validPlain: r.bestValidNdcg10 ?? 0,
+    halfLife: condition?.halfLife ?? null,
     bestEpoch: r.bestEpoch,
     epochs: r.history.length,
     seconds: (performance.now() - t0) / 1000,
@@ -149,6 +181,18 @@ async function dataSet(name: string) {
     console.error(`  itemknn k=${k}: valid ${valid.toFixed(4)}`);
     if (valid > knn.valid) knn = { k, valid };
   }
+  // ItemKNN on recency-weighted histories, its half-life chosen on validation.
+  const knnScorer = ItemKnnScorer.fit(d.train, d.nItems, { neighbours: knn.k });
+  const knnRecency =
+    args.recency === 'auto' && d.ranks
+      ? await chooseHalfLife(knn.valid, (h) =>
+          validationNdcg10(knnScorer.withHistoryWeight(recencyWeights(d.ranks!, h)), d),
+        )
+      : undefined;
+  if (knnRecency)
+    console.error(
+      `  itemknn k=${knn.k} recency: ${knnRecency.figures.map((f) => `${f.halfLife ?? 'plain'} ${f.validNdcg10.toFixed(4)}`).join(', ')}`,
+    );
   // The generator's setting: the best candidate on validation (first seed).
   const tried: (Awaited<ReturnType<typeof trainGenerator>> & {
     candidate: Partial<CfganConfig>;
@@ -157,20 +201,30 @@ async function dataSet(name: string) {
     const t = await trainGenerator(d, ganConfig(candidate, seeds[0]!));
     tried.push({ candidate, ...t });
     console.error(
-      `  cfgan ${label(candidate)}: valid ${t.valid.toFixed(4)} (best epoch ${t.bestEpoch} of ${t.epochs}, ${t.seconds.toFixed(0)} s)`,
+      `  cfgan ${label(candidate)}: valid ${t.valid.toFixed(4)} (plain ${t.validPlain.toFixed(4)}, half-life ${t.halfLife ?? 'none'}; best epoch ${t.bestEpoch} of ${t.epochs}, ${t.seconds.toFixed(0)} s)`,
     );
   }
   const chosen = tried.reduce((a, b) => (b.valid > a.valid ? b : a));
   if (args['valid-only']) {
     console.log(`${name} validation NDCG@10: ItemKNN ${knn.valid.toFixed(4)}`);
+    if (knnRecency?.halfLife !== undefined)
+      console.log(
+        `  ItemKNN, half-life ${knnRecency.halfLife} ${knnRecency.validNdcg10.toFixed(4)}`,
+      );
     for (const t of tried) console.log(`  CFGAN ${label(t.candidate)} ${t.valid.toFixed(4)}`);
     return undefined;
   }
-  for (const t of tried) if (t !== chosen) t.scorer.dispose();
+  for (const t of tried) if (t !== chosen) t.dispose();
   // The test split, read once per model and seed.
-  const itemknn = await testMetrics(d, ItemKnnScorer.fit(d.train, d.nItems, { neighbours: knn.k }));
+  const itemknn = await testMetrics(d, knnScorer);
+  const knnHalfLife = knnRecency?.halfLife;
+  const itemknnRecency =
+    knnHalfLife === undefined
+      ? undefined
+      : await testMetrics(d, knnScorer.withHistoryWeight(recencyWeights(d.ranks!, knnHalfLife)));
   const perSeed: Awaited<ReturnType<typeof testMetrics>>[] = [];
   const valid: number[] = [];
+  const halfLives: (number | null)[] = [];
   const epochs: number[] = [];
   const seconds: number[] = [];
   for (const seed of seeds) {
@@ -178,8 +232,9 @@ async function dataSet(name: string) {
     const t =
       seed === seeds[0] ? chosen : await trainGenerator(d, ganConfig(chosen.candidate, seed));
     perSeed.push(await testMetrics(d, t.scorer));
-    t.scorer.dispose();
+    t.dispose();
     valid.push(t.valid);
+    halfLives.push(t.halfLife);
     epochs.push(t.epochs);
     seconds.push(t.seconds);
   }
@@ -192,17 +247,35 @@ async function dataSet(name: string) {
     );
   console.log(`\n${name} (test, ${seeds.length} seeds for CFGAN):`);
   row(`ItemKNN (k=${knn.k})`, itemknn);
+  if (itemknnRecency) row(`ItemKNN, half-life ${knnHalfLife}`, itemknnRecency);
   row(`CFGAN ${label(chosen.candidate)}`, cfgan);
   console.log(
     `  CFGAN / ItemKNN NDCG@10: ${(cfgan['ndcg@10']! / itemknn['ndcg@10']).toFixed(2)} (goal >= 1)`,
   );
+  if (itemknnRecency)
+    console.log(
+      `  CFGAN / ItemKNN with recency NDCG@10: ${(cfgan['ndcg@10']! / itemknnRecency['ndcg@10']).toFixed(2)}`,
+    );
   return {
     users: d.nUsers,
     items: d.nItems,
     itemknn: { neighbours: knn.k, valid: r4(knn.valid), ...mapR4(itemknn) },
+    ...(itemknnRecency && knnRecency
+      ? {
+          itemknnRecency: {
+            neighbours: knn.k,
+            halfLife: knnHalfLife,
+            valid: r4(knnRecency.validNdcg10),
+            ...mapR4(itemknnRecency),
+          },
+        }
+      : {}),
     cfgan: {
       chosen: label(chosen.candidate),
+      recency: args.recency,
       candidates: Object.fromEntries(tried.map((t) => [label(t.candidate), r4(t.valid)])),
+      candidatesPlain: Object.fromEntries(tried.map((t) => [label(t.candidate), r4(t.validPlain)])),
+      halfLife: halfLives,
       valid: valid.map(r4),
       epochs,
       seconds: seconds.map((s) => +s.toFixed(1)),
@@ -210,6 +283,9 @@ async function dataSet(name: string) {
       testNdcg10PerSeed: perSeed.map((p) => r4(p['ndcg@10'])),
     },
     cfganVsItemknnNdcg10: r4(cfgan['ndcg@10']! / itemknn['ndcg@10']),
+    ...(itemknnRecency
+      ? { cfganVsItemknnRecencyNdcg10: r4(cfgan['ndcg@10']! / itemknnRecency['ndcg@10']) }
+      : {}),
   };
 }
 

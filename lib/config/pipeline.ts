@@ -376,6 +376,12 @@ const ganSchema = z
       .describe(
         "Emit rows only when the generator beats the strongest tuned baseline (EASE, RP3beta or ItemKNN, recency-weighted where that scores higher; the teacher's search) on the validation items of the users it would augment; when it does not, generateGan emits none and says why.",
       ),
+    recency: z
+      .enum(['auto', 'none'])
+      .default('auto')
+      .describe(
+        "User variant: `auto` conditions the trained generator on each user's history weighted towards their latest train rows when validation says so (2^(-r / h) for an item with r later rows, rescaled to the history's size; h from 16, 8, 4, 2, 1 or none, chosen by generateGan on validation before the gate); `none` conditions on the plain 0/1 history. Training is the same either way. Order comes from the timestamps, else the file order.",
+      ),
   })
   .prefault({})
   .describe('CFGAN augmentation (trainGan, generateGan).');

@@ -77,10 +77,13 @@ export class GeneratorScorer implements AsyncScorer {
     readonly weights: GeneratorWeights,
     /** The generator's conditions: train rows of users (variant user) or of items. */
     private readonly rows: Csr,
+    /** Per entry of `rows`, its weight in the condition (absent: 1, the 0/1 vector). */
+    private readonly historyWeight?: Float32Array,
+    /** The scorer whose output tensors this one shares (and which disposes them). */
+    private readonly owner?: GeneratorScorer,
   ) {
-    const width = inputWidth(weights);
-    this.w2 = tf.tensor2d(weights.w2, [weights.hidden, width]);
-    this.b2 = tf.tensor1d(weights.b2);
+    this.w2 = owner?.w2 ?? tf.tensor2d(weights.w2, [weights.hidden, inputWidth(weights)]);
+    this.b2 = owner?.b2 ?? tf.tensor1d(weights.b2);
   }
 
   get nItems(): number {
@@ -106,13 +109,35 @@ export class GeneratorScorer implements AsyncScorer {
     return scorer;
   }
 
+  /**
+   * The same generator conditioned on each user's train entries times `weight` (aligned with
+   * the train CSR's entries; see recency.ts). Variant user only. It shares this scorer's
+   * tensors: disposing it does nothing, disposing this one frees both.
+   */
+  withHistoryWeight(weight: Float32Array): GeneratorScorer {
+    if (this.weights.variant !== 'user')
+      throw new RangeError('only a user-variant generator conditions on weighted histories');
+    if (weight.length < this.rows.indptr[this.rows.indptr.length - 1]!)
+      throw new RangeError('withHistoryWeight: fewer weights than train entries');
+    return new GeneratorScorer(this.weights, this.rows, weight, this.owner ?? this);
+  }
+
   /** G over `ids` (rows of this.rows) into `out` (ids.length x width). */
   private forward(ids: Int32Array, out: Float32Array): void {
     const { hidden } = this.weights;
     const width = inputWidth(this.weights);
     const n = ids.length;
     if (this.pre.length < n * hidden) this.pre = new Float32Array(n * hidden);
-    gatherSum(this.weights.w1, hidden, this.rows, ids, n, this.pre, this.weights.b1);
+    gatherSum(
+      this.weights.w1,
+      hidden,
+      this.rows,
+      ids,
+      n,
+      this.pre,
+      this.weights.b1,
+      this.historyWeight,
+    );
     const scores = tf.tidy(() => {
       const h = tf.sigmoid(tf.tensor2d(this.pre.subarray(0, n * hidden), [n, hidden]));
       return tf.add(tf.matMul(h, this.w2), this.b2);
@@ -151,6 +176,7 @@ export class GeneratorScorer implements AsyncScorer {
   }
 
   dispose(): void {
+    if (this.owner) return;
     this.w2.dispose();
     this.b2.dispose();
     this.matrix = undefined;

@@ -7,8 +7,8 @@
 import type { Csr } from '../eval/types.ts';
 
 /**
- * `out[r] = bias + sum of table rows of the items of user users[r]`, for r < n.
- * `out` holds n x dim floats.
+ * `out[r] = bias + sum of table rows of the items of user users[r]`, for r < n, each row
+ * times `weight[p]` (aligned with the CSR's entries) when given. `out` holds n x dim floats.
  */
 export function gatherSum(
   table: Float32Array,
@@ -18,6 +18,7 @@ export function gatherSum(
   n: number,
   out: Float32Array,
   bias?: Float32Array,
+  weight?: Float32Array,
 ): void {
   const { indptr, indices } = csr;
   for (let r = 0; r < n; r++) {
@@ -27,7 +28,10 @@ export function gatherSum(
     const u = users[r]!;
     for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
       const t = indices[p]! * dim;
-      for (let f = 0; f < dim; f++) out[o + f] = out[o + f]! + table[t + f]!;
+      if (weight) {
+        const w = weight[p]!;
+        for (let f = 0; f < dim; f++) out[o + f] = out[o + f]! + w * table[t + f]!;
+      } else for (let f = 0; f < dim; f++) out[o + f] = out[o + f]! + table[t + f]!;
     }
   }
 }

@@ -183,6 +183,7 @@ function dataset(s: unknown): NonNullable<ReportData['dataset']> {
 /** The figures the GAN section is about, in this order; other numeric stats follow. */
 const GAN_FIRST = [
   'generatorValidNdcg10',
+  'generatorHalfLife',
   'popularityJsDistance',
   'coverage',
   'novelty',

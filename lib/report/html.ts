@@ -198,6 +198,8 @@ function compositionSection(c: NonNullable<ReportData['composition']>): string {
 
 const GAN_LABELS: Record<string, string> = {
   generatorValidNdcg10: 'generator as a recommender: validation NDCG@10',
+  generatorHalfLife:
+    "generator's condition: history weighted by recency, half-life in train rows (chosen on validation)",
   popularityJsDistance: 'item popularity, real vs generated: Jensen-Shannon distance',
   coverage: 'share of the catalog among generated items',
   novelty: 'novelty of generated items (bits)',

@@ -82,6 +82,11 @@ function compute() {
     topK: 5,
     meanScore: gan.score.reduce((s, x) => s + x, 0) / n,
     generatorValidNdcg10: 0.04,
+    generatorHalfLife: 4,
+    generatorRecency: [
+      { halfLife: null, validNdcg10: 0.03 },
+      { halfLife: 4, validNdcg10: 0.04 },
+    ],
     gate: 'open',
     gateReason:
       'the generator is better: generator 0.0500 vs itemknn 0.0400 validation NDCG@10 on the 300 users it would augment',

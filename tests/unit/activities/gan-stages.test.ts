@@ -53,7 +53,7 @@ async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Pr
 }
 
 /** preprocess -> trainGan -> generateGan for every user, with the source gate on or off. */
-async function generated(tag: string, gate: boolean, maxUsers?: number) {
+async function generated(tag: string, gate: boolean, maxUsers?: number, recency?: 'auto' | 'none') {
   const preprocess = await preprocessed(tag);
   const trainGan = await runStage(
     trainGanStage,
@@ -64,7 +64,7 @@ async function generated(tag: string, gate: boolean, maxUsers?: number) {
     generateGanStage,
     {
       runId: tag,
-      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5, maxUsers },
+      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5, maxUsers, recency },
       inputs: { preprocess, trainGan },
     },
     store,
@@ -176,6 +176,27 @@ describe('GAN stages', () => {
         /^no rows: the generator is not better than (ease|rp3beta|itemknn)/,
       );
     }
+  });
+
+  it('with recency auto, conditions the generator on the history weighting chosen on validation', async () => {
+    const plain = (await generated('r8', false)).generateGan.stats;
+    const { generateGan } = await generated('r8', false, undefined, 'auto');
+    const s = generateGan.stats;
+    const figures = s.generatorRecency as { halfLife: number | null; validNdcg10: number }[];
+    expect(figures.map((f) => f.halfLife)).toEqual([null, 16, 8, 4, 2, 1]);
+    // The plain condition's figure is the one recency none reports, for the same generator.
+    expect(figures[0]!.validNdcg10).toBeCloseTo(plain.generatorValidNdcg10 as number, 9);
+    expect(plain.generatorHalfLife).toBeUndefined();
+    // The best figure wins (the plain condition on ties), and it is the one reported.
+    const best = figures.reduce((a, b) => (b.validNdcg10 > a.validNdcg10 ? b : a));
+    expect(s.generatorHalfLife).toBe(best.halfLife);
+    expect(s.generatorValidNdcg10).toBe(best.validNdcg10);
+    // These synthetic users drift over time: a weighted condition wins, and other rows come.
+    expect(best.halfLife).not.toBeNull();
+    const read = async (key: string) =>
+      readSyntheticParquet(await store.getBytes(`${key}/gan.parquet`));
+    const plainRows = await read((await generated('r8', false)).generateGan.key);
+    expect((await read(generateGan.key)).item).not.toEqual(plainRows.item);
   });
 
   it('augments at most maxUsers users, the sparsest of those selected', async () => {

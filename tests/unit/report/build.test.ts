@@ -89,13 +89,16 @@ describe('buildReportData', () => {
 
   it('puts the named GAN figures first and leaves out bookkeeping', () => {
     const gan = buildReportData(parts).gan!;
-    expect(Object.keys(gan).slice(0, 4)).toEqual([
+    expect(Object.keys(gan).slice(0, 5)).toEqual([
       'generatorValidNdcg10',
+      'generatorHalfLife',
       'popularityJsDistance',
       'coverage',
       'novelty',
     ]);
     expect(gan).not.toHaveProperty('seconds');
+    // Per-half-life figures are in the stats, not the report's table.
+    expect(gan).not.toHaveProperty('generatorRecency');
     expect(gan.topK).toBe(5);
   });
 
