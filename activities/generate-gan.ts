@@ -7,6 +7,7 @@ import { sampleRows } from '../lib/eval/row-sample.ts';
 import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import type { AsyncScorer, Csr } from '../lib/eval/types.ts';
 import {
+  CONDITION_CHOICE_USERS,
   GATE_MAX_USERS,
   GeneratorScorer,
   chooseGeneratorRecency,
@@ -16,7 +17,7 @@ import {
   loadGenerator,
   selectUsers,
 } from '../lib/gan/index.ts';
-import type { GanUsers } from '../lib/gan/index.ts';
+import type { GanUsers, GeneratorRecencyChoice } from '../lib/gan/index.ts';
 import { knnRowScoresAsync } from '../lib/models/baselines/index.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { StrongestBaseline } from '../lib/models/baselines/strongest.ts';
@@ -47,8 +48,9 @@ export interface GenerateGanStageConfig {
  * generateGan: the trained generator's top-k new items for the selected users become
  * synthetic positives (`gan.parquet`, source gan, with scores). Generation reads only the
  * train split. The validation split (a seeded sample of at most GATE_MAX_USERS users each
- * time) scores the generator as a recommender (its NDCG@10), chooses its condition (plain
- * or recency-weighted histories, with recency auto) and decides the source gate: on the validation items of the users it would augment, the
+ * time) chooses the generator's condition (plain or recency-weighted histories, with recency
+ * auto; on at most CONDITION_CHOICE_USERS users), scores it as a recommender (its NDCG@10)
+ * and decides the source gate: on the validation items of the users it would augment, the
  * generator must beat the strongest tuned baseline (EASE, RP3beta or ItemKNN, on
  * recency-weighted histories where that scored higher; the search the teacher and expandLlm
  * share), or no rows are emitted (the stats say why). Rows come from
@@ -82,21 +84,22 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         validationNdcg10(s, { train, valid: v }, ctx.signal);
       // Seeded samples: ranking every item for every validation user costs more than the
       // generation itself at a million users.
-      const sample = (v: Csr, stream: number) =>
-        sampleRows(v, GATE_MAX_USERS, ctx.config.seed, stream);
-      const ownSample = sample(valid, 0x6a7e1);
-      const condition =
-        ctx.config.recency === 'auto'
-          ? await chooseGeneratorRecency(
-              plainScorer,
-              train,
-              recency,
-              (s) => ndcg10(s, ownSample),
-              ctx.signal,
-            )
-          : undefined;
+      const sample = (v: Csr, stream: number, maxUsers = GATE_MAX_USERS) =>
+        sampleRows(v, maxUsers, ctx.config.seed, stream);
+      let condition: GeneratorRecencyChoice | undefined;
+      if (ctx.config.recency === 'auto') {
+        ctx.heartbeat({ phase: "choosing the generator's condition on valid" });
+        const choiceSample = sample(valid, 0x6a7e3, CONDITION_CHOICE_USERS);
+        condition = await chooseGeneratorRecency(
+          plainScorer,
+          train,
+          recency,
+          (s) => ndcg10(s, choiceSample),
+          ctx.signal,
+        );
+      }
       const scorer = condition?.scorer ?? plainScorer;
-      const own = condition?.validNdcg10 ?? (await ndcg10(scorer, ownSample));
+      const own = await ndcg10(scorer, sample(valid, 0x6a7e1));
       const theirs = sample(keepRows(valid, users), 0x6a7e2);
       const gateUsers = nonEmptyRows(theirs).length;
       // The gate's reference: the strongest tuned baseline on validation, recency-weighted
@@ -144,7 +147,8 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
           topK: ctx.config.topK,
           meanScore: rows.n ? scoreSum / rows.n : 0,
           generatorValidNdcg10: own,
-          // The condition chosen on validation (recency auto): its half-life, null = plain.
+          // The condition chosen on validation (recency auto): its half-life (null = plain)
+          // and each candidate's figure on the choice's sample.
           ...(condition
             ? { generatorHalfLife: condition.halfLife ?? null, generatorRecency: condition.figures }
             : {}),

@@ -187,12 +187,12 @@ export const HEADLINES: Headline[] = [
     },
   },
   {
-    question: 'CFGAN generator test NDCG@10 over ItemKNN, demo data',
+    question: 'CFGAN generator test NDCG@10 over ItemKNN, MovieLens-100K',
     prefix: 'gan-quality-movielens-demo',
     command: 'npx tsx bench/gan/quality.ts',
     link: 'docs/model-quality.md#the-augmentation-sources',
     figure: (f) => {
-      const x = (f.demo as Record<string, unknown> | undefined)?.cfganVsItemknnNdcg10;
+      const x = (f.movielens as Record<string, unknown> | undefined)?.cfganVsItemknnNdcg10;
       return num(x, 2) && `${num(x, 2)}x`;
     },
   },

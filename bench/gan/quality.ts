@@ -32,7 +32,13 @@ import type { PipelineConfig } from '../../lib/config/pipeline.ts';
 import { ingestToTable, parseSource, preprocess } from '../../lib/data/index.ts';
 import { csrFromCoo, evaluateFullRankingAsync } from '../../lib/eval/index.ts';
 import type { AsyncScorer, Csr } from '../../lib/eval/index.ts';
-import { GeneratorScorer, chooseGeneratorRecency, trainCfgan } from '../../lib/gan/index.ts';
+import {
+  CONDITION_CHOICE_USERS,
+  GeneratorScorer,
+  chooseGeneratorRecency,
+  trainCfgan,
+} from '../../lib/gan/index.ts';
+import { sampleRows } from '../../lib/eval/row-sample.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { ItemKnnScorer } from '../../lib/models/baselines/index.ts';
 import { chooseHalfLife, recencyWeights } from '../../lib/models/baselines/recency.ts';
@@ -144,10 +150,16 @@ async function trainGenerator(d: Splits, config: CfganConfig) {
     },
   });
   const plain = await GeneratorScorer.create(r.generator, d.train);
-  // The condition, as generateGan chooses it (on validation).
+  // The condition, as generateGan chooses it (on a sample of the validation users).
+  const choiceUsers = {
+    train: d.train,
+    valid: sampleRows(d.valid, CONDITION_CHOICE_USERS, config.seed, 0x6a7e3),
+  };
   const condition =
     args.recency === 'auto' && d.ranks
-      ? await chooseGeneratorRecency(plain, d.train, d.ranks, (s) => validationNdcg10(s, d))
+      ? await chooseGeneratorRecency(plain, d.train, d.ranks, (s) =>
+          validationNdcg10(s, choiceUsers),
+        )
       : undefined;
   if (condition)
     process.stderr.write(

@@ -10,5 +10,5 @@ export { generatePositives, generationQuality, jsDistance, selectUsers } from '.
 export type { GanUsers, GenerateOptions } from './augment.ts';
 export { GATE_MAX_USERS, gateVerdict } from './gate.ts';
 export type { GateVerdict } from './gate.ts';
-export { chooseGeneratorRecency, conditionWeights } from './recency.ts';
+export { CONDITION_CHOICE_USERS, chooseGeneratorRecency, conditionWeights } from './recency.ts';
 export type { GeneratorRecencyChoice } from './recency.ts';
