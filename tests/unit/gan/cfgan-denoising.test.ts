@@ -4,6 +4,7 @@ import { saveGenerator, trainCfgan } from '../../../lib/gan/index.ts';
 import type { CfganConfig } from '../../../lib/gan/index.ts';
 import { InputDropout, reconstructionWeights, shiftOwnEntries } from '../../../lib/gan/masks.ts';
 import { Rng } from '../../../lib/training/random.ts';
+import { SMALL_CFGAN } from '../../helpers/small-cfgan.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 // users 0: items {1, 3}; user 1: {}; user 2: {0, 1, 3}
@@ -61,24 +62,14 @@ describe('CFGAN with hidden inputs and the reconstruction term', () => {
   });
   const splits = { nUsers, nItems, train: data.train };
   const config: CfganConfig = {
-    variant: 'user',
+    ...SMALL_CFGAN,
     generatorUnits: 32,
     discriminatorUnits: 16,
-    noiseDim: 0,
     epochs: 3,
-    dSteps: 1,
     gSteps: 2,
     batchSize: 32,
     discriminatorBatchSize: 32,
-    learningRate: 0.003,
-    regG: 0,
-    validateEvery: 0,
-    patience: 1,
-    zrRatio: 0.7,
-    pmRatio: 0.7,
     zrCoefficient: 0.5,
-    reconstructionCoefficient: 0,
-    inputDropout: 0,
     seed: 2,
     threads: 1,
   };

@@ -12,6 +12,7 @@ import {
 } from '../../../lib/gan/index.ts';
 import type { CfganConfig } from '../../../lib/gan/index.ts';
 import { gatherSum, scatterRows } from '../../../lib/gan/sparse-rows.ts';
+import { SMALL_CFGAN } from '../../helpers/small-cfgan.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 const { nUsers, nItems, data } = syntheticSplits({
@@ -22,27 +23,7 @@ const { nUsers, nItems, data } = syntheticSplits({
   kCore: 5,
 });
 
-const config: CfganConfig = {
-  variant: 'user',
-  generatorUnits: 64,
-  discriminatorUnits: 32,
-  noiseDim: 0,
-  epochs: 6,
-  dSteps: 1,
-  gSteps: 1,
-  batchSize: 64,
-  discriminatorBatchSize: 64,
-  learningRate: 0.003,
-  regG: 0,
-  validateEvery: 0,
-  patience: 1,
-  zrRatio: 0.7,
-  pmRatio: 0.7,
-  zrCoefficient: 0.03,
-  reconstructionCoefficient: 0,
-  inputDropout: 0,
-  seed: 3,
-};
+const config: CfganConfig = SMALL_CFGAN;
 
 async function validNdcg(
   scorer: GeneratorScorer | { scoreUsers(u: Int32Array, o: Float32Array): void },

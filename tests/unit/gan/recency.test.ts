@@ -13,6 +13,7 @@ import { gatherSum } from '../../../lib/gan/sparse-rows.ts';
 import { recencyRankSteps } from '../../../lib/models/baselines/recency.ts';
 import { validationNdcg10 } from '../../../lib/models/validation-score.ts';
 import { Rng } from '../../../lib/training/random.ts';
+import { SMALL_CFGAN } from '../../helpers/small-cfgan.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
 
 // user 0: items 1, 3; user 1: none; user 2: items 0, 1, 3
@@ -90,27 +91,8 @@ describe('the recency-weighted condition', () => {
       seed: 8,
       kCore: 5,
     });
-    const config: CfganConfig = {
-      variant: 'user',
-      generatorUnits: 64,
-      discriminatorUnits: 32,
-      noiseDim: 0,
-      epochs: 6,
-      dSteps: 1,
-      gSteps: 1,
-      batchSize: 64,
-      discriminatorBatchSize: 64,
-      learningRate: 0.003,
-      regG: 0,
-      validateEvery: 0,
-      patience: 1,
-      zrRatio: 0.7,
-      pmRatio: 0.7,
-      zrCoefficient: 0.03,
-      reconstructionCoefficient: 2,
-      inputDropout: 0.5,
-      seed: 3,
-    };
+    // With hidden inputs and the own-entry term, as the pipeline's generator has.
+    const config: CfganConfig = { ...SMALL_CFGAN, reconstructionCoefficient: 2, inputDropout: 0.5 };
     const { generator } = await trainCfgan({ nUsers, nItems, train: data.train }, config);
     const plain = await GeneratorScorer.create(generator, data.train);
     const ranks = runSteps(recencyRankSteps(pre.train, nUsers));
