@@ -40,6 +40,12 @@ export const SECTIONS: Section[] = [
     command: 'npx tsx bench/pipeline/run.ts --sizes 100k,1m,10m',
   },
   { id: 'gan', doc: 'performance.md', prefix: 'gan-speed-', command: 'npx tsx bench/gan/run.ts' },
+  {
+    id: 'gan-condition',
+    doc: 'performance.md',
+    prefix: 'gan-condition',
+    command: 'npx tsx bench/gan/condition.ts',
+  },
   { id: 'llm', doc: 'performance.md', prefix: 'llm-', command: 'npx tsx bench/llm/run.ts' },
   {
     id: 'resample',

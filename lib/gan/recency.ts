@@ -38,9 +38,10 @@ export function conditionWeights(train: Csr, ranks: Int32Array, halfLife: number
 /**
  * Validation users the half-life is chosen on at most (a seeded sample when more have
  * validation items): the choice ranks the catalog six times, and one ranking of 10,000 users
- * over 10K items takes about 5 s on 2 cores (so about 50 s at 100K items). The gap between
- * the plain condition and a good half-life is far wider than a sample of this size blurs;
- * between neighbouring half-lives it matters little which one wins.
+ * takes about 3.5 s over 10K items and 33 s over 100K items on 2 cores; on 3,000 users the
+ * whole choice takes 6 s and 68 s (bench/gan/condition.ts). The gap between the plain
+ * condition and a good half-life is far wider than a sample of this size blurs; between
+ * neighbouring half-lives it matters little which one wins.
  */
 export const CONDITION_CHOICE_USERS = 3_000;
 
