@@ -86,10 +86,11 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       // generation itself at a million users.
       const sample = (v: Csr, stream: number, maxUsers = GATE_MAX_USERS) =>
         sampleRows(v, maxUsers, ctx.config.seed, stream);
+      const ownSample = sample(valid, 0x6a7e1);
+      const choiceSample = sample(valid, 0x6a7e3, CONDITION_CHOICE_USERS);
       let condition: GeneratorRecencyChoice | undefined;
       if (ctx.config.recency === 'auto') {
         ctx.heartbeat({ phase: "choosing the generator's condition on valid" });
-        const choiceSample = sample(valid, 0x6a7e3, CONDITION_CHOICE_USERS);
         condition = await chooseGeneratorRecency(
           plainScorer,
           train,
@@ -99,7 +100,11 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         );
       }
       const scorer = condition?.scorer ?? plainScorer;
-      const own = await ndcg10(scorer, sample(valid, 0x6a7e1));
+      // Below both caps the two samples are the whole split, which the choice already scored.
+      const own =
+        condition && choiceSample === ownSample
+          ? condition.validNdcg10
+          : await ndcg10(scorer, ownSample);
       const theirs = sample(keepRows(valid, users), 0x6a7e2);
       const gateUsers = nonEmptyRows(theirs).length;
       // The gate's reference: the strongest tuned baseline on validation, recency-weighted

@@ -41,7 +41,7 @@ import {
 import { sampleRows } from '../../lib/eval/row-sample.ts';
 import type { CfganConfig } from '../../lib/gan/index.ts';
 import { ItemKnnScorer } from '../../lib/models/baselines/index.ts';
-import { chooseHalfLife, recencyWeights } from '../../lib/models/baselines/recency.ts';
+import { chooseHistoryWeighting, recencyWeights } from '../../lib/models/baselines/recency.ts';
 import { validationNdcg10 } from '../../lib/models/validation-score.ts';
 import { writeBenchResult } from '../common/results.ts';
 import { benchSplits } from '../common/splits.ts';
@@ -197,8 +197,11 @@ async function dataSet(name: string) {
   const knnScorer = ItemKnnScorer.fit(d.train, d.nItems, { neighbours: knn.k });
   const knnRecency =
     args.recency === 'auto' && d.ranks
-      ? await chooseHalfLife(knn.valid, (h) =>
-          validationNdcg10(knnScorer.withHistoryWeight(recencyWeights(d.ranks!, h)), d),
+      ? await chooseHistoryWeighting(
+          knnScorer,
+          knn.valid,
+          (h) => knnScorer.withHistoryWeight(recencyWeights(d.ranks!, h)),
+          (s) => validationNdcg10(s, d),
         )
       : undefined;
   if (knnRecency)
@@ -231,9 +234,7 @@ async function dataSet(name: string) {
   const itemknn = await testMetrics(d, knnScorer);
   const knnHalfLife = knnRecency?.halfLife;
   const itemknnRecency =
-    knnHalfLife === undefined
-      ? undefined
-      : await testMetrics(d, knnScorer.withHistoryWeight(recencyWeights(d.ranks!, knnHalfLife)));
+    knnHalfLife === undefined ? undefined : await testMetrics(d, knnRecency!.scorer);
   const perSeed: Awaited<ReturnType<typeof testMetrics>>[] = [];
   const valid: number[] = [];
   const halfLives: (number | null)[] = [];

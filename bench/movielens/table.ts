@@ -6,8 +6,9 @@
  * popularity, ItemKNN, RP3beta, EASE (the baselines), each family's own model A
  * (`bprFamily`..., at the family's defaults, EASE's recency weighting included); the CFGAN
  * generator's validation NDCG@10 and its gate; A and B overall and on sparse users;
- * tail-item recall; and each seed's chosen policy. Every choice inside the runs is made on validation; the test figures are
- * the evaluate stage's. Run by hand (about 10-20 minutes on 2 cores):
+ * tail-item recall; and each seed's chosen policy. Every choice inside the runs is made on
+ * validation; the test figures are the evaluate stage's. Run by hand (about 10-20 minutes
+ * on 2 cores):
  *
  *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
  *                                    [--summaries DIR]   (each main run's summary as JSON)

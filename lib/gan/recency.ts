@@ -9,8 +9,8 @@
  * Python trainers both get it. Pure: no Temporal, no I/O.
  */
 import type { Csr } from '../eval/types.ts';
-import { chooseHalfLife, recencyWeights } from '../models/baselines/recency.ts';
-import type { RecencyFigure } from '../models/baselines/recency.ts';
+import { chooseHistoryWeighting, recencyWeights } from '../models/baselines/recency.ts';
+import type { HistoryWeighting } from '../models/baselines/recency.ts';
 import type { GeneratorScorer } from './generator.ts';
 
 /**
@@ -45,17 +45,12 @@ export function conditionWeights(train: Csr, ranks: Int32Array, halfLife: number
  */
 export const CONDITION_CHOICE_USERS = 3_000;
 
-/** The condition chosen on validation, with every half-life's figure. */
-export interface GeneratorRecencyChoice {
-  /** The generator scoring the chosen condition (the given scorer when plain won). */
-  scorer: GeneratorScorer;
-  /** The winning half-life; absent when the plain condition scored best. */
-  halfLife?: number;
-  /** The winner's validation NDCG@10. */
-  validNdcg10: number;
-  /** The plain condition first, then each half-life; only the plain one for variant item. */
-  figures: RecencyFigure[];
-}
+/**
+ * The condition chosen on validation: the generator scoring it (the given scorer when the
+ * plain condition won), the winning half-life and every figure (only the plain one for
+ * variant item).
+ */
+export type GeneratorRecencyChoice = HistoryWeighting<GeneratorScorer>;
 
 /**
  * Scores the plain condition and each half-life with `validNdcg10` and keeps the best (the
@@ -73,11 +68,11 @@ export async function chooseGeneratorRecency(
   const plain = await validNdcg10(scorer);
   if (scorer.weights.variant !== 'user')
     return { scorer, validNdcg10: plain, figures: [{ halfLife: null, validNdcg10: plain }] };
-  const reweighted = (halfLife: number) =>
-    scorer.withHistoryWeight(conditionWeights(train, ranks, halfLife));
-  const pick = await chooseHalfLife(plain, (h) => validNdcg10(reweighted(h)), signal);
-  return {
-    scorer: pick.halfLife === undefined ? scorer : reweighted(pick.halfLife),
-    ...pick,
-  };
+  return chooseHistoryWeighting(
+    scorer,
+    plain,
+    (halfLife) => scorer.withHistoryWeight(conditionWeights(train, ranks, halfLife)),
+    validNdcg10,
+    signal,
+  );
 }

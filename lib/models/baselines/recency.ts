@@ -110,6 +110,37 @@ export async function chooseHalfLife(
   return { ...best, figures };
 }
 
+/** A half-life chosen on validation, with the scorer that scored the winning figure. */
+export interface HistoryWeighting<S> extends HalfLifeChoice {
+  /** `plain` when the plain history won, else the winning half-life's scorer. */
+  scorer: S;
+}
+
+/**
+ * chooseHalfLife over scorers: `reweighted(h)` is the plain scorer scoring histories weighted
+ * with half-life h, and `validNdcg10` scores one. The winner's scorer is returned as scored,
+ * not built again.
+ */
+export async function chooseHistoryWeighting<S>(
+  plain: S,
+  plainNdcg10: number,
+  reweighted: (halfLife: number) => S,
+  validNdcg10: (scorer: S) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<HistoryWeighting<S>> {
+  const scored = new Map<number, S>();
+  const pick = await chooseHalfLife(
+    plainNdcg10,
+    (halfLife) => {
+      const scorer = reweighted(halfLife);
+      scored.set(halfLife, scorer);
+      return validNdcg10(scorer);
+    },
+    signal,
+  );
+  return { ...pick, scorer: pick.halfLife === undefined ? plain : scored.get(pick.halfLife)! };
+}
+
 /** 2^(-rank / halfLife) per entry. */
 export function recencyWeights(ranks: Int32Array, halfLife: number): Float32Array {
   if (!(halfLife > 0)) throw new RangeError(`recency half-life must be > 0, got ${halfLife}`);

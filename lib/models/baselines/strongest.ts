@@ -7,7 +7,7 @@
  */
 import type { Csr, Scorer } from '../../eval/types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
-import { chooseHalfLife, isHistoryReweightable, recencyWeights } from './recency.ts';
+import { chooseHistoryWeighting, isHistoryReweightable, recencyWeights } from './recency.ts';
 import { topUnseenItemsAsync } from './top-new.ts';
 import type { TopNewItems, UnseenExclusions } from './top-new.ts';
 import { fitTunedBaseline, validationOf } from './tuned.ts';
@@ -178,15 +178,15 @@ async function withRecency(
 }> {
   if (!isHistoryReweightable(plainScorer))
     return { scorer: plainScorer, score: plainScore, ...(chosen ? { chosen } : {}) };
-  const reweighted = (halfLife: number) =>
-    plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife));
-  const pick = await chooseHalfLife(
+  const pick = await chooseHistoryWeighting(
+    plainScorer,
     plainScore,
-    (halfLife) => validationNdcg10(reweighted(halfLife), validation, signal),
+    (halfLife) => plainScorer.withHistoryWeight(recencyWeights(ranks, halfLife)),
+    (scorer) => validationNdcg10(scorer, validation, signal),
     signal,
   );
   return {
-    scorer: pick.halfLife === undefined ? plainScorer : reweighted(pick.halfLife),
+    scorer: pick.scorer,
     score: pick.validNdcg10,
     chosen: {
       ...chosen,

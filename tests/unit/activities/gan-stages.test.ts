@@ -179,7 +179,8 @@ describe('GAN stages', () => {
   });
 
   it('with recency auto, conditions the generator on the history weighting chosen on validation', async () => {
-    const plain = (await generated('r8', false)).generateGan.stats;
+    const plainRun = (await generated('r8', false)).generateGan;
+    const plain = plainRun.stats;
     const { generateGan } = await generated('r8', false, undefined, 'auto');
     const s = generateGan.stats;
     const figures = s.generatorRecency as { halfLife: number | null; validNdcg10: number }[];
@@ -195,7 +196,7 @@ describe('GAN stages', () => {
     expect(best.halfLife).not.toBeNull();
     const read = async (key: string) =>
       readSyntheticParquet(await store.getBytes(`${key}/gan.parquet`));
-    const plainRows = await read((await generated('r8', false)).generateGan.key);
+    const plainRows = await read(plainRun.key);
     expect((await read(generateGan.key)).item).not.toEqual(plainRows.item);
   });
 
