@@ -54,6 +54,7 @@ export const SECTIONS: Section[] = [
     command: 'npx tsx bench/resample/run.ts',
   },
   { id: 'train', doc: 'performance.md', prefix: 'train-', command: 'npx tsx bench/train/run.ts' },
+  { id: 'ease', doc: 'performance.md', prefix: 'ease-', command: 'npx tsx bench/train/ease.ts' },
   { id: 'eval', doc: 'performance.md', prefix: 'eval-', command: 'npx tsx bench/eval/run.ts' },
   {
     id: 'synthetic',

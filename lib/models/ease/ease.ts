@@ -7,7 +7,8 @@ import { invertSpdSteps } from './spd-inverse.ts';
 /**
  * Catalogs up to this size are solved densely: the item x item matrices take 8 n^2 bytes
  * (float64 Gram matrix, inverted in place) plus 4 n^2 (float32 weights) - 300 MB at 5,000
- * items - and the inversion ~n^3 / 2 multiply-adds (about a minute at 5,000 items on one core).
+ * items - and the inversion ~n^3 / 2 multiply-adds (about 33 s at 5,000 items on one core,
+ * bench/train/ease.ts).
  */
 export const EASE_MAX_ITEMS = 5000;
 

@@ -59,20 +59,33 @@ function randomLog(seed: number, users: number, items: number) {
 }
 
 describe('EASE', () => {
-  it('inverts a symmetric positive definite matrix like Gauss-Jordan does', () => {
-    const n = 37;
-    const rng = new Rng(3);
-    const x = Float64Array.from({ length: n * n }, () => rng.next() - 0.5);
+  // Sizes around the blocks of 2, 4 and 8 rows, each remainder included.
+  it.each([1, 2, 3, 5, 6, 7, 8, 9, 12, 15, 17, 37])(
+    'inverts a symmetric positive definite %i x %i matrix like Gauss-Jordan does',
+    (n) => {
+      const rng = new Rng(3 + n);
+      const x = Float64Array.from({ length: n * n }, () => rng.next() - 0.5);
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let s = i === j ? 0.5 : 0;
+          for (let k = 0; k < n; k++) s += x[i * n + k]! * x[j * n + k]!;
+          a[i * n + j] = s;
+        }
+      const want = gaussJordanInverse(a, n);
+      runSteps(invertSpdSteps(a, n));
+      for (let k = 0; k < n * n; k++) expect(a[k]).toBeCloseTo(want[k]!, 8);
+    },
+  );
+
+  it('names a pivot past the first block when that one is not positive', () => {
+    // Identity, except rows 9 and 10 make a 2 x 2 block [[1, 2], [2, 1]].
+    const n = 13;
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) {
-        let s = i === j ? 0.5 : 0;
-        for (let k = 0; k < n; k++) s += x[i * n + k]! * x[j * n + k]!;
-        a[i * n + j] = s;
-      }
-    const want = gaussJordanInverse(a, n);
-    runSteps(invertSpdSteps(a, n));
-    for (let k = 0; k < n * n; k++) expect(a[k]).toBeCloseTo(want[k]!, 8);
+    for (let i = 0; i < n; i++) a[i * n + i] = 1;
+    a[9 * n + 10] = 2;
+    a[10 * n + 9] = 2;
+    expect(() => runSteps(invertSpdSteps(a, n))).toThrow(/not positive definite \(pivot 10/);
   });
 
   it('refuses a matrix that is not positive definite, naming the pivot', () => {
