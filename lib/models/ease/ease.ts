@@ -87,13 +87,29 @@ export class EaseScorer implements Scorer {
     for (let r = 0; r < userIds.length; r++) {
       const u = userIds[r]!;
       if (u < 0 || u >= rows) throw new RangeError(`user ${u} is outside the train matrix`);
-      const row = out.subarray(r * n, r * n + n);
-      row.fill(0);
-      for (let a = indptr[u]!; a < indptr[u + 1]!; a++) {
-        const i = indices[a]!;
+      const o = r * n;
+      out.fill(0, o, o + n);
+      const end = indptr[u + 1]!;
+      let a = indptr[u]!;
+      // Four history items per pass over the output row: a quarter of its loads and stores.
+      for (; a + 4 <= end; a += 4) {
+        const b0 = indices[a]! * n;
+        const b1 = indices[a + 1]! * n;
+        const b2 = indices[a + 2]! * n;
+        const b3 = indices[a + 3]! * n;
+        const x0 = w ? w[a]! : 1;
+        const x1 = w ? w[a + 1]! : 1;
+        const x2 = w ? w[a + 2]! : 1;
+        const x3 = w ? w[a + 3]! : 1;
+        const b = this.weights;
+        for (let j = 0; j < n; j++)
+          out[o + j]! += x0 * b[b0 + j]! + x1 * b[b1 + j]! + x2 * b[b2 + j]! + x3 * b[b3 + j]!;
+      }
+      for (; a < end; a++) {
+        const bi = indices[a]! * n;
         const x = w ? w[a]! : 1;
-        const b = this.weights.subarray(i * n, i * n + n);
-        for (let j = 0; j < n; j++) row[j]! += x * b[j]!;
+        const b = this.weights;
+        for (let j = 0; j < n; j++) out[o + j]! += x * b[bi + j]!;
       }
     }
   }
