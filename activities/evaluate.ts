@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import { RETRAIN_STAGE } from '../lib/contracts/index.ts';
 import type { StageInput, StageName, StageRef } from '../lib/contracts/index.ts';
-import { abTestAsync, evaluateFullRankingAsync } from '../lib/eval/index.ts';
+import { abTestAsync, evaluateFullRankingAsync, guardRailMetric } from '../lib/eval/index.ts';
 import type {
   AsyncScorer,
+  Comparison,
   EvalData,
   EvalResult,
   EvalSummary,
+  GuardRail,
   MetricKey,
 } from '../lib/eval/index.ts';
 import { evaluateBaselinesAlongside } from '../lib/models/baselines/index.ts';
@@ -158,7 +160,7 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
         ciHigh: main.ciHigh,
         pValue: main.p,
         metrics: { A: results.A!.summary.overall, B: results.B!.summary.overall },
-        segments: segmentStats(results.A!.summary, results.B!.summary),
+        segments: segmentStats(results.A!.summary, results.B!.summary, comparison, metric),
         exposure: { A: results.A!.summary.exposure, B: results.B!.summary.exposure },
         coverage: { A: results.A!.summary.coverage, B: results.B!.summary.coverage },
         baselines: Object.fromEntries(
@@ -179,12 +181,22 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
   },
 };
 
-/** Per segment: its users and the metrics of A and B there (the run summary's `segments`). */
-function segmentStats(a: EvalSummary, b: EvalSummary) {
+/**
+ * Per segment: its users, the metrics of A and B there and the paired change of the metric
+ * its guard rail judges, with its bootstrap interval (the run summary's `segments`).
+ */
+function segmentStats(a: EvalSummary, b: EvalSummary, cmp: Comparison, metric: MetricKey) {
+  type Metrics = EvalSummary['sparseUsers'];
+  const segment = (rail: GuardRail, users: number, A: Metrics, B: Metrics) => {
+    const key = guardRailMetric(rail, metric, cmp);
+    const e = cmp.effects[rail][key];
+    const change = e && { metric: key, delta: e.delta, ciLow: e.ciLow, ciHigh: e.ciHigh, p: e.p };
+    return { users, A, B, ...(change ? { change } : {}) };
+  };
   return {
-    sparseUsers: { users: a.counts.sparseUsers, A: a.sparseUsers, B: b.sparseUsers },
-    coldUsers: { users: a.counts.coldUsers, A: a.coldUsers, B: b.coldUsers },
-    tailItems: { users: a.counts.tailUsers, A: a.tailItems, B: b.tailItems },
+    sparseUsers: segment('sparseUsers', a.counts.sparseUsers, a.sparseUsers, b.sparseUsers),
+    coldUsers: segment('coldUsers', a.counts.coldUsers, a.coldUsers, b.coldUsers),
+    tailItems: segment('tailItems', a.counts.tailUsers, a.tailItems, b.tailItems),
   };
 }
 

@@ -6,7 +6,8 @@
  * popularity, ItemKNN, RP3beta, EASE (the baselines), each family's own model A
  * (`bprFamily`..., at the family's defaults, EASE's recency weighting included); the CFGAN
  * generator's validation NDCG@10 and its gate; A and B overall and on sparse users;
- * tail-item recall; and each seed's chosen policy. Every choice inside the runs is made on
+ * tail-item recall; and each seed's chosen policy and the 95% interval of its sparse users'
+ * change (evaluate's paired bootstrap, as a share of A). Every choice inside the runs is made on
  * validation; the test figures are the evaluate stage's. Run by hand (about 10-20 minutes
  * on 2 cores):
  *
@@ -51,7 +52,10 @@ function dataConfig(name: string): Record<string, unknown> {
 type Metrics = Record<string, number>;
 interface Evaluate {
   metrics: { A: Metrics; B: Metrics };
-  segments: Record<'sparseUsers' | 'tailItems', { A: Metrics; B: Metrics }>;
+  segments: Record<
+    'sparseUsers' | 'tailItems',
+    { A: Metrics; B: Metrics; change?: { ciLow: number; ciHigh: number } }
+  >;
   baselines: Record<string, number>;
   promote: boolean;
 }
@@ -78,6 +82,9 @@ function seedRow(main: RunSummary & { seconds: number }, familyRuns: Record<stri
     B: ev.metrics.B['ndcg@10']!,
     sparseA: ev.segments.sparseUsers.A['ndcg@10']!,
     sparseB: ev.segments.sparseUsers.B['ndcg@10']!,
+    // The bootstrap interval of the sparse users' change, relative to A's mean: whether the
+    // seed's lift is told apart from noise (a string, so it is not averaged over seeds).
+    sparseLiftCi: liftInterval(ev.segments.sparseUsers),
     tailRecallA: ev.segments.tailItems.A['recall@10']!,
     tailRecallB: ev.segments.tailItems.B['recall@10']!,
     policy: (policy.chosen as string | undefined) ?? 'fixed',
@@ -87,6 +94,13 @@ function seedRow(main: RunSummary & { seconds: number }, familyRuns: Record<stri
   };
 }
 type Row = ReturnType<typeof seedRow>;
+
+function liftInterval(seg: Evaluate['segments']['sparseUsers']): string | undefined {
+  const a = seg.A['ndcg@10']!;
+  if (!seg.change || !(a > 0)) return undefined;
+  const pctOf = (x: number) => `${x >= 0 ? '+' : ''}${((x / a) * 100).toFixed(1)}%`;
+  return `${pctOf(seg.change.ciLow)}..${pctOf(seg.change.ciHigh)}`;
+}
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const pct = (b: number, a: number) => (a > 0 ? ((b - a) / a) * 100 : NaN);
@@ -116,7 +130,7 @@ async function summarise(name: string, rows: Row[]): Promise<void> {
   );
   for (const r of rows)
     console.error(
-      `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}`,
+      `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}; sparse users ${pct(r.sparseB, r.sparseA).toFixed(1)}% (95% CI ${r.sparseLiftCi ?? 'n/a'})`,
     );
   await writeBenchResult(`quality-table-${name}`, tables[name] as Record<string, unknown>);
 }

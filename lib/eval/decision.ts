@@ -94,10 +94,10 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
   });
 
   for (const rail of config.guardRails ?? DEFAULT_RAILS) {
-    const key = rail === 'tailItems' ? tailMetric(metric, cmp) : metric;
+    const key = guardRailMetric(rail, metric, cmp);
     const effect = cmp.effects[rail][key];
     if (!effect) throw new Error(`the comparison has no effect for ${key} on ${rail}`);
-    checks.push(guardCheck(rail, effect, config.maxDrop, mode));
+    checks.push(guardCheck(rail, effect, config.maxDrop, mode, level));
   }
 
   const promote = checks.every((c) => c.passed);
@@ -147,6 +147,7 @@ function guardCheck(
   e: Effect,
   maxDrop: number,
   mode: 'relative' | 'absolute',
+  level: string,
 ): DecisionCheck {
   const where = RAIL_WORDS[rail];
   const name = metricLabel(e.metric);
@@ -157,9 +158,15 @@ function guardCheck(
       reason: `${where}: no users in this segment, guard rail not applied`,
     };
   }
-  const levels = `(${fmt(e.meanA)} -> ${fmt(e.meanB)}, n=${e.n} users)`;
   // A mean of 0 cannot fall (metrics are >= 0), so the relative drop is 0 there.
-  const drop = mode === 'absolute' ? -e.delta : e.meanA > 0 ? -e.delta / e.meanA : 0;
+  const relative = mode === 'relative' && e.meanA > 0;
+  // The change's interval, so a reader sees whether the segment's change is told apart from
+  // noise (segments are small): as a share of A's mean where the drop is judged so.
+  const interval = relative
+    ? `${signed(e.ciLow / e.meanA, 1, true)}..${signed(e.ciHigh / e.meanA, 1, true)}`
+    : `${signed(e.ciLow, 4)}..${signed(e.ciHigh, 4)}`;
+  const levels = `(${fmt(e.meanA)} -> ${fmt(e.meanB)}, ${level} of the change ${interval}, n=${e.n} users)`;
+  const drop = mode === 'absolute' ? -e.delta : relative ? -e.delta / e.meanA : 0;
   // From 0, a rise has no relative size.
   const change =
     mode === 'absolute'
@@ -181,7 +188,12 @@ function guardCheck(
   return { name: rail, passed: true, reason: `${where}: ${name} ${change} ${levels}${tail}` };
 }
 
-function tailMetric(metric: MetricKey, cmp: Comparison): MetricKey {
+/**
+ * The metric a guard rail judges: the primary metric on the user segments; on tail items,
+ * recall on tail test items at the primary metric's K (the smallest K for `mrr`).
+ */
+export function guardRailMetric(rail: GuardRail, metric: MetricKey, cmp: Comparison): MetricKey {
+  if (rail !== 'tailItems') return metric;
   const at = metric.indexOf('@');
   if (at >= 0) return `tailRecall@${metric.slice(at + 1)}` as MetricKey;
   const ks = Object.keys(cmp.effects.tailItems)
@@ -220,6 +232,14 @@ function changeWords(delta: number, digits: number, percent = false): string {
   if (delta > 0) return `rose by ${v}`;
   if (delta < 0) return `fell by ${v}`;
   return 'did not change';
+}
+
+/** With its sign: +0.0012, -3.1%, 0% (a value that rounds to zero has none). */
+function signed(x: number, digits: number, percent = false): string {
+  if (!Number.isFinite(x)) return 'n/a';
+  const n = percent ? round(x * 100, digits) : x.toFixed(digits);
+  const v = Number(n) === 0 ? n.replace('-', '') : n;
+  return `${Number(n) > 0 ? '+' : ''}${v}${percent ? '%' : ''}`;
 }
 
 function fmt(x: number, digits = 4): string {

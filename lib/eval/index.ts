@@ -42,7 +42,7 @@ export type { WilcoxonOptions, WilcoxonResult } from './wilcoxon.ts';
 export { erfc, normalSf, normalTwoSided } from './normal.ts';
 export { compareResults, metricValues, pairedEffects } from './compare.ts';
 export type { CompareOptions, Comparison, Effect, SegmentName } from './compare.ts';
-export { abTest, abTestAsync, decide, metricLabel } from './decision.ts';
+export { abTest, abTestAsync, decide, guardRailMetric, metricLabel } from './decision.ts';
 export type { Decision, DecisionCheck, DecisionConfig, GuardRail } from './decision.ts';
 export { meanOf } from './summary.ts';
 export { SplitMix32 } from '../training/random.ts';

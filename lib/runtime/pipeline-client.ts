@@ -46,11 +46,18 @@ export interface RunSummary {
   metrics?: { A: Record<string, number>; B: Record<string, number> };
   /**
    * The same per segment: sparse users (the quarter with the fewest train items, by
-   * default), cold users, and tail items (`recall@K` on tail test items), with their users.
+   * default), cold users, and tail items (`recall@K` on tail test items), with their users,
+   * and the paired change B - A of the metric the segment's guard rail judges (the primary
+   * metric; recall on tail items) with its bootstrap interval.
    */
   segments?: Record<
     'sparseUsers' | 'coldUsers' | 'tailItems',
-    { users: number; A: Record<string, number>; B: Record<string, number> }
+    {
+      users: number;
+      A: Record<string, number>;
+      B: Record<string, number>;
+      change?: { metric: string; delta: number; ciLow: number; ciHigh: number; p: number };
+    }
   >;
   /** The A/B decision and its reasons in plain words, once evaluated. */
   decision?: { promote: boolean; reasons: string[] };

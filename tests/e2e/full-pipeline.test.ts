@@ -89,6 +89,12 @@ describe('the whole pipeline on the real stack', () => {
       const sparse = first.segments!.sparseUsers;
       expect(sparse.users).toBe(Math.floor((byName.evaluate!.stats.users as number) / 4));
       expect(Object.keys(sparse.B).sort()).toEqual(Object.keys(first.metrics!.A).sort());
+      // Each segment's paired change of its guard rail's metric, with its interval.
+      expect(sparse.change?.metric).toBe('ndcg@10');
+      expect(sparse.change!.delta).toBeCloseTo(sparse.B['ndcg@10']! - sparse.A['ndcg@10']!, 10);
+      expect(sparse.change!.ciLow).toBeLessThanOrEqual(sparse.change!.delta);
+      expect(sparse.change!.ciHigh).toBeGreaterThanOrEqual(sparse.change!.delta);
+      expect(first.segments!.tailItems.change?.metric).toBe('tailRecall@10');
       const promote = first.decision!.promote;
       expect(first.decision?.reasons[0]).toMatch(promote ? /^promote B/ : /^keep A/);
       expect(first.mlflow?.runId).toBeTruthy();

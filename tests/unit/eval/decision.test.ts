@@ -114,7 +114,7 @@ describe('decision rule', () => {
     const cold = decision.checks.find((c) => c.name === 'coldUsers')!;
     expect(cold.passed).toBe(false);
     expect(cold.reason).toMatch(
-      /^cold users: NDCG@10 fell by \d+(\.\d)?% \(0\.\d{4} -> 0\.\d{4}, n=\d+ users\), more than the allowed 2%$/,
+      /^cold users: NDCG@10 fell by \d+(\.\d)?% \(0\.\d{4} -> 0\.\d{4}, 95% CI of the change -\d+(\.\d)?%\.\.[+-]?\d+(\.\d)?%, n=\d+ users\), more than the allowed 2%$/,
     );
     // the sparsest quarter is mostly cold users here: its rail trips too
     expect(decision.checks.find((c) => c.name === 'sparseUsers')!.passed).toBe(false);
@@ -176,6 +176,8 @@ describe('decision rule', () => {
             meanA: 0.2,
             meanB: 0.1936,
             delta: -0.0064,
+            ciLow: -0.015,
+            ciHigh: 0.0022,
           }),
         },
         sparseUsers: {
@@ -185,6 +187,8 @@ describe('decision rule', () => {
             meanA: 0.15,
             meanB: 0.18,
             delta: 0.03,
+            ciLow: 0.011,
+            ciHigh: 0.049,
           }),
         },
         tailItems: {
@@ -198,8 +202,8 @@ describe('decision rule', () => {
       'keep A: 1 of 5 checks failed',
       'NDCG@10 rose by 0.0123 (95% CI 0.0081..0.0165, p=0.0004, n=1000 users; 300 better, 100 worse, 600 tied) - the CI lower bound is above the required lift 0.005',
       'signed-rank test: p=0.0004 is below alpha 0.05',
-      'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, n=80 users), more than the allowed 2%',
-      'sparse users: NDCG@10 rose by 20% (0.1500 -> 0.1800, n=250 users)',
+      'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, 95% CI of the change -7.5%..+1.1%, n=80 users), more than the allowed 2%',
+      'sparse users: NDCG@10 rose by 20% (0.1500 -> 0.1800, 95% CI of the change +7.3%..+32.7%, n=250 users)',
       'tail items: no users in this segment, guard rail not applied',
     ]);
     // a CI lower bound exactly at minLift is not "above" it
@@ -209,7 +213,7 @@ describe('decision rule', () => {
     const loose = decide(cmp, { ...config, maxDrop: 0.05 });
     expect(loose.promote).toBe(true);
     expect(loose.reasons[3]).toBe(
-      'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, n=80 users), within the allowed 5%',
+      'cold users: NDCG@10 fell by 3.2% (0.2000 -> 0.1936, 95% CI of the change -7.5%..+1.1%, n=80 users), within the allowed 5%',
     );
     // a segment's metric that was 0 for A: a rise has no percentage
     const fromZero = (meanB: number) =>
@@ -225,6 +229,9 @@ describe('decision rule', () => {
                 meanA: 0,
                 meanB,
                 delta: meanB,
+                // From 0 the interval is in metric units (a drop relative to 0 has no size).
+                ciLow: meanB / 3,
+                ciHigh: (meanB * 5) / 3,
               }),
             },
           },
@@ -232,10 +239,10 @@ describe('decision rule', () => {
         { ...config, maxDrop: 0.05 },
       ).reasons[5];
     expect(fromZero(0.0062)).toBe(
-      'tail items: Recall@10 on tail items rose from 0 (0.0000 -> 0.0062, n=1000 users)',
+      'tail items: Recall@10 on tail items rose from 0 (0.0000 -> 0.0062, 95% CI of the change +0.0021..+0.0103, n=1000 users)',
     );
     expect(fromZero(0)).toBe(
-      'tail items: Recall@10 on tail items did not change (0.0000 -> 0.0000, n=1000 users)',
+      'tail items: Recall@10 on tail items did not change (0.0000 -> 0.0000, 95% CI of the change 0.0000..0.0000, n=1000 users)',
     );
   });
 
