@@ -419,7 +419,7 @@ const llmSchema = z
       .max(50)
       .default(10)
       .describe(
-        "Candidates proposed per user by the base model (fitted on the train split, scored on validation), never an item of the user's train or validation split.",
+        "Candidates proposed per user by the base model (fitted on the train split, chosen on validation), never an item of the user's train split (validation items are not filtered, so B's validation figures estimate its test figures).",
       ),
     maxHistoryTokens: z
       .int()
@@ -688,7 +688,7 @@ const modelSchema = z
       .max(4)
       .default(['bpr', 'ials', 'ease'])
       .describe(
-        'With family `auto`: the families tried. Each takes its own defaults; factors, epochs, evalEvery, validationUsers, checkpointEvery and threads are shared. EASE is left out above 5,000 items.',
+        'With family `auto`: the families tried. Each takes its own defaults; factors, epochs, evalEvery, validationUsers, checkpointEvery, threads and recency are shared. EASE is left out above 5,000 items.',
       ),
     factors: z.int().min(1).max(1024).default(64).describe('Embedding size.'),
     epochs: z
@@ -761,7 +761,7 @@ const modelSchema = z
       .max(1000)
       .optional()
       .describe(
-        'Evaluations without a better validation NDCG@10 before stopping. Default: 10 with optimizer sgd, 5 for ials, else 3.',
+        'Evaluations without a better validation NDCG@10 before stopping. Default: 10 with optimizer sgd, 5 for ials, ease and auto, else 3.',
       ),
     evalEvery: z
       .int()
@@ -990,7 +990,9 @@ const evaluateSchema = z
     baselines: z
       .boolean()
       .default(true)
-      .describe('Also evaluate the Popularity and ItemKNN baselines for the report.'),
+      .describe(
+        'Also evaluate the Popularity, ItemKNN, RP3beta and EASE baselines (EASE up to 5,000 items) for the report.',
+      ),
     maxUsers: z
       .int()
       .min(0)
