@@ -12,6 +12,7 @@
  * on 2 cores):
  *
  *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
+ *                                    [--family auto]     (the main runs' model.family)
  *                                    [--summaries DIR]   (each main run's summary as JSON)
  *                                    [--config JSON]     (config sections for the main runs)
  */
@@ -28,6 +29,9 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: 'movielens,demo' },
     seeds: { type: 'string', default: '1,2,3' },
     families: { type: 'string', default: 'bpr,ials,ease' },
+    // The main runs' model.family: auto (the issue's goals are read on it) or one family
+    // (e.g. bpr, the embedded default; its table is written as quality-table-<data>-<family>).
+    family: { type: 'string', default: 'auto' },
     // A folder to keep each main run's whole summary in (every stage's stats).
     summaries: { type: 'string' },
     // Config sections for the main runs, as JSON (e.g. '{"augmentation":{"rankOn":"all"}}').
@@ -132,7 +136,8 @@ async function summarise(name: string, rows: Row[]): Promise<void> {
     console.error(
       `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}; sparse users ${pct(r.sparseB, r.sparseA).toFixed(1)}% (95% CI ${r.sparseLiftCi ?? 'n/a'})`,
     );
-  await writeBenchResult(`quality-table-${name}`, tables[name] as Record<string, unknown>);
+  const suffix = args.family === 'auto' ? '' : `-${args.family}`;
+  await writeBenchResult(`quality-table-${name}${suffix}`, tables[name] as Record<string, unknown>);
 }
 
 for (const name of args.data.split(',')) {
@@ -144,7 +149,7 @@ for (const name of args.data.split(',')) {
       ...base,
       ...(JSON.parse(args.config) as object),
       seed,
-      model: { family: 'auto' },
+      model: { family: args.family },
     });
     if (args.summaries) {
       mkdirSync(args.summaries, { recursive: true });
