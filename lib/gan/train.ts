@@ -17,7 +17,7 @@
  * the dense parts (G's output layer, D over the fake vector) are tfjs matmuls on one thread,
  * or with `threads` above 1 the SIMD products of train-threads.ts, split over threads.
  * Gradients are written out (tfjs-core's node build has no gradient functions); parameters and Adam
- * moments live in typed arrays, so checkpoints (which also hold the best generator so far
+ * moments live in typed arrays (gan-state.ts), so checkpoints (which also hold the best generator so far
  * and the early-stopping counters) are exact and a resumed run repeats the uninterrupted
  * one: every epoch's randomness derives from (seed, epoch). The row gathers,
  * scatters and Adam steps run as WebAssembly SIMD kernels (kernels.ts) over one wasm
@@ -27,16 +27,17 @@ import { WasmArena, arenaBytes, countAllocations, heapAllocator } from '../compu
 import type { Allocator } from '../compute/arena.ts';
 import { initBackend, tf } from '../compute/backend.ts';
 import { MAX_BYTES } from '../compute/wasm-writer.ts';
-import { NORMAL_TABLE, Rng } from '../training/random.ts';
+import { NORMAL_TABLE } from '../training/random.ts';
+import type { Rng } from '../training/random.ts';
 import { transposeCsr } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
 import { validationNdcg10 } from '../models/validation-score.ts';
-import { LazyAdam, moments } from '../training/adam.ts';
-import type { Moments } from '../training/adam.ts';
-import { packState, unpackState } from '../training/train-state.ts';
+import type { LazyAdam, Moments } from '../training/adam.ts';
 import { EventLoopYielder, epochRng, shuffled } from '../training/training-loop.ts';
 import type { LoopHooks } from '../training/types.ts';
-import { GeneratorScorer, checkItemVariantSize, ganInputError, inputWidth } from './generator.ts';
+import { D_TABLES, G_TABLES, copyTables, fresh, restore, serialize, shapeOf } from './gan-state.ts';
+import type { GanState, Shape } from './gan-state.ts';
+import { GeneratorScorer, checkItemVariantSize, ganInputError } from './generator.ts';
 import { RowKernels, TransposeKernel, ganSimdAvailable } from './kernels.ts';
 import {
   InputDropout,
@@ -48,13 +49,7 @@ import {
 import { gatherSum, scatterRows, sumOverRows } from './sparse-rows.ts';
 import { threadBuffers } from './thread-layout.ts';
 import { GanThreads, ganThreads } from './train-threads.ts';
-import type {
-  CfganConfig,
-  DiscriminatorWeights,
-  GanEpochLog,
-  GanVariant,
-  GeneratorWeights,
-} from './types.ts';
+import type { CfganConfig, GanEpochLog, GeneratorWeights } from './types.ts';
 
 /**
  * The real train split the GAN learns from, and the validation split that scores it for
@@ -79,32 +74,6 @@ export interface GanTrainResult {
   bestValidNdcg10?: number;
   /** True when patience ran out before config.epochs. */
   stoppedEarly: boolean;
-}
-
-/** The best generator seen on validation. */
-interface Best {
-  epoch: number;
-  ndcg10: number;
-  tables: Record<GTable, Float32Array>;
-}
-
-type GTable = 'w1' | 'wz' | 'b1' | 'w2' | 'b2';
-type DTable = 'wc' | 'wx' | 'b1' | 'w2' | 'b2';
-const G_TABLES: readonly GTable[] = ['w1', 'wz', 'b1', 'w2', 'b2'];
-const D_TABLES: readonly DTable[] = ['wc', 'wx', 'b1', 'w2', 'b2'];
-
-interface GanState {
-  epoch: number;
-  g: GeneratorWeights;
-  d: DiscriminatorWeights;
-  gAdam: LazyAdam;
-  dAdam: LazyAdam;
-  gm: Record<GTable, Moments>;
-  dm: Record<DTable, Moments>;
-  history: GanEpochLog[];
-  best?: Best;
-  /** Validations in a row without a better NDCG@10. */
-  sinceBest: number;
 }
 
 export async function trainCfgan(
@@ -490,10 +459,6 @@ function addScaled(a: Float32Array, scale: number, b: Float32Array): void {
   for (let k = 0; k < a.length; k++) a[k] = a[k]! + scale * b[k]!;
 }
 
-function copyTables(g: GeneratorWeights): Record<GTable, Float32Array> {
-  return Object.fromEntries(G_TABLES.map((t) => [t, g[t].slice()])) as Record<GTable, Float32Array>;
-}
-
 /** The current generator's NDCG@10 on the validation split, as a recommender. */
 async function scoreOnValid(
   g: GeneratorWeights,
@@ -736,166 +701,4 @@ function read(ts: tf.Tensor[]): Float32Array[] {
   const out = ts.map((t) => t.dataSync() as Float32Array);
   tf.dispose(ts);
   return out;
-}
-
-/** What the networks are sized by; checkpoints must match it. */
-interface Shape {
-  variant: GanVariant;
-  nUsers: number;
-  nItems: number;
-  /** Length of the vectors: nItems (variant user) or nUsers (variant item). */
-  width: number;
-  key: string;
-}
-
-function shapeOf(c: CfganConfig, nUsers: number, nItems: number): Shape {
-  const width = inputWidth({ variant: c.variant, nUsers, nItems });
-  // The user variant does not depend on the user count.
-  const users = c.variant === 'item' ? nUsers : 0;
-  return {
-    variant: c.variant,
-    nUsers,
-    nItems,
-    width,
-    key: `${c.variant}/${users}x${nItems}/${c.generatorUnits}/${c.discriminatorUnits}/${c.noiseDim}`,
-  };
-}
-
-/** Zero weights and moments of this shape. */
-function zeroState(shape: Shape, c: CfganConfig): GanState {
-  const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz } = c;
-  const { width } = shape;
-  const f = (n: number) => new Float32Array(n);
-  const g: GeneratorWeights = {
-    variant: shape.variant,
-    nUsers: shape.nUsers,
-    nItems: shape.nItems,
-    hidden: hG,
-    noiseDim: nz,
-    w1: f(width * hG),
-    wz: f(nz * hG),
-    b1: f(hG),
-    w2: f(hG * width),
-    b2: f(width),
-  };
-  const d: DiscriminatorWeights = {
-    width,
-    hidden: hD,
-    wc: f(width * hD),
-    wx: f(width * hD),
-    b1: f(hD),
-    w2: f(hD),
-    b2: f(1),
-  };
-  return withOptimizers(0, g, d, c, []);
-}
-
-/**
- * Seeded initial weights: glorot (generator.ts) for each weight matrix, drawn in the order
- * of initGenerator and then the discriminator's, zero biases. `pause` is awaited between
- * chunks of draws (catalog-sized tables take a second at 10K items).
- */
-async function fresh(shape: Shape, c: CfganConfig, pause: () => Promise<void>) {
-  const s = zeroState(shape, c);
-  const rng = new Rng(c.seed);
-  const { generatorUnits: hG, discriminatorUnits: hD, noiseDim: nz } = c;
-  const { g, d } = s;
-  const { width } = shape;
-  const tables: [Float32Array, number, number][] = [
-    [g.w1, width, hG],
-    [g.wz, nz, hG],
-    [g.w2, hG, width],
-    [d.wc, width, hD],
-    [d.wx, width, hD],
-    [d.w2, hD, 1],
-  ];
-  for (const [a, rows, cols] of tables) {
-    const std = Math.sqrt(2 / (rows + cols));
-    for (let k0 = 0; k0 < a.length; k0 += 65536) {
-      const k1 = Math.min(a.length, k0 + 65536);
-      for (let k = k0; k < k1; k++) a[k] = std * rng.normal();
-      await pause();
-    }
-  }
-  return s;
-}
-
-function withOptimizers(
-  epoch: number,
-  g: GeneratorWeights,
-  d: DiscriminatorWeights,
-  c: CfganConfig,
-  history: GanEpochLog[],
-): GanState {
-  return {
-    epoch,
-    g,
-    d,
-    gAdam: new LazyAdam(c.learningRate),
-    dAdam: new LazyAdam(c.learningRate),
-    gm: Object.fromEntries(G_TABLES.map((t) => [t, moments(g[t].length)])) as GanState['gm'],
-    dm: Object.fromEntries(D_TABLES.map((t) => [t, moments(d[t].length)])) as GanState['dm'],
-    history,
-    sinceBest: 0,
-  };
-}
-
-function serialize(s: GanState, c: CfganConfig, shape: Shape): Uint8Array {
-  const arrays: Record<string, Float32Array> = {};
-  for (const t of G_TABLES) {
-    arrays[`g.${t}`] = s.g[t];
-    arrays[`g.${t}.m`] = s.gm[t].m;
-    arrays[`g.${t}.v`] = s.gm[t].v;
-    if (s.best) arrays[`best.${t}`] = s.best.tables[t];
-  }
-  for (const t of D_TABLES) {
-    arrays[`d.${t}`] = s.d[t];
-    arrays[`d.${t}.m`] = s.dm[t].m;
-    arrays[`d.${t}.v`] = s.dm[t].v;
-  }
-  return packState(
-    {
-      family: 'cfgan',
-      epoch: s.epoch,
-      shape: shape.key,
-      gStep: s.gAdam.step,
-      dStep: s.dAdam.step,
-      history: s.history,
-      best: s.best ? { epoch: s.best.epoch, ndcg10: s.best.ndcg10 } : null,
-      sinceBest: s.sinceBest,
-    },
-    arrays,
-  );
-}
-
-function restore(bytes: Uint8Array, shape: Shape, c: CfganConfig): GanState {
-  const { header: h, arrays: a } = unpackState(bytes);
-  if (h.family !== 'cfgan' || h.shape !== shape.key)
-    throw new Error(
-      `checkpoint does not match this GAN (${String(h.family)} ${String(h.shape)}, expected ${shape.key})`,
-    );
-  const s = zeroState(shape, c);
-  for (const t of G_TABLES) {
-    s.g[t].set(a[`g.${t}`]!);
-    s.gm[t].m.set(a[`g.${t}.m`]!);
-    s.gm[t].v.set(a[`g.${t}.v`]!);
-  }
-  for (const t of D_TABLES) {
-    s.d[t].set(a[`d.${t}`]!);
-    s.dm[t].m.set(a[`d.${t}.m`]!);
-    s.dm[t].v.set(a[`d.${t}.v`]!);
-  }
-  s.gAdam.step = h.gStep as number;
-  s.dAdam.step = h.dStep as number;
-  s.epoch = h.epoch as number;
-  s.history = h.history as GanEpochLog[];
-  const best = h.best as { epoch: number; ndcg10: number } | null | undefined;
-  if (best) {
-    const tables = Object.fromEntries(
-      G_TABLES.map((t) => [t, a[`best.${t}`]!.slice()]),
-    ) as Best['tables'];
-    s.best = { ...best, tables };
-  }
-  s.sinceBest = (h.sinceBest as number | undefined) ?? 0;
-  return s;
 }
