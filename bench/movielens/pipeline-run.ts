@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { RunSummary as PipelineSummary } from '../../lib/runtime/pipeline-client.ts';
 import { benchStackEnv } from '../common/stack.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,6 +22,7 @@ export interface RunSummary {
     stats: Record<string, unknown>;
   }[];
   decision?: { promote: boolean; reasons: string[] };
+  segments?: PipelineSummary['segments'];
 }
 
 let env: NodeJS.ProcessEnv | undefined;

