@@ -1,0 +1,68 @@
+// The `data` and `preprocess` sections: where the interaction log comes from, and how it is
+// cleaned, k-core filtered and split.
+
+import { z } from 'zod';
+
+export const dataSchema = z
+  .strictObject({
+    source: z
+      .string()
+      .min(1)
+      .default('synthetic:users=3000,items=1500,interactions=150000,seed=42')
+      .describe(
+        'Where the interaction log comes from: `synthetic:users=..,items=..,interactions=..,seed=..`, `movielens:DIR`, `csv:PATH?user=..&item=..`, `tsv:`, `parquet:`; locations are local paths, `file://` or `s3://` (a file, a folder or prefix, or a `*` pattern). `{date}` and `{yesterday}` resolve to the run date.',
+      ),
+    items: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Optional item-metadata file (title, genres, text), in the same source syntax.'),
+    badRows: z
+      .enum(['fail', 'skip'])
+      .default('fail')
+      .describe('What to do with malformed rows: fail the run, or skip and count them.'),
+    maxBadRowFraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.01)
+      .describe(
+        'With badRows skip: the largest share of rows (per part file) that may be skipped.',
+      ),
+  })
+  .prefault({})
+  .describe('The interaction log read by ingest.');
+
+export const preprocessSchema = z
+  .strictObject({
+    positiveThreshold: z
+      .number()
+      .finite()
+      .default(4)
+      .describe(
+        'Rating at or above which an interaction counts as positive (rows without a rating are positives).',
+      ),
+    kCore: z
+      .int()
+      .min(0)
+      .max(1000)
+      .default(5)
+      .describe('Minimum interactions per user and per item, applied iteratively.'),
+    split: z
+      .enum(['leave-last-out', 'random'])
+      .default('leave-last-out')
+      .describe(
+        '`leave-last-out`: per user the latest row is test, the second latest valid; `random`: a seeded split by `ratios`.',
+      ),
+    ratios: z
+      .strictObject({
+        train: z.number().gt(0).lt(1).default(0.8).describe('Share of rows in train.'),
+        valid: z.number().min(0).lt(1).default(0.1).describe('Share of rows in valid.'),
+        test: z.number().gt(0).lt(1).default(0.1).describe('Share of rows in test.'),
+      })
+      .prefault({})
+      .refine((r) => Math.abs(r.train + r.valid + r.test - 1) < 1e-9, 'train + valid + test = 1')
+      .describe('Ratios of the random split.'),
+  })
+  .prefault({})
+  .describe('Cleaning, k-core filtering and the train/valid/test split.');

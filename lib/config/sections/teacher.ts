@@ -1,0 +1,59 @@
+// The `teacher` section: pseudo-positives from the strongest baseline on validation.
+
+import { z } from 'zod';
+import { sourceMaxUsers } from './limits.ts';
+
+export const teacherSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Teacher-guided augmentation: the strongest baseline on validation proposes each chosen user's top unseen items as pseudo-positives for training set B.",
+      ),
+    usersFraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe(
+        'Share of users with train rows that get pseudo-positives, fewest train rows first (1 = all users; the policy then tries which share keeps them, `augmentation.users`).',
+      ),
+    maxUsers: sourceMaxUsers(
+      'At most this many users get pseudo-positives: the sparsest ones, within usersFraction (ties: lower id). The teacher ranks the whole catalog per user, so at a million users the cap bounds it.',
+    ),
+    k: z
+      .int()
+      .min(1)
+      .max(1000)
+      .default(3)
+      .describe("Most pseudo-positives per user: the teacher's top unseen items."),
+    maxPerRealItem: z
+      .number()
+      .gt(0)
+      .max(1000)
+      .default(1)
+      .describe(
+        "Most pseudo-positives per real train item of the user (every chosen user may get at least 1): caps a short history's synthetic share.",
+      ),
+    excludeTopPopular: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0.05)
+      .describe(
+        'Share of the catalog, most popular in train first, that is never proposed (so augmentation does not amplify popularity).',
+      ),
+    candidates: z
+      .array(z.enum(['ease', 'rp3beta', 'itemknn']))
+      .min(1)
+      .max(3)
+      .default(['ease', 'rp3beta', 'itemknn'])
+      .describe(
+        'Baselines that compete to be the teacher, each with its own setting chosen on validation (a recency half-life of its history included); the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'Teacher-guided augmentation (teacher): pseudo-positives from the strongest baseline on validation, for the sparsest users.',
+  );
