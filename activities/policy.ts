@@ -2,12 +2,12 @@ import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
   policyCandidates,
+  policyScorer,
   searchPolicy,
   TEACHER_WITH_HEAD,
   validationHalves,
 } from '../lib/policy/index.ts';
 import type { PolicyOverrides } from '../lib/policy/index.ts';
-import { validationFigures } from '../lib/policy/validation.ts';
 import { resample, SOURCE } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { runTrainConfig, usesRecency } from './family-choice.ts';
@@ -49,7 +49,7 @@ export interface PolicyDecision {
  * with its popular head allowed) and each grid setting, builds B as resample would, trains
  * the configured model on it, early-stopped on the selection half of the validation users,
  * and scores it on validation (overall, sparse users, tail items, per half); A is scored the
- * same way. The best on sparse users of the selection half among those not below A overall
+ * same way, and EASE candidates at A's lambda (lib/policy/validation.ts screeningConfig). The best on sparse users of the selection half among those not below A overall
  * and within the gate's tail guard rail is chosen, and confirmed or not on the other half
  * (lib/policy/choose.ts); resample applies it. The test split is never read.
  */
@@ -93,6 +93,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       augmentation,
       headDiffers ? [TEACHER_WITH_HEAD] : [],
     );
+    const scorer = policyScorer(validation, halves, train, segments, {
+      // Absent in configs from before the option: every lambda, as then.
+      screen: augmentation.screen ?? false,
+      signal: ctx.signal,
+    });
     const result = await searchPolicy(
       candidates,
       {
@@ -107,7 +112,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
             if (b.source[r] !== SOURCE.real && b.source[r] !== SOURCE.sampled) syntheticRows++;
           return { set: b, syntheticRows };
         },
-        score: (set) => validationFigures(set, validation, halves, train, segments, ctx.signal),
+        score: (set, of) => scorer.score(set, of),
         onStep: (label, done, total) =>
           ctx.heartbeat({ phase: `training candidate ${label}`, done, total }),
         signal: ctx.signal,
@@ -135,6 +140,10 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         family: train.family,
         ...(familyChoice
           ? { familyChoice: familyChoice.candidates, familyChoiceReused: choiceReused }
+          : {}),
+        // Settings A's training fixed for the candidates (EASE: its lambda), if any.
+        ...(Object.keys(scorer.screenedAt()).length
+          ? { candidatesScreenedAt: scorer.screenedAt() }
           : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/movielens/policy-check.ts [--data movielens|movielens-dev|demo] [--seeds 1,2,3]
  *                                           [--family ials] [--set '{"weights":[0.5,1]}']
- *                                           [--teacher '{"k":10}']
+ *                                           [--teacher '{"k":10}'] [--screen on|off]
  *
  * Per seed: the teacher's rows as configured and with the popular head allowed, the grid of
  * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
@@ -14,6 +14,10 @@
  * every validation user (`augmentation.rankOn: all`); then the winner's curse in numbers:
  * the mean lift of the selection-half pick on the half it was chosen on and on the other
  * one, and what the every-user pick reports for itself. Ends with one JSON line.
+ *
+ * `--screen off` trains every candidate with the whole search of its family instead of the
+ * settings A chose (EASE: A's lambda; lib/policy/validation.ts; `augmentation.screen`), to
+ * compare the two.
  */
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
@@ -21,11 +25,11 @@ import { trainConfigOf } from '../../lib/models/auto-family.ts';
 import {
   choosePolicy,
   policyCandidates,
+  policyScorer,
   searchPolicy,
   TEACHER_WITH_HEAD,
   validationHalves,
 } from '../../lib/policy/index.ts';
-import { validationFigures } from '../../lib/policy/validation.ts';
 import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
 import { proposePseudoPositives } from '../../lib/teacher/index.ts';
@@ -38,6 +42,7 @@ const { values: args } = parseArgs({
     family: { type: 'string', default: 'ials' },
     set: { type: 'string', default: '{}' },
     teacher: { type: 'string', default: '{}' },
+    screen: { type: 'string', default: 'on' },
   },
 });
 const { config, pre, nUsers, nItems, data, validation, teacher } = await validationData(
@@ -69,6 +74,9 @@ const perSeed = [];
 for (const seed of args.seeds!.split(',').map(Number)) {
   const halves = validationHalves(data.train, data.valid, segments.sparseFraction, seed);
   const train = trainConfigOf(config.model, seed);
+  const scorer = policyScorer(validation, halves, train, segments, {
+    screen: args.screen !== 'off',
+  });
   const result = await searchPolicy(
     candidates,
     {
@@ -82,7 +90,7 @@ for (const seed of args.seeds!.split(',').map(Number)) {
         );
         return { set: b, syntheticRows: b.n - pre.train.n };
       },
-      score: (set) => validationFigures(set, validation, halves, train, segments),
+      score: (set, of) => scorer.score(set, of),
     },
     augmentation.budgetSeconds,
     config.evaluate.maxDrop,
@@ -91,7 +99,7 @@ for (const seed of args.seeds!.split(',').map(Number)) {
   );
   const a = result.a;
   console.error(
-    `seed ${seed}: A sparse ${a.sparseNdcg10.toFixed(4)} (selection ${a.selection.sparseNdcg10.toFixed(4)}, confirmation ${a.confirmation.sparseNdcg10.toFixed(4)}), overall ${a.ndcg10.toFixed(4)}`,
+    `seed ${seed} (candidates screened at ${JSON.stringify(scorer.screenedAt())}, ${result.seconds.toFixed(0)} s): A sparse ${a.sparseNdcg10.toFixed(4)} (selection ${a.selection.sparseNdcg10.toFixed(4)}, confirmation ${a.confirmation.sparseNdcg10.toFixed(4)}), overall ${a.ndcg10.toFixed(4)}`,
   );
   const rows = [];
   for (const c of result.candidates) {
@@ -118,6 +126,8 @@ for (const seed of args.seeds!.split(',').map(Number)) {
   );
   perSeed.push({
     seed,
+    screenedAt: scorer.screenedAt(),
+    seconds: result.seconds,
     pick: pick.label,
     confirmed: result.choice.beatsA,
     pickSelection: pick.selection,
@@ -137,4 +147,13 @@ const curse = {
 console.error(
   `mean sparse-user lift of the pick: ${pct(curse.pickOnSelectionHalf)} on the half it was chosen on, ${pct(curse.pickOnConfirmationHalf)} on the confirmation half (${curse.confirmed} of ${perSeed.length} confirmed); a choice on all users reports ${pct(curse.singlePickOnAllUsers)} for its own pick`,
 );
-console.log(JSON.stringify({ data: args.data, family: args.family, augmentation, curse, perSeed }));
+console.log(
+  JSON.stringify({
+    data: args.data,
+    family: args.family,
+    screen: args.screen,
+    augmentation,
+    curse,
+    perSeed,
+  }),
+);

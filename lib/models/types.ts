@@ -50,6 +50,12 @@ export interface TrainConfig {
    * `none`: the plain history.
    */
   recency?: 'auto' | 'none';
+  /**
+   * EASE: the candidate lambdas, as multiples of the mean number of train rows per item
+   * (absent: the default grid of fitEaseOnValidation). The policy search screens its
+   * candidates at A's chosen multiple alone.
+   */
+  relativeLambdas?: number[];
   /** Stop after this many evaluations without a better validation NDCG@10. */
   patience: number;
   /** Evaluate on validation every this many epochs. */
@@ -101,6 +107,9 @@ export interface TrainResult {
   kernel?: string;
   /** BPR-MF and iALS: the threads that trained. */
   threads?: number;
-  /** Settings the trainer chose on validation (EASE: lambda, and halfLife when one won). */
+  /**
+   * Settings the trainer chose on validation (EASE: lambda, relativeLambda, and halfLife
+   * when one won).
+   */
   chosen?: Record<string, number>;
 }

@@ -12,3 +12,5 @@ export { validationHalves } from './halves.ts';
 export type { ValidationHalves } from './halves.ts';
 export { searchPolicy } from './search.ts';
 export type { PolicySearchDeps, PolicySearchResult } from './search.ts';
+export { policyScorer, screeningConfig, validationFigures } from './validation.ts';
+export type { PolicyScorer } from './validation.ts';

@@ -16,8 +16,11 @@ export interface PolicySearchDeps {
     sources: string[],
     overrides?: PolicyOverrides,
   ): { set: TrainingSet; syntheticRows: number };
-  /** Trains the configured model on `set` and scores it on validation, per half. */
-  score(set: TrainingSet): Promise<SplitFigures>;
+  /**
+   * Trains the configured model on `set` and scores it on validation, per half; A first
+   * (`of` 'A'), then the candidates (validation.ts may screen them with what A chose).
+   */
+  score(set: TrainingSet, of: 'A' | 'candidate'): Promise<SplitFigures>;
   /** Reports progress before each model is trained (heartbeats). */
   onStep?(label: string, done: number, total: number): void;
   signal?: AbortSignal;
@@ -57,7 +60,7 @@ export async function searchPolicy(
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   deps.onStep?.('A (real data only)', 0, candidates.length + 1);
-  const a = await deps.score(deps.build([]).set);
+  const a = await deps.score(deps.build([]).set, 'A');
   const scored: ScoredCandidate[] = [];
   const seen = new Map<string, { label: string; valid: SplitFigures }>();
   let trained = 0;
@@ -80,7 +83,7 @@ export async function searchPolicy(
     }
     deps.onStep?.(c.label, i + 1, candidates.length + 1);
     const s0 = performance.now();
-    const valid = await deps.score(set);
+    const valid = await deps.score(set, 'candidate');
     trained++;
     seen.set(digest, { label: c.label, valid });
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });

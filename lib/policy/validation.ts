@@ -12,14 +12,84 @@ import type { TrainConfig, TrainingSet, ValidationData } from '../models/types.t
 import type { SplitFigures, ValidationFigures } from './choose.ts';
 import type { ValidationHalves } from './halves.ts';
 
+type Segments = { sparseFraction: number; tailFraction: number };
+
+/**
+ * The trainer settings the candidates are screened with, given what A's training chose:
+ * EASE at A's lambda (as a multiple of the mean train rows per item, which follows the
+ * augmented set's scale) instead of its grid of four, so a candidate costs one inversion, not
+ * four; its history's half-life is still chosen per candidate (a ranking costs little next to
+ * an inversion). Synthetic rows at a small weight move the Gram matrix little, and the grid's
+ * steps are 4x apart. retrainB fits the chosen set with the whole grid again. Other
+ * families train as configured.
+ */
+export function screeningConfig(
+  train: TrainConfig,
+  chosenByA: Record<string, number> | undefined,
+): TrainConfig {
+  const relative = chosenByA?.relativeLambda;
+  return train.family === 'ease' && relative !== undefined
+    ? { ...train, relativeLambdas: [relative] }
+    : train;
+}
+
+/** What the policy's candidates are scored with: A with `train`, then each candidate. */
+export interface PolicyScorer {
+  score(set: TrainingSet, of: 'A' | 'candidate'): Promise<SplitFigures>;
+  /** The trainer settings a model of that role is trained with now. */
+  configFor(of: 'A' | 'candidate'): TrainConfig;
+  /** The settings fixed for the candidates by A's training (empty before A, or none fixed). */
+  screenedAt(): Record<string, number>;
+}
+
+/**
+ * Scores A with `train`, and the candidates with {@link screeningConfig} of what A chose
+ * (`screen: false`: each candidate with `train` too, the whole search).
+ */
+export function policyScorer(
+  validation: ValidationData,
+  halves: ValidationHalves,
+  train: TrainConfig,
+  segments: Segments,
+  options: { screen?: boolean; signal?: AbortSignal } = {},
+): PolicyScorer {
+  let candidateTrain = train;
+  const configFor = (of: 'A' | 'candidate') => (of === 'A' ? train : candidateTrain);
+  return {
+    async score(set, of) {
+      const config = configFor(of);
+      const scored = await trainAndScore(set, validation, halves, config, segments, options.signal);
+      if (of === 'A' && options.screen !== false)
+        candidateTrain = screeningConfig(train, scored.chosen);
+      return scored.figures;
+    },
+    configFor,
+    screenedAt: (): Record<string, number> => {
+      const fixed = candidateTrain.relativeLambdas;
+      return fixed?.length === 1 ? { relativeLambda: fixed[0]! } : {};
+    },
+  };
+}
+
 export async function validationFigures(
   set: TrainingSet,
   validation: ValidationData,
   halves: ValidationHalves,
   train: TrainConfig,
-  segments: { sparseFraction: number; tailFraction: number },
+  segments: Segments,
   signal?: AbortSignal,
 ): Promise<SplitFigures> {
+  return (await trainAndScore(set, validation, halves, train, segments, signal)).figures;
+}
+
+async function trainAndScore(
+  set: TrainingSet,
+  validation: ValidationData,
+  halves: ValidationHalves,
+  train: TrainConfig,
+  segments: Segments,
+  signal?: AbortSignal,
+): Promise<{ figures: SplitFigures; chosen?: Record<string, number> }> {
   const stopOn = { ...validation, valid: keepRows(validation.valid, halves.selection) };
   const result = await trainRecommender(set, stopOn, train, { signal });
   try {
@@ -44,7 +114,10 @@ export async function validationFigures(
         tailRecall10: meanOf(tail, keep(tailUsers)),
       };
     };
-    return { ...figures(), selection: figures(0), confirmation: figures(1) };
+    return {
+      figures: { ...figures(), selection: figures(0), confirmation: figures(1) },
+      ...(result.chosen ? { chosen: result.chosen } : {}),
+    };
   } finally {
     result.model.dispose();
   }

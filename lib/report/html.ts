@@ -136,8 +136,12 @@ function trainingSection(d: ReportData): string {
 /** "A: ease (lambda 104, history weighted by recency, half-life 4 rows); B: ... The family ..." */
 function trainedSentence(t: NonNullable<ReportData['trained']>): string {
   const one = (m: TrainedModelInfo) => {
-    const { halfLife, ...rest } = m.chosen;
-    const parts = Object.entries(rest).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`);
+    const { halfLife, relativeLambda, ...rest } = m.chosen;
+    const parts = Object.entries(rest).map(([k, v]) =>
+      k === 'lambda' && relativeLambda !== undefined
+        ? `lambda ${Number(v.toPrecision(4))} = ${relativeLambda} x the mean train rows per item`
+        : `${k} ${Number(v.toPrecision(4))}`,
+    );
     if (m.family === 'ease')
       parts.push(
         halfLife === undefined

@@ -57,6 +57,12 @@ export const augmentationSchema = z
       .describe(
         'Which validation users rank the candidates: `selection`, the half early stopping saw, so the other half confirms the pick unseen; `all`, every validation user (a less noisy ranking; the pick must then beat A on each half to count as confirmed).',
       ),
+    screen: z
+      .boolean()
+      .default(true)
+      .describe(
+        "EASE candidates are fitted at the lambda A chose (as a multiple of the mean train rows per item), one inversion each instead of four; their history's half-life is still chosen per candidate, and retrainB fits the chosen set with the whole grid. `false`: each candidate searches every lambda (about three times the policy's time).",
+      ),
     maxCandidates: z
       .int()
       .min(1)

@@ -62,7 +62,11 @@ export async function trainEase(
       halfLifeOf.set(scorer.lambda, pick.halfLife);
       return pick.validNdcg10;
     },
-    { signal: hooks.signal, rowWeight: weight },
+    {
+      signal: hooks.signal,
+      rowWeight: weight,
+      ...(config.relativeLambdas ? { relativeLambdas: config.relativeLambdas } : {}),
+    },
   );
   const seconds = (performance.now() - t0) / 1000 / choice.candidates.length;
   const log = choice.candidates.map((c, k) => ({
@@ -85,7 +89,11 @@ export async function trainEase(
     bestValidNdcg10: choice.candidates[best]!.validNdcg10,
     stoppedEarly: false,
     backend: 'js',
-    chosen: { lambda: choice.lambda, ...(halfLife !== undefined ? { halfLife } : {}) },
+    chosen: {
+      lambda: choice.lambda,
+      relativeLambda: choice.relativeLambda,
+      ...(halfLife !== undefined ? { halfLife } : {}),
+    },
   };
 }
 

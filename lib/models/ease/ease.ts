@@ -166,6 +166,8 @@ export interface EaseSelection {
 export interface EaseChoice {
   scorer: EaseScorer;
   lambda: number;
+  /** The chosen lambda as a multiple of the mean number of train rows per item. */
+  relativeLambda: number;
   /** Validation NDCG@10 per candidate lambda, in grid order. */
   candidates: { lambda: number; validNdcg10: number }[];
 }
@@ -191,6 +193,7 @@ export async function fitEaseOnValidation(
   meanDegree = Math.max(1, meanDegree / nItems);
   const candidates: EaseChoice['candidates'] = [];
   let best: EaseScorer | undefined;
+  let bestRelative = Number.NaN;
   let bestScore = -Infinity;
   for (const r of relative) {
     options.signal?.throwIfAborted();
@@ -202,8 +205,9 @@ export async function fitEaseOnValidation(
     if (validNdcg10 > bestScore) {
       bestScore = validNdcg10;
       best = scorer;
+      bestRelative = r;
     }
   }
   if (!best) throw new RangeError('EASE: no candidate lambda given');
-  return { scorer: best, lambda: best.lambda, candidates };
+  return { scorer: best, lambda: best.lambda, relativeLambda: bestRelative, candidates };
 }

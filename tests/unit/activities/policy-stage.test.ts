@@ -167,6 +167,45 @@ describe('policy stage', () => {
     expect(configured.inHead).toBe(0);
     expect(withHead.inHead).toBeGreaterThan(0);
   }, 120_000);
+
+  it('screens EASE candidates at the lambda multiple A chose, unless augmentation.screen is off', async () => {
+    const preprocess = await runStage(
+      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
+      { runId: 'p3', config: { tag: 'p3' }, inputs: {} },
+      store,
+    );
+    const { enabled: _on, ...teacherConfig } = base.teacher;
+    const teacher = await runStage(
+      teacherStage,
+      {
+        runId: 'p3',
+        config: { teacher: { ...teacherConfig, candidates: ['itemknn'] } },
+        inputs: { preprocess },
+      },
+      store,
+    );
+    const statsWith = async (screen: boolean) => {
+      const easeConfig = parsePipelineConfig({
+        model: { family: 'ease' },
+        augmentation: { perUser: [2], weights: [0.5], teacherHead: false, screen },
+      });
+      const policy = await runStage(
+        policyStage,
+        {
+          runId: 'p3',
+          config: { ...config, model: easeConfig.model, augmentation: easeConfig.augmentation },
+          inputs: { preprocess, teacher },
+        },
+        store,
+      );
+      return policy.stats;
+    };
+    const screened = await statsWith(true);
+    expect(screened.family).toBe('ease');
+    const { relativeLambda } = screened.candidatesScreenedAt as { relativeLambda: number };
+    expect([0.5, 2, 8, 32]).toContain(relativeLambda);
+    expect((await statsWith(false)).candidatesScreenedAt).toBeUndefined();
+  }, 120_000);
 });
 
 /** A stand-in for the policy stage that publishes a given decision. */

@@ -177,6 +177,27 @@ describe('family ease', () => {
     await expectSameScores(result.model, loaded);
   });
 
+  it('with fixed relative lambdas tries only those, and says which multiple it chose', async () => {
+    const set = trainingSetOf(pre.train, nUsers, nItems);
+    const grid = await trainRecommender(set, validation, config);
+    const relative = grid.chosen!.relativeLambda!;
+    expect([0.5, 2, 8, 32]).toContain(relative);
+    const fixed = await trainRecommender(set, validation, {
+      ...config,
+      relativeLambdas: [relative],
+    });
+    expect(fixed.history).toHaveLength(1);
+    expect(fixed.chosen).toEqual(grid.chosen);
+    expect(fixed.bestValidNdcg10).toBe(grid.bestValidNdcg10);
+    const other = relative === 32 ? 0.5 : 32;
+    const elsewhere = await trainRecommender(set, validation, {
+      ...config,
+      relativeLambdas: [other],
+    });
+    expect(elsewhere.chosen!.relativeLambda).toBe(other);
+    expect(elsewhere.chosen!.lambda).toBeCloseTo((grid.chosen!.lambda! / relative) * other, 6);
+  });
+
   it('weights rows and leaves explicit negatives out', async () => {
     const plain = await trainRecommender(
       trainingSetOf(pre.train, nUsers, nItems),

@@ -4,8 +4,12 @@ import { syntheticSplits } from '../../../lib/data/synthetic-splits.ts';
 import { csrFromCoo, nonEmptyRows, rowCounts } from '../../../lib/eval/csr.ts';
 import { sparsestPositions } from '../../../lib/eval/full-ranking.ts';
 import { trainConfigOf } from '../../../lib/models/auto-family.ts';
-import { validationHalves } from '../../../lib/policy/index.ts';
-import { validationFigures } from '../../../lib/policy/validation.ts';
+import {
+  policyScorer,
+  screeningConfig,
+  validationFigures,
+  validationHalves,
+} from '../../../lib/policy/index.ts';
 
 const { pre, nUsers, nItems } = syntheticSplits({
   users: 300,
@@ -55,23 +59,28 @@ describe('validationHalves', () => {
   });
 });
 
+const set = {
+  nUsers,
+  nItems,
+  n: pre.train.n,
+  user: pre.train.user,
+  item: pre.train.item,
+  label: new Uint8Array(pre.train.n).fill(1),
+  weight: new Float32Array(pre.train.n).fill(1),
+};
+const segments = { sparseFraction: 0.25, tailFraction: 0.8 };
+
 describe('validationFigures', () => {
   it('reads the figures of each half off one ranking of every validation user', async () => {
     const halves = validationHalves(train, valid, 0.25, 3);
-    const set = {
-      nUsers,
-      nItems,
-      n: pre.train.n,
-      user: pre.train.user,
-      item: pre.train.item,
-      label: new Uint8Array(pre.train.n).fill(1),
-      weight: new Float32Array(pre.train.n).fill(1),
-    };
     const { model } = parsePipelineConfig({ model: { family: 'ials', factors: 8, epochs: 3 } });
-    const f = await validationFigures(set, { train, valid }, halves, trainConfigOf(model, 1), {
-      sparseFraction: 0.25,
-      tailFraction: 0.8,
-    });
+    const f = await validationFigures(
+      set,
+      { train, valid },
+      halves,
+      trainConfigOf(model, 1),
+      segments,
+    );
     // One validation item per user: the whole is the user-weighted mean of the halves.
     const ns = halves.selection.length;
     const nc = halves.confirmation.length;
@@ -81,5 +90,52 @@ describe('validationFigures', () => {
       12,
     );
     expect(f.selection.sparseNdcg10).not.toBe(f.confirmation.sparseNdcg10);
+  }, 60_000);
+});
+
+describe('the policy scorer', () => {
+  // The plain history (recency none): these users' train rows carry no order.
+  const ease = trainConfigOf(
+    parsePipelineConfig({ model: { family: 'ease', recency: 'none' } }).model,
+    1,
+  );
+
+  it('screens EASE candidates at the lambda multiple A chose; other families train as configured', () => {
+    expect(screeningConfig(ease, { lambda: 40, relativeLambda: 8, halfLife: 4 })).toEqual({
+      ...ease,
+      relativeLambdas: [8],
+    });
+    expect(screeningConfig(ease, undefined)).toBe(ease);
+    const ials = trainConfigOf(parsePipelineConfig({ model: { family: 'ials' } }).model, 1);
+    expect(screeningConfig(ials, { relativeLambda: 8 })).toBe(ials);
+  });
+
+  it('scores A with the whole search, then each candidate at what A chose (or, unscreened, the whole search)', async () => {
+    const halves = validationHalves(train, valid, 0.25, 3);
+    const validation = { train, valid };
+    // A candidate: the same rows, the first user's at half weight (as synthetic rows are).
+    const weight = set.weight.slice();
+    for (let r = 0; r < set.n; r++) if (set.user[r] === 0) weight[r] = 0.5;
+    const candidate = { ...set, weight };
+    const scorer = policyScorer(validation, halves, ease, segments);
+    expect(scorer.screenedAt()).toEqual({});
+    expect(scorer.configFor('candidate')).toBe(ease);
+    const a = await scorer.score(set, 'A');
+    expect(a).toEqual(await validationFigures(set, validation, halves, ease, segments));
+    const { relativeLambda } = scorer.screenedAt();
+    expect([0.5, 2, 8, 32]).toContain(relativeLambda);
+    const screened = { ...ease, relativeLambdas: [relativeLambda!] };
+    expect(scorer.configFor('candidate')).toEqual(screened);
+    expect(scorer.configFor('A')).toBe(ease);
+    expect(await scorer.score(candidate, 'candidate')).toEqual(
+      await validationFigures(candidate, validation, halves, screened, segments),
+    );
+    const whole = policyScorer(validation, halves, ease, segments, { screen: false });
+    await whole.score(set, 'A');
+    expect(whole.screenedAt()).toEqual({});
+    expect(whole.configFor('candidate')).toBe(ease);
+    expect(await whole.score(candidate, 'candidate')).toEqual(
+      await validationFigures(candidate, validation, halves, ease, segments),
+    );
   }, 60_000);
 });

@@ -20,7 +20,8 @@ function deps(scoreOf: (n: number) => number, rowsOf: (sources: string[]) => num
       };
       return { set, syntheticRows: rowsOf(sources) };
     },
-    score: async (set) => {
+    score: async (set, of) => {
+      steps.push(`score ${of}`);
       const f = { ndcg10: 0.1, sparseNdcg10: scoreOf(set.n), tailRecall10: 0.1 };
       return { ...f, selection: f, confirmation: f };
     },
@@ -38,6 +39,9 @@ describe('searchPolicy', () => {
     );
     const r = await searchPolicy(policyCandidates(['gan', 'teacher'], grid), d, 1000);
     expect(steps[0]).toMatch(/^A/);
+    // A is scored first, as A; every other model as a candidate.
+    const scored = steps.filter((s) => s.startsWith('score '));
+    expect(scored).toEqual(['score A', ...r.candidates.map(() => 'score candidate')]);
     expect(r.candidates.every((c) => c.valid)).toBe(true);
     expect(r.choice.chosen).toBe('gan k2 w1');
     expect(r.choice.beatsA).toBe(true);

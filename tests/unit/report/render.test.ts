@@ -137,20 +137,24 @@ describe('the run report', () => {
       { family: 'ials', skipped: 'not tried' },
       { family: 'ease', selectionNdcg10: 0.11, confirmationNdcg10: 0.1056 },
     ];
-    const trainedA = { family: 'ease', chosen: { lambda: 104.2401, halfLife: 4 }, familyChoice };
+    const trainedA = {
+      family: 'ease',
+      chosen: { lambda: 104.2401, relativeLambda: 2, halfLife: 4 },
+      familyChoice,
+    };
     const trainedB = { family: 'ease', chosen: { lambda: 98.5 }, familyChoice };
     const d = buildReportData(reportParts({ trainedA, trainedB }));
     expect(d.trained).toEqual({
       A: {
         family: 'ease',
-        chosen: { lambda: 104.2401, halfLife: 4 },
+        chosen: { lambda: 104.2401, relativeLambda: 2, halfLife: 4 },
         familyChoice: { bpr: 0.0567, ease: 0.1056 },
       },
       B: { family: 'ease', chosen: { lambda: 98.5 }, familyChoice: { bpr: 0.0567, ease: 0.1056 } },
     });
     const html = renderReport(d);
     expect(html).toContain(
-      'A: ease (lambda 104.2, history weighted by recency, half-life 4 rows); B: ease (lambda 98.5, plain history), settings chosen on validation. The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: bpr 0.0567, ease 0.1056).',
+      'A: ease (lambda 104.2 = 2 x the mean train rows per item, history weighted by recency, half-life 4 rows); B: ease (lambda 98.5, plain history), settings chosen on validation. The family was chosen by model.family auto on validation (NDCG@10 on the confirmation half: bpr 0.0567, ease 0.1056).',
     );
     // A fixed family without settings chosen on validation: its name alone.
     const bpr = buildReportData(
