@@ -36,23 +36,29 @@ const config: PolicyStageConfig = {
   seed: 7,
 };
 
+/** The preprocess and teacher stages of run `runId` (the teacher: ItemKNN, overrides on top). */
+async function preprocessAndTeacher(runId: string, teacherOverrides: object = {}) {
+  const preprocess = await runStage(
+    splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
+    { runId, config: { tag: runId }, inputs: {} },
+    store,
+  );
+  const { enabled: _on, ...teacherConfig } = base.teacher;
+  const teacher = await runStage(
+    teacherStage,
+    {
+      runId,
+      config: { teacher: { ...teacherConfig, candidates: ['itemknn'], ...teacherOverrides } },
+      inputs: { preprocess },
+    },
+    store,
+  );
+  return { preprocess, teacher };
+}
+
 describe('policy stage', () => {
   it('scores A and each candidate on validation, and resample builds B from the decision', async () => {
-    const preprocess = await runStage(
-      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
-      { runId: 'p1', config: { tag: 'p1' }, inputs: {} },
-      store,
-    );
-    const { enabled: _on, ...teacherConfig } = base.teacher;
-    const teacher = await runStage(
-      teacherStage,
-      {
-        runId: 'p1',
-        config: { teacher: { ...teacherConfig, candidates: ['itemknn'] } },
-        inputs: { preprocess },
-      },
-      store,
-    );
+    const { preprocess, teacher } = await preprocessAndTeacher('p1');
     const policy = await runStage(
       policyStage,
       { runId: 'p1', config, inputs: { preprocess, teacher } },
@@ -116,21 +122,7 @@ describe('policy stage', () => {
   }, 120_000);
 
   it('builds B from the teacher rows with the head allowed when the decision names teacher+head', async () => {
-    const preprocess = await runStage(
-      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
-      { runId: 'p2', config: { tag: 'p2' }, inputs: {} },
-      store,
-    );
-    const { enabled: _on, ...teacherConfig } = base.teacher;
-    const teacher = await runStage(
-      teacherStage,
-      {
-        runId: 'p2',
-        config: { teacher: { ...teacherConfig, excludeTopPopular: 0.1, candidates: ['itemknn'] } },
-        inputs: { preprocess },
-      },
-      store,
-    );
+    const { preprocess, teacher } = await preprocessAndTeacher('p2', { excludeTopPopular: 0.1 });
     const head = headItems(
       csrFromCoo(pre.train.user, pre.train.item, pre.train.n, nUsers),
       nItems,
@@ -169,21 +161,7 @@ describe('policy stage', () => {
   }, 120_000);
 
   it('screens EASE candidates at the lambda multiple A chose, unless augmentation.screen is off', async () => {
-    const preprocess = await runStage(
-      splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
-      { runId: 'p3', config: { tag: 'p3' }, inputs: {} },
-      store,
-    );
-    const { enabled: _on, ...teacherConfig } = base.teacher;
-    const teacher = await runStage(
-      teacherStage,
-      {
-        runId: 'p3',
-        config: { teacher: { ...teacherConfig, candidates: ['itemknn'] } },
-        inputs: { preprocess },
-      },
-      store,
-    );
+    const { preprocess, teacher } = await preprocessAndTeacher('p3');
     const statsWith = async (screen: boolean) => {
       const easeConfig = parsePipelineConfig({
         model: { family: 'ease' },
