@@ -10,6 +10,7 @@ import {
   validationFigures,
   validationHalves,
 } from '../../../lib/policy/index.ts';
+import { trainingSetOf } from '../../helpers/training-set.ts';
 
 const { pre, nUsers, nItems } = syntheticSplits({
   users: 300,
@@ -59,15 +60,7 @@ describe('validationHalves', () => {
   });
 });
 
-const set = {
-  nUsers,
-  nItems,
-  n: pre.train.n,
-  user: pre.train.user,
-  item: pre.train.item,
-  label: new Uint8Array(pre.train.n).fill(1),
-  weight: new Float32Array(pre.train.n).fill(1),
-};
+const set = trainingSetOf(pre.train, nUsers, nItems);
 const segments = { sparseFraction: 0.25, tailFraction: 0.8 };
 
 describe('validationFigures', () => {
