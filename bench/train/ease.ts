@@ -3,8 +3,9 @@
  * the triangular inverse and their product, lib/models/ease/spd-inverse.ts) per catalog
  * size, and the whole `family: ease` fit on the demo data (four lambdas, each with the plain
  * history and five recency half-lives, lib/models/ease/ease-train.ts), which model.family
- * auto, the policy's candidates and retrainA/B pay once each. The Gram matrices are of
- * synthetic users with 40 random items each, lambda the mean degree.
+ * auto and retrainA/B pay once each (the policy's candidates: one inversion, at A's lambda).
+ * The Gram matrices are of synthetic users with 40 random items each, lambda the mean
+ * degree.
  *
  *   npx tsx bench/train/ease.ts [--items 1443,2000,5000] [--runs 3]
  */
