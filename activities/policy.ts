@@ -49,8 +49,9 @@ export interface PolicyDecision {
  * with its popular head allowed) and each grid setting, builds B as resample would, trains
  * the configured model on it, early-stopped on the selection half of the validation users,
  * and scores it on validation (overall, sparse users, tail items, per half); A is scored the
- * same way, and EASE candidates at A's lambda (lib/policy/validation.ts screeningConfig). The best on sparse users of the selection half among those not below A overall
- * and within the gate's tail guard rail is chosen, and confirmed or not on the other half
+ * same way, and EASE candidates at A's lambda (lib/policy/validation.ts screeningConfig).
+ * The best on sparse users of the selection half among those not below A overall and
+ * within the gate's tail guard rail is chosen, and confirmed or not on the other half
  * (lib/policy/choose.ts); resample applies it. The test split is never read.
  */
 export const policyStage: StageDefinition<PolicyStageConfig> = {

@@ -19,9 +19,10 @@ type Segments = { sparseFraction: number; tailFraction: number };
  * EASE at A's lambda (as a multiple of the mean train rows per item, which follows the
  * augmented set's scale) instead of its grid of four, so a candidate costs one inversion, not
  * four; its history's half-life is still chosen per candidate (a ranking costs little next to
- * an inversion). Synthetic rows at a small weight move the Gram matrix little, and the grid's
- * steps are 4x apart. retrainB fits the chosen set with the whole grid again. Other
- * families train as configured.
+ * an inversion). Synthetic rows at a small weight mostly move the Gram matrix little, and
+ * the grid's steps are 4x apart (bench/movielens/policy-check.ts --screen off compares).
+ * retrainB fits the chosen set with the whole grid again. Other families train as
+ * configured.
  */
 export function screeningConfig(
   train: TrainConfig,
