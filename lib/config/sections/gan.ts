@@ -6,6 +6,7 @@ import {
   GAN_MAX_TRAIN_CELLS,
   GAN_MAX_TRAIN_USERS,
   sourceMaxUsers,
+  sparseThreshold,
 } from './limits.ts';
 
 // Defaults follow the CFGAN authors' code (parameters.py, ML-100K) where validation agreed
@@ -176,12 +177,7 @@ export const ganSchema = z
       .enum(['sparse', 'all'])
       .default('sparse')
       .describe('Users to augment: `sparse` (at most sparseThreshold train items) or `all`.'),
-    sparseThreshold: z
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .default(20)
-      .describe('With users sparse: users with at most this many train items.'),
+    sparseThreshold: sparseThreshold(),
     maxUsers: sourceMaxUsers(
       'At most this many users get synthetic positives: the sparsest of those selected (ties: lower id). Generation scores the whole catalog per user, so at a million users the cap bounds it.',
     ),

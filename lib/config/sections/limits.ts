@@ -24,6 +24,15 @@ export const AUGMENT_MAX_USERS = 50_000;
 /** An augmentation source's cap on the users it augments (the sparsest first). */
 export const sourceMaxUsers = (description: string) =>
   z.int().min(1).max(100_000_000).default(AUGMENT_MAX_USERS).describe(description);
+
+/** A source's `users: sparse` threshold (the GAN's and the LLM branch's, the same field). */
+export const sparseThreshold = () =>
+  z
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(20)
+    .describe('With users sparse: users with at most this many train items.');
 export const POLICY_BUDGET_SECONDS = 300;
 /** Validation users the policy ranks at most: all of them up to 10M-row logs. */
 export const POLICY_VALIDATION_USERS = 50_000;

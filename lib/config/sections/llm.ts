@@ -2,7 +2,12 @@
 // endpoint, a local GGUF model, or the local item-sequence model.
 
 import { z } from 'zod';
-import { SEQUENCE_BUDGET_SECONDS, SEQUENCE_MAX_WINDOWS, sourceMaxUsers } from './limits.ts';
+import {
+  SEQUENCE_BUDGET_SECONDS,
+  SEQUENCE_MAX_WINDOWS,
+  sourceMaxUsers,
+  sparseThreshold,
+} from './limits.ts';
 
 export const llmSchema = z
   .strictObject({
@@ -22,12 +27,7 @@ export const llmSchema = z
       .describe(
         'Users to expand: `sparse` (at most sparseThreshold train items), `all`, or a number of users drawn at random (seeded).',
       ),
-    sparseThreshold: z
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .default(20)
-      .describe('With users sparse: users with at most this many train items.'),
+    sparseThreshold: sparseThreshold(),
     maxUsers: sourceMaxUsers(
       'At most this many users are expanded: the sparsest of those selected (ties: lower id). Proposing candidates ranks the whole catalog per user, so at a million users the cap bounds it.',
     ),
