@@ -124,6 +124,8 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       augmentation.rankOn ?? 'selection',
     );
     const chosen = result.candidates.find((c) => c.label === result.choice.chosen);
+    // Settings A's training fixed for the candidates (EASE: its lambda), if any.
+    const screened = Object.keys(scorer.screenedAt()).length > 0;
     const decision: PolicyDecision = {
       ...(chosen ? { chosen: chosen.label, overrides: chosen.overrides } : {}),
       sources: chosen?.sources ?? [],
@@ -132,7 +134,12 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     };
     const files = [
       await jsonOutput(ctx.workDir, 'decision.json', decision, 1),
-      await jsonOutput(ctx.workDir, 'candidates.json', result, 1),
+      await jsonOutput(
+        ctx.workDir,
+        'candidates.json',
+        { ...result, ...(screened ? { screenedAt: scorer.screenedAt() } : {}) },
+        1,
+      ),
     ];
     return {
       kind: 'policy',
@@ -142,10 +149,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         ...(familyChoice
           ? { familyChoice: familyChoice.candidates, familyChoiceReused: choiceReused }
           : {}),
-        // Settings A's training fixed for the candidates (EASE: its lambda), if any.
-        ...(Object.keys(scorer.screenedAt()).length
-          ? { candidatesScreenedAt: scorer.screenedAt() }
-          : {}),
+        ...(screened ? { candidatesScreenedAt: scorer.screenedAt() } : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),
         beatsA: decision.beatsA,

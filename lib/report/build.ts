@@ -259,7 +259,8 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
   const a = needObj(p, 'a', f);
   const list = need(p, 'candidates', f);
   if (!Array.isArray(list)) throw new Error(`${f}: candidates is not an array`);
-  const opt = (o: Obj, k: string) => (typeof o[k] === 'number' ? { [k]: o[k] as number } : {});
+  const opt = (o: Obj, k: string, as = k) =>
+    typeof o[k] === 'number' ? { [as]: o[k] as number } : {};
   // Sparse users on each half of the validation users (lib/policy/halves.ts).
   const halves = (v: Obj) => {
     const sparse = (half: string, key: string) => {
@@ -274,6 +275,8 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
   return {
     // Absent in results from before the choice: the selection half.
     rankOn: (p as Obj).rankOn === 'all' ? 'all' : 'selection',
+    // Absent when the candidates trained as A did (no screening, or not EASE).
+    ...opt(((p as Obj).screenedAt ?? {}) as Obj, 'relativeLambda', 'screenedAtRelativeLambda'),
     ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
     beatsA: choice.beatsA === true,
     reason: String(need(choice, 'reason', f)),

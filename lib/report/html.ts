@@ -256,7 +256,11 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
   return section('policy', 'Augmentation policy (chosen on validation)', [
     `<p id="policy-choice">${p.beatsA ? 'B uses' : 'No candidate beats A on validation; B uses'} <strong>${esc(p.chosen ?? 'no synthetic rows')}</strong>: ${esc(p.reason)}.</p>`,
     `<table>${head}${body.join('')}</table>`,
-    `<p>Each candidate is a model of the run's family trained on B built with that source and setting (k: synthetic positives per user, w: their weight, u: the share of users, fewest train items first, that keep them), scored on the validation split; the test split is read only by the A/B test above. Models are early-stopped on the selection half of the validation users. ${
+    `<p>Each candidate is a model of the run's family trained on B built with that source and setting (k: synthetic positives per user, w: their weight, u: the share of users, fewest train items first, that keep them), scored on the validation split; the test split is read only by the A/B test above. Models are early-stopped on the selection half of the validation users.${
+      p.screenedAtRelativeLambda !== undefined
+        ? ` EASE candidates were fitted at A's lambda (${p.screenedAtRelativeLambda} x the mean train rows per item), their history's half-life chosen each; B is fitted with the whole lambda grid.`
+        : ''
+    } ${
       p.rankOn === 'all'
         ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'
         : 'The candidates are ranked on the selection half; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.'

@@ -82,6 +82,8 @@ export interface ReportData {
   policy?: {
     /** Which validation users ranked the candidates: `selection` (half) or `all`. */
     rankOn: 'selection' | 'all';
+    /** EASE candidates fitted at A's lambda, this multiple of the mean train rows per item. */
+    screenedAtRelativeLambda?: number;
     chosen?: string;
     beatsA: boolean;
     reason: string;

@@ -162,7 +162,7 @@ describe('policy stage', () => {
 
   it('screens EASE candidates at the lambda multiple A chose, unless augmentation.screen is off', async () => {
     const { preprocess, teacher } = await preprocessAndTeacher('p3');
-    const statsWith = async (screen: boolean) => {
+    const policyWith = async (screen: boolean) => {
       const easeConfig = parsePipelineConfig({
         model: { family: 'ease' },
         augmentation: { perUser: [2], weights: [0.5], teacherHead: false, screen },
@@ -176,13 +176,20 @@ describe('policy stage', () => {
         },
         store,
       );
-      return policy.stats;
+      const candidates = JSON.parse(
+        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
+      ) as { screenedAt?: unknown };
+      return { stats: policy.stats, screenedAt: candidates.screenedAt };
     };
-    const screened = await statsWith(true);
-    expect(screened.family).toBe('ease');
-    const { relativeLambda } = screened.candidatesScreenedAt as { relativeLambda: number };
+    const screened = await policyWith(true);
+    expect(screened.stats.family).toBe('ease');
+    const { relativeLambda } = screened.stats.candidatesScreenedAt as { relativeLambda: number };
     expect([0.5, 2, 8, 32]).toContain(relativeLambda);
-    expect((await statsWith(false)).candidatesScreenedAt).toBeUndefined();
+    // candidates.json carries it too, for the report.
+    expect(screened.screenedAt).toEqual({ relativeLambda });
+    const whole = await policyWith(false);
+    expect(whole.stats.candidatesScreenedAt).toBeUndefined();
+    expect(whole.screenedAt).toBeUndefined();
   }, 120_000);
 });
 

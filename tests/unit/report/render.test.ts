@@ -283,6 +283,15 @@ describe('the run report', () => {
     );
     expect(html).toContain('skipped: no synthetic row left after the caps');
     expect(html).toContain('ranked on every validation user');
+    expect(html).not.toContain("fitted at A's lambda");
+    // EASE candidates screened at A's lambda (lib/policy/validation.ts): the report says so.
+    const screened = buildReportData(
+      reportParts({ policy: { ...policy, screenedAt: { relativeLambda: 8 } } }),
+    );
+    expect(screened.policy?.screenedAtRelativeLambda).toBe(8);
+    expect(renderReport(screened)).toContain(
+      "EASE candidates were fitted at A's lambda (8 x the mean train rows per item), their history's half-life chosen each; B is fitted with the whole lambda grid.",
+    );
     const { rankOn: _rankOn, ...older } = policy;
     expect(renderReport(buildReportData(reportParts({ policy: older })))).toContain(
       'ranked on the selection half',
