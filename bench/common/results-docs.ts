@@ -93,6 +93,12 @@ export const SECTIONS: Section[] = [
     command: 'npx tsx bench/gan/quality.ts',
   },
   {
+    id: 'policy-check',
+    doc: 'model-quality.md',
+    prefix: 'policy-check-',
+    command: 'npx tsx bench/movielens/policy-check.ts --data demo --family ease --screen on',
+  },
+  {
     id: 'quality-table',
     doc: 'model-quality.md',
     prefix: 'quality-table-',

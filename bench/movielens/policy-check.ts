@@ -13,7 +13,9 @@
  * pick ranked on the selection half and whether it was confirmed, and the pick ranked on
  * every validation user (`augmentation.rankOn: all`); then the winner's curse in numbers:
  * the mean lift of the selection-half pick on the half it was chosen on and on the other
- * one, and what the every-user pick reports for itself. Ends with one JSON line.
+ * one, and what the every-user pick reports for itself. Ends with one JSON line (every
+ * candidate's lifts) and writes the per-seed picks and times as
+ * `policy-check-<data>-<family>-screen-<on|off>`.
  *
  * `--screen off` trains every candidate with the whole search of its family instead of the
  * settings A chose (EASE: A's lambda; lib/policy/validation.ts; `augmentation.screen`), to
@@ -34,6 +36,7 @@ import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
 import { proposePseudoPositives } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
+import { writeBenchResult } from '../common/results.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -147,6 +150,22 @@ const curse = {
 console.error(
   `mean sparse-user lift of the pick: ${pct(curse.pickOnSelectionHalf)} on the half it was chosen on, ${pct(curse.pickOnConfirmationHalf)} on the confirmation half (${curse.confirmed} of ${perSeed.length} confirmed); a choice on all users reports ${pct(curse.singlePickOnAllUsers)} for its own pick`,
 );
+const round = (x: number) => Number(x.toFixed(1));
+await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.screen}`, {
+  data: args.data,
+  family: args.family,
+  screen: args.screen,
+  candidates: candidates.length,
+  seeds: perSeed.map((s) => s.seed).join(', '),
+  // One entry per seed, in seed order, so the results of --screen on and off sit side by side.
+  secondsPerSeed: perSeed.map((s) => round(s.seconds)).join(', '),
+  meanSeconds: round(mean(perSeed.map((s) => s.seconds))),
+  screenedAt: perSeed.map((s) => s.screenedAt.relativeLambda ?? 'none').join(', '),
+  pickOnSelectionHalf: perSeed
+    .map((s) => `${s.pick} (${s.confirmed ? 'confirmed' : 'not confirmed'})`)
+    .join('; '),
+  pickOnAllUsers: perSeed.map((s) => `${s.singlePick} (${pct(s.singlePickSparse)})`).join('; '),
+});
 console.log(
   JSON.stringify({
     data: args.data,

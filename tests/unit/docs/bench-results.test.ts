@@ -24,6 +24,7 @@ const BENCH_SCRIPTS = [
   'bench/gan/quality.ts',
   'bench/llm/run.ts',
   'bench/movielens/models.ts',
+  'bench/movielens/policy-check.ts',
   'bench/movielens/run.ts',
   'bench/movielens/tune.ts',
   'bench/pipeline/run.ts',
