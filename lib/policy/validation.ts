@@ -58,8 +58,14 @@ export function policyScorer(
   const configFor = (of: 'A' | 'candidate') => (of === 'A' ? train : candidateTrain);
   return {
     async score(set, of) {
-      const config = configFor(of);
-      const scored = await trainAndScore(set, validation, halves, config, segments, options.signal);
+      const scored = await validationFigures(
+        set,
+        validation,
+        halves,
+        configFor(of),
+        segments,
+        options.signal,
+      );
       if (of === 'A' && options.screen !== false)
         candidateTrain = screeningConfig(train, scored.chosen);
       return scored.figures;
@@ -72,18 +78,8 @@ export function policyScorer(
   };
 }
 
+/** The figures of a model trained with `train` on `set`, and what its training chose. */
 export async function validationFigures(
-  set: TrainingSet,
-  validation: ValidationData,
-  halves: ValidationHalves,
-  train: TrainConfig,
-  segments: Segments,
-  signal?: AbortSignal,
-): Promise<SplitFigures> {
-  return (await trainAndScore(set, validation, halves, train, segments, signal)).figures;
-}
-
-async function trainAndScore(
   set: TrainingSet,
   validation: ValidationData,
   halves: ValidationHalves,

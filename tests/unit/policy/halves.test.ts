@@ -67,7 +67,7 @@ describe('validationFigures', () => {
   it('reads the figures of each half off one ranking of every validation user', async () => {
     const halves = validationHalves(train, valid, 0.25, 3);
     const { model } = parsePipelineConfig({ model: { family: 'ials', factors: 8, epochs: 3 } });
-    const f = await validationFigures(
+    const { figures: f } = await validationFigures(
       set,
       { train, valid },
       halves,
@@ -114,21 +114,21 @@ describe('the policy scorer', () => {
     expect(scorer.screenedAt()).toEqual({});
     expect(scorer.configFor('candidate')).toBe(ease);
     const a = await scorer.score(set, 'A');
-    expect(a).toEqual(await validationFigures(set, validation, halves, ease, segments));
+    expect(a).toEqual((await validationFigures(set, validation, halves, ease, segments)).figures);
     const { relativeLambda } = scorer.screenedAt();
     expect([0.5, 2, 8, 32]).toContain(relativeLambda);
     const screened = { ...ease, relativeLambdas: [relativeLambda!] };
     expect(scorer.configFor('candidate')).toEqual(screened);
     expect(scorer.configFor('A')).toBe(ease);
     expect(await scorer.score(candidate, 'candidate')).toEqual(
-      await validationFigures(candidate, validation, halves, screened, segments),
+      (await validationFigures(candidate, validation, halves, screened, segments)).figures,
     );
     const whole = policyScorer(validation, halves, ease, segments, { screen: false });
     await whole.score(set, 'A');
     expect(whole.screenedAt()).toEqual({});
     expect(whole.configFor('candidate')).toBe(ease);
     expect(await whole.score(candidate, 'candidate')).toEqual(
-      await validationFigures(candidate, validation, halves, ease, segments),
+      (await validationFigures(candidate, validation, halves, ease, segments)).figures,
     );
   }, 60_000);
 });
