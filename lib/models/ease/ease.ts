@@ -84,6 +84,7 @@ export class EaseScorer implements Scorer {
     const { indptr, indices } = this.history;
     const rows = indptr.length - 1;
     const w = this.historyWeight;
+    const b = this.weights;
     for (let r = 0; r < userIds.length; r++) {
       const u = userIds[r]!;
       if (u < 0 || u >= rows) throw new RangeError(`user ${u} is outside the train matrix`);
@@ -101,14 +102,12 @@ export class EaseScorer implements Scorer {
         const x1 = w ? w[a + 1]! : 1;
         const x2 = w ? w[a + 2]! : 1;
         const x3 = w ? w[a + 3]! : 1;
-        const b = this.weights;
         for (let j = 0; j < n; j++)
           out[o + j]! += x0 * b[b0 + j]! + x1 * b[b1 + j]! + x2 * b[b2 + j]! + x3 * b[b3 + j]!;
       }
       for (; a < end; a++) {
         const bi = indices[a]! * n;
         const x = w ? w[a]! : 1;
-        const b = this.weights;
         for (let j = 0; j < n; j++) out[o + j]! += x * b[bi + j]!;
       }
     }
