@@ -40,8 +40,13 @@ export function baselineChoiceKey(
   candidates: readonly TeacherCandidate[],
   code: string = codeIdentityOf(import.meta.url),
   recency = false,
+  blend = false,
 ): string {
-  return splitsChoiceKey(ctx, code, { candidates, ...(recency ? { recency } : {}) });
+  return splitsChoiceKey(ctx, code, {
+    candidates,
+    ...(recency ? { recency } : {}),
+    ...(blend ? { blend } : {}),
+  });
 }
 
 /** A stored value as a baseline choice: its winner among its candidates, with a figure. */
@@ -89,6 +94,8 @@ export async function sharedStrongestBaseline(
     candidates?: readonly TeacherCandidate[];
     /** Recency ranks of `train`'s entries: the search also tries recency-weighted histories. */
     recency?: Int32Array;
+    /** Blends of the candidates compete too (lib/models/baselines/blend.ts). */
+    blend?: boolean;
     onCandidate?: (name: TeacherCandidate) => void;
   } = {},
 ): Promise<SharedBaseline> {
@@ -98,12 +105,19 @@ export async function sharedStrongestBaseline(
       candidates,
       signal: ctx.signal,
       ...(options.recency ? { recency: options.recency } : {}),
+      ...(options.blend ? { blend: true } : {}),
       ...(options.onCandidate ? { onCandidate: options.onCandidate } : {}),
       ...(choice ? { known: choice } : {}),
     });
   const { result, reused } = await sharedChoice(ctx, {
     folder: BASELINE_CHOICES,
-    key: baselineChoiceKey(ctx, candidates, undefined, options.recency !== undefined),
+    key: baselineChoiceKey(
+      ctx,
+      candidates,
+      undefined,
+      options.recency !== undefined,
+      options.blend === true,
+    ),
     parse: parseBaselineChoice,
     search: async () => {
       const best = await fit();

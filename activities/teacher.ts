@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { blendLabel } from '../lib/models/baselines/blend.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { proposePseudoPositives } from '../lib/teacher/index.ts';
@@ -19,7 +20,8 @@ export interface TeacherStageConfig {
 /**
  * teacher: the strongest of the candidate baselines on validation (each fitted on the train
  * split with its own setting chosen on validation, a recency-weighted history included:
- * lib/models/baselines/recency.ts) proposes, for the `usersFraction` sparsest users (all of
+ * lib/models/baselines/recency.ts; or their blend, when one beats the best of them there:
+ * lib/models/baselines/blend.ts) proposes, for the `usersFraction` sparsest users (all of
  * them by default; the policy picks which keep their rows), its top unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
  * teacher; score = rank-based confidence, plausibility = the teacher's raw score), and the
  * same with the popular items allowed (`teacher-head.parquet`, for the policy). Reads the
@@ -43,9 +45,12 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     const teacher = await sharedStrongestBaseline(ctx, train, valid, nItems, {
       candidates: cfg.candidates,
       recency: await recencyRanksAsync(trainRows, nUsers),
+      // Absent in configs from before the option: no blend.
+      blend: cfg.blend === true,
       onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
     });
-    ctx.heartbeat({ phase: `proposing items with ${teacher.name}` });
+    const label = teacher.blend ? blendLabel(teacher.blend.parts) : teacher.name;
+    ctx.heartbeat({ phase: `proposing items with ${label}` });
     const rows = await proposePseudoPositives(train, nItems, teacher, cfg);
     // The same proposals with the popular head allowed: the policy tries both (teacher+head).
     const headRows = await proposePseudoPositives(train, nItems, teacher, {
@@ -79,7 +84,9 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
       files,
       stats: {
         teacher: teacher.name,
+        // The blend's figure when a blend beat the best candidate (blend.ts).
         teacherValidNdcg10: teacher.validNdcg10,
+        ...(teacher.blend ? { teacherBlend: label } : {}),
         // The search ran in another stage of a run on the same splits (baseline-choice.ts).
         teacherSearchReused: teacher.reused,
         ...perCandidate,

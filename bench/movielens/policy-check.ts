@@ -5,6 +5,7 @@
  *   npx tsx bench/movielens/policy-check.ts [--data movielens|movielens-dev|demo] [--seeds 1,2,3]
  *                                           [--family ials] [--set '{"weights":[0.5,1]}']
  *                                           [--teacher '{"k":10}'] [--screen on|off]
+ *                                           [--blend on|off]
  *
  * Per seed: the teacher's rows as configured and with the popular head allowed, the grid of
  * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
@@ -19,7 +20,8 @@
  *
  * `--screen off` trains every candidate with the whole search of its family instead of the
  * settings A chose (EASE: A's lambda; lib/policy/validation.ts; `augmentation.screen`), to
- * compare the two.
+ * compare the two. `--blend on` lets a blend of the baselines be the teacher when it beats the
+ * best of them on validation (`teacher.blend`, lib/models/baselines/blend.ts).
  */
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
@@ -36,6 +38,7 @@ import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
 import { proposePseudoPositives } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
+import { blendLabel } from '../../lib/models/baselines/blend.ts';
 import { writeBenchResult } from '../common/results.ts';
 
 const { values: args } = parseArgs({
@@ -46,11 +49,13 @@ const { values: args } = parseArgs({
     set: { type: 'string', default: '{}' },
     teacher: { type: 'string', default: '{}' },
     screen: { type: 'string', default: 'on' },
+    blend: { type: 'string', default: 'off' },
   },
 });
 const { config, pre, nUsers, nItems, data, validation, teacher } = await validationData(
   args.data!,
   args.family!,
+  args.blend === 'on',
 );
 const augmentation = parsePipelineConfig({
   augmentation: JSON.parse(args.set!) as object,
@@ -151,10 +156,16 @@ console.error(
   `mean sparse-user lift of the pick: ${pct(curse.pickOnSelectionHalf)} on the half it was chosen on, ${pct(curse.pickOnConfirmationHalf)} on the confirmation half (${curse.confirmed} of ${perSeed.length} confirmed); a choice on all users reports ${pct(curse.singlePickOnAllUsers)} for its own pick`,
 );
 const round = (x: number) => Number(x.toFixed(1));
-await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.screen}`, {
+const blended = args.blend === 'on' ? '-blend' : '';
+const allLifts = perSeed.flatMap((s) => s.candidates.map((c) => c.sparse));
+await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.screen}${blended}`, {
   data: args.data,
   family: args.family,
   screen: args.screen,
+  teacher: `${teacher.blend ? blendLabel(teacher.blend.parts) : teacher.name} (validation NDCG@10 ${teacher.validNdcg10.toFixed(4)})`,
+  // Every candidate's sparse-user lift over A on every validation user, mean over seeds too.
+  meanCandidateSparseLift: round(mean(allLifts)),
+  pickLiftOnConfirmationHalf: round(curse.pickOnConfirmationHalf),
   candidates: candidates.length,
   seeds: perSeed.map((s) => s.seed).join(', '),
   // One entry per seed, in seed order, so the results of --screen on and off sit side by side.

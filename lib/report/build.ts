@@ -224,6 +224,7 @@ function teacherStats(stats: unknown): NonNullable<ReportData['teacher']> {
   return {
     name: String(need(stats, 'teacher', f)),
     validNdcg10: num(need(stats, 'teacherValidNdcg10', f)),
+    ...(typeof s.teacherBlend === 'string' ? { blend: s.teacherBlend } : {}),
     candidates,
     halfLives,
     skipped,

@@ -287,9 +287,17 @@ function teacherSection(t: NonNullable<ReportData['teacher']>): string {
     ['most popular items never proposed', int(t.excludedItems)],
   ];
   return section('teacher', 'Teacher-guided augmentation', [
-    `<p id="teacher-name">Teacher: <strong>${esc(BASELINE_LABELS[t.name] ?? t.name)}</strong>, the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)}). Its top unseen items became pseudo-positives of the chosen users; the policy decides which of them keep theirs.</p>`,
+    `<p id="teacher-name">Teacher: ${teacherName(t)}. Its top unseen items became pseudo-positives of the chosen users; the policy decides which of them keep theirs.</p>`,
     kvTable(rows),
   ]);
+}
+
+/** The best candidate, or the blend of candidates that beat it on validation. */
+function teacherName(t: NonNullable<ReportData['teacher']>): string {
+  if (!t.blend)
+    return `<strong>${esc(BASELINE_LABELS[t.name] ?? t.name)}</strong>, the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)})`;
+  const parts = t.blend.replace(/[a-z0-9]+(?= [0-9.]+)/g, (name) => BASELINE_LABELS[name] ?? name);
+  return `a blend of candidates, <strong>${esc(parts)}</strong> (each part's per-user scores standardised and weighted), which beat the best candidate on the validation split (NDCG@10 ${f4(t.validNdcg10)} vs ${esc(BASELINE_LABELS[t.name] ?? t.name)}'s ${f4(t.candidates[t.name] ?? NaN)})`;
 }
 
 const BASELINE_LABELS: Record<string, string> = {

@@ -100,7 +100,10 @@ export interface ReportData {
   /** The teacher source: which baseline taught, how each candidate did, what it proposed. */
   teacher?: {
     name: string;
+    /** Validation NDCG@10 of the teacher: the blend's when there is one. */
     validNdcg10: number;
+    /** The blend that beat the best candidate, as "ease 1 + rp3beta 0.5" (name, weight). */
+    blend?: string;
     /** Validation NDCG@10 of every candidate that ran, in the order tried. */
     candidates: Record<string, number>;
     /** Each candidate's recency half-life in train rows, where one beat the plain history. */

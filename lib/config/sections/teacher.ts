@@ -52,6 +52,12 @@ export const teacherSchema = z
       .describe(
         'Baselines that compete to be the teacher, each with its own setting chosen on validation (a recency half-life of its history included); the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
       ),
+    blend: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also try blends of the candidates as the teacher (each part's per-user scores standardised, the others added to the best one with weights chosen on validation); a blend teaches only when it beats the best candidate on validation. Off by default: a stronger teacher on validation did not give B more on sparse users on MovieLens-100K (docs/models.md).",
+      ),
   })
   .prefault({})
   .describe(

@@ -2,11 +2,14 @@
  * The strongest tuned baseline on validation: a teacher whose top unseen items can serve as
  * pseudo-positives (lib/teacher) or as candidates for another model to choose from. Each
  * candidate is fitted on the train split with its own setting chosen on validation
- * (tuned.ts), and the one with the best validation NDCG@10 wins. The test split is never
- * read. Pure: no Temporal, no I/O.
+ * (tuned.ts), and the one with the best validation NDCG@10 wins - or its blend with the
+ * others, when one scores higher there (blend.ts). The test split is never read. Pure: no
+ * Temporal, no I/O.
  */
 import type { Csr, Scorer } from '../../eval/types.ts';
 import { validationNdcg10 } from '../validation-score.ts';
+import { blendedScorer, chooseBlend } from './blend.ts';
+import type { BlendChoice } from './blend.ts';
 import { chooseHistoryWeighting, isHistoryReweightable, recencyWeights } from './recency.ts';
 import { topUnseenItemsAsync } from './top-new.ts';
 import type { TopNewItems, UnseenExclusions } from './top-new.ts';
@@ -35,11 +38,15 @@ export interface CandidateFigure {
 }
 
 export interface StrongestBaseline {
+  /** The best single candidate (with `blend`, the blend's leading part). */
   name: TeacherCandidate;
+  /** Validation NDCG@10 of the teacher: the blend's when there is one. */
   validNdcg10: number;
   scorer: Scorer & { nItems: number };
   /** Every candidate in the order tried, the winner included. */
   candidates: CandidateFigure[];
+  /** The blend of candidates that beat the best one on validation (blend.ts), if any. */
+  blend?: BlendChoice<TeacherCandidate>;
   /**
    * The winner's top `k` items per user of `users` that the user has not seen in train (nor
    * in `exclude`), best first with the teacher's raw scores; -1 where fewer remain.
@@ -52,6 +59,7 @@ export interface StrongestChoice {
   name: TeacherCandidate;
   validNdcg10: number;
   candidates: CandidateFigure[];
+  blend?: BlendChoice<TeacherCandidate>;
 }
 
 export interface StrongestOptions {
@@ -68,6 +76,11 @@ export interface StrongestOptions {
    * scores best on validation. Absent: plain histories only.
    */
   recency?: Int32Array;
+  /**
+   * Whether blends of the fitted candidates compete too (blend.ts): kept only when one beats
+   * the best candidate on validation. @default false
+   */
+  blend?: boolean;
   /** Called as each candidate starts (for heartbeats). */
   onCandidate?: (name: TeacherCandidate) => void;
   signal?: AbortSignal;
@@ -75,8 +88,9 @@ export interface StrongestOptions {
 
 /**
  * Fits each candidate on `train`, scores it by NDCG@10 on `valid` (train items excluded from
- * the ranking; at most 2,000 users, evenly spread) and returns the best. Throws a RangeError
- * when no candidate is given or every one was skipped.
+ * the ranking; at most 2,000 users, evenly spread) and returns the best, or the blend of it
+ * with the others that beats it on the same users (blend.ts). Throws a RangeError when no
+ * candidate is given or every one was skipped.
  */
 export async function strongestBaseline(
   train: Csr,
@@ -89,8 +103,11 @@ export async function strongestBaseline(
   if (options.known) return refitted(options.known, train, valid, nItems, options);
   const validation = validationOf(train, valid);
   const candidates: CandidateFigure[] = [];
-  let best:
-    { name: TeacherCandidate; scorer: Scorer & { nItems: number }; score: number } | undefined;
+  const fittedOnes: {
+    name: TeacherCandidate;
+    scorer: Scorer & { nItems: number };
+    score: number;
+  }[] = [];
   for (const name of new Set(names)) {
     options.signal?.throwIfAborted();
     options.onCandidate?.(name);
@@ -119,25 +136,51 @@ export async function strongestBaseline(
       ...(chosen ? { chosen } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
-    if (!best || score > best.score) best = { name, scorer, score };
+    fittedOnes.push({ name, scorer, score });
   }
+  // The strongest first; on ties the earlier candidate (a stable sort).
+  const ranked = [...fittedOnes].sort((a, b) => b.score - a.score);
+  const best = ranked[0];
   if (!best)
     throw new RangeError(
       `strongestBaseline: every candidate was skipped (${candidates.map((c) => `${c.name}: ${c.skipped}`).join('; ')})`,
     );
+  options.signal?.throwIfAborted();
+  const blend =
+    options.blend !== true
+      ? undefined
+      : await chooseBlend(
+          best,
+          best.score,
+          ranked.slice(1),
+          (scorer) => validationNdcg10(scorer, validation, options.signal),
+          options.signal,
+        );
+  if (!blend)
+    return withTopUnseen(
+      { name: best.name, validNdcg10: best.score, candidates },
+      best.scorer,
+      train,
+    );
+  const { scorer, ...choice } = blend;
   return withTopUnseen(
-    { name: best.name, validNdcg10: best.score, candidates },
-    best.scorer,
+    { name: best.name, validNdcg10: blend.validNdcg10, candidates, blend: choice },
+    scorer,
     train,
   );
 }
 
 /** The plain-data part of a search's result, for sharing it (see `known`). */
 export function choiceOf(best: StrongestBaseline): StrongestChoice {
-  return { name: best.name, validNdcg10: best.validNdcg10, candidates: best.candidates };
+  return {
+    name: best.name,
+    validNdcg10: best.validNdcg10,
+    candidates: best.candidates,
+    ...(best.blend ? { blend: best.blend } : {}),
+  };
 }
 
-/** The known winner fitted with its chosen setting. */
+/** The known winner (and the known blend's parts) fitted with their chosen settings. */
 async function refitted(
   known: StrongestChoice,
   train: Csr,
@@ -145,19 +188,38 @@ async function refitted(
   nItems: number,
   options: StrongestOptions,
 ): Promise<StrongestBaseline> {
-  const figure = known.candidates.find((c) => c.name === known.name && !c.skipped);
-  if (!figure) throw new RangeError(`strongestBaseline: the known choice lists no ${known.name}`);
-  options.onCandidate?.(known.name);
-  const fitted = await fitTunedBaseline(known.name, train, nItems, valid, options.signal, figure);
+  const parts = known.blend?.parts ?? [{ name: known.name, weight: 1 }];
+  const scorers = [];
+  for (const part of parts)
+    scorers.push({
+      scorer: await refittedPart(known, part.name, train, valid, nItems, options),
+      weight: part.weight,
+    });
+  const scorer = known.blend ? blendedScorer(scorers) : scorers[0]!.scorer;
+  return withTopUnseen(known, scorer, train);
+}
+
+/** One candidate of a known choice fitted with its chosen setting and half-life. */
+async function refittedPart(
+  known: StrongestChoice,
+  name: TeacherCandidate,
+  train: Csr,
+  valid: Csr,
+  nItems: number,
+  options: StrongestOptions,
+): Promise<Scorer & { nItems: number }> {
+  const figure = known.candidates.find((c) => c.name === name && !c.skipped);
+  if (!figure) throw new RangeError(`strongestBaseline: the known choice lists no ${name}`);
+  options.onCandidate?.(name);
+  const fitted = await fitTunedBaseline(name, train, nItems, valid, options.signal, figure);
   if ('skipped' in fitted) throw new RangeError(`strongestBaseline: ${fitted.skipped}`);
   const halfLife = figure.chosen?.halfLife;
-  if (typeof halfLife !== 'number') return withTopUnseen(known, fitted.scorer, train);
+  if (typeof halfLife !== 'number') return fitted.scorer;
   if (!options.recency || !isHistoryReweightable(fitted.scorer))
     throw new RangeError(
-      `strongestBaseline: the known choice weights ${known.name}'s history by recency, but no recency was given`,
+      `strongestBaseline: the known choice weights ${name}'s history by recency, but no recency was given`,
     );
-  const scorer = fitted.scorer.withHistoryWeight(recencyWeights(options.recency, halfLife));
-  return withTopUnseen(known, scorer, train);
+  return fitted.scorer.withHistoryWeight(recencyWeights(options.recency, halfLife));
 }
 
 /**

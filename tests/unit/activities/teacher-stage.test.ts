@@ -51,6 +51,8 @@ describe('teacher stage', () => {
       Math.max(s.rp3betaValidNdcg10 as number, s.itemknnValidNdcg10 as number),
     );
     expect(s.teacherValidNdcg10).toBe(s[`${s.teacher as string}ValidNdcg10`]);
+    // Blends are opt-in (teacher.blend).
+    expect(s.teacherBlend).toBeUndefined();
     expect([0, 0.25, 0.5, 0.75]).toContain(s.rp3betaBeta);
     // By default every user with train rows gets proposals; the policy picks which keep them.
     expect(s.usersChosen).toBe(new Set(pre.train.user).size);
@@ -80,6 +82,25 @@ describe('teacher stage', () => {
     expect(b.source.filter((x) => x === SOURCE.teacher).length).toBe(
       rows.n - drops.total.userCap! - drops.total.share!,
     );
+  }, 60_000);
+
+  it('with teacher.blend, teaches with a blend that beats every candidate on validation, and says so', async () => {
+    const preprocess = await preprocessed('t5');
+    const candidates = ['ease', 'rp3beta', 'itemknn'] as const;
+    const teacher = await runStage(
+      teacherStage,
+      {
+        runId: 't5',
+        config: { teacher: { ...config.teacher, candidates: [...candidates], blend: true } },
+        inputs: { preprocess },
+      },
+      store,
+    );
+    const s = teacher.stats;
+    expect(s.teacherBlend).toMatch(new RegExp(`^${s.teacher as string} 1( \\+ \\w+ [0-9.]+)+$`));
+    for (const c of candidates)
+      expect(s.teacherValidNdcg10).toBeGreaterThan(s[`${c}ValidNdcg10`] as number);
+    expect(s.rows).toBeGreaterThan(0);
   }, 60_000);
 
   it('reads only train and valid, so another test split leaves it cached', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import { EASE_MAX_ITEMS } from '../../../lib/models/ease/ease.ts';
 import { ItemKnnScorer } from '../../../lib/models/baselines/item-knn.ts';
-import { strongestBaseline } from '../../../lib/models/baselines/strongest.ts';
+import { choiceOf, strongestBaseline } from '../../../lib/models/baselines/strongest.ts';
 import { validationOf } from '../../../lib/models/baselines/tuned.ts';
 import { validationNdcg10 } from '../../../lib/models/validation-score.ts';
 import { syntheticSplits } from '../../helpers/synthetic-splits.ts';
@@ -22,6 +22,7 @@ describe('strongestBaseline', () => {
       candidates: ['itemknn', 'ease'],
     });
     expect(s.name).toBe('ease');
+    expect(s.blend).toBeUndefined();
     expect(s.candidates.map((c) => c.name)).toEqual(['itemknn', 'ease']);
     const [knn, ease] = s.candidates;
     expect(ease!.validNdcg10).toBeGreaterThan(knn!.validNdcg10! * 1.2);
@@ -42,6 +43,43 @@ describe('strongestBaseline', () => {
     expect(reversed.name).toBe('ease');
     expect(reversed.validNdcg10).toBe(s.validNdcg10);
   }, 60_000);
+
+  it('keeps a blend only when it beats the best candidate on validation, and refits it from the choice', async () => {
+    const candidates = ['ease', 'rp3beta', 'itemknn'] as const;
+    const s = await strongestBaseline(data.train, data.valid, data.nItems, {
+      candidates,
+      blend: true,
+    });
+    const best = Math.max(...s.candidates.map((c) => c.validNdcg10!));
+    expect(s.candidates.find((c) => c.name === s.name)!.validNdcg10).toBe(best);
+    const v = validationOf(data.train, data.valid);
+    // On this log EASE leads and RP3beta's random walk adds what EASE misses.
+    expect(s.blend!.parts.slice(0, 2)).toEqual([
+      { name: 'ease', weight: 1 },
+      { name: 'rp3beta', weight: expect.any(Number) },
+    ]);
+    expect(s.validNdcg10).toBe(s.blend!.validNdcg10);
+    expect(s.validNdcg10).toBeGreaterThan(best);
+    // Every blend tried is listed (each weight of each other candidate); the kept one is the best.
+    expect(s.blend!.tried).toHaveLength(6);
+    expect(s.validNdcg10).toBe(Math.max(...s.blend!.tried.map((t) => t.validNdcg10)));
+    // The teacher's figure is its scorer's NDCG@10 on the same validation users.
+    expect(await validationNdcg10(s.scorer, v)).toBeCloseTo(s.validNdcg10, 12);
+    // Refitted from the plain-data choice, the teacher scores the same.
+    const refit = await strongestBaseline(data.train, data.valid, data.nItems, {
+      candidates,
+      known: choiceOf(s),
+    });
+    const users = Int32Array.from({ length: 30 }, (_, u) => u * 7);
+    const [x, y] = [new Float32Array(30 * data.nItems), new Float32Array(30 * data.nItems)];
+    s.scorer.scoreUsers(users, x);
+    refit.scorer.scoreUsers(users, y);
+    expect(y).toEqual(x);
+    // Without blends (the default) the best candidate is the teacher.
+    const single = await strongestBaseline(data.train, data.valid, data.nItems, { candidates });
+    expect(single.blend).toBeUndefined();
+    expect(single.validNdcg10).toBe(best);
+  }, 120_000);
 
   it("gives each user's top unseen items by the teacher's score, exclusions respected", async () => {
     const s = await strongestBaseline(data.train, data.valid, data.nItems, {

@@ -210,6 +210,27 @@ describe('the run report', () => {
     );
   });
 
+  it('names a blended teacher with its parts and the candidate it beat', () => {
+    const stats = {
+      teacher: 'ease',
+      teacherValidNdcg10: 0.2667,
+      teacherBlend: 'ease 1 + rp3beta 0.5 + itemknn 0.25',
+      easeValidNdcg10: 0.2532,
+      rp3betaValidNdcg10: 0.2472,
+      itemknnValidNdcg10: 0.1868,
+      rows: 10,
+      users: 5,
+      usersChosen: 5,
+      excludedItems: 2,
+      k: 2,
+    };
+    const d = buildReportData(reportParts({ teacher: stats }));
+    expect(d.teacher!.blend).toBe(stats.teacherBlend);
+    expect(renderReport(d)).toContain(
+      "Teacher: a blend of candidates, <strong>EASE 1 + RP3beta 0.5 + ItemKNN 0.25</strong> (each part's per-user scores standardised and weighted), which beat the best candidate on the validation split (NDCG@10 0.2667 vs EASE's 0.2532)",
+    );
+  });
+
   it('lists the policy candidates with their validation figures and the choice', () => {
     // The policy stage's candidates.json, as lib/policy/search.ts returns it.
     const policy = {
