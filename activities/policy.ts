@@ -14,6 +14,7 @@ import { runTrainConfig, usesRecency } from './family-choice.ts';
 import {
   namedSynthetic,
   readResampleInput,
+  readTeacherBackRows,
   readTeacherHeadRows,
   SYNTHETIC_FILES,
 } from './resample-input.ts';
@@ -49,7 +50,8 @@ export interface PolicyDecision {
  * with its popular head allowed) and each grid setting, builds B as resample would, trains
  * the configured model on it, early-stopped on the selection half of the validation users,
  * and scores it on validation (overall, sparse users, tail items, per half); A is scored the
- * same way, and EASE candidates at A's lambda (lib/policy/validation.ts screeningConfig).
+ * same way, and EASE candidates at A's lambda (lib/policy/validation.ts screeningConfig);
+ * the teacher's candidates take its rows one step back when it wrote them.
  * The best on sparse users of the selection half among those not below A overall and
  * within the gate's tail guard rail is chosen, and confirmed or not on the other half
  * (lib/policy/choose.ts); resample applies it. The test split is never read.
@@ -60,7 +62,12 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
   needs: ['preprocess'],
   optional: ['generateGan', 'expandLlm', 'teacher'],
   reads: { preprocess: ['train.parquet', 'valid.parquet'] },
-  identityFiles: () => ({ ...SYNTHETIC_FILES, preprocess: ['train.parquet', 'valid.parquet'] }),
+  // Every teacher file: the candidates may be scored with its rows one step back.
+  identityFiles: () => ({
+    ...SYNTHETIC_FILES,
+    teacher: { except: [] },
+    preprocess: ['train.parquet', 'valid.parquet'],
+  }),
   async run(ctx) {
     const { augmentation, resample: resampleConfig, model, segments, seed } = ctx.config;
     const input = await readResampleInput(ctx, resampleConfig);
@@ -89,6 +96,14 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         : undefined;
     const headDiffers =
       teacherHead !== undefined && Number(ctx.inputManifest('teacher').stats.excludedItems) > 0;
+    // The teacher's rows one step back, when it wrote them (lib/teacher/one-step-back.ts):
+    // its candidates are scored with those, so validation credits them as test will; B
+    // takes the real rows.
+    const back = await readTeacherBackRows(ctx);
+    const scored = back
+      ? input.synthetic.map((x) => (x.source === 'teacher' ? back.teacher : x))
+      : input.synthetic;
+    const scoredHead = back && teacherHead ? back.head : teacherHead;
     const candidates = policyCandidates(
       produced,
       augmentation,
@@ -104,7 +119,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       {
         build: (sources, overrides) => {
           const { b } = resample(
-            { ...input, synthetic: namedSynthetic(input.synthetic, sources, teacherHead) },
+            { ...input, synthetic: namedSynthetic(scored, sources, scoredHead) },
             { ...resampleConfig, ...overrides },
             seed,
           );
@@ -137,7 +152,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       await jsonOutput(
         ctx.workDir,
         'candidates.json',
-        { ...result, ...(screened ? { screenedAt: scorer.screenedAt() } : {}) },
+        {
+          ...result,
+          ...(screened ? { screenedAt: scorer.screenedAt() } : {}),
+          ...(back ? { teacherOneStepBack: true } : {}),
+        },
         1,
       ),
     ];
@@ -150,6 +169,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
           ? { familyChoice: familyChoice.candidates, familyChoiceReused: choiceReused }
           : {}),
         ...(screened ? { candidatesScreenedAt: scorer.screenedAt() } : {}),
+        ...(back ? { teacherScoredOneStepBack: true } : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),
         beatsA: decision.beatsA,

@@ -79,6 +79,8 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
         deduped: splits.counts.afterDedupe,
         afterKCore: splits.counts.afterKCore,
         kCoreRounds: splits.counts.kCoreRounds,
+        // Which split made valid and test (the teacher proposes one step back on leave-last-out).
+        split: ctx.config.preprocess.split,
         rowsPerSecond: Math.round(table.n / Math.max(seconds, 1e-3)),
       },
     };

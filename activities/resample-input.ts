@@ -17,6 +17,15 @@ import type { StageContext } from './stage-runner.ts';
 export const TEACHER_HEAD_FILE = 'teacher-head.parquet';
 
 /**
+ * The same two proposals made one step back (lib/teacher/one-step-back.ts), which the policy
+ * scores the teacher's candidates with when the teacher wrote them.
+ */
+export const TEACHER_BACK_FILES = {
+  teacher: 'teacher-back.parquet',
+  head: 'teacher-head-back.parquet',
+} as const;
+
+/**
  * The synthetic-rows files of each augmentation branch, the one resample takes first (also
  * the identity of its rows).
  */
@@ -51,6 +60,23 @@ export async function readTeacherHeadRows(
 ): Promise<SyntheticSource | undefined> {
   if (!ctx.hasInput('teacher')) return undefined;
   return readSyntheticParquet(await ctx.inputFile('teacher', TEACHER_HEAD_FILE));
+}
+
+/**
+ * The teacher's rows one step back, as the policy scores with them: the teacher's and the
+ * head-allowed ones; undefined when the teacher did not write them.
+ */
+export async function readTeacherBackRows(
+  ctx: StageContext<unknown>,
+): Promise<{ teacher: SyntheticSource; head: SyntheticSource } | undefined> {
+  if (!ctx.hasInput('teacher')) return undefined;
+  const names = ctx.inputManifest('teacher').files.map((f) => f.name);
+  if (!names.includes(TEACHER_BACK_FILES.teacher)) return undefined;
+  const read = async (name: string) => readSyntheticParquet(await ctx.inputFile('teacher', name));
+  return {
+    teacher: await read(TEACHER_BACK_FILES.teacher),
+    head: await read(TEACHER_BACK_FILES.head),
+  };
 }
 
 /**

@@ -5,9 +5,11 @@ import { writeSyntheticParquet } from '../lib/data/index.ts';
 import { blendLabel } from '../lib/models/baselines/blend.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { proposePseudoPositives } from '../lib/teacher/index.ts';
+import { proposeOneStepBack, proposePseudoPositives } from '../lib/teacher/index.ts';
+import type { MaskableTeacher, PseudoPositives, TeacherModel } from '../lib/teacher/index.ts';
+import type { Csr } from '../lib/eval/types.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
-import { TEACHER_HEAD_FILE } from './resample-input.ts';
+import { TEACHER_BACK_FILES, TEACHER_HEAD_FILE } from './resample-input.ts';
 import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
@@ -22,12 +24,15 @@ export interface TeacherStageConfig {
  * split with its own setting chosen on validation, a recency-weighted history included:
  * lib/models/baselines/recency.ts; or their blend, when one beats the best of them there:
  * lib/models/baselines/blend.ts) proposes, for the `usersFraction` sparsest users (all of
- * them by default; the policy picks which keep their rows), its top unseen items outside the most popular ones as pseudo-positives (`teacher.parquet`, source
- * teacher; score = rank-based confidence, plausibility = the teacher's raw score), and the
- * same with the popular items allowed (`teacher-head.parquet`, for the policy). Reads the
- * train and validation splits only; validation chooses the teacher, the proposals come from
- * train alone (see lib/teacher/propose.ts). The search is shared with the other stages that
- * want the same baseline (baseline-choice.ts).
+ * them by default; the policy picks which keep their rows), its top unseen items outside
+ * the most popular ones as pseudo-positives (`teacher.parquet`, source teacher; score =
+ * rank-based confidence, plausibility = the teacher's raw score), and the same with the
+ * popular items allowed (`teacher-head.parquet`, for the policy). With a leave-last-out
+ * split it makes both again one step back (`teacher-back.parquet`,
+ * `teacher-head-back.parquet`: lib/teacher/one-step-back.ts), which the policy scores
+ * candidates with. Reads the train and validation splits only; validation chooses the
+ * teacher, the proposals come from train alone (see lib/teacher/propose.ts). The search is
+ * shared with the other stages that want the same baseline (baseline-choice.ts).
  */
 export const teacherStage: StageDefinition<TeacherStageConfig> = {
   name: 'teacher',
@@ -42,9 +47,10 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
     const { nUsers, nItems } = catalogSize(ctx);
     const { rows: trainRows, csr: train } = await readSplit(ctx, 'train');
     const valid = await readSplitCsr(ctx, 'valid');
+    const recency = await recencyRanksAsync(trainRows, nUsers);
     const teacher = await sharedStrongestBaseline(ctx, train, valid, nItems, {
       candidates: cfg.candidates,
-      recency: await recencyRanksAsync(trainRows, nUsers),
+      recency,
       // Absent in configs from before the option: no blend.
       blend: cfg.blend === true,
       onCandidate: (name) => ctx.heartbeat({ phase: `fitting ${name} on train, scoring on valid` }),
@@ -57,10 +63,31 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
       ...cfg,
       excludeTopPopular: 0,
     });
+    // The same one step back, for the policy to score candidates with (one-step-back.ts).
+    const backSkipped =
+      cfg.oneStepBack !== true
+        ? 'off'
+        : ctx.inputManifest('preprocess').stats.split !== 'leave-last-out'
+          ? 'the split is not leave-last-out'
+          : teacher.withHistoryMask
+            ? undefined
+            : 'a blended teacher cannot leave rows out';
+    const back =
+      backSkipped === undefined
+        ? await proposeBothOneStepBack(train, recency, nItems, teacher, cfg, (phase) =>
+            ctx.heartbeat({ phase }),
+          )
+        : undefined;
     const files = [];
     for (const [name, r] of [
       ['teacher.parquet', rows],
       [TEACHER_HEAD_FILE, headRows],
+      ...(back
+        ? ([
+            [TEACHER_BACK_FILES.teacher, back.rows],
+            [TEACHER_BACK_FILES.head, back.headRows],
+          ] as const)
+        : []),
     ] as const) {
       const path = join(ctx.workDir, name);
       const { schema } = await writeSyntheticParquet(path, {
@@ -95,12 +122,33 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
         usersChosen: rows.usersChosen,
         excludedItems: rows.excludedItems,
         headRows: headRows.n,
+        ...(back
+          ? { oneStepBackRows: back.rows.n, oneStepBackHeadRows: back.headRows.n }
+          : { oneStepBackSkipped: backSkipped! }),
         k: cfg.k,
         seconds: (Date.now() - t0) / 1000,
       },
     };
   },
 };
+
+/** The configured and the head-allowed proposals, both one step back. */
+async function proposeBothOneStepBack(
+  train: Csr,
+  recency: Int32Array,
+  nItems: number,
+  teacher: TeacherModel & MaskableTeacher,
+  cfg: TeacherStageConfig['teacher'],
+  heartbeat: (phase: string) => void,
+): Promise<{ rows: PseudoPositives; headRows: PseudoPositives }> {
+  heartbeat('proposing items one step back');
+  const rows = await proposeOneStepBack(train, recency, nItems, teacher, cfg);
+  const headRows = await proposeOneStepBack(train, recency, nItems, teacher, {
+    ...cfg,
+    excludeTopPopular: 0,
+  });
+  return { rows: rows!, headRows: headRows! };
+}
 
 function capitalized(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);

@@ -5,7 +5,7 @@
  *   npx tsx bench/movielens/policy-check.ts [--data movielens|movielens-dev|demo] [--seeds 1,2,3]
  *                                           [--family ials] [--set '{"weights":[0.5,1]}']
  *                                           [--teacher '{"k":10}'] [--screen on|off]
- *                                           [--blend on|off]
+ *                                           [--blend on|off] [--shift on|off]
  *
  * Per seed: the teacher's rows as configured and with the popular head allowed, the grid of
  * `augmentation` (optionally overridden with --set), one model per candidate early-stopped on
@@ -21,7 +21,9 @@
  * `--screen off` trains every candidate with the whole search of its family instead of the
  * settings A chose (EASE: A's lambda; lib/policy/validation.ts; `augmentation.screen`), to
  * compare the two. `--blend on` lets a blend of the baselines be the teacher when it beats the
- * best of them on validation (`teacher.blend`, lib/models/baselines/blend.ts).
+ * best of them on validation (`teacher.blend`, lib/models/baselines/blend.ts). `--shift on`
+ * trains the candidates with the teacher's proposals one step back, as the pipeline's policy
+ * does on a leave-last-out split (`teacher.oneStepBack`, lib/teacher/one-step-back.ts).
  */
 import { parseArgs } from 'node:util';
 import { parsePipelineConfig } from '../../lib/config/pipeline.ts';
@@ -36,7 +38,7 @@ import {
 } from '../../lib/policy/index.ts';
 import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
-import { proposePseudoPositives } from '../../lib/teacher/index.ts';
+import { proposeOneStepBack, proposePseudoPositives } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
 import { blendLabel } from '../../lib/models/baselines/blend.ts';
 import { writeBenchResult } from '../common/results.ts';
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     teacher: { type: 'string', default: '{}' },
     screen: { type: 'string', default: 'on' },
     blend: { type: 'string', default: 'off' },
+    shift: { type: 'string', default: 'off' },
   },
 });
 const { config, pre, nUsers, nItems, data, validation, teacher } = await validationData(
@@ -60,14 +63,19 @@ const { config, pre, nUsers, nItems, data, validation, teacher } = await validat
 const augmentation = parsePipelineConfig({
   augmentation: JSON.parse(args.set!) as object,
 }).augmentation;
-const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => ({
-  source: 'teacher',
-  ...(await proposePseudoPositives(data.train, nItems, teacher, {
+const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => {
+  const options = {
     ...config.teacher,
     ...(JSON.parse(args.teacher!) as object),
     excludeTopPopular,
-  })),
-});
+  };
+  const rows =
+    args.shift === 'on'
+      ? await proposeOneStepBack(data.train, validation.trainRecency!, nItems, teacher, options)
+      : await proposePseudoPositives(data.train, nItems, teacher, options);
+  if (!rows) throw new Error('--shift on: this teacher cannot leave history rows out');
+  return { source: 'teacher', ...rows };
+};
 const configured = await rowsOf(config.teacher.excludeTopPopular);
 const head = await rowsOf(0);
 const candidates = policyCandidates(['teacher'], augmentation, [TEACHER_WITH_HEAD]);
@@ -156,9 +164,9 @@ console.error(
   `mean sparse-user lift of the pick: ${pct(curse.pickOnSelectionHalf)} on the half it was chosen on, ${pct(curse.pickOnConfirmationHalf)} on the confirmation half (${curse.confirmed} of ${perSeed.length} confirmed); a choice on all users reports ${pct(curse.singlePickOnAllUsers)} for its own pick`,
 );
 const round = (x: number) => Number(x.toFixed(1));
-const blended = args.blend === 'on' ? '-blend' : '';
+const variant = `${args.blend === 'on' ? '-blend' : ''}${args.shift === 'on' ? '-shift' : ''}`;
 const allLifts = perSeed.flatMap((s) => s.candidates.map((c) => c.sparse));
-await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.screen}${blended}`, {
+await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.screen}${variant}`, {
   data: args.data,
   family: args.family,
   screen: args.screen,

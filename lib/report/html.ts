@@ -260,6 +260,10 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
       p.screenedAtRelativeLambda !== undefined
         ? ` EASE candidates were fitted at A's lambda (${p.screenedAtRelativeLambda} x the mean train rows per item), their history's half-life chosen each; B is fitted with the whole lambda grid.`
         : ''
+    }${
+      p.teacherOneStepBack
+        ? " The teacher's candidates were trained with its proposals made one step back, from each user's history without the latest train row: the real proposals aim at the validation step, so validation would credit them with hits that test, one step further, does not give. B takes the real proposals."
+        : ''
     } ${
       p.rankOn === 'all'
         ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'

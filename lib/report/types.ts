@@ -84,6 +84,8 @@ export interface ReportData {
     rankOn: 'selection' | 'all';
     /** EASE candidates fitted at A's lambda, this multiple of the mean train rows per item. */
     screenedAtRelativeLambda?: number;
+    /** The teacher's candidates were scored with its proposals one step back. */
+    teacherOneStepBack?: boolean;
     chosen?: string;
     beatsA: boolean;
     reason: string;

@@ -30,7 +30,9 @@ export function splitsStage(
         await writeItemsParquet(path, items.items, items.meta);
         files.push({ name: 'items.parquet', path, rows: items.items.size });
       }
-      return { kind: 'splits', files, stats: { users: size.nUsers, items: size.nItems } };
+      // syntheticSplits splits leave-last-out, as the pipeline does by default.
+      const stats = { users: size.nUsers, items: size.nItems, split: 'leave-last-out' };
+      return { kind: 'splits', files, stats };
     },
   };
 }

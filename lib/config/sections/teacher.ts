@@ -52,6 +52,12 @@ export const teacherSchema = z
       .describe(
         'Baselines that compete to be the teacher, each with its own setting chosen on validation (a recency half-life of its history included); the best validation NDCG@10 wins (on ties the earlier one). EASE is left out above 5,000 items.',
       ),
+    oneStepBack: z
+      .boolean()
+      .default(true)
+      .describe(
+        "With the leave-last-out split: also propose from each user's history without its latest train row, and let the policy score the teacher's candidates with those rows. The real proposals aim at the validation step, and validation would credit them with hits that test, one step further, does not give; one step back, validation is as far from them as test is from the real ones. B itself takes the real proposals.",
+      ),
     blend: z
       .boolean()
       .default(false)

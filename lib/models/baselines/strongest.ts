@@ -52,6 +52,12 @@ export interface StrongestBaseline {
    * in `exclude`), best first with the teacher's raw scores; -1 where fewer remain.
    */
   topUnseen(users: Int32Array, k: number, exclude?: UnseenExclusions): Promise<TopNewItems>;
+  /**
+   * The same teacher scoring each user's history with the train entries where `keep` is 0
+   * left out (its own recency weighting kept on the others); undefined for a blend, whose
+   * parts weigh their histories each their own way.
+   */
+  withHistoryMask?(keep: Uint8Array): Scorer & { nItems: number };
 }
 
 /** What the search found, as plain data: enough to refit the winner without searching. */
@@ -107,6 +113,7 @@ export async function strongestBaseline(
     name: TeacherCandidate;
     scorer: Scorer & { nItems: number };
     score: number;
+    masked?: HistoryMask;
   }[] = [];
   for (const name of new Set(names)) {
     options.signal?.throwIfAborted();
@@ -136,7 +143,17 @@ export async function strongestBaseline(
       ...(chosen ? { chosen } : {}),
       seconds: (performance.now() - t0) / 1000,
     });
-    fittedOnes.push({ name, scorer, score });
+    const halfLife = chosen?.halfLife;
+    fittedOnes.push({
+      name,
+      scorer,
+      score,
+      masked: historyMask(
+        fitted.scorer,
+        typeof halfLife === 'number' ? halfLife : undefined,
+        options.recency,
+      ),
+    });
   }
   // The strongest first; on ties the earlier candidate (a stable sort).
   const ranked = [...fittedOnes].sort((a, b) => b.score - a.score);
@@ -161,6 +178,7 @@ export async function strongestBaseline(
       { name: best.name, validNdcg10: best.score, candidates },
       best.scorer,
       train,
+      best.masked,
     );
   const { scorer, ...choice } = blend;
   return withTopUnseen(
@@ -189,14 +207,16 @@ async function refitted(
   options: StrongestOptions,
 ): Promise<StrongestBaseline> {
   const parts = known.blend?.parts ?? [{ name: known.name, weight: 1 }];
-  const scorers = [];
+  const fitted = [];
   for (const part of parts)
-    scorers.push({
-      scorer: await refittedPart(known, part.name, train, valid, nItems, options),
-      weight: part.weight,
-    });
-  const scorer = known.blend ? blendedScorer(scorers) : scorers[0]!.scorer;
-  return withTopUnseen(known, scorer, train);
+    fitted.push(await refittedPart(known, part.name, train, valid, nItems, options));
+  if (known.blend)
+    return withTopUnseen(
+      known,
+      blendedScorer(fitted.map((f, p) => ({ scorer: f.scorer, weight: parts[p]!.weight }))),
+      train,
+    );
+  return withTopUnseen(known, fitted[0]!.scorer, train, fitted[0]!.masked);
 }
 
 /** One candidate of a known choice fitted with its chosen setting and half-life. */
@@ -207,19 +227,47 @@ async function refittedPart(
   valid: Csr,
   nItems: number,
   options: StrongestOptions,
-): Promise<Scorer & { nItems: number }> {
+): Promise<{ scorer: Scorer & { nItems: number }; masked?: HistoryMask }> {
   const figure = known.candidates.find((c) => c.name === name && !c.skipped);
   if (!figure) throw new RangeError(`strongestBaseline: the known choice lists no ${name}`);
   options.onCandidate?.(name);
   const fitted = await fitTunedBaseline(name, train, nItems, valid, options.signal, figure);
   if ('skipped' in fitted) throw new RangeError(`strongestBaseline: ${fitted.skipped}`);
   const halfLife = figure.chosen?.halfLife;
-  if (typeof halfLife !== 'number') return fitted.scorer;
+  if (typeof halfLife !== 'number')
+    return { scorer: fitted.scorer, masked: historyMask(fitted.scorer, undefined, undefined) };
   if (!options.recency || !isHistoryReweightable(fitted.scorer))
     throw new RangeError(
       `strongestBaseline: the known choice weights ${name}'s history by recency, but no recency was given`,
     );
-  return fitted.scorer.withHistoryWeight(recencyWeights(options.recency, halfLife));
+  return {
+    scorer: fitted.scorer.withHistoryWeight(recencyWeights(options.recency, halfLife)),
+    masked: historyMask(fitted.scorer, halfLife, options.recency),
+  };
+}
+
+/** A fitted candidate scoring its history with some train entries left out. */
+type HistoryMask = (keep: Uint8Array) => Scorer & { nItems: number };
+
+/**
+ * How `plain` (the candidate on the plain history) scores with a mask over the train
+ * entries, its recency weighting (half-life `halfLife` over `ranks`) kept on the others;
+ * undefined when it cannot reweight its history.
+ */
+function historyMask(
+  plain: Scorer & { nItems: number },
+  halfLife: number | undefined,
+  ranks: Int32Array | undefined,
+): HistoryMask | undefined {
+  if (!isHistoryReweightable(plain)) return undefined;
+  return (keep) => {
+    const weight =
+      halfLife !== undefined && ranks
+        ? recencyWeights(ranks, halfLife)
+        : new Float32Array(keep.length).fill(1);
+    for (let e = 0; e < weight.length; e++) if (!keep[e]) weight[e] = 0;
+    return plain.withHistoryWeight(weight);
+  };
 }
 
 /**
@@ -262,11 +310,13 @@ function withTopUnseen(
   choice: StrongestChoice,
   scorer: Scorer & { nItems: number },
   train: Csr,
+  masked?: HistoryMask,
 ): StrongestBaseline {
   return {
     ...choice,
     scorer,
     topUnseen: (users, k, exclude) =>
       topUnseenItemsAsync(scorer, train, scorer.nItems, users, k, exclude ?? {}),
+    ...(masked ? { withHistoryMask: masked } : {}),
   };
 }

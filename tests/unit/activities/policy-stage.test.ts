@@ -193,6 +193,40 @@ describe('policy stage', () => {
   }, 120_000);
 });
 
+describe('policy stage with the teacher one step back', () => {
+  it("scores the teacher's candidates with its rows one step back when the teacher wrote them", async () => {
+    const small = parsePipelineConfig({
+      augmentation: { perUser: [2], weights: [0.5], users: [1], teacherHead: false },
+    }).augmentation;
+    const policyOf = async (runId: string, oneStepBack: boolean) => {
+      const { preprocess, teacher } = await preprocessAndTeacher(runId, { oneStepBack });
+      const policy = await runStage(
+        policyStage,
+        { runId, config: { ...config, augmentation: small }, inputs: { preprocess, teacher } },
+        store,
+      );
+      const result = JSON.parse(
+        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
+      ) as PolicySearchResult & { teacherOneStepBack?: boolean };
+      return { teacher, policy, result };
+    };
+    const back = await policyOf('p6', true);
+    expect(back.teacher.stats.oneStepBackRows).toBeGreaterThan(0);
+    expect(back.policy.stats.teacherScoredOneStepBack).toBe(true);
+    expect(back.result.teacherOneStepBack).toBe(true);
+    const real = await policyOf('p7', false);
+    expect(real.teacher.stats.oneStepBackSkipped).toBe('off');
+    expect(real.policy.stats.teacherScoredOneStepBack).toBeUndefined();
+    expect(real.result.teacherOneStepBack).toBeUndefined();
+    // Same real rows and A, other rows for the candidate: other figures.
+    expect(back.result.a).toEqual(real.result.a);
+    const [b] = back.result.candidates;
+    const [r] = real.result.candidates;
+    expect(b!.label).toBe(r!.label);
+    expect(b!.valid).not.toEqual(r!.valid);
+  }, 120_000);
+});
+
 /** A stand-in for the policy stage that publishes a given decision. */
 function decisionStage(decision: PolicyDecision): StageDefinition<{ sources: string[] }> {
   return {

@@ -53,6 +53,14 @@ describe('teacher stage', () => {
     expect(s.teacherValidNdcg10).toBe(s[`${s.teacher as string}ValidNdcg10`]);
     // Blends are opt-in (teacher.blend).
     expect(s.teacherBlend).toBeUndefined();
+    // On a leave-last-out split it also proposes one step back, for the policy to score with.
+    expect(s.oneStepBackRows).toBeGreaterThan(0);
+    expect(s.oneStepBackHeadRows).toBeGreaterThanOrEqual(s.oneStepBackRows as number);
+    const back = await readSyntheticParquet(
+      await store.getBytes(`${teacher.key}/teacher-back.parquet`),
+    );
+    expect(back.n).toBe(s.oneStepBackRows);
+    expect(back.source).toBe('teacher');
     expect([0, 0.25, 0.5, 0.75]).toContain(s.rp3betaBeta);
     // By default every user with train rows gets proposals; the policy picks which keep them.
     expect(s.usersChosen).toBe(new Set(pre.train.user).size);
@@ -100,6 +108,7 @@ describe('teacher stage', () => {
     expect(s.teacherBlend).toMatch(new RegExp(`^${s.teacher as string} 1( \\+ \\w+ [0-9.]+)+$`));
     for (const c of candidates)
       expect(s.teacherValidNdcg10).toBeGreaterThan(s[`${c}ValidNdcg10`] as number);
+    expect(s.oneStepBackSkipped).toBe('a blended teacher cannot leave rows out');
     expect(s.rows).toBeGreaterThan(0);
   }, 60_000);
 

@@ -313,6 +313,12 @@ describe('the run report', () => {
     expect(renderReport(screened)).toContain(
       "EASE candidates were fitted at A's lambda (8 x the mean train rows per item), their history's half-life chosen each; B is fitted with the whole lambda grid.",
     );
+    expect(renderReport(screened)).not.toContain('one step back');
+    const back = buildReportData(reportParts({ policy: { ...policy, teacherOneStepBack: true } }));
+    expect(back.policy?.teacherOneStepBack).toBe(true);
+    expect(renderReport(back)).toContain(
+      "The teacher's candidates were trained with its proposals made one step back, from each user's history without the latest train row",
+    );
     const { rankOn: _rankOn, ...older } = policy;
     expect(renderReport(buildReportData(reportParts({ policy: older })))).toContain(
       'ranked on the selection half',
