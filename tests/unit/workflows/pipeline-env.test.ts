@@ -285,6 +285,8 @@ describe('pipeline workflow on the test environment', () => {
         maxPerRealItem: 1,
         excludeTopPopular: 0.05,
         candidates: ['rp3beta', 'itemknn'],
+        oneStepBack: true,
+        blend: false,
       });
       expect(Object.keys((teacher.input as StageInput).inputs)).toEqual(['preprocess']);
       for (const next of ['resample', 'report']) {
