@@ -39,6 +39,7 @@ import {
 import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
 import { proposeOneStepBack, proposePseudoPositives } from '../../lib/teacher/index.ts';
+import type { PseudoPositives } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
 import { blendLabel } from '../../lib/models/baselines/blend.ts';
 import { writeBenchResult } from '../common/results.ts';
@@ -63,19 +64,43 @@ const { config, pre, nUsers, nItems, data, validation, teacher } = await validat
 const augmentation = parsePipelineConfig({
   augmentation: JSON.parse(args.set!) as object,
 }).augmentation;
-const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => {
+const proposals = async (excludeTopPopular: number, shift: boolean) => {
   const options = {
     ...config.teacher,
     ...(JSON.parse(args.teacher!) as object),
     excludeTopPopular,
   };
-  const rows =
-    args.shift === 'on'
-      ? await proposeOneStepBack(data.train, validation.trainRecency!, nItems, teacher, options)
-      : await proposePseudoPositives(data.train, nItems, teacher, options);
+  const rows = shift
+    ? await proposeOneStepBack(data.train, validation.trainRecency!, nItems, teacher, options)
+    : await proposePseudoPositives(data.train, nItems, teacher, options);
   if (!rows) throw new Error('--shift on: this teacher cannot leave history rows out');
-  return { source: 'teacher', ...rows };
+  return rows;
 };
+const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => ({
+  source: 'teacher',
+  ...(await proposals(excludeTopPopular, args.shift === 'on')),
+});
+/** Share of the users given rows whose validation item is one of them. */
+const validationItemProposed = (rows: PseudoPositives) => {
+  const users = new Set<number>();
+  const hit = new Set<number>();
+  for (let r = 0; r < rows.n; r++) {
+    const u = rows.user[r]!;
+    users.add(u);
+    const own = data.valid.indices.subarray(data.valid.indptr[u]!, data.valid.indptr[u + 1]!);
+    if (own.includes(rows.item[r]!)) hit.add(u);
+  }
+  return (hit.size / Math.max(1, users.size)) * 100;
+};
+// The real proposals aim at the validation step; one step back they aim before it, as the
+// real ones aim before the test step (lib/teacher/one-step-back.ts).
+const proposedHits = {
+  real: validationItemProposed(await proposals(config.teacher.excludeTopPopular, false)),
+  oneStepBack: validationItemProposed(await proposals(config.teacher.excludeTopPopular, true)),
+};
+console.error(
+  `the teacher's proposals are the user's validation item for ${proposedHits.real.toFixed(1)}% of the users given rows; made one step back, for ${proposedHits.oneStepBack.toFixed(1)}%`,
+);
 const configured = await rowsOf(config.teacher.excludeTopPopular);
 const head = await rowsOf(0);
 const candidates = policyCandidates(['teacher'], augmentation, [TEACHER_WITH_HEAD]);
@@ -173,6 +198,9 @@ await writeBenchResult(`policy-check-${args.data}-${args.family}-screen-${args.s
   teacher: `${teacher.blend ? blendLabel(teacher.blend.parts) : teacher.name} (validation NDCG@10 ${teacher.validNdcg10.toFixed(4)})`,
   // Every candidate's sparse-user lift over A on every validation user, mean over seeds too.
   meanCandidateSparseLift: round(mean(allLifts)),
+  // % of the users given rows whose validation item the teacher proposed, and one step back.
+  validationItemProposed: round(proposedHits.real),
+  validationItemProposedOneStepBack: round(proposedHits.oneStepBack),
   pickLiftOnConfirmationHalf: round(curse.pickOnConfirmationHalf),
   candidates: candidates.length,
   seeds: perSeed.map((s) => s.seed).join(', '),
