@@ -99,11 +99,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     // The teacher's rows one step back, when it wrote them (lib/teacher/one-step-back.ts):
     // its candidates are scored with those, so validation credits them as test will; B
     // takes the real rows.
-    const back = await readTeacherBackRows(ctx);
+    const back = await readTeacherBackRows(ctx, teacherHead !== undefined);
     const scored = back
       ? input.synthetic.map((x) => (x.source === 'teacher' ? back.teacher : x))
       : input.synthetic;
-    const scoredHead = back && teacherHead ? back.head : teacherHead;
+    const scoredHead = back?.head ?? teacherHead;
     const candidates = policyCandidates(
       produced,
       augmentation,

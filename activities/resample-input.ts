@@ -63,20 +63,19 @@ export async function readTeacherHeadRows(
 }
 
 /**
- * The teacher's rows one step back, as the policy scores with them: the teacher's and the
- * head-allowed ones; undefined when the teacher did not write them.
+ * The teacher's rows one step back, as the policy scores with them: the teacher's, and with
+ * `withHead` the head-allowed ones; undefined when the teacher did not write them.
  */
 export async function readTeacherBackRows(
   ctx: StageContext<unknown>,
-): Promise<{ teacher: SyntheticSource; head: SyntheticSource } | undefined> {
+  withHead: boolean,
+): Promise<{ teacher: SyntheticSource; head?: SyntheticSource } | undefined> {
   if (!ctx.hasInput('teacher')) return undefined;
   const names = ctx.inputManifest('teacher').files.map((f) => f.name);
   if (!names.includes(TEACHER_BACK_FILES.teacher)) return undefined;
   const read = async (name: string) => readSyntheticParquet(await ctx.inputFile('teacher', name));
-  return {
-    teacher: await read(TEACHER_BACK_FILES.teacher),
-    head: await read(TEACHER_BACK_FILES.head),
-  };
+  const teacher = await read(TEACHER_BACK_FILES.teacher);
+  return withHead ? { teacher, head: await read(TEACHER_BACK_FILES.head) } : { teacher };
 }
 
 /**

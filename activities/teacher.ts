@@ -5,9 +5,8 @@ import { writeSyntheticParquet } from '../lib/data/index.ts';
 import { blendLabel } from '../lib/models/baselines/blend.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { proposeOneStepBack, proposePseudoPositives } from '../lib/teacher/index.ts';
-import type { MaskableTeacher, PseudoPositives, TeacherModel } from '../lib/teacher/index.ts';
-import type { Csr } from '../lib/eval/types.ts';
+import { proposePseudoPositives, teacherOneStepBack } from '../lib/teacher/index.ts';
+import type { PseudoPositives } from '../lib/teacher/index.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { TEACHER_BACK_FILES, TEACHER_HEAD_FILE } from './resample-input.ts';
 import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
@@ -69,15 +68,20 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
         ? 'off'
         : ctx.inputManifest('preprocess').stats.split !== 'leave-last-out'
           ? 'the split is not leave-last-out'
-          : teacher.withHistoryMask
-            ? undefined
-            : 'a blended teacher cannot leave rows out';
-    const back =
-      backSkipped === undefined
-        ? await proposeBothOneStepBack(train, recency, nItems, teacher, cfg, (phase) =>
-            ctx.heartbeat({ phase }),
-          )
-        : undefined;
+          : undefined;
+    const stepBack =
+      backSkipped === undefined ? teacherOneStepBack(train, recency, nItems, teacher) : undefined;
+    let back: { rows: PseudoPositives; headRows: PseudoPositives } | undefined;
+    if (stepBack) {
+      ctx.heartbeat({ phase: 'proposing items one step back' });
+      back = {
+        rows: await proposePseudoPositives(stepBack.history, nItems, stepBack.teacher, cfg),
+        headRows: await proposePseudoPositives(stepBack.history, nItems, stepBack.teacher, {
+          ...cfg,
+          excludeTopPopular: 0,
+        }),
+      };
+    }
     const files = [];
     for (const [name, r] of [
       ['teacher.parquet', rows],
@@ -124,31 +128,13 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
         headRows: headRows.n,
         ...(back
           ? { oneStepBackRows: back.rows.n, oneStepBackHeadRows: back.headRows.n }
-          : { oneStepBackSkipped: backSkipped! }),
+          : { oneStepBackSkipped: backSkipped ?? 'a blended teacher cannot leave rows out' }),
         k: cfg.k,
         seconds: (Date.now() - t0) / 1000,
       },
     };
   },
 };
-
-/** The configured and the head-allowed proposals, both one step back. */
-async function proposeBothOneStepBack(
-  train: Csr,
-  recency: Int32Array,
-  nItems: number,
-  teacher: TeacherModel & MaskableTeacher,
-  cfg: TeacherStageConfig['teacher'],
-  heartbeat: (phase: string) => void,
-): Promise<{ rows: PseudoPositives; headRows: PseudoPositives }> {
-  heartbeat('proposing items one step back');
-  const rows = await proposeOneStepBack(train, recency, nItems, teacher, cfg);
-  const headRows = await proposeOneStepBack(train, recency, nItems, teacher, {
-    ...cfg,
-    excludeTopPopular: 0,
-  });
-  return { rows: rows!, headRows: headRows! };
-}
 
 function capitalized(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);

@@ -38,7 +38,7 @@ import {
 } from '../../lib/policy/index.ts';
 import { resample } from '../../lib/sampling/index.ts';
 import type { SyntheticSource } from '../../lib/sampling/index.ts';
-import { proposeOneStepBack, proposePseudoPositives } from '../../lib/teacher/index.ts';
+import { proposePseudoPositives, teacherOneStepBack } from '../../lib/teacher/index.ts';
 import type { PseudoPositives } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
 import { blendLabel } from '../../lib/models/baselines/blend.ts';
@@ -64,22 +64,17 @@ const { config, pre, nUsers, nItems, data, validation, teacher } = await validat
 const augmentation = parsePipelineConfig({
   augmentation: JSON.parse(args.set!) as object,
 }).augmentation;
-const proposals = async (excludeTopPopular: number, shift: boolean) => {
+const stepBack = teacherOneStepBack(data.train, validation.trainRecency!, nItems, teacher);
+const proposals = (excludeTopPopular: number, shift: boolean) => {
   const options = {
     ...config.teacher,
     ...(JSON.parse(args.teacher!) as object),
     excludeTopPopular,
   };
-  const rows = shift
-    ? await proposeOneStepBack(data.train, validation.trainRecency!, nItems, teacher, options)
-    : await proposePseudoPositives(data.train, nItems, teacher, options);
-  if (!rows) throw new Error('--shift on: this teacher cannot leave history rows out');
-  return rows;
+  if (!shift) return proposePseudoPositives(data.train, nItems, teacher, options);
+  if (!stepBack) throw new Error('--shift on: this teacher cannot leave history rows out');
+  return proposePseudoPositives(stepBack.history, nItems, stepBack.teacher, options);
 };
-const rowsOf = async (excludeTopPopular: number): Promise<SyntheticSource> => ({
-  source: 'teacher',
-  ...(await proposals(excludeTopPopular, args.shift === 'on')),
-});
 /** Share of the users given rows whose validation item is one of them. */
 const validationItemProposed = (rows: PseudoPositives) => {
   const users = new Set<number>();
@@ -94,15 +89,23 @@ const validationItemProposed = (rows: PseudoPositives) => {
 };
 // The real proposals aim at the validation step; one step back they aim before it, as the
 // real ones aim before the test step (lib/teacher/one-step-back.ts).
+const real = await proposals(config.teacher.excludeTopPopular, false);
+const oneStepBack = await proposals(config.teacher.excludeTopPopular, true);
 const proposedHits = {
-  real: validationItemProposed(await proposals(config.teacher.excludeTopPopular, false)),
-  oneStepBack: validationItemProposed(await proposals(config.teacher.excludeTopPopular, true)),
+  real: validationItemProposed(real),
+  oneStepBack: validationItemProposed(oneStepBack),
 };
 console.error(
   `the teacher's proposals are the user's validation item for ${proposedHits.real.toFixed(1)}% of the users given rows; made one step back, for ${proposedHits.oneStepBack.toFixed(1)}%`,
 );
-const configured = await rowsOf(config.teacher.excludeTopPopular);
-const head = await rowsOf(0);
+const configured: SyntheticSource = {
+  source: 'teacher',
+  ...(args.shift === 'on' ? oneStepBack : real),
+};
+const head: SyntheticSource = {
+  source: 'teacher',
+  ...(await proposals(0, args.shift === 'on')),
+};
 const candidates = policyCandidates(['teacher'], augmentation, [TEACHER_WITH_HEAD]);
 const segments = {
   sparseFraction: config.evaluate.sparseFraction,

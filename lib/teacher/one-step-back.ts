@@ -17,8 +17,7 @@ import type { Csr } from '../eval/types.ts';
 import type { TopNewItems, UnseenExclusions } from '../models/baselines/index.ts';
 import { topUnseenItemsAsync } from '../models/baselines/top-new.ts';
 import type { Scorer } from '../eval/types.ts';
-import { proposePseudoPositives } from './propose.ts';
-import type { PseudoPositives, TeacherModel, TeacherOptions } from './propose.ts';
+import type { TeacherModel } from './propose.ts';
 
 /** A teacher that can score histories with some train entries left out (strongest.ts). */
 export interface MaskableTeacher {
@@ -58,28 +57,27 @@ export function keptEntries(csr: Csr, keep: Uint8Array): Csr {
 }
 
 /**
- * The pseudo-positives `teacher` proposes from each user's train history without its
- * latest row (`ranks`: per train entry, the user's later rows), under the same options;
- * undefined when the teacher cannot leave rows out (a blend).
+ * `teacher` one step back: each user's train history without its latest row (`ranks`: per
+ * train entry, the user's later rows; recency.ts) and the teacher scoring that history,
+ * proposing items outside it. Propose with it as with the teacher itself
+ * (`proposePseudoPositives(back.history, nItems, back.teacher, options)`); undefined when
+ * the teacher cannot leave rows out (a blend).
  */
-export async function proposeOneStepBack(
+export function teacherOneStepBack(
   train: Csr,
   ranks: Int32Array,
   nItems: number,
   teacher: TeacherModel & MaskableTeacher,
-  options: TeacherOptions,
-): Promise<PseudoPositives | undefined> {
+): { history: Csr; teacher: TeacherModel } | undefined {
   if (!teacher.withHistoryMask) return undefined;
   const keep = latestRowsLeftOut(train, ranks);
-  const back = keptEntries(train, keep);
+  const history = keptEntries(train, keep);
   const scorer = teacher.withHistoryMask(keep);
-  return proposePseudoPositives(
-    back,
-    nItems,
-    {
+  return {
+    history,
+    teacher: {
       topUnseen: (users: Int32Array, k: number, exclude?: UnseenExclusions): Promise<TopNewItems> =>
-        topUnseenItemsAsync(scorer, back, nItems, users, k, exclude ?? {}),
+        topUnseenItemsAsync(scorer, history, nItems, users, k, exclude ?? {}),
     },
-    options,
-  );
+  };
 }

@@ -6,8 +6,8 @@ import { strongestBaseline } from '../../../lib/models/baselines/strongest.ts';
 import {
   keptEntries,
   latestRowsLeftOut,
-  proposeOneStepBack,
   proposePseudoPositives,
+  teacherOneStepBack,
 } from '../../../lib/teacher/index.ts';
 import type { PseudoPositives } from '../../../lib/teacher/index.ts';
 
@@ -93,7 +93,13 @@ describe('the teacher one step back', () => {
     // The best proposal of each user: the step after the history's end.
     const options = { usersFraction: 1, k: 1, maxPerRealItem: 1, excludeTopPopular: 0 };
     const real = await proposePseudoPositives(log.train, log.nItems, teacher, options);
-    const back = (await proposeOneStepBack(log.train, recency, log.nItems, teacher, options))!;
+    const stepBack = teacherOneStepBack(log.train, recency, log.nItems, teacher)!;
+    const back = await proposePseudoPositives(
+      stepBack.history,
+      log.nItems,
+      stepBack.teacher,
+      options,
+    );
     const keep = latestRowsLeftOut(log.train, recency);
     const history = keptEntries(log.train, keep);
     const leftOut = keptEntries(
@@ -117,9 +123,6 @@ describe('the teacher one step back', () => {
       recency,
     });
     const { withHistoryMask: _mask, ...blend } = teacher;
-    const options = { usersFraction: 1, k: 3, maxPerRealItem: 1, excludeTopPopular: 0 };
-    expect(
-      await proposeOneStepBack(log.train, recency, log.nItems, blend, options),
-    ).toBeUndefined();
+    expect(teacherOneStepBack(log.train, recency, log.nItems, blend)).toBeUndefined();
   }, 60_000);
 });
