@@ -55,7 +55,7 @@ export const augmentationSchema = z
       .enum(['selection', 'all'])
       .default('all')
       .describe(
-        'Which validation users rank the candidates: `selection`, the half early stopping saw, so the other half confirms the pick unseen; `all`, every validation user (a less noisy ranking; the pick must then beat A on each half to count as confirmed).',
+        'Which validation users rank the candidates: `selection`, the half early stopping saw, so the other half confirms the pick unseen; `all`, every validation user (a less noisy ranking; the pick is the best of the candidates that beat A on each half when any does, and only those count as confirmed).',
       ),
     screen: z
       .boolean()

@@ -84,6 +84,33 @@ describe('choosePolicy', () => {
     expect(tail.reason).toContain('tail recall 0.1800 vs A 0.2000');
   });
 
+  it('with rankOn all, prefers a candidate that beats A on each half to a better one that does not', () => {
+    const candidates = [
+      // Best on sparse users of every user, but below A overall on the confirmation half.
+      cand('x', { ...fig(0.1, 0.09), selection: fig(0.101, 0.09), confirmation: fig(0.099, 0.09) }),
+      cand('y', split(fig(0.11, 0.07))),
+      cand('z', split(fig(0.12, 0.06))),
+    ];
+    const choice = choosePolicy(a, candidates, 0.05, 'all');
+    expect(choice.chosen).toBe('y');
+    expect(choice.beatsA).toBe(true);
+    expect(choice.reason).toMatch(
+      /y is best on every validation user among the candidates that beat A on each half/,
+    );
+    expect(choice.reason).toContain(
+      'x scores higher on sparse users (0.0900) but does not beat A on each half',
+    );
+    // Ranked on the selection half, the confirmation half stays unseen by the pick.
+    const selection = choosePolicy(a, candidates, 0.05, 'selection');
+    expect(selection.chosen).toBe('x');
+    expect(selection.beatsA).toBe(false);
+    // With no candidate beating A on each half, the best eligible one is B, not confirmed.
+    const alone = choosePolicy(a, [candidates[0]!], 0.05, 'all');
+    expect(alone.chosen).toBe('x');
+    expect(alone.beatsA).toBe(false);
+    expect(alone.reason).toContain('nor does any other candidate on both');
+  });
+
   it('does not claim a lift the confirmation half does not repeat', () => {
     const lost = (conf: ValidationFigures) =>
       choosePolicy(a, [cand('y', split(fig(0.11, 0.08), conf))]);
