@@ -14,7 +14,10 @@
  *   npx tsx bench/movielens/table.ts [--data movielens,demo] [--seeds 1,2,3] [--families bpr,ials,ease]
  *                                    [--family auto]     (the main runs' model.family)
  *                                    [--summaries DIR]   (each main run's summary as JSON)
- *                                    [--config JSON]     (config sections for the main runs)
+ *                                    [--config JSON]     (config sections for every run)
+ *
+ * With `--config '{"preprocess":{"split":"random"}}'` the tables are written with a
+ * `-random` suffix: the same data split at random instead of leave-last-out.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,10 +37,16 @@ const { values: args } = parseArgs({
     family: { type: 'string', default: 'auto' },
     // A folder to keep each main run's whole summary in (every stage's stats).
     summaries: { type: 'string' },
-    // Config sections for the main runs, as JSON (e.g. '{"augmentation":{"rankOn":"all"}}').
+    // Config sections for every run, as JSON (e.g. '{"augmentation":{"rankOn":"all"}}').
     config: { type: 'string', default: '{}' },
   },
 });
+const sections = JSON.parse(args.config) as { preprocess?: { split?: string } };
+// Another split of the same data is another table.
+const splitSuffix =
+  sections.preprocess?.split && sections.preprocess.split !== 'leave-last-out'
+    ? `-${sections.preprocess.split}`
+    : '';
 const seeds = args.seeds.split(',').map(Number);
 const families = args.families.split(',').filter(Boolean);
 
@@ -136,7 +145,7 @@ async function summarise(name: string, rows: Row[]): Promise<void> {
     console.error(
       `  seed policy: ${r.policy} (beats A on validation: ${r.policyBeatsA}), family ${r.family}, gate ${r.ganGate}; sparse users ${pct(r.sparseB, r.sparseA).toFixed(1)}% (95% CI ${r.sparseLiftCi ?? 'n/a'})`,
     );
-  const suffix = args.family === 'auto' ? '' : `-${args.family}`;
+  const suffix = (args.family === 'auto' ? '' : `-${args.family}`) + splitSuffix;
   await writeBenchResult(`quality-table-${name}${suffix}`, tables[name] as Record<string, unknown>);
 }
 
@@ -147,7 +156,7 @@ for (const name of args.data.split(',')) {
     process.stderr.write(`[quality] ${name} seed ${seed}: the pipeline with its defaults\n`);
     const main = await runPipeline({
       ...base,
-      ...(JSON.parse(args.config) as object),
+      ...sections,
       seed,
       model: { family: args.family },
     });
@@ -164,6 +173,7 @@ for (const name of args.data.split(',')) {
       familyRuns[family] = await runPipeline(
         {
           ...base,
+          ...sections,
           seed,
           model: { family },
           gan: { enabled: false },
