@@ -99,6 +99,12 @@ export const SECTIONS: Section[] = [
     command: 'npx tsx bench/movielens/policy-check.ts --data demo --family ease --screen on',
   },
   {
+    id: 'teacher-check',
+    doc: 'model-quality.md',
+    prefix: 'teacher-check-',
+    command: "npx tsx bench/movielens/teacher-check.ts --family bpr --variants 'default k5 w0.5'",
+  },
+  {
     id: 'quality-table',
     doc: 'model-quality.md',
     prefix: 'quality-table-',

@@ -11,7 +11,10 @@
  * on sparse users, tail recall, the paired standard error of its sparse-user lift over A,
  * and the lift on each half of the validation users (even / odd user id), then one JSON line.
  * The teacher's own validation figures and how much of what sparse users like lies in the
- * popular head come first.
+ * popular head come first. Each model also ranks a probe, the teacher's top 5 for every
+ * user: how high A puts them says how much the teacher knows that A does not, and how far
+ * a variant lifts them says how much of the teacher the family takes in. Written as
+ * bench/results/teacher-check-<data>-<family>.json.
  */
 import { parseArgs } from 'node:util';
 import { evaluateFullRankingAsync } from '../../lib/eval/index.ts';
@@ -22,6 +25,8 @@ import { resample } from '../../lib/sampling/index.ts';
 import { headItems, proposePseudoPositives } from '../../lib/teacher/index.ts';
 import type { TeacherOptions } from '../../lib/teacher/index.ts';
 import { validationData } from './validation-data.ts';
+import { writeBenchResult } from '../common/results.ts';
+import type { AsyncScorer } from '../../lib/eval/index.ts';
 
 interface Variant {
   teacher: Partial<TeacherOptions>;
@@ -108,6 +113,39 @@ console.error(
   `teacher on validation: overall ${teacherFigures.overall.toFixed(4)}, sparse ${teacherFigures.sparse.toFixed(4)}, tail ${teacherFigures.tail.toFixed(4)}; sparse users' validation items in the ${config.teacher.excludeTopPopular * 100}% head ${(teacherFigures.sparseValidItemsInHead * 100).toFixed(1)}%, their teacher top-3 ${(teacherFigures.sparseTop3InHead * 100).toFixed(1)}%`,
 );
 
+// The probe: the teacher's top 5 unseen items of every user, the head allowed.
+const probe = await proposePseudoPositives(data.train, nItems, teacher, {
+  ...config.teacher,
+  k: 5,
+  usersFraction: 1,
+  excludeTopPopular: 0,
+  maxPerRealItem: 1000,
+});
+
+/** Where `model` ranks the probe's items among each user's unseen items: median, share in the top 10. */
+async function probeRanks(model: AsyncScorer) {
+  const out = new Float32Array(nItems);
+  const seen = new Uint8Array(nItems);
+  const ranks = new Int32Array(probe.n);
+  for (let r = 0; r < probe.n;) {
+    const u = probe.user[r]!;
+    await model.scoreUsers(Int32Array.of(u), out);
+    seen.fill(0);
+    for (let p = data.train.indptr[u]!; p < data.train.indptr[u + 1]!; p++)
+      seen[data.train.indices[p]!] = 1;
+    for (; r < probe.n && probe.user[r] === u; r++) {
+      const s = out[probe.item[r]!]!;
+      let above = 0;
+      for (let j = 0; j < nItems; j++) if (!seen[j] && out[j]! > s) above++;
+      ranks[r] = above + 1;
+    }
+  }
+  ranks.sort();
+  let top10 = 0;
+  for (const k of ranks) if (k <= 10) top10++;
+  return { probeMedianRank: ranks[ranks.length >> 1]!, probeTop10: top10 / Math.max(1, probe.n) };
+}
+
 /** Per-user validation NDCG@10 and tail recall, and the sparse / tail user positions. */
 async function validate(training: TrainingSet, seed: number) {
   const t0 = performance.now();
@@ -117,8 +155,10 @@ async function validate(training: TrainingSet, seed: number) {
     r.model,
     { ks: [10], excludeValid: false, sparseFraction: config.evaluate.sparseFraction },
   );
+  const probed = await probeRanks(r.model);
   r.model.dispose();
   return {
+    ...probed,
     users: ev.users,
     ndcg: ev.perUser['ndcg@10']!,
     sparse: ev.segments.sparseUsers,
@@ -146,9 +186,17 @@ const rows: Record<string, unknown>[] = [];
 for (const seed of args.seeds!.split(',').map(Number)) {
   const a = await validate(set, seed);
   console.error(
-    `seed ${seed} A: overall ${a.overall.toFixed(4)}, sparse ${a.sparseNdcg.toFixed(4)}, tail ${a.tail.toFixed(4)} (epoch ${a.bestEpoch}, ${a.seconds.toFixed(1)} s)`,
+    `seed ${seed} A: overall ${a.overall.toFixed(4)}, sparse ${a.sparseNdcg.toFixed(4)}, tail ${a.tail.toFixed(4)}; the teacher's top 5: median rank ${a.probeMedianRank}, ${(a.probeTop10 * 100).toFixed(1)}% in the top 10 (epoch ${a.bestEpoch}, ${a.seconds.toFixed(1)} s)`,
   );
-  rows.push({ seed, variant: 'A', overall: a.overall, sparse: a.sparseNdcg, tail: a.tail });
+  rows.push({
+    seed,
+    variant: 'A',
+    overall: a.overall,
+    sparse: a.sparseNdcg,
+    tail: a.tail,
+    probeMedianRank: a.probeMedianRank,
+    probeTop10: a.probeTop10,
+  });
   for (const name of names) {
     const v = VARIANTS[name]!;
     const options: TeacherOptions = { ...config.teacher, ...v.teacher };
@@ -174,11 +222,34 @@ for (const seed of args.seeds!.split(',').map(Number)) {
       overall: f.overall,
       sparse: f.sparseNdcg,
       tail: f.tail,
+      probeMedianRank: f.probeMedianRank,
+      probeTop10: f.probeTop10,
       ...l,
     });
     console.error(
-      `  ${name.padEnd(24)} rows ${String(kept).padStart(4)}/${rowsT.n}: overall ${f.overall.toFixed(4)} (${((f.overall / a.overall - 1) * 100).toFixed(1)}%), sparse ${f.sparseNdcg.toFixed(4)} (${((f.sparseNdcg / a.sparseNdcg - 1) * 100).toFixed(1)}%, se ${((l.se / a.sparseNdcg) * 100).toFixed(1)}%, halves ${l.half0.toFixed(4)} / ${l.half1.toFixed(4)}), tail ${f.tail.toFixed(4)} (epoch ${f.bestEpoch}, ${f.seconds.toFixed(1)} s)`,
+      `  ${name.padEnd(24)} rows ${String(kept).padStart(4)}/${rowsT.n}: overall ${f.overall.toFixed(4)} (${((f.overall / a.overall - 1) * 100).toFixed(1)}%), sparse ${f.sparseNdcg.toFixed(4)} (${((f.sparseNdcg / a.sparseNdcg - 1) * 100).toFixed(1)}%, se ${((l.se / a.sparseNdcg) * 100).toFixed(1)}%, halves ${l.half0.toFixed(4)} / ${l.half1.toFixed(4)}), tail ${f.tail.toFixed(4)}; the teacher's top 5: median rank ${f.probeMedianRank}, ${(f.probeTop10 * 100).toFixed(1)}% in the top 10 (epoch ${f.bestEpoch}, ${f.seconds.toFixed(1)} s)`,
     );
   }
 }
 console.log(JSON.stringify({ teacher: teacherFigures, rows }));
+await writeBenchResult(`teacher-check-${args.data}-${args.family}`, {
+  data: args.data,
+  family: args.family,
+  // The teacher's own validation figures.
+  teacherValidation: teacherFigures,
+  seeds: args.seeds,
+  probe: `the teacher's top 5 of every user (${probe.n} items)`,
+  // Per model, the mean over seeds (each seed's figures are printed above).
+  ...Object.fromEntries(['A', ...names].map((name) => [name, meansOf(name)])),
+});
+
+function meansOf(variant: string): Record<string, number> {
+  const mine = rows.filter((r) => r.variant === variant);
+  const keys = ['overall', 'sparse', 'tail', 'probeMedianRank', 'probeTop10'];
+  return Object.fromEntries(
+    keys.map((k) => [
+      k,
+      +(mine.reduce((s, r) => s + (r[k] as number), 0) / mine.length).toFixed(4),
+    ]),
+  );
+}
