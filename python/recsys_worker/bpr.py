@@ -21,7 +21,7 @@ from .rng import Rng
 from .state_io import BadArtifact, pack_state, unpack_state
 
 BPR_FORMAT = "recsys-augment/bpr-mf@1"
-EXPLICIT_SHARE = 0.5
+EXPLICIT_SHARE = 0.5  # the cap of a user's explicit share (training-pairs.ts)
 MAX_REJECTIONS = 32
 
 
@@ -91,12 +91,24 @@ class TrainingPairs:
             self.negative_lists[u].append(i)
         for lst in self.negative_lists:
             lst.sort()
+        # training-pairs.ts's explicitShareOf: the weights summed in row order, in float64.
+        pos_sum = [0.0] * n_users
+        neg_sum = [0.0] * n_users
+        for u, w, l in zip(user.tolist(), weight.astype(np.float32).tolist(), label.tolist()):
+            if l == 1:
+                pos_sum[u] += w
+            else:
+                neg_sum[u] += w
+        self.explicit_share = [
+            0.0 if not n > 0 else (min(EXPLICIT_SHARE, n / p) if p > 0 else EXPLICIT_SHARE)
+            for p, n in zip(pos_sum, neg_sum)
+        ]
         self._keys = np.sort(self.pos_user.astype(np.int64) * n_items + self.pos_item)
 
     def negative(self, u: int, rng: Rng) -> int:
         """training-pairs.ts's negative(): the same draws in the same order."""
         negs = self.negative_lists[u]
-        if negs and rng.next() < EXPLICIT_SHARE:
+        if negs and rng.next() < self.explicit_share[u]:
             return negs[rng.int(len(negs))]
         positives = self.positive_sets[u]
         for _ in range(MAX_REJECTIONS):

@@ -14,7 +14,7 @@
  */
 import { epochRng } from '../../training/training-loop.ts';
 import type { Rng } from '../../training/random.ts';
-import { EXPLICIT_SHARE, MAX_REJECTIONS } from '../training-pairs.ts';
+import { MAX_REJECTIONS } from '../training-pairs.ts';
 import type { TrainingPairs, UserRows } from '../training-pairs.ts';
 import type { BprSamples } from './bpr-samples.ts';
 import type { TrainingSet } from '../types.ts';
@@ -118,7 +118,8 @@ export const BUCKET_BYTES = 1 << 18;
  * One thread's samples per epoch, one stratum per item block of the epoch: its positives
  * whose item is in the block, in a seeded uniformly random order (repeated `negatives`
  * times), each with a negative from the block: one of the user's explicit negatives in the
- * block, as often as keeps their share of all its negatives at EXPLICIT_SHARE where it can,
+ * block, as often as keeps their share of all its negatives at the user's explicit share
+ * (training-pairs.ts's explicitShareOf) where it can,
  * else a uniform item of the block that is not a positive of the user (up to MAX_REJECTIONS
  * draws, then a walk from a random start). With one block this is the scheme of
  * TrainingPairs.negative (bpr-samples.ts's one-thread epochs), drawn in another order.
@@ -282,18 +283,19 @@ export class StrataSampler {
 
   /**
    * Counts u's explicit negatives per block of the epoch (into explicitIn) and returns the
-   * chance of taking one in a block that holds any: EXPLICIT_SHARE over the chance that a
-   * block holds at least one of them, capped at 1 (only such blocks can use them).
+   * chance of taking one in a block that holds any: the user's explicit share over the
+   * chance that a block holds at least one of them, capped at 1 (only such blocks can use
+   * them).
    */
   private explicitShare(u: number, itemBlock: Int32Array): number {
-    const { negPtr, negItems } = this.rows;
+    const { negPtr, negItems, explicitShare } = this.rows;
     const { explicitIn, blocks } = this;
     explicitIn.fill(0);
     const n0 = negPtr[u]!;
     const n1 = negPtr[u + 1]!;
     for (let k = n0; k < n1; k++) explicitIn[itemBlock[negItems[k]!]!]!++;
     const covered = 1 - (1 - 1 / blocks) ** (n1 - n0);
-    return Math.min(1, EXPLICIT_SHARE / covered);
+    return Math.min(1, explicitShare[u]! / covered);
   }
 
   /** One of u's explicit negatives in `block`, uniformly. */

@@ -62,9 +62,10 @@ describe('BPR-MF strata sampler', () => {
     const explicit = new Set<string>();
     for (let k = 0; k < set.n; k++)
       if (set.label[k] === 0) explicit.add(`${set.user[k]}:${set.item[k]}`);
-    const { negPtr } = pairs.byUser();
+    const { negPtr, explicitShare } = pairs.byUser();
     let theirs = 0;
     let taken = 0;
+    let expected = 0;
     for (let k = 0; k < s.n; k++) {
       // The second pass repeats the first one's order, with negatives of its own.
       const q = k % m;
@@ -72,10 +73,16 @@ describe('BPR-MF strata sampler', () => {
       const u = s.user[k]!;
       if (explicit.has(`${u}:${s.neg[k]}`)) taken++;
       else expect(pairs.isPositive(u, s.neg[k]!)).toBe(false);
-      if (negPtr[u + 1]! > negPtr[u]!) theirs++;
+      if (negPtr[u + 1]! > negPtr[u]!) {
+        theirs++;
+        expected += explicitShare[u]!;
+      }
     }
-    // Users with explicit negatives take one half of the time (EXPLICIT_SHARE).
-    expect(Math.abs(taken / theirs - 0.5)).toBeLessThan(0.03);
+    // Users with explicit negatives take one at their explicit share (their weight over
+    // their positives', at most a half).
+    expect(expected / theirs).toBeGreaterThan(0.05);
+    expect(expected / theirs).toBeLessThan(0.5);
+    expect(Math.abs(taken - expected) / theirs).toBeLessThan(0.02);
     // A function of (set, seed, epoch, thread): drawn again, by another sampler, the same.
     expect(copy(wholeCatalog(pairs, negatives).epoch(4).strata[0]!)).toEqual(s);
     expect(sampler.epoch(5).strata[0]!.neg).not.toEqual(s.neg);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../lib/training/random.ts';
-import { TrainingPairs } from '../../../lib/models/training-pairs.ts';
+import {
+  EXPLICIT_SHARE,
+  explicitShareOf,
+  TrainingPairs,
+} from '../../../lib/models/training-pairs.ts';
 import type { TrainingSet } from '../../../lib/models/types.ts';
 import { randomTrainingSet } from '../../helpers/training-set.ts';
 
@@ -65,5 +69,35 @@ describe('TrainingPairs', () => {
       explicit++;
     }
     expect(explicit).toBeGreaterThan(50);
+  });
+
+  it('takes explicit negatives by their weight against the positives, at most half the time', () => {
+    // Five positives at weight 1 and one disliked item at weight 0.25: 1 in 20 samples, not
+    // one in two (which would make it the negative of every other sample).
+    const set: TrainingSet = {
+      nUsers: 2,
+      // A large catalog: a uniform draw is one of the disliked items 1 time in 2,500 or less.
+      nItems: 5000,
+      n: 9,
+      user: Int32Array.of(0, 0, 0, 0, 0, 0, 1, 1, 1),
+      item: Int32Array.of(0, 1, 2, 3, 4, 9, 0, 9, 8),
+      label: Uint8Array.of(1, 1, 1, 1, 1, 0, 1, 0, 0),
+      weight: Float32Array.of(1, 1, 1, 1, 1, 0.25, 1, 1, 1),
+    };
+    const pairs = new TrainingPairs(set);
+    expect(pairs.byUser().explicitShare[0]).toBeCloseTo(0.05, 12);
+    expect(pairs.byUser().explicitShare[1]).toBe(EXPLICIT_SHARE);
+    expect(explicitShareOf(4, 0)).toBe(0);
+    const rng = new Rng(3);
+    const draws = 20_000;
+    const taken = [0, 0];
+    for (let t = 0; t < draws; t++)
+      for (const u of [0, 1]) {
+        const j = pairs.negative(u, rng);
+        if (j === 9 || (u === 1 && j === 8)) taken[u]!++;
+      }
+    // The share within about four standard errors.
+    expect(Math.abs(taken[0]! / draws - 0.05)).toBeLessThan(0.007);
+    expect(Math.abs(taken[1]! / draws - 0.5)).toBeLessThan(0.015);
   });
 });
