@@ -6,6 +6,8 @@ import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
+import { LLM_BACK_FILE } from './resample-input.ts';
+import { teacherOneStepBack } from '../lib/teacher/index.ts';
 import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
 import {
   describeSideInformation,
@@ -13,6 +15,7 @@ import {
   itemFeatures,
   pickUsers,
   timeOrderedHistories,
+  withoutLatest,
 } from '../lib/llm/index.ts';
 import { chooserBatch, makeChooser } from '../lib/llm/make-chooser.ts';
 import { MIN_SIDE_QUESTIONS } from '../lib/llm/side-weight.ts';
@@ -37,7 +40,11 @@ const MAX_HISTORY = 200;
  * llm). The chooser is an OpenAI-compatible LLM, or - when none is configured - the
  * item-sequence model trained here, with the items' side information mixed in at a weight
  * chosen on validation; the stats say which, and say so plainly when the data has no item
- * metadata. Reads the train and validation splits and item metadata, never the test split.
+ * metadata. With the leave-last-out split (`llm.oneStepBack`) the same users are expanded
+ * again from their histories without the latest train row (`llm-back.parquet`), which the
+ * policy scores the source's candidates with, as it does the teacher's
+ * (lib/teacher/one-step-back.ts). Reads the train and validation splits and item metadata,
+ * never the test split.
  */
 export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
   name: 'expandLlm',
@@ -57,9 +64,8 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     const users = capSparsest(selected, trainCsr, cfg.maxUsers ?? Infinity);
 
     ctx.heartbeat({ phase: 'proposing candidates', users: users.length });
-    const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems, {
-      recency: await recencyRanksAsync(train, nUsers),
-    });
+    const recency = await recencyRanksAsync(train, nUsers);
+    const baseline = await sharedStrongestBaseline(ctx, trainCsr, validCsr, nItems, { recency });
     const base = await strongestCandidates({
       train: trainCsr,
       valid: validCsr,
@@ -88,21 +94,48 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         questions: heldOutAmongCandidates(users, histories, candidates, validCsr, ctx.config.seed),
       },
     );
-    const result = await expandUsers(users, histories, candidates, chooser, {
-      batchSize: chooserBatch(cfg),
-      maxHistory: MAX_HISTORY,
-      signal: ctx.signal,
-      onProgress: (done, total) =>
-        ctx.heartbeat({ phase: 'choosing', done, total, ...chooser.usage() }),
-    }).finally(close);
+    // One step back (teacher.oneStepBack's reasoning): the base model scoring each history
+    // without its latest row proposes, and the chooser reads that history.
+    const backSkipped =
+      cfg.oneStepBack !== true
+        ? 'off'
+        : ctx.inputManifest('preprocess').stats.split !== 'leave-last-out'
+          ? 'the split is not leave-last-out'
+          : undefined;
+    const stepBack =
+      backSkipped === undefined
+        ? teacherOneStepBack(trainCsr, recency, nItems, baseline)
+        : undefined;
+    const expand = (phase: string, h: typeof histories, c: typeof candidates) =>
+      expandUsers(users, h, c, chooser, {
+        batchSize: chooserBatch(cfg),
+        maxHistory: MAX_HISTORY,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.heartbeat({ phase, done, total, ...chooser.usage() }),
+      });
+    const { result, back } = await (async () => {
+      const result = await expand('choosing', histories, candidates);
+      if (!stepBack) return { result };
+      ctx.heartbeat({ phase: 'proposing candidates one step back', users: users.length });
+      const backCandidates = await stepBack.teacher.topUnseen(users, cfg.candidates);
+      return {
+        result,
+        back: await expand('choosing one step back', withoutLatest(histories), backCandidates),
+      };
+    })().finally(close);
 
-    const path = join(ctx.workDir, 'llm.parquet');
-    const { schema } = await writeSyntheticParquet(path, {
-      ...result.rows,
-      source: 'llm',
-      nUsers,
-      nItems,
-    });
+    const written = async (name: string, rows: typeof result.rows) => {
+      const path = join(ctx.workDir, name);
+      const { schema } = await writeSyntheticParquet(path, {
+        ...rows,
+        source: 'llm',
+        nUsers,
+        nItems,
+      });
+      return { name, path, rows: rows.n, schema };
+    };
+    const llmFile = await written('llm.parquet', result.rows);
+    const backFile = back ? await written(LLM_BACK_FILE, back.rows) : undefined;
     const usage = chooser.usage();
     const o = cfg.openai;
     const cost =
@@ -142,7 +175,8 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     return {
       kind: 'synthetic-rows',
       files: [
-        { name: 'llm.parquet', path, rows: result.rows.n, schema },
+        llmFile,
+        ...(backFile ? [backFile] : []),
         await jsonOutput(ctx.workDir, 'expansion.json', summary, 1),
       ],
       stats: {
@@ -162,6 +196,9 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
             }
           : {}),
         rows: result.rows.n,
+        ...(back
+          ? { oneStepBackRows: back.rows.n }
+          : { oneStepBackSkipped: backSkipped ?? 'a blended base model cannot leave rows out' }),
         users: result.users,
         usersSelected: selected.length,
         triples: result.triples,

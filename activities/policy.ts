@@ -14,6 +14,7 @@ import { runTrainConfig, usesRecency } from './family-choice.ts';
 import {
   namedSynthetic,
   readResampleInput,
+  readLlmBackRows,
   readTeacherBackRows,
   readTeacherHeadRows,
   SYNTHETIC_FILES,
@@ -66,6 +67,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
   identityFiles: () => ({
     ...SYNTHETIC_FILES,
     teacher: { except: [] },
+    expandLlm: { except: ['expansion.json'] },
     preprocess: ['train.parquet', 'valid.parquet'],
   }),
   async run(ctx) {
@@ -100,9 +102,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     // its candidates are scored with those, so validation credits them as test will; B
     // takes the real rows.
     const back = await readTeacherBackRows(ctx, teacherHead !== undefined);
-    const scored = back
-      ? input.synthetic.map((x) => (x.source === 'teacher' ? back.teacher : x))
-      : input.synthetic;
+    // The LLM branch's likewise, when it wrote them (activities/expand-llm.ts).
+    const llmBack = await readLlmBackRows(ctx);
+    const scored = input.synthetic.map((x) =>
+      x.source === 'teacher' && back ? back.teacher : x.source === 'llm' && llmBack ? llmBack : x,
+    );
     const scoredHead = back?.head ?? teacherHead;
     const candidates = policyCandidates(
       produced,
@@ -156,6 +160,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
           ...result,
           ...(screened ? { screenedAt: scorer.screenedAt() } : {}),
           ...(back ? { teacherOneStepBack: true } : {}),
+          ...(llmBack ? { llmOneStepBack: true } : {}),
         },
         1,
       ),
@@ -170,6 +175,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
           : {}),
         ...(screened ? { candidatesScreenedAt: scorer.screenedAt() } : {}),
         ...(back ? { teacherScoredOneStepBack: true } : {}),
+        ...(llmBack ? { llmScoredOneStepBack: true } : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),
         beatsA: decision.beatsA,

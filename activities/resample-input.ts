@@ -25,6 +25,9 @@ export const TEACHER_BACK_FILES = {
   head: 'teacher-head-back.parquet',
 } as const;
 
+/** The LLM branch's rows made one step back, the policy's scoring rows for its candidates. */
+export const LLM_BACK_FILE = 'llm-back.parquet';
+
 /**
  * The synthetic-rows files of each augmentation branch, the one resample takes first (also
  * the identity of its rows).
@@ -60,6 +63,16 @@ export async function readTeacherHeadRows(
 ): Promise<SyntheticSource | undefined> {
   if (!ctx.hasInput('teacher')) return undefined;
   return readSyntheticParquet(await ctx.inputFile('teacher', TEACHER_HEAD_FILE));
+}
+
+/** The LLM branch's rows one step back, when it wrote them. */
+export async function readLlmBackRows(
+  ctx: StageContext<unknown>,
+): Promise<SyntheticSource | undefined> {
+  if (!ctx.hasInput('expandLlm')) return undefined;
+  const names = ctx.inputManifest('expandLlm').files.map((f) => f.name);
+  if (!names.includes(LLM_BACK_FILE)) return undefined;
+  return readSyntheticParquet(await ctx.inputFile('expandLlm', LLM_BACK_FILE));
 }
 
 /**

@@ -15,7 +15,7 @@ export { LlmChooser } from './llm-chooser.ts';
 export { SequenceChooser } from './sequence-chooser.ts';
 export { trainSequenceModel } from './sequence-train.ts';
 export type { SequenceModel, SequenceTrainConfig } from './sequence-train.ts';
-export { timeOrderedHistories } from './sequences.ts';
+export { timeOrderedHistories, withoutLatest } from './sequences.ts';
 export { expandUsers } from './expand.ts';
 export type { ExpansionResult } from './expand.ts';
 export { pickUsers } from './users.ts';

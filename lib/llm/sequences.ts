@@ -34,6 +34,26 @@ export function timeOrderedHistories(
 }
 
 /**
+ * Time-ordered histories without each user's latest item (a user with one item keeps it, as
+ * lib/teacher/one-step-back.ts's latestRowsLeftOut keeps it): what the chooser reads one
+ * step back.
+ */
+export function withoutLatest(histories: Csr): Csr {
+  const nUsers = histories.indptr.length - 1;
+  const indptr = new Int32Array(nUsers + 1);
+  const indices = new Int32Array(histories.indices.length);
+  let w = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const lo = histories.indptr[u]!;
+    const hi = histories.indptr[u + 1]!;
+    const end = hi - lo >= 2 ? hi - 1 : hi;
+    for (let k = lo; k < end; k++) indices[w++] = histories.indices[k]!;
+    indptr[u + 1] = w;
+  }
+  return { indptr, indices: indices.subarray(0, w) };
+}
+
+/**
  * Training windows: for each user, windows of `window` next-item predictions covering every
  * position 1..n-1 once, the most recent window full and the oldest left-padded. A window is
  * the absolute CSR index of its last target; its inputs are the `window` items before it.

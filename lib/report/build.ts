@@ -279,6 +279,7 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
     // Absent when the candidates trained as A did (no screening, or not EASE).
     ...opt(((p as Obj).screenedAt ?? {}) as Obj, 'relativeLambda', 'screenedAtRelativeLambda'),
     ...((p as Obj).teacherOneStepBack === true ? { teacherOneStepBack: true } : {}),
+    ...((p as Obj).llmOneStepBack === true ? { llmOneStepBack: true } : {}),
     ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
     beatsA: choice.beatsA === true,
     reason: String(need(choice, 'reason', f)),

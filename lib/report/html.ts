@@ -264,6 +264,10 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
       p.teacherOneStepBack
         ? " The teacher's candidates were trained with its proposals made one step back, from each user's history without the latest train row: the real proposals aim at the validation step, so validation would credit them with hits that test, one step further, does not give. B takes the real proposals."
         : ''
+    }${
+      p.llmOneStepBack
+        ? " The LLM source's candidates were trained with its rows made one step back in the same way (candidates and choice from each history without its latest train row); B takes the real rows."
+        : ''
     } ${
       p.rankOn === 'all'
         ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'

@@ -86,6 +86,8 @@ export interface ReportData {
     screenedAtRelativeLambda?: number;
     /** The teacher's candidates were scored with its proposals one step back. */
     teacherOneStepBack?: boolean;
+    /** The LLM source's candidates were scored with its rows one step back. */
+    llmOneStepBack?: boolean;
     chosen?: string;
     beatsA: boolean;
     reason: string;

@@ -39,6 +39,12 @@ export const llmSchema = z
       .describe(
         "Candidates proposed per user by the base model (fitted on the train split, chosen on validation), never an item of the user's train split (validation items are not filtered, so B's validation figures estimate its test figures).",
       ),
+    oneStepBack: z
+      .boolean()
+      .default(true)
+      .describe(
+        "With the leave-last-out split: also expand each user from their history without its latest train row (candidates and choice alike), and let the policy score the LLM source's candidates with those rows, as the teacher's (teacher.oneStepBack). With an LLM provider this asks a second prompt per user (cached like the first). B itself takes the real rows.",
+      ),
     maxHistoryTokens: z
       .int()
       .min(16)

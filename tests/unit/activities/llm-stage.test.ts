@@ -83,6 +83,29 @@ describe('expandLlm stage', () => {
       expect(rows.plausibility![k]).toBe(rows.plausibility![k - (k % 2)]);
     }
 
+    // One step back (leave-last-out splits): the same users again, from their histories
+    // without the latest train row; the policy scores the source's candidates with these.
+    expect(ref.stats.oneStepBackRows).toBeGreaterThan(0);
+    const back = await readSyntheticParquet(await store.getBytes(`${ref.key}/llm-back.parquet`));
+    expect(back.source).toBe('llm');
+    expect(back.n).toBe(ref.stats.oneStepBackRows);
+    let differ = 0;
+    for (let k = 0; k < Math.min(back.n, rows.n); k++)
+      differ += Number(back.item[k] !== rows.item[k]);
+    expect(differ).toBeGreaterThan(0);
+    const off = await runStage(
+      expandLlmStage,
+      {
+        runId: 'r1off',
+        config: { ...base, llm: { ...base.llm, oneStepBack: false } },
+        inputs: { preprocess: p },
+      },
+      store,
+    );
+    expect(off.stats.oneStepBackSkipped).toBe('off');
+    expect(await published(off, MANIFEST_NAME)).not.toContain('llm-back.parquet');
+    expect(await published(ref, MANIFEST_NAME)).toContain('llm-back.parquet');
+
     const resampled = await runStage(
       resampleStage,
       {
@@ -106,6 +129,8 @@ describe('expandLlm stage', () => {
       ...base.llm,
       provider: 'openai' as const,
       users: 40,
+      // One pass of prompts to count (one step back would ask each user again).
+      oneStepBack: false,
       openai: { ...base.llm.openai, baseUrl, model: 'fake-model', apiKeyEnv: KEY_ENV },
     };
     const first = await runStage(
@@ -149,6 +174,7 @@ describe('expandLlm stage', () => {
       ...base.llm,
       provider: 'gguf' as const,
       users: 30,
+      oneStepBack: false,
       gguf: { ...base.llm.gguf, modelPath, gpu: 'cpu' as const, threads: 1, maxTokens: 48 },
     };
     const first = await runStage(

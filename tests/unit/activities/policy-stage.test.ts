@@ -6,6 +6,7 @@ import { resampleStage } from '../../../activities/resample.ts';
 import { jsonOutput, runStage } from '../../../activities/stage-runner.ts';
 import type { StageDefinition } from '../../../activities/stage-runner.ts';
 import { teacherStage } from '../../../activities/teacher.ts';
+import { expandLlmStage } from '../../../activities/expand-llm.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { readTrainingSetParquet } from '../../../lib/data/index.ts';
 import type { PolicySearchResult } from '../../../lib/policy/index.ts';
@@ -39,7 +40,8 @@ const config: PolicyStageConfig = {
 /** The preprocess and teacher stages of run `runId` (the teacher: ItemKNN, overrides on top). */
 async function preprocessAndTeacher(runId: string, teacherOverrides: object = {}) {
   const preprocess = await runStage(
-    splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }),
+    // With `pre`, its items.parquet too (expandLlm reads it).
+    splitsStage({ train: pre.train, valid: pre.valid, test: pre.test }, { nUsers, nItems }, pre),
     { runId, config: { tag: runId }, inputs: {} },
     store,
   );
@@ -222,6 +224,58 @@ describe('policy stage with the teacher one step back', () => {
     expect(back.result.a).toEqual(real.result.a);
     const [b] = back.result.candidates;
     const [r] = real.result.candidates;
+    expect(b!.label).toBe(r!.label);
+    expect(b!.valid).not.toEqual(r!.valid);
+  }, 120_000);
+});
+
+describe('policy stage with the LLM rows one step back', () => {
+  it("scores the LLM source's candidates with its rows one step back when expandLlm wrote them", async () => {
+    const small = parsePipelineConfig({
+      augmentation: { perUser: [2], weights: [0.5], users: [1], teacherHead: false },
+    }).augmentation;
+    const { enabled: _on, ...llmDefaults } = base.llm;
+    const policyOf = async (runId: string, oneStepBack: boolean) => {
+      const { preprocess } = await preprocessAndTeacher(runId);
+      const expandLlm = await runStage(
+        expandLlmStage,
+        {
+          runId,
+          config: {
+            llm: {
+              ...llmDefaults,
+              users: 'all',
+              oneStepBack,
+              sequence: { ...llmDefaults.sequence, epochs: 1 },
+            },
+            seed: 7,
+          },
+          inputs: { preprocess },
+        },
+        store,
+      );
+      const policy = await runStage(
+        policyStage,
+        { runId, config: { ...config, augmentation: small }, inputs: { preprocess, expandLlm } },
+        store,
+      );
+      const result = JSON.parse(
+        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
+      ) as PolicySearchResult & { llmOneStepBack?: boolean };
+      return { expandLlm, policy, result };
+    };
+    const back = await policyOf('l1', true);
+    expect(back.expandLlm.stats.oneStepBackRows).toBeGreaterThan(0);
+    expect(back.policy.stats.llmScoredOneStepBack).toBe(true);
+    expect(back.result.llmOneStepBack).toBe(true);
+    const real = await policyOf('l2', false);
+    expect(real.policy.stats.llmScoredOneStepBack).toBeUndefined();
+    expect(real.result.llmOneStepBack).toBeUndefined();
+    // Same A, other rows for the candidate: other figures.
+    expect(back.result.a).toEqual(real.result.a);
+    const [b] = back.result.candidates;
+    const [r] = real.result.candidates;
+    expect(b!.label).toBe('llm k2 w0.5');
     expect(b!.label).toBe(r!.label);
     expect(b!.valid).not.toEqual(r!.valid);
   }, 120_000);

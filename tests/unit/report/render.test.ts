@@ -319,6 +319,12 @@ describe('the run report', () => {
     expect(renderReport(back)).toContain(
       "The teacher's candidates were trained with its proposals made one step back, from each user's history without the latest train row",
     );
+    expect(renderReport(back)).not.toContain("The LLM source's candidates");
+    const llmBack = buildReportData(reportParts({ policy: { ...policy, llmOneStepBack: true } }));
+    expect(llmBack.policy?.llmOneStepBack).toBe(true);
+    expect(renderReport(llmBack)).toContain(
+      "The LLM source's candidates were trained with its rows made one step back",
+    );
     const { rankOn: _rankOn, ...older } = policy;
     expect(renderReport(buildReportData(reportParts({ policy: older })))).toContain(
       'ranked on the selection half',
