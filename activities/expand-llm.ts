@@ -21,7 +21,7 @@ import { chooserBatch, makeChooser } from '../lib/llm/make-chooser.ts';
 import { MIN_SIDE_QUESTIONS } from '../lib/llm/side-weight.ts';
 import type { SideWeightChoice } from '../lib/llm/side-weight.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
-import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
+import { catalogSize, oneStepBackSkipped, readSplit, readSplitCsr } from './split-data.ts';
 import { jsonOutput, runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -96,12 +96,7 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
     );
     // One step back (teacher.oneStepBack's reasoning): the base model scoring each history
     // without its latest row proposes, and the chooser reads that history.
-    const backSkipped =
-      cfg.oneStepBack !== true
-        ? 'off'
-        : ctx.inputManifest('preprocess').stats.split !== 'leave-last-out'
-          ? 'the split is not leave-last-out'
-          : undefined;
+    const backSkipped = oneStepBackSkipped(ctx, cfg.oneStepBack);
     const stepBack =
       backSkipped === undefined
         ? teacherOneStepBack(trainCsr, recency, nItems, baseline)

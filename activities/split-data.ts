@@ -71,3 +71,18 @@ export async function readSplitCsrs(
     ...(options.recency ? { trainRecency: await recencyRanksAsync(train.rows, nUsers) } : {}),
   };
 }
+
+/**
+ * Why a stage makes no rows one step back (lib/teacher/one-step-back.ts): `off`, or a split
+ * that is not leave-last-out (only there is the test item a step beyond validation);
+ * undefined when it should make them.
+ */
+export function oneStepBackSkipped(
+  ctx: StageContext<unknown>,
+  enabled: boolean | undefined,
+): string | undefined {
+  if (enabled !== true) return 'off';
+  if (ctx.inputManifest('preprocess').stats.split !== 'leave-last-out')
+    return 'the split is not leave-last-out';
+  return undefined;
+}

@@ -9,7 +9,7 @@ import { proposePseudoPositives, teacherOneStepBack } from '../lib/teacher/index
 import type { PseudoPositives } from '../lib/teacher/index.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { TEACHER_BACK_FILES, TEACHER_HEAD_FILE } from './resample-input.ts';
-import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
+import { catalogSize, oneStepBackSkipped, readSplit, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -63,12 +63,7 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
       excludeTopPopular: 0,
     });
     // The same one step back, for the policy to score candidates with (one-step-back.ts).
-    const backSkipped =
-      cfg.oneStepBack !== true
-        ? 'off'
-        : ctx.inputManifest('preprocess').stats.split !== 'leave-last-out'
-          ? 'the split is not leave-last-out'
-          : undefined;
+    const backSkipped = oneStepBackSkipped(ctx, cfg.oneStepBack);
     const stepBack =
       backSkipped === undefined ? teacherOneStepBack(train, recency, nItems, teacher) : undefined;
     let back: { rows: PseudoPositives; headRows: PseudoPositives } | undefined;
