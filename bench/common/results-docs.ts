@@ -195,10 +195,10 @@ export const HEADLINES: Headline[] = [
     },
   },
   {
-    question: 'B over A on sparse users, demo data, mean of 3 seeds',
-    prefix: 'quality-table-demo',
+    question: 'B over A on sparse users, demo defaults, 3 seeds',
+    prefix: 'quality-table-demo-bpr',
     exact: true,
-    command: "npx tsx bench/movielens/table.ts --data demo --families ''",
+    command: "npx tsx bench/movielens/table.ts --data demo --families '' --family bpr",
     link: 'docs/model-quality.md',
     figure: (f) => {
       const lift = (f.goals as Record<string, unknown> | undefined)?.sparseLiftPct;
