@@ -7,7 +7,8 @@ import { strongestCandidates } from '../lib/llm/candidates.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
 import { LLM_BACK_FILE } from './resample-input.ts';
-import { teacherOneStepBack } from '../lib/teacher/index.ts';
+// Not the teacher's index: expandLlm's code identity stays clear of its proposals' code.
+import { teacherOneStepBack } from '../lib/teacher/one-step-back.ts';
 import { heldOutAmongCandidates } from '../lib/llm/held-out-choices.ts';
 import {
   describeSideInformation,

@@ -36,8 +36,11 @@ describe('expandLlm with provider gguf', () => {
         fallback: false,
         users: 12,
         triples: 12,
-        requests: 12,
+        // Each user twice: the split is leave-last-out, so the same users are asked again
+        // from their histories without the latest row (llm.oneStepBack).
+        requests: 24,
       });
+      expect(stage.stats.oneStepBackRows).toBeGreaterThan(0);
 
       const mlflow = new MlflowClient({ trackingUri: settings.mlflow.trackingUri });
       const ref = summary.tracking.mlflow!;

@@ -45,6 +45,8 @@ describe('secrets stay out of Temporal and MLflow', () => {
       llm: {
         provider: 'openai',
         users: 10,
+        // One prompt per user to count (one step back would ask each again).
+        oneStepBack: false,
         openai: { baseUrl, model: 'fake-model', apiKeyEnv: 'SECRETS_TEST_LLM_KEY' },
       },
     });

@@ -108,12 +108,21 @@ describe('BPR-MF on threads', () => {
       }
     });
     // Users with one explicit negative (item 3) find it in a third of the blocks: there they
-    // take it every time, the most that keeps its share near the one-thread 50%.
+    // take it T times as often as their one-thread share (its weight over their positives'),
+    // which keeps their share of it near the one-thread one.
     const inBlock = strata[itemBlock[3]!]!;
+    const { explicitShare } = pairs.byUser();
     let theirs = 0;
-    for (let q = 0; q < inBlock.n; q++) if (inBlock.user[q]! % 50 === 0) theirs++;
+    let expected = 0;
+    for (let q = 0; q < inBlock.n; q++) {
+      const u = inBlock.user[q]!;
+      if (u % 50 !== 0) continue;
+      theirs++;
+      expected += Math.min(1, T * explicitShare[u]!);
+    }
     expect(theirs).toBeGreaterThan(0);
-    expect(explicit).toBe(theirs);
+    expect(expected).toBeLessThan(theirs);
+    expect(Math.abs(explicit - expected)).toBeLessThan(4 * Math.sqrt(expected) + 2);
     // Each stratum in a shuffled order (not sorted by user).
     for (const s of strata)
       expect(s.user.every((u, q) => q === 0 || u >= s.user[q - 1]!)).toBe(false);
