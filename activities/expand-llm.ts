@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { readItemsParquet, writeSyntheticParquet } from '../lib/data/index.ts';
+import { readItemsParquet, writeSyntheticFile } from '../lib/data/index.ts';
 import { capSparsest } from '../lib/eval/sparsest-users.ts';
 import { strongestCandidates } from '../lib/llm/candidates.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
@@ -109,27 +108,21 @@ export const expandLlmStage: StageDefinition<ExpandLlmStageConfig> = {
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase, done, total, ...chooser.usage() }),
       });
-    const { result, back } = await (async () => {
-      const result = await expand('choosing', histories, candidates);
-      if (!stepBack) return { result };
-      ctx.heartbeat({ phase: 'proposing candidates one step back', users: users.length });
-      const backCandidates = await stepBack.teacher.topUnseen(users, cfg.candidates);
-      return {
-        result,
-        back: await expand('choosing one step back', withoutLatest(histories), backCandidates),
-      };
-    })().finally(close);
+    let result: Awaited<ReturnType<typeof expand>>;
+    let back: typeof result | undefined;
+    try {
+      result = await expand('choosing', histories, candidates);
+      if (stepBack) {
+        ctx.heartbeat({ phase: 'proposing candidates one step back', users: users.length });
+        const backCandidates = await stepBack.teacher.topUnseen(users, cfg.candidates);
+        back = await expand('choosing one step back', withoutLatest(histories), backCandidates);
+      }
+    } finally {
+      await close();
+    }
 
-    const written = async (name: string, rows: typeof result.rows) => {
-      const path = join(ctx.workDir, name);
-      const { schema } = await writeSyntheticParquet(path, {
-        ...rows,
-        source: 'llm',
-        nUsers,
-        nItems,
-      });
-      return { name, path, rows: rows.n, schema };
-    };
+    const written = (name: string, rows: typeof result.rows) =>
+      writeSyntheticFile(ctx.workDir, name, { ...rows, source: 'llm', nUsers, nItems });
     const llmFile = await written('llm.parquet', result.rows);
     const backFile = back ? await written(LLM_BACK_FILE, back.rows) : undefined;
     const usage = chooser.usage();

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { writeSyntheticFile } from '../lib/data/index.ts';
 import { keepRows, nonEmptyRows } from '../lib/eval/csr.ts';
 import { sampleRows } from '../lib/eval/row-sample.ts';
 import { capSparsest } from '../lib/eval/sparsest-users.ts';
@@ -127,13 +126,12 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         onProgress: (done, total) => ctx.heartbeat({ phase: 'generating', done, total }),
       });
       const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
-      const path = join(ctx.workDir, 'gan.parquet');
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base
       // model, fitted only when there are rows to score).
       const plausibility = rows.n
         ? await knnRowScoresAsync(train, nItems, rows)
         : new Float32Array(0);
-      const { schema } = await writeSyntheticParquet(path, {
+      const file = await writeSyntheticFile(ctx.workDir, 'gan.parquet', {
         ...rows,
         plausibility,
         source: 'gan',
@@ -144,7 +142,7 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
       for (let k = 0; k < rows.n; k++) scoreSum += rows.score[k]!;
       return {
         kind: 'synthetic-rows',
-        files: [{ name: 'gan.parquet', path, rows: rows.n, schema }],
+        files: [file],
         stats: {
           rows: rows.n,
           users: emitted.length,

@@ -65,13 +65,16 @@ export async function readTeacherHeadRows(
   return readSyntheticParquet(await ctx.inputFile('teacher', TEACHER_HEAD_FILE));
 }
 
+/** Whether the run has `stage` and it published `file` (files some runs write, some not). */
+function published(ctx: StageContext<unknown>, stage: StageName, file: string): boolean {
+  return ctx.hasInput(stage) && ctx.inputManifest(stage).files.some((f) => f.name === file);
+}
+
 /** The LLM branch's rows one step back, when it wrote them. */
 export async function readLlmBackRows(
   ctx: StageContext<unknown>,
 ): Promise<SyntheticSource | undefined> {
-  if (!ctx.hasInput('expandLlm')) return undefined;
-  const names = ctx.inputManifest('expandLlm').files.map((f) => f.name);
-  if (!names.includes(LLM_BACK_FILE)) return undefined;
+  if (!published(ctx, 'expandLlm', LLM_BACK_FILE)) return undefined;
   return readSyntheticParquet(await ctx.inputFile('expandLlm', LLM_BACK_FILE));
 }
 
@@ -83,9 +86,7 @@ export async function readTeacherBackRows(
   ctx: StageContext<unknown>,
   withHead: boolean,
 ): Promise<{ teacher: SyntheticSource; head?: SyntheticSource } | undefined> {
-  if (!ctx.hasInput('teacher')) return undefined;
-  const names = ctx.inputManifest('teacher').files.map((f) => f.name);
-  if (!names.includes(TEACHER_BACK_FILES.teacher)) return undefined;
+  if (!published(ctx, 'teacher', TEACHER_BACK_FILES.teacher)) return undefined;
   const read = async (name: string) => readSyntheticParquet(await ctx.inputFile('teacher', name));
   const teacher = await read(TEACHER_BACK_FILES.teacher);
   return withHead ? { teacher, head: await read(TEACHER_BACK_FILES.head) } : { teacher };

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
-import { writeSyntheticParquet } from '../lib/data/index.ts';
+import { writeSyntheticFile } from '../lib/data/index.ts';
 import { blendLabel } from '../lib/models/baselines/blend.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
@@ -87,16 +86,10 @@ export const teacherStage: StageDefinition<TeacherStageConfig> = {
             [TEACHER_BACK_FILES.head, back.headRows],
           ] as const)
         : []),
-    ] as const) {
-      const path = join(ctx.workDir, name);
-      const { schema } = await writeSyntheticParquet(path, {
-        ...r,
-        source: 'teacher',
-        nUsers,
-        nItems,
-      });
-      files.push({ name, path, rows: r.n, schema });
-    }
+    ] as const)
+      files.push(
+        await writeSyntheticFile(ctx.workDir, name, { ...r, source: 'teacher', nUsers, nItems }),
+      );
     // Flat figures, so MLflow logs each (it logs numbers as metrics and words as tags).
     const perCandidate: Record<string, number | string> = {};
     for (const c of teacher.candidates) {

@@ -70,5 +70,9 @@ export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';
 // Training sets (resample output, retrain input).
 export { writeTrainingSetParquet, readTrainingSetParquet } from './training-set-io.ts';
 export type { LabeledSet } from './training-set-io.ts';
-export { readSyntheticParquet, writeSyntheticParquet } from './synthetic-set-io.ts';
+export {
+  readSyntheticParquet,
+  writeSyntheticFile,
+  writeSyntheticParquet,
+} from './synthetic-set-io.ts';
 export type { SyntheticRowsFile } from './synthetic-set-io.ts';

@@ -4,6 +4,7 @@
  * a plausibility (for pruning); which generator made them
  * (`gan`, `llm`, `teacher`) and the id-space size travel in the footer metadata.
  */
+import { join } from 'node:path';
 import { SYNTHETIC_SOURCE_NAMES } from './row-sets.ts';
 import type { SyntheticSource, SyntheticSourceName } from './row-sets.ts';
 import { readLabeledRows } from './labeled-rows.ts';
@@ -37,6 +38,26 @@ export function writeSyntheticParquet(path: string, t: SyntheticRowsFile): Promi
       },
     },
   );
+}
+
+/**
+ * `t` written as `dir`/`name`, described as a stage's output file (name, path, rows, schema
+ * and the hash the writer computed).
+ */
+export async function writeSyntheticFile(
+  dir: string,
+  name: string,
+  t: SyntheticRowsFile,
+): Promise<{
+  name: string;
+  path: string;
+  rows: number;
+  schema: Record<string, string>;
+  sha256: string;
+}> {
+  const path = join(dir, name);
+  const { schema, sha256 } = await writeSyntheticParquet(path, t);
+  return { name, path, rows: t.n, schema, sha256 };
 }
 
 export async function readSyntheticParquet(
