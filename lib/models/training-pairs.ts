@@ -32,8 +32,8 @@ export const RECORD = 3;
 /**
  * The set's rows grouped by user: positives in [posPtr[u], posPtr[u+1]) of posItems and
  * posWeights (in row order), explicit negatives likewise (sorted by item: the order
- * {@link TrainingPairs.negative} picks from). Memory: 8 bytes per positive, 4 per explicit
- * negative, 8 per user.
+ * {@link TrainingPairs.negative} picks from) and each user's explicit share. Memory: 8 bytes
+ * per positive, 4 per explicit negative, 16 per user.
  */
 export interface UserRows {
   posPtr: Int32Array;
