@@ -10,20 +10,23 @@ import {
   GATE_MAX_USERS,
   GeneratorScorer,
   chooseGeneratorRecency,
+  conditionWeights,
   gateVerdict,
   generatePositives,
   generationQuality,
   loadGenerator,
   selectUsers,
 } from '../lib/gan/index.ts';
-import type { GanUsers, GeneratorRecencyChoice } from '../lib/gan/index.ts';
+import type { GanUsers, GeneratorRecencyChoice, GeneratorWeights } from '../lib/gan/index.ts';
 import { knnRowScoresAsync } from '../lib/models/baselines/index.ts';
 import { recencyRanksAsync } from '../lib/models/baselines/recency.ts';
 import type { StrongestBaseline } from '../lib/models/baselines/strongest.ts';
 import { validationNdcg10 } from '../lib/models/validation-score.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { sharedStrongestBaseline } from './baseline-choice.ts';
-import { catalogSize, readSplit, readSplitCsr } from './split-data.ts';
+import { keptEntries, keptRanks, latestRowsLeftOut } from '../lib/teacher/one-step-back.ts';
+import { GAN_BACK_FILE } from './resample-input.ts';
+import { catalogSize, oneStepBackSkipped, readSplit, readSplitCsr } from './split-data.ts';
 import { runStage } from './stage-runner.ts';
 import type { StageDefinition } from './stage-runner.ts';
 
@@ -40,6 +43,12 @@ export interface GenerateGanStageConfig {
    * (lib/gan/recency.ts); absent in configs from before it existed: `none`.
    */
   recency?: 'auto' | 'none';
+  /**
+   * With the leave-last-out split, also generate from each history without its latest train
+   * row (`gan-back.parquet`), which the policy scores the GAN's candidates with; absent in
+   * configs from before it existed: off.
+   */
+  oneStepBack?: boolean;
   seed: number;
 }
 
@@ -53,7 +62,10 @@ export interface GenerateGanStageConfig {
  * generator must beat the strongest tuned baseline (EASE, RP3beta or ItemKNN, on
  * recency-weighted histories where that scored higher; the search the teacher and expandLlm
  * share), or no rows are emitted (the stats say why). Rows come from
- * train alone: one may be a user's validation item, as one may be a test item.
+ * train alone: one may be a user's validation item, as one may be a test item. With the
+ * leave-last-out split (`oneStepBack`) the same users get rows from their history without
+ * its latest train row too (`gan-back.parquet`), for the policy to score the GAN's
+ * candidates with (lib/teacher/one-step-back.ts says why).
  */
 export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
   name: 'generateGan',
@@ -125,6 +137,16 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase: 'generating', done, total }),
       });
+      const backSkipped = oneStepBackSkipped(ctx, ctx.config.oneStepBack);
+      const back =
+        backSkipped === undefined && rows.n > 0
+          ? await generatedOneStepBack(generator, condition?.halfLife, train, recency, emitted, {
+              topK: ctx.config.topK,
+              signal: ctx.signal,
+              onProgress: (done, total) =>
+                ctx.heartbeat({ phase: 'generating one step back', done, total }),
+            })
+          : undefined;
       const quality = rows.n ? generationQuality(rows, train, nUsers, nItems) : {};
       // Plausibility for resample.dropRate: the item-kNN score of each row (a quick base
       // model, fitted only when there are rows to score).
@@ -138,11 +160,20 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         nUsers,
         nItems,
       });
+      const backFile = back
+        ? await writeSyntheticFile(ctx.workDir, GAN_BACK_FILE, {
+            ...back.rows,
+            plausibility: await knnRowScoresAsync(back.history, nItems, back.rows),
+            source: 'gan',
+            nUsers,
+            nItems,
+          })
+        : undefined;
       let scoreSum = 0;
       for (let k = 0; k < rows.n; k++) scoreSum += rows.score[k]!;
       return {
         kind: 'synthetic-rows',
-        files: [file],
+        files: backFile ? [file, backFile] : [file],
         stats: {
           rows: rows.n,
           users: emitted.length,
@@ -160,6 +191,9 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
           gateUsers: gate.users,
           gateGeneratorValidNdcg10: gate.generatorNdcg10,
           gateBaselineValidNdcg10: gate.baselineNdcg10,
+          ...(back
+            ? { oneStepBackRows: back.rows.n }
+            : { oneStepBackSkipped: backSkipped ?? 'the gate is closed' }),
           ...quality,
           seconds: (Date.now() - t0) / 1000,
         },
@@ -169,6 +203,34 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
     }
   },
 };
+
+/**
+ * The generator's rows one step back: the same generator and condition (its half-life, if
+ * any, on the shorter history's own recency) for each user's history without its latest
+ * train row, items outside that history.
+ */
+async function generatedOneStepBack(
+  generator: GeneratorWeights,
+  halfLife: number | null | undefined,
+  train: Csr,
+  recency: Int32Array,
+  users: Int32Array,
+  options: Parameters<typeof generatePositives>[4],
+) {
+  const keep = latestRowsLeftOut(train, recency);
+  const history = keptEntries(train, keep);
+  const plain = await GeneratorScorer.create(generator, history);
+  try {
+    const scorer =
+      typeof halfLife === 'number'
+        ? plain.withHistoryWeight(conditionWeights(history, keptRanks(recency, keep), halfLife))
+        : plain;
+    const nItems = generator.nItems;
+    return { history, rows: await generatePositives(scorer, history, nItems, users, options) };
+  } finally {
+    plain.dispose();
+  }
+}
 
 /** The baseline's name, with its recency half-life when it weighs histories by recency. */
 function baselineLabel(b: StrongestBaseline): string {

@@ -9,11 +9,13 @@ import {
 } from '../lib/policy/index.ts';
 import type { PolicyOverrides } from '../lib/policy/index.ts';
 import { resample, SOURCE } from '../lib/sampling/index.ts';
+import type { SyntheticSource } from '../lib/sampling/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { runTrainConfig, usesRecency } from './family-choice.ts';
 import {
   namedSynthetic,
   readResampleInput,
+  readGanBackRows,
   readLlmBackRows,
   readTeacherBackRows,
   readTeacherHeadRows,
@@ -63,9 +65,11 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
   needs: ['preprocess'],
   optional: ['generateGan', 'expandLlm', 'teacher'],
   reads: { preprocess: ['train.parquet', 'valid.parquet'] },
-  // Every teacher file: the candidates may be scored with its rows one step back.
+  // Every teacher file: the candidates may be scored with its rows one step back (and the
+  // GAN's and the LLM branch's likewise).
   identityFiles: () => ({
     ...SYNTHETIC_FILES,
+    generateGan: { except: [] },
     teacher: { except: [] },
     expandLlm: { except: ['expansion.json'] },
     preprocess: ['train.parquet', 'valid.parquet'],
@@ -102,11 +106,15 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     // its candidates are scored with those, so validation credits them as test will; B
     // takes the real rows.
     const back = await readTeacherBackRows(ctx, teacherHead !== undefined);
-    // The LLM branch's likewise, when it wrote them (activities/expand-llm.ts).
+    // The LLM branch's and the GAN's likewise, when they wrote them (expand-llm.ts, generate-gan.ts).
     const llmBack = await readLlmBackRows(ctx);
-    const scored = input.synthetic.map((x) =>
-      x.source === 'teacher' && back ? back.teacher : x.source === 'llm' && llmBack ? llmBack : x,
-    );
+    const ganBack = await readGanBackRows(ctx);
+    const backOf: Record<string, SyntheticSource | undefined> = {
+      teacher: back?.teacher,
+      llm: llmBack,
+      gan: ganBack,
+    };
+    const scored = input.synthetic.map((x) => backOf[x.source] ?? x);
     const scoredHead = back?.head ?? teacherHead;
     const candidates = policyCandidates(
       produced,
@@ -161,6 +169,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
           ...(screened ? { screenedAt: scorer.screenedAt() } : {}),
           ...(back ? { teacherOneStepBack: true } : {}),
           ...(llmBack ? { llmOneStepBack: true } : {}),
+          ...(ganBack ? { ganOneStepBack: true } : {}),
         },
         1,
       ),
@@ -176,6 +185,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         ...(screened ? { candidatesScreenedAt: scorer.screenedAt() } : {}),
         ...(back ? { teacherScoredOneStepBack: true } : {}),
         ...(llmBack ? { llmScoredOneStepBack: true } : {}),
+        ...(ganBack ? { ganScoredOneStepBack: true } : {}),
         chosen: decision.chosen ?? 'none',
         sources: decision.sources.join(','),
         beatsA: decision.beatsA,

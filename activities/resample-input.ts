@@ -28,6 +28,9 @@ export const TEACHER_BACK_FILES = {
 /** The LLM branch's rows made one step back, the policy's scoring rows for its candidates. */
 export const LLM_BACK_FILE = 'llm-back.parquet';
 
+/** The GAN's rows made one step back, likewise. */
+export const GAN_BACK_FILE = 'gan-back.parquet';
+
 /**
  * The synthetic-rows files of each augmentation branch, the one resample takes first (also
  * the identity of its rows).
@@ -76,6 +79,14 @@ export async function readLlmBackRows(
 ): Promise<SyntheticSource | undefined> {
   if (!published(ctx, 'expandLlm', LLM_BACK_FILE)) return undefined;
   return readSyntheticParquet(await ctx.inputFile('expandLlm', LLM_BACK_FILE));
+}
+
+/** The GAN's rows one step back, when it wrote them. */
+export async function readGanBackRows(
+  ctx: StageContext<unknown>,
+): Promise<SyntheticSource | undefined> {
+  if (!published(ctx, 'generateGan', GAN_BACK_FILE)) return undefined;
+  return readSyntheticParquet(await ctx.inputFile('generateGan', GAN_BACK_FILE));
 }
 
 /**

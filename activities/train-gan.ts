@@ -16,7 +16,7 @@ import { spentByEarlierAttempt, trainingBudget } from '../lib/training/budget.ts
 /** The GAN's training hyper-parameters: the gan section minus generation settings. */
 export type TrainGanStageConfig = Omit<
   PipelineConfig['gan'],
-  'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate' | 'maxUsers' | 'recency'
+  'enabled' | 'users' | 'sparseThreshold' | 'topK' | 'gate' | 'maxUsers' | 'recency' | 'oneStepBack'
 > & { seed: number };
 
 /** The GAN learns from the real train split; the valid split scores it (early stopping). */

@@ -211,6 +211,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         gate,
         maxUsers,
         recency,
+        oneStepBack,
         ...ganTraining
       } = config.gan;
       const trainGan = await stage('trainGan', () =>
@@ -220,7 +221,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       return stage('generateGan', () =>
         gpu.generateGan({
           runId,
-          config: { users, sparseThreshold, topK, gate, maxUsers, recency, seed },
+          config: { users, sparseThreshold, topK, gate, maxUsers, recency, oneStepBack, seed },
           inputs: { preprocess, trainGan },
         }),
       );

@@ -280,6 +280,7 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
     ...opt(((p as Obj).screenedAt ?? {}) as Obj, 'relativeLambda', 'screenedAtRelativeLambda'),
     ...((p as Obj).teacherOneStepBack === true ? { teacherOneStepBack: true } : {}),
     ...((p as Obj).llmOneStepBack === true ? { llmOneStepBack: true } : {}),
+    ...((p as Obj).ganOneStepBack === true ? { ganOneStepBack: true } : {}),
     ...(typeof choice.chosen === 'string' ? { chosen: choice.chosen } : {}),
     beatsA: choice.beatsA === true,
     reason: String(need(choice, 'reason', f)),

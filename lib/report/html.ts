@@ -264,16 +264,23 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
       p.teacherOneStepBack
         ? " The teacher's candidates were trained with its proposals made one step back, from each user's history without the latest train row: the real proposals aim at the validation step, so validation would credit them with hits that test, one step further, does not give. B takes the real proposals."
         : ''
-    }${
-      p.llmOneStepBack
-        ? " The LLM source's candidates were trained with its rows made one step back in the same way (candidates and choice from each history without its latest train row); B takes the real rows."
-        : ''
-    } ${
+    }${otherSourcesBack(p)} ${
       p.rankOn === 'all'
         ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'
         : 'The candidates are ranked on the selection half; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.'
     }</p>`,
   ]);
+}
+
+/** The sentence on the LLM source's and the GAN's rows one step back, if either was. */
+function otherSourcesBack(p: NonNullable<ReportData['policy']>): string {
+  const sources = [
+    ...(p.llmOneStepBack ? ["the LLM source's"] : []),
+    ...(p.ganOneStepBack ? ["the GAN's"] : []),
+  ];
+  if (sources.length === 0) return '';
+  const whose = sources.join(' and ');
+  return ` ${whose[0]!.toUpperCase()}${whose.slice(1)} candidates were trained with ${sources.length > 1 ? 'their' : 'its'} rows made one step back in the same way (from each history without its latest train row); B takes the real rows.`;
 }
 
 function teacherSection(t: NonNullable<ReportData['teacher']>): string {

@@ -88,6 +88,8 @@ export interface ReportData {
     teacherOneStepBack?: boolean;
     /** The LLM source's candidates were scored with its rows one step back. */
     llmOneStepBack?: boolean;
+    /** The GAN's candidates were scored with its rows one step back. */
+    ganOneStepBack?: boolean;
     chosen?: string;
     beatsA: boolean;
     reason: string;

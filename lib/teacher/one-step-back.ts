@@ -40,6 +40,21 @@ export function latestRowsLeftOut(train: Csr, ranks: Int32Array): Uint8Array {
   return keep;
 }
 
+/**
+ * `ranks` (per entry of a user x item CSR, the user's later rows) for the entries `keep`
+ * leaves in, once each user's latest row is gone ({@link latestRowsLeftOut}): one less for a
+ * user who lost a row, so the new latest is 0 again; aligned with `keptEntries(csr, keep)`.
+ */
+export function keptRanks(ranks: Int32Array, keep: Uint8Array): Int32Array {
+  let n = 0;
+  for (let e = 0; e < keep.length; e++) n += keep[e]!;
+  const out = new Int32Array(n);
+  let w = 0;
+  // A kept entry of a user who lost their latest row has rank >= 1; a single row has 0.
+  for (let e = 0; e < keep.length; e++) if (keep[e]) out[w++] = Math.max(0, ranks[e]! - 1);
+  return out;
+}
+
 /** `csr` without the entries where `keep` is 0 (rows stay rows). */
 export function keptEntries(csr: Csr, keep: Uint8Array): Csr {
   const nRows = csr.indptr.length - 1;

@@ -199,6 +199,12 @@ export const ganSchema = z
       .describe(
         "User variant: `auto` conditions the trained generator on each user's history weighted towards their latest train rows when validation says so (2^(-r / h) for an item with r later rows, rescaled to the history's size; h from 16, 8, 4, 2, 1 or none, chosen by generateGan on validation before the gate); `none` conditions on the plain 0/1 history. Training is the same either way. Order comes from the timestamps, else the file order.",
       ),
+    oneStepBack: z
+      .boolean()
+      .default(true)
+      .describe(
+        "With the leave-last-out split: also generate for the same users from their history without its latest train row (the same generator and condition), and let the policy score the GAN source's candidates with those rows, as the teacher's (teacher.oneStepBack). B itself takes the real rows.",
+      ),
   })
   .prefault({})
   .describe('CFGAN augmentation (trainGan, generateGan).');

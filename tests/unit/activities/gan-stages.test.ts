@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateGanStage } from '../../../activities/generate-gan.ts';
+import { policyStage } from '../../../activities/policy.ts';
+import type { PolicySearchResult } from '../../../lib/policy/index.ts';
 import { resampleStage } from '../../../activities/resample.ts';
 import { runStage } from '../../../activities/stage-runner.ts';
 import type { StageDefinition } from '../../../activities/stage-runner.ts';
@@ -28,6 +30,7 @@ const {
   users: _u,
   sparseThreshold,
   topK: _k,
+  oneStepBack: _b,
   ...ganTrain
 } = parsePipelineConfig({}).gan;
 const trainConfig: TrainGanStageConfig = {
@@ -53,7 +56,13 @@ async function preprocessed(tag: string, valid = pre.valid, test = pre.test): Pr
 }
 
 /** preprocess -> trainGan -> generateGan for every user, with the source gate on or off. */
-async function generated(tag: string, gate: boolean, maxUsers?: number, recency?: 'auto' | 'none') {
+async function generated(
+  tag: string,
+  gate: boolean,
+  maxUsers?: number,
+  recency?: 'auto' | 'none',
+  oneStepBack = false,
+) {
   const preprocess = await preprocessed(tag);
   const trainGan = await runStage(
     trainGanStage,
@@ -64,7 +73,16 @@ async function generated(tag: string, gate: boolean, maxUsers?: number, recency?
     generateGanStage,
     {
       runId: tag,
-      config: { users: 'all', sparseThreshold, topK: 2, gate, seed: 5, maxUsers, recency },
+      config: {
+        users: 'all',
+        sparseThreshold,
+        topK: 2,
+        gate,
+        seed: 5,
+        maxUsers,
+        recency,
+        oneStepBack,
+      },
       inputs: { preprocess, trainGan },
     },
     store,
@@ -199,6 +217,61 @@ describe('GAN stages', () => {
     const plainRows = await read(plainRun.key);
     expect((await read(generateGan.key)).item).not.toEqual(plainRows.item);
   });
+
+  it('one step back, generates for the same users from their histories without the latest train row, which the policy scores the GAN with', async () => {
+    const { preprocess, generateGan } = await generated('r9', false, undefined, 'auto', true);
+    const s = generateGan.stats;
+    const read = async (name: string) =>
+      readSyntheticParquet(await store.getBytes(`${generateGan.key}/${name}`));
+    const real = await read('gan.parquet');
+    const back = await read('gan-back.parquet');
+    expect(s.oneStepBackRows).toBe(back.n);
+    expect(back.source).toBe('gan');
+    expect(back.plausibility).toHaveLength(back.n);
+    expect(new Set(back.user)).toEqual(new Set(real.user));
+    expect(back.item).not.toEqual(real.item);
+    // Off: no back rows, and the stats say why.
+    const off = (await generated('r9', false, undefined, 'auto', false)).generateGan;
+    expect(off.stats.oneStepBackSkipped).toBe('off');
+    expect(off.stats.rows).toBe(real.n);
+
+    // The policy trains the GAN's candidates on the back rows: same A, other candidate figures.
+    const base = parsePipelineConfig({
+      model: { family: 'ials', factors: 8, epochs: 2 },
+      augmentation: { perUser: [2], weights: [0.5], users: [1] },
+    });
+    const policyOf = async (gan: StageRef) => {
+      const ref = await runStage(
+        policyStage,
+        {
+          runId: 'r9',
+          config: {
+            augmentation: base.augmentation,
+            resample: base.resample,
+            model: base.model,
+            segments: { sparseFraction: 0.25, tailFraction: 0.8, maxDrop: 0.05 },
+            seed: 5,
+          },
+          inputs: { preprocess, generateGan: gan },
+        },
+        store,
+      );
+      const result = JSON.parse(
+        new TextDecoder().decode(await store.getBytes(`${ref.key}/candidates.json`)),
+      ) as PolicySearchResult & { ganOneStepBack?: boolean };
+      return { stats: ref.stats, result };
+    };
+    const scoredBack = await policyOf(generateGan);
+    const scoredReal = await policyOf(off);
+    expect(scoredBack.stats.ganScoredOneStepBack).toBe(true);
+    expect(scoredBack.result.ganOneStepBack).toBe(true);
+    expect(scoredReal.stats.ganScoredOneStepBack).toBeUndefined();
+    expect(scoredBack.result.a).toEqual(scoredReal.result.a);
+    expect(scoredBack.result.candidates[0]!.label).toBe('gan k2 w0.5');
+    expect(scoredBack.result.candidates[0]!.valid).not.toEqual(
+      scoredReal.result.candidates[0]!.valid,
+    );
+  }, 120_000);
 
   it('augments at most maxUsers users, the sparsest of those selected', async () => {
     const { generateGan } = await generated('r7', false, 40);

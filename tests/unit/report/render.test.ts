@@ -325,6 +325,18 @@ describe('the run report', () => {
     expect(renderReport(llmBack)).toContain(
       "The LLM source's candidates were trained with its rows made one step back",
     );
+    const both = buildReportData(
+      reportParts({ policy: { ...policy, llmOneStepBack: true, ganOneStepBack: true } }),
+    );
+    expect(both.policy?.ganOneStepBack).toBe(true);
+    expect(renderReport(both)).toContain(
+      "The LLM source's and the GAN's candidates were trained with their rows made one step back",
+    );
+    const ganBack = buildReportData(reportParts({ policy: { ...policy, ganOneStepBack: true } }));
+    expect(renderReport(ganBack)).toContain(
+      "The GAN's candidates were trained with its rows made one step back",
+    );
+    expect(renderReport(ganBack)).not.toContain("The LLM source's candidates");
     const { rankOn: _rankOn, ...older } = policy;
     expect(renderReport(buildReportData(reportParts({ policy: older })))).toContain(
       'ranked on the selection half',

@@ -5,6 +5,7 @@ import { recencyRanksAsync } from '../../../lib/models/baselines/recency.ts';
 import { strongestBaseline } from '../../../lib/models/baselines/strongest.ts';
 import {
   keptEntries,
+  keptRanks,
   latestRowsLeftOut,
   proposePseudoPositives,
   teacherOneStepBack,
@@ -65,12 +66,27 @@ describe('the teacher one step back', () => {
       ts: Float64Array.of(1, 3, 2, 9),
     };
     const train = csrFromCoo(rows.user, rows.item, rows.n, 3);
-    return recencyRanksAsync(rows, 3).then((ranks) => {
+    return recencyRanksAsync(rows, 3).then(async (ranks) => {
       const keep = latestRowsLeftOut(train, ranks);
       const back = keptEntries(train, keep);
       expect([...back.indptr]).toEqual([0, 2, 3, 3]);
       expect([...back.indices.subarray(0, 2)].sort()).toEqual([5, 7]);
       expect(back.indices[2]).toBe(8);
+      // The shorter history's own recency: item 7 is user 0's latest now, 5 one before it.
+      const backRanks = keptRanks(ranks, keep);
+      const rankOf = (i: number) => backRanks[[...back.indices].indexOf(i)];
+      expect([rankOf(7), rankOf(5), rankOf(8)]).toEqual([0, 1, 0]);
+      expect(backRanks).toEqual(
+        await recencyRanksAsync(
+          {
+            n: 3,
+            user: Int32Array.of(0, 0, 1),
+            item: Int32Array.of(5, 7, 8),
+            ts: Float64Array.of(1, 2, 9),
+          },
+          3,
+        ),
+      );
     });
   });
 
