@@ -21,11 +21,24 @@ export const RESULTS_DIR = join(ROOT, 'bench', 'results');
 /** Load average when this module was loaded, i.e. when the bench started. */
 const loadAtStart = loadavg().map((x) => +x.toFixed(2));
 
-/** `npx tsx <script> <args>`, quoted for a POSIX shell: the command that reproduces a run. */
-export function commandLine(argv: readonly string[] = process.argv): string {
+/**
+ * `npx tsx <script> <args>`, quoted for a POSIX shell: the command that reproduces a run.
+ * Options in `outputOnly` (with their values) say where extra output goes, not what is
+ * measured, so they are left out.
+ */
+export function commandLine(
+  argv: readonly string[] = process.argv,
+  outputOnly: readonly string[] = [],
+): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
   const script = relative(ROOT, argv[1] ?? '');
-  return ['npx', 'tsx', script, ...argv.slice(2)].map(quote).join(' ');
+  const args: string[] = [];
+  for (let k = 2; k < argv.length; k++) {
+    const a = argv[k]!;
+    if (outputOnly.includes(a)) k++;
+    else if (!outputOnly.some((o) => a.startsWith(`${o}=`))) args.push(a);
+  }
+  return ['npx', 'tsx', script, ...args].map(quote).join(' ');
 }
 
 export function machine(): BenchMachine {
@@ -50,21 +63,22 @@ export async function writeBenchResult(
   name: string,
   figures: Record<string, unknown>,
   dir = process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR,
+  options: { outputOnlyArgs?: readonly string[] } = {},
 ): Promise<string> {
   if (!NAME.test(name))
     throw new Error(`bench result name ${JSON.stringify(name)}: use [a-z0-9.-]`);
   const result: BenchResult = {
     bench: name,
     date: new Date().toISOString(),
-    command: commandLine(),
+    command: commandLine(process.argv, options.outputOnlyArgs),
     machine: machine(),
     loadAverage: { start: loadAtStart, end: loadavg().map((x) => +x.toFixed(2)) },
     figures,
   };
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.json`);
-  const options = { ...(await resolveConfig(path)), filepath: path };
-  writeFileSync(path, await format(JSON.stringify(result, roundFigures, 2), options));
+  const prettierOptions = { ...(await resolveConfig(path)), filepath: path };
+  writeFileSync(path, await format(JSON.stringify(result, roundFigures, 2), prettierOptions));
   process.stderr.write(`[bench] figures written to ${relative(process.cwd(), path)}\n`);
   if (dir === RESULTS_DIR) await refreshResultDocs();
   return path;

@@ -61,6 +61,14 @@ describe('bench results', () => {
     expect(
       commandLine(['node', join(ROOT, 'bench/eval/ceiling.ts'), '--set', '{"family":"ials"}']),
     ).toBe(`npx tsx bench/eval/ceiling.ts --set '{"family":"ials"}'`);
+    // Output-only options (and their values) are not part of the reproducing command.
+    const table = join(ROOT, 'bench/movielens/table.ts');
+    expect(
+      commandLine(
+        ['node', table, '--summaries', '/tmp/s', '--seeds', '1', '--summaries=/tmp/t'],
+        ['--summaries'],
+      ),
+    ).toBe('npx tsx bench/movielens/table.ts --seeds 1');
     expect([sizeName(1_000_000), sizeName(150_000), sizeName(1234)]).toEqual([
       '1m',
       '150k',
