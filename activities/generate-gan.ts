@@ -193,7 +193,10 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
           gateBaselineValidNdcg10: gate.baselineNdcg10,
           ...(back
             ? { oneStepBackRows: back.rows.n }
-            : { oneStepBackSkipped: backSkipped ?? 'the gate is closed' }),
+            : {
+                oneStepBackSkipped:
+                  backSkipped ?? (gate.state === 'closed' ? 'the gate is closed' : 'no rows'),
+              }),
           ...quality,
           seconds: (Date.now() - t0) / 1000,
         },
