@@ -9,7 +9,7 @@ export const augmentationSchema = z
       .enum(['auto', 'fixed'])
       .default('auto')
       .describe(
-        "`auto`: B's sources and settings are chosen on the validation split (the policy stage trains one model per candidate and keeps the best on sparse users among those not below A overall, ranked on one half of the validation users and confirmed on the other); `fixed`: B takes every source's rows with the `resample` settings as written.",
+        "`auto`: B's sources and settings are chosen on the validation split (the policy stage trains one model per candidate and keeps the best on sparse users among those not below A overall, preferring one that beats A on each half of the validation users; see `rankOn`); `fixed`: B takes every source's rows with the `resample` settings as written.",
       ),
     perUser: z
       .array(z.int().min(1).max(1000))
