@@ -45,7 +45,7 @@ const SIZES: Record<string, { users: number; items: number; interactions: number
   '100m': { users: 1_000_000, items: 100_000, interactions: 100_000_000 },
 };
 
-/** Stats of the training stages kept in the result: where their time went. */
+/** Stats of the training and augmentation stages kept in the result: where their time went. */
 const TRAINING_STATS = [
   'epochs',
   'bestEpoch',
@@ -53,6 +53,9 @@ const TRAINING_STATS = [
   'stoppedOnBudget',
   'secondsPerEpoch',
   'family',
+  // Whether the GAN's rows reached the policy, and which stages also made rows one step back.
+  'gate',
+  'oneStepBackRows',
 ] as const;
 
 const { values: args } = parseArgs({
