@@ -62,11 +62,12 @@ async function generated(
   maxUsers?: number,
   recency?: 'auto' | 'none',
   oneStepBack = false,
+  variant: 'user' | 'item' = 'user',
 ) {
   const preprocess = await preprocessed(tag);
   const trainGan = await runStage(
     trainGanStage,
-    { runId: tag, config: trainConfig, inputs: { preprocess } },
+    { runId: tag, config: { ...trainConfig, variant }, inputs: { preprocess } },
     store,
   );
   const generateGan = await runStage(
@@ -272,6 +273,17 @@ describe('GAN stages', () => {
       scoredReal.result.candidates[0]!.valid,
     );
   }, 120_000);
+
+  it('one step back with the item variant: its score matrix is rebuilt from the shorter histories', async () => {
+    const { generateGan } = await generated('r10', false, undefined, 'auto', true, 'item');
+    const read = async (name: string) =>
+      readSyntheticParquet(await store.getBytes(`${generateGan.key}/${name}`));
+    const real = await read('gan.parquet');
+    const back = await read('gan-back.parquet');
+    expect(generateGan.stats.oneStepBackRows).toBe(back.n);
+    expect(new Set(back.user)).toEqual(new Set(real.user));
+    expect(back.item).not.toEqual(real.item);
+  });
 
   it('augments at most maxUsers users, the sparsest of those selected', async () => {
     const { generateGan } = await generated('r7', false, 40);
