@@ -15,8 +15,7 @@ import { runTrainConfig, usesRecency } from './family-choice.ts';
 import {
   namedSynthetic,
   readResampleInput,
-  readGanBackRows,
-  readLlmBackRows,
+  readBackRows,
   readTeacherBackRows,
   readTeacherHeadRows,
   SYNTHETIC_FILES,
@@ -107,8 +106,8 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
     // takes the real rows.
     const back = await readTeacherBackRows(ctx, teacherHead !== undefined);
     // The LLM branch's and the GAN's likewise, when they wrote them (expand-llm.ts, generate-gan.ts).
-    const llmBack = await readLlmBackRows(ctx);
-    const ganBack = await readGanBackRows(ctx);
+    const llmBack = await readBackRows(ctx, 'expandLlm');
+    const ganBack = await readBackRows(ctx, 'generateGan');
     const backOf: Record<string, SyntheticSource | undefined> = {
       teacher: back?.teacher,
       llm: llmBack,

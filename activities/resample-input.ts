@@ -73,20 +73,17 @@ function published(ctx: StageContext<unknown>, stage: StageName, file: string): 
   return ctx.hasInput(stage) && ctx.inputManifest(stage).files.some((f) => f.name === file);
 }
 
-/** The LLM branch's rows one step back, when it wrote them. */
-export async function readLlmBackRows(
+/**
+ * The rows one step back that the LLM branch or the GAN wrote beside its real rows, when it
+ * did (the teacher's come in pairs: readTeacherBackRows).
+ */
+export async function readBackRows(
   ctx: StageContext<unknown>,
+  stage: 'expandLlm' | 'generateGan',
 ): Promise<SyntheticSource | undefined> {
-  if (!published(ctx, 'expandLlm', LLM_BACK_FILE)) return undefined;
-  return readSyntheticParquet(await ctx.inputFile('expandLlm', LLM_BACK_FILE));
-}
-
-/** The GAN's rows one step back, when it wrote them. */
-export async function readGanBackRows(
-  ctx: StageContext<unknown>,
-): Promise<SyntheticSource | undefined> {
-  if (!published(ctx, 'generateGan', GAN_BACK_FILE)) return undefined;
-  return readSyntheticParquet(await ctx.inputFile('generateGan', GAN_BACK_FILE));
+  const file = stage === 'expandLlm' ? LLM_BACK_FILE : GAN_BACK_FILE;
+  if (!published(ctx, stage, file)) return undefined;
+  return readSyntheticParquet(await ctx.inputFile(stage, file));
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Interactions } from '../../../lib/data/index.ts';
 import { SOURCE } from '../../../lib/sampling/index.ts';
 import { LocalArtifactStore } from '../../../lib/store/index.ts';
 import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { readJsonOutput } from '../../helpers/stage-output.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const store = new LocalArtifactStore(join(tempDir(), 'store'));
@@ -91,6 +92,10 @@ async function generated(
   return { preprocess, generateGan };
 }
 
+/** A synthetic-rows file generateGan wrote. */
+const ganRows = (ref: StageRef, name = 'gan.parquet') =>
+  store.getBytes(`${ref.key}/${name}`).then(readSyntheticParquet);
+
 describe('GAN stages', () => {
   it('train on the train split and stop on the valid split: another test split leaves the GAN cached', async () => {
     const p1 = await preprocessed('r1');
@@ -137,7 +142,7 @@ describe('GAN stages', () => {
   it('generate scored positives that resample puts into B, never into A', async () => {
     const { preprocess, generateGan } = await generated('r4', false);
     expect(generateGan.stats.gate).toBe('off');
-    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    const gan = await ganRows(generateGan);
     expect(gan.source).toBe('gan');
     expect(gan.n).toBe(generateGan.stats.rows);
     expect(gan.n).toBe(2 * (generateGan.stats.users as number));
@@ -174,9 +179,11 @@ describe('GAN stages', () => {
       },
       store,
     );
-    const composition = JSON.parse(
-      Buffer.from(await store.getBytes(`${pruned.key}/composition.json`)).toString('utf8'),
-    ) as { drops: { gan: { pruned: number } } };
+    const composition = await readJsonOutput<{ drops: { gan: { pruned: number } } }>(
+      store,
+      pruned,
+      'composition.json',
+    );
     expect(composition.drops.gan.pruned).toBeGreaterThan(0);
   }, 60_000);
 
@@ -186,7 +193,7 @@ describe('GAN stages', () => {
     const better = (s.gateGeneratorValidNdcg10 as number) > (s.gateBaselineValidNdcg10 as number);
     expect(s.gate).toBe(better ? 'open' : 'closed');
     expect(s.gateUsers).toBeGreaterThan(0);
-    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    const gan = await ganRows(generateGan);
     expect(gan.n).toBe(s.rows);
     if (better) expect(gan.n).toBeGreaterThan(0);
     else {
@@ -213,19 +220,15 @@ describe('GAN stages', () => {
     expect(s.generatorValidNdcg10).toBe(best.validNdcg10);
     // These synthetic users drift over time: a weighted condition wins, and other rows come.
     expect(best.halfLife).not.toBeNull();
-    const read = async (key: string) =>
-      readSyntheticParquet(await store.getBytes(`${key}/gan.parquet`));
-    const plainRows = await read(plainRun.key);
-    expect((await read(generateGan.key)).item).not.toEqual(plainRows.item);
+    const plainRows = await ganRows(plainRun);
+    expect((await ganRows(generateGan)).item).not.toEqual(plainRows.item);
   });
 
   it('one step back, generates for the same users from their histories without the latest train row, which the policy scores the GAN with', async () => {
     const { preprocess, generateGan } = await generated('r9', false, undefined, 'auto', true);
     const s = generateGan.stats;
-    const read = async (name: string) =>
-      readSyntheticParquet(await store.getBytes(`${generateGan.key}/${name}`));
-    const real = await read('gan.parquet');
-    const back = await read('gan-back.parquet');
+    const real = await ganRows(generateGan);
+    const back = await ganRows(generateGan, 'gan-back.parquet');
     expect(s.oneStepBackRows).toBe(back.n);
     expect(back.source).toBe('gan');
     expect(back.plausibility).toHaveLength(back.n);
@@ -257,9 +260,11 @@ describe('GAN stages', () => {
         },
         store,
       );
-      const result = JSON.parse(
-        new TextDecoder().decode(await store.getBytes(`${ref.key}/candidates.json`)),
-      ) as PolicySearchResult & { ganOneStepBack?: boolean };
+      const result = await readJsonOutput<PolicySearchResult & { ganOneStepBack?: boolean }>(
+        store,
+        ref,
+        'candidates.json',
+      );
       return { stats: ref.stats, result };
     };
     const scoredBack = await policyOf(generateGan);
@@ -276,10 +281,8 @@ describe('GAN stages', () => {
 
   it('one step back with the item variant: its score matrix is rebuilt from the shorter histories', async () => {
     const { generateGan } = await generated('r10', false, undefined, 'auto', true, 'item');
-    const read = async (name: string) =>
-      readSyntheticParquet(await store.getBytes(`${generateGan.key}/${name}`));
-    const real = await read('gan.parquet');
-    const back = await read('gan-back.parquet');
+    const real = await ganRows(generateGan);
+    const back = await ganRows(generateGan, 'gan-back.parquet');
     expect(generateGan.stats.oneStepBackRows).toBe(back.n);
     expect(new Set(back.user)).toEqual(new Set(real.user));
     expect(back.item).not.toEqual(real.item);
@@ -290,7 +293,7 @@ describe('GAN stages', () => {
     const s = generateGan.stats;
     expect(s.users).toBe(40);
     expect(s.usersSelected as number).toBeGreaterThan(40);
-    const gan = await readSyntheticParquet(await store.getBytes(`${generateGan.key}/gan.parquet`));
+    const gan = await ganRows(generateGan);
     const trainRows = new Map<number, number>();
     for (let k = 0; k < pre.train.n; k++)
       trainRows.set(pre.train.user[k]!, (trainRows.get(pre.train.user[k]!) ?? 0) + 1);

@@ -9,12 +9,14 @@ import { teacherStage } from '../../../activities/teacher.ts';
 import { expandLlmStage } from '../../../activities/expand-llm.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
 import { readTrainingSetParquet } from '../../../lib/data/index.ts';
+import type { StageRef } from '../../../lib/contracts/index.ts';
 import type { PolicySearchResult } from '../../../lib/policy/index.ts';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import { SOURCE } from '../../../lib/sampling/index.ts';
 import { headItems } from '../../../lib/teacher/index.ts';
 import { LocalArtifactStore } from '../../../lib/store/index.ts';
 import { splitsStage, syntheticSplits } from '../../helpers/synthetic-splits.ts';
+import { readJsonOutput } from '../../helpers/stage-output.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const store = new LocalArtifactStore(join(tempDir(), 'store'));
@@ -66,9 +68,7 @@ describe('policy stage', () => {
       { runId: 'p1', config, inputs: { preprocess, teacher } },
       store,
     );
-    const result = JSON.parse(
-      new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
-    ) as PolicySearchResult;
+    const result = await readJsonOutput<PolicySearchResult>(store, policy, 'candidates.json');
     // The teacher as configured (its popular head left out) and with the head allowed, for
     // the sparse quarter of users and for all of them.
     expect(result.candidates.map((c) => c.label)).toEqual([
@@ -92,9 +92,7 @@ describe('policy stage', () => {
     expect(result.a.ndcg10).toBeGreaterThan(0);
     expect(policy.stats.selectionUsers).toBeGreaterThan(0);
     expect(policy.stats.confirmationUsers).toBeGreaterThan(0);
-    const decision = JSON.parse(
-      new TextDecoder().decode(await store.getBytes(`${policy.key}/decision.json`)),
-    ) as PolicyDecision;
+    const decision = await readJsonOutput<PolicyDecision>(store, policy, 'decision.json');
     expect(decision.chosen).toBe(result.choice.chosen);
     expect(decision.sources).toEqual([
       decision.chosen!.startsWith('teacher+head') ? 'teacher+head' : 'teacher',
@@ -178,9 +176,11 @@ describe('policy stage', () => {
         },
         store,
       );
-      const candidates = JSON.parse(
-        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
-      ) as { screenedAt?: unknown };
+      const candidates = await readJsonOutput<{ screenedAt?: unknown }>(
+        store,
+        policy,
+        'candidates.json',
+      );
       return { stats: policy.stats, screenedAt: candidates.screenedAt };
     };
     const screened = await policyWith(true);
@@ -195,22 +195,27 @@ describe('policy stage', () => {
   }, 120_000);
 });
 
+/** One candidate per source (2 rows, weight 0.5, every user): the search over `inputs`. */
+async function onePerSourcePolicy(runId: string, inputs: Record<string, StageRef>) {
+  const small = parsePipelineConfig({
+    augmentation: { perUser: [2], weights: [0.5], users: [1], teacherHead: false },
+  }).augmentation;
+  const policy = await runStage(
+    policyStage,
+    { runId, config: { ...config, augmentation: small }, inputs },
+    store,
+  );
+  const result = await readJsonOutput<
+    PolicySearchResult & { teacherOneStepBack?: boolean; llmOneStepBack?: boolean }
+  >(store, policy, 'candidates.json');
+  return { policy, result };
+}
+
 describe('policy stage with the teacher one step back', () => {
   it("scores the teacher's candidates with its rows one step back when the teacher wrote them", async () => {
-    const small = parsePipelineConfig({
-      augmentation: { perUser: [2], weights: [0.5], users: [1], teacherHead: false },
-    }).augmentation;
     const policyOf = async (runId: string, oneStepBack: boolean) => {
       const { preprocess, teacher } = await preprocessAndTeacher(runId, { oneStepBack });
-      const policy = await runStage(
-        policyStage,
-        { runId, config: { ...config, augmentation: small }, inputs: { preprocess, teacher } },
-        store,
-      );
-      const result = JSON.parse(
-        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
-      ) as PolicySearchResult & { teacherOneStepBack?: boolean };
-      return { teacher, policy, result };
+      return { teacher, ...(await onePerSourcePolicy(runId, { preprocess, teacher })) };
     };
     const back = await policyOf('p6', true);
     expect(back.teacher.stats.oneStepBackRows).toBeGreaterThan(0);
@@ -231,9 +236,6 @@ describe('policy stage with the teacher one step back', () => {
 
 describe('policy stage with the LLM rows one step back', () => {
   it("scores the LLM source's candidates with its rows one step back when expandLlm wrote them", async () => {
-    const small = parsePipelineConfig({
-      augmentation: { perUser: [2], weights: [0.5], users: [1], teacherHead: false },
-    }).augmentation;
     const { enabled: _on, ...llmDefaults } = base.llm;
     const policyOf = async (runId: string, oneStepBack: boolean) => {
       const { preprocess } = await preprocessAndTeacher(runId);
@@ -254,15 +256,7 @@ describe('policy stage with the LLM rows one step back', () => {
         },
         store,
       );
-      const policy = await runStage(
-        policyStage,
-        { runId, config: { ...config, augmentation: small }, inputs: { preprocess, expandLlm } },
-        store,
-      );
-      const result = JSON.parse(
-        new TextDecoder().decode(await store.getBytes(`${policy.key}/candidates.json`)),
-      ) as PolicySearchResult & { llmOneStepBack?: boolean };
-      return { expandLlm, policy, result };
+      return { expandLlm, ...(await onePerSourcePolicy(runId, { preprocess, expandLlm })) };
     };
     const back = await policyOf('l1', true);
     expect(back.expandLlm.stats.oneStepBackRows).toBeGreaterThan(0);
