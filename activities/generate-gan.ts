@@ -160,6 +160,8 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         nUsers,
         nItems,
       });
+      // Their plausibility from a kNN fitted on the shorter histories they came from: the
+      // whole train split would credit items near the left-out row.
       const backFile = back
         ? await writeSyntheticFile(ctx.workDir, GAN_BACK_FILE, {
             ...back.rows,
