@@ -128,7 +128,13 @@ export const evaluateStage: StageDefinition<EvaluateStageConfig> = {
     const { comparison, decision } = await abTestAsync(
       results.A!,
       results.B!,
-      { metric, minLift: cfg.minLift, maxDrop: cfg.maxDrop, alpha: cfg.alpha },
+      {
+        metric,
+        minLift: cfg.minLift,
+        maxDrop: cfg.maxDrop,
+        minSegmentUsers: cfg.minSegmentUsers,
+        alpha: cfg.alpha,
+      },
       { seed: ctx.config.seed, resamples: cfg.resamples },
     );
     timed('comparison');

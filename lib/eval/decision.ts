@@ -31,6 +31,13 @@ export interface DecisionConfig {
    * demanding a confident "no drop" would block almost every candidate.
    */
   maxDrop: number;
+  /**
+   * A guard-rail segment with fewer users than this is too small for its point estimate to
+   * mean anything (on 12 users one user's hit moves the mean NDCG@10 by up to 0.08): there a
+   * drop beyond `maxDrop` fails only when the change's interval lies wholly below zero. 0
+   * judges every segment on its point estimate. @default 50
+   */
+  minSegmentUsers?: number;
   /** @default 'relative' */
   maxDropMode?: 'relative' | 'absolute';
   /** The Wilcoxon p-value of the primary metric must be below this. @default 0.05 */
@@ -60,12 +67,14 @@ export interface Decision {
 /**
  * Promote B when (1) the CI lower bound of its primary-metric delta is above `minLift`,
  * (2) the signed-rank p-value is below `alpha`, and (3) no guard-rail segment drops more
- * than `maxDrop`. Reads the comparison only; it recomputes nothing.
+ * than `maxDrop` (a segment smaller than `minSegmentUsers` only when its whole interval is
+ * below zero too). Reads the comparison only; it recomputes nothing.
  */
 export function decide(cmp: Comparison, config: DecisionConfig): Decision {
   const metric = config.metric ?? 'ndcg@10';
   const alpha = config.alpha ?? 0.05;
   const mode = config.maxDropMode ?? 'relative';
+  const minUsers = config.minSegmentUsers ?? DEFAULT_MIN_SEGMENT_USERS;
   validate(config, alpha);
   const main = cmp.effects.all[metric];
   if (!main) throw new Error(`the comparison has no effect for ${metric} on all users`);
@@ -97,7 +106,7 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
     const key = guardRailMetric(rail, metric, cmp);
     const effect = cmp.effects[rail][key];
     if (!effect) throw new Error(`the comparison has no effect for ${key} on ${rail}`);
-    checks.push(guardCheck(rail, effect, config.maxDrop, mode, level));
+    checks.push(guardCheck(rail, effect, { maxDrop: config.maxDrop, mode, minUsers }, level));
   }
 
   const promote = checks.every((c) => c.passed);
@@ -109,6 +118,7 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
 }
 
 const DEFAULT_RAILS: GuardRail[] = ['coldUsers', 'sparseUsers', 'tailItems'];
+const DEFAULT_MIN_SEGMENT_USERS = 50;
 
 /**
  * Compare two evaluations and decide in one step, with intervals at level 1 - alpha.
@@ -142,13 +152,16 @@ function* abTestSteps(
   return { comparison, decision: decide(comparison, config) };
 }
 
-function guardCheck(
-  rail: GuardRail,
-  e: Effect,
-  maxDrop: number,
-  mode: 'relative' | 'absolute',
-  level: string,
-): DecisionCheck {
+/** How a guard rail judges a drop: the allowance, its units, and the smallest segment whose
+ * point estimate is judged alone. */
+interface RailRule {
+  maxDrop: number;
+  mode: 'relative' | 'absolute';
+  minUsers: number;
+}
+
+function guardCheck(rail: GuardRail, e: Effect, rule: RailRule, level: string): DecisionCheck {
+  const { maxDrop, mode, minUsers } = rule;
   const where = RAIL_WORDS[rail];
   const name = metricLabel(e.metric);
   if (e.n === 0) {
@@ -178,11 +191,21 @@ function guardCheck(
           : 'did not change';
   const allowed = mode === 'absolute' ? String(maxDrop) : `${round(maxDrop * 100, 2)}%`;
   if (drop > maxDrop) {
-    return {
-      name: rail,
-      passed: false,
-      reason: `${where}: ${name} ${change} ${levels}, more than the allowed ${allowed}`,
-    };
+    const over = `${where}: ${name} ${change} ${levels}, more than the allowed ${allowed}`;
+    if (e.n >= minUsers) return { name: rail, passed: false, reason: over };
+    // Too few users for the point estimate: only a fall the interval tells apart from none counts.
+    const few = `${e.n} users are too few to judge on the point estimate (fewer than ${minUsers})`;
+    return e.ciHigh < 0
+      ? {
+          name: rail,
+          passed: false,
+          reason: `${over}; ${few}, but the whole interval is below zero`,
+        }
+      : {
+          name: rail,
+          passed: true,
+          reason: `${over}, but ${few} and the interval includes no change`,
+        };
   }
   const tail = drop > 0 ? `, within the allowed ${allowed}` : '';
   return { name: rail, passed: true, reason: `${where}: ${name} ${change} ${levels}${tail}` };
@@ -206,6 +229,9 @@ export function guardRailMetric(rail: GuardRail, metric: MetricKey, cmp: Compari
 function validate(config: DecisionConfig, alpha: number): void {
   if (!(config.minLift >= 0)) throw new RangeError(`minLift must be >= 0, got ${config.minLift}`);
   if (!(config.maxDrop >= 0)) throw new RangeError(`maxDrop must be >= 0, got ${config.maxDrop}`);
+  const minUsers = config.minSegmentUsers ?? DEFAULT_MIN_SEGMENT_USERS;
+  if (!(Number.isInteger(minUsers) && minUsers >= 0))
+    throw new RangeError(`minSegmentUsers must be an integer >= 0, got ${minUsers}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
 }
 

@@ -50,6 +50,14 @@ export const evaluateSchema = z
       .describe(
         'Largest allowed drop on the cold-user, sparse-user and tail-item guard rails (relative to A).',
       ),
+    minSegmentUsers: z
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(50)
+      .describe(
+        'A guard-rail segment with fewer users is too small to judge on its point estimate: there a drop beyond maxDrop blocks B only when its whole confidence interval is below zero (0 = judge every segment on its point estimate).',
+      ),
     alpha: z
       .number()
       .gt(0)

@@ -244,6 +244,41 @@ describe('decision rule', () => {
     expect(fromZero(0)).toBe(
       'tail items: Recall@10 on tail items did not change (0.0000 -> 0.0000, 95% CI of the change 0.0000..0.0000, n=1000 users)',
     );
+
+    // A segment under minSegmentUsers (default 50): a fall beyond the allowance blocks B
+    // only when its whole interval is below zero.
+    const smallCold = (ciHigh: number) => ({
+      ...cmp,
+      effects: {
+        ...cmp.effects,
+        coldUsers: {
+          'ndcg@10': effect({
+            segment: 'coldUsers',
+            n: 12,
+            meanA: 0.2,
+            meanB: 0.18,
+            delta: -0.02,
+            ciLow: -0.09,
+            ciHigh,
+          }),
+        },
+      },
+    });
+    const noisy = decide(smallCold(0.03), config);
+    expect(noisy.promote).toBe(true);
+    expect(noisy.reasons[3]).toBe(
+      'cold users: NDCG@10 fell by 10% (0.2000 -> 0.1800, 95% CI of the change -45%..+15%, n=12 users), more than the allowed 2%, but 12 users are too few to judge on the point estimate (fewer than 50) and the interval includes no change',
+    );
+    const sure = decide(smallCold(-0.004), config);
+    expect(sure.promote).toBe(false);
+    expect(sure.reasons[3]).toBe(
+      'cold users: NDCG@10 fell by 10% (0.2000 -> 0.1800, 95% CI of the change -45%..-2%, n=12 users), more than the allowed 2%; 12 users are too few to judge on the point estimate (fewer than 50), but the whole interval is below zero',
+    );
+    // 0 judges every segment on its point estimate; 12 users at a threshold of 12 are enough
+    expect(decide(smallCold(0.03), { ...config, minSegmentUsers: 0 }).promote).toBe(false);
+    expect(decide(smallCold(0.03), { ...config, minSegmentUsers: 12 }).promote).toBe(false);
+    expect(decide(smallCold(0.03), { ...config, minSegmentUsers: 13 }).promote).toBe(true);
+    expect(() => decide(cmp, { ...config, minSegmentUsers: 1.5 })).toThrow(/minSegmentUsers/);
   });
 
   it('rejects configs that would let B = A through, and unknown metrics', () => {
