@@ -137,6 +137,9 @@ export const generateGanStage: StageDefinition<GenerateGanStageConfig> = {
         signal: ctx.signal,
         onProgress: (done, total) => ctx.heartbeat({ phase: 'generating', done, total }),
       });
+      // The item variant's score matrix is nUsers x nItems: free it before the pass one step
+      // back builds its own, so the two are never held together.
+      plainScorer.dispose();
       const backSkipped = oneStepBackSkipped(ctx, ctx.config.oneStepBack);
       const back =
         backSkipped === undefined && rows.n > 0

@@ -72,6 +72,7 @@ export class GeneratorScorer implements AsyncScorer {
   private pre = new Float32Array(0);
   /** Variant item: the whole user x item score matrix, row-major. */
   private matrix?: Float32Array;
+  private disposed = false;
 
   private constructor(
     readonly weights: GeneratorWeights,
@@ -175,8 +176,10 @@ export class GeneratorScorer implements AsyncScorer {
     }
   }
 
+  /** Frees the tensors and the score matrix; a second call does nothing. */
   dispose(): void {
-    if (this.owner) return;
+    if (this.owner || this.disposed) return;
+    this.disposed = true;
     this.w2.dispose();
     this.b2.dispose();
     this.matrix = undefined;
