@@ -10,7 +10,6 @@ What it leaves out: `optional` inputs and `extraIdentity` (the training stages h
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Callable
 
 from .manifest import MANIFEST_NAME, publish_stage, read_manifest, sha256_hex, stage_key
 from .state_io import BadArtifact
+from .work_dirs import make_work_dir
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -100,7 +100,7 @@ def run_stage(defn: StageDefinition, stage_input: dict, store, worker: str | Non
     cached = read_manifest(store, key)
     if cached:
         return _ref(defn.name, store, cached, "cached", time.time() - t0, worker)
-    work = Path(tempfile.mkdtemp(prefix=f"augment-py-{defn.name}-"))
+    work = make_work_dir(defn.name)
     try:
         ctx = StageContext(
             config=stage_input["config"], run_id=stage_input.get("runId", ""), key=key, store=store,

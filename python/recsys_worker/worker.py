@@ -37,6 +37,7 @@ from .activities import STAGES, describe_device, training_device
 from .stage_runner import run_stage
 from .state_io import BadArtifact
 from .store import ArtifactCorrupted, open_store
+from .work_dirs import remove_orphan_work_dirs
 
 KEEPALIVE_SECONDS = 5.0
 QUEUE_SUFFIX = "-gpu-py"
@@ -109,6 +110,8 @@ async def serve(args) -> None:
         interval = timedelta(seconds=args.heartbeat_throttle_seconds)
         throttle = {"max_heartbeat_throttle_interval": interval, "default_heartbeat_throttle_interval": interval}
     identity = worker_identity()
+    # Inputs left behind by workers killed mid-stage (theirs and the TypeScript workers').
+    remove_orphan_work_dirs()
     with ThreadPoolExecutor(max_workers=2) as pool:
         worker = Worker(
             client,
