@@ -4,7 +4,7 @@
  * and its run summary parsed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -37,10 +37,19 @@ export async function runPipeline(
   config: Record<string, unknown>,
   extraArgs: string[] = [],
 ): Promise<RunSummary & { seconds: number }> {
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-config-')), 'config.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-config-'));
+  const file = join(dir, 'config.yaml');
   writeFileSync(file, stringify(config));
   const t0 = performance.now();
-  const run = spawnSync(
+  const run = runAugment(file, extraArgs, await stackEnv());
+  rmSync(dir, { recursive: true, force: true });
+  if (run.status !== 0) throw new Error(`the run failed (exit ${run.status}); see above`);
+  const summary = JSON.parse(run.stdout.toString()) as RunSummary;
+  return { ...summary, seconds: (performance.now() - t0) / 1000 };
+}
+
+function runAugment(file: string, extraArgs: string[], env: NodeJS.ProcessEnv) {
+  return spawnSync(
     process.execPath,
     [
       join(ROOT, 'bin', 'augment.mjs'),
@@ -52,11 +61,8 @@ export async function runPipeline(
       '--worker',
       ...extraArgs,
     ],
-    { cwd: ROOT, env: await stackEnv(), stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
   );
-  if (run.status !== 0) throw new Error(`the run failed (exit ${run.status}); see above`);
-  const summary = JSON.parse(run.stdout.toString()) as RunSummary;
-  return { ...summary, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** A stage's stats from a run summary ({} when it did not run). */

@@ -7,6 +7,7 @@ environment). Prints JSON: {"columns": [...], "rows": [[user, rank, item, score]
 
 import json
 import sys
+import tempfile
 
 import mlflow.pyfunc
 import pandas as pd
@@ -14,8 +15,11 @@ import pandas as pd
 
 def main() -> None:
     uri, users = sys.argv[1], sys.argv[2:]
-    model = mlflow.pyfunc.load_model(uri)
-    out = model.predict(pd.DataFrame({"user_id": users}))
+    # A registry URI is downloaded first: into a folder removed on the way out, not a temp
+    # folder of mlflow's that outlives the process.
+    with tempfile.TemporaryDirectory(prefix="pyfunc-predict-") as dst:
+        model = mlflow.pyfunc.load_model(uri, dst_path=dst)
+        out = model.predict(pd.DataFrame({"user_id": users}))
     rows = [
         [str(r.user), int(r.rank), str(r.item), float(r.score)] for r in out.itertuples(index=False)
     ]
