@@ -37,22 +37,81 @@ function show(value: unknown): string {
 export function issuesFromZod(
   error: z.ZodError,
   input: unknown,
-  opts: { redact?: (field: string) => boolean; joinPath?: (path: PropertyKey[]) => string } = {},
+  opts: {
+    redact?: (field: string) => boolean;
+    joinPath?: (path: PropertyKey[]) => string;
+    /** The schema that failed: an unknown key then names the closest known one. */
+    schema?: z.ZodType;
+  } = {},
 ): ConfigIssue[] {
   const join = opts.joinPath ?? ((p: PropertyKey[]) => p.map(String).join('.') || '(root)');
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       // One issue per unknown key, named by its full path: usually a typo.
-      return issue.keys.map((key) => ({
-        field: join([...issue.path, key]),
-        value: valueAt(input, [...issue.path, key]),
-        expected: 'no such key (a typo?)',
-      }));
+      const known = opts.schema ? keysAt(opts.schema, issue.path) : [];
+      return issue.keys.map((key) => {
+        const near = closestKey(key, known);
+        return {
+          field: join([...issue.path, key]),
+          value: valueAt(input, [...issue.path, key]),
+          expected: near ? `no such key (did you mean ${near}?)` : 'no such key (a typo?)',
+        };
+      });
     }
     const field = join(issue.path);
     const value = opts.redact?.(field) ? '***' : valueAt(input, issue.path);
     return { field, value, expected: expectedOf(issue) };
   });
+}
+
+/** The keys of the object schema at `path` inside `schema` (through defaults, optionals and
+ * pipes); none where the path leaves objects. */
+function keysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
+  let cur: z.core.$ZodType | undefined = schema;
+  for (let k = 0; cur && k <= path.length;) {
+    const def = cur._zod.def as unknown as {
+      type: string;
+      shape?: Record<string, z.core.$ZodType>;
+      innerType?: z.core.$ZodType;
+      in?: z.core.$ZodType;
+    };
+    if (def.type === 'object') {
+      if (k === path.length) return Object.keys(def.shape ?? {});
+      cur = def.shape?.[String(path[k++])];
+    } else cur = def.innerType ?? def.in;
+  }
+  return [];
+}
+
+/** The known key a typo most likely meant: same letters but case, or at most 2 edits away. */
+export function closestKey(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.min(2, Math.floor(key.length / 3));
+  for (const k of known) {
+    if (k.toLowerCase() === key.toLowerCase()) return k;
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d <= bestDistance && (best === undefined || d < bestDistance)) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counting as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = d;
+    }
+  return rows[a.length]![b.length]!;
 }
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {

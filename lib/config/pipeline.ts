@@ -70,7 +70,11 @@ export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
 /** Validates a parsed config object; `source` names the file in errors. */
 export function parsePipelineConfig(raw: unknown, source = 'config'): PipelineConfig {
   const parsed = pipelineConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(source, issuesFromZod(parsed.error, raw));
+  if (!parsed.success)
+    throw new ConfigError(
+      source,
+      issuesFromZod(parsed.error, raw, { schema: pipelineConfigSchema }),
+    );
   return parsed.data;
 }
 

@@ -29,7 +29,8 @@ export interface Grid {
 /** Validates a parsed grid file; `source` names it in errors. */
 export function parseGrid(raw: unknown, source: string): Grid {
   const parsed = gridSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(source, issuesFromZod(parsed.error, raw));
+  if (!parsed.success)
+    throw new ConfigError(source, issuesFromZod(parsed.error, raw, { schema: gridSchema }));
   const axes = Object.entries(parsed.data.parameters).map(([path, values]) => ({ path, values }));
   const issues = [];
   if (axes.length === 0)
@@ -121,7 +122,11 @@ export function expandGrid(baseRaw: unknown, grid: Grid, source: string): Experi
       }
     }
     const parsed = pipelineConfigSchema.safeParse(raw);
-    if (!parsed.success) throw new ConfigError(where, issuesFromZod(parsed.error, raw));
+    if (!parsed.success)
+      throw new ConfigError(
+        where,
+        issuesFromZod(parsed.error, raw, { schema: pipelineConfigSchema }),
+      );
     return { label, overrides, config: parsed.data };
   });
 }

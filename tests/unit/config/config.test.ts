@@ -27,7 +27,10 @@ describe('pipeline config', () => {
 
   it('names the field, the value and what was expected', () => {
     const err = configError(() =>
-      parsePipelineConfig({ preprocess: { kCore: -1, split: 'sideways', spilt: 'x' } }, 'exp.yaml'),
+      parsePipelineConfig(
+        { preprocess: { kCore: -1, split: 'sideways', spilt: 'x', shuffle: 1 } },
+        'exp.yaml',
+      ),
     );
     expect(err.source).toBe('exp.yaml');
     expect(err.issues).toEqual(
@@ -38,11 +41,32 @@ describe('pipeline config', () => {
           value: 'sideways',
           expected: 'one of "leave-last-out", "random"',
         },
-        { field: 'preprocess.spilt', value: 'x', expected: 'no such key (a typo?)' },
+        // the closest known key is named; a key near none is only called unknown
+        { field: 'preprocess.spilt', value: 'x', expected: 'no such key (did you mean split?)' },
+        { field: 'preprocess.shuffle', value: 1, expected: 'no such key (a typo?)' },
       ]),
     );
     expect(err.message).toContain('exp.yaml');
     expect(err.message).toContain('preprocess.kCore: -1 - expected >= 0');
+  });
+
+  it('names the key an unknown one most likely meant, in nested sections too', () => {
+    const issue = (raw: unknown) => configError(() => parsePipelineConfig(raw)).issues[0]!;
+    expect(issue({ evaluate: { minSegmentUser: 10 } }).expected).toBe(
+      'no such key (did you mean minSegmentUsers?)',
+    );
+    expect(issue({ model: { Family: 'ease' } }).expected).toBe(
+      'no such key (did you mean family?)',
+    );
+    expect(issue({ llm: { gguf: { modelpth: 'x' } } }).expected).toBe(
+      'no such key (did you mean modelPath?)',
+    );
+    expect(issue({ evalute: {} })).toMatchObject({
+      field: 'evalute',
+      expected: 'no such key (did you mean evaluate?)',
+    });
+    // short keys suggest only on case: two edits would reach too many
+    expect(issue({ evaluate: { kz: [10] } }).expected).toBe('no such key (a typo?)');
   });
 
   it('checks cross-field rules', () => {

@@ -52,7 +52,10 @@ describe('experiment grids', () => {
     expect(err.issues).toEqual([{ field: 'gan.epochs', value: 0, expected: '>= 1' }]);
     // A typo in a path is an unknown key of the strict config.
     const typo = configError(() => expandGrid({}, grid({ 'gan.epoch': [5] }), 'grid.yaml'));
-    expect(typo.issues[0]).toMatchObject({ field: 'gan.epoch', expected: 'no such key (a typo?)' });
+    expect(typo.issues[0]).toMatchObject({
+      field: 'gan.epoch',
+      expected: 'no such key (did you mean epochs?)',
+    });
   });
 
   it('rejects malformed grids with precise issues', () => {
