@@ -283,7 +283,11 @@ function otherSourcesBack(p: NonNullable<ReportData['policy']>): string {
   return ` ${whose[0]!.toUpperCase()}${whose.slice(1)} candidates were trained with ${sources.length > 1 ? 'their' : 'its'} rows made one step back in the same way (from each history without its latest train row); B takes the real rows.`;
 }
 
-function teacherSection(t: NonNullable<ReportData['teacher']>): string {
+/**
+ * `aValid`: model A's validation NDCG@10 as the policy scored it. A teacher no stronger than
+ * A proposes what A already ranks high; the reader should know that before reading B's lift.
+ */
+function teacherSection(t: NonNullable<ReportData['teacher']>, aValid?: number): string {
   const rows: [string, string][] = [
     ...Object.entries(t.candidates).map(
       ([name, ndcg]) =>
@@ -303,8 +307,15 @@ function teacherSection(t: NonNullable<ReportData['teacher']>): string {
   ];
   return section('teacher', 'Teacher-guided augmentation', [
     `<p id="teacher-name">Teacher: ${teacherName(t)}. Its top unseen items became pseudo-positives of the chosen users; the policy decides which of them keep theirs.</p>`,
+    ...(aValid !== undefined ? [teacherVersusA(t.validNdcg10, aValid)] : []),
     kvTable(rows),
   ]);
+}
+
+function teacherVersusA(teacher: number, a: number): string {
+  return teacher > a
+    ? `<p id="teacher-vs-a">On the validation split the teacher scores NDCG@10 ${f4(teacher)}, model A ${f4(a)}: it ranks better than A, so its proposals can teach A something.</p>`
+    : `<p class="note" id="teacher-vs-a"><strong>The teacher is no stronger than A.</strong> On the validation split model A scores NDCG@10 ${f4(a)}, the teacher ${f4(teacher)}: it proposes items A already ranks high, so its rows can add little to A.</p>`;
 }
 
 /** The best candidate, or the blend of candidates that beat it on validation. */
@@ -369,7 +380,7 @@ export function renderReport(d: ReportData): string {
     ...(d.composition ? [compositionSection(d.composition)] : []),
     ...(d.gan && Object.keys(d.gan).length ? [ganSection(d.gan, d.ganGate)] : []),
     ...(d.llm ? [llmSection(d.llm)] : []),
-    ...(d.teacher ? [teacherSection(d.teacher)] : []),
+    ...(d.teacher ? [teacherSection(d.teacher, d.policy?.a.ndcg10)] : []),
     ...(d.policy ? [policySection(d.policy)] : []),
   ];
   return htmlDocument(`${d.meta.pipeline} - ${d.meta.runId}`, sections);

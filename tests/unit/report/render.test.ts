@@ -208,6 +208,33 @@ describe('the run report', () => {
     expect(() => buildReportData(reportParts({ teacher: { teacher: 'ease' } }))).toThrow(
       'teacher manifest stats: missing field teacherValidNdcg10',
     );
+    // Without a policy there is no A figure on validation to set the teacher against.
+    expect(html).not.toContain('teacher-vs-a');
+  });
+
+  it("sets the teacher's validation figure against A's", () => {
+    const teacher = { teacher: 'ease', teacherValidNdcg10: 0.104, easeValidNdcg10: 0.104 };
+    const withA = (ndcg10: number) =>
+      renderReport(
+        buildReportData(
+          reportParts({
+            teacher: { ...teacher, rows: 10, users: 5, usersChosen: 5, excludedItems: 2, k: 2 },
+            policy: {
+              rankOn: 'all',
+              a: { ndcg10, sparseNdcg10: 0.1, selection: {}, confirmation: {} },
+              candidates: [],
+              choice: { beatsA: false, reason: 'no augmentation source produced rows' },
+            },
+          }),
+        ),
+      );
+    expect(withA(0.1041)).toContain(
+      '<strong>The teacher is no stronger than A.</strong> On the validation split model A scores NDCG@10 0.1041, the teacher 0.1040: it proposes items A already ranks high, so its rows can add little to A.',
+    );
+    expect(withA(0.104)).toContain('The teacher is no stronger than A.');
+    expect(withA(0.063)).toContain(
+      'On the validation split the teacher scores NDCG@10 0.1040, model A 0.0630: it ranks better than A, so its proposals can teach A something.',
+    );
   });
 
   it('names a blended teacher with its parts and the candidate it beat', () => {
