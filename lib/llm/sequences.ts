@@ -6,7 +6,11 @@
 import { csrFromCoo } from '../eval/csr.ts';
 import type { Csr } from '../eval/types.ts';
 
-/** Each user's items, oldest first (ties and missing timestamps: lower item id first). */
+/**
+ * Each user's items, oldest first: by timestamp, ties by the lower item id, and without
+ * timestamps in file order (rows are grouped by user in file order), as the leave-last-out
+ * split and the recency ranks (baselines/recency.ts) order them.
+ */
 export function timeOrderedHistories(
   t: { n: number; user: Int32Array; item: Int32Array; ts: Float64Array },
   nUsers: number,
@@ -25,8 +29,8 @@ export function timeOrderedHistories(
     rows.sort((a, b) => {
       const ta = t.ts[a]!;
       const tb = t.ts[b]!;
-      if (ta !== tb && ta === ta && tb === tb) return ta - tb;
-      return t.item[a]! - t.item[b]!;
+      if (Number.isNaN(ta) || Number.isNaN(tb)) return a - b;
+      return ta - tb || t.item[a]! - t.item[b]! || a - b;
     });
     for (let k = lo; k < hi; k++) indices[k] = t.item[rows[k - lo]!]!;
   }
