@@ -3,7 +3,12 @@ import { loadPipelineConfig, parsePipelineConfig } from '../../lib/config/pipeli
 import { STAGES, progressQuery, taskQueues } from '../../lib/contracts/index.ts';
 import { experimentProgressQuery } from '../../lib/contracts/experiment.ts';
 import type { StageName } from '../../lib/contracts/index.ts';
-import { startPipeline, watchPipeline } from '../../lib/runtime/pipeline-client.ts';
+import { endedExperimentSummary } from '../../lib/runtime/experiment-client.ts';
+import {
+  endedRunSummary,
+  startPipeline,
+  watchPipeline,
+} from '../../lib/runtime/pipeline-client.ts';
 import type { RunSummary } from '../../lib/runtime/pipeline-client.ts';
 import { watchPollers } from '../../lib/runtime/poller-hint.ts';
 import { runtimeSettings } from '../../lib/runtime/settings.ts';
@@ -13,7 +18,7 @@ import { withClientAndWorker } from '../session.ts';
 import { WORKER_ROLE_FLAG, servePythonWorker, serveWorkers } from '../worker-command.ts';
 import { guarded, info, printJson } from '../output.ts';
 import { plainProgress, progressPrinter } from '../progress.ts';
-import { experimentPrinter } from './experiment.ts';
+import { experimentPrinter, printExperiment } from './experiment.ts';
 
 export interface RunFlags {
   config?: string;
@@ -105,11 +110,30 @@ export function registerRun(program: Command): void {
         try {
           const handle = client.workflow.getHandle(workflowId);
           const desc = await handle.describe();
+          const header = `${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`;
+          // An ended run's stages are in its result: no worker has to answer a query (one
+          // would wait 30 s for a worker that is not there, then show nothing).
+          if (desc.status.name !== 'RUNNING') {
+            const summary =
+              desc.type === 'experiment'
+                ? await endedExperimentSummary(handle)
+                : await endedRunSummary(handle);
+            if (flags.json) return printJson({ workflowId, status: desc.status.name, summary });
+            info(header);
+            if ('experimentId' in summary) printExperiment(summary);
+            else printSummary(summary);
+            return;
+          }
+          const noAnswer = () =>
+            info(
+              `no worker answered the progress query: start one on the run's task queues (npx augment worker, same TASK_QUEUE_PREFIX) to see per-stage progress`,
+            );
           if (desc.type === 'experiment') {
             const progress = await handle.query(experimentProgressQuery).catch(() => undefined);
             if (flags.json) return printJson({ workflowId, status: desc.status.name, progress });
-            info(`${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`);
+            info(header);
             if (progress) experimentPrinter()(progress);
+            else noAnswer();
             return;
           }
           const progress = await handle.query(progressQuery).catch(() => undefined);
@@ -121,8 +145,9 @@ export function registerRun(program: Command): void {
             progress,
           };
           if (flags.json) return printJson(out);
-          info(`${workflowId}: ${desc.status.name} (started ${desc.startTime.toISOString()})`);
+          info(header);
           if (progress) plainProgress()(progress);
+          else noAnswer();
         } finally {
           await client.connection.close();
         }

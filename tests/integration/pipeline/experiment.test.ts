@@ -155,6 +155,19 @@ describe('augment experiment', () => {
       const v1 = result.variants[0]!.workflowId;
       const report = await run(process.execPath, [CLI, 'report', v1, '--json'], { env });
       expect(JSON.parse(report.stdout)).toMatchObject({ meta: { runId: v1 } });
+      // `augment status` of ended runs reads their results: stages without a progress query.
+      const status = await run(process.execPath, [CLI, 'status', v1, '--json'], { env });
+      const ended = JSON.parse(status.stdout) as {
+        status: string;
+        summary: { status: string; stages: { name: string; status: string }[] };
+      };
+      expect(ended.status).toBe('COMPLETED');
+      expect(ended.summary.status).toBe('completed');
+      expect(ended.summary.stages.find((st) => st.name === 'evaluate')?.status).toBe('done');
+      const experimentStatus = await run(process.execPath, [CLI, 'status', handle.workflowId], {
+        env,
+      });
+      expect(experimentStatus.stderr).toMatch(/v1 .*completed/);
     });
   });
 
