@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { runtimeSettings } from '../lib/runtime/settings.ts';
 import { connectClient } from '../lib/temporal/connection.ts';
@@ -21,7 +22,12 @@ export async function guarded(body: () => Promise<void>): Promise<void> {
     await body();
   } catch (err) {
     const e = err as Error;
-    process.stderr.write(`error: ${e.message}\n`);
+    // Said with where to look instead: a mistyped or foreign id (another namespace).
+    const message =
+      err instanceof WorkflowNotFoundError
+        ? `no run or experiment "${err.workflowId}" in Temporal namespace ${runtimeSettings().temporal.namespace} (recent ones: npx augment list)`
+        : e.message;
+    process.stderr.write(`error: ${message}\n`);
     if (process.env.AUGMENT_DEBUG === '1' && e.stack) process.stderr.write(`${e.stack}\n`);
     process.exitCode = e.name === 'ConfigError' ? 2 : 1;
   }

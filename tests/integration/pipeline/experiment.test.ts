@@ -168,6 +168,15 @@ describe('augment experiment', () => {
         env,
       });
       expect(experimentStatus.stderr).toMatch(/v1 .*completed/);
+      // A mistyped id: said plainly, with where to find the right one, exit 1.
+      const missing = await run(process.execPath, [CLI, 'status', 'no-such-run'], { env }).catch(
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(missing).toMatchObject({ code: 1 });
+      expect(missing.stderr).toContain(
+        'error: no run or experiment "no-such-run" in Temporal namespace',
+      );
+      expect(missing.stderr).toContain('(recent ones: npx augment list)');
     });
   });
 
