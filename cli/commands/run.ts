@@ -118,7 +118,14 @@ export function registerRun(program: Command): void {
               desc.type === 'experiment'
                 ? await endedExperimentSummary(handle)
                 : await endedRunSummary(handle);
-            if (flags.json) return printJson({ workflowId, status: desc.status.name, summary });
+            if (flags.json)
+              return printJson({
+                workflowId,
+                status: desc.status.name,
+                startTime: desc.startTime,
+                closeTime: desc.closeTime,
+                summary,
+              });
             info(header);
             if ('experimentId' in summary) printExperiment(summary);
             else printSummary(summary);

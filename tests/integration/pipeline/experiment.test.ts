@@ -159,9 +159,11 @@ describe('augment experiment', () => {
       const status = await run(process.execPath, [CLI, 'status', v1, '--json'], { env });
       const ended = JSON.parse(status.stdout) as {
         status: string;
+        closeTime: string;
         summary: { status: string; stages: { name: string; status: string }[] };
       };
       expect(ended.status).toBe('COMPLETED');
+      expect(Date.parse(ended.closeTime)).toBeGreaterThan(0);
       expect(ended.summary.status).toBe('completed');
       expect(ended.summary.stages.find((st) => st.name === 'evaluate')?.status).toBe('done');
       const experimentStatus = await run(process.execPath, [CLI, 'status', handle.workflowId], {
