@@ -182,7 +182,8 @@ try {
         stats: s.stats,
       };
     });
-    const pre = stages.find((s) => s.stage === 'preprocess')!.stats;
+    // Absent with --until ingest.
+    const pre = stages.find((s) => s.stage === 'preprocess')?.stats ?? {};
     const rows = Number(stages.find((s) => s.stage === 'ingest')!.stats.rows);
     process.stderr.write(
       `${size}: ${rows} rows, ${String(pre.users)} users x ${String(pre.items)} items, ${String(pre.trainRows)} train rows; ${seconds.toFixed(1)} s (CPU ${runCpuSeconds.toFixed(1)} s), peak RSS ${Math.round(overall)} MB (load ${loadavg()[0]!.toFixed(2)})\n`,

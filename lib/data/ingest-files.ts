@@ -11,7 +11,7 @@ import type { ReadResult } from './interaction-parser.ts';
 import { detectLayout } from './movielens.ts';
 import { readDelimited, readItemMeta, readParquetInteractions } from './readers.ts';
 import type { SourceSpec } from './sources.ts';
-import { generateSynthetic } from './synthetic.ts';
+import { generateSyntheticAsync } from './synthetic.ts';
 import { emptyItemMeta } from './table.ts';
 import type { IdMap } from './id-map.ts';
 import type { Interactions, ItemMeta } from './table.ts';
@@ -56,7 +56,7 @@ export async function ingestSource(
   bad: BadRowPolicy,
 ): Promise<FilesIngestResult> {
   if (spec.kind === 'synthetic') {
-    const g = generateSynthetic(spec);
+    const g = await generateSyntheticAsync(spec);
     return {
       table: g.table,
       users: g.users,

@@ -11,7 +11,7 @@ import { readDelimited, readItemMeta, readParquetInteractions } from './readers.
 import type { ItemFormat } from './readers.ts';
 import { parseLocation, parseSource } from './sources.ts';
 import type { SourceSpec } from './sources.ts';
-import { generateSynthetic } from './synthetic.ts';
+import { generateSyntheticAsync } from './synthetic.ts';
 import { emptyItemMeta } from './table.ts';
 import type { IdMaps, Interactions, ItemMeta } from './table.ts';
 
@@ -63,7 +63,7 @@ export async function ingestToTable(
 ): Promise<IngestResult> {
   const spec = typeof source === 'string' ? parseSource(source) : source;
   if (spec.kind === 'synthetic') {
-    const g = generateSynthetic(spec);
+    const g = await generateSyntheticAsync(spec);
     return result(
       'synthetic',
       {

@@ -15,6 +15,8 @@
  * So who-likes-what depends on user cluster x item genre and user style x item style, which
  * a collaborative model can learn and a popularity ranking cannot.
  */
+import { runSteps, runStepsAsync } from '../async/steps.ts';
+import type { Steps } from '../async/steps.ts';
 import { IdMap } from './id-map.ts';
 import { AliasTable, NORMAL_TABLE, Rng } from '../training/random.ts';
 import type { SyntheticSpec } from './sources.ts';
@@ -72,10 +74,22 @@ export interface SyntheticData {
   };
 }
 
+type Spec = Omit<SyntheticSpec, 'kind' | 'clusters'> & { clusters?: number };
+
 /** Generates the log described by `spec` (users and items get IDs 1..n). */
-export function generateSynthetic(
-  spec: Omit<SyntheticSpec, 'kind' | 'clusters'> & { clusters?: number },
-): SyntheticData {
+export function generateSynthetic(spec: Spec): SyntheticData {
+  return runSteps(syntheticSteps(spec));
+}
+
+/**
+ * {@link generateSynthetic} for an activity: the same log, with the event loop given a turn
+ * every second (100M rows take about 40 s, longer than a heartbeat should wait).
+ */
+export function generateSyntheticAsync(spec: Spec, sliceMs?: number): Promise<SyntheticData> {
+  return runStepsAsync(syntheticSteps(spec), sliceMs);
+}
+
+function* syntheticSteps(spec: Spec): Steps<SyntheticData> {
   const rng = new Rng(spec.seed);
   const G = Math.max(1, Math.min(spec.clusters ?? 12, 64));
   const nU = spec.users;
@@ -178,7 +192,10 @@ export function generateSynthetic(
   // Rows per user: one each (while there are rows), the rest by activity. Rows are then
   // written user by user, as MovieLens files are ordered, so each user's state stays hot.
   const perUser = new Int32Array(nU);
-  for (let k = 0; k < n; k++) perUser[k < nU ? k : byActivity.sample(r)]!++;
+  for (let k = 0; k < n; k++) {
+    perUser[k < nU ? k : byActivity.sample(r)]!++;
+    if ((k & 0xfffff) === 0xfffff) yield;
+  }
   let k = 0;
   for (let u = 0; u < nU; u++) {
     const own = cluster[u]!;
@@ -213,6 +230,7 @@ export function generateSynthetic(
       table.rating[k] = score < 1.5 ? 1 : score >= 4.5 ? 5 : Math.round(score);
       table.ts[k] = Math.floor(t0 + tau * len);
     }
+    if ((u & 0x3ff) === 0x3ff) yield;
   }
 
   const users = new IdMap();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateSynthetic, gini } from '../../../lib/data/index.ts';
+import { generateSyntheticAsync } from '../../../lib/data/synthetic.ts';
 
 const hash = (...arrays: ArrayBufferView[]) => {
   const h = createHash('sha256');
@@ -21,6 +22,23 @@ describe('synthetic generator', () => {
     expect(again.meta).toEqual(g.meta);
     const other = generateSynthetic({ ...spec, seed: 12 });
     expect(hash(other.table.item)).not.toBe(hash(t.item));
+  });
+
+  // ingest generates in an activity: the same log, with the event loop free between chunks
+  // (a 100M-row log held it for 30-40 s in one call).
+  it('makes the same log in an activity, giving the event loop turns while it works', async () => {
+    const big = { users: 20_000, items: 2000, interactions: 3_000_000, seed: 5 };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    // A turn at every step (slice 0 ms): a timer gets to run; one long call would starve it.
+    const a = await generateSyntheticAsync(big, 0);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    const s = generateSynthetic(big);
+    expect(hash(a.table.user, a.table.item, a.table.rating, a.table.ts)).toBe(
+      hash(s.table.user, s.table.item, s.table.rating, s.table.ts),
+    );
+    expect(await generateSyntheticAsync(spec)).toEqual(g);
   });
 
   it('has valid rows: indices in range, ratings 1..5, timestamps in the window', () => {
