@@ -41,28 +41,29 @@ export async function runPipeline(
   const file = join(dir, 'config.yaml');
   writeFileSync(file, stringify(config));
   const t0 = performance.now();
-  const run = runAugment(file, extraArgs, await stackEnv());
-  rmSync(dir, { recursive: true, force: true });
+  const env = await stackEnv();
+  let run;
+  try {
+    run = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'augment.mjs'),
+        'run',
+        '--config',
+        file,
+        '--wait',
+        '--json',
+        '--worker',
+        ...extraArgs,
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (run.status !== 0) throw new Error(`the run failed (exit ${run.status}); see above`);
   const summary = JSON.parse(run.stdout.toString()) as RunSummary;
   return { ...summary, seconds: (performance.now() - t0) / 1000 };
-}
-
-function runAugment(file: string, extraArgs: string[], env: NodeJS.ProcessEnv) {
-  return spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'bin', 'augment.mjs'),
-      'run',
-      '--config',
-      file,
-      '--wait',
-      '--json',
-      '--worker',
-      ...extraArgs,
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
-  );
 }
 
 /** A stage's stats from a run summary ({} when it did not run). */

@@ -75,7 +75,7 @@ export function decide(cmp: Comparison, config: DecisionConfig): Decision {
   const alpha = config.alpha ?? 0.05;
   const mode = config.maxDropMode ?? 'relative';
   const minUsers = config.minSegmentUsers ?? DEFAULT_MIN_SEGMENT_USERS;
-  validate(config, alpha);
+  validate(config, alpha, minUsers);
   const main = cmp.effects.all[metric];
   if (!main) throw new Error(`the comparison has no effect for ${metric} on all users`);
   const name = metricLabel(metric);
@@ -226,10 +226,9 @@ export function guardRailMetric(rail: GuardRail, metric: MetricKey, cmp: Compari
   return `tailRecall@${ks[0]!}`;
 }
 
-function validate(config: DecisionConfig, alpha: number): void {
+function validate(config: DecisionConfig, alpha: number, minUsers: number): void {
   if (!(config.minLift >= 0)) throw new RangeError(`minLift must be >= 0, got ${config.minLift}`);
   if (!(config.maxDrop >= 0)) throw new RangeError(`maxDrop must be >= 0, got ${config.maxDrop}`);
-  const minUsers = config.minSegmentUsers ?? DEFAULT_MIN_SEGMENT_USERS;
   if (!(Number.isInteger(minUsers) && minUsers >= 0))
     throw new RangeError(`minSegmentUsers must be an integer >= 0, got ${minUsers}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
