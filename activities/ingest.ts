@@ -5,12 +5,14 @@ import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
   firstFileRead,
   ingestSource,
+  itemsWithTitle,
+  parseItemsSource,
   parseSource,
   writeInteractionsParquet,
   writeItemsParquet,
   writeUsersParquet,
 } from '../lib/data/index.ts';
-import type { SourceFiles } from '../lib/data/index.ts';
+import type { ItemsFile, SourceFiles } from '../lib/data/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import { offerIngested } from './local-handoff.ts';
 import { openSource } from '../lib/data/source-files.ts';
@@ -29,15 +31,12 @@ export interface IngestConfig {
 export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<IngestConfig> {
   // The source is opened once per attempt: first to fingerprint it for the cache key; the
   // file parsed first keeps its bytes from that pass, so it is not read twice.
-  const opened = new WeakMap<object, Promise<{ files: SourceFiles; fingerprint: string }>>();
+  // `data.items` likewise: its fingerprint joins the key, so a new metadata file re-ingests.
+  const opened = new WeakMap<object, Promise<OpenedSource>>();
   const open = (cfg: IngestConfig) => {
     let o = opened.get(cfg);
     if (!o) {
-      const spec = parseSource(cfg.data.source);
-      o =
-        spec.kind === 'synthetic'
-          ? Promise.resolve({ files: undefined as never, fingerprint: 'synthetic' })
-          : openSource(spec.location, s3, (names) => firstFileRead(spec, names));
+      o = openBoth(cfg.data, s3);
       opened.set(cfg, o);
     }
     return o;
@@ -48,16 +47,21 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
     // (a synthetic source writes other rows).
     source: import.meta.url,
     needs: [],
-    extraIdentity: async ({ config }) => ({ source: (await open(config)).fingerprint }),
+    extraIdentity: async ({ config }) => {
+      const o = await open(config);
+      return { source: o.fingerprint, ...(o.items ? { items: o.items.fingerprint } : {}) };
+    },
     async run(ctx) {
       const t0 = Date.now();
       const spec = parseSource(ctx.config.data.source);
-      const files = spec.kind === 'synthetic' ? undefined : (await open(ctx.config)).files;
+      const o = await open(ctx.config);
       ctx.heartbeat({ phase: 'reading' });
-      const r = await ingestSource(spec, files, {
-        policy: ctx.config.data.badRows,
-        maxBadRowFraction: ctx.config.data.maxBadRowFraction,
-      });
+      const r = await ingestSource(
+        spec,
+        o.files,
+        { policy: ctx.config.data.badRows, maxBadRowFraction: ctx.config.data.maxBadRowFraction },
+        o.items?.file,
+      );
       ctx.heartbeat({ phase: 'writing', rows: r.table.n });
       const interactions = join(ctx.workDir, 'interactions.parquet');
       const users = join(ctx.workDir, 'users.parquet');
@@ -91,6 +95,7 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
           rowsRead: r.rowsRead,
           users: r.users.size,
           items: r.items.size,
+          itemsWithMetadata: itemsWithTitle(r.meta),
           badRows: r.badRows.count,
           badRowSamples: r.badRows.samples,
           millisecondTimestamps: r.millisecondTimestamps,
@@ -104,4 +109,34 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
 export function ingestActivity(store: ArtifactStore, s3: ConnectionSettings['s3']) {
   const def = ingestStage(s3);
   return (input: StageInput<IngestConfig>): Promise<StageRef> => runStage(def, input, store);
+}
+
+interface OpenedSource {
+  files: SourceFiles | undefined;
+  fingerprint: string;
+  items?: { file: ItemsFile; fingerprint: string };
+}
+
+/** The log's files and `data.items`' file (local or S3), each with its fingerprint. */
+async function openBoth(
+  data: IngestConfig['data'],
+  s3: ConnectionSettings['s3'],
+): Promise<OpenedSource> {
+  const spec = parseSource(data.source);
+  const [log, items] = await Promise.all([
+    spec.kind === 'synthetic'
+      ? { files: undefined, fingerprint: 'synthetic' }
+      : openSource(spec.location, s3, (names) => firstFileRead(spec, names)),
+    data.items ? openItems(data.items, s3) : undefined,
+  ]);
+  return { ...log, ...(items ? { items } : {}) };
+}
+
+async function openItems(
+  source: string,
+  s3: ConnectionSettings['s3'],
+): Promise<{ file: ItemsFile; fingerprint: string }> {
+  const { location, format } = parseItemsSource(source);
+  const { files, fingerprint } = await openSource(location, s3, (names) => names[0]);
+  return { file: { files, format, location }, fingerprint };
 }

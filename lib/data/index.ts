@@ -16,6 +16,7 @@ export { IdMap } from './id-map.ts';
 export {
   allocInteractions,
   emptyItemMeta,
+  itemsWithTitle,
   filterRows,
   selectItemMeta,
   assertTable,
@@ -35,8 +36,8 @@ export { readDelimited, readParquetInteractions, readItemMeta } from './readers.
 export type { ReadOptions, ParquetColumns, ItemFormat } from './readers.ts';
 export { InteractionParser } from './interaction-parser.ts';
 export type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
-export { MOVIELENS_LAYOUTS, detectLayout, findMovieLensFiles } from './movielens.ts';
-export type { MovieLensLayout, MovieLensFiles } from './movielens.ts';
+export { MOVIELENS_LAYOUTS, detectLayout } from './movielens.ts';
+export type { MovieLensLayout } from './movielens.ts';
 export { generateSynthetic, GENRES, STYLE_SHARE } from './synthetic.ts';
 export type { SyntheticData } from './synthetic.ts';
 
@@ -65,7 +66,7 @@ export { Rng, AliasTable } from '../training/random.ts';
 
 // Ingest from bytes (sources in S3), used by the ingest activity.
 export { firstFileRead, ingestSource } from './ingest-files.ts';
-export type { SourceFiles, FilesIngestResult } from './ingest-files.ts';
+export type { SourceFiles, FilesIngestResult, ItemsFile } from './ingest-files.ts';
 
 // Training sets (resample output, retrain input).
 export { writeTrainingSetParquet, readTrainingSetParquet } from './training-set-io.ts';

@@ -1,8 +1,7 @@
 /**
- * Ingest from bytes: the path the ingest activity takes, because its sources may live in
- * S3 (a key, a MovieLens folder under a prefix, or the parts of a log under a prefix or
- * glob) and are read as bytes, not local paths.
- * `ingestToTable` is the same for local paths.
+ * Ingest from a source's files: the one reading path. The ingest activity gives it bytes
+ * (its sources may live in S3: a key, a MovieLens folder under a prefix, or the parts of a
+ * log under a prefix or glob); `ingestToTable` gives it local paths to stream.
  */
 import { concatParts } from './concat-parts.ts';
 import type { BadRowPolicy } from './errors.ts';
@@ -10,16 +9,28 @@ import { DataValidationError } from './errors.ts';
 import type { ReadResult } from './interaction-parser.ts';
 import { detectLayout } from './movielens.ts';
 import { readDelimited, readItemMeta, readParquetInteractions } from './readers.ts';
+import type { ItemFormat } from './readers.ts';
 import type { SourceSpec } from './sources.ts';
 import { generateSyntheticAsync } from './synthetic.ts';
 import { emptyItemMeta } from './table.ts';
 import type { IdMap } from './id-map.ts';
 import type { Interactions, ItemMeta } from './table.ts';
 
-/** Access to the files of a source location (local or S3), as bytes. */
+/**
+ * Access to the files of a source location (local or S3): a file's bytes, or the path of a
+ * local file for the readers to stream. `list` is empty for a single file, read as `''`.
+ */
 export interface SourceFiles {
   list(): Promise<string[]>;
-  read(name: string): Promise<{ bytes: Uint8Array; label: string }>;
+  read(name: string): Promise<{ data: Uint8Array | string; label: string }>;
+}
+
+/** An item-metadata file (the config's `data.items`) and how to read it. */
+export interface ItemsFile {
+  files: SourceFiles;
+  format: ItemFormat;
+  /** Where it is, for messages. */
+  location: string;
 }
 
 export interface FilesIngestResult {
@@ -31,6 +42,8 @@ export interface FilesIngestResult {
   rowsRead: number;
   badRows: { count: number; samples: string[] };
   millisecondTimestamps: number;
+  /** Unit the source's timestamps were in (the table is always in seconds). */
+  timestampUnit: 's' | 'ms' | 'none';
 }
 
 /** `base` or `base.gz` among a folder's file names. */
@@ -49,11 +62,15 @@ export function firstFileRead(spec: SourceSpec, names: string[]): string | undef
   return layout && pickFile(names, layout.ratingsFile);
 }
 
-/** Reads any source whose files are given as bytes into typed arrays with ID maps. */
+/**
+ * Reads any source into typed arrays with ID maps. `items` (the config's `data.items`)
+ * replaces the metadata a MovieLens folder brings.
+ */
 export async function ingestSource(
   spec: SourceSpec,
   files: SourceFiles | undefined,
   bad: BadRowPolicy,
+  items?: ItemsFile,
 ): Promise<FilesIngestResult> {
   if (spec.kind === 'synthetic') {
     const g = await generateSyntheticAsync(spec);
@@ -66,6 +83,7 @@ export async function ingestSource(
       rowsRead: g.table.n,
       badRows: { count: 0, samples: [] },
       millisecondTimestamps: 0,
+      timestampUnit: 's',
     };
   }
   if (!files) throw new Error(`source ${spec.kind} needs files`);
@@ -78,15 +96,19 @@ export async function ingestSource(
     if (!layout)
       throw new DataValidationError({
         file: spec.location,
-        problem: `no MovieLens ratings file here (found: ${names.slice(0, 10).join(', ') || 'nothing'})`,
-        expected: 'ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/ml-10m)',
+        problem: names.length
+          ? `no MovieLens ratings file here (found: ${names.slice(0, 10).join(', ')})`
+          : 'this is one file, not a MovieLens folder',
+        expected: names.length
+          ? 'ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/ml-10m)'
+          : 'movielens:<the folder holding ratings.csv, u.data or ratings.dat>, or csv:/tsv: with a column mapping for a single file',
       });
     const rf = await files.read(pickFile(names, layout.ratingsFile)!);
-    r = await readDelimited(rf.bytes, layout.ratings, { label: rf.label, badRows: bad });
+    r = await readDelimited(rf.data, layout.ratings, { label: rf.label, badRows: bad });
     const itemsName = pickFile(names, layout.itemsFile);
-    if (itemsName) {
+    if (itemsName && !items) {
       const mf = await files.read(itemsName);
-      meta = await readItemMeta(mf.bytes, layout.items, r.items, { label: mf.label });
+      meta = await readItemMeta(mf.data, layout.items, r.items, { label: mf.label });
     }
     format = layout.name;
   } else {
@@ -97,13 +119,18 @@ export async function ingestSource(
       const f = await files.read(name);
       parts.push(
         spec.kind === 'delimited'
-          ? await readDelimited(f.bytes, spec.format, { label: f.label, badRows: bad })
-          : await readParquetInteractions(f.bytes, spec.columns, { label: f.label, badRows: bad }),
+          ? await readDelimited(f.data, spec.format, { label: f.label, badRows: bad })
+          : await readParquetInteractions(f.data, spec.columns, {
+              label: f.label,
+              badRows: bad,
+              ratingRange: spec.ratingRange,
+            }),
       );
     }
     r = concatParts(parts);
     if (names.length > 1) format = `${spec.kind} (${names.length} parts)`;
   }
+  if (items) meta = await readItemsFile(items, r.items);
   return {
     table: r.table,
     users: r.users,
@@ -113,5 +140,19 @@ export async function ingestSource(
     rowsRead: r.dataRows,
     badRows: r.badRows,
     millisecondTimestamps: r.timestampUnit === 'ms' ? r.table.n : 0,
+    timestampUnit: r.timestampUnit,
   };
+}
+
+/** The item metadata of `data.items`, aligned to the log's items; it must be one file. */
+async function readItemsFile(items: ItemsFile, ids: IdMap): Promise<ItemMeta> {
+  const names = await items.files.list();
+  if (names.length > 1)
+    throw new DataValidationError({
+      file: items.location,
+      problem: `data.items names ${names.length} files (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})`,
+      expected: 'one item-metadata file',
+    });
+  const f = await items.files.read(names[0] ?? '');
+  return readItemMeta(f.data, items.format, ids, { label: f.label });
 }

@@ -3,16 +3,16 @@
  * Local files only: remote (`s3://`) locations must be downloaded by the caller first
  * (`withLocalPath`), so this module never touches the network.
  */
-import { DataValidationError } from './errors.ts';
+import { DataValidationError, FAIL_ON_BAD_ROWS } from './errors.ts';
 import type { BadRowPolicy, BadRowReport } from './errors.ts';
+import { ingestSource } from './ingest-files.ts';
+import type { ItemsFile } from './ingest-files.ts';
 import type { ReadResult } from './interaction-parser.ts';
-import { findMovieLensFiles } from './movielens.ts';
-import { readDelimited, readItemMeta, readParquetInteractions } from './readers.ts';
 import type { ItemFormat } from './readers.ts';
+import { localSource } from './local-files.ts';
 import { parseLocation, parseSource } from './sources.ts';
 import type { SourceSpec } from './sources.ts';
-import { generateSyntheticAsync } from './synthetic.ts';
-import { emptyItemMeta } from './table.ts';
+import { itemsWithTitle } from './table.ts';
 import type { IdMaps, Interactions, ItemMeta } from './table.ts';
 
 export interface IngestOptions {
@@ -24,8 +24,6 @@ export interface IngestOptions {
    * movies file of a MovieLens folder.
    */
   items?: string;
-  /** Name used in messages instead of the local path (e.g. the s3:// URI it came from). */
-  label?: string;
 }
 
 export interface IngestStats {
@@ -53,66 +51,30 @@ export interface IngestResult {
 }
 
 /**
- * Reads any supported source (a spec or a `data.source` string) into typed arrays.
- * Bad input throws DataValidationError (never retryable); under `badRows.policy = skip`
- * bad rows are dropped, counted and sampled in `badRows`.
+ * Reads any supported source (a spec or a `data.source` string) from local files into
+ * typed arrays, through `ingestSource` as the ingest activity does (streaming the files
+ * rather than reading them whole). Bad input throws DataValidationError (never retryable);
+ * under `badRows.policy = skip` bad rows are dropped, counted and sampled in `badRows`.
  */
 export async function ingestToTable(
   source: SourceSpec | string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
   const spec = typeof source === 'string' ? parseSource(source) : source;
-  if (spec.kind === 'synthetic') {
-    const g = await generateSyntheticAsync(spec);
-    return result(
-      'synthetic',
-      {
-        table: g.table,
-        users: g.users,
-        items: g.items,
-        dataRows: g.table.n,
-        badRows: { count: 0, samples: [] },
-        timestampUnit: 's',
-      },
-      g.meta,
-    );
-  }
-  if (spec.remote)
+  if (spec.kind !== 'synthetic' && spec.remote)
     throw new Error(
       `ingestToTable reads local files; download ${spec.location} first and pass withLocalPath(spec, path)`,
     );
-  const path = spec.location;
-  const label = opts.label ?? path;
-  const read = { badRows: opts.badRows, label };
-  let r: ReadResult;
-  let format: string;
-  let meta: ItemMeta | undefined;
-  if (spec.kind === 'movielens') {
-    const ml = await findMovieLensFiles(path);
-    format = ml.layout.name;
-    r = await readDelimited(ml.ratingsPath, ml.layout.ratings, {
-      ...read,
-      label: opts.label
-        ? `${opts.label.replace(/\/+$/, '')}/${ml.layout.ratingsFile}`
-        : ml.ratingsPath,
-    });
-    if (ml.itemsPath && !opts.items)
-      meta = await readItemMeta(ml.itemsPath, ml.layout.items, r.items);
-  } else if (spec.kind === 'delimited') {
-    format = 'delimited';
-    r = await readDelimited(path, spec.format, read);
-  } else {
-    format = 'parquet';
-    r = await readParquetInteractions(path, spec.columns, {
-      ...read,
-      ratingRange: spec.ratingRange,
-    });
-  }
+  const files = spec.kind === 'synthetic' ? undefined : await localSource(spec.location);
+  let items: ItemsFile | undefined;
   if (opts.items) {
-    const { path: itemsPath, format: itemsFormat } = parseItemsSource(opts.items);
-    meta = await readItemMeta(itemsPath, itemsFormat, r.items);
+    const parsed = parseItemsSource(opts.items);
+    if (parsed.remote)
+      throw new Error(`download ${parsed.location} first and pass a local path for data.items`);
+    items = { ...parsed, files: await localSource(parsed.location) };
   }
-  return result(format, r, meta ?? emptyItemMeta(r.items.size));
+  const r = await ingestSource(spec, files, opts.badRows ?? FAIL_ON_BAD_ROWS, items);
+  return result(r.format, { ...r, dataRows: r.rowsRead }, r.meta);
 }
 
 function result(
@@ -127,8 +89,6 @@ function result(
     hasRatings ||= t.rating[k] === t.rating[k];
     hasTimestamps ||= t.ts[k] === t.ts[k];
   }
-  let withTitle = 0;
-  for (const title of meta.title) if (title) withTitle++;
   return {
     table: t,
     idMaps: { users: r.users, items: r.items },
@@ -143,7 +103,7 @@ function result(
       hasRatings,
       hasTimestamps,
       timestampUnit: r.timestampUnit,
-      itemsWithMetadata: withTitle,
+      itemsWithMetadata: itemsWithTitle(meta),
     },
   };
 }
@@ -161,17 +121,19 @@ const ITEM_KEYS = [
 ];
 
 /**
- * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`. Defaults:
- * comma (tab for tsv) with a header, columns `item` (or `id=`), and `title`, `genres`,
- * `year`, `text` when present.
+ * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`, a local
+ * path, `file://` or `s3://` URI. Defaults: comma (tab for tsv) with a header, columns
+ * `item` (or `id=`), and `title`, `genres`, `year`, `text` when present.
  */
-export function parseItemsSource(s: string): { path: string; format: ItemFormat } {
+export function parseItemsSource(s: string): {
+  location: string;
+  remote: boolean;
+  format: ItemFormat;
+} {
   const m = /^(csv|tsv):(.*)$/s.exec(s.trim());
   const rest = m ? m[2]! : s.trim();
   const q = rest.indexOf('?');
   const loc = parseLocation(q >= 0 ? rest.slice(0, q) : rest, s, 'data.items');
-  if (loc.remote)
-    throw new Error(`download ${loc.location} first and pass a local path for data.items`);
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
   for (const key of params.keys()) {
     if (!ITEM_KEYS.includes(key))
@@ -184,7 +146,8 @@ export function parseItemsSource(s: string): { path: string; format: ItemFormat 
   const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
   const encoding = params.get('encoding') === 'latin1' ? 'latin1' : 'utf-8';
   return {
-    path: loc.location,
+    location: loc.location,
+    remote: loc.remote,
     format: {
       delimiter: params.get('delimiter') ?? (tsv ? '\t' : ','),
       header: params.get('header') !== 'false',

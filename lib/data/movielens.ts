@@ -1,10 +1,7 @@
 /**
  * The published MovieLens layouts: which files hold ratings and movies, in what format,
- * and how to recognize a folder (or a file inside one) as one of them.
+ * and how to recognize a folder as one of them.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { DataValidationError } from './errors.ts';
 import type { DelimitedFormat } from './interaction-parser.ts';
 import type { ItemFormat } from './readers.ts';
 
@@ -83,50 +80,8 @@ export const MOVIELENS_LAYOUTS: readonly MovieLensLayout[] = [
   },
 ];
 
-/** The files of a detected MovieLens folder. */
-export interface MovieLensFiles {
-  layout: MovieLensLayout;
-  ratingsPath: string;
-  /** Absent when the folder has no movies file (titles and genres stay empty). */
-  itemsPath?: string;
-}
-
 /** Picks the layout from file names (with or without `.gz`). */
 export function detectLayout(names: readonly string[]): MovieLensLayout | undefined {
   const set = new Set(names.map((n) => n.replace(/\.gz$/, '')));
   return MOVIELENS_LAYOUTS.find((l) => set.has(l.ratingsFile));
-}
-
-/**
- * Resolves a local MovieLens location: a folder, or a ratings file inside one. Errors name
- * the location and list what was found.
- */
-export async function findMovieLensFiles(location: string): Promise<MovieLensFiles> {
-  let info;
-  try {
-    info = await stat(location);
-  } catch {
-    throw new DataValidationError({
-      file: location,
-      problem: 'the path does not exist',
-      expected: 'a MovieLens folder or ratings file',
-    });
-  }
-  const dir = info.isDirectory() ? location : dirname(location);
-  const names = (await readdir(dir)).sort();
-  const layout = info.isDirectory()
-    ? detectLayout(names)
-    : MOVIELENS_LAYOUTS.find((l) => basename(location).replace(/\.gz$/, '') === l.ratingsFile);
-  if (!layout) {
-    throw new DataValidationError({
-      file: location,
-      problem: `no MovieLens ratings file here (found: ${names.slice(0, 10).join(', ') || 'nothing'})`,
-      expected: 'ratings.csv (ml-latest), u.data (ml-100k) or ratings.dat (ml-1m/ml-10m)',
-    });
-  }
-  const pick = (base: string) =>
-    names.find((n) => n === base) ?? names.find((n) => n === `${base}.gz`);
-  const ratingsPath = info.isDirectory() ? join(dir, pick(layout.ratingsFile)!) : location;
-  const items = pick(layout.itemsFile);
-  return { layout, ratingsPath, itemsPath: items ? join(dir, items) : undefined };
 }

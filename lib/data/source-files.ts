@@ -1,9 +1,10 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { ConnectionSettings } from '../config/env.ts';
 import { DataValidationError } from './errors.ts';
 import type { SourceFiles } from './ingest-files.ts';
+import { isPart, localListing, splitGlob } from './local-files.ts';
 import {
   NotFoundError,
   S3ArtifactStore,
@@ -27,69 +28,21 @@ export async function openSource(
   s3: ConnectionSettings['s3'],
   keep?: (names: string[]) => string | undefined,
 ): Promise<{ files: SourceFiles; fingerprint: string }> {
-  const glob = splitGlob(location);
-  if (location.startsWith('s3://')) return openS3(glob.dir, s3, glob.pattern, location);
-  if (glob.pattern) {
-    const names = (await localFiles(glob.dir)).filter((n) => glob.pattern!.test(n));
-    if (names.length === 0)
-      throw new DataValidationError({ file: location, expected: 'at least one file matching it' });
-    return localFolder(glob.dir, names, keep?.(names));
+  if (location.startsWith('s3://')) {
+    const glob = splitGlob(location);
+    return openS3(glob.dir, s3, glob.pattern, location);
   }
-  let info;
-  try {
-    info = await stat(location);
-  } catch {
-    throw new DataValidationError({ file: location, expected: 'an existing file or folder' });
-  }
-  if (info.isDirectory()) {
-    const names = await localFiles(location);
-    return localFolder(location, names, keep?.(names));
-  }
+  const listing = await localListing(location);
+  if ('dir' in listing) return localFolder(listing.dir, listing.names, keep?.(listing.names));
   const { bytes, sha256 } = await readFileHashed(location);
   const kept = new Map([['', bytes]]);
   return {
     files: {
       list: async () => [],
-      read: async () => ({ bytes: await readKept(kept, '', location), label: location }),
+      read: async () => ({ data: await readKept(kept, '', location), label: location }),
     },
     fingerprint: `${basename(location)}:${sha256}`,
   };
-}
-
-/** The bytes kept from hashing `name`, once (then they are the reader's to drop), or a read. */
-async function readKept(kept: Map<string, Buffer>, name: string, path: string): Promise<Buffer> {
-  const bytes = kept.get(name);
-  kept.delete(name);
-  return bytes ?? readFile(path);
-}
-
-/**
- * `dir/part-*.csv` -> the folder and a pattern for its last segment (`*`: any run of
- * characters; `?` cannot be one, it starts a source's options); no `*` -> the location
- * itself and no pattern.
- */
-export function splitGlob(location: string): { dir: string; pattern?: RegExp } {
-  const cut = location.lastIndexOf('/');
-  const last = location.slice(cut + 1);
-  if (!last.includes('*')) return { dir: location };
-  const source = last.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return { dir: location.slice(0, cut + 1), pattern: new RegExp(`^${source}$`) };
-}
-
-/** Part files of a folder: hidden files and markers such as `_SUCCESS` never count. */
-function isPart(name: string): boolean {
-  return !name.startsWith('.') && !name.startsWith('_');
-}
-
-async function localFiles(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && isPart(e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    throw new DataValidationError({ file: dir, expected: 'an existing folder' });
-  }
 }
 
 async function localFolder(
@@ -110,7 +63,7 @@ async function localFolder(
     files: {
       list: async () => names,
       read: async (name) => ({
-        bytes: await readKept(kept, name, join(dir, name)),
+        data: await readKept(kept, name, join(dir, name)),
         label: join(dir, name),
       }),
     },
@@ -132,7 +85,7 @@ async function openS3(
     return {
       files: {
         list: async () => [],
-        read: async () => ({ bytes: await whole.getBytes(prefix), label: uri }),
+        read: async () => ({ data: await whole.getBytes(prefix), label: uri }),
       },
       fingerprint: head,
     };
@@ -154,7 +107,7 @@ async function openS3(
       list: async () => names,
       read: async (name) => {
         try {
-          return { bytes: await dir.getBytes(name), label: `${uri.replace(/\/$/, '')}/${name}` };
+          return { data: await dir.getBytes(name), label: `${uri.replace(/\/$/, '')}/${name}` };
         } catch (err) {
           if (err instanceof NotFoundError)
             throw new DataValidationError({ file: err.uri, expected: 'an existing object' });
@@ -172,4 +125,11 @@ async function headFingerprint(store: S3ArtifactStore, key: string): Promise<str
     new HeadObjectCommand({ Bucket: store.opts.bucket, Key: objectKey }),
   );
   return `${key}:${h.ETag}:${h.ContentLength}:${h.LastModified?.toISOString()}`;
+}
+
+/** The bytes kept from hashing `name`, once (then they are the reader's to drop), or a read. */
+async function readKept(kept: Map<string, Buffer>, name: string, path: string): Promise<Buffer> {
+  const bytes = kept.get(name);
+  kept.delete(name);
+  return bytes ?? readFile(path);
 }

@@ -57,6 +57,13 @@ export function emptyItemMeta(n: number): ItemMeta {
   };
 }
 
+/** Items whose metadata has a title (how much of the catalog a metadata file covered). */
+export function itemsWithTitle(meta: ItemMeta): number {
+  let n = 0;
+  for (const title of meta.title) if (title) n++;
+  return n;
+}
+
 /** Metadata rows picked by old item index (`origin[new] = old`). */
 export function selectItemMeta(meta: ItemMeta, origin: Int32Array): ItemMeta {
   const n = origin.length;

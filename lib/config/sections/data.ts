@@ -16,7 +16,9 @@ export const dataSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Optional item-metadata file (title, genres, text), in the same source syntax.'),
+      .describe(
+        "Optional item-metadata file (title, genres, year, text): a local path, `file://` or `s3://` URI, or `csv:`/`tsv:` with options (`id=`, `title=`, `genres=`, `year=`, `text=`, `delimiter=`, `header=false`, `encoding=latin1`, `genreSeparator=`). It replaces a MovieLens folder's movies file; the LLM branch uses it as side information.",
+      ),
     badRows: z
       .enum(['fail', 'skip'])
       .default('fail')

@@ -52,4 +52,38 @@ describe('a source in parts under an s3:// prefix', () => {
     expect(more.status).toBe('done');
     expect(more.stats).toMatchObject({ rows: 4, users: 4 });
   });
+
+  it('reads data.items from S3; a new metadata file means a new ingest', async () => {
+    const stack = inject('stack');
+    const settings = testSettings();
+    const prefix = `items-${Date.now()}`;
+    const src = new S3ArtifactStore({
+      bucket: stack.bucket,
+      prefix,
+      ...settings.s3,
+      credentials: stack.s3Credentials,
+    });
+    await src.putBytes('log.csv', 'u,i\nalice,10\nbob,11\nbob,12\n');
+    await src.putBytes('items.csv', 'item,title,genres\n10,Harbor,Drama\n11,Engine,Action\n');
+    const store = createStore(settings.artifactUri, settings.s3);
+    const config = parsePipelineConfig({
+      data: {
+        source: `csv:s3://${stack.bucket}/${prefix}/log.csv?user=u&item=i`,
+        items: `s3://${stack.bucket}/${prefix}/items.csv`,
+      },
+    });
+    const run = () =>
+      runStage(
+        ingestStage(settings.s3),
+        { runId: 'r', config: { data: config.data, seed: 1 }, inputs: {} },
+        store,
+      );
+    const first = await run();
+    expect(first.stats).toMatchObject({ rows: 3, items: 3, itemsWithMetadata: 2 });
+    expect((await run()).status).toBe('cached');
+    await src.putBytes('items.csv', 'item,title\n10,Harbor\n11,Engine\n12,Third\n');
+    const again = await run();
+    expect(again.status).toBe('done');
+    expect(again.stats).toMatchObject({ itemsWithMetadata: 3 });
+  });
 });

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { openSource, splitGlob } from '../../../lib/data/source-files.ts';
+import { splitGlob } from '../../../lib/data/local-files.ts';
+import { openSource } from '../../../lib/data/source-files.ts';
 import { DataValidationError, ingestSource, parseSource } from '../../../lib/data/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 

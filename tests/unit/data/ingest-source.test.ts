@@ -1,0 +1,118 @@
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openSource } from '../../../lib/data/source-files.ts';
+import {
+  DataValidationError,
+  allocInteractions,
+  ingestSource,
+  ingestToTable,
+  parseItemsSource,
+  parseSource,
+  writeInteractionsParquet,
+} from '../../../lib/data/index.ts';
+import type { ItemsFile } from '../../../lib/data/index.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const s3 = { forcePathStyle: true } as Parameters<typeof openSource>[1];
+const FAIL = { policy: 'fail', maxBadRowFraction: 0 } as const;
+const ITEMS_CSV = join(import.meta.dirname, '../../fixtures/data/ok/items.csv');
+
+/** What the ingest activity does with a local source: open (and hash) it, then read it. */
+async function activityIngest(source: string, items?: string) {
+  const spec = parseSource(source);
+  if (spec.kind === 'synthetic') throw new Error('not a file source');
+  const { files } = await openSource(spec.location, s3);
+  let itemsFile: ItemsFile | undefined;
+  if (items) {
+    const { location, format } = parseItemsSource(items);
+    itemsFile = { files: (await openSource(location, s3)).files, format, location };
+  }
+  return ingestSource(spec, files, FAIL, itemsFile);
+}
+
+/** A Parquet log with the ratings given (users 0.., item 10, timestamps 100..). */
+async function parquetLog(ratings: number[]): Promise<string> {
+  const t = allocInteractions(ratings.length);
+  ratings.forEach((r, k) => {
+    t.user[k] = k;
+    t.item[k] = 10;
+    t.rating[k] = r;
+    t.ts[k] = 100 + k;
+  });
+  const path = join(tempDir(), 'log.parquet');
+  await writeInteractionsParquet(path, t);
+  return path;
+}
+
+describe('one reading path for the ingest activity and ingestToTable', () => {
+  it('a Parquet source keeps its rating range in both (row and column named)', async () => {
+    const path = await parquetLog([4, 5, 7]);
+    const source = `parquet:${path}?user=user&item=item&rating=rating&ratingMin=1&ratingMax=5`;
+    for (const read of [() => activityIngest(source), () => ingestToTable(source)]) {
+      const err = await read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataValidationError);
+      expect((err as Error).message).toContain('row 3');
+      expect((err as Error).message).toContain('a finite rating in [1, 5]');
+    }
+    // Without the range the same file is read whole.
+    expect(
+      (await activityIngest(`parquet:${path}?user=user&item=item&rating=rating`)).rowsRead,
+    ).toBe(3);
+  });
+
+  it('data.items gives a CSV log its titles, genres and years in both', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'log.csv'), 'u,i,r\na,10,5\nb,20,4\nb,30,3\n');
+    const source = `csv:${join(dir, 'log.csv')}?user=u&item=i&rating=r`;
+    const viaActivity = await activityIngest(source, ITEMS_CSV);
+    const viaTable = await ingestToTable(source, { items: ITEMS_CSV });
+    for (const [items, meta] of [
+      [viaActivity.items, viaActivity.meta],
+      [viaTable.idMaps.items, viaTable.meta],
+    ] as const) {
+      const harbor = items.lookup('10');
+      expect([meta.title[harbor], meta.genres[harbor], meta.year[harbor]]).toEqual([
+        'Harbor',
+        'Drama|Romance',
+        1999,
+      ]);
+      expect(meta.title[items.lookup('30')]).toBe(''); // not in the items file
+    }
+    expect(viaTable.stats.itemsWithMetadata).toBe(2);
+  });
+
+  it("data.items replaces a MovieLens folder's movies file", async () => {
+    const dir = join(tempDir(), 'ml');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,10,4,100\n');
+    writeFileSync(join(dir, 'movies.csv'), 'movieId,title,genres\n10,From Folder,Comedy\n');
+    const r = await activityIngest(`movielens:${dir}`, ITEMS_CSV);
+    expect(r.meta.title[r.items.lookup('10')]).toBe('Harbor');
+  });
+
+  it('data.items naming a folder of several files is refused, naming them', async () => {
+    const dir = join(tempDir(), 'meta');
+    mkdirSync(dir);
+    copyFileSync(ITEMS_CSV, join(dir, 'a.csv'));
+    copyFileSync(ITEMS_CSV, join(dir, 'b.csv'));
+    const log = join(tempDir(), 'log.csv');
+    writeFileSync(log, 'u,i\na,10\n');
+    const err = await activityIngest(`csv:${log}?user=u&item=i`, dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataValidationError);
+    expect((err as Error).message).toContain('data.items names 2 files (a.csv, b.csv)');
+  });
+
+  it('movielens: naming one file says to name its folder', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'u.data'), '1\t10\t4\t100\n');
+    for (const read of [
+      () => activityIngest(`movielens:${join(dir, 'u.data')}`),
+      () => ingestToTable(`movielens:${join(dir, 'u.data')}`),
+    ]) {
+      const err = await read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataValidationError);
+      expect((err as Error).message).toContain('this is one file, not a MovieLens folder');
+    }
+  });
+});
