@@ -282,6 +282,8 @@ export async function readItemMeta(
   const sep = fmt.genreSeparator ?? '|';
   let cols: Record<'id' | 'title' | 'genres' | 'year' | 'text', number> | undefined;
   let lines = 0;
+  let matched = 0;
+  const unmatched: string[] = [];
   forEachRecord(
     bytes,
     fmt.delimiter,
@@ -315,8 +317,13 @@ export async function readItemMeta(
         if (fmt.header) return;
       }
       lines++;
-      const i = items.lookup(r.text(cols.id).trim());
-      if (i < 0) return;
+      const id = r.text(cols.id).trim();
+      const i = items.lookup(id);
+      if (i < 0) {
+        if (unmatched.length < 3) unmatched.push(id);
+        return;
+      }
+      matched++;
       const title = cols.title >= 0 ? r.text(cols.title).trim() : '';
       meta.title[i] = title;
       if (cols.genres >= 0)
@@ -349,6 +356,19 @@ export async function readItemMeta(
       file: label,
       problem: cols ? 'there are no item rows after the header' : 'the file is empty',
       expected: 'item metadata rows',
+    });
+  // Metadata for another catalog (or the wrong id column) would leave every item blank.
+  if (matched === 0 && items.size > 0)
+    throw new DataValidationError({
+      file: label,
+      column: typeof fmt.columns.id === 'string' ? fmt.columns.id : undefined,
+      problem: `none of its ${lines} item ids is an item of the interaction log (its ids: ${unmatched.map((x) => quote(x)).join(', ')}; the log's: ${[
+        0, 1, 2,
+      ]
+        .filter((k) => k < items.size)
+        .map((k) => quote(items.idOf(k)))
+        .join(', ')})`,
+      expected: "an id column holding the log's item ids (data.items option id=<column>)",
     });
   return meta;
 }

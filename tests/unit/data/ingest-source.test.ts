@@ -115,4 +115,19 @@ describe('one reading path for the ingest activity and ingestToTable', () => {
       expect((err as Error).message).toContain('this is one file, not a MovieLens folder');
     }
   });
+
+  it('data.items whose ids match no item of the log is refused, showing both kinds of id', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'log.csv'), 'u,i\na,242\nb,302\n');
+    writeFileSync(join(dir, 'items.csv'), 'item,title\ntt01,One\ntt02,Two\n');
+    const err = await ingestToTable(`csv:${join(dir, 'log.csv')}?user=u&item=i`, {
+      items: join(dir, 'items.csv'),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataValidationError);
+    const msg = (err as Error).message;
+    expect(msg).toContain(join(dir, 'items.csv'));
+    expect(msg).toContain('none of its 2 item ids is an item of the interaction log');
+    expect(msg).toContain('"tt01", "tt02"');
+    expect(msg).toContain('"242", "302"');
+  });
 });
