@@ -5,7 +5,7 @@ import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
   firstFileRead,
   ingestSource,
-  itemsWithTitle,
+  itemsWithMetadata,
   parseItemsSource,
   parseSource,
   writeInteractionsParquet,
@@ -95,7 +95,7 @@ export function ingestStage(s3: ConnectionSettings['s3']): StageDefinition<Inges
           rowsRead: r.rowsRead,
           users: r.users.size,
           items: r.items.size,
-          itemsWithMetadata: itemsWithTitle(r.meta),
+          itemsWithMetadata: itemsWithMetadata(r.meta),
           badRows: r.badRows.count,
           badRowSamples: r.badRows.samples,
           millisecondTimestamps: r.millisecondTimestamps,

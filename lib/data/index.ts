@@ -16,7 +16,7 @@ export { IdMap } from './id-map.ts';
 export {
   allocInteractions,
   emptyItemMeta,
-  itemsWithTitle,
+  itemsWithMetadata,
   filterRows,
   selectItemMeta,
   assertTable,

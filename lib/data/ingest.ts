@@ -12,7 +12,7 @@ import type { ItemFormat } from './readers.ts';
 import { localSource } from './local-files.ts';
 import { parseLocation, parseSource } from './sources.ts';
 import type { SourceSpec } from './sources.ts';
-import { itemsWithTitle } from './table.ts';
+import { itemsWithMetadata } from './table.ts';
 import type { IdMaps, Interactions, ItemMeta } from './table.ts';
 
 export interface IngestOptions {
@@ -38,7 +38,7 @@ export interface IngestStats {
   hasTimestamps: boolean;
   /** Unit the source's timestamps were in (the table is always in seconds). */
   timestampUnit: 's' | 'ms' | 'none';
-  /** Items with a title in the metadata. */
+  /** Items with any metadata (title, genres, year or text). */
   itemsWithMetadata: number;
 }
 
@@ -103,7 +103,7 @@ function result(
       hasRatings,
       hasTimestamps,
       timestampUnit: r.timestampUnit,
-      itemsWithMetadata: itemsWithTitle(meta),
+      itemsWithMetadata: itemsWithMetadata(meta),
     },
   };
 }

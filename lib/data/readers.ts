@@ -22,6 +22,13 @@ export interface ReadOptions {
   badRows?: BadRowPolicy;
 }
 
+/**
+ * Least share of an item-metadata file's rows (or of the log's items, when fewer) whose id
+ * must be an item of the log: below it the file is for another catalog or keyed by the
+ * wrong column.
+ */
+const MIN_ITEM_MATCH = 0.01;
+
 /** Bytes per row of a typical ratings file, to size the output arrays once. */
 const BYTES_PER_ROW = 20;
 
@@ -357,18 +364,16 @@ export async function readItemMeta(
       problem: cols ? 'there are no item rows after the header' : 'the file is empty',
       expected: 'item metadata rows',
     });
-  // Metadata for another catalog (or the wrong id column) would leave every item blank.
-  if (matched === 0 && items.size > 0)
+  // Metadata for another catalog (or the wrong id column) would leave (almost) every item
+  // blank; a stray id such as a title that happens to be a number must not hide that.
+  if (items.size > 0 && matched < MIN_ITEM_MATCH * Math.min(lines, items.size)) {
+    const logIds = [0, 1, 2].filter((k) => k < items.size).map((k) => quote(items.idOf(k)));
     throw new DataValidationError({
       file: label,
       column: typeof fmt.columns.id === 'string' ? fmt.columns.id : undefined,
-      problem: `none of its ${lines} item ids is an item of the interaction log (its ids: ${unmatched.map((x) => quote(x)).join(', ')}; the log's: ${[
-        0, 1, 2,
-      ]
-        .filter((k) => k < items.size)
-        .map((k) => quote(items.idOf(k)))
-        .join(', ')})`,
+      problem: `${matched === 0 ? 'none' : `only ${matched}`} of its ${lines} item ids ${matched === 1 ? 'is an item' : 'are items'} of the interaction log (its ids: ${unmatched.map((x) => quote(x)).join(', ')}; the log's: ${logIds.join(', ')})`,
       expected: "an id column holding the log's item ids (data.items option id=<column>)",
     });
+  }
   return meta;
 }

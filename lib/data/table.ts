@@ -57,10 +57,11 @@ export function emptyItemMeta(n: number): ItemMeta {
   };
 }
 
-/** Items whose metadata has a title (how much of the catalog a metadata file covered). */
-export function itemsWithTitle(meta: ItemMeta): number {
+/** Items with any metadata (how much of the catalog a metadata file covered). */
+export function itemsWithMetadata(meta: ItemMeta): number {
   let n = 0;
-  for (const title of meta.title) if (title) n++;
+  for (let i = 0; i < meta.title.length; i++)
+    if (meta.title[i] || meta.genres[i] || meta.year[i] || meta.text[i]) n++;
   return n;
 }
 

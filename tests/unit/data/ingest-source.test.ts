@@ -126,8 +126,33 @@ describe('one reading path for the ingest activity and ingestToTable', () => {
     expect(err).toBeInstanceOf(DataValidationError);
     const msg = (err as Error).message;
     expect(msg).toContain(join(dir, 'items.csv'));
-    expect(msg).toContain('none of its 2 item ids is an item of the interaction log');
+    expect(msg).toContain('none of its 2 item ids are items of the interaction log');
     expect(msg).toContain('"tt01", "tt02"');
     expect(msg).toContain('"242", "302"');
+  });
+
+  it('data.items matching under 1% of its ids is refused too (a title that is a number)', async () => {
+    const dir = tempDir();
+    const ids = Array.from({ length: 150 }, (_, k) => `${k + 100}`);
+    writeFileSync(join(dir, 'log.csv'), `u,i\n${ids.map((i) => `a,${i}`).join('\n')}\n`);
+    // Keyed by the title by mistake: one title, "187", is also an item id of the log.
+    const titles = ['187', ...ids.slice(1).map((i) => `Movie ${i}`)];
+    writeFileSync(
+      join(dir, 'items.csv'),
+      `item,name\n${ids.map((i, k) => `${i},${titles[k]}`).join('\n')}\n`,
+    );
+    const source = `csv:${join(dir, 'log.csv')}?user=u&item=i`;
+    const err = await ingestToTable(source, {
+      items: `csv:${join(dir, 'items.csv')}?id=name`,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataValidationError);
+    expect((err as Error).message).toContain(
+      'only 1 of its 150 item ids is an item of the interaction log',
+    );
+    // The right id column covers every item, and counts items whose only metadata is a name.
+    const ok = await ingestToTable(source, {
+      items: `csv:${join(dir, 'items.csv')}?id=item&title=name`,
+    });
+    expect(ok.stats.itemsWithMetadata).toBe(150);
   });
 });
