@@ -41,9 +41,13 @@ describe('local sources: hashed for the cache key and read once', () => {
       expect(r.label).toBe(join(dir, 'ratings.csv'));
     }
     const m = await files.read('movies.csv');
-    expect(Buffer.from(m.data as Uint8Array).equals(readFileSync(join(dir, 'movies.csv')))).toBe(true);
+    expect(Buffer.from(m.data as Uint8Array).equals(readFileSync(join(dir, 'movies.csv')))).toBe(
+      true,
+    );
     const single = await openSource(join(dir, 'ratings.csv'), s3);
     for (let k = 0; k < 2; k++)
-      expect(Buffer.from((await single.files.read('')).data as Uint8Array).toString()).toBe(ratings);
+      expect(Buffer.from((await single.files.read('')).data as Uint8Array).toString()).toBe(
+        ratings,
+      );
   });
 });
