@@ -38,9 +38,10 @@ export function heldOutChoices(
 
 /**
  * The stage's own questions with a known answer: for each of `users` (row r of `candidates`)
- * with a validation item, its first `perUser - 1` candidates and that item at a seeded
- * position. `truth[q]` is the held-out item's position among request q's candidates.
- * Candidates must exclude validation items (they are the answer here).
+ * with a validation item that is not among its first `perUser - 1` candidates, those
+ * candidates and that item at a seeded position. `truth[q]` is the held-out item's position
+ * among request q's candidates. The question is which candidate is the item the base model
+ * missed: it rewards finding what the base model does not rank high (docs/models.md).
  */
 export function heldOutAmongCandidates(
   users: Int32Array,
