@@ -67,7 +67,7 @@ export async function searchPolicy(
   for (const [i, c] of candidates.entries()) {
     deps.signal?.throwIfAborted();
     if (trained > 0 && elapsed() > budgetSeconds) {
-      scored.push({ ...c, skipped: `time budget of ${budgetSeconds} s spent` });
+      scored.push({ ...c, skipped: budgetSpent(budgetSeconds) });
       continue;
     }
     const { set, syntheticRows } = deps.build(c.sources, c.overrides);
@@ -88,11 +88,12 @@ export async function searchPolicy(
     seen.set(digest, { label: c.label, valid });
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
   }
-  return {
-    rankOn: rankOn ?? 'selection',
-    a,
-    candidates: scored,
-    choice: choosePolicy(a, scored, maxDrop, rankOn),
-    seconds: elapsed(),
-  };
+  const choice = choosePolicy(a, scored, maxDrop, rankOn);
+  // A choice among a few of the candidates is a different claim: the reason says so.
+  const untried = scored.filter((c) => c.skipped === budgetSpent(budgetSeconds)).length;
+  if (untried > 0)
+    choice.reason += `. ${untried} of ${candidates.length} candidates were not tried: the time budget (augmentation.budgetSeconds, ${budgetSeconds} s) was spent; raise it to search them`;
+  return { rankOn: rankOn ?? 'selection', a, candidates: scored, choice, seconds: elapsed() };
 }
+
+const budgetSpent = (budgetSeconds: number) => `time budget of ${budgetSeconds} s spent`;

@@ -104,5 +104,10 @@ describe('searchPolicy', () => {
     // The first trainable candidate always runs; after it the budget (0 s) is spent.
     expect(cut.candidates.filter((c) => c.valid).map((c) => c.label)).toEqual(['teacher k2 w0.5']);
     expect(cut.candidates.at(-1)!.skipped).toMatch(/time budget/);
+    // The reason says how little was searched, and what to raise; a full search says nothing.
+    expect(cut.choice.reason).toMatch(
+      /4 of 6 candidates were not tried: the time budget \(augmentation.budgetSeconds, 0 s\) was spent; raise it/,
+    );
+    expect(r.choice.reason).not.toMatch(/not tried/);
   });
 });
