@@ -39,9 +39,15 @@ export async function localListing(
   } catch {
     throw new DataValidationError({ file: location, expected: 'an existing file or folder' });
   }
-  return info.isDirectory()
-    ? { dir: location, names: await localFiles(location) }
-    : { file: location };
+  if (!info.isDirectory()) return { file: location };
+  const names = await localFiles(location);
+  if (names.length === 0)
+    throw new DataValidationError({
+      file: location,
+      problem: 'the folder holds no files (hidden files and markers such as _SUCCESS do not count)',
+      expected: 'a folder with at least one file',
+    });
+  return { dir: location, names };
 }
 
 /**

@@ -103,6 +103,18 @@ describe('one reading path for the ingest activity and ingestToTable', () => {
     expect((err as Error).message).toContain('data.items names 2 files (a.csv, b.csv)');
   });
 
+  it('an empty folder is refused in both, naming it', async () => {
+    const dir = join(tempDir(), 'empty');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '_SUCCESS'), '');
+    for (const source of [`movielens:${dir}`, `csv:${dir}?user=u&item=i`])
+      for (const read of [() => activityIngest(source), () => ingestToTable(source)]) {
+        const err = await read().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DataValidationError);
+        expect((err as Error).message).toContain(`${dir}: the folder holds no files`);
+      }
+  });
+
   it('movielens: naming one file says to name its folder', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'u.data'), '1\t10\t4\t100\n');
