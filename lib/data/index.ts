@@ -28,9 +28,9 @@ export { DataValidationError, BadRowCollector, FAIL_ON_BAD_ROWS, formatProblem }
 export type { BadRowPolicy, BadRowReport, ProblemLocation } from './errors.ts';
 
 // Sources and ingest
-export { parseSource, parseLocation, withLocalPath } from './sources.ts';
+export { parseItemsSource, parseSource, parseLocation, withLocalPath } from './sources.ts';
 export type { SourceSpec, SourceLocation, SyntheticSpec } from './sources.ts';
-export { ingestToTable, parseItemsSource } from './ingest.ts';
+export { ingestToTable } from './ingest.ts';
 export type { IngestOptions, IngestResult, IngestStats } from './ingest.ts';
 export { readDelimited, readParquetInteractions, readItemMeta } from './readers.ts';
 export type { ReadOptions, ParquetColumns, ItemFormat } from './readers.ts';

@@ -3,14 +3,13 @@
  * Local files only: remote (`s3://`) locations must be downloaded by the caller first
  * (`withLocalPath`), so this module never touches the network.
  */
-import { DataValidationError, FAIL_ON_BAD_ROWS } from './errors.ts';
+import { FAIL_ON_BAD_ROWS } from './errors.ts';
 import type { BadRowPolicy, BadRowReport } from './errors.ts';
 import { ingestSource } from './ingest-files.ts';
 import type { ItemsFile } from './ingest-files.ts';
 import type { ReadResult } from './interaction-parser.ts';
-import type { ItemFormat } from './readers.ts';
 import { localSource } from './local-files.ts';
-import { parseLocation, parseSource } from './sources.ts';
+import { parseItemsSource, parseSource } from './sources.ts';
 import type { SourceSpec } from './sources.ts';
 import { itemsWithMetadata } from './table.ts';
 import type { IdMaps, Interactions, ItemMeta } from './table.ts';
@@ -104,63 +103,6 @@ function result(
       hasTimestamps,
       timestampUnit: r.timestampUnit,
       itemsWithMetadata: itemsWithMetadata(meta),
-    },
-  };
-}
-
-const ITEM_KEYS = [
-  'id',
-  'title',
-  'genres',
-  'year',
-  'text',
-  'delimiter',
-  'header',
-  'encoding',
-  'genreSeparator',
-];
-
-/**
- * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`, a local
- * path, `file://` or `s3://` URI. Defaults: comma (tab for tsv) with a header, columns
- * `item` (or `id=`), and `title`, `genres`, `year`, `text` when present.
- */
-export function parseItemsSource(s: string): {
-  location: string;
-  remote: boolean;
-  format: ItemFormat;
-} {
-  const m = /^(csv|tsv):(.*)$/s.exec(s.trim());
-  const rest = m ? m[2]! : s.trim();
-  const q = rest.indexOf('?');
-  const loc = parseLocation(q >= 0 ? rest.slice(0, q) : rest, s, 'data.items');
-  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
-  for (const key of params.keys()) {
-    if (!ITEM_KEYS.includes(key))
-      throw new DataValidationError({
-        file: s,
-        problem: `unknown option "${key}"`,
-        expected: `data.items options among ${ITEM_KEYS.join(', ')}`,
-      });
-  }
-  const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
-  const encoding = params.get('encoding') === 'latin1' ? 'latin1' : 'utf-8';
-  return {
-    location: loc.location,
-    remote: loc.remote,
-    format: {
-      delimiter: params.get('delimiter') ?? (tsv ? '\t' : ','),
-      header: params.get('header') !== 'false',
-      encoding,
-      columns: {
-        id: params.get('id') ?? 'item',
-        title: params.get('title') ?? 'title',
-        genres: params.get('genres') ?? 'genres',
-        year: params.get('year') ?? 'year',
-        text: params.get('text') ?? 'text',
-      },
-      genreSeparator: params.get('genreSeparator') ?? '|',
-      optionalColumns: !params.has('title'),
     },
   };
 }

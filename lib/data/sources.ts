@@ -5,7 +5,7 @@
  *
  * ```
  * synthetic:users=3000,items=1500,interactions=150000,seed=42[,clusters=12]
- * movielens:/data/ml-latest-small        (folder or ratings file; layout auto-detected)
+ * movielens:/data/ml-latest-small        (a folder; layout auto-detected)
  * csv:/data/log.csv.gz?user=uid&item=sku&rating=stars&timestamp=ts[&delimiter=;&header=false]
  * tsv:/data/log.tsv?user=1&item=2         (header=false: 1-based column positions)
  * parquet:/data/log.parquet?user=user_id&item=item_id
@@ -14,7 +14,7 @@
  */
 import { ConfigError } from '../config/errors.ts';
 import type { ColumnRef, DelimitedFormat } from './interaction-parser.ts';
-import type { ParquetColumns } from './readers.ts';
+import type { ItemFormat, ParquetColumns } from './readers.ts';
 
 /**
  * Where the bytes are: a local path (`file://` already stripped), or with `remote` set an
@@ -235,4 +235,76 @@ export function parseLocation(raw: string, source: string, field = FIELD): Sourc
 export function withLocalPath(spec: SourceSpec, path: string): SourceSpec {
   if (spec.kind === 'synthetic') return spec;
   return { ...spec, location: path, remote: false };
+}
+
+const ITEMS_FIELD = 'data.items';
+
+const ITEM_KEYS = [
+  'id',
+  'title',
+  'genres',
+  'year',
+  'text',
+  'delimiter',
+  'header',
+  'encoding',
+  'genreSeparator',
+];
+
+/**
+ * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`, a local
+ * path, `file://` or `s3://` URI. Defaults: comma (tab for tsv) with a header, columns
+ * `item` (or `id=`), and `title`, `genres`, `year`, `text` when present.
+ */
+export function parseItemsSource(s: string): {
+  location: string;
+  remote: boolean;
+  format: ItemFormat;
+} {
+  const m = /^(csv|tsv):(.*)$/s.exec(s.trim());
+  const rest = m ? m[2]! : s.trim();
+  const q = rest.indexOf('?');
+  const loc = parseLocation(q >= 0 ? rest.slice(0, q) : rest, s, ITEMS_FIELD);
+  const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  for (const key of params.keys())
+    if (!ITEM_KEYS.includes(key))
+      bad(s, `data.items options among ${ITEM_KEYS.join(', ')} (got "${key}")`, ITEMS_FIELD);
+  const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
+  const encodingRaw = params.get('encoding') ?? 'utf-8';
+  if (encodingRaw !== 'utf-8' && encodingRaw !== 'latin1')
+    bad(s, `encoding=utf-8 or encoding=latin1 (got "${encodingRaw}")`, ITEMS_FIELD);
+  const headerRaw = params.get('header') ?? 'true';
+  if (headerRaw !== 'true' && headerRaw !== 'false')
+    bad(s, `header=true or header=false (got "${headerRaw}")`, ITEMS_FIELD);
+  const header = headerRaw === 'true';
+  // By header name, or without a header by 1-based position (as data.source's columns).
+  const col = (key: string, name: string): ColumnRef | undefined => {
+    const v = params.get(key) ?? undefined;
+    if (header) return v ?? name;
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      bad(s, `${key}= to be a 1-based column position when header=false (got "${v}")`, ITEMS_FIELD);
+    return n - 1;
+  };
+  if (!header && !params.has('id'))
+    bad(s, 'id=<1-based column position> when header=false', ITEMS_FIELD);
+  return {
+    location: loc.location,
+    remote: loc.remote,
+    format: {
+      delimiter: decodeDelimiter(params.get('delimiter') ?? (tsv ? '\t' : ','), s, ITEMS_FIELD),
+      header,
+      encoding: encodingRaw,
+      columns: {
+        id: col('id', 'item')!,
+        title: col('title', 'title'),
+        genres: col('genres', 'genres'),
+        year: col('year', 'year'),
+        text: col('text', 'text'),
+      },
+      genreSeparator: params.get('genreSeparator') ?? '|',
+      optionalColumns: !params.has('title'),
+    },
+  };
 }

@@ -2,6 +2,8 @@
 // cleaned, k-core filtered and split.
 
 import { z } from 'zod';
+import { parseItemsSource, parseSource } from '../../data/sources.ts';
+import { ConfigError } from '../errors.ts';
 
 export const dataSchema = z
   .strictObject({
@@ -31,6 +33,22 @@ export const dataSchema = z
       .describe(
         'With badRows skip: the largest share of rows (per part file) that may be skipped.',
       ),
+  })
+  // The syntax of both locations is checked with the config, so `config check` and `run`
+  // say what is wrong before a run starts (the files themselves are read by ingest).
+  .superRefine((d, ctx) => {
+    const check = (key: 'source' | 'items', parse: (s: string) => unknown, value?: string) => {
+      if (value === undefined) return;
+      try {
+        parse(value);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const issue of err.issues)
+          ctx.addIssue({ code: 'custom', path: [key], message: issue.expected });
+      }
+    };
+    check('source', parseSource, d.source);
+    check('items', parseItemsSource, d.items);
   })
   .prefault({})
   .describe('The interaction log read by ingest.');

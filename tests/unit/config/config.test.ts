@@ -50,6 +50,35 @@ describe('pipeline config', () => {
     expect(err.message).toContain('preprocess.kCore: -1 - expected >= 0');
   });
 
+  it('checks the syntax of data.source and data.items with the config, before any run', () => {
+    const issues = (data: unknown) => configError(() => parsePipelineConfig({ data })).issues;
+    expect(issues({ source: 'csv:/d/log.csv?usr=uid&item=sku' })).toEqual([
+      {
+        field: 'data.source',
+        value: 'csv:/d/log.csv?usr=uid&item=sku',
+        expected: expect.stringContaining('csv options among user, item') as unknown,
+      },
+    ]);
+    expect(issues({ items: 'csv:/d/items.csv?idd=sku' })[0]).toMatchObject({
+      field: 'data.items',
+      expected: expect.stringContaining('(got "idd")') as unknown,
+    });
+    expect(issues({ items: '/d/items.csv?encoding=latin2' })[0]!.expected).toBe(
+      'encoding=utf-8 or encoding=latin1 (got "latin2")',
+    );
+    expect(issues({ items: '/d/items.tsv?header=false' })[0]!.expected).toBe(
+      'id=<1-based column position> when header=false',
+    );
+    // A dated template and named delimiters parse; the files are ingest's to read.
+    const ok = parsePipelineConfig({
+      data: {
+        source: 'csv:s3://logs/{yesterday}/part-*.csv.gz?user=u&item=i',
+        items: 'tsv:/d/items.tsv?delimiter=pipe&header=false&id=1',
+      },
+    });
+    expect(ok.data.items).toBe('tsv:/d/items.tsv?delimiter=pipe&header=false&id=1');
+  });
+
   it('names the key an unknown one most likely meant, in nested sections too', () => {
     const issue = (raw: unknown) => configError(() => parsePipelineConfig(raw)).issues[0]!;
     expect(issue({ evaluate: { minSegmentUser: 10 } }).expected).toBe(

@@ -82,6 +82,25 @@ describe('one reading path for the ingest activity and ingestToTable', () => {
     expect(viaTable.stats.itemsWithMetadata).toBe(2);
   });
 
+  it('data.items without a header names its columns by 1-based position', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'log.csv'), 'u,i\na,10\nb,20\n');
+    writeFileSync(
+      join(dir, 'items.tsv'),
+      '10\tHarbor\t1999\tDrama|Romance\n20\tEngine\t2004\tAction\n',
+    );
+    const r = await ingestToTable(`csv:${join(dir, 'log.csv')}?user=u&item=i`, {
+      items: `tsv:${join(dir, 'items.tsv')}?header=false&id=1&title=2&year=3&genres=4`,
+    });
+    const harbor = r.idMaps.items.lookup('10');
+    expect([r.meta.title[harbor], r.meta.year[harbor], r.meta.genres[harbor]]).toEqual([
+      'Harbor',
+      1999,
+      'Drama|Romance',
+    ]);
+    expect(r.stats.itemsWithMetadata).toBe(2);
+  });
+
   it("data.items replaces a MovieLens folder's movies file", async () => {
     const dir = join(tempDir(), 'ml');
     mkdirSync(dir);
