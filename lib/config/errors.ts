@@ -84,7 +84,7 @@ function keysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
 }
 
 /** The known key a typo most likely meant: same letters but case, or at most 2 edits away. */
-function closestKey(key: string, known: string[]): string | undefined {
+export function closestKey(key: string, known: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.min(2, Math.floor(key.length / 3));
   for (const k of known) {

@@ -12,7 +12,7 @@
  * /data/ml-1m  |  file:///data/ml-1m  |  s3://bucket/prefix/ml-100k/  |  /data/log.parquet
  * ```
  */
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError, closestKey } from '../config/errors.ts';
 import type { ColumnRef, DelimitedFormat } from './interaction-parser.ts';
 import type { ItemFormat, ParquetColumns } from './readers.ts';
 
@@ -45,6 +45,12 @@ const FIELD = 'data.source';
 const SYNTHETIC_KEYS = ['users', 'items', 'interactions', 'seed', 'clusters'] as const;
 const TABLE_KEYS = ['user', 'item', 'rating', 'timestamp', 'ratingMin', 'ratingMax'];
 const DELIMITED_KEYS = [...TABLE_KEYS, 'delimiter', 'header', 'timestampUnit'];
+
+/** `(got "itm"; did you mean item?)`, naming the option a typo most likely meant. */
+function got(key: string, known: readonly string[]): string {
+  const near = closestKey(key, [...known]);
+  return `(got "${key}"${near ? `; did you mean ${near}?` : ''})`;
+}
 
 function bad(source: string, expected: string, field = FIELD): never {
   throw new ConfigError('config', [{ field, value: source, expected }]);
@@ -86,7 +92,11 @@ function parseSynthetic(s: string, source: string, field: string): SyntheticSpec
       );
     const k = part.slice(0, eq).trim();
     if (!(SYNTHETIC_KEYS as readonly string[]).includes(k))
-      bad(source, `synthetic keys among ${SYNTHETIC_KEYS.join(', ')} (got "${k}")`, field);
+      bad(
+        source,
+        `synthetic keys among ${SYNTHETIC_KEYS.join(', ')} ${got(k, SYNTHETIC_KEYS)}`,
+        field,
+      );
     kv.set(k, part.slice(eq + 1).trim());
   }
   const int = (key: string, dflt: number, min: number, max: number): number => {
@@ -120,7 +130,7 @@ function parseTable(
   const allowed = kind === 'parquet' ? TABLE_KEYS : DELIMITED_KEYS;
   for (const key of params.keys())
     if (!allowed.includes(key))
-      bad(source, `${kind} options among ${allowed.join(', ')} (got "${key}")`, field);
+      bad(source, `${kind} options among ${allowed.join(', ')} ${got(key, allowed)}`, field);
   const get = (k: string) => params.get(k) ?? undefined;
   const defaulted = !params.has('user') && !params.has('item');
   if (!defaulted && (!params.has('user') || !params.has('item')))
@@ -268,7 +278,11 @@ export function parseItemsSource(s: string): {
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
   for (const key of params.keys())
     if (!ITEM_KEYS.includes(key))
-      bad(s, `data.items options among ${ITEM_KEYS.join(', ')} (got "${key}")`, ITEMS_FIELD);
+      bad(
+        s,
+        `data.items options among ${ITEM_KEYS.join(', ')} ${got(key, ITEM_KEYS)}`,
+        ITEMS_FIELD,
+      );
   const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
   const encodingRaw = params.get('encoding') ?? 'utf-8';
   if (encodingRaw !== 'utf-8' && encodingRaw !== 'latin1')

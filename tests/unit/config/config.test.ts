@@ -59,10 +59,13 @@ describe('pipeline config', () => {
         expected: expect.stringContaining('csv options among user, item') as unknown,
       },
     ]);
-    expect(issues({ items: 'csv:/d/items.csv?idd=sku' })[0]).toMatchObject({
+    expect(issues({ items: 'csv:/d/items.csv?titel=name' })[0]).toMatchObject({
       field: 'data.items',
-      expected: expect.stringContaining('(got "idd")') as unknown,
+      expected: expect.stringContaining('(got "titel"; did you mean title?)') as unknown,
     });
+    expect(issues({ source: 'csv:/d/log.csv?user=u&itm=i' })[0]!.expected).toContain(
+      '(got "itm"; did you mean item?)',
+    );
     expect(issues({ items: '/d/items.csv?encoding=latin2' })[0]!.expected).toBe(
       'encoding=utf-8 or encoding=latin1 (got "latin2")',
     );

@@ -22,7 +22,7 @@ describe('data.source spec parser', () => {
       /data\.source: "synthetic:users=abc" - expected synthetic users to be an integer in \[2, 50000000\] \(got "abc"\)/,
     );
     expect(() => parseSource('synthetic:user=10')).toThrow(
-      /synthetic keys among users, items, interactions, seed, clusters \(got "user"\)/,
+      /synthetic keys among users, items, interactions, seed, clusters \(got "user"; did you mean users\?\)/,
     );
     expect(() => parseSource('synthetic:users')).toThrow(/key=value pairs/);
   });
@@ -97,7 +97,7 @@ describe('data.source spec parser', () => {
   it('table errors name the option', () => {
     expect(() => parseSource('csv:/x.csv?user=a')).toThrow(/both user= and item= columns/);
     expect(() => parseSource('csv:/x.csv?user=a&item=b&usr=c')).toThrow(
-      /csv options among .* \(got "usr"\)/,
+      /csv options among .* \(got "usr"; did you mean user\?\)/,
     );
     expect(() => parseSource('csv:/x.csv?header=false&user=a&item=2')).toThrow(
       /user= to be a 1-based column position when header=false \(got "a"\)/,
