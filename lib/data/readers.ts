@@ -9,6 +9,9 @@ import { forEachRecord } from './delimited.ts';
 import { BadRowCollector, DataValidationError, FAIL_ON_BAD_ROWS, quote } from './errors.ts';
 import type { BadRowPolicy } from './errors.ts';
 import { IdMap } from './id-map.ts';
+import { ItemCoverage, yearOf } from './item-meta.ts';
+import type { ItemFormat } from './item-meta.ts';
+import { readItemMetaParquet } from './item-meta-parquet.ts';
 import { InteractionParser } from './interaction-parser.ts';
 import type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
 import { readParquet } from './parquet.ts';
@@ -22,12 +25,7 @@ export interface ReadOptions {
   badRows?: BadRowPolicy;
 }
 
-/**
- * Least share of an item-metadata file's rows (or of the log's items, when fewer) whose id
- * must be an item of the log: below it the file is for another catalog or keyed by the
- * wrong column.
- */
-const MIN_ITEM_MATCH = 0.01;
+export type { ItemFormat } from './item-meta.ts';
 
 /** Bytes per row of a typical ratings file, to size the output arrays once. */
 const BYTES_PER_ROW = 20;
@@ -226,30 +224,6 @@ function idOf(v: unknown, map: IdMap): number {
   return -1;
 }
 
-/** How to read an item metadata file. */
-export interface ItemFormat {
-  delimiter: string;
-  header: boolean;
-  encoding?: 'utf-8' | 'latin1';
-  columns: {
-    id: ColumnRef;
-    title?: ColumnRef;
-    genres?: ColumnRef;
-    year?: ColumnRef;
-    text?: ColumnRef;
-  };
-  /** Separator of several genres in one field. @default | */
-  genreSeparator?: string;
-  /** ml-100k's u.item: 0/1 genre flags from column `first` on, named by `names`. */
-  genreFlags?: { first: number; names: string[] };
-  /** ml-100k: a release-date column like `01-Jan-1995` to take the year from. */
-  dateColumn?: number;
-  /** Named columns other than `id` may be missing from the header. */
-  optionalColumns?: boolean;
-}
-
-const TITLE_YEAR = /\((\d{4})\)\s*$/;
-
 /**
  * Reads item metadata and aligns it to `items` (dense item indices). Items without a line
  * get empty fields; lines for items that have no interactions are ignored. Without a year
@@ -262,6 +236,7 @@ export async function readItemMeta(
   opts: { label?: string } = {},
 ): Promise<ItemMeta> {
   const label = opts.label ?? (typeof source === 'string' ? source : 'input');
+  if (fmt.parquet) return readItemMetaParquet(source, fmt, items, label);
   let bytes: Uint8Array = new Uint8Array(0);
   if (typeof source === 'string') {
     // Metadata is catalog-sized: collect the (possibly gunzipped) bytes, then tokenize.
@@ -288,9 +263,7 @@ export async function readItemMeta(
   const enc = fmt.encoding ?? 'utf-8';
   const sep = fmt.genreSeparator ?? '|';
   let cols: Record<'id' | 'title' | 'genres' | 'year' | 'text', number> | undefined;
-  let lines = 0;
-  let matched = 0;
-  const unmatched: string[] = [];
+  const coverage = new ItemCoverage();
   forEachRecord(
     bytes,
     fmt.delimiter,
@@ -323,14 +296,8 @@ export async function readItemMeta(
         };
         if (fmt.header) return;
       }
-      lines++;
-      const id = r.text(cols.id).trim();
-      const i = items.lookup(id);
-      if (i < 0) {
-        if (unmatched.length < 3) unmatched.push(id);
-        return;
-      }
-      matched++;
+      const i = coverage.lookup(items, r.text(cols.id).trim());
+      if (i < 0) return;
       const title = cols.title >= 0 ? r.text(cols.title).trim() : '';
       meta.title[i] = title;
       if (cols.genres >= 0)
@@ -346,8 +313,7 @@ export async function readItemMeta(
       let year = cols.year >= 0 ? Number(r.text(cols.year).trim()) : NaN;
       if (!Number.isInteger(year) && fmt.dateColumn !== undefined)
         year = Number(/(\d{4})\s*$/.exec(r.text(fmt.dateColumn))?.[1]);
-      if (!Number.isInteger(year)) year = Number(TITLE_YEAR.exec(title)?.[1]);
-      meta.year[i] = Number.isInteger(year) && year > 0 && year < 10000 ? year : 0;
+      meta.year[i] = yearOf(year, title);
     },
     (line) => {
       throw new DataValidationError({
@@ -358,22 +324,12 @@ export async function readItemMeta(
       });
     },
   );
-  if (!cols || lines === 0)
+  if (!cols || coverage.rows === 0)
     throw new DataValidationError({
       file: label,
       problem: cols ? 'there are no item rows after the header' : 'the file is empty',
       expected: 'item metadata rows',
     });
-  // Metadata for another catalog (or the wrong id column) would leave (almost) every item
-  // blank; a stray id such as a title that happens to be a number must not hide that.
-  if (items.size > 0 && matched < MIN_ITEM_MATCH * Math.min(lines, items.size)) {
-    const logIds = [0, 1, 2].filter((k) => k < items.size).map((k) => quote(items.idOf(k)));
-    throw new DataValidationError({
-      file: label,
-      column: typeof fmt.columns.id === 'string' ? fmt.columns.id : undefined,
-      problem: `${matched === 0 ? 'none' : `only ${matched}`} of its ${lines} item ids ${matched === 1 ? 'is an item' : 'are items'} of the interaction log (its ids: ${unmatched.map((x) => quote(x)).join(', ')}; the log's: ${logIds.join(', ')})`,
-      expected: "an id column holding the log's item ids (data.items option id=<column>)",
-    });
-  }
+  coverage.check(items, label, typeof fmt.columns.id === 'string' ? fmt.columns.id : undefined);
   return meta;
 }

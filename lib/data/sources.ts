@@ -261,28 +261,53 @@ const ITEM_KEYS = [
   'genreSeparator',
 ];
 
+/** Options of a Parquet item-metadata file: its columns are named, nothing else applies. */
+const PARQUET_ITEM_KEYS = ['id', 'title', 'genres', 'year', 'text', 'genreSeparator'];
+
 /**
- * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...`, a local
- * path, `file://` or `s3://` URI. Defaults: comma (tab for tsv) with a header, columns
- * `item` (or `id=`), and `title`, `genres`, `year`, `text` when present.
+ * Parses an item-metadata location: `path` or `csv:path?...` / `tsv:path?...` /
+ * `parquet:path?...`, a local path, `file://` or `s3://` URI. Defaults: comma (tab for
+ * tsv) with a header, columns `item` (or `id=`), and `title`, `genres`, `year`, `text`
+ * when present.
  */
 export function parseItemsSource(s: string): {
   location: string;
   remote: boolean;
   format: ItemFormat;
 } {
-  const m = /^(csv|tsv):(.*)$/s.exec(s.trim());
+  const m = /^(csv|tsv|parquet):(.*)$/s.exec(s.trim());
   const rest = m ? m[2]! : s.trim();
   const q = rest.indexOf('?');
   const loc = parseLocation(q >= 0 ? rest.slice(0, q) : rest, s, ITEMS_FIELD);
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
+  const parquet = m?.[1] === 'parquet' || (!m && /\.parquet$/i.test(loc.location));
+  const keys = parquet ? PARQUET_ITEM_KEYS : ITEM_KEYS;
   for (const key of params.keys())
-    if (!ITEM_KEYS.includes(key))
+    if (!keys.includes(key))
       bad(
         s,
-        `data.items options among ${ITEM_KEYS.join(', ')} ${got(key, ITEM_KEYS)}`,
+        `data.items ${parquet ? 'Parquet ' : ''}options among ${keys.join(', ')} ${got(key, keys)}`,
         ITEMS_FIELD,
       );
+  if (parquet)
+    return {
+      location: loc.location,
+      remote: loc.remote,
+      format: {
+        parquet: true,
+        delimiter: ',',
+        header: true,
+        columns: {
+          id: params.get('id') ?? 'item',
+          title: params.get('title') ?? 'title',
+          genres: params.get('genres') ?? 'genres',
+          year: params.get('year') ?? 'year',
+          text: params.get('text') ?? 'text',
+        },
+        genreSeparator: params.get('genreSeparator') ?? '|',
+        optionalColumns: !params.has('title'),
+      },
+    };
   const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
   const encodingRaw = params.get('encoding') ?? 'utf-8';
   if (encodingRaw !== 'utf-8' && encodingRaw !== 'latin1')

@@ -19,7 +19,7 @@ export const dataSchema = z
       .min(1)
       .optional()
       .describe(
-        "Optional item-metadata file (title, genres, year, text): a local path, `file://` or `s3://` URI, or `csv:`/`tsv:` with options (`id=`, `title=`, `genres=`, `year=`, `text=`, `delimiter=`, `header=false`, `encoding=latin1`, `genreSeparator=`). It replaces a MovieLens folder's movies file; the LLM branch uses it as side information.",
+        "Optional item-metadata file (title, genres, year, text): a local path, `file://` or `s3://` URI, or `csv:`/`tsv:`/`parquet:` with options (`id=`, `title=`, `genres=`, `year=`, `text=`, `genreSeparator=`; delimited files also `delimiter=`, `header=false`, `encoding=latin1`). It replaces a MovieLens folder's movies file; the LLM branch uses it as side information.",
       ),
     badRows: z
       .enum(['fail', 'skip'])

@@ -72,6 +72,9 @@ describe('pipeline config', () => {
     expect(issues({ items: '/d/items.tsv?header=false' })[0]!.expected).toBe(
       'id=<1-based column position> when header=false',
     );
+    expect(issues({ items: 'parquet:/d/items.parquet?delimiter=tab' })[0]!.expected).toContain(
+      'data.items Parquet options among id, title, genres, year, text, genreSeparator',
+    );
     // A dated template and named delimiters parse; the files are ingest's to read.
     const ok = parsePipelineConfig({
       data: {

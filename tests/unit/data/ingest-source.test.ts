@@ -10,6 +10,7 @@ import {
   parseItemsSource,
   parseSource,
   writeInteractionsParquet,
+  writeParquet,
 } from '../../../lib/data/index.ts';
 import type { ItemsFile } from '../../../lib/data/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -80,6 +81,43 @@ describe('one reading path for the ingest activity and ingestToTable', () => {
       expect(meta.title[items.lookup('30')]).toBe(''); // not in the items file
     }
     expect(viaTable.stats.itemsWithMetadata).toBe(2);
+  });
+
+  it('data.items may be a Parquet file, its columns by name, in both paths', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'log.csv'), 'u,i\na,10\nb,20\nb,30\n');
+    const path = join(dir, 'catalog.parquet');
+    await writeParquet(path, {
+      sku: Int32Array.from([10, 20, 99]),
+      name: ['Harbor (1999)', 'Engine', 'Unused'],
+      category: ['Drama;Romance', 'Action', 'Comedy'],
+      released: Int32Array.from([0, 2004, 2001]),
+    });
+    const source = `csv:${join(dir, 'log.csv')}?user=u&item=i`;
+    const items = `parquet:${path}?id=sku&title=name&genres=category&year=released&genreSeparator=;`;
+    const viaTable = await ingestToTable(source, { items });
+    const viaActivity = await activityIngest(source, items);
+    for (const [ids, meta] of [
+      [viaTable.idMaps.items, viaTable.meta],
+      [viaActivity.items, viaActivity.meta],
+    ] as const) {
+      const harbor = ids.lookup('10');
+      // Year 0 in the file is unknown: the title's "(1999)" gives it, as for MovieLens.
+      expect([meta.title[harbor], meta.genres[harbor], meta.year[harbor]]).toEqual([
+        'Harbor (1999)',
+        'Drama|Romance',
+        1999,
+      ]);
+      expect(meta.year[ids.lookup('20')]).toBe(2004);
+      expect(meta.title[ids.lookup('30')]).toBe('');
+    }
+    expect(viaTable.stats.itemsWithMetadata).toBe(2);
+    // A column that is not there is named, with the ones that are.
+    const err = await ingestToTable(source, { items: `${path}?id=item` }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataValidationError);
+    expect((err as Error).message).toContain(
+      'no column "item" (columns: "sku", "name", "category", "released")',
+    );
   });
 
   it('data.items without a header names its columns by 1-based position', async () => {
