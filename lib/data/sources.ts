@@ -289,25 +289,6 @@ export function parseItemsSource(s: string): {
         `data.items ${parquet ? 'Parquet ' : ''}options among ${keys.join(', ')} ${got(key, keys)}`,
         ITEMS_FIELD,
       );
-  if (parquet)
-    return {
-      location: loc.location,
-      remote: loc.remote,
-      format: {
-        parquet: true,
-        delimiter: ',',
-        header: true,
-        columns: {
-          id: params.get('id') ?? 'item',
-          title: params.get('title') ?? 'title',
-          genres: params.get('genres') ?? 'genres',
-          year: params.get('year') ?? 'year',
-          text: params.get('text') ?? 'text',
-        },
-        genreSeparator: params.get('genreSeparator') ?? '|',
-        optionalColumns: !params.has('title'),
-      },
-    };
   const tsv = m?.[1] === 'tsv' || /\.tsv(\.gz)?$/i.test(loc.location);
   const encodingRaw = params.get('encoding') ?? 'utf-8';
   if (encodingRaw !== 'utf-8' && encodingRaw !== 'latin1')
@@ -315,7 +296,8 @@ export function parseItemsSource(s: string): {
   const headerRaw = params.get('header') ?? 'true';
   if (headerRaw !== 'true' && headerRaw !== 'false')
     bad(s, `header=true or header=false (got "${headerRaw}")`, ITEMS_FIELD);
-  const header = headerRaw === 'true';
+  // A Parquet file's columns are always named (its options exclude header and encoding).
+  const header = parquet || headerRaw === 'true';
   // By header name, or without a header by 1-based position (as data.source's columns).
   const col = (key: string, name: string): ColumnRef | undefined => {
     const v = params.get(key) ?? undefined;
@@ -332,6 +314,7 @@ export function parseItemsSource(s: string): {
     location: loc.location,
     remote: loc.remote,
     format: {
+      ...(parquet ? { parquet: true } : {}),
       delimiter: decodeDelimiter(params.get('delimiter') ?? (tsv ? '\t' : ','), s, ITEMS_FIELD),
       header,
       encoding: encodingRaw,
