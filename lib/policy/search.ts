@@ -64,10 +64,12 @@ export async function searchPolicy(
   const scored: ScoredCandidate[] = [];
   const seen = new Map<string, { label: string; valid: SplitFigures }>();
   let trained = 0;
+  let untried = 0;
   for (const [i, c] of candidates.entries()) {
     deps.signal?.throwIfAborted();
     if (trained > 0 && elapsed() > budgetSeconds) {
-      scored.push({ ...c, skipped: budgetSpent(budgetSeconds) });
+      scored.push({ ...c, skipped: `time budget of ${budgetSeconds} s spent` });
+      untried++;
       continue;
     }
     const { set, syntheticRows } = deps.build(c.sources, c.overrides);
@@ -90,10 +92,7 @@ export async function searchPolicy(
   }
   const choice = choosePolicy(a, scored, maxDrop, rankOn);
   // A choice among a few of the candidates is a different claim: the reason says so.
-  const untried = scored.filter((c) => c.skipped === budgetSpent(budgetSeconds)).length;
   if (untried > 0)
     choice.reason += `. ${untried} of ${candidates.length} candidates were not tried: the time budget (augmentation.budgetSeconds, ${budgetSeconds} s) was spent; raise it to search them`;
   return { rankOn: rankOn ?? 'selection', a, candidates: scored, choice, seconds: elapsed() };
 }
-
-const budgetSpent = (budgetSeconds: number) => `time budget of ${budgetSeconds} s spent`;
