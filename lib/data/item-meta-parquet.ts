@@ -6,8 +6,8 @@ import { DataValidationError, quote } from './errors.ts';
 import type { IdMap } from './id-map.ts';
 import { ItemCoverage, yearOf } from './item-meta.ts';
 import type { ItemFormat } from './item-meta.ts';
-import { readParquet } from './parquet.ts';
-import type { ParquetTable, ReadColumn } from './parquet.ts';
+import { readParquetInput } from './parquet-input.ts';
+import type { ReadColumn } from './parquet.ts';
 import { emptyItemMeta } from './table.ts';
 import type { ItemMeta } from './table.ts';
 
@@ -17,16 +17,7 @@ export async function readItemMetaParquet(
   items: IdMap,
   label: string,
 ): Promise<ItemMeta> {
-  let t: ParquetTable;
-  try {
-    t = await readParquet(source);
-  } catch (err) {
-    throw new DataValidationError({
-      file: label,
-      problem: (err as Error).message,
-      expected: 'a readable Parquet file (snappy or uncompressed)',
-    });
-  }
+  const t = await readParquetInput(source, label);
   const names = t.schema.map((c) => c.name);
   const column = (ref: string | number | undefined, required: boolean): ReadColumn | undefined => {
     if (ref === undefined) return undefined;

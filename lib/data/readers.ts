@@ -14,7 +14,7 @@ import type { ItemFormat } from './item-meta.ts';
 import { readItemMetaParquet } from './item-meta-parquet.ts';
 import { InteractionParser } from './interaction-parser.ts';
 import type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
-import { readParquet } from './parquet.ts';
+import { readParquetInput } from './parquet-input.ts';
 import { emptyItemMeta } from './table.ts';
 import type { ItemMeta } from './table.ts';
 
@@ -76,21 +76,7 @@ export async function readParquetInteractions(
   const wanted = [cols.user, cols.item, cols.rating, cols.timestamp].filter(
     (c): c is string => c !== undefined,
   );
-  let data;
-  try {
-    data = await readParquet(source, { columns: wanted });
-  } catch (err) {
-    const msg = (err as Error).message;
-    const missing = /no column "([^"]+)"/.exec(msg)?.[1];
-    throw new DataValidationError({
-      file: label,
-      column: missing,
-      problem: missing ? msg.replace(`${label} has `, 'the file has ') : msg,
-      expected: missing
-        ? `a Parquet column named ${quote(missing)}`
-        : 'a readable Parquet file (snappy or uncompressed)',
-    });
-  }
+  const data = await readParquetInput(source, label, wanted);
   const n = data.rows;
   if (n === 0)
     throw new DataValidationError({

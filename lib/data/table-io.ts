@@ -5,8 +5,8 @@
  */
 import { DataValidationError } from './errors.ts';
 import { IdMap } from './id-map.ts';
-import { readParquet, writeParquet } from './parquet.ts';
-import type { ParquetTable } from './parquet.ts';
+import { readParquetInput } from './parquet-input.ts';
+import { writeParquet } from './parquet.ts';
 import type { Interactions, ItemMeta } from './table.ts';
 
 /** Result of a table write: rows, file size, the schema for manifests and the file's sha256. */
@@ -30,7 +30,7 @@ export function writeInteractionsParquet(path: string, t: Interactions): Promise
 /** Reads an interaction table written by `writeInteractionsParquet` (or any file with those columns). */
 export async function readInteractionsParquet(source: string | Uint8Array): Promise<Interactions> {
   const label = typeof source === 'string' ? source : 'interactions';
-  const f = await readOrFail(source, ['user', 'item', 'rating', 'ts'], label);
+  const f = await readParquetInput(source, label, ['user', 'item', 'rating', 'ts']);
   const n = f.rows;
   return {
     n,
@@ -55,7 +55,7 @@ export function writeUsersParquet(path: string, users: IdMap): Promise<WrittenTa
 /** Reads a user ID map written by `writeUsersParquet`. */
 export async function readUsersParquet(source: string | Uint8Array): Promise<IdMap> {
   const label = typeof source === 'string' ? source : 'users';
-  const f = await readOrFail(source, ['user', 'id'], label);
+  const f = await readParquetInput(source, label, ['user', 'id']);
   return IdMap.of(inIndexOrder(f.columns.user, f.columns.id as string[], label));
 }
 
@@ -80,7 +80,14 @@ export async function readItemsParquet(
   source: string | Uint8Array,
 ): Promise<{ items: IdMap; meta: ItemMeta }> {
   const label = typeof source === 'string' ? source : 'items';
-  const f = await readOrFail(source, ['item', 'id', 'title', 'genres', 'year', 'text'], label);
+  const f = await readParquetInput(source, label, [
+    'item',
+    'id',
+    'title',
+    'genres',
+    'year',
+    'text',
+  ]);
   const index = asInt32(f.columns.item, f.rows, label, 'item');
   const items = IdMap.of(inIndexOrder(index, f.columns.id as string[], label));
   const pick = (col: string[]) => {
@@ -106,22 +113,6 @@ function iota(n: number): Int32Array {
   const a = new Int32Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   return a;
-}
-
-async function readOrFail(
-  source: string | Uint8Array,
-  columns: string[],
-  label: string,
-): Promise<ParquetTable> {
-  try {
-    return await readParquet(source, { columns });
-  } catch (err) {
-    throw new DataValidationError({
-      file: label,
-      problem: (err as Error).message,
-      expected: `a Parquet table with columns ${columns.join(', ')}`,
-    });
-  }
 }
 
 function asInt32(col: unknown, n: number, label: string, name: string): Int32Array {

@@ -17,6 +17,8 @@ import {
   writeParquet,
   writeUsersParquet,
 } from '../../../lib/data/index.ts';
+import { DataValidationError } from '../../../lib/data/errors.ts';
+import { readParquetInput } from '../../../lib/data/parquet-input.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -144,4 +146,33 @@ print(json.dumps({"types": [str(x.type) for x in t.schema], "codec": f.metadata.
       expect(out.title).toEqual(g.meta.title.slice(0, 3));
     },
   );
+});
+
+describe('readParquetInput', () => {
+  it('names the file, and a missing column by name, in a DataValidationError', async () => {
+    const path = join(dir, 'input-log.parquet');
+    await writeParquet(path, { user: Int32Array.of(1, 2), item: Int32Array.of(3, 4) });
+    expect((await readParquetInput(path, 'log.parquet', ['user'])).columns.user).toEqual(
+      Int32Array.of(1, 2),
+    );
+    const missing = await readParquetInput(path, 'log.parquet', ['user', 'rating']).catch(
+      (e: unknown) => e,
+    );
+    expect(missing).toBeInstanceOf(DataValidationError);
+    expect(missing).toMatchObject({
+      file: 'log.parquet',
+      column: 'rating',
+      expected: 'a Parquet column named "rating"',
+    });
+    expect((missing as Error).message).toContain('the file has no column "rating"');
+    const garbage = await readParquetInput(
+      new TextEncoder().encode('user,item\n1,2\n'),
+      'x.csv',
+    ).catch((e: unknown) => e);
+    expect(garbage).toBeInstanceOf(DataValidationError);
+    expect(garbage).toMatchObject({
+      file: 'x.csv',
+      expected: 'a readable Parquet file (snappy or uncompressed)',
+    });
+  });
 });
