@@ -32,8 +32,19 @@ export interface PolicyStageConfig {
   augmentation: PipelineConfig['augmentation'];
   resample: PipelineConfig['resample'];
   model: PipelineConfig['model'];
-  /** The evaluation's segments and guard rail (evaluate.sparseFraction, tailFraction, maxDrop). */
-  segments: { sparseFraction: number; tailFraction: number; maxDrop: number };
+  /**
+   * The evaluation's segments and guard rails (evaluate.sparseFraction, tailFraction,
+   * maxDrop, and coldThreshold, minSegmentUsers, alpha: absent in configs from before the
+   * policy guarded the cold users, which it then does not).
+   */
+  segments: {
+    sparseFraction: number;
+    tailFraction: number;
+    maxDrop: number;
+    coldThreshold?: number;
+    minSegmentUsers?: number;
+    alpha?: number;
+  };
   seed: number;
 }
 
@@ -145,7 +156,7 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         signal: ctx.signal,
       },
       augmentation.budgetSeconds,
-      segments.maxDrop,
+      { maxDrop: segments.maxDrop, minSegmentUsers: segments.minSegmentUsers ?? 50 },
       // Absent in configs from before the choice: the selection half.
       augmentation.rankOn ?? 'selection',
     );
@@ -197,6 +208,12 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
         confirmSparseNdcg10A: result.a.confirmation.sparseNdcg10,
         selectionUsers: halves.selection.length,
         confirmationUsers: halves.confirmation.length,
+        ...(result.a.coldUsers
+          ? {
+              validColdUsers: result.a.coldUsers.users,
+              validColdNdcg10A: result.a.coldUsers.ndcg10,
+            }
+          : {}),
         ...(chosen?.valid
           ? {
               validNdcg10B: chosen.valid.ndcg10,
@@ -204,6 +221,9 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
               validTailRecall10B: chosen.valid.tailRecall10,
               confirmNdcg10B: chosen.valid.confirmation.ndcg10,
               confirmSparseNdcg10B: chosen.valid.confirmation.sparseNdcg10,
+              ...(chosen.valid.coldUsers
+                ? { validColdNdcg10B: chosen.valid.coldUsers.ndcg10 }
+                : {}),
             }
           : {}),
         candidates: result.candidates.map((c) => ({
@@ -215,6 +235,12 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
                 tailRecall10: c.valid.tailRecall10,
                 selectionSparseNdcg10: c.valid.selection.sparseNdcg10,
                 confirmSparseNdcg10: c.valid.confirmation.sparseNdcg10,
+                ...(c.valid.coldUsers
+                  ? {
+                      coldNdcg10: c.valid.coldUsers.ndcg10,
+                      coldDeltaHigh: c.valid.coldUsers.deltaHigh,
+                    }
+                  : {}),
               }
             : {}),
           ...(c.syntheticRows !== undefined ? { syntheticRows: c.syntheticRows } : {}),

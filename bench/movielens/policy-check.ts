@@ -110,6 +110,12 @@ const candidates = policyCandidates(['teacher'], augmentation, [TEACHER_WITH_HEA
 const segments = {
   sparseFraction: config.evaluate.sparseFraction,
   tailFraction: config.evaluate.tailFraction,
+  coldThreshold: config.evaluate.coldThreshold,
+  alpha: config.evaluate.alpha,
+};
+const guard = {
+  maxDrop: config.evaluate.maxDrop,
+  minSegmentUsers: config.evaluate.minSegmentUsers,
 };
 const lift = (x: number, a: number) => (x / a - 1) * 100;
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
@@ -137,7 +143,7 @@ for (const seed of args.seeds!.split(',').map(Number)) {
       score: (set, of) => scorer.score(set, of),
     },
     augmentation.budgetSeconds,
-    config.evaluate.maxDrop,
+    guard,
     // The halves' own rule; the rule that ranks on every user is compared below.
     'selection',
   );
@@ -162,7 +168,7 @@ for (const seed of args.seeds!.split(',').map(Number)) {
     );
   }
   // The same candidates ranked on every validation user (augmentation.rankOn: all).
-  const single = choosePolicy(a, result.candidates, config.evaluate.maxDrop, 'all');
+  const single = choosePolicy(a, result.candidates, guard, 'all');
   const pick = rows.find((r) => r.label === result.choice.chosen)!;
   const singlePick = rows.find((r) => r.label === single.chosen)!;
   console.error(

@@ -154,10 +154,30 @@ function* abTestSteps(
 
 /** How a guard rail judges a drop: the allowance, its units, and the smallest segment whose
  * point estimate is judged alone. */
-interface RailRule {
+export interface RailRule {
   maxDrop: number;
   mode: 'relative' | 'absolute';
   minUsers: number;
+}
+
+/** The segment's change the rule reads: its users, A's mean, B - A and the interval's top. */
+export type RailChange = Pick<Effect, 'n' | 'meanA' | 'delta' | 'ciHigh'>;
+
+/** The drop the rule compares with `maxDrop`: relative to A's mean, or in metric units. */
+function railDrop(e: RailChange, mode: RailRule['mode']): number {
+  // A mean of 0 cannot fall (metrics are >= 0), so the relative drop is 0 there.
+  if (mode === 'absolute') return -e.delta;
+  return e.meanA > 0 ? -e.delta / e.meanA : 0;
+}
+
+/**
+ * Whether a guard rail blocks B: its drop exceeds `maxDrop`, and the segment is large enough
+ * to judge on the point estimate or the whole interval of the change is below zero. The
+ * A/B gate's rule; the policy applies it on validation (lib/policy/choose.ts).
+ */
+export function railBlocks(e: RailChange, rule: RailRule): boolean {
+  if (e.n === 0 || !(railDrop(e, rule.mode) > rule.maxDrop)) return false;
+  return e.n >= rule.minUsers || e.ciHigh < 0;
 }
 
 function guardCheck(rail: GuardRail, e: Effect, rule: RailRule, level: string): DecisionCheck {
@@ -171,7 +191,6 @@ function guardCheck(rail: GuardRail, e: Effect, rule: RailRule, level: string): 
       reason: `${where}: no users in this segment, guard rail not applied`,
     };
   }
-  // A mean of 0 cannot fall (metrics are >= 0), so the relative drop is 0 there.
   const relative = mode === 'relative' && e.meanA > 0;
   // The change's interval, so a reader sees whether the segment's change is told apart from
   // noise (segments are small): as a share of A's mean where the drop is judged so.
@@ -179,7 +198,7 @@ function guardCheck(rail: GuardRail, e: Effect, rule: RailRule, level: string): 
     ? `${signed(e.ciLow / e.meanA, 1, true)}..${signed(e.ciHigh / e.meanA, 1, true)}`
     : `${signed(e.ciLow, 4)}..${signed(e.ciHigh, 4)}`;
   const levels = `(${fmt(e.meanA)} -> ${fmt(e.meanB)}, ${level} of the change ${interval}, n=${e.n} users)`;
-  const drop = mode === 'absolute' ? -e.delta : relative ? -e.delta / e.meanA : 0;
+  const drop = railDrop(e, mode);
   // From 0, a rise has no relative size.
   const change =
     mode === 'absolute'
@@ -195,7 +214,7 @@ function guardCheck(rail: GuardRail, e: Effect, rule: RailRule, level: string): 
     if (e.n >= minUsers) return { name: rail, passed: false, reason: over };
     // Too few users for the point estimate: only a fall the interval tells apart from none counts.
     const few = `${e.n} users are too few to judge on the point estimate (fewer than ${minUsers})`;
-    return e.ciHigh < 0
+    return railBlocks(e, rule)
       ? {
           name: rail,
           passed: false,

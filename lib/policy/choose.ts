@@ -16,8 +16,12 @@
  *    0.1916, below A on the confirmation half, passed over candidates 13-19% above A overall
  *    and above it on the sparse users of each half).
  * The guard rails are the A/B gate's, applied on validation, so the choice is one the gate
- * can accept. Pure: the figures come from the search.
+ * can accept: overall and tail items on the users that rank, and the cold users (too few to
+ * split in halves) on every validation user, by the gate's own rule (railBlocks: a segment
+ * smaller than `minSegmentUsers` blocks only when its whole interval is below zero). Pure:
+ * the figures come from the search.
  */
+import { railBlocks } from '../eval/decision.ts';
 import type { PolicyCandidate } from './grid.ts';
 
 /** Validation figures of one trained model: NDCG@10 overall and on sparse users, tail recall. */
@@ -28,11 +32,32 @@ export interface ValidationFigures {
   tailRecall10: number;
 }
 
+/** NDCG@10 of the cold users (the evaluation's segment) among every validation user. */
+export interface ColdFigures {
+  users: number;
+  ndcg10: number;
+  /**
+   * A candidate's: the top of the interval of its change against A (NDCG@10 units, paired
+   * per user, at the gate's level); absent for A.
+   */
+  deltaHigh?: number;
+}
+
 /** The figures on every validation user, and on each half (selection, confirmation). */
 export interface SplitFigures extends ValidationFigures {
   selection: ValidationFigures;
   confirmation: ValidationFigures;
+  /** Absent where the scorer measured no cold users. */
+  coldUsers?: ColdFigures;
 }
+
+/** The guard rails' allowance: the gate's `evaluate.maxDrop` and `evaluate.minSegmentUsers`. */
+export interface PolicyGuard {
+  maxDrop: number;
+  minSegmentUsers: number;
+}
+
+const DEFAULT_GUARD: PolicyGuard = { maxDrop: 0.05, minSegmentUsers: 50 };
 
 export interface ScoredCandidate extends PolicyCandidate {
   /** Absent when the candidate was not trained (see `skipped`). */
@@ -65,12 +90,31 @@ export interface PolicyChoice {
 
 const f = (x: number) => x.toFixed(4);
 
+/** Whether the candidate's cold users fall as the gate's cold-user rail would not accept. */
+export function coldUsersBlock(a: SplitFigures, x: SplitFigures, guard: PolicyGuard): boolean {
+  const cold = x.coldUsers;
+  if (!a.coldUsers || cold?.deltaHigh === undefined) return false;
+  return railBlocks(
+    {
+      n: a.coldUsers.users,
+      meanA: a.coldUsers.ndcg10,
+      delta: cold.ndcg10 - a.coldUsers.ndcg10,
+      ciHigh: cold.deltaHigh,
+    },
+    { maxDrop: guard.maxDrop, mode: 'relative', minUsers: guard.minSegmentUsers },
+  );
+}
+
 /** `x` keeps A's overall NDCG@10 and, within `maxDrop`, its tail recall. */
 function eligible(a: ValidationFigures, x: ValidationFigures, maxDrop: number): boolean {
   // No tail item among these users: nothing to guard.
   const tailKept = !(a.tailRecall10 > 0) || x.tailRecall10 >= a.tailRecall10 * (1 - maxDrop);
   return x.ndcg10 >= a.ndcg10 && tailKept;
 }
+
+/** A candidate's cold users against A's, with the top of the interval of the change. */
+const coldWords = (a: SplitFigures, x: SplitFigures) =>
+  `${f(x.coldUsers!.ndcg10)} vs A ${f(a.coldUsers!.ndcg10)} on ${a.coldUsers!.users} users, the interval of the change up to ${x.coldUsers!.deltaHigh! >= 0 ? '+' : ''}${f(x.coldUsers!.deltaHigh!)}`;
 
 const figures = (x: ValidationFigures, a: ValidationFigures) =>
   `sparse users ${f(x.sparseNdcg10)} vs A ${f(a.sparseNdcg10)}, overall ${f(x.ndcg10)} vs A ${f(a.ndcg10)}`;
@@ -85,9 +129,10 @@ const figures = (x: ValidationFigures, a: ValidationFigures) =>
 export function choosePolicy(
   a: SplitFigures,
   candidates: ScoredCandidate[],
-  maxDrop = 0.05,
+  guard: PolicyGuard = DEFAULT_GUARD,
   rankOn: RankOn = 'selection',
 ): PolicyChoice {
+  const { maxDrop } = guard;
   const trained = candidates.filter(
     (c): c is ScoredCandidate & { valid: SplitFigures } => c.valid !== undefined,
   );
@@ -105,14 +150,18 @@ export function choosePolicy(
   const aSel = ranked(a);
   const better = (x: ValidationFigures, y: ValidationFigures) =>
     x.sparseNdcg10 > y.sparseNdcg10 || (x.sparseNdcg10 === y.sparseNdcg10 && x.ndcg10 > y.ndcg10);
-  const pool = trained.filter((c) => eligible(aSel, sel(c), maxDrop));
+  const kept = trained.filter((c) => eligible(aSel, sel(c), maxDrop));
+  const coldBlocked = new Set(kept.filter((c) => coldUsersBlock(a, c.valid, guard)));
+  const pool = kept.filter((c) => !coldBlocked.has(c));
   if (pool.length === 0) {
     let best = trained[0]!;
     for (const c of trained) if (sel(c).ndcg10 > sel(best).ndcg10) best = c;
+    const cold =
+      coldBlocked.size > 0 ? `, or its cold users fall (${coldBlocked.size} of them)` : '';
     return {
       chosen: best.label,
       beatsA: false,
-      reason: `on ${users} every candidate is below A overall or loses tail-item recall (best overall ${best.label}: ${f(sel(best).ndcg10)} vs A ${f(aSel.ndcg10)}); B is that candidate`,
+      reason: `on ${users} every candidate is below A overall or loses tail-item recall${cold} (best overall ${best.label}: ${f(sel(best).ndcg10)} vs A ${f(aSel.ndcg10)}); B is that candidate`,
     };
   }
   const bestOf = (cs: typeof pool) => {
@@ -120,6 +169,11 @@ export function choosePolicy(
     for (const c of cs) if (better(sel(c), sel(best))) best = c;
     return best;
   };
+  // The candidate the cold-user rail passed over, when it would have been the pick.
+  const passedCold = bestOf(kept);
+  const coldNote = coldBlocked.has(passedCold)
+    ? `; ${passedCold.label} scores higher on sparse users (${f(sel(passedCold).sparseNdcg10)}) but its cold users fall (${coldWords(a, passedCold.valid)})`
+    : '';
   // Better on sparse users of a half, under the same two guard rails.
   const beatsOn = (c: (typeof pool)[number], half: 'selection' | 'confirmation') =>
     c.valid[half].sparseNdcg10 > a[half].sparseNdcg10 && eligible(a[half], c.valid[half], maxDrop);
@@ -137,7 +191,7 @@ export function choosePolicy(
       return {
         chosen: best.label,
         beatsA: true,
-        reason: `${best.label} is best on ${users} among the candidates that beat A on each half of them (${figures(sel(best), aSel)}; confirmation half: ${figures(best.valid.confirmation, a.confirmation)})${passedOver}`,
+        reason: `${best.label} is best on ${users} among the candidates that beat A on each half of them (${figures(sel(best), aSel)}; confirmation half: ${figures(best.valid.confirmation, a.confirmation)})${passedOver}${coldNote}`,
       };
     }
   }
@@ -147,14 +201,14 @@ export function choosePolicy(
     return {
       chosen: best.label,
       beatsA: false,
-      reason: `no candidate beats A on sparse users of ${users} without losing overall or on tail items; B is the closest: ${picked}`,
+      reason: `no candidate beats A on sparse users of ${users} without losing overall or on tail items; B is the closest: ${picked}${coldNote}`,
     };
   if (rankOn === 'all') {
     const lost = (['selection', 'confirmation'] as const).find((half) => !beatsOn(best, half))!;
     return {
       chosen: best.label,
       beatsA: false,
-      reason: `${picked} but does not beat A on the ${lost} half (${figures(best.valid[lost], a[lost])}, tail recall ${f(best.valid[lost].tailRecall10)} vs A ${f(a[lost].tailRecall10)}), nor does any other candidate on both: its lift is not confirmed`,
+      reason: `${picked} but does not beat A on the ${lost} half (${figures(best.valid[lost], a[lost])}, tail recall ${f(best.valid[lost].tailRecall10)} vs A ${f(a[lost].tailRecall10)}), nor does any other candidate on both: its lift is not confirmed${coldNote}`,
     };
   }
   const conf = best.valid.confirmation;
@@ -162,8 +216,10 @@ export function choosePolicy(
   return {
     chosen: best.label,
     beatsA: confirmed,
-    reason: confirmed
-      ? `${picked} and beats A on the confirmation half too (${figures(conf, a.confirmation)})`
-      : `${picked} but does not beat A on the confirmation half (${figures(conf, a.confirmation)}, tail recall ${f(conf.tailRecall10)} vs A ${f(a.confirmation.tailRecall10)}): its lift is not confirmed`,
+    reason:
+      (confirmed
+        ? `${picked} and beats A on the confirmation half too (${figures(conf, a.confirmation)})`
+        : `${picked} but does not beat A on the confirmation half (${figures(conf, a.confirmation)}, tail recall ${f(conf.tailRecall10)} vs A ${f(a.confirmation.tailRecall10)}): its lift is not confirmed`) +
+      coldNote,
   };
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { TrainingSet } from '../data/row-sets.ts';
 import { choosePolicy } from './choose.ts';
-import type { PolicyChoice, RankOn, ScoredCandidate, SplitFigures } from './choose.ts';
+import type { PolicyChoice, PolicyGuard, RankOn, ScoredCandidate, SplitFigures } from './choose.ts';
 import type { PolicyCandidate, PolicyOverrides } from './grid.ts';
 
 export interface PolicySearchDeps {
@@ -54,7 +54,7 @@ export async function searchPolicy(
   candidates: readonly PolicyCandidate[],
   deps: PolicySearchDeps,
   budgetSeconds: number,
-  maxDrop?: number,
+  guard?: PolicyGuard,
   rankOn?: RankOn,
 ): Promise<PolicySearchResult> {
   const t0 = performance.now();
@@ -90,7 +90,7 @@ export async function searchPolicy(
     seen.set(digest, { label: c.label, valid });
     scored.push({ ...c, valid, syntheticRows, seconds: (performance.now() - s0) / 1000 });
   }
-  const choice = choosePolicy(a, scored, maxDrop, rankOn);
+  const choice = choosePolicy(a, scored, guard, rankOn);
   // A choice among a few of the candidates is a different claim: the reason says so.
   if (untried > 0)
     choice.reason += `. ${untried} of ${candidates.length} candidates were not tried: the time budget (augmentation.budgetSeconds, ${budgetSeconds} s) was spent; raise it to search them`;

@@ -4,6 +4,7 @@
  * the whole validation split, overall and on the sparse users (the evaluation's own segment
  * definition), and the figures read off per half. The test split plays no part.
  */
+import { bootstrapMeanCi } from '../eval/bootstrap.ts';
 import { keepRows } from '../eval/csr.ts';
 import { evaluateFullRankingAsync } from '../eval/full-ranking.ts';
 import { meanOf } from '../eval/summary.ts';
@@ -12,7 +13,24 @@ import type { TrainConfig, TrainingSet, ValidationData } from '../models/types.t
 import type { SplitFigures, ValidationFigures } from './choose.ts';
 import type { ValidationHalves } from './halves.ts';
 
-type Segments = { sparseFraction: number; tailFraction: number };
+/**
+ * The evaluation's segment settings; `coldThreshold` and `alpha` (the level of the cold
+ * users' interval) are absent in configs from before the cold-user rail, which then is
+ * not measured.
+ */
+export type Segments = {
+  sparseFraction: number;
+  tailFraction: number;
+  coldThreshold?: number;
+  alpha?: number;
+};
+
+/** A scored model's figures, and its cold users' per-user NDCG@10 (ascending user ids). */
+interface Scored {
+  figures: SplitFigures;
+  coldNdcg?: Float64Array;
+  chosen?: Record<string, number>;
+}
 
 /**
  * The trainer settings the candidates are screened with, given what A's training chose:
@@ -58,6 +76,7 @@ export function policyScorer(
   options: { screen?: boolean; signal?: AbortSignal } = {},
 ): PolicyScorer {
   let candidateTrain = train;
+  let coldA: Float64Array | undefined;
   const configFor = (of: 'A' | 'candidate') => (of === 'A' ? train : candidateTrain);
   return {
     async score(set, of) {
@@ -69,8 +88,11 @@ export function policyScorer(
         segments,
         options.signal,
       );
-      if (of === 'A' && options.screen !== false)
-        candidateTrain = screeningConfig(train, scored.chosen);
+      if (of === 'A') {
+        coldA = scored.coldNdcg;
+        if (options.screen !== false) candidateTrain = screeningConfig(train, scored.chosen);
+      } else if (coldA && scored.coldNdcg && scored.figures.coldUsers)
+        scored.figures.coldUsers.deltaHigh = coldChangeHigh(coldA, scored.coldNdcg, segments);
       return scored.figures;
     },
     configFor,
@@ -89,7 +111,7 @@ export async function validationFigures(
   train: TrainConfig,
   segments: Segments,
   signal?: AbortSignal,
-): Promise<{ figures: SplitFigures; chosen?: Record<string, number> }> {
+): Promise<Scored> {
   const stopOn = { ...validation, valid: keepRows(validation.valid, halves.selection) };
   const result = await trainRecommender(set, stopOn, train, { signal });
   try {
@@ -97,11 +119,22 @@ export async function validationFigures(
     const ranked = await evaluateFullRankingAsync(
       { nUsers, nItems: set.nItems, train: validation.train, test: validation.valid },
       result.model,
-      { ks: [10], excludeValid: false, ...segments, signal },
+      {
+        ks: [10],
+        excludeValid: false,
+        sparseFraction: segments.sparseFraction,
+        tailFraction: segments.tailFraction,
+        ...(segments.coldThreshold !== undefined ? { coldThreshold: segments.coldThreshold } : {}),
+        signal,
+      },
     );
     const ndcg = ranked.perUser['ndcg@10']!;
     const tail = ranked.perUser['tailRecall@10']!;
-    const { sparseUsers, tailUsers } = ranked.segments;
+    const { sparseUsers, tailUsers, coldUsers } = ranked.segments;
+    const coldNdcg =
+      segments.coldThreshold !== undefined
+        ? Float64Array.from(coldUsers, (q) => ndcg[q]!)
+        : undefined;
     // Evaluated positions of each half (positions follow ascending user ids).
     const inHalf = new Uint8Array(nUsers);
     for (const u of halves.confirmation) inHalf[u] = 1;
@@ -115,10 +148,28 @@ export async function validationFigures(
       };
     };
     return {
-      figures: { ...figures(), selection: figures(0), confirmation: figures(1) },
+      figures: {
+        ...figures(),
+        selection: figures(0),
+        confirmation: figures(1),
+        ...(coldNdcg && coldNdcg.length > 0
+          ? { coldUsers: { users: coldNdcg.length, ndcg10: meanOf(ndcg, coldUsers) } }
+          : {}),
+      },
+      ...(coldNdcg ? { coldNdcg } : {}),
       ...(result.chosen ? { chosen: result.chosen } : {}),
     };
   } finally {
     result.model.dispose();
   }
+}
+
+/**
+ * The top of the bootstrap interval of a candidate's change on the cold users (paired per
+ * user, B - A), at the gate's level 1 - alpha: what the gate's small-segment rule reads.
+ */
+function coldChangeHigh(a: Float64Array, b: Float64Array, segments: Segments): number {
+  const delta = new Float64Array(a.length);
+  for (let q = 0; q < a.length; q++) delta[q] = b[q]! - a[q]!;
+  return bootstrapMeanCi(delta, { level: 1 - (segments.alpha ?? 0.05) }).high;
 }

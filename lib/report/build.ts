@@ -262,15 +262,18 @@ function policyStats(p: unknown): NonNullable<ReportData['policy']> {
   if (!Array.isArray(list)) throw new Error(`${f}: candidates is not an array`);
   const opt = (o: Obj, k: string, as = k) =>
     typeof o[k] === 'number' ? { [as]: o[k] as number } : {};
-  // Sparse users on each half of the validation users (lib/policy/halves.ts).
+  // Sparse users on each half of the validation users (lib/policy/halves.ts), and the cold
+  // users on all of them.
   const halves = (v: Obj) => {
     const sparse = (half: string, key: string) => {
       const x = (v[half] as Obj | undefined)?.sparseNdcg10;
       return typeof x === 'number' ? { [key]: x } : {};
     };
+    const cold = (v.coldUsers as Obj | undefined)?.ndcg10;
     return {
       ...sparse('selection', 'selectionSparseNdcg10'),
       ...sparse('confirmation', 'confirmSparseNdcg10'),
+      ...(typeof cold === 'number' ? { coldNdcg10: cold } : {}),
     };
   };
   return {

@@ -225,8 +225,9 @@ function ganSection(g: Record<string, number>, gate?: string): string {
 }
 
 function policySection(p: NonNullable<ReportData['policy']>): string {
-  const head =
-    '<tr><th>candidate</th><th>synthetic rows</th><th>NDCG@10</th><th>sparse users NDCG@10</th><th>tail items Recall@10</th><th>sparse users, selection half</th><th>sparse users, confirmation half</th></tr>';
+  // Results from before the cold-user rail have no cold figures: no column.
+  const cold = p.a.coldNdcg10 !== undefined;
+  const head = `<tr><th>candidate</th><th>synthetic rows</th><th>NDCG@10</th><th>sparse users NDCG@10</th><th>tail items Recall@10</th><th>sparse users, selection half</th><th>sparse users, confirmation half</th>${cold ? '<th>cold users NDCG@10</th>' : ''}</tr>`;
   const row = (label: string, cells: string[], chosen = false) =>
     `<tr${chosen ? ' class="up"' : ''}><td>${esc(label)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   const figures = (
@@ -237,6 +238,7 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
     f4(v.tailRecall10 ?? NaN),
     f4(v.selectionSparseNdcg10 ?? NaN),
     f4(v.confirmSparseNdcg10 ?? NaN),
+    ...(cold ? [f4(v.coldNdcg10 ?? NaN)] : []),
   ];
   const body = [
     row('A (real data only)', ['0', ...figures(p.a)]),
@@ -249,6 +251,7 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
             '',
             '',
             '',
+            ...(cold ? [''] : []),
           ])
         : row(c.label, [int(c.syntheticRows ?? NaN), ...figures(c)], c.label === p.chosen),
     ),
@@ -268,6 +271,10 @@ function policySection(p: NonNullable<ReportData['policy']>): string {
       p.rankOn === 'all'
         ? 'The candidates are ranked on every validation user, and the pick counts as beating A only when it does so on each half; the A/B test above is the estimate no choice has seen.'
         : 'The candidates are ranked on the selection half; the pick must beat A on the confirmation half too, which no choice has seen, so its figure there is the honest estimate of its lift.'
+    }${
+      cold
+        ? " A candidate whose cold users fall as the A/B test's cold-user guard rail would not accept (on every validation user, the same allowance and small-segment rule) is not picked."
+        : ''
     }</p>`,
   ]);
 }

@@ -157,4 +157,6 @@ export interface TrainedModelInfo {
 export interface HalvesFigures {
   selectionSparseNdcg10?: number;
   confirmSparseNdcg10?: number;
+  /** The cold users' validation NDCG@10, on every validation user (the policy's cold rail). */
+  coldNdcg10?: number;
 }

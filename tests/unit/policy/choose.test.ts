@@ -24,6 +24,13 @@ const cand = (label: string, valid?: SplitFigures): ScoredCandidate => ({
   ...(valid ? { valid } : { skipped: 'budget' }),
 });
 const a = split(fig(0.1, 0.05));
+/** The gate's allowance, with its default small-segment size. */
+const guard = (maxDrop: number, minSegmentUsers = 50) => ({ maxDrop, minSegmentUsers });
+/** Figures with cold users: their NDCG@10 and, for a candidate, the top of its change's interval. */
+const withCold = (x: SplitFigures, users: number, ndcg10: number, deltaHigh?: number) => ({
+  ...x,
+  coldUsers: { users, ndcg10, ...(deltaHigh !== undefined ? { deltaHigh } : {}) },
+});
 
 describe('choosePolicy', () => {
   it('picks the best sparse-user figure among candidates not below A overall', () => {
@@ -59,7 +66,7 @@ describe('choosePolicy', () => {
       cand('y', three(fig(0.1, 0.08), fig(0.1, 0.06), fig(0.1, 0.1))),
     ];
     expect(choosePolicy(a, candidates).chosen).toBe('x');
-    const all = choosePolicy(a, candidates, 0.05, 'all');
+    const all = choosePolicy(a, candidates, guard(0.05), 'all');
     expect(all.chosen).toBe('y');
     expect(all.beatsA).toBe(true);
     expect(all.reason).toMatch(/y is best on every validation user .* each half/);
@@ -68,7 +75,12 @@ describe('choosePolicy', () => {
       [fig(0.1, 0.049), fig(0.1, 0.1), 'selection'],
       [fig(0.1, 0.1), fig(0.099, 0.1), 'confirmation'],
     ] as const) {
-      const one = choosePolicy(a, [cand('y', three(fig(0.1, 0.08), sel, conf))], 0.05, 'all');
+      const one = choosePolicy(
+        a,
+        [cand('y', three(fig(0.1, 0.08), sel, conf))],
+        guard(0.05),
+        'all',
+      );
       expect(one.chosen).toBe('y');
       expect(one.beatsA).toBe(false);
       expect(one.reason).toContain(`does not beat A on the ${half} half`);
@@ -77,7 +89,7 @@ describe('choosePolicy', () => {
     const tail = choosePolicy(
       a,
       [cand('y', three(fig(0.1, 0.08), fig(0.1, 0.1), fig(0.1, 0.1, 0.18)))],
-      0.05,
+      guard(0.05),
       'all',
     );
     expect(tail.beatsA).toBe(false);
@@ -91,7 +103,7 @@ describe('choosePolicy', () => {
       cand('y', split(fig(0.11, 0.07))),
       cand('z', split(fig(0.12, 0.06))),
     ];
-    const choice = choosePolicy(a, candidates, 0.05, 'all');
+    const choice = choosePolicy(a, candidates, guard(0.05), 'all');
     expect(choice.chosen).toBe('y');
     expect(choice.beatsA).toBe(true);
     expect(choice.reason).toMatch(
@@ -101,11 +113,11 @@ describe('choosePolicy', () => {
       'x scores higher on sparse users (0.0900) but does not beat A on each half',
     );
     // Ranked on the selection half, the confirmation half stays unseen by the pick.
-    const selection = choosePolicy(a, candidates, 0.05, 'selection');
+    const selection = choosePolicy(a, candidates, guard(0.05), 'selection');
     expect(selection.chosen).toBe('x');
     expect(selection.beatsA).toBe(false);
     // With no candidate beating A on each half, the best eligible one is B, not confirmed.
-    const alone = choosePolicy(a, [candidates[0]!], 0.05, 'all');
+    const alone = choosePolicy(a, [candidates[0]!], guard(0.05), 'all');
     expect(alone.chosen).toBe('x');
     expect(alone.beatsA).toBe(false);
     expect(alone.reason).toContain('nor does any other candidate on both');
@@ -126,10 +138,10 @@ describe('choosePolicy', () => {
 
   it("keeps the gate's tail guard rail: a candidate losing more than maxDrop of tail recall is not eligible", () => {
     const c = [cand('x', split(fig(0.11, 0.09, 0.189))), cand('y', split(fig(0.1, 0.06, 0.191)))];
-    expect(choosePolicy(a, c, 0.05).chosen).toBe('y');
-    expect(choosePolicy(a, c, 0.1).chosen).toBe('x');
+    expect(choosePolicy(a, c, guard(0.05)).chosen).toBe('y');
+    expect(choosePolicy(a, c, guard(0.1)).chosen).toBe('x');
     // No tail item in validation (A's tail recall NaN): nothing to guard.
-    expect(choosePolicy(split(fig(0.1, 0.05, NaN)), c, 0.05).chosen).toBe('x');
+    expect(choosePolicy(split(fig(0.1, 0.05, NaN)), c, guard(0.05)).chosen).toBe('x');
   });
 
   it('says plainly when no eligible candidate beats A on sparse users', () => {
@@ -156,5 +168,31 @@ describe('choosePolicy', () => {
   it('chooses nothing when nothing was trained', () => {
     expect(choosePolicy(a, []).chosen).toBeUndefined();
     expect(choosePolicy(a, [cand('s')]).reason).toMatch(/within the budget/);
+  });
+
+  it("keeps the gate's cold-user guard rail, by the gate's small-segment rule", () => {
+    const coldA = withCold(a, 20, 0.04);
+    // x is best on sparse users, but its 20 cold users fall by 50% and the interval is below 0.
+    const x = (deltaHigh: number, users = 20) =>
+      cand('x', withCold(split(fig(0.11, 0.09)), users, 0.02, deltaHigh));
+    const y = cand('y', withCold(split(fig(0.1, 0.06)), 20, 0.04, 0.01));
+    const blocked = choosePolicy(coldA, [x(-0.001), y]);
+    expect(blocked.chosen).toBe('y');
+    expect(blocked.beatsA).toBe(true);
+    expect(blocked.reason).toContain(
+      'x scores higher on sparse users (0.0900) but its cold users fall (0.0200 vs A 0.0400 on 20 users',
+    );
+    // Too few users, and the interval holds no change: the point estimate alone does not block.
+    expect(choosePolicy(coldA, [x(0.002), y]).chosen).toBe('x');
+    // Judged on the point estimate once the segment is as large as minSegmentUsers.
+    expect(choosePolicy(coldA, [x(0.002), y], guard(0.05, 20)).chosen).toBe('y');
+    // Within the allowance: not blocked whatever the interval.
+    expect(choosePolicy(coldA, [x(-0.001), y], guard(0.6)).chosen).toBe('x');
+    // Every eligible candidate blocked: the best overall stands in, and the reason says why.
+    const none = choosePolicy(coldA, [x(-0.001)]);
+    expect(none.beatsA).toBe(false);
+    expect(none.reason).toMatch(/or its cold users fall \(1 of them\)/);
+    // Figures without cold users (A's or the candidate's): nothing to guard.
+    expect(choosePolicy(a, [x(-0.001), y]).chosen).toBe('x');
   });
 });

@@ -131,4 +131,24 @@ describe('the policy scorer', () => {
       (await validationFigures(candidate, validation, halves, ease, segments)).figures,
     );
   }, 60_000);
+
+  it("measures the cold users on every validation user, and a candidate's change against A's", async () => {
+    const halves = validationHalves(train, valid, 0.25, 3);
+    const validation = { train, valid };
+    const withCold = { ...segments, coldThreshold: 12, alpha: 0.05 };
+    const counts = rowCounts(train);
+    const cold = nonEmptyRows(valid).filter((u) => counts[u]! <= 12).length;
+    expect(cold).toBeGreaterThan(5);
+    const scorer = policyScorer(validation, halves, ease, withCold, { screen: false });
+    const a = await scorer.score(set, 'A');
+    expect(a.coldUsers?.users).toBe(cold);
+    expect(a.coldUsers?.deltaHigh).toBeUndefined();
+    // The same rows again: every cold user's change is 0, so is the interval's top.
+    const same = await scorer.score(set, 'candidate');
+    expect(same.coldUsers).toEqual({ ...a.coldUsers, deltaHigh: 0 });
+    // Without the cold threshold (a config from before the rail): not measured.
+    expect(
+      (await validationFigures(set, validation, halves, ease, segments)).figures.coldUsers,
+    ).toBeUndefined();
+  }, 60_000);
 });

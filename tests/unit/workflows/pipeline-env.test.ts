@@ -246,7 +246,14 @@ describe('pipeline workflow on the test environment', () => {
         expect(call.queue).toBe(queues.gpu);
         const { inputs, config } = call.input as StageInput<{ segments: object }>;
         expect(Object.keys(inputs).sort()).toEqual(['generateGan', 'preprocess', 'teacher']);
-        expect(config.segments).toEqual({ sparseFraction: 0.25, tailFraction: 0.8, maxDrop: 0.05 });
+        expect(config.segments).toEqual({
+          sparseFraction: 0.25,
+          tailFraction: 0.8,
+          maxDrop: 0.05,
+          coldThreshold: 5,
+          minSegmentUsers: 50,
+          alpha: 0.05,
+        });
         expect(resample.inputs.policy).toMatchObject({ stage: 'policy' });
       });
     }
