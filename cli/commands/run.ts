@@ -78,10 +78,15 @@ function printSegments(segments: NonNullable<RunSummary['segments']>): void {
   const words = { sparseUsers: 'sparse users', coldUsers: 'cold users', tailItems: 'tail items' };
   for (const [name, seg] of Object.entries(segments)) {
     const key = name === 'tailItems' ? 'recall@10' : 'ndcg@10';
+    const label = `${words[name as keyof typeof words]} ${key}`;
+    // An empty segment's means are NaN, null once they have been through JSON.
+    if (seg.users === 0) {
+      info(`  ${label.padEnd(24)} no users in this segment`);
+      continue;
+    }
     const a = seg.A[key];
     const b = seg.B[key];
-    if (a === undefined || b === undefined) continue;
-    const label = `${words[name as keyof typeof words]} ${key}`;
+    if (typeof a !== 'number' || typeof b !== 'number') continue;
     info(`${abRow(label, 24, a, b)} (${seg.users} users)`);
   }
 }
