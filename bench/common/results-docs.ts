@@ -284,22 +284,33 @@ function figureTables(raw: Record<string, unknown>): string[] {
   for (const [k, v] of Object.entries(figures)) {
     if (!isRecord(v)) continue;
     const rows = Object.entries(v);
-    if (rows.length && rows.every(([, r]) => isRecord(r))) {
-      const cols = [...new Set(rows.flatMap(([, r]) => Object.keys(r as object)))];
-      out.push(`${k}:`, '', `| | ${cols.map(cell).join(' | ')} |`);
-      out.push(`| --- | ${cols.map(() => '---').join(' | ')} |`);
-      for (const [name, r] of rows)
-        out.push(
-          `| ${cell(name)} | ${cols.map((c) => cell(text((r as Record<string, unknown>)[c]))).join(' | ')} |`,
-        );
-    } else {
+    if (rows.length && rows.every(([, r]) => isRecord(r))) out.push(...matrix(`${k}:`, v, text));
+    else {
       out.push(`${k}:`, '', '| figure | value |', '| --- | --- |');
       for (const [name, r] of rows) out.push(`| ${cell(name)} | ${cell(text(r))} |`);
+      out.push('');
     }
-    out.push('');
   }
   return out;
 }
+
+/** Records of records as one table: a row per record, a column per key of any of them. */
+function matrix(title: string, v: Record<string, unknown>, show: (x: unknown) => string): string[] {
+  const rows = Object.entries(v);
+  const cols = [...new Set(rows.flatMap(([, r]) => Object.keys(r as object)))];
+  const out = [title, '', `| | ${cols.map(cell).join(' | ')} |`];
+  out.push(`| --- | ${cols.map(() => '---').join(' | ')} |`);
+  for (const [name, r] of rows)
+    out.push(
+      `| ${cell(name)} | ${cols.map((c) => cell(show((r as Record<string, unknown>)[c]))).join(' | ')} |`,
+    );
+  out.push('');
+  return out;
+}
+
+/** A figure of a per-run row, rounded to 4 decimals (a seed's row is read, not re-computed). */
+const rounded = (v: unknown) =>
+  typeof v === 'number' && !Number.isInteger(v) ? String(+v.toFixed(4)) : text(v);
 
 function renderResult(file: string, r: BenchResult): string[] {
   const m = r.machine;
@@ -350,14 +361,22 @@ function sideBySide(results: [string, BenchResult][]): string[] | undefined {
   const keys = Object.keys(flat[0]!);
   const same = flat.every((f) => Object.keys(f).join('\n') === keys.join('\n'));
   if (!same || keys.length > 40) return undefined;
+  // Lists of records (one per seed, say) would be one JSON cell as wide as the page: each
+  // result's list becomes a table of its own after the side-by-side one.
+  const listed = keys.filter((k) => flat.some((f) => Array.isArray(f[k]) && f[k].some(isRecord)));
   const names = results.map(([, r]) => r.bench);
   const out = [
     `| figure | ${names.map(cell).join(' | ')} |`,
     `|---|${names.map(() => '---').join('|')}|`,
   ];
-  for (const k of keys)
+  for (const k of keys.filter((x) => !listed.includes(x)))
     out.push(`| ${cell(k)} | ${flat.map((f) => cell(text(f[k]))).join(' | ')} |`);
   out.push('');
+  for (const k of listed)
+    results.forEach(([, r], i) => {
+      const rows = numbered(flat[i]![k]);
+      if (isRecord(rows)) out.push(...matrix(`${r.bench}, ${k}:`, rows, rounded));
+    });
   for (const [file, r] of results) {
     const m = r.machine;
     out.push(

@@ -121,6 +121,35 @@ describe('bench results', () => {
     expect(md).not.toContain('`[{');
   });
 
+  it('side by side, each result keeps its list of records as a table of its own, rounded', () => {
+    const result = (bench: string, a: number): [string, BenchResult] => [
+      `${bench}.json`,
+      {
+        bench,
+        date: '2026-01-01T00:00:00.000Z',
+        command: 'npx tsx bench/movielens/table.ts',
+        machine: { cpu: 'cpu', cores: 2, memoryGiB: 1, node: 'v24', platform: 'linux-x64' },
+        loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+        figures: {
+          means: { A: a },
+          perSeed: [
+            { A: a + 0.0123456, policy: 'llm k2' },
+            { A: a, policy: 'teacher' },
+          ],
+        },
+      },
+    ];
+    const md = renderSection(
+      SECTIONS.find((s) => s.id === 'quality-table')!,
+      [result('quality-table-x', 0.5), result('quality-table-y', 0.25)],
+    );
+    expect(md).toContain('| means.A | 0.5 | 0.25 |');
+    expect(md).not.toContain('perSeed |');
+    expect(md).toContain('quality-table-y, perSeed:');
+    expect(md).toContain('| 1 | 0.2623 | llm k2 |');
+    expect(md).not.toContain('`[{');
+  });
+
   it('names the command of a README figure not measured yet', () => {
     expect(renderHeadlines([])).toContain('not measured yet: `npx tsx bench/eval/run.ts`');
   });
