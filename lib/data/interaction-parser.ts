@@ -17,6 +17,7 @@ import {
   guessDelimiter,
   parseNumber,
 } from './delimited.ts';
+import { isoDateSeconds } from './dates.ts';
 import { BadRowCollector, DataValidationError, FAIL_ON_BAD_ROWS, quote } from './errors.ts';
 import type { BadRowPolicy, BadRowReport } from './errors.ts';
 import { IdMap } from './id-map.ts';
@@ -56,6 +57,9 @@ export interface ReadResult {
 }
 
 const MS_THRESHOLD = 1e11;
+/** What a timestamp may be, in every reader's messages. */
+export const TIMESTAMP_EXPECTED =
+  'a non-negative Unix timestamp in seconds or milliseconds, or an ISO 8601 date from 1970 on (2016-03-09, 2016-03-09T00:44:42Z)';
 const ROLE_USER = 1;
 const ROLE_ITEM = 2;
 const ROLE_RATING = 3;
@@ -292,19 +296,27 @@ export class InteractionParser {
       }
     }
     let ts = NaN;
+    let date = NaN;
     if (c.ts >= 0) {
       ts = parseNumber(b, this.starts[c.ts]!, this.ends[c.ts]!, this.quoted[c.ts]!);
-      if (!(ts >= 0 && ts < Infinity)) {
+      // Not a number: an ISO 8601 date, in seconds already (no unit to settle).
+      if (ts !== ts) date = isoDateSeconds(b, this.starts[c.ts]!, this.ends[c.ts]!);
+      if (!(ts >= 0 && ts < Infinity) && !(date >= 0)) {
         const text = this.text(b, c.ts);
         return this.fail({
           line,
           column: this.columnName(c.ts),
           value: text,
           problem:
-            ts !== ts ? `${quote(text)} is not a number` : `${quote(text)} is not a valid time`,
-          expected: 'a non-negative Unix timestamp in seconds or milliseconds',
+            ts !== ts && date !== date
+              ? `${quote(text)} is neither a number nor an ISO 8601 date`
+              : `${quote(text)} is not a valid time`,
+          expected: TIMESTAMP_EXPECTED,
         });
       }
+    }
+    if (date >= 0) ts = date;
+    else if (c.ts >= 0) {
       const ms = ts >= MS_THRESHOLD;
       if (this.unit === 0) {
         this.unit = ms ? 1000 : 1;

@@ -12,7 +12,8 @@ import { IdMap } from './id-map.ts';
 import { ItemCoverage, yearOf } from './item-meta.ts';
 import type { ItemFormat } from './item-meta.ts';
 import { readItemMetaParquet } from './item-meta-parquet.ts';
-import { InteractionParser } from './interaction-parser.ts';
+import { isoDateSecondsOf } from './dates.ts';
+import { InteractionParser, TIMESTAMP_EXPECTED } from './interaction-parser.ts';
 import type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
 import { readParquetInput } from './parquet-input.ts';
 import { emptyItemMeta } from './table.ts';
@@ -130,11 +131,12 @@ export async function readParquetInteractions(
           cols.timestamp!,
           tCol[k],
           `${quote(String(tCol[k]))} is not a valid time`,
-          'a non-negative Unix timestamp in seconds or milliseconds',
+          TIMESTAMP_EXPECTED,
         );
         continue;
       }
-      if (!(tCol[k] instanceof Date)) {
+      // Dates (a TIMESTAMP column, or ISO 8601 text) are in seconds already.
+      if (!isDate(tCol[k])) {
         const ms = t >= 1e11;
         if (unit === 0) unit = ms ? 1000 : 1;
         else if (ms !== (unit === 1000)) {
@@ -190,8 +192,14 @@ function toNumber(v: unknown): number {
   return NaN;
 }
 
+/** A TIMESTAMP value, or text that is not a number (read as an ISO 8601 date). */
+function isDate(v: unknown): boolean {
+  return v instanceof Date || (typeof v === 'string' && Number.isNaN(toNumber(v)));
+}
+
 function toSeconds(v: unknown): number {
-  return v instanceof Date ? v.getTime() / 1000 : toNumber(v);
+  if (v instanceof Date) return v.getTime() / 1000;
+  return isDate(v) ? isoDateSecondsOf(v as string) : toNumber(v);
 }
 
 function idOf(v: unknown, map: IdMap): number {
