@@ -6,16 +6,17 @@
 import { stat } from 'node:fs/promises';
 import { feedBytes, feedFile } from './byte-source.ts';
 import { forEachRecord } from './delimited.ts';
-import { BadRowCollector, DataValidationError, FAIL_ON_BAD_ROWS, quote } from './errors.ts';
+import { DataValidationError, quote } from './errors.ts';
 import type { BadRowPolicy } from './errors.ts';
-import { IdMap } from './id-map.ts';
+import type { IdMap } from './id-map.ts';
 import { ItemCoverage, yearOf } from './item-meta.ts';
 import type { ItemFormat } from './item-meta.ts';
 import { readItemMetaParquet } from './item-meta-parquet.ts';
-import { isoDateSecondsOf } from './dates.ts';
-import { InteractionParser, TIMESTAMP_EXPECTED } from './interaction-parser.ts';
+import { InteractionParser } from './interaction-parser.ts';
 import type { ColumnRef, DelimitedFormat, ReadResult } from './interaction-parser.ts';
 import { readParquetInput } from './parquet-input.ts';
+import { ValueRows } from './value-rows.ts';
+import type { ValueColumns } from './value-rows.ts';
 import { emptyItemMeta } from './table.ts';
 import type { ItemMeta } from './table.ts';
 
@@ -56,12 +57,7 @@ export async function readDelimited(
 }
 
 /** Column names of a Parquet interaction file. */
-export interface ParquetColumns {
-  user: string;
-  item: string;
-  rating?: string;
-  timestamp?: string;
-}
+export type ParquetColumns = ValueColumns;
 
 /**
  * Reads interactions from a Parquet file with a column mapping. IDs may be integers or
@@ -85,137 +81,12 @@ export async function readParquetInteractions(
       problem: 'the file has no rows',
       expected: 'at least one row',
     });
-  const bad = new BadRowCollector(opts.badRows ?? FAIL_ON_BAD_ROWS);
-  const users = new IdMap();
-  const items = new IdMap();
-  const user = new Int32Array(n);
-  const item = new Int32Array(n);
-  const rating = new Float32Array(n).fill(NaN);
-  const ts = new Float64Array(n).fill(NaN);
-  const [rmin, rmax] = opts.ratingRange ?? [-Infinity, Infinity];
-  const uCol = data.columns[cols.user]!;
-  const iCol = data.columns[cols.item]!;
-  const rCol = cols.rating ? data.columns[cols.rating]! : undefined;
-  const tCol = cols.timestamp ? data.columns[cols.timestamp]! : undefined;
-  let unit = 0;
-  let m = 0;
-  const fail = (row: number, column: string, value: unknown, problem: string, expected: string) =>
-    bad.report(
-      new DataValidationError({
-        file: label,
-        line: row + 1,
-        lineKind: 'row',
-        column,
-        value: String(value),
-        problem,
-        expected,
-      }),
-    );
-  for (let k = 0; k < n; k++) {
-    const r = rCol ? toNumber(rCol[k]) : NaN;
-    if (rCol && !(r >= rmin && r <= rmax)) {
-      fail(
-        k,
-        cols.rating!,
-        rCol[k],
-        `${quote(String(rCol[k]))} is not a valid rating`,
-        rmin === -Infinity ? 'a finite rating' : `a finite rating in [${rmin}, ${rmax}]`,
-      );
-      continue;
-    }
-    let t = tCol ? toSeconds(tCol[k]) : NaN;
-    if (tCol) {
-      if (!(t >= 0 && t < Infinity)) {
-        fail(
-          k,
-          cols.timestamp!,
-          tCol[k],
-          `${quote(String(tCol[k]))} is not a valid time`,
-          TIMESTAMP_EXPECTED,
-        );
-        continue;
-      }
-      // Dates (a TIMESTAMP column, or ISO 8601 text) are in seconds already.
-      if (!isDate(tCol[k])) {
-        const ms = t >= 1e11;
-        if (unit === 0) unit = ms ? 1000 : 1;
-        else if (ms !== (unit === 1000)) {
-          fail(
-            k,
-            cols.timestamp!,
-            tCol[k],
-            `${quote(String(tCol[k]))} is in a different unit than earlier rows`,
-            `every timestamp in ${unit === 1000 ? 'milliseconds' : 'seconds'}`,
-          );
-          continue;
-        }
-        if (unit === 1000) t /= 1000;
-      }
-    }
-    const u = idOf(uCol[k], users);
-    if (u < 0) {
-      fail(k, cols.user, uCol[k], 'the user ID is empty or null', 'a non-empty user ID');
-      continue;
-    }
-    const i = idOf(iCol[k], items);
-    if (i < 0) {
-      fail(k, cols.item, iCol[k], 'the item ID is empty or null', 'a non-empty item ID');
-      continue;
-    }
-    user[m] = u;
-    item[m] = i;
-    rating[m] = r;
-    ts[m] = t;
-    m++;
-  }
-  const badRows = bad.check(label, n);
-  return {
-    table: {
-      n: m,
-      user: user.slice(0, m),
-      item: item.slice(0, m),
-      rating: rating.slice(0, m),
-      ts: ts.slice(0, m),
-    },
-    users,
-    items,
-    dataRows: n,
-    badRows,
-    timestampUnit: tCol ? (unit === 1000 ? 'ms' : 's') : 'none',
-  };
-}
-
-function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && v.trim() !== '') return Number(v);
-  return NaN;
-}
-
-/** A TIMESTAMP value, or text that is not a number (read as an ISO 8601 date). */
-function isDate(v: unknown): boolean {
-  return v instanceof Date || (typeof v === 'string' && Number.isNaN(toNumber(v)));
-}
-
-function toSeconds(v: unknown): number {
-  if (v instanceof Date) return v.getTime() / 1000;
-  return isDate(v) ? isoDateSecondsOf(v as string) : toNumber(v);
-}
-
-function idOf(v: unknown, map: IdMap): number {
-  if (typeof v === 'number') {
-    if (Number.isSafeInteger(v) && v >= 0) return map.fromNumber(v);
-    return Number.isFinite(v) ? map.fromString(String(v)) : -1;
-  }
-  if (typeof v === 'bigint')
-    return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? map.fromNumber(Number(v))
-      : map.fromString(String(v));
-  if (typeof v === 'string') {
-    const s = v.trim();
-    return s === '' ? -1 : map.fromString(s);
-  }
-  return -1;
+  const rows = new ValueRows(label, cols, opts, n);
+  const [u, i] = [data.columns[cols.user]!, data.columns[cols.item]!];
+  const r = cols.rating ? data.columns[cols.rating]! : undefined;
+  const t = cols.timestamp ? data.columns[cols.timestamp]! : undefined;
+  for (let k = 0; k < n; k++) rows.add(k + 1, u[k], i[k], r?.[k], t?.[k]);
+  return rows.finish(n);
 }
 
 /**
