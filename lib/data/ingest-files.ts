@@ -8,6 +8,7 @@ import type { BadRowPolicy } from './errors.ts';
 import { DataValidationError } from './errors.ts';
 import type { ReadResult } from './interaction-parser.ts';
 import { detectLayout } from './movielens.ts';
+import { readJsonLines } from './json-lines.ts';
 import { readDelimited, readItemMeta, readParquetInteractions } from './readers.ts';
 import type { ItemFormat } from './readers.ts';
 import type { SourceSpec } from './sources.ts';
@@ -117,14 +118,20 @@ export async function ingestSource(
     const parts: ReadResult[] = [];
     for (const name of names.length ? names : ['']) {
       const f = await files.read(name);
+      const read = { label: f.label, badRows: bad };
       parts.push(
         spec.kind === 'delimited'
-          ? await readDelimited(f.data, spec.format, { label: f.label, badRows: bad })
-          : await readParquetInteractions(f.data, spec.columns, {
-              label: f.label,
-              badRows: bad,
-              ratingRange: spec.ratingRange,
-            }),
+          ? await readDelimited(f.data, spec.format, read)
+          : spec.kind === 'jsonl'
+            ? await readJsonLines(f.data, spec.columns, {
+                ...read,
+                ratingRange: spec.ratingRange,
+                optional: spec.optional,
+              })
+            : await readParquetInteractions(f.data, spec.columns, {
+                ...read,
+                ratingRange: spec.ratingRange,
+              }),
       );
     }
     r = concatParts(parts);

@@ -26,7 +26,7 @@ export interface IngestOptions {
 }
 
 export interface IngestStats {
-  /** `synthetic`, `ml-latest`, `ml-100k`, `ml-1m`, `delimited` or `parquet`. */
+  /** `synthetic`, `ml-latest`, `ml-100k`, `ml-1m`, `delimited`, `parquet` or `jsonl`. */
   format: string;
   rows: number;
   /** Data rows read from the file (good and bad). */

@@ -9,6 +9,7 @@
  * csv:/data/log.csv.gz?user=uid&item=sku&rating=stars&timestamp=ts[&delimiter=;&header=false]
  * tsv:/data/log.tsv?user=1&item=2         (header=false: 1-based column positions)
  * parquet:/data/log.parquet?user=user_id&item=item_id
+ * jsonl:/data/reviews.jsonl.gz?user=user_id&item=parent_asin&rating=rating&timestamp=timestamp
  * /data/ml-1m  |  file:///data/ml-1m  |  s3://bucket/prefix/ml-100k/  |  /data/log.parquet
  * ```
  */
@@ -39,7 +40,14 @@ export type SourceSpec =
   | SyntheticSpec
   | ({ kind: 'movielens' } & SourceLocation)
   | ({ kind: 'delimited'; format: DelimitedFormat } & SourceLocation)
-  | ({ kind: 'parquet'; columns: ParquetColumns; ratingRange?: [number, number] } & SourceLocation);
+  | ({ kind: 'parquet'; columns: ParquetColumns; ratingRange?: [number, number] } & SourceLocation)
+  | ({
+      kind: 'jsonl';
+      columns: ParquetColumns;
+      ratingRange?: [number, number];
+      /** Default field names: a line may leave out rating and timestamp. */
+      optional?: boolean;
+    } & SourceLocation);
 
 const FIELD = 'data.source';
 const SYNTHETIC_KEYS = ['users', 'items', 'interactions', 'seed', 'clusters'] as const;
@@ -68,12 +76,13 @@ export function parseSource(source: string, field = FIELD): SourceSpec {
   if (s === 'synthetic' || s.startsWith('synthetic:')) return parseSynthetic(s, source, field);
   if (s.startsWith('movielens:'))
     return { kind: 'movielens', ...parseLocation(s.slice('movielens:'.length), source, field) };
-  const m = /^(csv|tsv|parquet):(.*)$/s.exec(s);
-  if (m) return parseTable(m[1] as 'csv' | 'tsv' | 'parquet', m[2]!, source, field);
+  const m = /^(csv|tsv|parquet|jsonl):(.*)$/s.exec(s);
+  if (m) return parseTable(m[1] as 'csv' | 'tsv' | 'parquet' | 'jsonl', m[2]!, source, field);
   // A bare location: decided by its name.
   const location = parseLocation(s, source, field);
   const name = location.location.replace(/\/+$/, '');
   if (/\.parquet$/i.test(name)) return parseTable('parquet', s, source, field);
+  if (/\.(jsonl|ndjson)(\.gz)?$/i.test(name)) return parseTable('jsonl', s, source, field);
   if (/\.(csv|tsv|txt)(\.gz)?$/i.test(name) && !/(^|\/)ratings\.csv(\.gz)?$/.test(name))
     return parseTable(/\.tsv/i.test(name) ? 'tsv' : 'csv', s, source, field);
   return { kind: 'movielens', ...location };
@@ -119,7 +128,7 @@ function parseSynthetic(s: string, source: string, field: string): SyntheticSpec
 }
 
 function parseTable(
-  kind: 'csv' | 'tsv' | 'parquet',
+  kind: 'csv' | 'tsv' | 'parquet' | 'jsonl',
   rest: string,
   source: string,
   field: string,
@@ -127,7 +136,7 @@ function parseTable(
   const q = rest.indexOf('?');
   const location = parseLocation(q >= 0 ? rest.slice(0, q) : rest, source, field);
   const params = new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '');
-  const allowed = kind === 'parquet' ? TABLE_KEYS : DELIMITED_KEYS;
+  const allowed = kind === 'parquet' || kind === 'jsonl' ? TABLE_KEYS : DELIMITED_KEYS;
   for (const key of params.keys())
     if (!allowed.includes(key))
       bad(source, `${kind} options among ${allowed.join(', ')} ${got(key, allowed)}`, field);
@@ -140,6 +149,19 @@ function parseTable(
       field,
     );
   const ratingRange = parseRange(get('ratingMin'), get('ratingMax'), source, field);
+  if (kind === 'jsonl')
+    return {
+      kind: 'jsonl',
+      ...location,
+      columns: {
+        user: get('user') ?? 'user',
+        item: get('item') ?? 'item',
+        rating: get('rating') ?? (defaulted ? 'rating' : undefined),
+        timestamp: get('timestamp') ?? (defaulted ? 'timestamp' : undefined),
+      },
+      ...(defaulted ? { optional: true } : {}),
+      ...(ratingRange ? { ratingRange } : {}),
+    };
   if (kind === 'parquet') {
     return {
       kind: 'parquet',

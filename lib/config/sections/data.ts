@@ -12,7 +12,7 @@ export const dataSchema = z
       .min(1)
       .default('synthetic:users=3000,items=1500,interactions=150000,seed=42')
       .describe(
-        'Where the interaction log comes from: `synthetic:users=..,items=..,interactions=..,seed=..`, `movielens:DIR`, `csv:PATH?user=..&item=..`, `tsv:`, `parquet:`; locations are local paths, `file://` or `s3://` (a file, a folder or prefix, or a `*` pattern). `{date}` and `{yesterday}` resolve to the run date.',
+        'Where the interaction log comes from: `synthetic:users=..,items=..,interactions=..,seed=..`, `movielens:DIR`, `csv:PATH?user=..&item=..`, `tsv:`, `parquet:`, `jsonl:` (one JSON object per line; fields by name); locations are local paths, `file://` or `s3://` (a file, a folder or prefix, or a `*` pattern). `{date}` and `{yesterday}` resolve to the run date.',
       ),
     items: z
       .string()
