@@ -1,5 +1,5 @@
 import type { ConnectionSettings } from '../lib/config/env.ts';
-import type { QueueKind } from '../lib/contracts/index.ts';
+import type { GpuActivityName, QueueKind } from '../lib/contracts/index.ts';
 import type { ArtifactStore } from '../lib/store/index.ts';
 import type { MlflowClient } from '../lib/tracking/index.ts';
 import { evaluateActivity } from './evaluate.ts';
@@ -57,7 +57,8 @@ export function createGpuActivities(deps: Pick<ActivityDeps, 'store'>) {
     // The policy search trains one model per candidate: training work.
     policy: policyActivity(deps.store),
     ...retrainActivities(deps.store),
-  };
+    // The list the CLI maps running activities to queues by (GPU_ACTIVITIES) stays this one.
+  } satisfies Record<GpuActivityName, unknown>;
 }
 
 export type CpuActivities = ReturnType<typeof createCpuActivities>;

@@ -217,11 +217,14 @@ export async function executeRun(flags: RunFlags): Promise<RunSummary | undefine
       }
       if (!flags.json) info(`run ${handle.workflowId} started`);
       const queues = taskQueues(settings.temporal.taskQueuePrefix);
-      const stopPollerWatch = watchPollers(client, queues, info);
-      const summary = await watchPipeline(
-        handle,
-        flags.json ? undefined : progressPrinter(),
-      ).finally(stopPollerWatch);
+      // The activities a worker has started, as the progress poll last saw them.
+      let running: string[] = [];
+      const stopPollerWatch = watchPollers(client, queues, info, { running: () => running });
+      const print = flags.json ? undefined : progressPrinter();
+      const summary = await watchPipeline(handle, (p) => {
+        running = p.live.filter((a) => !a.waiting).map((a) => a.activity);
+        print?.(p);
+      }).finally(stopPollerWatch);
       if (!flags.silent) {
         if (flags.json) printJson(summary);
         else printSummary(summary);

@@ -27,6 +27,25 @@ export type StageName = (typeof STAGES)[number];
 /** Kinds of work, each with its own task queue so GPU workers can be scaled separately. */
 export type QueueKind = 'cpu' | 'gpu';
 
+/**
+ * The activities of the gpu task queue (activities/index.ts registers exactly these); every
+ * other activity runs on the cpu queue.
+ */
+export const GPU_ACTIVITIES = [
+  'trainGan',
+  'generateGan',
+  'expandLlm',
+  'policy',
+  'retrainA',
+  'retrainB',
+] as const;
+export type GpuActivityName = (typeof GPU_ACTIVITIES)[number];
+
+/** The queue kind an activity type is scheduled on. */
+export function queueOfActivity(name: string): QueueKind {
+  return (GPU_ACTIVITIES as readonly string[]).includes(name) ? 'gpu' : 'cpu';
+}
+
 export interface TaskQueues {
   cpu: string;
   gpu: string;

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { queueOfActivity } from '../contracts/index.ts';
 import type { QueueKind, TaskQueues } from '../contracts/index.ts';
 
 /** temporal.api.enums.v1.TaskQueueType: workflow tasks, activity tasks. */
@@ -56,12 +57,23 @@ export interface PollerWatchOptions {
   firstCheckMs?: number;
   /** Later checks. @default 15000 */
   everyMs?: number;
+  /**
+   * The run's activities a worker has started (their type names): a worker whose every
+   * slot is taken stops polling its queue, so during a long stage the server sees no
+   * poller although one is there, busy.
+   */
+  running?: () => readonly string[];
+}
+
+/** The queues the run's started activities run on: each has a worker, busy with them. */
+export function busyQueues(running: readonly string[]): Set<QueueKind> {
+  return new Set(running.map(queueOfActivity));
 }
 
 /**
  * Watches the run's task queues while a run is followed: says (through `say`) when no
- * worker polls one of them - instead of the run waiting silently - and again when one
- * appears. A failing check (a server hiccup) says nothing. Returns the function that stops it.
+ * worker polls one of them and none runs one of the run's activities from it - instead of
+ * the run waiting silently - and again when one appears. A failing check (a server hiccup) says nothing. Returns the function that stops it.
  */
 export function watchPollers(
   client: Client,
@@ -74,6 +86,7 @@ export function watchPollers(
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
     const now = Date.now();
+    const busy = busyQueues(opts.running?.() ?? []);
     for (const kind of Object.keys(QUEUE_WORK) as QueueKind[]) {
       const polled = await Promise.all(
         QUEUE_WORK[kind].taskTypes.map((t) => hasPoller(client, queues[kind], t, now)),
@@ -82,9 +95,10 @@ export function watchPollers(
         () => undefined,
       );
       if (stopped || polled === undefined) continue;
-      if (!polled && !missing.has(kind)) say(noPollerHint(kind, queues[kind]));
-      if (polled && missing.has(kind)) say(`a worker now polls task queue "${queues[kind]}"`);
-      if (polled) missing.delete(kind);
+      const served = polled || busy.has(kind);
+      if (!served && !missing.has(kind)) say(noPollerHint(kind, queues[kind]));
+      if (served && missing.has(kind)) say(`a worker now polls task queue "${queues[kind]}"`);
+      if (served) missing.delete(kind);
       else missing.add(kind);
     }
     if (!stopped) timer = setTimeout(() => void check(), opts.everyMs ?? 15_000).unref();
