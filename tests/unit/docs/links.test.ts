@@ -85,8 +85,11 @@ describe('README.md and docs/ state what is true of the code', () => {
   ];
   for (const doc of DOCS)
     it(`${doc} does not narrate its own history`, () => {
-      const text = readFileSync(join(ROOT, doc), 'utf8');
-      const hits = NARRATION.flatMap((re) => text.match(re) ?? []);
+      // Prose only: a date in a code span is an example of a format, not a measurement's.
+      const prose = readFileSync(join(ROOT, doc), 'utf8')
+        .replace(/```[\s\S]*?```/g, '')
+        .replace(/`[^`\n]*`/g, '');
+      const hits = NARRATION.flatMap((re) => prose.match(re) ?? []);
       expect(hits).toEqual([]);
     });
 });
