@@ -149,31 +149,18 @@ function parseTable(
       field,
     );
   const ratingRange = parseRange(get('ratingMin'), get('ratingMax'), source, field);
-  if (kind === 'jsonl')
-    return {
-      kind: 'jsonl',
-      ...location,
-      columns: {
-        user: get('user') ?? 'user',
-        item: get('item') ?? 'item',
-        rating: get('rating') ?? (defaulted ? 'rating' : undefined),
-        timestamp: get('timestamp') ?? (defaulted ? 'timestamp' : undefined),
-      },
-      ...(defaulted ? { optional: true } : {}),
-      ...(ratingRange ? { ratingRange } : {}),
+  if (kind === 'jsonl' || kind === 'parquet') {
+    const columns = {
+      user: get('user') ?? 'user',
+      item: get('item') ?? 'item',
+      rating: get('rating') ?? (defaulted ? 'rating' : undefined),
+      timestamp: get('timestamp') ?? (defaulted ? 'timestamp' : undefined),
     };
-  if (kind === 'parquet') {
-    return {
-      kind: 'parquet',
-      ...location,
-      columns: {
-        user: get('user') ?? 'user',
-        item: get('item') ?? 'item',
-        rating: get('rating') ?? (defaulted ? 'rating' : undefined),
-        timestamp: get('timestamp') ?? (defaulted ? 'timestamp' : undefined),
-      },
-      ...(ratingRange ? { ratingRange } : {}),
-    };
+    const range = ratingRange ? { ratingRange } : {};
+    // A JSON line with default field names may leave out rating and timestamp.
+    return kind === 'jsonl'
+      ? { kind, ...location, columns, ...(defaulted ? { optional: true } : {}), ...range }
+      : { kind, ...location, columns, ...range };
   }
   const headerRaw = get('header') ?? 'true';
   if (headerRaw !== 'true' && headerRaw !== 'false')

@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnectionSettings } from '../../../lib/config/env.ts';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
-import { STAGES, progressQuery } from '../../../lib/contracts/index.ts';
+import { STAGES, progressQuery, queueOfActivity } from '../../../lib/contracts/index.ts';
 import type {
   PipelineInput,
   PipelineResult,
@@ -45,15 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-const TRAINING: StageName[] = [
-  'trainGan',
-  'generateGan',
-  'expandLlm',
-  'policy',
-  'retrainA',
-  'retrainB',
-];
 
 function input(
   queues: Record<QueueKind, string>,
@@ -93,10 +84,7 @@ describe('pipeline workflow on the test environment', () => {
       expect(result.stages.map((s) => s.status)).toEqual(STAGES.map(() => 'done'));
       expect(result.tracking.mlflow).toEqual(FAKE_MLFLOW);
       expect([...stageCalls(calls)].sort()).toEqual([...STAGES].sort());
-      for (const c of calls)
-        expect(c.queue, c.name).toBe(
-          TRAINING.includes(c.name as StageName) ? queues.gpu : queues.cpu,
-        );
+      for (const c of calls) expect(c.queue, c.name).toBe(queues[queueOfActivity(c.name)]);
       expect(calls.at(-1)).toMatchObject({ name: 'trackEnd', input: { status: 'FINISHED' } });
 
       // A run started under the current code takes the patched branch and says so in its
