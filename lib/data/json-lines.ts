@@ -8,7 +8,7 @@
  */
 import { feedBytes, feedFile } from './byte-source.ts';
 import type { ChunkSink } from './byte-source.ts';
-import { DataValidationError } from './errors.ts';
+import { DataValidationError, quote } from './errors.ts';
 import type { BadRowPolicy } from './errors.ts';
 import type { ReadResult } from './interaction-parser.ts';
 import { ValueRows } from './value-rows.ts';
@@ -66,6 +66,21 @@ export async function readJsonLines(
         'one JSON object per line',
       );
     const o = record as Record<string, unknown>;
+    // A mapped field the line lacks: name the fields it has, the likely fix is among them.
+    const lacking = [cols.user, cols.item, ...(opts.optional ? [] : [cols.rating, cols.timestamp])]
+      .filter((f): f is string => f !== undefined)
+      .find((f) => o[f] === undefined);
+    if (lacking !== undefined)
+      return rows.fail(
+        line,
+        lacking,
+        undefined,
+        `no ${quote(lacking)} field (the line has ${Object.keys(o)
+          .slice(0, 12)
+          .map((k) => quote(k))
+          .join(', ')})`,
+        `a ${quote(lacking)} field in every line (or map another: jsonl:...?user=..&item=..)`,
+      );
     rows.add(
       line,
       o[cols.user],

@@ -70,7 +70,7 @@ describe('JSON-lines sources', () => {
     expect(array.message).toContain('not a JSON object');
     const missing = await failure(src('missing.jsonl', ['{"u":1,"i":2,"r":5}', '{"u":1,"r":5}']));
     expect(missing).toMatchObject({ line: 2, column: 'i' });
-    expect(missing.message).toContain('no "i" field');
+    expect(missing.message).toContain('no "i" field (the line has "u", "r")');
     const rating = await failure(src('rating.jsonl', ['{"u":1,"i":2,"r":"five"}']));
     expect(rating).toMatchObject({ line: 1, column: 'r', value: 'five' });
     const empty = await failure(src('empty.jsonl', ['', '  ']));
