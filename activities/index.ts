@@ -57,7 +57,8 @@ export function createGpuActivities(deps: Pick<ActivityDeps, 'store'>) {
     // The policy search trains one model per candidate: training work.
     policy: policyActivity(deps.store),
     ...retrainActivities(deps.store),
-    // The list the CLI maps running activities to queues by (GPU_ACTIVITIES) stays this one.
+    // GPU_ACTIVITIES, the list the CLI maps running activities to queues by, names these
+    // (and queue-routing.test.ts checks that it names no more).
   } satisfies Record<GpuActivityName, unknown>;
 }
 

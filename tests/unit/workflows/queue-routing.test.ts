@@ -3,7 +3,7 @@ import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { createCpuActivities, createGpuActivities } from '../../../activities/index.ts';
 import type { CpuActivities, GpuActivities } from '../../../activities/index.ts';
-import { STAGES } from '../../../lib/contracts/index.ts';
+import { GPU_ACTIVITIES, STAGES, queueOfActivity } from '../../../lib/contracts/index.ts';
 import { createStore } from '../../../lib/store/index.ts';
 import { MlflowClient } from '../../../lib/tracking/index.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -68,6 +68,9 @@ describe('task-queue routing', () => {
       'retrainB',
       'trainGan',
     ]);
+    // The list the CLI maps running activities to queues by (run --wait's worker hint).
+    expect([...GPU_ACTIVITIES].sort()).toEqual(gpu);
+    for (const name of cpu) expect(queueOfActivity(name), name).toBe('cpu');
     for (const name of ['trackStart', 'trackStage', 'trackEnd', 'register', 'compareExperiment'])
       expect(cpu).toContain(name);
   });
