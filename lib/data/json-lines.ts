@@ -9,14 +9,12 @@
 import { feedBytes, feedFile } from './byte-source.ts';
 import type { ChunkSink } from './byte-source.ts';
 import { DataValidationError, quote } from './errors.ts';
-import type { BadRowPolicy } from './errors.ts';
 import type { ReadResult } from './interaction-parser.ts';
+import type { ReadOptions } from './readers.ts';
 import { ValueRows } from './value-rows.ts';
 import type { ValueColumns } from './value-rows.ts';
 
-export interface JsonLinesOptions {
-  label?: string;
-  badRows?: BadRowPolicy;
+export interface JsonLinesOptions extends ReadOptions {
   ratingRange?: [number, number];
   /** The rating and timestamp fields may be absent from a line (NaN there). */
   optional?: boolean;
@@ -32,7 +30,8 @@ export async function readJsonLines(
   opts: JsonLinesOptions = {},
 ): Promise<ReadResult> {
   const label = opts.label ?? (typeof source === 'string' ? source : 'input');
-  const rows = new ValueRows(label, cols, { ...opts, lineKind: 'line' });
+  const { badRows, ratingRange } = opts;
+  const rows = new ValueRows(label, cols, { badRows, ratingRange, lineKind: 'line' });
   const decoder = new TextDecoder();
   let line = 0;
   let records = 0;

@@ -25,8 +25,6 @@ export interface ValueRowsOptions {
   ratingRange?: [number, number];
   /** How messages count rows: `row` (Parquet) or `line` (JSON lines). @default 'row' */
   lineKind?: 'row' | 'line';
-  /** A rating or timestamp that is absent (undefined) is NaN instead of an error. */
-  optional?: boolean;
 }
 
 export class ValueRows {
@@ -76,14 +74,15 @@ export class ValueRows {
     );
   }
 
-  /** Adds row `row` (1-based) from its values, or reports why it cannot. */
+  /**
+   * Adds row `row` (1-based) from its values, or reports why it cannot. An absent
+   * (undefined) rating or timestamp is none (NaN): a source whose rows can lack a mapped
+   * field (JSON lines) checks presence itself, where it can say which fields a row has.
+   */
   add(row: number, u: unknown, i: unknown, r: unknown, t: unknown): void {
     const { cols } = this;
-    const missing = (column: string) =>
-      this.fail(row, column, undefined, `no ${quote(column)} field`, `a ${quote(column)} field`);
     let rating = NaN;
-    if (cols.rating !== undefined && !(r === undefined && this.opts.optional)) {
-      if (r === undefined) return missing(cols.rating);
+    if (cols.rating !== undefined && r !== undefined) {
       rating = toNumber(r);
       if (!(rating >= this.rmin && rating <= this.rmax))
         return this.fail(
@@ -97,8 +96,7 @@ export class ValueRows {
         );
     }
     let seconds = NaN;
-    if (cols.timestamp !== undefined && !(t === undefined && this.opts.optional)) {
-      if (t === undefined) return missing(cols.timestamp);
+    if (cols.timestamp !== undefined && t !== undefined) {
       seconds = toSeconds(t);
       if (!(seconds >= 0 && seconds < Infinity))
         return this.fail(
@@ -123,11 +121,9 @@ export class ValueRows {
         if (this.unit === 1000) seconds /= 1000;
       }
     }
-    if (u === undefined) return missing(cols.user);
     const ui = idOf(u, this.users);
     if (ui < 0)
       return this.fail(row, cols.user, u, 'the user ID is empty or null', 'a non-empty user ID');
-    if (i === undefined) return missing(cols.item);
     const ii = idOf(i, this.items);
     if (ii < 0)
       return this.fail(row, cols.item, i, 'the item ID is empty or null', 'a non-empty item ID');

@@ -73,7 +73,8 @@ export function busyQueues(running: readonly string[]): Set<QueueKind> {
 /**
  * Watches the run's task queues while a run is followed: says (through `say`) when no
  * worker polls one of them and none runs one of the run's activities from it - instead of
- * the run waiting silently - and again when one appears. A failing check (a server hiccup) says nothing. Returns the function that stops it.
+ * the run waiting silently - and again when one appears. A failing check (a server
+ * hiccup) says nothing. Returns the function that stops it.
  */
 export function watchPollers(
   client: Client,
