@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
+  checkPreprocessed,
   preprocess,
   readInteractionsParquet,
   readItemsParquet,
@@ -44,6 +45,8 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
       { table, users, items, meta },
       { ...ctx.config.preprocess, seed: ctx.config.seed },
     );
+    // Before anything is written: an empty split fails here, naming the setting.
+    checkPreprocessed(splits, ctx.config.preprocess);
     ctx.heartbeat({ phase: 'writing' });
     // All five at once: one file's pages compress on the thread pool while the next encodes.
     const splitFiles = (['train', 'valid', 'test'] as const).map(async (name) => {
@@ -73,6 +76,8 @@ export const preprocessStage: StageDefinition<PreprocessStageConfig> = {
       kind: 'splits',
       files,
       stats: {
+        // First, so the run's summary line shows it: without timestamps "latest" is file order.
+        order: splits.order,
         ...splits.stats,
         inputRows: splits.counts.input,
         positives: splits.counts.positives,

@@ -43,6 +43,7 @@ export type { SyntheticData } from './synthetic.ts';
 
 // Preprocess
 export { preprocess } from './preprocess.ts';
+export { checkPreprocessed } from './preprocess-check.ts';
 export type { PreprocessConfig, PreprocessInput, PreprocessResult } from './preprocess.ts';
 export { leaveLastOut, randomSplit, LEAVE_LAST_OUT_MIN_ROWS } from './split.ts';
 export { computeStats, gini } from './stats.ts';

@@ -55,6 +55,8 @@ export interface PreprocessResult {
   userOrigin: Int32Array;
   itemOrigin: Int32Array;
   stats: DataStats;
+  /** What "latest" means for dedupe and leave-last-out: the timestamps, or without them the file order. */
+  order: 'timestamp' | 'file';
   /** Rows left after each step. */
   counts: {
     input: number;
@@ -67,6 +69,9 @@ export interface PreprocessResult {
     /** Users / items that had rows after dedupe but none after the k-core. */
     kCoreRemovedUsers: number;
     kCoreRemovedItems: number;
+    /** Lowest and highest rating among the valid rows (NaN when no row has one). */
+    ratingMin: number;
+    ratingMax: number;
   };
 }
 
@@ -88,6 +93,8 @@ export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): Prepr
   const keep = new Uint8Array(n);
   let invalid = 0;
   let positives = 0;
+  let ratingMin = Infinity;
+  let ratingMax = -Infinity;
   const threshold = cfg.positiveThreshold;
   for (let k = 0; k < n; k++) {
     const u = user[k]!;
@@ -103,6 +110,8 @@ export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): Prepr
       invalid++;
       continue;
     }
+    if (r < ratingMin) ratingMin = r;
+    if (r > ratingMax) ratingMax = r;
     if (r !== r || r >= threshold) {
       keep[k] = 1;
       positives++;
@@ -228,6 +237,7 @@ export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): Prepr
     userOrigin,
     itemOrigin,
     stats: computeStats(train, valid, test, users.size, items.size),
+    order: hasTs ? 'timestamp' : 'file',
     counts: {
       input: n,
       invalid,
@@ -237,6 +247,8 @@ export function preprocess(input: PreprocessInput, cfg: PreprocessConfig): Prepr
       kCoreRounds: rounds,
       kCoreRemovedUsers: removedUsers,
       kCoreRemovedItems: removedItems,
+      ratingMin: ratingMin === Infinity ? NaN : ratingMin,
+      ratingMax: ratingMax === -Infinity ? NaN : ratingMax,
     },
   };
 }

@@ -50,36 +50,59 @@ describe('augment run --until preprocess --wait --json', () => {
     }
     const dir = tempDir();
     const config = join(dir, 'exp.yaml');
-    writeFileSync(
-      config,
-      [
-        'name: cli-test',
-        'data:',
-        `  source: movielens:s3://${stack.bucket}/${prefix}/`,
-        'preprocess:',
-        '  positiveThreshold: 3',
-        '  kCore: 1',
-        'seed: 42',
-      ].join('\n'),
+    const write = (...preprocess: string[]) =>
+      writeFileSync(
+        config,
+        [
+          'name: cli-test',
+          'data:',
+          `  source: movielens:s3://${stack.bucket}/${prefix}/`,
+          'preprocess:',
+          '  positiveThreshold: 3',
+          '  kCore: 1',
+          ...preprocess,
+          'seed: 2',
+        ].join('\n'),
+      );
+    // Positives >= 3: four rows (the 1.0 drops); user 1 keeps 2 rows, users 2 and 3 one each,
+    // so nobody has the 3 rows leave-last-out needs to hold out valid and test rows: the run
+    // fails at preprocess, naming the setting, and still prints its summary.
+    write();
+    const failed = await runJson(settings, config, 'preprocess').then(
+      () => expect.fail('the run should fail at preprocess'),
+      (err: { code?: number; stdout: string }) => {
+        expect(err.code).not.toBe(0);
+        return JSON.parse(err.stdout);
+      },
     );
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain('preprocess.split');
+    expect(failed.error).toContain('no valid or test rows');
+    expect(failed.stages[0].stats).toMatchObject({
+      format: 'ml-latest',
+      rows: 5,
+      users: 3,
+      items: 3,
+    });
+
+    // A random split of the same four rows (seeded) holds one out for each.
+    write('  split: random', '  ratios: { train: 0.5, valid: 0.25, test: 0.25 }');
     const summary = await runJson(settings, config, 'preprocess');
     expect(summary.status).toBe('completed');
     expect(summary.stages.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual(
       [
-        ['ingest', 'done'],
+        ['ingest', 'cached'],
         ['preprocess', 'done'],
       ],
     );
-    const [ingest, pre] = summary.stages;
-    expect(ingest.stats).toMatchObject({ format: 'ml-latest', rows: 5, users: 3, items: 3 });
-    // Positives >= 3: four rows (the 1.0 drops); user 1 keeps 2 rows, users 2 and 3 one each,
-    // so nobody has the 3 rows leave-last-out needs to hold out valid and test rows.
+    const pre = summary.stages[1];
     expect(pre.stats).toMatchObject({
+      order: 'timestamp',
       users: 3,
       items: 2,
-      trainRows: 4,
-      validRows: 0,
-      testRows: 0,
+      trainRows: 2,
+      validRows: 1,
+      testRows: 1,
     });
     expect(typeof pre.seconds).toBe('number');
     expect(pre.outputs['train.parquet']).toMatch(/^s3:\/\//);
