@@ -1,11 +1,11 @@
 /**
  * Recommenders trained on the pipeline's training sets: BPR-MF (pairwise, `family: bpr`),
- * NeuMF (GMF + MLP, pointwise log loss, `family: neumf`) and implicit ALS (weighted squared
- * loss over all pairs, `family: ials`). BPR-MF and NeuMF train on TensorFlow.js with
- * written-out gradients; iALS solves in typed arrays. All checkpoint and resume exactly, and
- * save in the tfjs weights layout; `trainRecommender` dispatches on `config.family`,
- * `loadModel` on model.json's format (`recsys-augment/bpr-mf@1`, the factor layout BPR-MF
- * and iALS share, or `recsys-augment/neumf@1`).
+ * NeuMF (GMF + MLP, pointwise log loss, `family: neumf`), implicit ALS (weighted squared
+ * loss over all pairs, `family: ials`) and EASE (closed-form item x item, `family: ease`).
+ * BPR-MF and NeuMF train with written-out gradients (wasm SIMD or tfjs); iALS and EASE solve
+ * in typed arrays. `trainRecommender` dispatches on `config.family`, `loadModel` on
+ * model.json's format (`recsys-augment/bpr-mf@1`, the factor layout BPR-MF and iALS share,
+ * `recsys-augment/neumf@1` or `recsys-augment/ease@1`). The folder's guide: README.md.
  */
 import { trainBpr } from './bpr/bpr-train.ts';
 import { trainIals } from './ials/ials-train.ts';

@@ -3,11 +3,27 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
+/** The code folders whose guides (a README.md per folder) are checked with the docs. */
+const GUIDE_ROOTS = ['lib', 'activities', 'workflows', 'python', 'bench'];
+
+/** README.md files under `dir`, relative to the repository root. */
+function guides(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules')
+      out.push(...guides(path));
+    else if (entry.name === 'README.md') out.push(path);
+  }
+  return out;
+}
+
 const DOCS = [
   'README.md',
   ...readdirSync(join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
+  ...GUIDE_ROOTS.flatMap(guides),
 ];
 
 /** Markdown links and images: `[text](target)`, outside code spans and fences. */
@@ -32,7 +48,9 @@ function anchors(markdown: string): Set<string> {
 
 describe('links in README.md and docs/', () => {
   it('finds the documents', () => {
-    expect(DOCS).toEqual(expect.arrayContaining(['README.md', 'docs/architecture.md']));
+    expect(DOCS).toEqual(
+      expect.arrayContaining(['README.md', 'docs/architecture.md', 'lib/data/README.md']),
+    );
   });
 
   for (const doc of DOCS) {
