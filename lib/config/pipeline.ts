@@ -50,14 +50,14 @@ const pipelineSections = z.strictObject({
 });
 
 /** The model families the Python training worker trains. */
-const PYTHON_FAMILIES: readonly string[] = ['bpr', 'neumf'];
+const PYTHON_FAMILIES: readonly string[] = ['bpr', 'neumf', 'ease'];
 
 export const pipelineConfigSchema = pipelineSections.refine(
   (c) => c.training.worker !== 'python' || PYTHON_FAMILIES.includes(c.model.family),
   {
     // Checked here, not when retrainA reaches the Python worker after the data stages ran.
     message:
-      'training.worker python trains model.family bpr or neumf (ials, ease and auto train on the typescript worker)',
+      'training.worker python trains model.family bpr, neumf or ease (ials and auto train on the typescript worker)',
     path: ['model', 'family'],
   },
 );

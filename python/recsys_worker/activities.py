@@ -1,5 +1,5 @@
-"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF or
-NeuMF), each a thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to
+"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF, NeuMF
+or EASE), each a thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to
 the store under `checkpoints/<stage key>/` and every later heartbeat names the last one, as
 activities/checkpoints.ts does, so a retried attempt resumes from it. Randomness comes from
 numpy, seeded by (seed, epoch): a resumed run repeats the uninterrupted one, and results
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from . import bpr, cfgan, neumf
+from . import bpr, cfgan, ease, neumf
 from .budget import budget_of
 from .parquet_io import read_split_csr, read_training_set
 from .randomness import NumpyRandomness
@@ -201,13 +201,59 @@ FAMILIES = {
 }
 
 
+def _retrain_ease(ctx, variant: str, model: dict, t0: float):
+    """EASE: closed form, so no epochs and no checkpoints; lambda (and with recency auto the
+    history's half-life) chosen on validation, as lib/models/ease/ease-train.ts does."""
+    c = ease.EaseConfig.from_json({**model, "seed": ctx.config["seed"]})
+    t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
+    s = ease.EaseSet.of(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"])
+    n_users, n_items = _catalog(ctx)
+    t_indptr, t_indices, t_ts = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items,
+                                               with_ts=True)
+    valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+    validation = make_validation(t_indptr, t_indices, *valid, validation_users_for(c.validation_users, n_items),
+                                 c.seed)
+    ranks = None
+    if c.recency == "auto":
+        ranks = ease.history_ranks(s, t_indptr, t_indices, ease.recency_ranks(t_indptr, t_indices, t_ts))
+    dev = training_device()
+    ctx.heartbeat({"phase": "training", "epoch": 0, "epochs": len(c.relative_lambdas)})
+    m, log, at, chosen = ease.train_ease(
+        s, validation, c, dev, ranks,
+        on_epoch=lambda entry: ctx.heartbeat({"phase": "training", "epochs": len(c.relative_lambdas), **entry}),
+    )
+    ctx.heartbeat({"phase": "saving"})
+    files = []
+    for name, blob in ease.model_files(m).items():
+        (ctx.work_dir / name).write_bytes(blob)
+        files.append({"name": name, "path": str(ctx.work_dir / name)})
+    files.append(json_output(ctx.work_dir, "history.json", log))
+    stats = {
+        **runtime_stats(dev),
+        "variant": variant,
+        "family": "ease",
+        "backend": "jax",
+        "rows": int(len(t["user"])),
+        "epochs": len(log),
+        "bestEpoch": at + 1,
+        "bestValidNdcg10": log[at]["validNdcg10"],
+        "stoppedEarly": False,
+        "chosen": chosen,
+        "seconds": time.time() - t0,
+        "history": log,
+    }
+    return {"kind": "model", "files": files, "stats": stats}
+
+
 def _retrain(variant: str):
     def run(ctx):
         t0 = time.time()
         model = dict(ctx.config["model"])
+        if model.get("family") == "ease":
+            return _retrain_ease(ctx, variant, model, t0)
         family = FAMILIES.get(model.get("family"))
         if family is None:
-            trains = " and ".join(FAMILIES)
+            trains = ", ".join([*FAMILIES, "ease"])
             raise BadArtifact(f"model.family {model.get('family')}: the Python worker trains {trains}")
         checkpoint_every = int(model.pop("checkpointEvery", 0))
         c = family.config_of({**model, "seed": ctx.config["seed"]})

@@ -1,13 +1,15 @@
 """The Python half of the equivalence tests (tests/unit/python): trains on a fixture the
 TypeScript side wrote, with the TypeScript randomness, and writes what the tests compare.
 
-    python -m recsys_worker.equivalence cfgan|bpr|neumf FIXTURE.json OUT_DIR [--resume CHECKPOINT]
+    python -m recsys_worker.equivalence cfgan|bpr|neumf|ease FIXTURE.json OUT_DIR [--resume CHECKPOINT]
     python -m recsys_worker.equivalence read-split FILE N_USERS N_ITEMS
     python -m recsys_worker.equivalence read-set FILE
 
 Writes OUT_DIR/epoch-<n>.bin (the checkpoint after every epoch); for cfgan also
 generator.bin, for bpr and neumf the best model's files (model.json, weights.bin) and scores.bin:
-float32 scores of every item for the fixture's `scoreUsers`, from the trainer's weights.
+float32 scores of every item for the fixture's `scoreUsers`, from the trainer's weights; for
+ease the model's files (model.json, ease.bin), chosen.json (what validation chose, the
+per-lambda history) and ranks.bin (the train entries' recency ranks, int32).
 """
 
 import json
@@ -60,7 +62,7 @@ def main(argv: list[str]) -> int:
         except BadArtifact as err:
             print(f"BadArtifact: {err}", file=sys.stderr)
             return 3
-    from . import bpr, cfgan, neumf  # JAX loads here: the Parquet commands above do without it
+    from . import bpr, cfgan, ease, neumf  # JAX loads here: the Parquet commands above do without it
     from .randomness import TsRandomness
 
     kind, fixture, out = argv[0], json.loads(Path(argv[1]).read_text()), Path(argv[2])
@@ -111,7 +113,22 @@ def main(argv: list[str]) -> int:
         scores = neumf.score_users(best, fixture["scoreUsers"])
         (out / "scores.bin").write_bytes(np.asarray(scores, dtype="<f4").tobytes())
         return 0
-    print(f"unknown kind {kind!r}: expected cfgan, bpr or neumf", file=sys.stderr)
+    if kind == "ease":
+        import jax
+
+        config = ease.EaseConfig.from_json(fixture["config"])
+        s = ease.EaseSet.of(*_fixture_set(fixture))
+        validation = _fixture_validation(fixture, config)
+        t_indptr, t_indices = _i32(fixture["train"]["indptr"]), _i32(fixture["train"]["indices"])
+        train_ranks = ease.recency_ranks(t_indptr, t_indices, np.asarray(fixture["trainTs"], np.float64))
+        (out / "ranks.bin").write_bytes(train_ranks.astype("<i4").tobytes())
+        ranks = ease.history_ranks(s, t_indptr, t_indices, train_ranks) if config.recency == "auto" else None
+        model, log, at, chosen = ease.train_ease(s, validation, config, jax.devices("cpu")[0], ranks)
+        for name, blob in ease.model_files(model).items():
+            (out / name).write_bytes(blob)
+        (out / "chosen.json").write_text(json.dumps({"chosen": chosen, "bestEpoch": at + 1, "history": log}))
+        return 0
+    print(f"unknown kind {kind!r}: expected cfgan, bpr, neumf or ease", file=sys.stderr)
     return 2
 
 

@@ -22,8 +22,9 @@ def _column(table, name: str, path: str, dtype) -> np.ndarray:
     return col.to_numpy().astype(dtype, copy=False)
 
 
-def read_split_csr(path: str, n_users: int, n_items: int):
-    """A preprocess split as a per-user CSR (items in file order, as csrFromCoo keeps them)."""
+def read_split_csr(path: str, n_users: int, n_items: int, with_ts: bool = False):
+    """A preprocess split as a per-user CSR (items in file order, as csrFromCoo keeps them);
+    `with_ts`: also each entry's timestamp (NaN in a log without them)."""
     table = pq.read_table(path, columns=None)
     user = _column(table, "user", path, np.int32)
     item = _column(table, "item", path, np.int32)
@@ -32,6 +33,11 @@ def read_split_csr(path: str, n_users: int, n_items: int):
     order = np.argsort(user, kind="stable")
     indptr = np.zeros(n_users + 1, np.int32)
     np.cumsum(np.bincount(user, minlength=n_users), out=indptr[1:])
+    if with_ts:
+        if "ts" not in table.column_names:
+            raise BadArtifact(f"{path}: column ts is missing (columns: {', '.join(table.column_names)})")
+        ts = table.column("ts").to_numpy(zero_copy_only=False).astype(np.float64)  # nulls: NaN
+        return indptr, item[order], ts[order]
     return indptr, item[order]
 
 

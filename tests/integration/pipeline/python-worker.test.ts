@@ -246,4 +246,46 @@ describe('the Python training worker on the real stack', () => {
     const gap = Math.abs(mean(ndcg.python!) - mean(ndcg.typescript!));
     expect(gap, JSON.stringify(ndcg)).toBeLessThanOrEqual(BAND);
   });
+
+  /**
+   * EASE has no randomness and both workers solve in float64 on a CPU: the Python worker's
+   * models A and B must score what the TypeScript worker's score, to rounding.
+   */
+  it("trains EASE as A and B with the TypeScript worker's test figures", async () => {
+    const settings = testSettings();
+    const python = await startPython(settings);
+    const figures: Record<string, { A: number; B: number; lambda: unknown }> = {};
+    try {
+      await withWorkers(settings, async ({ client }) => {
+        for (const worker of ['typescript', 'python'] as const) {
+          const config = parsePipelineConfig({
+            ...base,
+            name: 'it-python-ease',
+            gan: { enabled: false },
+            training: { worker, device: 'cpu' },
+            model: { family: 'ease' },
+          });
+          const summary = await watchPipeline(
+            await startPipeline(client, settings, config, { until: 'evaluate' }),
+          );
+          expect(summary.status, summary.error).toBe('completed');
+          const byName = Object.fromEntries(summary.stages.map((s) => [s.name, s]));
+          expect(byName.retrainA?.stats).toMatchObject({ workerKind: worker, family: 'ease' });
+          const stats = byName.evaluate!.stats as Record<string, number>;
+          figures[worker] = {
+            A: stats['A.ndcg@10']!,
+            B: stats['B.ndcg@10']!,
+            lambda: (byName.retrainB!.stats.chosen as Record<string, unknown>).lambda,
+          };
+        }
+      });
+    } finally {
+      await stopped(python, 'SIGTERM');
+    }
+    const [ts, py] = [figures.typescript!, figures.python!];
+    expect(py.A).toBeGreaterThan(0);
+    expect(Math.abs(py.A - ts.A), JSON.stringify(figures)).toBeLessThan(1e-6);
+    expect(Math.abs(py.B - ts.B), JSON.stringify(figures)).toBeLessThan(1e-6);
+    expect(py.lambda).toBeCloseTo(ts.lambda as number, 6);
+  });
 });
