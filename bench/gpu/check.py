@@ -1,7 +1,10 @@
 """GPU check for the Python training worker: needs only numpy, pyarrow and jax (no Node, no
 network) and the project's python/ folder. Generates its own data set, times CFGAN and
-BPR-MF per epoch on the CPU and (when there is one) the GPU, trains the same short run on
-both with the same injected randomness and says whether they agree. Prints one JSON line.
+BPR-MF per epoch and EASE's fit for one lambda (Gram matrix and solve, on the first
+`--ease-users` users and the catalog's first 5,000 items at most) on the CPU and (when there
+is one) the GPU, trains the same short run on both with the same injected randomness and
+says whether they agree (EASE: the GPU's float32 weights against the CPU's float64 solve).
+Prints one JSON line.
 
     python bench/gpu/check.py                      # 50K users x 10K items, cpu + cuda if any
     python bench/gpu/check.py --device cuda        # exits 2 when no CUDA device is there
@@ -28,7 +31,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recsys_worker import bpr, cfgan  # noqa: E402
+from recsys_worker import bpr, cfgan, ease  # noqa: E402
 from recsys_worker.randomness import NumpyRandomness  # noqa: E402
 
 # Agreement between devices after the short run: relative to each table's largest weight.
@@ -154,6 +157,27 @@ def short_runs(device, train, n_users, n_items, pairs):
     return out
 
 
+def ease_set(train, n_users, n_items):
+    """The EASE check's training set: the first n_users users, items below n_items."""
+    indptr, indices = train
+    end = indptr[n_users]
+    users = np.repeat(np.arange(n_users, dtype=np.int32), np.diff(indptr[: n_users + 1]))
+    keep = indices[:end] < n_items
+    n = int(keep.sum())
+    return ease.EaseSet.of(n_users, n_items, users[keep], indices[:end][keep], np.ones(n, np.int32),
+                           np.ones(n, np.float32))
+
+
+def ease_fit(device, s):
+    """EASE's weights for one lambda on `device` (8 x the mean train rows per item, the grid's
+    usual pick), and the seconds the Gram matrix and the solve took."""
+    t0 = time.perf_counter()
+    g = ease.gram(s, device)
+    lam = 8 * max(1.0, float(np.trace(g)) / s.n_items)
+    b = ease.weights_for(g, lam, device)
+    return b, time.perf_counter() - t0
+
+
 def device_name(dev) -> str:
     if dev.platform == "cpu":
         return "cpu"
@@ -167,6 +191,7 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=10_000)
     ap.add_argument("--per-user", type=float, default=20.0)
     ap.add_argument("--batches", type=int, default=5, help="timed batches per measurement")
+    ap.add_argument("--ease-users", type=int, default=20_000, help="users in EASE's Gram matrix")
     ap.add_argument("--skip-cpu-timing", action="store_true", help="GPU figures only")
     args = ap.parse_args()
     # Full float32 matmuls on the GPU too (no TF32), so both devices compute the same floats.
@@ -190,16 +215,21 @@ def main() -> int:
     pairs = bpr.TrainingPairs(
         args.users, args.items, users_col, train[1], np.ones(nnz, np.int32), np.ones(nnz, np.float32)
     )
-    timings = {}
+    es = ease_set(train, min(args.users, args.ease_users), min(args.items, ease.EASE_MAX_ITEMS))
+    timings, ease_weights = {}, {}
     for dev in targets:
+        ease_weights[dev.platform], ease_seconds = ease_fit(dev, es)
         timings[device_name(dev)] = {
             "cfganSecondsPerEpoch": round(time_cfgan(dev, train, args.users, args.items, args.batches), 3),
             "bprSecondsPerEpoch": round(time_bpr(dev, pairs, args.users, args.items, args.batches), 3),
+            "easeSecondsPerLambda": round(ease_seconds, 3),
         }
     agreement = None
     if gpus and args.device != "cpu":
         a = short_runs(cpu, train, args.users, args.items, pairs)
         b = short_runs(gpus[0], train, args.users, args.items, pairs)
+        if "cpu" in ease_weights and "gpu" in ease_weights:
+            a["ease.weights"], b["ease.weights"] = ease_weights["cpu"], ease_weights["gpu"]
         worst = max(float(np.max(np.abs(a[k] - b[k])) / max(np.max(np.abs(a[k])), 1e-6)) for k in a)
         agreement = {"maxRelativeError": worst, "tolerance": TOLERANCE, "agree": worst < TOLERANCE}
     result = {
@@ -208,6 +238,7 @@ def main() -> int:
         "jax": jax.__version__,
         "cpus": os.cpu_count(),
         "size": {"users": args.users, "items": args.items, "interactions": nnz},
+        "easeSize": {"users": es.n_users, "items": es.n_items, "interactions": int(len(es.indices))},
         "secondsPerEpoch": timings,
         "gpuAgreesWithCpu": agreement,
         "seconds": round(time.time() - t_start, 1),

@@ -105,9 +105,16 @@ def history_ranks(s: EaseSet, train_indptr, train_indices, train_ranks) -> np.nd
     return np.where(keys[at] == want, ranks[at], 0).astype(np.int32)
 
 
-def gram(s: EaseSet, dev, chunk: int = 2048) -> np.ndarray:
+def on_device(dev) -> bool:
+    """Whether the math runs in JAX, float32, on `dev` (a GPU), or in numpy, float64, as the
+    TypeScript solve does (a CPU)."""
+    return dev.platform != "cpu"
+
+
+def gram(s: EaseSet, dev, chunk: int = 2048, jax_f32: bool | None = None) -> np.ndarray:
     """G = X^T X of the weighted user x item matrix (duplicates add up), float64, a block of
-    users at a time (on a GPU in float32 per block)."""
+    users at a time (with `jax_f32`, each block's product in float32 on `dev`)."""
+    jax_f32 = on_device(dev) if jax_f32 is None else jax_f32
     g = np.zeros((s.n_items, s.n_items), np.float64)
     for u0 in range(0, s.n_users, chunk):
         u1 = min(s.n_users, u0 + chunk)
@@ -115,7 +122,7 @@ def gram(s: EaseSet, dev, chunk: int = 2048) -> np.ndarray:
         x = np.zeros((u1 - u0, s.n_items), np.float64)
         rows = np.repeat(np.arange(u1 - u0), np.diff(s.indptr[u0 : u1 + 1]))
         np.add.at(x, (rows, s.indices[a:e]), s.weight[a:e].astype(np.float64))
-        if dev.platform == "cpu":
+        if not jax_f32:
             g += x.T @ x
         else:
             xd = jax.device_put(x.astype(np.float32), dev)
@@ -123,10 +130,10 @@ def gram(s: EaseSet, dev, chunk: int = 2048) -> np.ndarray:
     return g
 
 
-def weights_for(g: np.ndarray, lam: float, dev) -> np.ndarray:
+def weights_for(g: np.ndarray, lam: float, dev, jax_f32: bool | None = None) -> np.ndarray:
     """B = I - P diag(1 / diag P) with P = (G + lambda I)^-1, zero diagonal, float32."""
     a = g + lam * np.eye(len(g))
-    if dev.platform == "cpu":
+    if not (on_device(dev) if jax_f32 is None else jax_f32):
         p = np.linalg.inv(a)
     else:
         with jax.default_device(dev):
@@ -142,7 +149,7 @@ def validation_ndcg10(s: EaseSet, b: np.ndarray, history_weight: np.ndarray, v: 
     train = (v.train_indptr, v.train_indices)
     valid = (v.valid_indptr, v.valid_indices)
     total = 0.0
-    b_dev = jax.device_put(b, dev) if dev.platform != "cpu" else b
+    b_dev = jax.device_put(b, dev) if on_device(dev) else b
     for start in range(0, len(v.users), chunk):
         us = v.users[start : start + chunk]
         h = np.zeros((len(us), s.n_items), np.float32)
@@ -150,7 +157,7 @@ def validation_ndcg10(s: EaseSet, b: np.ndarray, history_weight: np.ndarray, v: 
             if u < s.n_users:
                 a, e = s.indptr[u], s.indptr[u + 1]
                 np.add.at(h[r], s.indices[a:e], history_weight[a:e])
-        scores = np.asarray(jnp.asarray(h) @ b_dev) if dev.platform != "cpu" else h @ b
+        scores = np.asarray(jax.device_put(h, dev) @ b_dev) if on_device(dev) else h @ b
         total += ndcg10_of_scores(scores, us, train, valid) * len(us)
     return total / max(len(v.users), 1)
 
