@@ -1,3 +1,4 @@
+import { familyCandidates } from '../lib/config/pipeline.ts';
 import type { PipelineConfig } from '../lib/config/pipeline.ts';
 import type { StageInput, StageRef } from '../lib/contracts/index.ts';
 import {
@@ -190,7 +191,13 @@ export const policyStage: StageDefinition<PolicyStageConfig> = {
       stats: {
         family: train.family,
         ...(familyChoice
-          ? { familyChoice: familyChoice.candidates, familyChoiceReused: choiceReused }
+          ? {
+              familyChoice: familyChoice.candidates,
+              familyChoiceReused: choiceReused,
+              // The picked family's model settings: the workflow sends them to the Python
+              // worker, which trains A and B with them when it trains that family.
+              trainModel: familyCandidates(model).find((m) => m.family === train.family),
+            }
           : {}),
         ...(screened ? { candidatesScreenedAt: scorer.screenedAt() } : {}),
         ...(back ? { teacherScoredOneStepBack: true } : {}),

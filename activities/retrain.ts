@@ -18,6 +18,11 @@ export interface RetrainStageConfig {
   variant: Variant;
   model: PipelineConfig['model'];
   seed: number;
+  /**
+   * Only on the Python worker, with `model.family: auto`: the policy's family choice, which
+   * that worker records in its stats as this worker records its own.
+   */
+  familyChoice?: unknown;
 }
 
 /** The training set file of each variant, written by the resample stage. */

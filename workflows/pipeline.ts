@@ -11,6 +11,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import type { CpuActivities, GpuActivities } from '../activities/index.ts';
 import {
   NON_RETRYABLE_ERRORS,
+  PYTHON_FAMILIES,
   RETRAIN_STAGE,
   STAGES,
   progressQuery,
@@ -90,6 +91,27 @@ function trainingWorker(
       'ConfigError',
     );
   return proxyActivities<TrainingActivities>(trainingStageOptions(queue, beat));
+}
+
+/**
+ * Where retrainA/retrainB train, and with which model settings. `model.family: auto` on the
+ * Python worker: the policy picked the family (its stats carry the pick's settings); the
+ * Python worker trains it when it trains that family, else the TypeScript gpu queue does,
+ * resolving auto itself to the same stored pick (as it does without a policy stage). A
+ * config could not name python with auto before this existed, so no recorded history
+ * takes another path on replay.
+ */
+function retrainWorker(
+  trainer: TrainingActivities,
+  gpu: GpuActivities,
+  model: PipelineConfig['model'],
+  policy: StageRef | undefined,
+): { on: TrainingActivities; model: PipelineConfig['model']; familyChoice?: unknown } {
+  if (trainer === gpu || model.family !== 'auto') return { on: trainer, model };
+  const picked = policy?.stats.trainModel as PipelineConfig['model'] | undefined;
+  if (picked && (PYTHON_FAMILIES as readonly string[]).includes(picked.family))
+    return { on: trainer, model: picked, familyChoice: policy!.stats.familyChoice };
+  return { on: gpu, model };
 }
 
 /**
@@ -321,11 +343,12 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         inputs: { preprocess, ...sources, ...(policy ? { policy } : {}) },
       }),
     );
+    const { on, model, familyChoice } = retrainWorker(trainer, gpu, config.model, policy);
     const retrain = (variant: Variant) =>
       stage(RETRAIN_STAGE[variant], () =>
-        trainer[RETRAIN_STAGE[variant]]({
+        on[RETRAIN_STAGE[variant]]({
           runId,
-          config: { variant, model: config.model, seed },
+          config: { variant, model, seed, ...(familyChoice ? { familyChoice } : {}) },
           inputs: { preprocess, resample },
         }),
       );

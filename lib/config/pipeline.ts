@@ -11,6 +11,7 @@ import { modelSchema } from './sections/model.ts';
 import { orchestrationSchema, registrySchema, trainingSchema } from './sections/operations.ts';
 import { resampleSchema } from './sections/resample.ts';
 import { teacherSchema } from './sections/teacher.ts';
+import { PYTHON_FAMILIES } from '../contracts/python-families.ts';
 
 export { familyCandidates } from './sections/model.ts';
 
@@ -49,15 +50,15 @@ const pipelineSections = z.strictObject({
   training: trainingSchema,
 });
 
-/** The model families the Python training worker trains. */
-const PYTHON_FAMILIES: readonly string[] = ['bpr', 'neumf', 'ease'];
-
 export const pipelineConfigSchema = pipelineSections.refine(
-  (c) => c.training.worker !== 'python' || PYTHON_FAMILIES.includes(c.model.family),
+  (c) =>
+    c.training.worker !== 'python' ||
+    c.model.family === 'auto' ||
+    (PYTHON_FAMILIES as readonly string[]).includes(c.model.family),
   {
     // Checked here, not when retrainA reaches the Python worker after the data stages ran.
     message:
-      'training.worker python trains model.family bpr, neumf or ease (ials and auto train on the typescript worker)',
+      'training.worker python trains model.family bpr, neumf, ease or auto (whose pick it trains when it is one of those); ials trains on the typescript worker',
     path: ['model', 'family'],
   },
 );

@@ -6,6 +6,8 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineConfig } from '../config/pipeline.ts';
 
+export { PYTHON_FAMILIES } from './python-families.ts';
+
 /** Stages in DAG order. Only stages that really exist are listed. */
 export const STAGES = [
   'ingest',

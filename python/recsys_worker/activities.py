@@ -201,6 +201,13 @@ FAMILIES = {
 }
 
 
+def _family_choice(ctx) -> dict:
+    """With model.family auto the workflow passes the policy's family choice along with the
+    family it picked; the stats carry it as the TypeScript retrain's do (the report reads it)."""
+    choice = ctx.config.get("familyChoice")
+    return {"familyChoice": choice} if choice else {}
+
+
 def _retrain_ease(ctx, variant: str, model: dict, t0: float):
     """EASE: closed form, so no epochs and no checkpoints; lambda (and with recency auto the
     history's half-life) chosen on validation, as lib/models/ease/ease-train.ts does."""
@@ -239,6 +246,7 @@ def _retrain_ease(ctx, variant: str, model: dict, t0: float):
         "bestValidNdcg10": log[at]["validNdcg10"],
         "stoppedEarly": False,
         "chosen": chosen,
+        **_family_choice(ctx),
         "seconds": time.time() - t0,
         "history": log,
     }
@@ -297,6 +305,7 @@ def _retrain(variant: str):
             "resumedFromEpoch": resume[1] if resume else 0,
             "samplesPerSecond": round(sum(h["samples"] for h in trained) / seconds) if seconds > 0 else 0,
             "secondsPerEpoch": seconds / len(trained) if trained else 0,
+            **_family_choice(ctx),
             "seconds": time.time() - t0,
             "history": s.history,
         }

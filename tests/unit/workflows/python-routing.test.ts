@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../../lib/config/pipeline.ts';
-import type { PipelineInput, StageName } from '../../../lib/contracts/index.ts';
+import type { PipelineInput, StageInput, StageName } from '../../../lib/contracts/index.ts';
 import {
   fakeActivities,
   fakeRef,
@@ -31,14 +31,35 @@ afterAll(async () => {
 
 const PYTHON_STAGES: StageName[] = ['trainGan', 'retrainA', 'retrainB'];
 
-function config() {
+function config(model: Record<string, unknown> = {}) {
   return parsePipelineConfig({
     name: 'wf-python',
     data: { source: 'synthetic:users=10,items=10,interactions=50,seed=1' },
     llm: { enabled: false },
     training: { worker: 'python' },
     orchestration: { heartbeatTimeoutSeconds: 10 },
+    model,
   });
+}
+
+/** A Python worker on `taskQueue` with fakes of its stages, recording each call's input. */
+async function fakePythonWorker(taskQueue: string) {
+  const ran: { name: string; queue: string; input: StageInput }[] = [];
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities: Object.fromEntries(
+      PYTHON_STAGES.map((name) => [
+        name,
+        async (input: StageInput) => {
+          ran.push({ name, queue: activityInfo().taskQueue, input });
+          return fakeRef(name);
+        },
+      ]),
+    ),
+  });
+  return { ran, worker, running: worker.run() };
 }
 
 describe('training.worker python', () => {
@@ -95,5 +116,72 @@ describe('training.worker python', () => {
         cause: { message: expect.stringContaining('without a gpu-py task queue name') },
       });
     });
+  });
+
+  /** The policy's fake, reporting that `family: auto` picked `family`. */
+  function picking(family: string) {
+    const acts = fakeActivities();
+    const trainModel = parsePipelineConfig({ model: { family } }).model;
+    const familyChoice = [{ family, confirmationNdcg10: 0.1 }];
+    acts.gpu.policy = async () => ({
+      ...fakeRef('policy'),
+      stats: { family, familyChoice, trainModel },
+    });
+    return { acts, trainModel, familyChoice };
+  }
+
+  it('family auto: trains the family the policy picked on the Python worker, with its settings', async () => {
+    const queues = uniqueQueues();
+    const gpuPy = `${queues.cpu.replace(/-cpu$/, '')}-gpu-py`;
+    const python = await fakePythonWorker(gpuPy);
+    const { acts, trainModel, familyChoice } = picking('ease');
+    try {
+      await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+        await env.client.workflow.execute('pipeline', {
+          taskQueue: queues.cpu,
+          workflowId: `python-auto-${Date.now()}`,
+          args: [{ config: config({ family: 'auto' }), queues: { ...queues, gpuPy } }],
+        });
+        const retrains = python.ran.filter((r) => r.name.startsWith('retrain'));
+        expect(retrains.map((r) => r.name).sort()).toEqual(['retrainA', 'retrainB']);
+        for (const r of retrains) {
+          const c = r.input.config as { model: unknown; familyChoice: unknown };
+          expect(c.model).toEqual(trainModel);
+          expect(c.familyChoice).toEqual(familyChoice);
+        }
+        expect(calls.filter((c) => c.name.startsWith('retrain'))).toEqual([]);
+      });
+    } finally {
+      python.worker.shutdown();
+      await python.running;
+    }
+  });
+
+  it('family auto: a pick the Python worker does not train (ials) trains on the gpu queue', async () => {
+    const queues = uniqueQueues();
+    const gpuPy = `${queues.cpu.replace(/-cpu$/, '')}-gpu-py`;
+    const python = await fakePythonWorker(gpuPy);
+    const { acts } = picking('ials');
+    try {
+      await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+        await env.client.workflow.execute('pipeline', {
+          taskQueue: queues.cpu,
+          workflowId: `python-auto-ials-${Date.now()}`,
+          args: [{ config: config({ family: 'auto' }), queues: { ...queues, gpuPy } }],
+        });
+        expect(python.ran.map((r) => r.name)).toEqual(['trainGan']);
+        const retrains = calls.filter((c) => c.name.startsWith('retrain'));
+        expect(retrains.map((c) => c.name).sort()).toEqual(['retrainA', 'retrainB']);
+        expect(retrains.every((c) => c.queue === queues.gpu)).toBe(true);
+        // It resolves auto itself, to the stored pick.
+        for (const c of retrains)
+          expect((c.input as StageInput<{ model: { family: string } }>).config.model.family).toBe(
+            'auto',
+          );
+      });
+    } finally {
+      python.worker.shutdown();
+      await python.running;
+    }
   });
 });
