@@ -58,7 +58,7 @@ export const pipelineConfigSchema = pipelineSections.refine(
   {
     // Checked here, not when retrainA reaches the Python worker after the data stages ran.
     message:
-      'training.worker python trains model.family bpr, neumf, ease or auto (whose pick it trains when it is one of those); ials trains on the typescript worker',
+      'training.worker python trains model.family bpr, neumf, ials, ease or auto: a family without a Python trainer (PYTHON_FAMILIES) trains on the typescript worker',
     path: ['model', 'family'],
   },
 );

@@ -4,4 +4,4 @@
  * own module: the config schema checks against it, and the config is what lib/contracts
  * describes.
  */
-export const PYTHON_FAMILIES = ['bpr', 'neumf', 'ease'] as const;
+export const PYTHON_FAMILIES = ['bpr', 'neumf', 'ials', 'ease'] as const;

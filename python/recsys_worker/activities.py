@@ -1,5 +1,5 @@
-"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF, NeuMF
-or EASE), each a thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to
+"""The training stages on the Python worker: trainGan and retrainA/retrainB (BPR-MF, NeuMF,
+iALS or EASE), each a thin body over the trainers, run by stage_runner.run_stage. Checkpoints go to
 the store under `checkpoints/<stage key>/` and every later heartbeat names the last one, as
 activities/checkpoints.ts does, so a retried attempt resumes from it. Randomness comes from
 numpy, seeded by (seed, epoch): a resumed run repeats the uninterrupted one, and results
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from . import bpr, cfgan, ease, neumf
+from . import bpr, cfgan, ease, ials, neumf
 from .budget import budget_of
 from .parquet_io import read_split_csr, read_training_set
 from .randomness import NumpyRandomness
@@ -186,17 +186,25 @@ class _Family:
 FAMILIES = {
     "bpr": _Family(
         bpr.BprConfig.from_json,
-        lambda t: bpr.TrainingPairs(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
+        lambda t, c: bpr.TrainingPairs(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
         bpr.train_bpr,
         lambda best, c: bpr.model_files(best),
         lambda c: {"optimizer": c.optimizer},
     ),
     "neumf": _Family(
         neumf.NeuMfConfig.from_json,
-        lambda t: neumf.NeuMfSet(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
+        lambda t, c: neumf.NeuMfSet(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"]),
         neumf.train_neumf,
         neumf.model_files,
         lambda c: {"optimizer": "adam", "mlpLayers": c.layers},
+    ),
+    "ials": _Family(
+        ials.IalsConfig.from_json,
+        lambda t, c: ials.IalsSet.of(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"],
+                                     c.alpha),
+        ials.train_ials,
+        lambda best, c: ials.model_files(best),
+        lambda c: {"alpha": c.alpha, "cgSteps": c.cg_steps},
     ),
 }
 
@@ -266,7 +274,7 @@ def _retrain(variant: str):
         checkpoint_every = int(model.pop("checkpointEvery", 0))
         c = family.config_of({**model, "seed": ctx.config["seed"]})
         t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
-        data = family.data_of(t)
+        data = family.data_of(t, c)
         n_users, n_items = _catalog(ctx)
         train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
         valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)

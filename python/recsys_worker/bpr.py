@@ -303,8 +303,9 @@ def restore(data: bytes, pairs: TrainingPairs, config: BprConfig) -> BprState:
     return BprState(h["epoch"], params, moments, clock, best, *progress)
 
 
-def model_files(weights: dict) -> dict:
-    """bpr-mf.ts's save(): model.json and weights.bin, as the TypeScript loader reads them."""
+def model_files(weights: dict, family: str = "bpr") -> dict:
+    """bpr-mf.ts's save(): model.json and weights.bin, as the TypeScript loader reads them
+    (`family` bpr, or ials for iALS's factors in the same layout)."""
     users = np.asarray(weights["users"], dtype="<f4")
     items = np.asarray(weights["items"], dtype="<f4")
     bias = np.asarray(weights["bias"], dtype="<f4")
@@ -312,7 +313,7 @@ def model_files(weights: dict) -> dict:
     ni = items.shape[0]
     model = {
         "format": BPR_FORMAT,
-        "family": "bpr",
+        "family": family,
         "config": {"nUsers": nu, "nItems": ni, "dim": dim},
         "weightsManifest": [
             {

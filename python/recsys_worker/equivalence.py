@@ -1,12 +1,12 @@
 """The Python half of the equivalence tests (tests/unit/python): trains on a fixture the
 TypeScript side wrote, with the TypeScript randomness, and writes what the tests compare.
 
-    python -m recsys_worker.equivalence cfgan|bpr|neumf|ease FIXTURE.json OUT_DIR [--resume CHECKPOINT]
+    python -m recsys_worker.equivalence cfgan|bpr|neumf|ials|ease FIXTURE.json OUT_DIR [--resume CHECKPOINT]
     python -m recsys_worker.equivalence read-split FILE N_USERS N_ITEMS
     python -m recsys_worker.equivalence read-set FILE
 
 Writes OUT_DIR/epoch-<n>.bin (the checkpoint after every epoch); for cfgan also
-generator.bin, for bpr and neumf the best model's files (model.json, weights.bin) and scores.bin:
+generator.bin, for bpr, neumf and ials the best model's files (model.json, weights.bin) and scores.bin:
 float32 scores of every item for the fixture's `scoreUsers`, from the trainer's weights; for
 ease the model's files (model.json, ease.bin), chosen.json (what validation chose, the
 per-lambda history) and ranks.bin (the train entries' recency ranks, int32).
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         except BadArtifact as err:
             print(f"BadArtifact: {err}", file=sys.stderr)
             return 3
-    from . import bpr, cfgan, ease, neumf  # JAX loads here: the Parquet commands above do without it
+    from . import bpr, cfgan, ease, ials, neumf  # JAX loads here: the Parquet commands above do without it
     from .randomness import TsRandomness
 
     kind, fixture, out = argv[0], json.loads(Path(argv[1]).read_text()), Path(argv[2])
@@ -113,6 +113,19 @@ def main(argv: list[str]) -> int:
         scores = neumf.score_users(best, fixture["scoreUsers"])
         (out / "scores.bin").write_bytes(np.asarray(scores, dtype="<f4").tobytes())
         return 0
+    if kind == "ials":
+        import jax
+
+        config = ials.IalsConfig.from_json(fixture["config"])
+        data = ials.IalsSet.of(*_fixture_set(fixture), config.alpha)
+        validation = _fixture_validation(fixture, config)
+        _, best, _ = ials.train_ials(
+            data, validation, config, TsRandomness(config.seed), resume_from=resume,
+            on_checkpoint=save, checkpoint_every=1, dev=jax.devices("cpu")[0],
+        )
+        for name, blob in ials.model_files(best).items():
+            (out / name).write_bytes(blob)
+        return 0
     if kind == "ease":
         import jax
 
@@ -128,7 +141,7 @@ def main(argv: list[str]) -> int:
             (out / name).write_bytes(blob)
         (out / "chosen.json").write_text(json.dumps({"chosen": chosen, "bestEpoch": at + 1, "history": log}))
         return 0
-    print(f"unknown kind {kind!r}: expected cfgan, bpr, neumf or ease", file=sys.stderr)
+    print(f"unknown kind {kind!r}: expected cfgan, bpr, neumf, ials or ease", file=sys.stderr)
     return 2
 
 

@@ -61,6 +61,13 @@ class TsRandomness:
         items = np.array([0.1 * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
         return users.reshape(n_users, dim), items.reshape(n_items, dim)
 
+    def ials_init(self, n_users, n_items, dim):
+        """ials-train.ts's fresh(): 0.01 x normal, users then items, one stream."""
+        rng = Rng(self.seed)
+        users = np.array([0.01 * rng.normal() for _ in range(n_users * dim)], dtype=np.float32)
+        items = np.array([0.01 * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
+        return users.reshape(n_users, dim), items.reshape(n_items, dim)
+
     def bpr_epoch(self, epoch, pairs, negatives):
         """One epoch's (user, pos, neg, weight) columns, as bpr-samples.ts draws them."""
         rng = epoch_rng(self.seed, epoch)
@@ -129,6 +136,13 @@ class NumpyRandomness:
         return (
             (0.1 * gen.standard_normal((n_users, dim))).astype(np.float32),
             (0.1 * gen.standard_normal((n_items, dim))).astype(np.float32),
+        )
+
+    def ials_init(self, n_users, n_items, dim):
+        gen = self._gen(0)
+        return (
+            (0.01 * gen.standard_normal((n_users, dim))).astype(np.float32),
+            (0.01 * gen.standard_normal((n_items, dim))).astype(np.float32),
         )
 
     def bpr_epoch(self, epoch, pairs, negatives):

@@ -44,7 +44,7 @@ export const trainingSchema = z
       .enum(['typescript', 'python'])
       .default('typescript')
       .describe(
-        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN, BPR-MF, NeuMF and EASE (its solve and validation scoring on the GPU): with it, model.family must be bpr, neumf, ease or auto (A and B train there when auto picks one of those three, on the gpu queue when it picks ials); it reads and writes file:// and s3:// artifact stores.',
+        'Which worker trains: `typescript` (the gpu queue: tfjs and WebAssembly kernels, CPU only) or `python` (trainGan and retrainA/retrainB on the `<prefix>-gpu-py` queue, served by the JAX worker in python/, on a GPU when it has one). The Python worker trains CFGAN and every model family (BPR-MF, NeuMF, iALS, EASE; with auto, the family the policy picked); it reads and writes file:// and s3:// artifact stores.',
       ),
     device: z
       .enum(['auto', 'cpu', 'cuda'])

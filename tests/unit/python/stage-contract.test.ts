@@ -163,8 +163,9 @@ describe('Python stages on the stage-runner contract', () => {
 
   async function modelFiles(ref: StageRef) {
     const manifest = (await readManifest(store, ref.key))!;
+    const files = manifest.files.map((f) => f.name).filter((n) => n !== 'history.json');
     return Promise.all(
-      ['model.json', 'weights.bin'].map(async (name) => ({
+      files.map(async (name) => ({
         name,
         bytes: await readOutputBytes(store, manifest, name),
       })),
@@ -201,9 +202,9 @@ describe('Python stages on the stage-runner contract', () => {
       runStage('retrainA', {
         runId: 'test',
         inputs,
-        config: { variant: 'A', model: { ...model, family: 'ials' }, seed: 4 },
+        config: { variant: 'A', model: { ...model, family: 'svd' }, seed: 4 },
       }),
-    ).rejects.toThrow('model.family ials: the Python worker trains bpr and neumf');
+    ).rejects.toThrow('model.family svd: the Python worker trains bpr, neumf, ials, ease');
     expect(readFileSync(join(root, ...ref.key.split('/'), 'manifest.json'), 'utf8')).toContain(
       '"manifestSha256"',
     );
@@ -229,6 +230,26 @@ describe('Python stages on the stage-runner contract', () => {
     await loaded.scoreUsers(Int32Array.of(0, 1), scores);
     expect(scores.every(Number.isFinite)).toBe(true);
     expect(new Set(scores).size).toBeGreaterThan(splits.nItems);
+    expect(await store.list('checkpoints')).toEqual([]);
+  }, 180_000);
+
+  it('retrainA: iALS and EASE models the TypeScript loader reads and scores', async () => {
+    const inputs = await retrainInputs();
+    for (const family of ['ials', 'ease'] as const) {
+      const ref = await runStage('retrainA', {
+        runId: 'test',
+        inputs,
+        config: { variant: 'A', model: { ...model, family, alpha: 10, recency: 'auto' }, seed: 4 },
+      });
+      expect(ref.status, family).toBe('done');
+      expect(ref.stats, family).toMatchObject({ family, workerKind: 'python' });
+      const loaded = await loadModel(await modelFiles(ref));
+      expect([loaded.family, loaded.nUsers, loaded.nItems]).toEqual([family, 50, 30]);
+      const scores = new Float32Array(2 * splits.nItems);
+      await loaded.scoreUsers(Int32Array.of(0, 1), scores);
+      expect(scores.every(Number.isFinite), family).toBe(true);
+      expect(new Set(scores).size, family).toBeGreaterThan(splits.nItems);
+    }
     expect(await store.list('checkpoints')).toEqual([]);
   }, 180_000);
 });

@@ -157,23 +157,28 @@ describe('training.worker python', () => {
     }
   });
 
-  it('family auto: a pick the Python worker does not train (ials) trains on the gpu queue', async () => {
+  it('family auto without a policy stage: A and B train on the gpu queue, which resolves auto', async () => {
     const queues = uniqueQueues();
     const gpuPy = `${queues.cpu.replace(/-cpu$/, '')}-gpu-py`;
     const python = await fakePythonWorker(gpuPy);
-    const { acts } = picking('ials');
+    const noSources = {
+      ...config({ family: 'auto' }),
+      gan: { ...config().gan, enabled: false },
+      teacher: { ...config().teacher, enabled: false },
+    };
     try {
-      await withFakeWorkers(env, bundle, queues, acts, async (calls) => {
+      await withFakeWorkers(env, bundle, queues, fakeActivities(), async (calls) => {
         await env.client.workflow.execute('pipeline', {
           taskQueue: queues.cpu,
-          workflowId: `python-auto-ials-${Date.now()}`,
-          args: [{ config: config({ family: 'auto' }), queues: { ...queues, gpuPy } }],
+          workflowId: `python-auto-nopolicy-${Date.now()}`,
+          args: [{ config: noSources, queues: { ...queues, gpuPy } }],
         });
-        expect(python.ran.map((r) => r.name)).toEqual(['trainGan']);
+        expect(calls.find((c) => c.name === 'policy')).toBeUndefined();
+        expect(python.ran).toEqual([]);
         const retrains = calls.filter((c) => c.name.startsWith('retrain'));
         expect(retrains.map((c) => c.name).sort()).toEqual(['retrainA', 'retrainB']);
         expect(retrains.every((c) => c.queue === queues.gpu)).toBe(true);
-        // It resolves auto itself, to the stored pick.
+        // The TypeScript retrain makes (or reuses) the family choice itself.
         for (const c of retrains)
           expect((c.input as StageInput<{ model: { family: string } }>).config.model.family).toBe(
             'auto',
