@@ -1,6 +1,6 @@
 """GPU check for the Python training worker: needs only numpy, pyarrow and jax (no Node, no
 network) and the project's python/ folder. Generates its own data set, times CFGAN and
-BPR-MF per epoch and EASE's fit for one lambda (Gram matrix and solve, on the first
+BPR-MF per epoch, an iALS epoch (64 factors, 3 CG steps) and EASE's fit for one lambda (Gram matrix and solve, on the first
 `--ease-users` users and the catalog's first 5,000 items at most) on the CPU and (when there
 is one) the GPU, trains the same short run on both with the same injected randomness and
 says whether they agree (EASE: the GPU's float32 weights against the CPU's float64 solve).
@@ -31,7 +31,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recsys_worker import bpr, cfgan, ease  # noqa: E402
+from recsys_worker import bpr, cfgan, ease, ials  # noqa: E402
 from recsys_worker.randomness import NumpyRandomness  # noqa: E402
 
 # Agreement between devices after the short run: relative to each table's largest weight.
@@ -157,6 +157,30 @@ def short_runs(device, train, n_users, n_items, pairs):
     return out
 
 
+def ials_set(train, n_users, n_items):
+    """The whole data set as iALS observations (weight 1, alpha 10)."""
+    indptr, indices = train
+    users = np.repeat(np.arange(n_users, dtype=np.int32), np.diff(indptr))
+    n = len(indices)
+    return ials.IalsSet.of(n_users, n_items, users, indices, np.ones(n, np.int32), np.ones(n, np.float32), 10.0)
+
+
+def ials_epoch(device, data, dim=64):
+    """One iALS epoch (both tables, 3 CG steps) on `device` from the same numpy start: the
+    factors and the seconds (after a first epoch that compiles)."""
+    users, items = NumpyRandomness(3).ials_init(data.n_users, data.n_items, dim)
+
+    def epoch(u, i):
+        u, _ = ials.solve_table(u, i, data.by_user, 0.05, 3, device)
+        i, _ = ials.solve_table(i, u, data.by_item, 0.05, 3, device)
+        return u, i
+
+    epoch(users, items)  # compiles the block shapes
+    t0 = time.perf_counter()
+    u, i = epoch(users, items)
+    return {"ials.users": u, "ials.items": i}, time.perf_counter() - t0
+
+
 def ease_set(train, n_users, n_items):
     """The EASE check's training set: the first n_users users, items below n_items."""
     indptr, indices = train
@@ -216,13 +240,16 @@ def main() -> int:
         args.users, args.items, users_col, train[1], np.ones(nnz, np.int32), np.ones(nnz, np.float32)
     )
     es = ease_set(train, min(args.users, args.ease_users), min(args.items, ease.EASE_MAX_ITEMS))
-    timings, ease_weights = {}, {}
+    timings, ease_weights, ials_factors = {}, {}, {}
+    ials_data = ials_set(train, args.users, args.items)
     for dev in targets:
         ease_weights[dev.platform], ease_seconds = ease_fit(dev, es)
+        ials_factors[dev.platform], ials_seconds = ials_epoch(dev, ials_data)
         timings[device_name(dev)] = {
             "cfganSecondsPerEpoch": round(time_cfgan(dev, train, args.users, args.items, args.batches), 3),
             "bprSecondsPerEpoch": round(time_bpr(dev, pairs, args.users, args.items, args.batches), 3),
             "easeSecondsPerLambda": round(ease_seconds, 3),
+            "ialsSecondsPerEpoch": round(ials_seconds, 3),
         }
     agreement = None
     if gpus and args.device != "cpu":
@@ -230,6 +257,8 @@ def main() -> int:
         b = short_runs(gpus[0], train, args.users, args.items, pairs)
         if "cpu" in ease_weights and "gpu" in ease_weights:
             a["ease.weights"], b["ease.weights"] = ease_weights["cpu"], ease_weights["gpu"]
+            a.update(ials_factors["cpu"])
+            b.update(ials_factors["gpu"])
         worst = max(float(np.max(np.abs(a[k] - b[k])) / max(np.max(np.abs(a[k])), 1e-6)) for k in a)
         agreement = {"maxRelativeError": worst, "tolerance": TOLERANCE, "agree": worst < TOLERANCE}
     result = {
