@@ -5,8 +5,10 @@
  * Then a kill -9 of the Python worker during trainGan: a fresh worker resumes the stage from
  * the checkpoint its last heartbeat named. And a corrupted input in MinIO fails the Python
  * trainGan at once, non-retryable, with the failure `augment verify` reads. All of it on the
- * stack's Temporal, MinIO (the artifact store, s3://) and MLflow. Last, the same BPR-MF
- * config trained by either worker scores the same test NDCG@10 within a stated band.
+ * stack's Temporal, MinIO (the artifact store, s3://) and MLflow. Then the same BPR-MF
+ * config trained by either worker scores the same test NDCG@10 within a stated band; EASE,
+ * which has no randomness, scores the same to rounding; and with `model.family: auto` the
+ * Python worker trains the family the policy picked.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -287,5 +289,38 @@ describe('the Python training worker on the real stack', () => {
     expect(Math.abs(py.A - ts.A), JSON.stringify(figures)).toBeLessThan(1e-6);
     expect(Math.abs(py.B - ts.B), JSON.stringify(figures)).toBeLessThan(1e-6);
     expect(py.lambda).toBeCloseTo(ts.lambda as number, 6);
+  });
+
+  it('with family auto trains the family the policy picked, and records the choice', async () => {
+    const settings = testSettings();
+    const python = await startPython(settings);
+    try {
+      const summary = await withWorkers(settings, async ({ client }) =>
+        watchPipeline(
+          await startPipeline(
+            client,
+            settings,
+            parsePipelineConfig({
+              ...base,
+              name: 'it-python-auto',
+              gan: { enabled: false },
+              model: { family: 'auto', epochs: 6, evalEvery: 2 },
+            }),
+            { until: 'evaluate' },
+          ),
+        ),
+      );
+      expect(summary.status, summary.error).toBe('completed');
+      const byName = Object.fromEntries(summary.stages.map((s) => [s.name, s]));
+      const picked = byName.policy!.stats.family as string;
+      expect(['bpr', 'ials', 'ease']).toContain(picked);
+      for (const name of ['retrainA', 'retrainB']) {
+        expect(byName[name]?.stats, name).toMatchObject({ workerKind: 'python', family: picked });
+        expect(byName[name]?.stats.familyChoice, name).toEqual(byName.policy!.stats.familyChoice);
+      }
+      expect(byName.evaluate?.status).toBe('done');
+    } finally {
+      await stopped(python, 'SIGTERM');
+    }
   });
 });
