@@ -2,12 +2,15 @@
  * Small seeded data for the TypeScript/Python equivalence tests, and the JSON both sides
  * train from.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { csrFromCoo } from '../../../lib/eval/csr.ts';
 import type { Csr } from '../../../lib/eval/types.ts';
 import type { TrainingSet } from '../../../lib/models/types.ts';
 import { Rng } from '../../../lib/training/random.ts';
+import { unpackState } from '../../../lib/training/train-state.ts';
+import { runPythonModule } from '../../helpers/python.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 export interface Splits {
   nUsers: number;
@@ -92,4 +95,29 @@ export function writeFixture(dir: string, name: string, value: Record<string, un
 
 export function splitsJson(s: Splits) {
   return { nUsers: s.nUsers, nItems: s.nItems, train: csrJson(s.train), valid: csrJson(s.valid) };
+}
+
+/**
+ * Trains `kind` (bpr, neumf, ials) in Python on `fixture` (recsys_worker.equivalence),
+ * optionally resumed from a checkpoint file: its checkpoint after each epoch and its files.
+ */
+export async function runPythonTrainer(
+  kind: string,
+  fixture: Record<string, unknown>,
+  resume?: string,
+) {
+  const dir = tempDir(`py-${kind}-`);
+  const path = writeFixture(dir, kind, fixture);
+  const out = join(dir, 'out');
+  await runPythonModule('recsys_worker.equivalence', [
+    kind,
+    path,
+    out,
+    ...(resume ? ['--resume', resume] : []),
+  ]);
+  return {
+    at: (epoch: number) => join(out, `epoch-${epoch}.bin`),
+    state: (epoch: number) => unpackState(readFileSync(join(out, `epoch-${epoch}.bin`))),
+    file: (name: string) => new Uint8Array(readFileSync(join(out, name))),
+  };
 }

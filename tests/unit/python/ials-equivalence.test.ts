@@ -6,16 +6,12 @@
  * TypeScript loader reads and scores as the TypeScript model scores. Both solve in float32
  * (the TypeScript SIMD kernel, JAX), summing in other orders: agreement to rounding.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import type { EpochLog, TrainConfig } from '../../../lib/models/types.ts';
 import { unpackState } from '../../../lib/training/train-state.ts';
-import { runPythonModule } from '../../helpers/python.ts';
-import { tempDir } from '../../helpers/tmp.ts';
 import { relativeError } from './compare.ts';
-import { smallSplits, splitsJson, trainingSetOf, writeFixture } from './fixtures.ts';
+import { runPythonTrainer, smallSplits, splitsJson, trainingSetOf } from './fixtures.ts';
 
 /** Factors after a few epochs, relative to each table's largest entry. */
 const TOL = 1e-3;
@@ -41,21 +37,8 @@ const config: TrainConfig = {
   seed: 13,
 };
 
-async function pyRun(resume?: string) {
-  const dir = tempDir('py-ials-');
-  const fixture = writeFixture(dir, 'ials', { ...splitsJson(splits), set, config });
-  const out = join(dir, 'out');
-  await runPythonModule('recsys_worker.equivalence', [
-    'ials',
-    fixture,
-    out,
-    ...(resume ? ['--resume', resume] : []),
-  ]);
-  return {
-    at: (epoch: number) => join(out, `epoch-${epoch}.bin`),
-    state: (epoch: number) => unpackState(readFileSync(join(out, `epoch-${epoch}.bin`))),
-    file: (name: string) => new Uint8Array(readFileSync(join(out, name))),
-  };
+function pyRun(resume?: string) {
+  return runPythonTrainer('ials', { ...splitsJson(splits), set, config }, resume);
 }
 
 describe('iALS: Python (JAX) against TypeScript', () => {

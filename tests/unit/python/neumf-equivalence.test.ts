@@ -7,17 +7,16 @@
  * validation NDCG@10, resume, and the model files Python writes as the TypeScript loader
  * reads and scores them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, trainRecommender } from '../../../lib/models/index.ts';
 import { tableShapes } from '../../../lib/models/neumf/neumf-weights.ts';
 import type { EpochLog, TrainConfig } from '../../../lib/models/types.ts';
 import { packState, unpackState } from '../../../lib/training/train-state.ts';
-import { runPythonModule } from '../../helpers/python.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { relativeError } from './compare.ts';
-import { smallSplits, splitsJson, trainingSetOf, writeFixture } from './fixtures.ts';
+import { runPythonTrainer, smallSplits, splitsJson, trainingSetOf } from './fixtures.ts';
 
 /** One batch's gradients and loss: float32 rounding only. */
 const TOL_STEP = 1e-5;
@@ -60,21 +59,8 @@ async function tsRun(config: TrainConfig) {
   return { states, result };
 }
 
-async function pyRun(config: TrainConfig, resume?: string) {
-  const dir = tempDir('py-neumf-');
-  const fixture = writeFixture(dir, 'neumf', { ...splitsJson(splits), set, config, scoreUsers });
-  const out = join(dir, 'out');
-  await runPythonModule('recsys_worker.equivalence', [
-    'neumf',
-    fixture,
-    out,
-    ...(resume ? ['--resume', resume] : []),
-  ]);
-  return {
-    at: (epoch: number) => join(out, `epoch-${epoch}.bin`),
-    state: (epoch: number) => unpackState(readFileSync(join(out, `epoch-${epoch}.bin`))),
-    file: (name: string) => new Uint8Array(readFileSync(join(out, name))),
-  };
+function pyRun(config: TrainConfig, resume?: string) {
+  return runPythonTrainer('neumf', { ...splitsJson(splits), set, config, scoreUsers }, resume);
 }
 
 function expectClose(
