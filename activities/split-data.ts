@@ -24,8 +24,15 @@ export function catalogSize(ctx: StageContext<unknown>): { nUsers: number; nItem
   const stats = ctx.inputManifest('preprocess').stats as { users?: number; items?: number };
   const nUsers = Number(stats.users);
   const nItems = Number(stats.items);
+  // Preprocess refuses empty splits (checkPreprocessed), so only a damaged manifest gets here:
+  // reading it again gives the same answer, so it is not retried.
   if (!(nUsers > 0 && nItems > 0))
-    throw new Error('the preprocess manifest does not say how many users and items there are');
+    throw Object.assign(
+      new Error(
+        `the preprocess manifest does not say how many users and items there are (users ${String(stats.users)}, items ${String(stats.items)}): run \`augment resume <workflowId> --recompute preprocess\``,
+      ),
+      { retryable: false },
+    );
   return { nUsers, nItems };
 }
 
