@@ -106,6 +106,15 @@ def _catalog(ctx):
     return n_users, n_items
 
 
+def _real_splits(ctx, with_ts: bool = False):
+    """The catalog's size and preprocess's train split (with `with_ts`, its timestamps too)
+    and validation split as CSRs."""
+    n_users, n_items = _catalog(ctx)
+    train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items, with_ts=with_ts)
+    valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+    return n_users, n_items, train, valid
+
+
 def _with_budget(cp: Checkpointer, section: dict, resume):
     """The training budget `section` asks for (None without one); heartbeats then carry the
     seconds spent, which a retried attempt that resumes counts against it."""
@@ -124,9 +133,7 @@ def _run_train_gan(ctx):
     config = dict(ctx.config)
     checkpoint_every = int(config.pop("checkpointEvery", 0))
     c = cfgan.CfganConfig.from_json(config)
-    n_users, n_items = _catalog(ctx)
-    train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
-    valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+    n_users, n_items, train, valid = _real_splits(ctx)
     dev = training_device()
     cp = Checkpointer(ctx)
     resume = cp.resume()
@@ -216,16 +223,23 @@ def _family_choice(ctx) -> dict:
     return {"familyChoice": choice} if choice else {}
 
 
+def _model_outputs(ctx, blobs: dict, history: list) -> list:
+    """Writes a model's files and its training history into the work folder: the outputs."""
+    files = []
+    for name, blob in blobs.items():
+        (ctx.work_dir / name).write_bytes(blob)
+        files.append({"name": name, "path": str(ctx.work_dir / name)})
+    files.append(json_output(ctx.work_dir, "history.json", history))
+    return files
+
+
 def _retrain_ease(ctx, variant: str, model: dict, t0: float):
     """EASE: closed form, so no epochs and no checkpoints; lambda (and with recency auto the
     history's half-life) chosen on validation, as lib/models/ease/ease-train.ts does."""
     c = ease.EaseConfig.from_json({**model, "seed": ctx.config["seed"]})
     t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
     s = ease.EaseSet.of(t["nUsers"], t["nItems"], t["user"], t["item"], t["label"], t["weight"])
-    n_users, n_items = _catalog(ctx)
-    t_indptr, t_indices, t_ts = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items,
-                                               with_ts=True)
-    valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+    _, n_items, (t_indptr, t_indices, t_ts), valid = _real_splits(ctx, with_ts=True)
     validation = make_validation(t_indptr, t_indices, *valid, validation_users_for(c.validation_users, n_items),
                                  c.seed)
     ranks = None
@@ -238,11 +252,7 @@ def _retrain_ease(ctx, variant: str, model: dict, t0: float):
         on_epoch=lambda entry: ctx.heartbeat({"phase": "training", "epochs": len(c.relative_lambdas), **entry}),
     )
     ctx.heartbeat({"phase": "saving"})
-    files = []
-    for name, blob in ease.model_files(m).items():
-        (ctx.work_dir / name).write_bytes(blob)
-        files.append({"name": name, "path": str(ctx.work_dir / name)})
-    files.append(json_output(ctx.work_dir, "history.json", log))
+    files = _model_outputs(ctx, ease.model_files(m), log)
     stats = {
         **runtime_stats(dev),
         "variant": variant,
@@ -275,9 +285,7 @@ def _retrain(variant: str):
         c = family.config_of({**model, "seed": ctx.config["seed"]})
         t = read_training_set(ctx.input_file("resample", VARIANT_FILE[variant]))
         data = family.data_of(t, c)
-        n_users, n_items = _catalog(ctx)
-        train = read_split_csr(ctx.input_file("preprocess", "train.parquet"), n_users, n_items)
-        valid = read_split_csr(ctx.input_file("preprocess", "valid.parquet"), n_users, n_items)
+        _, n_items, train, valid = _real_splits(ctx)
         validation = make_validation(*train, *valid, validation_users_for(c.validation_users, n_items), c.seed)
         cp = Checkpointer(ctx)
         resume = cp.resume()
@@ -291,11 +299,7 @@ def _retrain(variant: str):
                 on_checkpoint=cp.save, checkpoint_every=checkpoint_every, budget=budget,
             )
         ctx.heartbeat({"phase": "saving"})
-        files = []
-        for name, blob in family.files_of(best, c).items():
-            (ctx.work_dir / name).write_bytes(blob)
-            files.append({"name": name, "path": str(ctx.work_dir / name)})
-        files.append(json_output(ctx.work_dir, "history.json", s.history))
+        files = _model_outputs(ctx, family.files_of(best, c), s.history)
         trained = [h for h in s.history if h["epoch"] > (resume[1] if resume else 0)]
         seconds = sum(h["seconds"] for h in trained)
         stats = {

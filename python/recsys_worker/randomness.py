@@ -55,18 +55,20 @@ class TsRandomness:
     def cfgan_epoch(self, epoch):
         return _TsCfganEpoch(epoch_rng(self.seed, epoch))
 
-    def bpr_init(self, n_users, n_items, dim):
+    def factor_init(self, n_users, n_items, dim, scale):
+        """Factor tables of scale x normal, users then items from one stream, as the
+        TypeScript factor models draw them."""
         rng = Rng(self.seed)
-        users = np.array([0.1 * rng.normal() for _ in range(n_users * dim)], dtype=np.float32)
-        items = np.array([0.1 * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
+        users = np.array([scale * rng.normal() for _ in range(n_users * dim)], dtype=np.float32)
+        items = np.array([scale * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
         return users.reshape(n_users, dim), items.reshape(n_items, dim)
 
+    def bpr_init(self, n_users, n_items, dim):
+        return self.factor_init(n_users, n_items, dim, 0.1)
+
     def ials_init(self, n_users, n_items, dim):
-        """ials-train.ts's fresh(): 0.01 x normal, users then items, one stream."""
-        rng = Rng(self.seed)
-        users = np.array([0.01 * rng.normal() for _ in range(n_users * dim)], dtype=np.float32)
-        items = np.array([0.01 * rng.normal() for _ in range(n_items * dim)], dtype=np.float32)
-        return users.reshape(n_users, dim), items.reshape(n_items, dim)
+        """ials-train.ts's fresh(): 0.01 x normal."""
+        return self.factor_init(n_users, n_items, dim, 0.01)
 
     def bpr_epoch(self, epoch, pairs, negatives):
         """One epoch's (user, pos, neg, weight) columns, as bpr-samples.ts draws them."""
@@ -131,19 +133,18 @@ class NumpyRandomness:
     def cfgan_epoch(self, epoch):
         return _NumpyCfganEpoch(self._gen(epoch))
 
-    def bpr_init(self, n_users, n_items, dim):
+    def factor_init(self, n_users, n_items, dim, scale):
         gen = self._gen(0)
         return (
-            (0.1 * gen.standard_normal((n_users, dim))).astype(np.float32),
-            (0.1 * gen.standard_normal((n_items, dim))).astype(np.float32),
+            (scale * gen.standard_normal((n_users, dim))).astype(np.float32),
+            (scale * gen.standard_normal((n_items, dim))).astype(np.float32),
         )
 
+    def bpr_init(self, n_users, n_items, dim):
+        return self.factor_init(n_users, n_items, dim, 0.1)
+
     def ials_init(self, n_users, n_items, dim):
-        gen = self._gen(0)
-        return (
-            (0.01 * gen.standard_normal((n_users, dim))).astype(np.float32),
-            (0.01 * gen.standard_normal((n_items, dim))).astype(np.float32),
-        )
+        return self.factor_init(n_users, n_items, dim, 0.01)
 
     def bpr_epoch(self, epoch, pairs, negatives):
         """Uniform negatives, one vectorised rejection round (a rare positive may remain)."""
