@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .ranking import Validation, ndcg10_of_scores
+from .ranking import Validation, mean_ndcg10
 from .state_io import BadArtifact
 
 EASE_FORMAT = "recsys-augment/ease@1"
@@ -143,23 +143,19 @@ def weights_for(g: np.ndarray, lam: float, dev, jax_f32: bool | None = None) -> 
     return b.astype(np.float32)
 
 
-def validation_ndcg10(s: EaseSet, b: np.ndarray, history_weight: np.ndarray, v: Validation, dev,
-                      chunk: int = 1024) -> float:
+def validation_ndcg10(s: EaseSet, b: np.ndarray, history_weight: np.ndarray, v: Validation, dev) -> float:
     """NDCG@10 of the histories (weighted) times B on the validation users."""
-    train = (v.train_indptr, v.train_indices)
-    valid = (v.valid_indptr, v.valid_indices)
-    total = 0.0
     b_dev = jax.device_put(b, dev) if on_device(dev) else b
-    for start in range(0, len(v.users), chunk):
-        us = v.users[start : start + chunk]
+
+    def score_rows(us):
         h = np.zeros((len(us), s.n_items), np.float32)
         for r, u in enumerate(us):
             if u < s.n_users:
                 a, e = s.indptr[u], s.indptr[u + 1]
                 np.add.at(h[r], s.indices[a:e], history_weight[a:e])
-        scores = np.asarray(jax.device_put(h, dev) @ b_dev) if on_device(dev) else h @ b
-        total += ndcg10_of_scores(scores, us, train, valid) * len(us)
-    return total / max(len(v.users), 1)
+        return np.asarray(jax.device_put(h, dev) @ b_dev) if on_device(dev) else h @ b
+
+    return mean_ndcg10(v, score_rows)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 from .adam import AdamClock, adam_update
 from .early_stop import best_weights, budget_allows, end_epoch
 from .bpr import TrainingPairs
-from .ranking import ndcg10_of_scores
+from .ranking import mean_ndcg10
 from .state_io import BadArtifact, pack_state, unpack_state
 
 NEUMF_FORMAT = "recsys-augment/neumf@1"
@@ -183,13 +183,7 @@ def score_users(tables, users) -> np.ndarray:
 
 
 def validation_ndcg10(tables, v, chunk: int = 1024) -> float:
-    train = (v.train_indptr, v.train_indices)
-    valid = (v.valid_indptr, v.valid_indices)
-    total = 0.0
-    for start in range(0, len(v.users), chunk):
-        us = v.users[start : start + chunk]
-        total += ndcg10_of_scores(score_users(tables, us), us, train, valid) * len(us)
-    return total / max(len(v.users), 1)
+    return mean_ndcg10(v, lambda us: score_users(tables, us), chunk)
 
 
 @dataclass

@@ -44,18 +44,24 @@ def make_validation(train_indptr, train_indices, valid_indptr, valid_indices, ma
     return Validation(train_indptr, train_indices, valid_indptr, valid_indices, users)
 
 
-def validation_ndcg10(params: dict, v: Validation, chunk: int = 1024) -> float:
-    """NDCG@10 of a factor model (users @ items.T + bias) on the validation users."""
-    users_t = np.asarray(params["users"])
-    items_t = np.asarray(params["items"])
-    bias = np.asarray(params["bias"])
+def mean_ndcg10(v: Validation, score_rows, chunk: int = 1024) -> float:
+    """NDCG@10 on the validation users of a model whose `score_rows(users)` gives one row of
+    item scores per user, a block of users at a time."""
     train = (v.train_indptr, v.train_indices)
     valid = (v.valid_indptr, v.valid_indices)
     total = 0.0
     for start in range(0, len(v.users), chunk):
         us = v.users[start : start + chunk]
-        total += ndcg10_of_scores(users_t[us] @ items_t.T + bias, us, train, valid) * len(us)
+        total += ndcg10_of_scores(score_rows(us), us, train, valid) * len(us)
     return total / max(len(v.users), 1)
+
+
+def validation_ndcg10(params: dict, v: Validation, chunk: int = 1024) -> float:
+    """NDCG@10 of a factor model (users @ items.T + bias) on the validation users."""
+    users_t = np.asarray(params["users"])
+    items_t = np.asarray(params["items"])
+    bias = np.asarray(params["bias"])
+    return mean_ndcg10(v, lambda us: users_t[us] @ items_t.T + bias, chunk)
 
 
 def ndcg10_of_scores(scores: np.ndarray, users, train, valid) -> float:
